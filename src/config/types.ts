@@ -1,0 +1,109 @@
+// The validated, normalised configuration: the shape every later stage (sampling, plan, executors) reads.
+
+/** A parameter's domain, after normalisation of the YAML shorthand. */
+export type ParamSpec =
+  | { kind: 'uniform'; low: number; high: number; levels?: number }
+  | { kind: 'loguniform'; low: number; high: number; levels?: number }
+  | { kind: 'int'; low: number; high: number }
+  | { kind: 'values'; values: Array<string | number | boolean> }
+  | { kind: 'const'; value: string | number | boolean };
+
+export type SamplingMethod = 'grid' | 'list' | 'random' | 'lhs' | 'sobol';
+
+export interface SamplingSpec {
+  method: SamplingMethod;
+  /** Budget: number of points for random/lhs/sobol; a cap for grid/list (all points when absent). */
+  samples?: number;
+  seed: number;
+  /** Tasks are numbered in batches of this size (the batch column of the task table). */
+  batch?: number;
+  /** For method `list`: absolute path of a CSV or JSON file of points. */
+  file?: string;
+  /** For method `list`: inline points. */
+  points?: Array<Record<string, string | number | boolean>>;
+  /** For method `sobol`: apply a seeded random digital shift. */
+  scramble?: boolean;
+  /** Repeat every point this many times (distinct task seeds). */
+  replicates?: number;
+}
+
+export type KeepPolicy = 'all' | 'none' | string[];
+
+export interface ResourceSpec {
+  time?: string;
+  mem?: string;
+  cpus?: number;
+  gpus?: number | string;
+  partition?: string;
+  account?: string;
+  qos?: string;
+  /** Extra scheduler directives, e.g. { constraint: "skylake" } -> #SBATCH --constraint=skylake */
+  extra?: Record<string, string>;
+}
+
+export interface ArraySpec {
+  /** At most this many array elements run at once (%throttle). */
+  throttle?: number;
+  /** Tasks run by one array element. */
+  bundle: number;
+  /** Tasks of one bundle run at once inside the element. */
+  parallel: number;
+  /** Override of the cluster's MaxArraySize (largest index + 1). */
+  max_array_size?: number;
+  /** Override of the number of jobs this user may have queued. */
+  max_submit?: number;
+}
+
+export type ExecutorType = 'local' | 'slurm' | 'pbs';
+
+export interface ExecutorSpec {
+  type: ExecutorType;
+  /** Local executor: concurrent task workers (default: number of cores). */
+  workers?: number;
+  /** PBS dialect. */
+  dialect?: 'pro' | 'torque';
+  /** user@login for SSH submission. */
+  host?: string;
+  resources: ResourceSpec;
+  array: ArraySpec;
+  /** Scratch root on the node; `$TMPDIR` (the default) means: $TMPDIR if set, else the OS temp dir. */
+  scratch: string;
+  retries: number;
+}
+
+export interface InputsSpec {
+  /** Files copied into the scratch dir (absolute paths after normalisation). */
+  copy: string[];
+  /** Files or dirs symlinked into the scratch dir. */
+  link: string[];
+  /** A directory whose contents are copied into the scratch dir. */
+  dir?: string;
+}
+
+export interface ResultSpec {
+  file: string;
+  format: 'json' | 'csv';
+}
+
+export interface Config {
+  /** Absolute path of the config file. */
+  source: string;
+  name: string;
+  /** Absolute path of the ensemble directory. */
+  ensemble_dir: string;
+  /** argv; `{name}` placeholders are replaced per argument (parameters, task_id, task_seed). */
+  command: string[];
+  /** Extra environment for the command. */
+  env: Record<string, string>;
+  inputs: InputsSpec;
+  result: ResultSpec;
+  keep: KeepPolicy;
+  /** Per-task wall-clock limit in seconds (0 = none). */
+  timeout: number;
+  parameters: Record<string, ParamSpec>;
+  sampling: SamplingSpec;
+  executor: ExecutorSpec;
+}
+
+/** One sampled point: parameter name -> value. */
+export type Point = Record<string, string | number | boolean>;

@@ -1,0 +1,69 @@
+// The named error classes of arrayflow: each has a stable `name`, a `code` and an optional `cause`.
+
+export interface ErrorOptions {
+  cause?: unknown;
+}
+
+/** Base class: every error arrayflow throws on purpose is one of these. */
+export class ArrayflowError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** One problem found in a config file, located at file:line:col and a key path. */
+export interface ConfigIssue {
+  file: string;
+  line: number;
+  col: number;
+  /** Key path such as `executor.resources.time` (empty for the document root). */
+  path: string;
+  message: string;
+}
+
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.file}:${i.line}:${i.col}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
+}
+
+/** The config file cannot be read, parsed or validated. */
+export class ConfigError extends ArrayflowError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[], options: ErrorOptions = {}) {
+    super('E_CONFIG', issues.map(formatIssue).join('\n'), options);
+    this.issues = issues;
+  }
+}
+
+/** The ensemble directory is missing, locked, or does not match the config. */
+export class EnsembleError extends ArrayflowError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('E_ENSEMBLE', message, options);
+  }
+}
+
+/** A scheduler refused a command or answered something we cannot parse. */
+export class SchedulerError extends ArrayflowError {
+  /** true when retrying later may succeed (socket timeout, EAGAIN, submit limit). */
+  readonly transient: boolean;
+  constructor(message: string, options: ErrorOptions & { transient?: boolean } = {}) {
+    super('E_SCHEDULER', message, options);
+    this.transient = options.transient ?? false;
+  }
+}
+
+/** A command run through a transport (local or SSH) could not be started or failed. */
+export class TransportError extends ArrayflowError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('E_TRANSPORT', message, options);
+  }
+}
+
+/** Input data (a points file, a result tree) is malformed. */
+export class DataError extends ArrayflowError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('E_DATA', message, options);
+  }
+}

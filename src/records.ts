@@ -1,0 +1,40 @@
+// The task record: what the node-side wrapper appends (one JSON line per finished task) to its record file.
+
+/** Final state of one attempt of one task. */
+export type TaskStatus = 'done' | 'failed';
+
+export interface TaskRecord {
+  /** Task id (index in the task table). */
+  task: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  status: TaskStatus;
+  /** Readable failure reason, starting with its category: "exit code 3", "timeout: ...", "no result: ...",
+   *  "bad result: ...", "lost: ...", "out of memory: ...", "cancelled: ...", "node failure: ...". null when done. */
+  reason: string | null;
+  exit_code: number | null;
+  /** Signal that ended the simulation, e.g. "SIGKILL" (null when it exited). */
+  signal: string | null;
+  host: string;
+  /** Scheduler job id of the array element (null on the local executor). */
+  job_id: string | null;
+  /** ISO-8601 UTC start and end of the attempt. */
+  start: string;
+  end: string;
+  duration_s: number;
+  /** The simulation's result: a flat object of scalars (null when failed). */
+  result: Record<string, string | number | boolean | null> | null;
+  /** Last lines of the simulation's stderr when it failed. */
+  stderr_tail?: string;
+  /** Who wrote it: the task wrapper, or the controller/reconciler on behalf of a task that died without a record. */
+  source?: 'wrapper' | 'controller' | 'scheduler';
+}
+
+/** One line of plan/tasks.ndjson. */
+export interface TaskRow {
+  id: number;
+  batch: number;
+  /** Deterministic per-task seed ({task_seed} placeholder). */
+  seed: number;
+  params: Record<string, string | number | boolean>;
+}
