@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// The arrayflow command line: thin commands over the library; the only place that prints or exits.
+import { readFile, stat } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { ArrayflowError, ConfigError } from '../errors.js';
+import { readConfig } from '../config/load.js';
+import { collectEnsemble, ensembleStatus, readFinals, runEnsemble } from '../controller.js';
+import { runElement, runWorker } from '../node/main.js';
+import { readPlan, writePlan } from '../plan/write.js';
+import { toolVersion } from '../util/paths.js';
+import { progressReporter } from './progress.js';
+
+/** A positional that is either an ensemble directory or a config file (whose ensemble_dir is used). */
+async function ensembleDirOf(target: string): Promise<string> {
+  const st = await stat(target).catch(() => null);
+  if (st?.isDirectory()) return target;
+  return (await readConfig(target)).ensemble_dir;
+}
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ArrayflowError('E_USAGE', `expected a whole number, got '${v}'`);
+  return n;
+};
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n${err.issues.length} problem${err.issues.length === 1 ? '' : 's'} in the config.\n`);
+    process.exit(2);
+  }
+  if (err instanceof ArrayflowError) {
+    process.stderr.write(`arrayflow: ${err.message}\n`);
+    process.exit(err.code === 'E_USAGE' ? 2 : 1);
+  }
+  const e = err as Error;
+  process.stderr.write(`arrayflow: internal error: ${e?.message ?? String(err)}\n`);
+  if (process.env.ARRAYFLOW_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+  else process.stderr.write('(set ARRAYFLOW_DEBUG=1 for the stack trace, and please report it)\n');
+  process.exit(1);
+}
+
+const program = new Command()
+  .name('arrayflow')
+  .description('Run ensembles of simulations as array jobs (or locally) and get one dataset back.')
+  .version(toolVersion())
+  .showHelpAfterError();
+
+program
+  .command('validate')
+  .description('check a config file against the schema and the cross-field rules')
+  .argument('<config>', 'config file (YAML)')
+  .action(async (configPath: string) => {
+    const config = await readConfig(configPath);
+    process.stdout.write(`${configPath}: ok (${Object.keys(config.parameters).length} parameters, sampling ${config.sampling.method})\n`);
+  });
+
+program
+  .command('plan')
+  .description('expand the config into tasks and write the ensemble directory')
+  .argument('<config>', 'config file (YAML)')
+  .action(async (configPath: string) => {
+    const config = await readConfig(configPath);
+    const { layout, plan, created } = await writePlan(config, await readFile(configPath, 'utf8'));
+    process.stdout.write(`${created ? 'planned' : 'already planned'}: ${plan.tasks} tasks in ${layout.root}\n`);
+  });
+
+program
+  .command('run')
+  .description('plan, run every pending task on the local executor, and collect the dataset (resumes an existing ensemble)')
+  .argument('<config>', 'config file (YAML)')
+  .addOption(new Option('-w, --workers <n>', 'concurrent tasks (default: executor.workers or the number of cores)').argParser(int))
+  .option('--no-progress', 'no progress bar or lines')
+  .action(async (configPath: string, o: { workers?: number; progress: boolean }) => {
+    const abort = new AbortController();
+    let interrupts = 0;
+    process.on('SIGINT', () => {
+      if (++interrupts > 1) process.exit(130);
+      process.stderr.write('\ninterrupted: finishing the running tasks (Ctrl-C again to abandon them; `run` again resumes)\n');
+      abort.abort();
+    });
+    const progress = o.progress ? progressReporter(process.stderr) : null;
+    const result = await runEnsemble(configPath, {
+      workers: o.workers,
+      signal: abort.signal,
+      onPlanned: (p) =>
+        process.stdout.write(
+          `${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run\n`,
+        ),
+      onProgress: (p) => progress?.update(p),
+    });
+    progress?.stop();
+    process.stdout.write(
+      `${result.done} done, ${result.failed} failed, ${result.pending} pending\n` +
+        `dataset: ${result.parquet}\n         ${result.csv}\n` +
+        (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : ''),
+    );
+    if (abort.signal.aborted) process.exitCode = 130;
+  });
+
+program
+  .command('status')
+  .description('done / failed / pending counts of an ensemble')
+  .argument('<ensemble>', 'ensemble directory or config file')
+  .option('--json', 'machine-readable output')
+  .option('--failed', 'list the failed tasks with their reasons')
+  .action(async (target: string, o: { json?: boolean; failed?: boolean }) => {
+    const dir = await ensembleDirOf(target);
+    const s = await ensembleStatus(dir);
+    if (o.json) process.stdout.write(JSON.stringify(s) + '\n');
+    else process.stdout.write(`${s.name}: ${s.total} tasks: ${s.done} done, ${s.failed} failed, ${s.pending} pending (${s.ensembleDir})\n`);
+    if (o.failed) {
+      const { layout } = await readPlan(dir);
+      for (const r of [...(await readFinals(layout)).values()].filter((r) => r.status === 'failed').sort((a, b) => a.task - b.task)) {
+        process.stdout.write(`task ${r.task} (attempt ${r.attempt}): ${r.reason}\n`);
+      }
+    }
+  });
+
+program
+  .command('collect')
+  .description('(re)build dataset.parquet and dataset.csv from the task records')
+  .argument('<ensemble>', 'ensemble directory or config file')
+  .action(async (target: string) => {
+    const { layout, plan } = await readPlan(await ensembleDirOf(target));
+    const r = await collectEnsemble(layout, plan);
+    process.stdout.write(`${r.done + r.failed} rows (${r.done} done, ${r.failed} failed, ${r.pending} pending)\n${r.parquet}\n${r.csv}\n`);
+    if (r.badLines > 0) process.stderr.write(`warning: ${r.badLines} malformed record lines skipped\n`);
+  });
+
+program
+  .command('task', { hidden: true })
+  .description('run tasks on this node (used by the executors; not for people)')
+  .argument('<ensemble>', 'ensemble directory')
+  .option('--worker', 'read work items from stdin (local executor)')
+  .option('--writer <name>', 'record file name (worker mode)')
+  .addOption(new Option('--index <i>', 'array index within the chunk').argParser(int))
+  .addOption(new Option('--offset <n>', 'element offset of the chunk').argParser(int).default(0))
+  .addOption(new Option('--attempt <n>', 'attempt number').argParser(int).default(1))
+  .option('--job-id <id>', 'scheduler job id of this element')
+  .action(async (dir: string, o: { worker?: boolean; writer?: string; index?: number; offset: number; attempt: number; jobId?: string }) => {
+    if (o.worker) {
+      process.exitCode = await runWorker(dir, o.writer ?? `local-pid${process.pid}`);
+    } else if (o.index !== undefined) {
+      process.exitCode = await runElement(dir, { index: o.index, offset: o.offset, attempt: o.attempt, jobId: o.jobId ?? null });
+    } else {
+      throw new ArrayflowError('E_USAGE', 'task needs --worker or --index');
+    }
+  });
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,147 @@
+// The controller: plan (or re-open) an ensemble, run what has no final record, collect the dataset.
+import { availableParallelism } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { readRecordFiles, selectFinal, collect } from './collect/index.js';
+import { readConfig } from './config/load.js';
+import { runLocal, shouldRetry } from './executor/local.js';
+import { appendJournal } from './journal/journal.js';
+import { acquireLock } from './journal/lock.js';
+import type { WorkItem } from './node/main.js';
+import type { EnsembleLayout } from './plan/layout.js';
+import type { PlanFile } from './plan/plan.js';
+import { readTaskTable } from './plan/tasks.js';
+import { readPlan, writePlan } from './plan/write.js';
+import type { TaskRecord } from './records.js';
+import { writeFileAtomic } from './util/fs.js';
+
+export interface Counts {
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+}
+
+export interface Progress extends Counts {
+  /** Tasks finished by this run so far, and seconds since it started. */
+  finishedThisRun: number;
+  elapsed_s: number;
+  /** Estimated seconds to go (null until a task finished). */
+  eta_s: number | null;
+}
+
+export interface RunOptions {
+  workers?: number;
+  runId?: string;
+  onPlanned?: (info: { ensembleDir: string; tasks: number; created: boolean; toRun: number }) => void;
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunResult extends Counts {
+  ensembleDir: string;
+  parquet: string;
+  csv: string;
+  badLines: number;
+}
+
+export function newRunId(): string {
+  return `${Date.now().toString(36)}-${process.pid}`;
+}
+
+/** Final records of every task that has one. */
+export async function readFinals(layout: EnsembleLayout): Promise<Map<number, TaskRecord>> {
+  const { records } = await readRecordFiles(layout.resultsDir);
+  return selectFinal(records);
+}
+
+export function countFinals(plan: PlanFile, finals: Map<number, TaskRecord>): Counts {
+  let done = 0;
+  let failed = 0;
+  for (const r of finals.values()) {
+    if (r.status === 'done') done++;
+    else failed++;
+  }
+  return { total: plan.tasks, done, failed, pending: plan.tasks - done - failed };
+}
+
+/** Work still to do: tasks without a final record, and failed ones with retries left. */
+export function pendingItems(plan: PlanFile, finals: Map<number, TaskRecord>): WorkItem[] {
+  const items: WorkItem[] = [];
+  for (let task = 0; task < plan.tasks; task++) {
+    const rec = finals.get(task);
+    if (!rec) items.push({ task, attempt: 1 });
+    else if (shouldRetry(rec, plan.retries)) items.push({ task, attempt: rec.attempt + 1 });
+  }
+  return items;
+}
+
+/** logs/failures.ndjson: per failed task its parameters, reason, exit code and stderr tail (derived; rewritten whole). */
+async function writeFailuresLog(layout: EnsembleLayout, finals: Map<number, TaskRecord>): Promise<void> {
+  const lines: string[] = [];
+  const failed = [...finals.values()].filter((r) => r.status === 'failed').sort((a, b) => a.task - b.task);
+  if (failed.length === 0) return writeFileAtomic(layout.failuresLog, '');
+  const rows = await readTaskTable(layout);
+  for (const r of failed) {
+    lines.push(
+      JSON.stringify({ task: r.task, attempt: r.attempt, params: rows[r.task]?.params, reason: r.reason, exit_code: r.exit_code, stderr_tail: r.stderr_tail ?? '' }),
+    );
+  }
+  await writeFileAtomic(layout.failuresLog, lines.join('\n') + '\n');
+}
+
+/** Collects the dataset of an ensemble and rewrites its failures log. */
+export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): Promise<RunResult> {
+  const c = await collect(layout.root, plan.param_names);
+  const finals = await readFinals(layout);
+  await writeFailuresLog(layout, finals);
+  appendJournal(layout.journal, { event: 'collected', rows: c.rows, done: c.done, failed: c.failed });
+  return { ensembleDir: layout.root, ...countFinals(plan, finals), parquet: c.parquet, csv: c.csv, badLines: c.badLines };
+}
+
+/** `arrayflow run` on the local executor: plan (or resume), run what is pending, collect. */
+export async function runEnsemble(configPath: string, opts: RunOptions = {}): Promise<RunResult> {
+  const config = await readConfig(configPath);
+  const { layout, plan, created } = await writePlan(config, await readFile(configPath, 'utf8'));
+  const lock = await acquireLock(layout.lock);
+  try {
+    const runId = opts.runId ?? newRunId();
+    const finals = await readFinals(layout);
+    const items = pendingItems(plan, finals);
+    opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: items.length });
+    const counts = countFinals(plan, finals);
+    const t0 = Date.now();
+    let finishedThisRun = 0;
+    appendJournal(layout.journal, { event: 'run_started', run: runId, executor: 'local', pending: items.length });
+    const report = () => {
+      const elapsed = (Date.now() - t0) / 1000;
+      const rate = finishedThisRun / Math.max(elapsed, 1e-3);
+      opts.onProgress?.({ ...counts, finishedThisRun, elapsed_s: elapsed, eta_s: finishedThisRun > 0 ? counts.pending / rate : null });
+    };
+    report();
+    await runLocal(layout, plan, items, {
+      workers: opts.workers ?? config.executor.workers ?? availableParallelism(),
+      runId,
+      signal: opts.signal,
+      onRecord: (rec) => {
+        const prev = finals.get(rec.task);
+        if (prev) counts[prev.status === 'done' ? 'done' : 'failed']--;
+        else counts.pending--;
+        finals.set(rec.task, rec);
+        counts[rec.status === 'done' ? 'done' : 'failed']++;
+        finishedThisRun++;
+        report();
+      },
+    });
+    const result = await collectEnsemble(layout, plan);
+    appendJournal(layout.journal, { event: 'run_finished', run: runId, done: result.done, failed: result.failed, pending: result.pending });
+    return result;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Done / failed / pending counts of an ensemble directory. */
+export async function ensembleStatus(ensembleDir: string): Promise<Counts & { ensembleDir: string; name: string }> {
+  const { layout, plan } = await readPlan(ensembleDir);
+  return { ensembleDir: layout.root, name: plan.name, ...countFinals(plan, await readFinals(layout)) };
+}

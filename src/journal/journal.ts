@@ -1,0 +1,44 @@
+// The append-only journal of an ensemble (journal.ndjson): one JSON event per line, written by the controller only.
+import { readFile } from 'node:fs/promises';
+import { appendLine, closeFd, openAppendOnly } from '../util/fs.js';
+
+export type JournalEvent =
+  | { event: 'planned'; tasks: number; elements: number; config_hash: string }
+  | { event: 'run_started'; run: string; executor: string; pending: number }
+  | { event: 'run_finished'; run: string; done: number; failed: number; pending: number }
+  | { event: 'submitted'; run: string; chunk: number; job_id: string; elements: number; offset: number; attempt: number }
+  | { event: 'collected'; rows: number; done: number; failed: number }
+  | { event: 'cancelled'; job_ids: string[] };
+
+export type JournalEntry = JournalEvent & { ts: string };
+
+export function appendJournal(path: string, event: JournalEvent): void {
+  const fd = openAppendOnly(path);
+  try {
+    appendLine(fd, JSON.stringify({ ts: new Date().toISOString(), ...event }));
+  } finally {
+    closeFd(fd);
+  }
+}
+
+/** Reads the journal; an unterminated last line (a writer killed mid-write) is ignored. */
+export async function readJournal(path: string): Promise<JournalEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const end = text.lastIndexOf('\n');
+  const entries: JournalEntry[] = [];
+  for (const line of text.slice(0, end + 1).split('\n')) {
+    if (line === '') continue;
+    try {
+      entries.push(JSON.parse(line) as JournalEntry);
+    } catch {
+      // a torn line left by a writer killed mid-write (openAppendOnly terminated it): skip it
+    }
+  }
+  return entries;
+}

@@ -1,0 +1,86 @@
+// Entry points of `arrayflow task`: a local worker fed task ids on stdin, or one scheduler array element.
+import { createInterface } from 'node:readline';
+import { readPlan } from '../plan/write.js';
+import { elementTasks } from '../plan/plan.js';
+import { readTaskRange } from '../plan/tasks.js';
+import type { TaskRecord } from '../records.js';
+import { RecordWriter, type TaskContext, WrapperState, runTask, signalExitCode } from './wrapper.js';
+
+/** One unit of work sent to a local worker: a line `{"task":N,"attempt":A}` on its stdin. */
+export interface WorkItem {
+  task: number;
+  attempt: number;
+}
+
+async function context(ensembleDir: string, jobId: string | null): Promise<TaskContext> {
+  const { layout, plan } = await readPlan(ensembleDir);
+  const state = new WrapperState();
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => state.terminate(sig));
+  return { layout, plan, jobId, state };
+}
+
+/** Runs `items` with at most `parallel` at once; stops starting new ones once termination was requested. */
+async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterable<WorkItem>, parallel: number, done: (r: TaskRecord) => void): Promise<void> {
+  const active = new Set<Promise<void>>();
+  for await (const item of items) {
+    if (ctx.state.terminating) break;
+    const [row] = await readTaskRange(ctx.layout, item.task, item.task + 1);
+    const p = runTask(ctx, row, item.attempt).then(done);
+    active.add(p);
+    void p.finally(() => active.delete(p));
+    if (active.size >= parallel) await Promise.race(active);
+  }
+  await Promise.all(active);
+}
+
+async function* stdinItems(): AsyncIterable<WorkItem> {
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (line.trim() === '') continue;
+    yield JSON.parse(line) as WorkItem;
+  }
+}
+
+/**
+ * Local worker: reads work items from stdin until EOF, appends each record to its own record file, then
+ * echoes the record on stdout so the controller can count it. EOF (the controller died) ends it gracefully.
+ */
+export async function runWorker(ensembleDir: string, writer: string): Promise<number> {
+  const ctx = await context(ensembleDir, null);
+  const out = new RecordWriter(ctx.layout.recordFile(writer));
+  try {
+    await runPool(ctx, stdinItems(), 1, (rec) => {
+      out.write(rec);
+      process.stdout.write(JSON.stringify(rec) + '\n');
+    });
+  } finally {
+    out.close();
+  }
+  return ctx.state.terminating ? signalExitCode(ctx.state.terminating) : 0;
+}
+
+export interface ElementOptions {
+  /** Array element index within the chunk (the scheduler's array task id). */
+  index: number;
+  /** Element offset of the chunk: element = offset + index. */
+  offset: number;
+  attempt: number;
+  jobId: string | null;
+}
+
+/** One array element: runs its bundle of tasks (`parallel` at once) and appends their records to one file. */
+export async function runElement(ensembleDir: string, opts: ElementOptions): Promise<number> {
+  const ctx = await context(ensembleDir, opts.jobId);
+  const element = opts.offset + opts.index;
+  const ids = elementTasks(ctx.plan, element);
+  const writer = `e${element}-a${opts.attempt}-${opts.jobId ?? `pid${process.pid}`}`;
+  const out = new RecordWriter(ctx.layout.recordFile(writer));
+  try {
+    const items = ids.map((task) => ({ task, attempt: opts.attempt }));
+    await runPool(ctx, items, ctx.plan.runtime.parallel, (rec) => out.write(rec));
+  } finally {
+    out.close();
+  }
+  // a failed task is a record, not a failed element: non-zero only when the element itself was stopped
+  return ctx.state.terminating ? signalExitCode(ctx.state.terminating) : 0;
+}

@@ -1,0 +1,272 @@
+// The node-side task wrapper: scratch dir, inputs, run the argv, read the result, copy back, record last, clean.
+import { spawn } from 'node:child_process';
+import { constants as osConstants, hostname, tmpdir } from 'node:os';
+import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { ResultSpec } from '../config/types.js';
+import type { EnsembleLayout } from '../plan/layout.js';
+import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
+import type { TaskRecord, TaskRow } from '../records.js';
+import { appendLine, closeFd, openAppendOnly } from '../util/fs.js';
+import { globToRegExp } from '../util/glob.js';
+import { parseResult } from './result.js';
+
+/** Seconds between SIGTERM and SIGKILL when a simulation must stop. */
+const KILL_GRACE_S = 3;
+const STDERR_TAIL_BYTES = 2048;
+
+/** Expands `$VAR` / `${VAR}` in the scratch root; `$TMPDIR` falls back to the OS temp dir when unset. */
+export function resolveScratchRoot(spec: string, env: NodeJS.ProcessEnv = process.env): string {
+  const expanded = spec.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a: string | undefined, b: string | undefined) => {
+    const name = (a ?? b) as string;
+    return env[name] ?? (name === 'TMPDIR' ? tmpdir() : '');
+  });
+  return expanded === '' ? tmpdir() : expanded;
+}
+
+/** Values of the `{name}` placeholders of one task. */
+export function placeholderValues(row: TaskRow, attempt: number, scratch: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(row.params)) values[k] = String(v);
+  values.task_id = String(row.id);
+  values.task_seed = String(row.seed);
+  values.attempt = String(attempt);
+  values.scratch = scratch;
+  return values;
+}
+
+/** Replaces `{name}` inside one argument (`{{`/`}}` are literal braces). The result is always exactly one argv word. */
+export function substitute(arg: string, values: Record<string, string>): string {
+  return arg.replace(/\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string | undefined) => {
+    if (m === '{{') return '{';
+    if (m === '}}') return '}';
+    const v = values[name as string];
+    return v === undefined ? m : v;
+  });
+}
+
+/** The environment of the simulation: inherited, plus the task's identity and parameters. */
+export function taskEnv(row: TaskRow, attempt: number, scratch: string, runtime: RuntimeSpec, values: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(row.params)) env[`ARRAYFLOW_PARAM_${k}`] = String(v);
+  env.ARRAYFLOW_TASK_ID = String(row.id);
+  env.ARRAYFLOW_TASK_SEED = String(row.seed);
+  env.ARRAYFLOW_ATTEMPT = String(attempt);
+  env.ARRAYFLOW_SCRATCH = scratch;
+  env.ARRAYFLOW_PARAMS = join(scratch, 'params.json');
+  for (const [k, v] of Object.entries(runtime.env)) env[k] = substitute(v, values);
+  return env;
+}
+
+async function stageInputs(scratch: string, inputs: RuntimeSpec['inputs']): Promise<void> {
+  if (inputs.dir) await cp(inputs.dir, scratch, { recursive: true });
+  for (const f of inputs.copy) await cp(f, join(scratch, basename(f)), { recursive: true });
+  for (const f of inputs.link) await symlink(f, join(scratch, basename(f)));
+}
+
+async function tail(path: string): Promise<string> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const { size } = await fh.stat();
+      const len = Math.min(size, STDERR_TAIL_BYTES);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, size - len);
+      return buf.toString('utf8').split('\n').slice(-10).join('\n').trim();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return '';
+  }
+}
+
+/** Copies the files the keep policy asks for from scratch to outputs/<task>/ (before the record is written). */
+async function copyBack(scratch: string, dest: string, keep: RuntimeSpec['keep'], result: ResultSpec): Promise<void> {
+  if (keep === 'none') return;
+  const patterns = keep === 'all' ? null : keep.map(globToRegExp);
+  const entries = await readdir(scratch, { recursive: true, withFileTypes: true });
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const rel = join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(scratch.length + 1);
+    if (patterns && !patterns.some((p) => p.test(rel)) && rel !== result.file) continue;
+    const target = join(dest, rel);
+    await mkdir(dirname(target), { recursive: true });
+    await cp(join(scratch, rel), target);
+  }
+}
+
+interface Running {
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** State shared by all tasks of one wrapper process: termination request and the children to stop. */
+export class WrapperState {
+  terminating: NodeJS.Signals | null = null;
+  readonly children = new Set<Running>();
+
+  terminate(signal: NodeJS.Signals): void {
+    if (this.terminating) return;
+    this.terminating = signal;
+    for (const c of this.children) c.kill('SIGTERM');
+    setTimeout(() => {
+      for (const c of this.children) c.kill('SIGKILL');
+    }, KILL_GRACE_S * 1000).unref();
+  }
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  spawnError: NodeJS.ErrnoException | null;
+}
+
+function runCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv, stdoutFd: number, stderrFd: number, timeout: number, state: WrapperState): Promise<Exit> {
+  return new Promise((resolve) => {
+    let timedOut = false;
+    let settled = false;
+    // detached: the simulation gets its own process group, so a timeout kills its children too
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', stdoutFd, stderrFd], detached: true });
+    const running: Running = {
+      kill(signal) {
+        try {
+          if (child.pid) process.kill(-child.pid, signal);
+        } catch {
+          // already gone
+        }
+      },
+    };
+    const finish = (exit: Exit) => {
+      if (settled) return;
+      settled = true;
+      state.children.delete(running);
+      if (timer) clearTimeout(timer);
+      resolve(exit);
+    };
+    state.children.add(running);
+    const timer =
+      timeout > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            running.kill('SIGTERM');
+            setTimeout(() => running.kill('SIGKILL'), KILL_GRACE_S * 1000).unref();
+          }, timeout * 1000)
+        : null;
+    child.on('error', (err) => finish({ code: null, signal: null, timedOut: false, spawnError: err }));
+    child.on('exit', (code, signal) => {
+      // make sure nothing of the group outlives the task (a background child holding scratch files)
+      running.kill('SIGKILL');
+      finish({ code, signal, timedOut, spawnError: null });
+    });
+  });
+}
+
+function exitReason(exit: Exit, argv0: string, timeout: number, state: WrapperState): string | null {
+  if (exit.spawnError) {
+    const code = exit.spawnError.code;
+    const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'not executable' : exit.spawnError.message;
+    return `cannot start: command '${argv0}' ${why} (${code ?? 'error'})`;
+  }
+  if (exit.timedOut) return `timeout: exceeded the task time limit of ${timeout} s`;
+  if (state.terminating && (exit.signal || exit.code !== 0)) {
+    return `terminated: the task wrapper received ${state.terminating} (scheduler time limit, cancel or preemption)`;
+  }
+  if (exit.signal) {
+    const hint = exit.signal === 'SIGKILL' ? ' (possibly out of memory)' : '';
+    return `killed by signal ${exit.signal}${hint}`;
+  }
+  if (exit.code !== 0) return `exit code ${exit.code}`;
+  return null;
+}
+
+export interface TaskContext {
+  layout: EnsembleLayout;
+  plan: PlanFile;
+  jobId: string | null;
+  state: WrapperState;
+}
+
+/** Runs one attempt of one task in its own scratch dir and returns its record (not yet written). */
+export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number): Promise<TaskRecord> {
+  const { runtime } = ctx.plan;
+  const start = new Date();
+  const record = (status: TaskRecord['status'], reason: string | null, extra: Partial<TaskRecord> = {}): TaskRecord => {
+    const end = new Date();
+    return {
+      task: row.id,
+      attempt,
+      status,
+      reason,
+      exit_code: null,
+      signal: null,
+      host: hostname(),
+      job_id: ctx.jobId,
+      start: start.toISOString(),
+      end: end.toISOString(),
+      duration_s: (end.getTime() - start.getTime()) / 1000,
+      result: null,
+      source: 'wrapper',
+      ...extra,
+    };
+  };
+  const root = resolveScratchRoot(runtime.scratch);
+  let scratch: string | null = null;
+  try {
+    await mkdir(root, { recursive: true });
+    scratch = await mkdtemp(join(root, `arrayflow-${ctx.plan.name}-t${row.id}-`));
+    await stageInputs(scratch, runtime.inputs);
+    await writeFile(join(scratch, 'params.json'), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...row.params }) + '\n');
+    const values = placeholderValues(row, attempt, scratch);
+    const argv = runtime.command.map((a) => substitute(a, values));
+    const env = taskEnv(row, attempt, scratch, runtime, values);
+    const outFh = await open(join(scratch, 'stdout.txt'), 'w');
+    const errFh = await open(join(scratch, 'stderr.txt'), 'w');
+    let exit: Exit;
+    try {
+      exit = await runCommand(argv, scratch, env, outFh.fd, errFh.fd, runtime.timeout, ctx.state);
+    } finally {
+      await outFh.close();
+      await errFh.close();
+    }
+    const exitFields: Partial<TaskRecord> = { exit_code: exit.code, signal: exit.signal };
+    const reason = exitReason(exit, argv[0], runtime.timeout, ctx.state);
+    await copyBack(scratch, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
+    if (reason) return record('failed', reason, { ...exitFields, stderr_tail: await tail(join(scratch, 'stderr.txt')) });
+    let text: string;
+    try {
+      text = await readFile(join(scratch, runtime.result.file), 'utf8');
+    } catch {
+      return record('failed', `no result: the simulation exited 0 but did not write ${runtime.result.file}`, {
+        ...exitFields,
+        stderr_tail: await tail(join(scratch, 'stderr.txt')),
+      });
+    }
+    const parsed = parseResult(text, runtime.result);
+    if (!parsed.ok) return record('failed', parsed.reason, exitFields);
+    return record('done', null, { ...exitFields, result: parsed.result });
+  } catch (e) {
+    return record('failed', `wrapper error: ${(e as Error).message}`);
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+/** The single writer of one record file: whole JSON lines, appended with one write(2) each. */
+export class RecordWriter {
+  private readonly fd: number;
+  constructor(readonly path: string) {
+    this.fd = openAppendOnly(path);
+  }
+  write(rec: TaskRecord): void {
+    appendLine(this.fd, JSON.stringify(rec));
+  }
+  close(): void {
+    closeFd(this.fd);
+  }
+}
+
+/** Exit status of a wrapper that was told to stop by a signal (128 + signal number, like a shell). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 15);
+}

@@ -1,0 +1,38 @@
+// Owns every path inside an ensemble directory; used on the submit host and on the compute node alike.
+import { join } from 'node:path';
+
+export class EnsembleLayout {
+  constructor(readonly root: string) {}
+
+  get config(): string { return join(this.root, 'config.yaml'); }
+  get manifest(): string { return join(this.root, 'manifest.json'); }
+  get journal(): string { return join(this.root, 'journal.ndjson'); }
+  get lock(): string { return join(this.root, 'controller.lock'); }
+
+  get planDir(): string { return join(this.root, 'plan'); }
+  /** One TaskRow JSON per line, ids 0..N-1 in order: the only place parameter values live. */
+  get tasks(): string { return join(this.planDir, 'tasks.ndjson'); }
+  /** Byte offset of every line of tasks.ndjson (N+1 little-endian float64), so a node reads only its rows. */
+  get tasksIndex(): string { return join(this.planDir, 'tasks.idx'); }
+  /** The plan's summary: task count, chunks, executor, paths captured at plan time. */
+  get planFile(): string { return join(this.planDir, 'plan.json'); }
+  get scriptsDir(): string { return join(this.planDir, 'scripts'); }
+  script(chunk: number, ext: string): string {
+    return join(this.scriptsDir, `chunk-${String(chunk).padStart(4, '0')}.${ext}`);
+  }
+
+  /** Record files: one per writer (a local worker, an array element), appended by that writer only. */
+  get resultsDir(): string { return join(this.root, 'results'); }
+  recordFile(writer: string): string { return join(this.resultsDir, `${writer}.ndjson`); }
+
+  get outputsDir(): string { return join(this.root, 'outputs'); }
+  outputs(task: number): string { return join(this.outputsDir, String(task)); }
+
+  get logsDir(): string { return join(this.root, 'logs'); }
+  /** Scheduler stdout/stderr of array elements. */
+  get jobLogsDir(): string { return join(this.logsDir, 'jobs'); }
+  get failuresLog(): string { return join(this.logsDir, 'failures.ndjson'); }
+
+  get datasetParquet(): string { return join(this.root, 'dataset.parquet'); }
+  get datasetCsv(): string { return join(this.root, 'dataset.csv'); }
+}

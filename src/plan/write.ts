@@ -1,0 +1,77 @@
+// Writes (or re-opens) an ensemble directory from a config: frozen config, manifest, task table, plan file, journal.
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Config } from '../config/types.js';
+import { EnsembleError } from '../errors.js';
+import { appendJournal } from '../journal/journal.js';
+import { readPointsFile, samplePoints } from '../sampling/index.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { arrayflowBin } from '../util/paths.js';
+import { EnsembleLayout } from './layout.js';
+import { buildManifest, hashConfig } from './manifest.js';
+import { type PlanFile, paramNames, planRuntime, planTasks } from './plan.js';
+import { writeTaskTable } from './tasks.js';
+
+export interface OpenedPlan {
+  layout: EnsembleLayout;
+  plan: PlanFile;
+  /** false when the ensemble directory already held a plan of the same config (a resume). */
+  created: boolean;
+}
+
+/** Reads plan/plan.json of an ensemble directory (written last when planning, so its presence means a complete plan). */
+export async function readPlan(ensembleDir: string): Promise<{ layout: EnsembleLayout; plan: PlanFile }> {
+  const layout = new EnsembleLayout(ensembleDir);
+  let text: string;
+  try {
+    text = await readFile(layout.planFile, 'utf8');
+  } catch (cause) {
+    throw new EnsembleError(`${ensembleDir} is not a planned ensemble (no plan/plan.json): run \`arrayflow plan <config>\` first`, { cause });
+  }
+  return { layout, plan: JSON.parse(text) as PlanFile };
+}
+
+/**
+ * Plans the ensemble of `config` into its ensemble directory. If the directory already holds a plan of the
+ * same config it is reused untouched (so `run` resumes); a plan of a different config is an error.
+ */
+export async function writePlan(config: Config, configText: string): Promise<OpenedPlan> {
+  const layout = new EnsembleLayout(config.ensemble_dir);
+  const pointsFile = config.sampling.file ? await readFile(config.sampling.file) : null;
+  const hash = hashConfig(config, pointsFile);
+  const existing = await readPlan(config.ensemble_dir).catch(() => null);
+  if (existing) {
+    if (existing.plan.config_hash !== hash) {
+      throw new EnsembleError(
+        `${config.ensemble_dir} holds an ensemble planned from a different config (hash ${existing.plan.config_hash.slice(0, 12)}, ` +
+          `this config ${hash.slice(0, 12)}): set another ensemble_dir in ${config.source}, or delete the old directory`,
+      );
+    }
+    return { layout: existing.layout, plan: existing.plan, created: false };
+  }
+
+  await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));
+  const sampling = config.sampling.file ? { ...config.sampling, points: await readPointsFile(config.sampling.file) } : config.sampling;
+  const tasks = planTasks(samplePoints(config.parameters, sampling), config.sampling.seed, config.sampling.batch);
+  if (tasks.length === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);
+  await writeTaskTable(layout, tasks);
+  const bundle = config.executor.array.bundle;
+  const plan: PlanFile = {
+    format: 1,
+    name: config.name,
+    config_hash: hash,
+    tasks: tasks.length,
+    param_names: paramNames(config),
+    bundle,
+    elements: Math.ceil(tasks.length / bundle),
+    retries: config.executor.retries,
+    runtime: planRuntime(config),
+    node: process.execPath,
+    arrayflow: arrayflowBin(),
+  };
+  await writeFileAtomic(layout.config, configText);
+  await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, hash, tasks.length, pointsFile), null, 2) + '\n');
+  // plan.json last: its presence marks a complete plan
+  await writeFileAtomic(layout.planFile, JSON.stringify(plan, null, 2) + '\n');
+  appendJournal(layout.journal, { event: 'planned', tasks: plan.tasks, elements: plan.elements, config_hash: hash });
+  return { layout, plan, created: true };
+}
