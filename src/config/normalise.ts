@@ -1,0 +1,148 @@
+// Schema-valid raw config data -> the normalised Config: defaults applied, shorthands expanded, paths made absolute.
+
+import * as path from 'node:path';
+import type {
+  ArraySpec,
+  Config,
+  ExecutorSpec,
+  ExecutorType,
+  InputsSpec,
+  KeepPolicy,
+  ParamSpec,
+  ResourceSpec,
+  ResultSpec,
+  SamplingMethod,
+  SamplingSpec,
+} from './types.js';
+
+type Raw = Record<string, unknown>;
+type Scalar = string | number | boolean;
+
+const asRaw = (x: unknown): Raw => (x ?? {}) as Raw;
+
+/**
+ * Build the Config from data that passed validation (schema and rules). `file` is the config's path;
+ * relative paths in the config are resolved against its directory.
+ */
+export function normaliseConfig(raw: Raw, file: string): Config {
+  const source = path.resolve(file);
+  const dir = path.dirname(source);
+  const abs = (p: string) => path.resolve(dir, p);
+  const name = raw.name as string;
+  return {
+    source,
+    name,
+    ensemble_dir: abs((raw.ensemble_dir as string | undefined) ?? path.join('runs', name)),
+    command: (raw.command as Array<string | number>).map(String),
+    env: Object.fromEntries(Object.entries(asRaw(raw.env)).map(([k, v]) => [k, String(v)])),
+    inputs: normaliseInputs(asRaw(raw.inputs), abs),
+    result: normaliseResult(asRaw(raw.result)),
+    keep: (raw.keep as KeepPolicy | undefined) ?? 'none',
+    timeout: raw.timeout === undefined ? 0 : parseDuration(raw.timeout as number | string),
+    parameters: Object.fromEntries(
+      Object.entries(asRaw(raw.parameters)).map(([k, v]) => [k, normaliseParam(v)]),
+    ),
+    sampling: normaliseSampling(asRaw(raw.sampling), abs),
+    executor: normaliseExecutor(asRaw(raw.executor)),
+  };
+}
+
+function normaliseInputs(raw: Raw, abs: (p: string) => string): InputsSpec {
+  const inputs: InputsSpec = {
+    copy: ((raw.copy as string[] | undefined) ?? []).map(abs),
+    link: ((raw.link as string[] | undefined) ?? []).map(abs),
+  };
+  if (raw.dir !== undefined) inputs.dir = abs(raw.dir as string);
+  return inputs;
+}
+
+function normaliseResult(raw: Raw): ResultSpec {
+  const file = (raw.file as string | undefined) ?? 'result.json';
+  const format = (raw.format as ResultSpec['format'] | undefined) ?? (/\.csv$/i.test(file) ? 'csv' : 'json');
+  return { file, format };
+}
+
+/** Seconds from a number or `90s`, `10m`, `2h`, `1d`, `HH:MM:SS`, `MM:SS` (the schema admits only these). */
+export function parseDuration(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const unit = /^(\d+(?:\.\d+)?)([smhd])$/.exec(v);
+  if (unit) return Number(unit[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[unit[2] as 's' | 'm' | 'h' | 'd'];
+  const parts = v.split(':').map(Number);
+  return parts.reduce((acc, n) => acc * 60 + n, 0);
+}
+
+/** Expand the shorthands: a bare list is `values`, a bare scalar is a constant. */
+export function normaliseParam(v: unknown): ParamSpec {
+  if (Array.isArray(v)) return { kind: 'values', values: v as Scalar[] };
+  if (typeof v !== 'object' || v === null) return { kind: 'const', value: v as Scalar };
+  const p = v as Raw;
+  const levels = p.levels as number | undefined;
+  const withLevels = <T extends object>(spec: T) => (levels === undefined ? spec : { ...spec, levels });
+  if (p.uniform !== undefined) {
+    const [low, high] = p.uniform as [number, number];
+    return withLevels({ kind: 'uniform' as const, low, high });
+  }
+  if (p.loguniform !== undefined) {
+    const [low, high] = p.loguniform as [number, number];
+    return withLevels({ kind: 'loguniform' as const, low, high });
+  }
+  if (p.int !== undefined) {
+    const [low, high] = p.int as [number, number];
+    return { kind: 'int', low, high };
+  }
+  if (p.values !== undefined) return { kind: 'values', values: p.values as Scalar[] };
+  return { kind: 'const', value: p.value as Scalar };
+}
+
+function normaliseSampling(raw: Raw, abs: (p: string) => string): SamplingSpec {
+  const s: SamplingSpec = { method: raw.method as SamplingMethod, seed: (raw.seed as number | undefined) ?? 0 };
+  if (raw.samples !== undefined) s.samples = raw.samples as number;
+  if (raw.batch !== undefined) s.batch = raw.batch as number;
+  if (raw.file !== undefined) s.file = abs(raw.file as string);
+  if (raw.points !== undefined) s.points = raw.points as SamplingSpec['points'];
+  if (raw.scramble !== undefined) s.scramble = raw.scramble as boolean;
+  if (raw.replicates !== undefined) s.replicates = raw.replicates as number;
+  return s;
+}
+
+function normaliseExecutor(raw: Raw): ExecutorSpec {
+  const type = (raw.type as ExecutorType | undefined) ?? 'local';
+  const e: ExecutorSpec = {
+    type,
+    resources: normaliseResources(asRaw(raw.resources)),
+    array: normaliseArray(asRaw(raw.array)),
+    scratch: (raw.scratch as string | undefined) ?? '$TMPDIR',
+    retries: (raw.retries as number | undefined) ?? 0,
+  };
+  if (raw.workers !== undefined) e.workers = raw.workers as number;
+  if (type === 'pbs') e.dialect = (raw.dialect as ExecutorSpec['dialect']) ?? 'pro';
+  if (raw.host !== undefined) e.host = raw.host as string;
+  return e;
+}
+
+function normaliseResources(raw: Raw): ResourceSpec {
+  const r: ResourceSpec = {};
+  // YAML reads `time: 30`, `mem: 4096` or `account: 12345` as numbers; directives are text.
+  if (raw.time !== undefined) r.time = String(raw.time);
+  if (raw.mem !== undefined) r.mem = String(raw.mem);
+  if (raw.cpus !== undefined) r.cpus = raw.cpus as number;
+  if (raw.gpus !== undefined) r.gpus = raw.gpus as number | string;
+  if (raw.partition !== undefined) r.partition = String(raw.partition);
+  if (raw.account !== undefined) r.account = String(raw.account);
+  if (raw.qos !== undefined) r.qos = String(raw.qos);
+  if (raw.extra !== undefined) {
+    r.extra = Object.fromEntries(Object.entries(asRaw(raw.extra)).map(([k, v]) => [k, String(v)]));
+  }
+  return r;
+}
+
+function normaliseArray(raw: Raw): ArraySpec {
+  const a: ArraySpec = {
+    bundle: (raw.bundle as number | undefined) ?? 1,
+    parallel: (raw.parallel as number | undefined) ?? 1,
+  };
+  if (raw.throttle !== undefined) a.throttle = raw.throttle as number;
+  if (raw.max_array_size !== undefined) a.max_array_size = raw.max_array_size as number;
+  if (raw.max_submit !== undefined) a.max_submit = raw.max_submit as number;
+  return a;
+}

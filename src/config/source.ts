@@ -1,0 +1,210 @@
+// YAML text -> plain data, YAML syntax issues, and a locator from key paths back to line:col in the file.
+
+import {
+  LineCounter,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+  type YAMLError,
+} from 'yaml';
+import type { ConfigIssue } from '../errors.js';
+
+/** A key path inside the config: mapping keys and sequence indexes. */
+export type Segment = string | number;
+
+/** `['parameters', 'alpha', 'uniform', 1]` -> `parameters.alpha.uniform[1]`; odd keys are quoted: `env["A B"]`. */
+export function formatPath(path: readonly Segment[]): string {
+  let out = '';
+  for (const s of path) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (!/^[A-Za-z0-9_-]+$/.test(s)) out += `[${JSON.stringify(s)}]`;
+    else out += out ? `.${s}` : s;
+  }
+  return out;
+}
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export interface ConfigSource {
+  file: string;
+  /** The document as plain data; undefined when the text could not be parsed into a mapping. */
+  data: Record<string, unknown> | undefined;
+  /** Syntax problems, an empty document or a non-mapping root. */
+  issues: ConfigIssue[];
+  /** Where the value at `path` is written (its key with `key`), else its nearest written ancestor. */
+  locate(path: readonly Segment[], opts?: { key?: boolean }): Position;
+  /** An issue located at `path`. */
+  issue(path: readonly Segment[], message: string, opts?: { key?: boolean }): ConfigIssue;
+}
+
+const START: Position = { line: 1, col: 1 };
+
+export function parseConfigSource(text: string, file: string): ConfigSource {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, merge: true });
+  const pos = (offset: number): Position => {
+    const p = lc.linePos(offset);
+    return { line: p.line, col: p.col };
+  };
+
+  const locate = (path: readonly Segment[], opts: { key?: boolean } = {}): Position => {
+    let node: unknown = doc.contents;
+    let found: Position = node && (node as Node).range ? pos((node as Node).range![0]) : START;
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i];
+      if (isAlias(node)) node = node.resolve(doc);
+      let next: unknown;
+      let keyNode: Node | undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) break;
+        keyNode = pair.key as Node;
+        next = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        next = node.items[seg];
+        if (next === undefined) break;
+      } else break;
+      const last = i === path.length - 1;
+      const valueRange = (next as Node | null)?.range;
+      // An empty value (`key:` and nothing) has a zero-width range at the end of the line: show the key.
+      const empty = !valueRange || valueRange[0] === valueRange[2];
+      if (keyNode?.range && ((last && opts.key) || empty)) found = pos(keyNode.range[0]);
+      else if (valueRange) found = pos(valueRange[0]);
+      node = next;
+    }
+    return found;
+  };
+
+  const issue = (path: readonly Segment[], message: string, opts: { key?: boolean } = {}): ConfigIssue => ({
+    file,
+    ...locate(path, opts),
+    path: formatPath(path),
+    message,
+  });
+
+  const source: ConfigSource = { file, data: undefined, issues: [], locate, issue };
+
+  if (doc.errors.length > 0) {
+    const seen = new Set<string>();
+    for (const err of doc.errors) {
+      const at = pos(err.pos[0]);
+      const where = `${at.line}:${at.col}`;
+      if (seen.has(where)) continue; // one YAML mistake often yields several errors at one spot
+      seen.add(where);
+      // only a duplicate key sits at a meaningful key path; other syntax errors are often reported
+      // a line after the mistake, where the path would mislead
+      const path = err.code === 'DUPLICATE_KEY' ? pathAt(doc, err.pos[0]) : [];
+      source.issues.push({ file, ...at, path: formatPath(path), message: syntaxMessage(err, path) });
+    }
+    return source;
+  }
+
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    source.issues.push({
+      file,
+      ...START,
+      path: '',
+      message: 'the config is empty; it needs at least name, command, parameters and sampling (see docs/config.md)',
+    });
+    return source;
+  }
+  if (!isMap(doc.contents)) {
+    const found = isSeq(doc.contents) ? 'a list' : 'a single value';
+    source.issues.push({
+      file,
+      ...START,
+      path: '',
+      message: `the top level must be a mapping of keys (name: ..., command: ...), found ${found}`,
+    });
+    return source;
+  }
+
+  try {
+    source.data = doc.toJS() as Record<string, unknown>;
+  } catch (e) {
+    const alias = unresolvedAlias(doc);
+    source.issues.push({
+      file,
+      ...(alias ? pos(alias.offset) : START),
+      path: alias ? formatPath(alias.path) : '',
+      message: alias
+        ? `alias *${alias.name} refers to no anchor &${alias.name} defined before it; define the anchor first or write the value out`
+        : `cannot expand the YAML aliases (${(e as Error).message}); write the values out`,
+    });
+  }
+  return source;
+}
+
+/** The key path of the deepest node whose text covers `offset` (for syntax errors). */
+function pathAt(doc: Document, offset: number): Segment[] {
+  const path: Segment[] = [];
+  let node: unknown = doc.contents;
+  const covers = (n: unknown) => {
+    const r = (n as Node | null)?.range;
+    return !!r && r[0] <= offset && offset < Math.max(r[1], r[0] + 1);
+  };
+  for (;;) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => covers(p.key) || covers(p.value));
+      if (!pair || !isScalar(pair.key)) break;
+      path.push(String(pair.key.value));
+      if (covers(pair.key)) break;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const i = node.items.findIndex(covers);
+      if (i < 0) break;
+      path.push(i);
+      node = node.items[i];
+    } else break;
+  }
+  return path;
+}
+
+function syntaxMessage(err: YAMLError, path: Segment[]): string {
+  switch (err.code) {
+    case 'DUPLICATE_KEY': {
+      const key = path[path.length - 1];
+      return `duplicate key${key === undefined ? '' : ` '${key}'`}; a key may appear only once in a mapping — remove or merge the repeated one`;
+    }
+    case 'TAB_AS_INDENT':
+      return 'a tab is used for indentation; YAML allows only spaces — replace the tab with spaces';
+    case 'MULTIPLE_DOCS':
+      return "the file holds more than one YAML document ('---'); a config is a single document";
+    case 'BLOCK_AS_IMPLICIT_KEY':
+      return 'YAML syntax: a value cannot itself be `key: value` on the same line; quote the value, or put the nested mapping on its own indented lines';
+    default: {
+      const text = err.message.replace(/\.$/, '');
+      return `YAML syntax: ${text.charAt(0).toLowerCase()}${text.slice(1)}; look for an unclosed bracket or quote, or a mis-indented line, here or just above`;
+    }
+  }
+}
+
+function unresolvedAlias(doc: Document): { name: string; offset: number; path: Segment[] } | undefined {
+  let found: { name: string; offset: number; path: Segment[] } | undefined;
+  visit(doc, {
+    Alias(_key, node, ancestors) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      const path: Segment[] = [];
+      for (let i = 0; i < ancestors.length; i++) {
+        const a = ancestors[i];
+        if (isPair(a) && isScalar(a.key)) path.push(String(a.key.value));
+        else if (isSeq(a)) {
+          const child = ancestors[i + 1] ?? node;
+          path.push(a.items.indexOf(child as never));
+        }
+      }
+      found = { name: node.source, offset: node.range?.[0] ?? 0, path };
+      return visit.BREAK;
+    },
+  });
+  return found;
+}

@@ -1,0 +1,44 @@
+// Tests of the YAML source locator: key paths to line:col, syntax issues, odd roots.
+
+import t from 'tap';
+import { formatPath, parseConfigSource } from '../../src/config/source.js';
+
+t.test('formatPath', async (t) => {
+  t.equal(formatPath([]), '');
+  t.equal(formatPath(['parameters', 'alpha', 'uniform', 1]), 'parameters.alpha.uniform[1]');
+  t.equal(formatPath(['command', 0]), 'command[0]');
+  t.equal(formatPath(['env', 'A B']), 'env["A B"]');
+  t.equal(formatPath(['extra', 'mail-type']), 'extra.mail-type');
+});
+
+t.test('locate values, keys, list items, empty values and missing paths', async (t) => {
+  const src = parseConfigSource(
+    ['# comment', 'name: s', 'command:', '  - a', '  - b', 'executor:', 'sampling: {method: grid}', ''].join('\n'),
+    'c.yaml',
+  );
+  t.strictSame(src.issues, []);
+  t.strictSame(src.locate(['name']), { line: 2, col: 7 });
+  t.strictSame(src.locate(['name'], { key: true }), { line: 2, col: 1 });
+  t.strictSame(src.locate(['command', 1]), { line: 5, col: 5 });
+  t.strictSame(src.locate(['executor']), { line: 6, col: 1 }, 'an empty value points at its key');
+  t.strictSame(src.locate(['sampling', 'method']), { line: 7, col: 20 });
+  t.strictSame(src.locate(['sampling', 'nope', 'deeper']), { line: 7, col: 11 }, 'nearest written ancestor');
+  t.strictSame(src.locate([]), { line: 2, col: 1 }, 'root: its first key');
+});
+
+t.test('anchors and aliases resolve; merge keys work', async (t) => {
+  const src = parseConfigSource('base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n', 'c.yaml');
+  t.strictSame(src.data, { base: { x: 1 }, other: { x: 1, y: 2 } });
+});
+
+t.test('several syntax errors: one issue each, no stack', async (t) => {
+  const src = parseConfigSource('a: [1\nb: "x\n', 'c.yaml');
+  t.equal(src.data, undefined);
+  t.ok(src.issues.length >= 1);
+  for (const i of src.issues) t.notMatch(i.message, /\n|at .*:\d+:\d+/);
+});
+
+t.test('a scalar root', async (t) => {
+  const src = parseConfigSource('42\n', 'c.yaml');
+  t.match(src.issues, [{ line: 1, col: 1, path: '', message: /top level must be a mapping.*found a single value/ }]);
+});
