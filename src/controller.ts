@@ -3,7 +3,13 @@ import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { readRecordFiles, selectFinal, collect } from './collect/index.js';
 import { readConfig } from './config/load.js';
+import type { ExecutorType } from './config/types.js';
+import { BatchRun, type BatchScheduler, type Submission } from './executor/batch.js';
 import { runLocal, shouldRetry } from './executor/local.js';
+import { slurmScheduler } from './executor/slurm.js';
+import { SchedulerError } from './errors.js';
+import { LocalTransport } from './transport/local.js';
+import type { Transport } from './transport/transport.js';
 import { appendJournal } from './journal/journal.js';
 import { acquireLock } from './journal/lock.js';
 import type { WorkItem } from './node/main.js';
@@ -30,6 +36,13 @@ export interface Progress extends Counts {
 }
 
 export interface RunOptions {
+  /** Overrides executor.type of the config. */
+  executor?: ExecutorType;
+  /** Runs scheduler commands (default: on this host). */
+  transport?: Transport;
+  /** Scheduler poll interval bounds (ms). */
+  tickMs?: { min: number; max: number };
+  onSubmit?: (s: Submission) => void;
   workers?: number;
   runId?: string;
   onPlanned?: (info: { ensembleDir: string; tasks: number; created: boolean; toRun: number }) => void;
@@ -111,33 +124,63 @@ export async function runEnsemble(configPath: string, opts: RunOptions = {}): Pr
     const counts = countFinals(plan, finals);
     const t0 = Date.now();
     let finishedThisRun = 0;
-    appendJournal(layout.journal, { event: 'run_started', run: runId, executor: 'local', pending: items.length });
+    appendJournal(layout.journal, { event: 'run_started', run: runId, executor: opts.executor ?? config.executor.type, pending: items.length });
     const report = () => {
       const elapsed = (Date.now() - t0) / 1000;
       const rate = finishedThisRun / Math.max(elapsed, 1e-3);
       opts.onProgress?.({ ...counts, finishedThisRun, elapsed_s: elapsed, eta_s: finishedThisRun > 0 ? counts.pending / rate : null });
     };
     report();
-    await runLocal(layout, plan, items, {
-      workers: opts.workers ?? config.executor.workers ?? availableParallelism(),
-      runId,
-      signal: opts.signal,
-      onRecord: (rec) => {
-        const prev = finals.get(rec.task);
-        if (prev) counts[prev.status === 'done' ? 'done' : 'failed']--;
-        else counts.pending--;
-        finals.set(rec.task, rec);
-        counts[rec.status === 'done' ? 'done' : 'failed']++;
-        finishedThisRun++;
-        report();
-      },
-    });
+    const onRecord = (rec: TaskRecord) => {
+      const prev = finals.get(rec.task);
+      if (prev) counts[prev.status === 'done' ? 'done' : 'failed']--;
+      else counts.pending--;
+      finals.set(rec.task, rec);
+      counts[rec.status === 'done' ? 'done' : 'failed']++;
+      finishedThisRun++;
+      report();
+    };
+    const type = opts.executor ?? config.executor.type;
+    if (type === 'local') {
+      await runLocal(layout, plan, items, {
+        workers: opts.workers ?? config.executor.workers ?? availableParallelism(),
+        runId,
+        signal: opts.signal,
+        onRecord,
+      });
+    } else {
+      // resources and limits come from the config as it is now; the element layout (bundle) from the plan
+      const effective: PlanFile = { ...plan, executor: { ...config.executor, array: { ...config.executor.array, bundle: plan.bundle } } };
+      const transport = opts.transport ?? new LocalTransport();
+      const batch = new BatchRun(layout, effective, batchScheduler(type), transport, () => readFinals(layout), {
+        runId,
+        tickMs: opts.tickMs,
+        signal: opts.signal,
+        onSubmit: opts.onSubmit,
+        onRecords: (latest) => {
+          for (const rec of latest.values()) {
+            const prev = finals.get(rec.task);
+            if (!prev || prev.attempt !== rec.attempt || prev.status !== rec.status || prev.reason !== rec.reason) onRecord(rec);
+          }
+        },
+      });
+      try {
+        await batch.run();
+      } finally {
+        if (!opts.transport) await transport.close();
+      }
+    }
     const result = await collectEnsemble(layout, plan);
     appendJournal(layout.journal, { event: 'run_finished', run: runId, done: result.done, failed: result.failed, pending: result.pending });
     return result;
   } finally {
     await lock.release();
   }
+}
+
+export function batchScheduler(type: ExecutorType): BatchScheduler {
+  if (type === 'slurm') return slurmScheduler;
+  throw new SchedulerError(`executor type '${type}' is not supported yet`);
 }
 
 /** Done / failed / pending counts of an ensemble directory. */

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { ArrayflowError, ConfigError } from '../errors.js';
 import { readConfig } from '../config/load.js';
 import { collectEnsemble, ensembleStatus, readFinals, runEnsemble } from '../controller.js';
-import { runElement, runWorker } from '../node/main.js';
+import { indexFromEnv, jobIdFromEnv, runElement, runWorker } from '../node/main.js';
 import { readPlan, writePlan } from '../plan/write.js';
 import { toolVersion } from '../util/paths.js';
 import { progressReporter } from './progress.js';
@@ -134,17 +134,31 @@ program
   .option('--worker', 'read work items from stdin (local executor)')
   .option('--writer <name>', 'record file name (worker mode)')
   .addOption(new Option('--index <i>', 'array index within the chunk').argParser(int))
+  .option('--index-from <vars>', 'read the array index from the first set variable of this comma list')
   .addOption(new Option('--offset <n>', 'element offset of the chunk').argParser(int).default(0))
   .addOption(new Option('--attempt <n>', 'attempt number').argParser(int).default(1))
-  .option('--job-id <id>', 'scheduler job id of this element')
-  .action(async (dir: string, o: { worker?: boolean; writer?: string; index?: number; offset: number; attempt: number; jobId?: string }) => {
+  .option('--job-id-from <vars>', 'array job id variable(s); the element job id is <value>_<index>')
+  .option('--tasks-file <file>', 'run the task ids listed in this JSON file (a resubmission)')
+  .action(async (dir: string, o: TaskOptions) => {
     if (o.worker) {
       process.exitCode = await runWorker(dir, o.writer ?? `local-pid${process.pid}`);
-    } else if (o.index !== undefined) {
-      process.exitCode = await runElement(dir, { index: o.index, offset: o.offset, attempt: o.attempt, jobId: o.jobId ?? null });
-    } else {
-      throw new ArrayflowError('E_USAGE', 'task needs --worker or --index');
+      return;
     }
+    const index = o.index ?? (o.indexFrom ? indexFromEnv(o.indexFrom.split(',')) : undefined);
+    if (index === undefined) throw new ArrayflowError('E_USAGE', 'task needs --worker, --index or --index-from');
+    const jobId = o.jobIdFrom ? jobIdFromEnv(o.jobIdFrom.split(','), index) : null;
+    process.exitCode = await runElement(dir, { index, offset: o.offset, attempt: o.attempt, jobId, tasksFile: o.tasksFile });
   });
+
+interface TaskOptions {
+  worker?: boolean;
+  writer?: string;
+  index?: number;
+  indexFrom?: string;
+  offset: number;
+  attempt: number;
+  jobIdFrom?: string;
+  tasksFile?: string;
+}
 
 program.parseAsync(process.argv).catch(fail);

@@ -1,5 +1,8 @@
 // Entry points of `arrayflow task`: a local worker fed task ids on stdin, or one scheduler array element.
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ArrayflowError } from '../errors.js';
 import { readPlan } from '../plan/write.js';
 import { elementTasks } from '../plan/plan.js';
 import { readTaskRange } from '../plan/tasks.js';
@@ -66,14 +69,50 @@ export interface ElementOptions {
   offset: number;
   attempt: number;
   jobId: string | null;
+  /** A resubmission (retry) runs the task ids listed in this JSON file instead of the plan's elements. */
+  tasksFile?: string;
+}
+
+/**
+ * Reads the array index from the first set variable of `names` (Slurm: SLURM_ARRAY_TASK_ID; PBS Pro:
+ * PBS_ARRAY_INDEX; Torque: PBS_ARRAYID — Slurm's qsub wrapper sets only the PBS Pro one).
+ */
+export function indexFromEnv(names: string[], env: NodeJS.ProcessEnv = process.env): number {
+  for (const name of names) {
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new ArrayflowError('E_USAGE', `${name}='${v}' is not an array index`);
+      return n;
+    }
+  }
+  throw new ArrayflowError(
+    'E_USAGE',
+    `none of ${names.join(', ')} is set: this script must run as an element of an array job (submit it with the scheduler, or pass --index)`,
+  );
+}
+
+/** The element's job id, `<array job id>_<index>`, from the first set variable of `names`. */
+export function jobIdFromEnv(names: string[], index: number, env: NodeJS.ProcessEnv = process.env): string | null {
+  const v = names.map((n) => env[n]).find((x) => x !== undefined && x !== '');
+  return v === undefined ? null : `${v}_${index}`;
 }
 
 /** One array element: runs its bundle of tasks (`parallel` at once) and appends their records to one file. */
 export async function runElement(ensembleDir: string, opts: ElementOptions): Promise<number> {
   const ctx = await context(ensembleDir, opts.jobId);
   const element = opts.offset + opts.index;
-  const ids = elementTasks(ctx.plan, element);
-  const writer = `e${element}-a${opts.attempt}-${opts.jobId ?? `pid${process.pid}`}`;
+  let ids: number[];
+  let writer: string;
+  if (opts.tasksFile) {
+    const list = JSON.parse(await readFile(opts.tasksFile, 'utf8')) as number[];
+    ids = list.slice(element * ctx.plan.bundle, (element + 1) * ctx.plan.bundle);
+    writer = `r${basename(opts.tasksFile, '.json')}-e${element}`;
+  } else {
+    ids = elementTasks(ctx.plan, element);
+    writer = `e${element}-a${opts.attempt}`;
+  }
+  writer += `-${(opts.jobId ?? `pid${process.pid}`).replace(/[^A-Za-z0-9_.-]/g, '_')}`;
   const out = new RecordWriter(ctx.layout.recordFile(writer));
   try {
     const items = ids.map((task) => ({ task, attempt: opts.attempt }));

@@ -17,8 +17,9 @@ export class EnsembleLayout {
   /** The plan's summary: task count, chunks, executor, paths captured at plan time. */
   get planFile(): string { return join(this.planDir, 'plan.json'); }
   get scriptsDir(): string { return join(this.planDir, 'scripts'); }
-  script(chunk: number, ext: string): string {
-    return join(this.scriptsDir, `chunk-${String(chunk).padStart(4, '0')}.${ext}`);
+  /** The rendered script of a submission (`0003` for chunk 3, `r1` for the first resubmission). */
+  script(label: string, ext: string): string {
+    return join(this.scriptsDir, `chunk-${label}.${ext}`);
   }
 
   /** Record files: one per writer (a local worker, an array element), appended by that writer only. */

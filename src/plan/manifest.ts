@@ -26,10 +26,13 @@ export interface Manifest {
   git: GitState | null;
 }
 
-/** sha256 of the normalised config (comments and formatting don't change it) and of the points file. */
+/**
+ * sha256 of what defines the tasks and their results: the normalised config (comments and formatting don't
+ * change it) without the executor section — the same ensemble may run locally, then on Slurm — and the points file.
+ */
 export function hashConfig(config: Config, pointsFile: Uint8Array | null): string {
   const h = createHash('sha256');
-  const { source: _source, ...rest } = config;
+  const { source: _source, executor: _executor, ...rest } = config;
   h.update(JSON.stringify(rest));
   if (pointsFile) h.update(pointsFile);
   return h.digest('hex');

@@ -1,5 +1,5 @@
 // Points -> tasks -> array elements: the pure planning functions, and the plan file every stage reads.
-import type { Config, KeepPolicy, Point, ResultSpec } from '../config/types.js';
+import type { Config, ExecutorSpec, KeepPolicy, Point, ResultSpec } from '../config/types.js';
 import type { TaskRow } from '../records.js';
 import { taskSeed } from '../sampling/index.js';
 
@@ -29,6 +29,8 @@ export interface PlanFile {
   elements: number;
   retries: number;
   runtime: RuntimeSpec;
+  /** The executor section of the config (resources, array limits), so a resume needs only this file. */
+  executor: ExecutorSpec;
   /** Absolute paths captured at plan time so compute nodes sharing the filesystem need nothing else. */
   node: string;
   arrayflow: string;
@@ -70,4 +72,42 @@ export function planRuntime(config: Config): RuntimeSpec {
 /** Names of the parameters in config order. */
 export function paramNames(config: Config): string[] {
   return Object.keys(config.parameters);
+}
+
+/** Scheduler job name of a chunk: carries the ensemble's name and config hash so jobs can be found again. */
+export function jobName(plan: Pick<PlanFile, 'name' | 'config_hash'>, chunk: string): string {
+  return `af-${plan.name}-${plan.config_hash.slice(0, 8)}-${chunk}`;
+}
+
+/** A slice of the array elements submitted as one array job, indexed 0..count-1 (+offset). */
+export interface Chunk {
+  chunk: number;
+  /** First element of the chunk. */
+  offset: number;
+  /** Number of elements (array indexes 0..count-1). */
+  count: number;
+}
+
+export interface ArrayLimits {
+  /** Slurm's MaxArraySize / PBS max_array_size: indexes must be < this. */
+  maxArraySize?: number;
+  /** Jobs the controller holds at all (Slurm MaxJobCount). */
+  maxJobCount?: number;
+  /** Jobs this user may have queued (MaxSubmitJobs); each array element counts as one. */
+  maxSubmitJobs?: number;
+}
+
+/** Largest chunk the limits allow (config overrides win over what the cluster reports). */
+export function chunkSize(limits: ArrayLimits, overrides: { max_array_size?: number; max_submit?: number }): number {
+  const caps = [overrides.max_array_size ?? limits.maxArraySize, overrides.max_submit ?? limits.maxSubmitJobs, limits.maxJobCount];
+  return Math.max(1, Math.min(...caps.map((c) => (c && c > 0 ? c : Infinity)), 1_000_000));
+}
+
+/** Splits `elements` array elements into chunks of at most `size`: ceil(elements / size) submissions. */
+export function planChunks(elements: number, size: number): Chunk[] {
+  const chunks: Chunk[] = [];
+  for (let offset = 0, c = 0; offset < elements; offset += size, c++) {
+    chunks.push({ chunk: c, offset, count: Math.min(size, elements - offset) });
+  }
+  return chunks;
 }

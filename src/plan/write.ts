@@ -65,6 +65,7 @@ export async function writePlan(config: Config, configText: string): Promise<Ope
     elements: Math.ceil(tasks.length / bundle),
     retries: config.executor.retries,
     runtime: planRuntime(config),
+    executor: config.executor,
     node: process.execPath,
     arrayflow: arrayflowBin(),
   };

@@ -7,7 +7,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.write(data);
+    await fh.writeFile(data);
     await fh.sync();
   } catch (e) {
     await fh.close();

@@ -1,0 +1,386 @@
+// The batch-scheduler executor: chunk, render, submit, reconcile with one status query per tick, until every task has a row.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { SchedulerError } from '../errors.js';
+import { appendJournal, readJournal } from '../journal/journal.js';
+import type { EnsembleLayout } from '../plan/layout.js';
+import { type ArrayLimits, type Chunk, type PlanFile, chunkSize, elementTasks, jobName, planChunks } from '../plan/plan.js';
+import type { TaskRecord } from '../records.js';
+import { renderTemplate } from '../render/render.js';
+import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
+import type { Transport } from '../transport/transport.js';
+import { RecordWriter } from '../node/wrapper.js';
+import { shouldRetry } from './local.js';
+import { hostname } from 'node:os';
+
+/** What a scheduler contributes: argv builders and parsers (pure) plus how its scripts look. */
+export interface BatchScheduler {
+  /** For messages: `Slurm`, `PBS`. */
+  name: string;
+  /** Template name in templates/ and the script extension. */
+  template: string;
+  scriptExt: string;
+  /** Variables the wrapper reads the array index and array job id from (first set wins). */
+  indexVars: string[];
+  jobIdVars: string[];
+  /** Output/error file patterns understood by the scheduler, for element `%index` of `label`. */
+  logPattern(layout: EnsembleLayout, label: string, stream: 'out' | 'err'): string;
+  /** The error log of one element once it ran (to look for a memory kill). */
+  logFile(layout: EnsembleLayout, label: string, jobId: string, index: number): string;
+  /** Resource directives as {flag, value} pairs for the template. */
+  directives(plan: PlanFile): Array<{ flag: string; value: string }>;
+  readLimits(t: Transport): Promise<ArrayLimits & { accounting: boolean }>;
+  submitArgv(script: string): string[];
+  parseSubmit(stdout: string): string;
+  submitError(stderr: string, exitCode: number, script: string): SchedulerError;
+  statusArgv(jobIds: string[], accounting: boolean): string[];
+  parseStatus(stdout: string, accounting: boolean): ElementStatus[];
+  /** Whether a failed status query only means "none of these jobs is known any more". */
+  unknownJobs(stderr: string): boolean;
+  queryError(argv: string[], stderr: string, exitCode: number): SchedulerError;
+  statusByIndex(statuses: ElementStatus[], jobId: string): Map<number, ElementStatus>;
+  /** Job ids of jobs with this name, to find a submission the journal missed (controller died after submit). */
+  findArgv(name: string, accounting: boolean): string[];
+  parseFind(stdout: string): string[];
+  cancelArgv(jobIds: string[]): string[];
+  /** Refines a final status with the element's stderr (e.g. an over-memory kill). */
+  refine(status: ElementStatus, stderrText: string): ElementStatus;
+}
+
+/** One array job: a chunk of the plan's elements, or a resubmission of listed tasks. */
+export interface Submission {
+  label: string;
+  jobId: string;
+  /** Elements offset..offset+count-1 (for a resubmission: slices of tasksFile). */
+  offset: number;
+  count: number;
+  attempt: number;
+  tasksFile?: string;
+}
+
+export interface BatchRunOptions {
+  runId: string;
+  /** Poll interval bounds in ms: the tick backs off from min to max while nothing changes. */
+  tickMs?: { min: number; max: number };
+  onRecords?: (finals: Map<number, TaskRecord>) => void;
+  onSubmit?: (s: Submission) => void;
+  signal?: AbortSignal;
+}
+
+const QUERY_TIMEOUT_MS = 60_000;
+const SUBMIT_RETRIES = 6;
+const UNKNOWN_GRACE_MS = 30_000;
+
+/** Renders the script of a submission. */
+export function renderSubmission(layout: EnsembleLayout, plan: PlanFile, sched: BatchScheduler, s: Omit<Submission, 'jobId'>, throttle: number | undefined): string {
+  const tasks = s.tasksFile ? null : { first: s.offset * plan.bundle, last: Math.min(plan.tasks, (s.offset + s.count) * plan.bundle) - 1 };
+  return renderTemplate(sched.template, {
+    name: plan.name,
+    chunkLabel: s.label,
+    firstElement: s.offset,
+    lastElement: s.offset + s.count - 1,
+    taskCount: tasks ? `${tasks.last - tasks.first + 1}` : 'listed',
+    jobName: jobName(plan, s.label),
+    lastIndex: s.count - 1,
+    count: s.count,
+    throttle,
+    stdoutPath: sched.logPattern(layout, s.label, 'out'),
+    stderrPath: sched.logPattern(layout, s.label, 'err'),
+    directives: sched.directives(plan),
+    node: plan.node,
+    arrayflow: plan.arrayflow,
+    ensembleDir: layout.root,
+    indexVars: sched.indexVars.join(','),
+    jobIdVar: sched.jobIdVars.join(','),
+    offset: s.tasksFile ? 0 : s.offset,
+    attempt: s.attempt,
+    tasksFile: s.tasksFile,
+  });
+}
+
+/** The chunks of a plan under the cluster's limits (config overrides win). */
+export function planSubmissions(plan: PlanFile, limits: ArrayLimits): Chunk[] {
+  return planChunks(plan.elements, chunkSize(limits, plan.executor.array));
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+/** Submissions recorded in the journal. */
+export async function journalSubmissions(layout: EnsembleLayout): Promise<Submission[]> {
+  return (await readJournal(layout.journal)).flatMap((e) =>
+    e.event === 'submitted'
+      ? [{ label: e.chunk, jobId: e.job_id, offset: e.offset, count: e.elements, attempt: e.attempt, ...(e.tasks_file ? { tasksFile: e.tasks_file } : {}) }]
+      : [],
+  );
+}
+
+/**
+ * Drives an ensemble through a batch scheduler until every task has a final record. Markers (records)
+ * are the truth; the one status query per tick only reveals elements that ended without one.
+ */
+export class BatchRun {
+  private readonly submissions: Submission[] = [];
+  private accounting = false;
+  /** When an element was first seen final: it is declared lost only one tick later (records may lag). */
+  private readonly finalSince = new Map<string, number>();
+  private schedulerWriter: RecordWriter | null = null;
+  private retrySeq = 0;
+  /** Submissions whose every element is final and accounted for: no longer queried. */
+  private readonly doneSubmissions = new Set<string>();
+
+  constructor(
+    private readonly layout: EnsembleLayout,
+    private readonly plan: PlanFile,
+    private readonly sched: BatchScheduler,
+    private readonly transport: Transport,
+    private readonly readFinals: () => Promise<Map<number, TaskRecord>>,
+    private readonly opts: BatchRunOptions,
+  ) {}
+
+  private tasksOf(s: Submission, index: number, list: number[] | null): number[] {
+    // a resubmission's elements are slices of its task list; a chunk's are the plan's elements
+    const element = s.offset + index;
+    if (list) return list.slice(element * this.plan.bundle, (element + 1) * this.plan.bundle);
+    return elementTasks(this.plan, element);
+  }
+
+  private journal(sub: Submission): void {
+    appendJournal(this.layout.journal, {
+      event: 'submitted',
+      run: this.opts.runId,
+      chunk: sub.label,
+      job_id: sub.jobId,
+      elements: sub.count,
+      offset: sub.offset,
+      attempt: sub.attempt,
+      ...(sub.tasksFile ? { tasks_file: sub.tasksFile } : {}),
+    });
+  }
+
+  private async submit(s: Omit<Submission, 'jobId'>, script: string): Promise<Submission> {
+    let delay = 1000;
+    for (let attempt = 1; ; attempt++) {
+      const argv = this.sched.submitArgv(script);
+      const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });
+      if (r.exitCode === 0) {
+        const sub: Submission = { ...s, jobId: this.sched.parseSubmit(r.stdout) };
+        this.journal(sub);
+        this.opts.onSubmit?.(sub);
+        return sub;
+      }
+      const err = this.sched.submitError(r.stderr, r.exitCode, relative(this.layout.root, script));
+      if (!err.transient || attempt >= SUBMIT_RETRIES) throw err;
+      await sleep(delay, this.opts.signal);
+      delay = Math.min(delay * 2, 30_000);
+    }
+  }
+
+  /** Writes the script of a submission and submits it, unless the scheduler already has a job of that name. */
+  private async submitOnce(s: Omit<Submission, 'jobId'>): Promise<void> {
+    const found = await this.transport.run(this.sched.findArgv(jobName(this.plan, s.label), this.accounting), { timeoutMs: QUERY_TIMEOUT_MS });
+    const existing = found.exitCode === 0 ? this.sched.parseFind(found.stdout) : [];
+    if (existing.length > 0) {
+      // the controller died between the submit and the journal write: adopt the job instead of submitting twice
+      const sub: Submission = { ...s, jobId: existing[0] };
+      this.journal(sub);
+      this.submissions.push(sub);
+      return;
+    }
+    const script = this.layout.script(s.label, this.sched.scriptExt);
+    await writeFile(script, renderSubmission(this.layout, this.plan, this.sched, s, this.plan.executor.array.throttle), { mode: 0o755 });
+    this.submissions.push(await this.submit(s, script));
+  }
+
+  /** Runs until every task has a final record with no retry owed. Returns the scheduler calls made. */
+  async run(): Promise<void> {
+    const limits = await this.sched.readLimits(this.transport);
+    this.accounting = limits.accounting;
+    await mkdir(this.layout.jobLogsDir, { recursive: true });
+    this.submissions.push(...(await journalSubmissions(this.layout)));
+    let finals = await this.readFinals();
+    this.retrySeq = this.submissions.filter((s) => s.tasksFile).length;
+
+    // first submission of every chunk that still has a task without a record
+    const submitted = new Set(this.submissions.map((s) => s.label));
+    for (const c of planSubmissions(this.plan, limits)) {
+      const label = String(c.chunk).padStart(4, '0');
+      if (submitted.has(label)) continue;
+      const ids = [];
+      for (let e = c.offset; e < c.offset + c.count; e++) ids.push(...elementTasks(this.plan, e));
+      if (ids.every((id) => finals.has(id))) continue;
+      if (this.opts.signal?.aborted) return;
+      await this.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 });
+    }
+
+    const tick = this.opts.tickMs ?? { min: 1000, max: 30_000 };
+    let interval = tick.min;
+    let lastSignature = '';
+    for (;;) {
+      const statuses = await this.query();
+      // records after the status: an element the scheduler calls final has written all it will write
+      finals = await this.readFinals();
+      const wrote = await this.reconcile(statuses, finals);
+      if (wrote) finals = await this.readFinals();
+      this.opts.onRecords?.(finals);
+      await this.resubmitRetries(finals);
+      if (this.finished(finals)) break;
+      if (this.opts.signal?.aborted) return;
+      const signature = `${finals.size}|${statuses.map((s) => s.state).join('')}`;
+      interval = signature === lastSignature ? Math.min(interval * 2, tick.max) : tick.min;
+      lastSignature = signature;
+      await sleep(interval, this.opts.signal);
+    }
+    this.schedulerWriter?.close();
+  }
+
+  /** One status query for every submission not yet settled (sacct when accounting works, else squeue). */
+  private async query(): Promise<ElementStatus[]> {
+    const ids = this.submissions.filter((s) => !this.doneSubmissions.has(s.jobId)).map((s) => s.jobId);
+    if (ids.length === 0) return [];
+    const argv = this.sched.statusArgv(ids, this.accounting);
+    const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });
+    if (r.exitCode !== 0) {
+      if (this.sched.unknownJobs(r.stderr)) return [];
+      const err = this.sched.queryError(argv, r.stderr, r.exitCode);
+      if (err.transient) return [];
+      throw err;
+    }
+    return this.sched.parseStatus(r.stdout, this.accounting);
+  }
+
+  private writer(): RecordWriter {
+    this.schedulerWriter ??= new RecordWriter(this.layout.recordFile(`scheduler-${this.opts.runId}`));
+    return this.schedulerWriter;
+  }
+
+  private readonly lists = new Map<string, number[]>();
+  private async taskList(s: Submission): Promise<number[] | null> {
+    if (!s.tasksFile) return null;
+    let list = this.lists.get(s.tasksFile);
+    if (!list) {
+      list = JSON.parse(await readFile(s.tasksFile, 'utf8')) as number[];
+      this.lists.set(s.tasksFile, list);
+    }
+    return list;
+  }
+
+  /** When the scheduler first answered nothing at all about a submission. */
+  private readonly unknownSince = new Map<string, number>();
+
+  /**
+   * A job the scheduler no longer knows (squeue after MinJobAge, or purged accounting) can never report
+   * a final state: after UNKNOWN_GRACE_MS its unrecorded tasks are lost rather than waited for forever.
+   */
+  private vanished(s: Submission, byIndex: Map<number, ElementStatus>, now: number): boolean {
+    if (byIndex.size > 0) {
+      this.unknownSince.delete(s.jobId);
+      return false;
+    }
+    const since = this.unknownSince.get(s.jobId) ?? now;
+    this.unknownSince.set(s.jobId, since);
+    return now - since >= UNKNOWN_GRACE_MS;
+  }
+
+  /** Writes records for tasks of final elements that have none (lost, timeout, OOM, cancelled...). */
+  private async reconcile(statuses: ElementStatus[], finals: Map<number, TaskRecord>): Promise<boolean> {
+    let wrote = false;
+    const now = Date.now();
+    for (const s of this.submissions) {
+      if (this.doneSubmissions.has(s.jobId)) continue;
+      const list = await this.taskList(s);
+      const byIndex = this.sched.statusByIndex(statuses, s.jobId);
+      const gone = this.vanished(s, byIndex, now);
+      let settled = 0;
+      for (let index = 0; index < s.count; index++) {
+        const tasks = this.tasksOf(s, index, list);
+        const covered = tasks.every((t) => (finals.get(t)?.attempt ?? 0) >= s.attempt);
+        let st: ElementStatus | undefined = byIndex.get(index);
+        if (!st && gone) st = { arrayJobId: s.jobId, index, state: 'unknown', rawState: 'no longer known to the scheduler', scheduler: this.sched.name };
+        else if (!st || !isFinal(st.state)) {
+          if (covered) settled++;
+          continue;
+        }
+        const key = `${s.jobId}_${index}`;
+        const since = gone ? 0 : this.finalSince.get(key);
+        if (since === undefined) {
+          this.finalSince.set(key, now);
+          if (!covered) continue;
+        }
+        let reason = failureReason(st);
+        if (st.state === 'failed' || st.state === 'cancelled') {
+          const log = await readFile(this.sched.logFile(this.layout, s.label, s.jobId, index), 'utf8').catch(() => '');
+          st = this.sched.refine(st, log);
+          reason = failureReason(st);
+        }
+        for (const task of tasks) {
+          const rec = finals.get(task);
+          const own = rec !== undefined && rec.attempt >= s.attempt;
+          if (own && !(reason && rec.status === 'failed' && rec.reason?.startsWith('terminated'))) continue;
+          if (!own && since === undefined) continue;
+          this.writer().write(this.schedulerRecord(task, s, st, reason, rec ?? null));
+          wrote = true;
+        }
+        settled++;
+      }
+      if (settled === s.count) this.doneSubmissions.add(s.jobId);
+    }
+    return wrote;
+  }
+
+  private schedulerRecord(task: number, s: Submission, st: ElementStatus, reason: string | null, prev: TaskRecord | null): TaskRecord {
+    const now = new Date().toISOString();
+    const own = prev && prev.attempt >= s.attempt ? prev : null;
+    return {
+      task,
+      attempt: s.attempt,
+      status: 'failed',
+      reason: reason ?? `lost: the array element ended (${this.sched.name} ${st.rawState}) without a record for this task`,
+      exit_code: own?.exit_code ?? st.exitCode ?? null,
+      signal: own?.signal ?? null,
+      host: own?.host ?? st.node ?? hostname(),
+      job_id: `${s.jobId}_${st.index}`,
+      start: own?.start ?? now,
+      end: own?.end ?? now,
+      duration_s: own?.duration_s ?? 0,
+      result: null,
+      source: 'scheduler',
+    };
+  }
+
+  /** Resubmits failed tasks that have retries left, as one array per attempt number. */
+  private async resubmitRetries(finals: Map<number, TaskRecord>): Promise<void> {
+    const byAttempt = new Map<number, number[]>();
+    const queued = new Set(this.submissions.filter((s) => s.tasksFile && !this.doneSubmissions.has(s.jobId)).map((s) => s.attempt));
+    for (const rec of finals.values()) {
+      if (!shouldRetry(rec, this.plan.retries) || queued.has(rec.attempt + 1)) continue;
+      const list = byAttempt.get(rec.attempt + 1) ?? [];
+      list.push(rec.task);
+      byAttempt.set(rec.attempt + 1, list);
+    }
+    for (const [attempt, ids] of byAttempt) {
+      ids.sort((a, b) => a - b);
+      const label = `r${++this.retrySeq}`;
+      const tasksFile = join(this.layout.planDir, `${label}-tasks.json`);
+      await writeFile(tasksFile, JSON.stringify(ids));
+      await this.submitOnce({ label, offset: 0, count: Math.ceil(ids.length / this.plan.bundle), attempt, tasksFile });
+    }
+  }
+
+  private finished(finals: Map<number, TaskRecord>): boolean {
+    if (finals.size < this.plan.tasks) return false;
+    for (const rec of finals.values()) if (shouldRetry(rec, this.plan.retries)) return false;
+    return true;
+  }
+
+  /** Job ids of every submission (for cancel). */
+  jobIds(): string[] {
+    return this.submissions.map((s) => s.jobId);
+  }
+}
