@@ -373,7 +373,8 @@ export function parseSacctOutput(stdout: string): ElementStatus[] {
     const id = parseJobIdField('sacct', jobId, line);
     const state = mapSlurmState(rawState);
     const status: ElementStatus = { ...id, state, rawState, scheduler: SCHEDULER };
-    if (id.range === undefined && optional(jobIdRaw)) status.rawJobId = jobIdRaw;
+    // A pending task has no id of its own yet: its raw id is the array's record.
+    if (id.range === undefined && state !== 'pending' && optional(jobIdRaw)) status.rawJobId = jobIdRaw;
     if (isFinal(state)) {
       const m = /^([0-9]+):([0-9]+)$/.exec(exit.trim());
       if (m) {
@@ -410,7 +411,7 @@ export function parseSqueueOutput(stdout: string): ElementStatus[] {
     const arrayJobId = /^[0-9]+$/.test(arrayId) ? arrayId : id.arrayJobId;
     const status: ElementStatus = { arrayJobId, index, state: mapSlurmState(rawState), rawState, scheduler: SCHEDULER };
     if (range !== undefined) status.range = range;
-    else if (/^[0-9]+$/.test(rawId)) status.rawJobId = rawId;
+    else if (status.state !== 'pending' && /^[0-9]+$/.test(rawId)) status.rawJobId = rawId;
     const r = optional(reason);
     if (r) status.reason = r;
     const n = optional(nodes);

@@ -65,7 +65,7 @@ export interface ElementStatus {
   index: number | null;
   /** The indexes a pending-remainder line stands for, as the scheduler prints them, e.g. `2-99%10`. */
   range?: string;
-  /** The element's own job id where the scheduler has one (Slurm: SLURM_JOB_ID, sacct JobIDRaw). */
+  /** The element's own job id (Slurm: SLURM_JOB_ID, sacct JobIDRaw); absent while pending and for range lines. */
   rawJobId?: string;
   state: SchedulerState;
   /** The scheduler's own state word, verbatim (e.g. `CANCELLED by 0`). */

@@ -381,7 +381,7 @@ t.test('parseSqueueOutput on a live ensemble', async (t) => {
 
   const r = parseSqueueOutput(SQUEUE_RUNNING_R);
   t.same(r.map((x) => x.index), [4, 5, 6, 7, 8, 9, 10, 11], '-r: one line per pending index');
-  t.ok(r.every((x) => x.state === 'pending' && x.range === undefined));
+  t.ok(r.every((x) => x.state === 'pending' && x.range === undefined && x.rawJobId === undefined), 'pending tasks have no id of their own yet');
 
   const six = parseSqueueOutput(SQUEUE_6_FIELDS);
   t.match(six, [{ arrayJobId: '316', index: 0, state: 'failed' }, { arrayJobId: '317', index: null, state: 'completed' }]);
