@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants, hostname, tmpdir } from 'node:os';
 import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { renderTemplate as renderPlaceholders } from '../config/placeholders.js';
 import type { ResultSpec } from '../config/types.js';
 import type { EnsembleLayout } from '../plan/layout.js';
 import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
@@ -35,16 +36,6 @@ export function placeholderValues(row: TaskRow, attempt: number, scratch: string
   return values;
 }
 
-/** Replaces `{name}` inside one argument (`{{`/`}}` are literal braces). The result is always exactly one argv word. */
-export function substitute(arg: string, values: Record<string, string>): string {
-  return arg.replace(/\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string | undefined) => {
-    if (m === '{{') return '{';
-    if (m === '}}') return '}';
-    const v = values[name as string];
-    return v === undefined ? m : v;
-  });
-}
-
 /** The environment of the simulation: inherited, plus the task's identity and parameters. */
 export function taskEnv(row: TaskRow, attempt: number, scratch: string, runtime: RuntimeSpec, values: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -54,7 +45,7 @@ export function taskEnv(row: TaskRow, attempt: number, scratch: string, runtime:
   env.ARRAYFLOW_ATTEMPT = String(attempt);
   env.ARRAYFLOW_SCRATCH = scratch;
   env.ARRAYFLOW_PARAMS = join(scratch, 'params.json');
-  for (const [k, v] of Object.entries(runtime.env)) env[k] = substitute(v, values);
+  for (const [k, v] of Object.entries(runtime.env)) env[k] = renderPlaceholders(v, values);
   return env;
 }
 
@@ -218,7 +209,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number): 
     await stageInputs(scratch, runtime.inputs);
     await writeFile(join(scratch, 'params.json'), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...row.params }) + '\n');
     const values = placeholderValues(row, attempt, scratch);
-    const argv = runtime.command.map((a) => substitute(a, values));
+    const argv = runtime.command.map((a) => renderPlaceholders(a, values));
     const env = taskEnv(row, attempt, scratch, runtime, values);
     const outFh = await open(join(scratch, 'stdout.txt'), 'w');
     const errFh = await open(join(scratch, 'stderr.txt'), 'w');

@@ -1,0 +1,36 @@
+// Test helpers: write a config (with the behave.mjs fixture simulation) into a temp dir, run the built CLI.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { packageRoot } from '../../src/util/paths.js';
+
+export const behaveSim = join(packageRoot, 'test', 'fixtures', 'sim', 'behave.mjs');
+export const cli = join(packageRoot, 'dist', 'cli', 'main.js');
+
+/** Writes `config.yaml` (YAML text) into `dir` and returns its path. */
+export function writeConfig(dir: string, yaml: string): string {
+  const path = join(dir, 'config.yaml');
+  writeFileSync(path, yaml);
+  return path;
+}
+
+/** A config running behave.mjs with `mode` and `x` parameters. */
+export function behaveConfig(opts: { name?: string; modes: string[]; xs: Array<number | string>; extra?: string; timeout?: string; executor?: string }): string {
+  return `name: ${opts.name ?? 'test'}
+ensemble_dir: ens
+command: [node, behave.mjs, "{mode}", "{x}"]
+inputs: { copy: [${JSON.stringify(behaveSim)}] }
+timeout: ${opts.timeout ?? '60s'}
+parameters:
+  mode: { values: ${JSON.stringify(opts.modes)} }
+  x: { values: ${JSON.stringify(opts.xs)} }
+sampling: { method: grid, seed: 7 }
+${opts.executor ?? 'executor: { type: local, workers: 2 }'}
+${opts.extra ?? ''}
+`;
+}
+
+/** Runs the built CLI; never rejects. */
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  return execa(process.execPath, [cli, ...args], { reject: false, cwd: opts.cwd, env: opts.env, stdin: 'ignore' });
+}
