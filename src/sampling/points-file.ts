@@ -1,0 +1,272 @@
+// Points files for method `list` (CSV per RFC 4180, JSON), errors at file:line; own CSV reader: our typing rules, 80 lines.
+import { readFile } from 'node:fs/promises';
+import type { Point } from '../config/types.js';
+import { DataError } from '../errors.js';
+import type { Value } from './map.js';
+
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A CSV cell's value: a finite decimal number → number, true/false → boolean, else the text. */
+export function parseCell(text: string): Value {
+  if (NUMBER.test(text)) {
+    const n = Number(text);
+    if (Number.isFinite(n)) return n;
+  }
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  return text;
+}
+
+interface Row {
+  line: number;
+  cells: string[];
+}
+
+/** RFC 4180 records. Unquoted cells are trimmed (people write "a, b"); quoted cells are kept verbatim. */
+function csvRows(text: string, file: string): Row[] {
+  const rows: Row[] = [];
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  const n = text.length;
+  while (i < n) {
+    const rowLine = line;
+    const cells: string[] = [];
+    for (;;) {
+      let cell = '';
+      // Skip leading blanks to find an opening quote.
+      let j = i;
+      while (j < n && (text[j] === ' ' || text[j] === '\t')) j++;
+      if (text[j] === '"') {
+        const openLine = line;
+        i = j + 1;
+        for (;;) {
+          if (i >= n) throw new DataError(`${file}:${openLine}: unterminated quoted field`);
+          const c = text[i];
+          if (c === '"') {
+            if (text[i + 1] === '"') {
+              cell += '"';
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          if (c === '\n') line++;
+          cell += c;
+          i++;
+        }
+        while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+        if (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
+          throw new DataError(`${file}:${line}: unexpected ${JSON.stringify(text[i])} after a closing quote (write "" for a quote inside a quoted field)`);
+        }
+      } else {
+        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
+          if (text[i] === '"') {
+            throw new DataError(`${file}:${line}: quote inside an unquoted field; quote the whole field and double the quote ("")`);
+          }
+          cell += text[i++];
+        }
+        cell = cell.trim();
+      }
+      cells.push(cell);
+      if (i < n && text[i] === ',') {
+        i++;
+        continue;
+      }
+      break;
+    }
+    if (text[i] === '\r') i++;
+    if (text[i] === '\n') {
+      i++;
+      line++;
+    }
+    // A blank line (one empty unquoted cell) is not a record.
+    if (!(cells.length === 1 && cells[0] === '')) rows.push({ line: rowLine, cells });
+  }
+  return rows;
+}
+
+/** Parsed points plus the line each one starts on (for messages of later checks). */
+export interface ParsedPoints {
+  points: Point[];
+  lines: number[];
+}
+
+/** Parses CSV text with a header row into points. `file` only names the source in errors. */
+export function parseCsvPoints(text: string, file: string): ParsedPoints {
+  const rows = csvRows(text, file);
+  if (rows.length === 0) throw new DataError(`${file}:1: empty file; expected a header row of parameter names`);
+  const header = rows[0];
+  const seen = new Set<string>();
+  header.cells.forEach((name, k) => {
+    if (name === '') throw new DataError(`${file}:${header.line}: column ${k + 1} of the header has no name`);
+    if (seen.has(name)) throw new DataError(`${file}:${header.line}: column "${name}" appears twice in the header`);
+    seen.add(name);
+  });
+  const points: Point[] = [];
+  const lines: number[] = [];
+  for (const row of rows.slice(1)) {
+    if (row.cells.length !== header.cells.length) {
+      throw new DataError(
+        `${file}:${row.line}: ${row.cells.length} fields, but the header has ${header.cells.length}`,
+      );
+    }
+    const p: Point = {};
+    header.cells.forEach((name, k) => {
+      p[name] = parseCell(row.cells[k]);
+    });
+    points.push(p);
+    lines.push(row.line);
+  }
+  return { points, lines };
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let k = 0; k < offset && k < text.length; k++) if (text.charCodeAt(k) === 10) line++;
+  return line;
+}
+
+/** Offsets where each element of the top-level JSON array starts (text already known to be valid JSON). */
+function elementOffsets(text: string): number[] {
+  const out: number[] = [];
+  let depth = 0;
+  let expect = false;
+  for (let k = 0; k < text.length; k++) {
+    const c = text[k];
+    if (c === '"') {
+      if (expect) out.push(k);
+      expect = false;
+      for (k++; k < text.length && text[k] !== '"'; k++) if (text[k] === '\\') k++;
+      continue;
+    }
+    if (c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\ufeff') continue;
+    if (expect) {
+      out.push(k);
+      expect = false;
+    }
+    if (c === '[' || c === '{') {
+      depth++;
+      if (depth === 1 && c === '[') expect = true;
+    } else if (c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 1) expect = true;
+  }
+  return out;
+}
+
+const JSON_SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+
+/**
+ * Offset of the first JSON syntax error, or -1. Only run after JSON.parse failed: V8's messages
+ * carry a position for some errors and not for others, and a points file error must name its line.
+ */
+function jsonErrorOffset(text: string): number {
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const ws = (): void => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  const str = (): void => {
+    for (i++; i < text.length; i++) {
+      if (text[i] === '"') {
+        i++;
+        return;
+      }
+      if (text[i] === '\\') i++;
+      else if (text.charCodeAt(i) < 0x20) fail();
+    }
+    fail();
+  };
+  const value = (): void => {
+    ws();
+    const open = text[i];
+    if (open === '{' || open === '[') {
+      const close = open === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (open === '{') {
+          ws();
+          if (text[i] !== '"') fail();
+          str();
+          ws();
+          if (text[i] !== ':') fail();
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === close) {
+          i++;
+          return;
+        } else fail();
+      }
+    }
+    if (open === '"') return str();
+    JSON_SCALAR.lastIndex = i;
+    const m = JSON_SCALAR.exec(text);
+    if (!m) fail();
+    i += (m as RegExpExecArray)[0].length;
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+    return -1;
+  } catch (e) {
+    if (typeof e === 'number') return e;
+    throw e;
+  }
+}
+
+/** Parses a JSON array of objects of scalar values. `file` only names the source in errors. */
+export function parseJsonPoints(text: string, file: string): ParsedPoints {
+  let data: unknown;
+  try {
+    data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (e) {
+    const off = jsonErrorOffset(text);
+    const at = off >= 0 ? `:${lineAt(text, off)}` : '';
+    throw new DataError(`${file}${at}: invalid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (!Array.isArray(data)) throw new DataError(`${file}:1: expected a JSON array of objects, one per point`);
+  const offsets = elementOffsets(text);
+  const lines = data.map((_, i) => lineAt(text, offsets[i] ?? 0));
+  const points: Point[] = data.map((el: unknown, i) => {
+    const at = `${file}:${lines[i]}`;
+    if (el === null || typeof el !== 'object' || Array.isArray(el)) {
+      throw new DataError(`${at}: point ${i} is not an object of parameter values`);
+    }
+    const p: Point = {};
+    for (const [k, v] of Object.entries(el)) {
+      if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) {
+        throw new DataError(`${at}: point ${i}, "${k}": expected a number, string or boolean, got ${JSON.stringify(v)}`);
+      }
+      p[k] = v;
+    }
+    return p;
+  });
+  return { points, lines };
+}
+
+/** Parses a points file by its extension (.json, else CSV). Pure; `file` names the source in errors. */
+export function parsePointsFile(text: string, file: string): ParsedPoints {
+  return /\.json$/i.test(file) ? parseJsonPoints(text, file) : parseCsvPoints(text, file);
+}
+
+/** Reads a CSV (header row) or JSON (array of objects) points file for method `list`. */
+export async function readPointsFile(path: string): Promise<Point[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new DataError(`cannot read points file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return parsePointsFile(text, path).points;
+}

@@ -1,0 +1,69 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { parseCell, parseCsvPoints, parseJsonPoints, readPointsFile } from '../../src/sampling/points-file.js';
+
+t.test('cells: finite decimal numbers, booleans, else text', async (t) => {
+  t.equal(parseCell('1'), 1);
+  t.equal(parseCell('-2.5e-3'), -0.0025);
+  t.equal(parseCell('.5'), 0.5);
+  t.equal(parseCell('+3.'), 3);
+  t.equal(parseCell('true'), true);
+  t.equal(parseCell('false'), false);
+  for (const s of ['', 'True', '0x10', 'Infinity', 'NaN', '1e999', '1 2', 'abc', '1,5']) t.equal(parseCell(s), s, s);
+});
+
+t.test('CSV with RFC 4180 quoting', async (t) => {
+  const text =
+    '\ufeffname,alpha, note ,flag\r\n' +
+    'a,0.5,"hello, world",true\r\n' +
+    '"b ""quoted""",1e-3,"two\nlines",false\r\n' +
+    ' c , 7 ,"",x\r\n' +
+    '"3",  "4"  ,plain,\n' +
+    '\n';
+  const { points, lines } = parseCsvPoints(text, 'p.csv');
+  t.same(points, [
+    { name: 'a', alpha: 0.5, note: 'hello, world', flag: true },
+    { name: 'b "quoted"', alpha: 0.001, note: 'two\nlines', flag: false },
+    { name: 'c', alpha: 7, note: '', flag: 'x' },
+    { name: 3, alpha: 4, note: 'plain', flag: '' },
+  ]);
+  t.same(lines, [2, 3, 5, 6], 'a record starts on its first physical line');
+});
+
+t.test('CSV errors name file:line', async (t) => {
+  t.throws(() => parseCsvPoints('a,b\n1,2\n"x\ny",2,3\n', 'p.csv'), {
+    name: 'DataError',
+    message: 'p.csv:3: 3 fields, but the header has 2',
+  });
+  t.throws(() => parseCsvPoints('a,b\n1,2\n3,"oops\n', 'p.csv'), { message: /^p\.csv:3: unterminated quoted field/ });
+  t.throws(() => parseCsvPoints('a,b\n1,"x"y\n', 'p.csv'), { message: /^p\.csv:2: unexpected "y" after a closing quote/ });
+  t.throws(() => parseCsvPoints('a,b\n1,x"y\n', 'p.csv'), { message: /^p\.csv:2: quote inside an unquoted field/ });
+  t.throws(() => parseCsvPoints('a,a\n1,2\n', 'p.csv'), { message: 'p.csv:1: column "a" appears twice in the header' });
+  t.throws(() => parseCsvPoints('a,,b\n1,2,3\n', 'p.csv'), { message: 'p.csv:1: column 2 of the header has no name' });
+  t.throws(() => parseCsvPoints('', 'p.csv'), { message: /^p\.csv:1: empty file/ });
+});
+
+t.test('JSON: array of objects, errors at file:line', async (t) => {
+  const text = '[\n  {"a": 1, "b": "x"},\n  {"a": 2.5,\n   "b": true}\n]\n';
+  t.same(parseJsonPoints(text, 'p.json'), { points: [{ a: 1, b: 'x' }, { a: 2.5, b: true }], lines: [2, 3] });
+  t.throws(() => parseJsonPoints('[\n {"a": 1},\n {"a": null}\n]', 'p.json'), {
+    message: 'p.json:3: point 1, "a": expected a number, string or boolean, got null',
+  });
+  t.throws(() => parseJsonPoints('[\n {"a": "[{"},\n 5\n]', 'p.json'), { message: 'p.json:3: point 1 is not an object of parameter values' });
+  t.throws(() => parseJsonPoints('{"a": 1}', 'p.json'), { message: /^p\.json:1: expected a JSON array/ });
+  t.throws(() => parseJsonPoints('[\n {"a": 1},\n {"a": }\n]', 'p.json'), { message: /^p\.json:3: invalid JSON/ });
+  t.throws(() => parseJsonPoints('[\n {"a": 1},\n {"a": 2}\n', 'p.json'), { message: /^p\.json:4: invalid JSON/ });
+  t.throws(() => parseJsonPoints('[{"a": "x\\"y"}] z', 'p.json'), { message: /^p\.json:1: invalid JSON/ });
+});
+
+t.test('readPointsFile picks the format by extension', async (t) => {
+  const dir = t.testdir({
+    'p.csv': 'x,y\n1,"a"\n2,b\n',
+    'p.json': '[{"x": 1, "y": "a"}]',
+    'bad.csv': 'x,y\n1\n',
+  });
+  t.same(await readPointsFile(join(dir, 'p.csv')), [{ x: 1, y: 'a' }, { x: 2, y: 'b' }]);
+  t.same(await readPointsFile(join(dir, 'p.json')), [{ x: 1, y: 'a' }]);
+  await t.rejects(readPointsFile(join(dir, 'bad.csv')), { name: 'DataError', message: `${join(dir, 'bad.csv')}:2: 1 fields, but the header has 2` });
+  await t.rejects(readPointsFile(join(dir, 'missing.csv')), { name: 'DataError', code: 'E_DATA', message: /cannot read points file/ });
+});
