@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { readRecordFiles, selectFinal, collect } from './collect/index.js';
 import { readConfig } from './config/load.js';
 import type { ExecutorType } from './config/types.js';
-import { BatchRun, type BatchScheduler, type Submission } from './executor/batch.js';
+import { BatchRun, type BatchScheduler, type Submission, journalSubmissions, planSubmissions, renderSubmission } from './executor/batch.js';
 import { runLocal, shouldRetry } from './executor/local.js';
 import { slurmScheduler } from './executor/slurm.js';
 import { SchedulerError } from './errors.js';
@@ -13,10 +13,13 @@ import type { Transport } from './transport/transport.js';
 import { appendJournal } from './journal/journal.js';
 import { acquireLock } from './journal/lock.js';
 import type { WorkItem } from './node/main.js';
-import type { EnsembleLayout } from './plan/layout.js';
 import type { PlanFile } from './plan/plan.js';
 import { readTaskTable } from './plan/tasks.js';
-import { readPlan, writePlan } from './plan/write.js';
+import { planFileFor, readPlan, samplePlan, writePlan } from './plan/write.js';
+import { EnsembleLayout } from './plan/layout.js';
+import { hashConfig } from './plan/manifest.js';
+import { type ArrayLimits, chunkLabel } from './plan/plan.js';
+import type { ElementStatus } from './scheduler/types.js';
 import type { TaskRecord } from './records.js';
 import { writeFileAtomic } from './util/fs.js';
 
@@ -187,4 +190,94 @@ export function batchScheduler(type: ExecutorType): BatchScheduler {
 export async function ensembleStatus(ensembleDir: string): Promise<Counts & { ensembleDir: string; name: string }> {
   const { layout, plan } = await readPlan(ensembleDir);
   return { ensembleDir: layout.root, name: plan.name, ...countFinals(plan, await readFinals(layout)) };
+}
+
+export interface DryRun {
+  tasks: number;
+  elements: number;
+  executor: ExecutorType;
+  /** Why the cluster's limits were not used, when it could not be asked. */
+  limitsNote: string | null;
+  scripts: Array<{ label: string; script: string }>;
+}
+
+/** What `plan` would submit: the scripts and the number of submissions, without writing or submitting anything. */
+export async function dryRunPlan(configPath: string, opts: { executor?: ExecutorType; transport?: Transport } = {}): Promise<DryRun> {
+  const config = await readConfig(configPath);
+  const pointsFile = config.sampling.file ? await readFile(config.sampling.file) : null;
+  const tasks = (await samplePlan(config)).length;
+  const plan = planFileFor(config, hashConfig(config, pointsFile), tasks);
+  const type = opts.executor ?? config.executor.type;
+  if (type === 'local') return { tasks, elements: plan.elements, executor: type, limitsNote: null, scripts: [] };
+  const sched = batchScheduler(type);
+  const transport = opts.transport ?? new LocalTransport();
+  let limits: ArrayLimits = {};
+  let limitsNote: string | null = null;
+  try {
+    limits = await sched.readLimits(transport);
+  } catch (e) {
+    limitsNote = `could not read the cluster's limits (${(e as Error).message}); chunks use only the config's overrides`;
+  } finally {
+    if (!opts.transport) await transport.close();
+  }
+  const layout = new EnsembleLayout(config.ensemble_dir);
+  const scripts = planSubmissions(plan, limits).map((c) => {
+    const label = chunkLabel(c.chunk);
+    return { label, script: renderSubmission(layout, plan, sched, { label, offset: c.offset, count: c.count, attempt: 1 }, plan.executor.array.throttle) };
+  });
+  return { tasks, elements: plan.elements, executor: type, limitsNote, scripts };
+}
+
+/** Cancels every submitted array job of an ensemble with one scheduler call. */
+export async function cancelEnsemble(ensembleDir: string, opts: { transport?: Transport } = {}): Promise<string[]> {
+  const { layout, plan } = await readPlan(ensembleDir);
+  const ids = [...new Set((await journalSubmissions(layout)).map((s) => s.jobId))];
+  if (ids.length === 0) return [];
+  const sched = batchScheduler(plan.executor.type);
+  const transport = opts.transport ?? new LocalTransport();
+  try {
+    const argv = sched.cancelArgv(ids);
+    const r = await transport.run(argv);
+    if (r.exitCode !== 0) throw sched.queryError(argv, r.stderr, r.exitCode);
+  } finally {
+    if (!opts.transport) await transport.close();
+  }
+  appendJournal(layout.journal, { event: 'cancelled', job_ids: ids });
+  return ids;
+}
+
+export interface ChunkStatus {
+  label: string;
+  jobId: string;
+  attempt: number;
+  elements: number;
+  counts: Record<string, number>;
+}
+
+/** Per submission, how many array elements the scheduler reports in each state (one status query). */
+export async function chunkStatus(ensembleDir: string, opts: { transport?: Transport } = {}): Promise<ChunkStatus[]> {
+  const { layout, plan } = await readPlan(ensembleDir);
+  const subs = await journalSubmissions(layout);
+  if (subs.length === 0 || plan.executor.type === 'local') return [];
+  const sched = batchScheduler(plan.executor.type);
+  const transport = opts.transport ?? new LocalTransport();
+  let statuses: ElementStatus[];
+  try {
+    const limits = await sched.readLimits(transport);
+    const argv = sched.statusArgv(subs.map((s) => s.jobId), limits.accounting);
+    const r = await transport.run(argv);
+    if (r.exitCode !== 0 && !sched.unknownJobs(r.stderr)) throw sched.queryError(argv, r.stderr, r.exitCode);
+    statuses = r.exitCode === 0 ? sched.parseStatus(r.stdout, limits.accounting) : [];
+  } finally {
+    if (!opts.transport) await transport.close();
+  }
+  return subs.map((s) => {
+    const counts: Record<string, number> = {};
+    const byIndex = sched.statusByIndex(statuses, s.jobId);
+    for (let i = 0; i < s.count; i++) {
+      const state = byIndex.get(i)?.state ?? 'unknown';
+      counts[state] = (counts[state] ?? 0) + 1;
+    }
+    return { label: s.label, jobId: s.jobId, attempt: s.attempt, elements: s.count, counts };
+  });
 }

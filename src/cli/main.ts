@@ -3,8 +3,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ArrayflowError, ConfigError } from '../errors.js';
+import type { ExecutorType } from '../config/types.js';
 import { readConfig } from '../config/load.js';
-import { collectEnsemble, ensembleStatus, readFinals, runEnsemble } from '../controller.js';
+import { cancelEnsemble, chunkStatus, collectEnsemble, dryRunPlan, ensembleStatus, readFinals, runEnsemble } from '../controller.js';
 import { indexFromEnv, jobIdFromEnv, runElement, runWorker } from '../node/main.js';
 import { readPlan, writePlan } from '../plan/write.js';
 import { toolVersion } from '../util/paths.js';
@@ -58,7 +59,18 @@ program
   .command('plan')
   .description('expand the config into tasks and write the ensemble directory')
   .argument('<config>', 'config file (YAML)')
-  .action(async (configPath: string) => {
+  .option('--dry-run', 'print the array scripts and the number of submissions; write and submit nothing')
+  .addOption(new Option('-e, --executor <type>', 'override executor.type').choices(['local', 'slurm', 'pbs']))
+  .action(async (configPath: string, o: { dryRun?: boolean; executor?: ExecutorType }) => {
+    if (o.dryRun) {
+      const d = await dryRunPlan(configPath, { executor: o.executor });
+      if (d.limitsNote) process.stderr.write(`warning: ${d.limitsNote}\n`);
+      for (const s of d.scripts) process.stdout.write(`# ---- chunk ${s.label} ----\n${s.script}\n`);
+      process.stdout.write(
+        `${d.tasks} tasks in ${d.elements} array elements; ${d.executor === 'local' ? 'local executor: nothing to submit' : `${d.scripts.length} submission${d.scripts.length === 1 ? '' : 's'}`}\n`,
+      );
+      return;
+    }
     const config = await readConfig(configPath);
     const { layout, plan, created } = await writePlan(config, await readFile(configPath, 'utf8'));
     process.stdout.write(`${created ? 'planned' : 'already planned'}: ${plan.tasks} tasks in ${layout.root}\n`);
@@ -69,8 +81,9 @@ program
   .description('plan, run every pending task on the local executor, and collect the dataset (resumes an existing ensemble)')
   .argument('<config>', 'config file (YAML)')
   .addOption(new Option('-w, --workers <n>', 'concurrent tasks (default: executor.workers or the number of cores)').argParser(int))
+  .addOption(new Option('-e, --executor <type>', 'override executor.type').choices(['local', 'slurm', 'pbs']))
   .option('--no-progress', 'no progress bar or lines')
-  .action(async (configPath: string, o: { workers?: number; progress: boolean }) => {
+  .action(async (configPath: string, o: { workers?: number; executor?: ExecutorType; progress: boolean }) => {
     const abort = new AbortController();
     let interrupts = 0;
     process.on('SIGINT', () => {
@@ -81,6 +94,8 @@ program
     const progress = o.progress ? progressReporter(process.stderr) : null;
     const result = await runEnsemble(configPath, {
       workers: o.workers,
+      executor: o.executor,
+      onSubmit: (s) => process.stdout.write(`submitted ${s.label}: job ${s.jobId} (${s.count} array elements, attempt ${s.attempt})\n`),
       signal: abort.signal,
       onPlanned: (p) =>
         process.stdout.write(
@@ -106,14 +121,30 @@ program
   .action(async (target: string, o: { json?: boolean; failed?: boolean }) => {
     const dir = await ensembleDirOf(target);
     const s = await ensembleStatus(dir);
-    if (o.json) process.stdout.write(JSON.stringify(s) + '\n');
-    else process.stdout.write(`${s.name}: ${s.total} tasks: ${s.done} done, ${s.failed} failed, ${s.pending} pending (${s.ensembleDir})\n`);
+    const chunks = s.pending > 0 ? await chunkStatus(dir) : [];
+    if (o.json) process.stdout.write(JSON.stringify({ ...s, chunks }) + '\n');
+    else {
+      process.stdout.write(`${s.name}: ${s.total} tasks: ${s.done} done, ${s.failed} failed, ${s.pending} pending (${s.ensembleDir})\n`);
+      for (const c of chunks) {
+        const states = Object.entries(c.counts).map(([k, v]) => `${v} ${k}`).join(', ');
+        process.stdout.write(`  chunk ${c.label} job ${c.jobId} (attempt ${c.attempt}, ${c.elements} elements): ${states}\n`);
+      }
+    }
     if (o.failed) {
       const { layout } = await readPlan(dir);
       for (const r of [...(await readFinals(layout)).values()].filter((r) => r.status === 'failed').sort((a, b) => a.task - b.task)) {
         process.stdout.write(`task ${r.task} (attempt ${r.attempt}): ${r.reason}\n`);
       }
     }
+  });
+
+program
+  .command('cancel')
+  .description('cancel every array job of an ensemble (one scancel/qdel); `run` again resumes')
+  .argument('<ensemble>', 'ensemble directory or config file')
+  .action(async (target: string) => {
+    const ids = await cancelEnsemble(await ensembleDirOf(target));
+    process.stdout.write(ids.length ? `cancelled jobs ${ids.join(', ')}\n` : 'nothing was submitted\n');
   });
 
 program

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { SchedulerError } from '../errors.js';
 import { appendJournal, readJournal } from '../journal/journal.js';
 import type { EnsembleLayout } from '../plan/layout.js';
-import { type ArrayLimits, type Chunk, type PlanFile, chunkSize, elementTasks, jobName, planChunks } from '../plan/plan.js';
+import { type ArrayLimits, type Chunk, type PlanFile, chunkLabel, chunkSize, elementTasks, jobName, planChunks } from '../plan/plan.js';
 import type { TaskRecord } from '../records.js';
 import { renderTemplate } from '../render/render.js';
 import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
@@ -210,7 +210,7 @@ export class BatchRun {
     // first submission of every chunk that still has a task without a record
     const submitted = new Set(this.submissions.map((s) => s.label));
     for (const c of planSubmissions(this.plan, limits)) {
-      const label = String(c.chunk).padStart(4, '0');
+      const label = chunkLabel(c.chunk);
       if (submitted.has(label)) continue;
       const ids = [];
       for (let e = c.offset; e < c.offset + c.count; e++) ids.push(...elementTasks(this.plan, e));

@@ -7,7 +7,7 @@ import { readPlan } from '../plan/write.js';
 import { elementTasks } from '../plan/plan.js';
 import { readTaskRange } from '../plan/tasks.js';
 import type { TaskRecord } from '../records.js';
-import { RecordWriter, type TaskContext, WrapperState, runTask, signalExitCode } from './wrapper.js';
+import { RecordWriter, type TaskContext, WrapperState, resolveScratchRoot, runTask, signalExitCode, sweepStaleScratch } from './wrapper.js';
 
 /** One unit of work sent to a local worker: a line `{"task":N,"attempt":A}` on its stdin. */
 export interface WorkItem {
@@ -19,6 +19,7 @@ async function context(ensembleDir: string, jobId: string | null): Promise<TaskC
   const { layout, plan } = await readPlan(ensembleDir);
   const state = new WrapperState();
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => state.terminate(sig));
+  await sweepStaleScratch(resolveScratchRoot(plan.runtime.scratch), plan.name);
   return { layout, plan, jobId, state };
 }
 

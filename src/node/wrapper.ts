@@ -78,13 +78,50 @@ async function copyBack(scratch: string, dest: string, keep: RuntimeSpec['keep']
   const patterns = keep === 'all' ? null : keep.map(globToRegExp);
   const entries = await readdir(scratch, { recursive: true, withFileTypes: true });
   for (const e of entries) {
-    if (!e.isFile()) continue;
+    if (!e.isFile() || e.name === OWNER_FILE) continue;
     const rel = join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(scratch.length + 1);
     if (patterns && !patterns.some((p) => p.test(rel)) && rel !== result.file) continue;
     const target = join(dest, rel);
     await mkdir(dirname(target), { recursive: true });
     await cp(join(scratch, rel), target);
   }
+}
+
+/** Who made a scratch dir: lets a later wrapper remove what a SIGKILLed one (memory kill) could not. */
+const OWNER_FILE = '.arrayflow-owner';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes scratch dirs of this ensemble under `root` left by wrappers on this host that no longer run.
+ * SIGKILL (a scheduler's memory kill, the OOM killer) gives a wrapper no chance to clean up; the next
+ * wrapper on the node does it. Returns the dirs removed.
+ */
+export async function sweepStaleScratch(root: string, ensembleName: string): Promise<string[]> {
+  const prefix = `arrayflow-${ensembleName}-t`;
+  const removed: string[] = [];
+  const names = await readdir(root).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const dir = join(root, name);
+    let owner: { host?: string; pid?: number };
+    try {
+      owner = JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8')) as typeof owner;
+    } catch {
+      continue; // being created right now, or not ours
+    }
+    if (owner.host !== hostname() || typeof owner.pid !== 'number' || processAlive(owner.pid)) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
 }
 
 interface Running {
@@ -206,6 +243,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number): 
   try {
     await mkdir(root, { recursive: true });
     scratch = await mkdtemp(join(root, `arrayflow-${ctx.plan.name}-t${row.id}-`));
+    await writeFile(join(scratch, OWNER_FILE), JSON.stringify({ host: hostname(), pid: process.pid }));
     await stageInputs(scratch, runtime.inputs);
     await writeFile(join(scratch, 'params.json'), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...row.params }) + '\n');
     const values = placeholderValues(row, attempt, scratch);

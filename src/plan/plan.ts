@@ -103,6 +103,11 @@ export function chunkSize(limits: ArrayLimits, overrides: { max_array_size?: num
   return Math.max(1, Math.min(...caps.map((c) => (c && c > 0 ? c : Infinity)), 1_000_000));
 }
 
+/** The label of chunk `n` in journal entries, script names and job names: `0003`. */
+export function chunkLabel(n: number): string {
+  return String(n).padStart(4, '0');
+}
+
 /** Splits `elements` array elements into chunks of at most `size`: ceil(elements / size) submissions. */
 export function planChunks(elements: number, size: number): Chunk[] {
   const chunks: Chunk[] = [];

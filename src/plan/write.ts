@@ -1,6 +1,6 @@
 // Writes (or re-opens) an ensemble directory from a config: frozen config, manifest, task table, plan file, journal.
 import { mkdir, readFile } from 'node:fs/promises';
-import type { Config } from '../config/types.js';
+import type { Config, Point } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
 import { readPointsFile, samplePoints } from '../sampling/index.js';
@@ -30,6 +30,31 @@ export async function readPlan(ensembleDir: string): Promise<{ layout: EnsembleL
   return { layout, plan: JSON.parse(text) as PlanFile };
 }
 
+/** The plan file of `config` with `tasks` tasks (pure). */
+export function planFileFor(config: Config, hash: string, tasks: number): PlanFile {
+  const bundle = config.executor.array.bundle;
+  return {
+    format: 1,
+    name: config.name,
+    config_hash: hash,
+    tasks,
+    param_names: paramNames(config),
+    bundle,
+    elements: Math.ceil(tasks / bundle),
+    retries: config.executor.retries,
+    runtime: planRuntime(config),
+    executor: config.executor,
+    node: process.execPath,
+    arrayflow: arrayflowBin(),
+  };
+}
+
+/** The points of `config` (reads the points file of method `list`). */
+export async function samplePlan(config: Config): Promise<Point[]> {
+  const sampling = config.sampling.file ? { ...config.sampling, points: await readPointsFile(config.sampling.file) } : config.sampling;
+  return samplePoints(config.parameters, sampling);
+}
+
 /**
  * Plans the ensemble of `config` into its ensemble directory. If the directory already holds a plan of the
  * same config it is reused untouched (so `run` resumes); a plan of a different config is an error.
@@ -50,25 +75,10 @@ export async function writePlan(config: Config, configText: string): Promise<Ope
   }
 
   await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));
-  const sampling = config.sampling.file ? { ...config.sampling, points: await readPointsFile(config.sampling.file) } : config.sampling;
-  const tasks = planTasks(samplePoints(config.parameters, sampling), config.sampling.seed, config.sampling.batch);
+  const tasks = planTasks(await samplePlan(config), config.sampling.seed, config.sampling.batch);
   if (tasks.length === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);
   await writeTaskTable(layout, tasks);
-  const bundle = config.executor.array.bundle;
-  const plan: PlanFile = {
-    format: 1,
-    name: config.name,
-    config_hash: hash,
-    tasks: tasks.length,
-    param_names: paramNames(config),
-    bundle,
-    elements: Math.ceil(tasks.length / bundle),
-    retries: config.executor.retries,
-    runtime: planRuntime(config),
-    executor: config.executor,
-    node: process.execPath,
-    arrayflow: arrayflowBin(),
-  };
+  const plan = planFileFor(config, hash, tasks.length);
   await writeFileAtomic(layout.config, configText);
   await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, hash, tasks.length, pointsFile), null, 2) + '\n');
   // plan.json last: its presence marks a complete plan
