@@ -1,0 +1,56 @@
+// One collection pass over an ensemble directory: task table + record files -> dataset.parquet + dataset.csv.
+import { EnsembleError } from '../errors.js';
+import { EnsembleLayout } from '../plan/layout.js';
+import { readTaskTable } from '../plan/tasks.js';
+import type { TaskRow } from '../records.js';
+import { buildDataset } from './build-dataset.js';
+import { readRecordFiles } from './read-records.js';
+import { selectFinal } from './select-final.js';
+import { writeDataset } from './write-dataset.js';
+
+export interface CollectOptions {
+  /** Also write rows for tasks without a final record yet (status "pending"). */
+  includePending?: boolean;
+}
+
+export interface CollectResult {
+  /** Rows written (tasks with a final record, plus pending ones with `includePending`). */
+  rows: number;
+  done: number;
+  failed: number;
+  /** Malformed complete lines across all record files. */
+  badLines: number;
+  parquet: string;
+  csv: string;
+}
+
+async function readTasks(layout: EnsembleLayout): Promise<TaskRow[]> {
+  try {
+    return await readTaskTable(layout);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw new EnsembleError(`no task table at ${layout.tasks} — is ${layout.root} an ensemble directory? Run \`arrayflow plan\` first`, {
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Reads `plan/tasks.ndjson` and `results/*.ndjson` of `ensembleDir`, selects each task's final record
+ * and (re)writes the dataset files in `ensembleDir`. Idempotent: the same records give byte-identical files.
+ */
+export async function collect(ensembleDir: string, paramNames: string[], opts: CollectOptions = {}): Promise<CollectResult> {
+  const layout = new EnsembleLayout(ensembleDir);
+  const [tasks, { records, bad }] = await Promise.all([readTasks(layout), readRecordFiles(layout.resultsDir)]);
+  const finals = selectFinal(records);
+  const table = buildDataset(tasks, finals, paramNames, opts);
+  let done = 0;
+  let failed = 0;
+  for (const t of tasks) {
+    const s = finals.get(t.id)?.status;
+    if (s === 'done') done++;
+    else if (s === 'failed') failed++;
+  }
+  const files = await writeDataset(table, layout.root);
+  return { rows: table.numRows, done, failed, badLines: bad.length, ...files };
+}

@@ -1,0 +1,73 @@
+// The exactly-once rule: which of a task's records (retries, duplicates, on-behalf records) is its final one.
+import type { TaskRecord } from '../records.js';
+
+/** Higher wins at equal attempt: the wrapper saw the task run, the others only infer its fate. */
+function rank(r: TaskRecord): number {
+  switch (r.source ?? 'wrapper') {
+    case 'wrapper':
+      return r.status === 'done' ? 3 : 2;
+    // sacct-derived reasons (timeout, out of memory, node failure) are more specific than the controller's "lost".
+    case 'scheduler':
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+function endMs(r: TaskRecord): number {
+  const t = typeof r.end === 'string' ? Date.parse(r.end) : NaN;
+  return Number.isNaN(t) ? Infinity : t;
+}
+
+/**
+ * Total order on records of one task: negative when `a` should be final rather than `b`. Ties beyond
+ * attempt and rank go to the earliest end (the first copy to finish, as a follower would see it), then
+ * to the smaller JSON text, so the choice never depends on the order records were read in.
+ */
+function compare(a: TaskRecord, b: TaskRecord): number {
+  if (a.attempt !== b.attempt) return b.attempt - a.attempt;
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return rb - ra;
+  const ea = endMs(a);
+  const eb = endMs(b);
+  if (ea !== eb) return ea < eb ? -1 : 1;
+  const ja = JSON.stringify(a);
+  const jb = JSON.stringify(b);
+  return ja < jb ? -1 : ja > jb ? 1 : 0;
+}
+
+function refine(r: TaskRecord, s: TaskRecord | undefined): TaskRecord {
+  if ((r.source ?? 'wrapper') !== 'wrapper' || r.status !== 'failed') return r;
+  if (typeof r.reason !== 'string' || !r.reason.startsWith('terminated')) return r;
+  // `s` is the scheduler record of the highest attempt, which can only be r's attempt or lower.
+  if (s === undefined || s.attempt !== r.attempt || typeof s.reason !== 'string' || s.reason === '') return r;
+  return { ...r, reason: s.reason };
+}
+
+/**
+ * Picks each task's final record: the highest attempt; at equal attempt a wrapper `done`, then a
+ * wrapper `failed`, then a scheduler record, then a controller record. A wrapper failure whose reason
+ * starts with "terminated" (SIGTERM: time limit or scancel, the wrapper cannot tell) takes the reason of
+ * a scheduler record of the same attempt, keeping its other fields. Independent of input order.
+ */
+export function selectFinal(records: TaskRecord[]): Map<number, TaskRecord> {
+  const best = new Map<number, TaskRecord>();
+  const bestScheduler = new Map<number, TaskRecord>();
+  for (const r of records) {
+    const cur = best.get(r.task);
+    if (cur === undefined || compare(r, cur) < 0) best.set(r.task, r);
+    if (r.source === 'scheduler') {
+      const s = bestScheduler.get(r.task);
+      if (s === undefined || compare(r, s) < 0) bestScheduler.set(r.task, r);
+    }
+  }
+  // Ascending task order, so even iteration order does not depend on the input order.
+  const tasks = [...best.keys()].sort((a, b) => a - b);
+  const finals = new Map<number, TaskRecord>();
+  for (const task of tasks) {
+    const r = best.get(task)!;
+    finals.set(task, refine(r, bestScheduler.get(task)));
+  }
+  return finals;
+}

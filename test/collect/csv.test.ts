@@ -1,0 +1,70 @@
+import t from 'tap';
+import { tableFromArrays } from 'apache-arrow';
+import { buildDataset } from '../../src/collect/build-dataset.js';
+import { csvField, isoFormatter, renderCsvChunks } from '../../src/collect/csv.js';
+import type { TaskRecord, TaskRow } from '../../src/records.js';
+import { parseCsv } from '../../src/util/csv.js';
+import { doneRecord, failedRecord } from './fixtures/ensemble.js';
+
+t.test('csvField quotes only when needed', async (t) => {
+  t.equal(csvField('plain'), 'plain');
+  t.equal(csvField(''), '""');
+  t.equal(csvField('a,b'), '"a,b"');
+  t.equal(csvField('say "hi"'), '"say ""hi"""');
+  t.equal(csvField('line\nbreak'), '"line\nbreak"');
+  t.equal(csvField('cr\r'), '"cr\r"');
+  t.equal(csvField(' spaced '), ' spaced ');
+});
+
+t.test('isoFormatter matches Date#toISOString', async (t) => {
+  const iso = isoFormatter();
+  const samples = [0, 1, 999, 1000, 86_399_999, 86_400_000, Date.UTC(2025, 11, 31, 23, 59, 59, 999), -1, -86_400_001, 253402300799999];
+  for (let i = 0; i < 2000; i++) samples.push(Math.floor(Date.UTC(2020, 0, 1) + i * 7_777_777.7));
+  for (const ms of samples) t.equal(iso(ms), new Date(ms).toISOString(), String(ms));
+});
+
+const row = (id: number, params: TaskRow['params']): TaskRow => ({ id, batch: 0, seed: id, params });
+
+t.test('a dataset renders as RFC 4180 with CRLF, empty fields for null, ISO times', async (t) => {
+  const finals = new Map<number, TaskRecord>([
+    [0, { ...doneRecord(0), result: { x: 0.1, s: 'a,"b"\nc', b: true, e: '' } }],
+    [1, failedRecord(1, 'exit code 3, see log')],
+  ]);
+  const table = buildDataset([row(0, { k: 1 }), row(1, { k: 2 })], finals, ['k']);
+  const text = [...renderCsvChunks(table)].join('');
+  const rows = parseCsv(text);
+  t.equal(rows.length, 3);
+  t.same(rows[0], table.schema.fields.map((f) => f.name));
+  const byName = (r: string[]): Record<string, string> => Object.fromEntries(rows[0].map((n, i) => [n, r[i]]));
+  const r0 = byName(rows[1]);
+  const r1 = byName(rows[2]);
+  t.match(r0, { task_id: '0', k: '1', x: '0.1', s: 'a,"b"\nc', b: 'true', e: '', status: 'done', reason: '', exit_code: '0' });
+  t.equal(r0.start_time, doneRecord(0).start);
+  t.equal(r0.duration_s, String(doneRecord(0).duration_s));
+  t.match(r1, { task_id: '1', x: '', s: '', b: '', status: 'failed', reason: 'exit code 3, see log', exit_code: '3', signal: '' });
+  t.ok(text.endsWith('\r\n'));
+  t.match(text, /\r\n1,0,2,,,,,/, 'nulls are empty, unquoted fields');
+  t.match(text, /,"",/, 'the empty string is a quoted empty field');
+});
+
+t.test('chunking does not change the text', async (t) => {
+  const tasks = Array.from({ length: 50 }, (_, i) => row(i, { k: i }));
+  const finals = new Map(tasks.map((r) => [r.id, r.id % 4 ? doneRecord(r.id) : failedRecord(r.id, 'x')]));
+  const table = buildDataset(tasks, finals, ['k']);
+  const one = [...renderCsvChunks(table, 1000)].join('');
+  for (const size of [1, 7, 49, 50]) t.equal([...renderCsvChunks(table, size)].join(''), one, `chunks of ${size}`);
+  t.equal(parseCsv(one).length, 51);
+});
+
+t.test('numbers print in shortest round-trip form', async (t) => {
+  const xs = [0.1, 1 / 3, 1e-7, 123456789012345680000, -0.5, 5e-324, 2 ** 53];
+  const table = tableFromArrays({ x: Float64Array.from(xs) });
+  const lines = [...renderCsvChunks(table)].join('').split('\r\n');
+  t.same(lines.slice(1, -1).map(Number), xs);
+  t.same(lines.slice(1, -1), xs.map(String));
+});
+
+t.test('header names are quoted when needed; a table with no rows is just the header', async (t) => {
+  const table = tableFromArrays({ 'a,b': new Float64Array(0), c: new Int32Array(0) });
+  t.equal([...renderCsvChunks(table)].join(''), '"a,b",c\r\n');
+});
