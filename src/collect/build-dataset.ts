@@ -39,16 +39,18 @@ export interface BuildDatasetOptions {
 }
 
 type Kind = 'int64' | 'float64' | 'bool' | 'utf8';
-type Getter = (row: number) => unknown;
+/** One column's values by row; holes and undefined are nulls. */
+type Values = ArrayLike<unknown>;
 
 /** all numbers -> float64 (int64 if `allowInt` and all are safe integers); all booleans -> bool; else utf8. */
-function inferKind(n: number, get: Getter, allowInt: boolean): Kind {
+function inferKind(vals: Values, allowInt: boolean): Kind {
+  const n = vals.length;
   let nums = 0;
   let ints = 0;
   let bools = 0;
   let others = 0;
   for (let i = 0; i < n; i++) {
-    const v = get(i);
+    const v = vals[i];
     if (v === null || v === undefined) continue;
     if (typeof v === 'number') {
       nums++;
@@ -85,11 +87,12 @@ class Validity {
   }
 }
 
-function float64Data(n: number, get: Getter): Data<Float64> {
+function float64Data(vals: Values): Data<Float64> {
+  const n = vals.length;
   const values = new Float64Array(n);
   const v = new Validity(n);
   for (let i = 0; i < n; i++) {
-    const x = get(i);
+    const x = vals[i];
     if (typeof x === 'number') {
       values[i] = x;
       v.valid(i);
@@ -105,12 +108,13 @@ function setInt64(words: Int32Array, i: number, x: number): void {
   words[2 * i + 1] = hi;
 }
 
-function int64Data(n: number, get: Getter): Data<Int64> {
+function int64Data(vals: Values): Data<Int64> {
+  const n = vals.length;
   const values = new BigInt64Array(n);
   const words = new Int32Array(values.buffer);
   const v = new Validity(n);
   for (let i = 0; i < n; i++) {
-    const x = get(i);
+    const x = vals[i];
     if (typeof x === 'number' && Number.isSafeInteger(x)) {
       setInt64(words, i, x);
       v.valid(i);
@@ -119,11 +123,12 @@ function int64Data(n: number, get: Getter): Data<Int64> {
   return makeData({ type: new Int64(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
 }
 
-function int32Data(n: number, get: Getter): Data<Int32> {
+function int32Data(vals: Values): Data<Int32> {
+  const n = vals.length;
   const values = new Int32Array(n);
   const v = new Validity(n);
   for (let i = 0; i < n; i++) {
-    const x = get(i);
+    const x = vals[i];
     if (typeof x === 'number' && Number.isInteger(x) && x >= -0x80000000 && x <= 0x7fffffff) {
       values[i] = x;
       v.valid(i);
@@ -132,11 +137,12 @@ function int32Data(n: number, get: Getter): Data<Int32> {
   return makeData({ type: new Int32(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
 }
 
-function boolData(n: number, get: Getter): Data<Bool> {
+function boolData(vals: Values): Data<Bool> {
+  const n = vals.length;
   const values = new Uint8Array((n + 7) >> 3);
   const v = new Validity(n);
   for (let i = 0; i < n; i++) {
-    const x = get(i);
+    const x = vals[i];
     if (typeof x === 'boolean') {
       if (x) values[i >> 3] |= 1 << (i & 7);
       v.valid(i);
@@ -154,12 +160,13 @@ function parseUtc(s: string): number {
 }
 
 /** ISO-8601 strings -> epoch milliseconds; unparseable or missing -> null. */
-function timestampData(n: number, get: Getter): Data<TimestampMillisecond> {
+function timestampData(vals: Values): Data<TimestampMillisecond> {
+  const n = vals.length;
   const values = new BigInt64Array(n);
   const words = new Int32Array(values.buffer);
   const v = new Validity(n);
   for (let i = 0; i < n; i++) {
-    const x = get(i);
+    const x = vals[i];
     const ms = typeof x === 'string' ? parseUtc(x) : NaN;
     if (Number.isFinite(ms)) {
       setInt64(words, i, ms);
@@ -170,13 +177,14 @@ function timestampData(n: number, get: Getter): Data<TimestampMillisecond> {
 }
 
 /** Strings as-is, other non-null values JSON-encoded. */
-function utf8Data(n: number, get: Getter): Data<Utf8> {
+function utf8Data(vals: Values): Data<Utf8> {
+  const n = vals.length;
   const strs: string[] = [];
   const charOffsets = new Int32Array(n + 1);
   const v = new Validity(n);
   let pos = 0;
   for (let i = 0; i < n; i++) {
-    const x = get(i);
+    const x = vals[i];
     if (x === null || x === undefined) v.nulls++;
     else {
       const s = typeof x === 'string' ? x : JSON.stringify(x);
@@ -204,17 +212,22 @@ function utf8Data(n: number, get: Getter): Data<Utf8> {
   return makeData({ type: new Utf8(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), valueOffsets: offsets, data });
 }
 
-function inferredColumn(name: string, kind: Kind, n: number, get: Getter): Column {
+function inferredColumn(name: string, kind: Kind, vals: Values): Column {
   switch (kind) {
     case 'int64':
-      return column(name, new Int64(), true, int64Data(n, get));
+      return column(name, new Int64(), true, int64Data(vals));
     case 'float64':
-      return column(name, new Float64(), true, float64Data(n, get));
+      return column(name, new Float64(), true, float64Data(vals));
     case 'bool':
-      return column(name, new Bool(), true, boolData(n, get));
+      return column(name, new Bool(), true, boolData(vals));
     default:
-      return column(name, new Utf8(), true, utf8Data(n, get));
+      return column(name, new Utf8(), true, utf8Data(vals));
   }
+}
+
+/** Metadata text as written; a non-string (a numeric job id, say) as its String form. */
+function text(v: unknown): string | null {
+  return v === null || v === undefined ? null : typeof v === 'string' ? v : String(v);
 }
 
 /** A name not yet taken, made by prefixing `prefix` as often as needed. */
@@ -244,13 +257,10 @@ export function buildDataset(
   }
   const n = rows.length;
   const recs: Array<TaskRecord | undefined> = rows.map((t) => finals.get(t.id));
-  const results: Array<Record<string, unknown> | undefined> = recs.map((r) =>
-    r !== undefined && r.status === 'done' && r.result !== null && typeof r.result === 'object' ? r.result : undefined,
-  );
 
   const columns: Column[] = [];
-  columns.push(column('task_id', new Int32(), false, int32Data(n, (i) => rows[i].id)));
-  columns.push(column('batch', new Int32(), true, int32Data(n, (i) => rows[i].batch)));
+  columns.push(column('task_id', new Int32(), false, int32Data(rows.map((t) => t.id))));
+  columns.push(column('batch', new Int32(), true, int32Data(rows.map((t) => t.batch))));
 
   const names = new Set<string>(RESERVED);
   const paramCols: Array<[string, string]> = [];
@@ -261,15 +271,16 @@ export function buildDataset(
     paramCols.push([p, col]);
   }
   for (const [raw, col] of paramCols) {
-    const get: Getter = (i) => rows[i].params?.[raw];
-    columns.push(inferredColumn(col, inferKind(n, get, true), n, get));
+    const vals = rows.map((t) => t.params?.[raw]);
+    columns.push(inferredColumn(col, inferKind(vals, true), vals));
   }
 
-  // Transpose once: keyed loads on 10^5 result objects per column were the slowest part of the build.
+  // Transposed in one pass: keyed loads on 10^5 result objects per column were the slowest part of the build.
   const resultValues = new Map<string, unknown[]>();
   for (let i = 0; i < n; i++) {
-    const res = results[i];
-    if (res === undefined) continue;
+    const r = recs[i];
+    if (r === undefined || r.status !== 'done' || r.result === null || typeof r.result !== 'object') continue;
+    const res = r.result;
     for (const k in res) {
       let vals = resultValues.get(k);
       if (vals === undefined) {
@@ -286,25 +297,46 @@ export function buildDataset(
       col = freeName(`result_${key}`, 'result_', (s) => taken.has(s));
       taken.add(col);
     }
-    const get: Getter = (i) => vals[i];
-    columns.push(inferredColumn(col, inferKind(n, get, false), n, get));
+    columns.push(inferredColumn(col, inferKind(vals, false), vals));
   }
 
-  const meta = (f: (r: TaskRecord) => unknown): Getter => (i) => {
+  const status: unknown[] = new Array(n);
+  const reason: unknown[] = new Array(n);
+  const exitCode: unknown[] = new Array(n);
+  const signal: unknown[] = new Array(n);
+  const attempt: unknown[] = new Array(n);
+  const host: unknown[] = new Array(n);
+  const jobId: unknown[] = new Array(n);
+  const start: unknown[] = new Array(n);
+  const end: unknown[] = new Array(n);
+  const duration: unknown[] = new Array(n);
+  for (let i = 0; i < n; i++) {
     const r = recs[i];
-    return r === undefined ? null : f(r);
-  };
-  const str = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : String(v));
-  columns.push(column('status', new Utf8(), false, utf8Data(n, (i) => recs[i]?.status ?? 'pending')));
-  columns.push(column('reason', new Utf8(), true, utf8Data(n, meta((r) => (r.status === 'done' ? null : str(r.reason))))));
-  columns.push(column('exit_code', new Int32(), true, int32Data(n, meta((r) => r.exit_code))));
-  columns.push(column('signal', new Utf8(), true, utf8Data(n, meta((r) => str(r.signal)))));
-  columns.push(column('attempt', new Int32(), true, int32Data(n, meta((r) => r.attempt))));
-  columns.push(column('host', new Utf8(), true, utf8Data(n, meta((r) => str(r.host)))));
-  columns.push(column('job_id', new Utf8(), true, utf8Data(n, meta((r) => str(r.job_id)))));
-  columns.push(column('start_time', new TimestampMillisecond('UTC'), true, timestampData(n, meta((r) => r.start))));
-  columns.push(column('end_time', new TimestampMillisecond('UTC'), true, timestampData(n, meta((r) => r.end))));
-  columns.push(column('duration_s', new Float64(), true, float64Data(n, meta((r) => (Number.isFinite(r.duration_s) ? r.duration_s : null)))));
+    if (r === undefined) {
+      status[i] = 'pending';
+      continue;
+    }
+    status[i] = r.status;
+    reason[i] = r.status === 'done' ? null : text(r.reason);
+    exitCode[i] = r.exit_code;
+    signal[i] = text(r.signal);
+    attempt[i] = r.attempt;
+    host[i] = text(r.host);
+    jobId[i] = text(r.job_id);
+    start[i] = r.start;
+    end[i] = r.end;
+    duration[i] = Number.isFinite(r.duration_s) ? r.duration_s : null;
+  }
+  columns.push(column('status', new Utf8(), false, utf8Data(status)));
+  columns.push(column('reason', new Utf8(), true, utf8Data(reason)));
+  columns.push(column('exit_code', new Int32(), true, int32Data(exitCode)));
+  columns.push(column('signal', new Utf8(), true, utf8Data(signal)));
+  columns.push(column('attempt', new Int32(), true, int32Data(attempt)));
+  columns.push(column('host', new Utf8(), true, utf8Data(host)));
+  columns.push(column('job_id', new Utf8(), true, utf8Data(jobId)));
+  columns.push(column('start_time', new TimestampMillisecond('UTC'), true, timestampData(start)));
+  columns.push(column('end_time', new TimestampMillisecond('UTC'), true, timestampData(end)));
+  columns.push(column('duration_s', new Float64(), true, float64Data(duration)));
 
   const fields = columns.map((c) => c.field);
   const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns.map((c) => c.data) });

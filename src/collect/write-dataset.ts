@@ -42,10 +42,10 @@ async function writeAll(fh: FileHandle, data: string | Uint8Array): Promise<void
   }
 }
 
-/** Writes the chunks to a temp name in the same directory, fsyncs, then renames over `path`. */
-async function writeAtomic(path: string, chunks: Iterable<string | Uint8Array>): Promise<void> {
+/** Writes the chunks to a fresh temp name next to `path` and fsyncs it; returns the temp name. */
+async function writeTemp(path: string, chunks: Iterable<string | Uint8Array>): Promise<string> {
   const tmp = tempName(path);
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'wx');
   try {
     for (const c of chunks) await writeAll(fh, c);
     await fh.sync();
@@ -55,12 +55,7 @@ async function writeAtomic(path: string, chunks: Iterable<string | Uint8Array>):
     throw e;
   }
   await fh.close();
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+  return tmp;
 }
 
 /** Groups small CSV chunks so the file is written in ~1 MiB writes. */
@@ -99,8 +94,17 @@ async function syncDir(dir: string): Promise<void> {
 export async function writeDataset(table: Table, dir: string, basename = 'dataset'): Promise<{ parquet: string; csv: string }> {
   const parquetPath = join(dir, `${basename}.parquet`);
   const csvPath = join(dir, `${basename}.csv`);
-  await writeAtomic(parquetPath, [encodeParquet(table)]);
-  await writeAtomic(csvPath, coalesce(renderCsvChunks(table)));
+  const temps: string[] = [];
+  try {
+    temps.push(await writeTemp(parquetPath, [encodeParquet(table)]));
+    temps.push(await writeTemp(csvPath, coalesce(renderCsvChunks(table))));
+    // Both are complete before either replaces its old file, so the pair is mismatched only between two renames.
+    await rename(temps[0], parquetPath);
+    await rename(temps[1], csvPath);
+  } catch (e) {
+    await Promise.all(temps.map((t) => unlink(t).catch(() => undefined)));
+    throw e;
+  }
   await syncDir(dir);
   return { parquet: parquetPath, csv: csvPath };
 }

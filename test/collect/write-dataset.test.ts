@@ -169,4 +169,8 @@ t.test('writes are atomic: they replace old files and leave no temp files behind
   t.match(readFileSync(join(dir, 'dataset.csv'), 'utf8'), /^task_id,batch,alpha/);
   await t.rejects(writeDataset(table, join(dir, 'missing', 'dir')), { code: 'ENOENT' });
   t.same(readdirSync(dir).sort(), ['dataset.csv', 'dataset.parquet']);
+  // A failing rename (the CSV name is taken by a directory) leaves no temp file behind either.
+  const blocked = t.testdir({ 'dataset.csv': { 'x': 'keep' } });
+  await t.rejects(writeDataset(table, blocked));
+  t.same(readdirSync(blocked).sort(), ['dataset.csv', 'dataset.parquet']);
 });
