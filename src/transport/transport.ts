@@ -7,8 +7,12 @@ export interface CommandResult {
 }
 
 export interface Transport {
-  /** Runs argv (no shell on this side) and resolves with its output; rejects only when it cannot be started. */
-  run(argv: string[], opts?: { timeoutMs?: number }): Promise<CommandResult>;
+  /**
+   * Runs argv (no shell on this side) and resolves with its output; rejects only when it cannot be started.
+   * `idempotent: true` (status queries) lets a remote transport rerun the command after a dropped
+   * connection; otherwise (sbatch) a drop mid-call rejects with a TransportError whose `uncertain` is true.
+   */
+  run(argv: string[], opts?: { timeoutMs?: number; idempotent?: boolean }): Promise<CommandResult>;
   /** How many times each program was run (argv[0] -> count): the scheduler-citizenship figures. */
   readonly calls: Map<string, number>;
   close(): Promise<void>;
