@@ -7,6 +7,7 @@ import type { ExecutorType } from './config/types.js';
 import { BatchRun, type BatchScheduler, type Submission, journalSubmissions, planSubmissions, renderSubmission } from './executor/batch.js';
 import { runLocal, shouldRetry } from './executor/local.js';
 import { slurmScheduler } from './executor/slurm.js';
+import { pbsScheduler } from './executor/pbs.js';
 import { SchedulerError } from './errors.js';
 import { LocalTransport } from './transport/local.js';
 import type { Transport } from './transport/transport.js';
@@ -155,7 +156,7 @@ export async function runEnsemble(configPath: string, opts: RunOptions = {}): Pr
       // resources and limits come from the config as it is now; the element layout (bundle) from the plan
       const effective: PlanFile = { ...plan, executor: { ...config.executor, array: { ...config.executor.array, bundle: plan.bundle } } };
       const transport = opts.transport ?? new LocalTransport();
-      const batch = new BatchRun(layout, effective, batchScheduler(type), transport, () => readFinals(layout), {
+      const batch = new BatchRun(layout, effective, batchScheduler(type, config.executor.dialect), transport, () => readFinals(layout), {
         runId,
         tickMs: opts.tickMs,
         signal: opts.signal,
@@ -181,8 +182,9 @@ export async function runEnsemble(configPath: string, opts: RunOptions = {}): Pr
   }
 }
 
-export function batchScheduler(type: ExecutorType): BatchScheduler {
+export function batchScheduler(type: ExecutorType, dialect: 'pro' | 'torque' = 'pro'): BatchScheduler {
   if (type === 'slurm') return slurmScheduler;
+  if (type === 'pbs') return pbsScheduler(dialect);
   throw new SchedulerError(`executor type '${type}' is not supported yet`);
 }
 
@@ -209,7 +211,7 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
   const plan = planFileFor(config, hashConfig(config, pointsFile), tasks);
   const type = opts.executor ?? config.executor.type;
   if (type === 'local') return { tasks, elements: plan.elements, executor: type, limitsNote: null, scripts: [] };
-  const sched = batchScheduler(type);
+  const sched = batchScheduler(type, config.executor.dialect);
   const transport = opts.transport ?? new LocalTransport();
   let limits: ArrayLimits = {};
   let limitsNote: string | null = null;
@@ -233,7 +235,7 @@ export async function cancelEnsemble(ensembleDir: string, opts: { transport?: Tr
   const { layout, plan } = await readPlan(ensembleDir);
   const ids = [...new Set((await journalSubmissions(layout)).map((s) => s.jobId))];
   if (ids.length === 0) return [];
-  const sched = batchScheduler(plan.executor.type);
+  const sched = batchScheduler(plan.executor.type, plan.executor.dialect);
   const transport = opts.transport ?? new LocalTransport();
   try {
     const argv = sched.cancelArgv(ids);
@@ -259,7 +261,7 @@ export async function chunkStatus(ensembleDir: string, opts: { transport?: Trans
   const { layout, plan } = await readPlan(ensembleDir);
   const subs = await journalSubmissions(layout);
   if (subs.length === 0 || plan.executor.type === 'local') return [];
-  const sched = batchScheduler(plan.executor.type);
+  const sched = batchScheduler(plan.executor.type, plan.executor.dialect);
   const transport = opts.transport ?? new LocalTransport();
   let statuses: ElementStatus[];
   try {
