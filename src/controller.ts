@@ -16,7 +16,8 @@ import { acquireLock } from './journal/lock.js';
 import type { WorkItem } from './node/main.js';
 import type { PlanFile } from './plan/plan.js';
 import { readTaskTable } from './plan/tasks.js';
-import { planFileFor, readPlan, samplePlan, writePlan } from './plan/write.js';
+import { planFileFor, samplePlan, writePlan } from './plan/write.js';
+import { readPlan } from './plan/read.js';
 import { EnsembleLayout } from './plan/layout.js';
 import { hashConfig } from './plan/manifest.js';
 import { type ArrayLimits, chunkLabel } from './plan/plan.js';
@@ -208,7 +209,7 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
   const config = await readConfig(configPath);
   const pointsFile = config.sampling.file ? await readFile(config.sampling.file) : null;
   const tasks = (await samplePlan(config)).length;
-  const plan = planFileFor(config, hashConfig(config, pointsFile), tasks);
+  const plan = planFileFor(config, hashConfig(config, pointsFile), tasks, 'dryrun00');
   const type = opts.executor ?? config.executor.type;
   if (type === 'local') return { tasks, elements: plan.elements, executor: type, limitsNote: null, scripts: [] };
   const sched = batchScheduler(type, config.executor.dialect);

@@ -4,12 +4,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ArrayflowError, ConfigError } from '../errors.js';
 import type { ExecutorType } from '../config/types.js';
-import { readConfig } from '../config/load.js';
-import { cancelEnsemble, chunkStatus, collectEnsemble, dryRunPlan, ensembleStatus, readFinals, runEnsemble } from '../controller.js';
-import { indexFromEnv, jobIdFromEnv, runElement, runWorker } from '../node/main.js';
-import { readPlan, writePlan } from '../plan/write.js';
 import { toolVersion } from '../util/paths.js';
-import { progressReporter } from './progress.js';
+
+// Commands load their modules on demand: `arrayflow task`, run once per array element on compute nodes,
+// must not pay for Arrow, Parquet, ajv or ssh at start-up.
+const controller = () => import('../controller.js');
+const readConfig = async (path: string) => (await import('../config/load.js')).readConfig(path);
+const readPlan = async (dir: string) => (await import('../plan/read.js')).readPlan(dir);
 
 /** A positional that is either an ensemble directory or a config file (whose ensemble_dir is used). */
 async function ensembleDirOf(target: string): Promise<string> {
@@ -63,7 +64,7 @@ program
   .addOption(new Option('-e, --executor <type>', 'override executor.type').choices(['local', 'slurm', 'pbs']))
   .action(async (configPath: string, o: { dryRun?: boolean; executor?: ExecutorType }) => {
     if (o.dryRun) {
-      const d = await dryRunPlan(configPath, { executor: o.executor });
+      const d = await (await controller()).dryRunPlan(configPath, { executor: o.executor });
       if (d.limitsNote) process.stderr.write(`warning: ${d.limitsNote}\n`);
       for (const s of d.scripts) process.stdout.write(`# ---- chunk ${s.label} ----\n${s.script}\n`);
       process.stdout.write(
@@ -72,6 +73,7 @@ program
       return;
     }
     const config = await readConfig(configPath);
+    const { writePlan } = await import('../plan/write.js');
     const { layout, plan, created } = await writePlan(config, await readFile(configPath, 'utf8'));
     process.stdout.write(`${created ? 'planned' : 'already planned'}: ${plan.tasks} tasks in ${layout.root}\n`);
   });
@@ -91,8 +93,9 @@ program
       process.stderr.write('\ninterrupted: finishing the running tasks (Ctrl-C again to abandon them; `run` again resumes)\n');
       abort.abort();
     });
+    const { progressReporter } = await import('./progress.js');
     const progress = o.progress ? progressReporter(process.stderr) : null;
-    const result = await runEnsemble(configPath, {
+    const result = await (await controller()).runEnsemble(configPath, {
       workers: o.workers,
       executor: o.executor,
       onSubmit: (s) => process.stdout.write(`submitted ${s.label}: job ${s.jobId} (${s.count} array elements, attempt ${s.attempt})\n`),
@@ -120,6 +123,7 @@ program
   .option('--failed', 'list the failed tasks with their reasons')
   .action(async (target: string, o: { json?: boolean; failed?: boolean }) => {
     const dir = await ensembleDirOf(target);
+    const { ensembleStatus, chunkStatus, readFinals } = await controller();
     const s = await ensembleStatus(dir);
     const chunks = s.pending > 0 ? await chunkStatus(dir) : [];
     if (o.json) process.stdout.write(JSON.stringify({ ...s, chunks }) + '\n');
@@ -143,7 +147,7 @@ program
   .description('cancel every array job of an ensemble (one scancel/qdel); `run` again resumes')
   .argument('<ensemble>', 'ensemble directory or config file')
   .action(async (target: string) => {
-    const ids = await cancelEnsemble(await ensembleDirOf(target));
+    const ids = await (await controller()).cancelEnsemble(await ensembleDirOf(target));
     process.stdout.write(ids.length ? `cancelled jobs ${ids.join(', ')}\n` : 'nothing was submitted\n');
   });
 
@@ -153,7 +157,7 @@ program
   .argument('<ensemble>', 'ensemble directory or config file')
   .action(async (target: string) => {
     const { layout, plan } = await readPlan(await ensembleDirOf(target));
-    const r = await collectEnsemble(layout, plan);
+    const r = await (await controller()).collectEnsemble(layout, plan);
     process.stdout.write(`${r.done + r.failed} rows (${r.done} done, ${r.failed} failed, ${r.pending} pending)\n${r.parquet}\n${r.csv}\n`);
     if (r.badLines > 0) process.stderr.write(`warning: ${r.badLines} malformed record lines skipped\n`);
   });
@@ -171,6 +175,7 @@ program
   .option('--job-id-from <vars>', 'array job id variable(s); the element job id is <value>_<index>')
   .option('--tasks-file <file>', 'run the task ids listed in this JSON file (a resubmission)')
   .action(async (dir: string, o: TaskOptions) => {
+    const { indexFromEnv, jobIdFromEnv, runElement, runWorker } = await import('../node/main.js');
     if (o.worker) {
       process.exitCode = await runWorker(dir, o.writer ?? `local-pid${process.pid}`);
       return;

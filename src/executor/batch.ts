@@ -47,6 +47,11 @@ export interface BatchScheduler {
   refine(status: ElementStatus, stderrText: string): ElementStatus;
 }
 
+/** A wrapper killed by SIGTERM cannot tell a time limit from a cancel: the scheduler's final state refines it. */
+function awaitsScheduler(rec: TaskRecord): boolean {
+  return rec.source === 'wrapper' && rec.status === 'failed' && (rec.reason ?? '').startsWith('terminated');
+}
+
 /** One array job: a chunk of the plan's elements, or a resubmission of listed tasks. */
 export interface Submission {
   label: string;
@@ -105,11 +110,13 @@ export function planSubmissions(plan: PlanFile, limits: ArrayLimits): Chunk[] {
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
+    const wake = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', wake);
       resolve();
-    });
+    };
+    const timer = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake);
   });
 
 /** Submissions recorded in the journal. */
@@ -300,7 +307,11 @@ export class BatchRun {
       let settled = 0;
       for (let index = 0; index < s.count; index++) {
         const tasks = this.tasksOf(s, index, list);
-        const covered = tasks.every((t) => (finals.get(t)?.attempt ?? 0) >= s.attempt);
+        // a wrapper's "terminated" record waits for the scheduler to say why (time limit, cancel, preemption)
+        const covered = tasks.every((t) => {
+          const rec = finals.get(t);
+          return rec !== undefined && rec.attempt >= s.attempt && !awaitsScheduler(rec);
+        });
         let st: ElementStatus | undefined = byIndex.get(index);
         if (!st && gone) st = { arrayJobId: s.jobId, index, state: 'unknown', rawState: 'no longer known to the scheduler', scheduler: this.sched.name };
         else if (!st || !isFinal(st.state)) {
@@ -322,7 +333,7 @@ export class BatchRun {
         for (const task of tasks) {
           const rec = finals.get(task);
           const own = rec !== undefined && rec.attempt >= s.attempt;
-          if (own && !(reason && rec.status === 'failed' && rec.reason?.startsWith('terminated'))) continue;
+          if (own && !(reason && awaitsScheduler(rec))) continue;
           if (!own && since === undefined) continue;
           this.writer().write(this.schedulerRecord(task, s, st, reason, rec ?? null));
           wrote = true;
@@ -375,6 +386,7 @@ export class BatchRun {
 
   private finished(finals: Map<number, TaskRecord>): boolean {
     if (finals.size < this.plan.tasks) return false;
+    if (this.submissions.some((s) => !this.doneSubmissions.has(s.jobId))) return false;
     for (const rec of finals.values()) if (shouldRetry(rec, this.plan.retries)) return false;
     return true;
   }

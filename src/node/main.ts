@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ArrayflowError } from '../errors.js';
-import { readPlan } from '../plan/write.js';
+import { readPlan } from '../plan/read.js';
 import { elementTasks } from '../plan/plan.js';
 import { readTaskRange } from '../plan/tasks.js';
 import type { TaskRecord } from '../records.js';

@@ -1,7 +1,7 @@
 // Points -> tasks -> array elements: the pure planning functions, and the plan file every stage reads.
 import type { Config, ExecutorSpec, KeepPolicy, Point, ResultSpec } from '../config/types.js';
 import type { TaskRow } from '../records.js';
-import { taskSeed } from '../sampling/index.js';
+import { taskSeed } from '../sampling/hash.js';
 
 /** What the node-side wrapper needs to run a task: read from plan/plan.json, never from the YAML. */
 export interface RuntimeSpec {
@@ -21,6 +21,8 @@ export interface RuntimeSpec {
 export interface PlanFile {
   format: 1;
   name: string;
+  /** Random id of this ensemble instance: job names carry it, so a re-created ensemble never adopts old jobs. */
+  id: string;
   config_hash: string;
   tasks: number;
   param_names: string[];
@@ -74,9 +76,9 @@ export function paramNames(config: Config): string[] {
   return Object.keys(config.parameters);
 }
 
-/** Scheduler job name of a chunk: carries the ensemble's name and config hash so jobs can be found again. */
-export function jobName(plan: Pick<PlanFile, 'name' | 'config_hash'>, chunk: string): string {
-  return `af-${plan.name}-${plan.config_hash.slice(0, 8)}-${chunk}`;
+/** Scheduler job name of a chunk: carries the ensemble's name and id so its jobs can be found again. */
+export function jobName(plan: Pick<PlanFile, 'name' | 'id'>, chunk: string): string {
+  return `af-${plan.name}-${plan.id}-${chunk}`;
 }
 
 /** A slice of the array elements submitted as one array job, indexed 0..count-1 (+offset). */

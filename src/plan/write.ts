@@ -1,4 +1,5 @@
 // Writes (or re-opens) an ensemble directory from a config: frozen config, manifest, task table, plan file, journal.
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Config, Point } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
@@ -7,6 +8,7 @@ import { readPointsFile, samplePoints } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { arrayflowBin } from '../util/paths.js';
 import { EnsembleLayout } from './layout.js';
+import { readPlan } from './read.js';
 import { buildManifest, hashConfig } from './manifest.js';
 import { type PlanFile, paramNames, planRuntime, planTasks } from './plan.js';
 import { writeTaskTable } from './tasks.js';
@@ -18,24 +20,13 @@ export interface OpenedPlan {
   created: boolean;
 }
 
-/** Reads plan/plan.json of an ensemble directory (written last when planning, so its presence means a complete plan). */
-export async function readPlan(ensembleDir: string): Promise<{ layout: EnsembleLayout; plan: PlanFile }> {
-  const layout = new EnsembleLayout(ensembleDir);
-  let text: string;
-  try {
-    text = await readFile(layout.planFile, 'utf8');
-  } catch (cause) {
-    throw new EnsembleError(`${ensembleDir} is not a planned ensemble (no plan/plan.json): run \`arrayflow plan <config>\` first`, { cause });
-  }
-  return { layout, plan: JSON.parse(text) as PlanFile };
-}
-
-/** The plan file of `config` with `tasks` tasks (pure). */
-export function planFileFor(config: Config, hash: string, tasks: number): PlanFile {
+/** The plan file of `config` with `tasks` tasks and ensemble id `id` (pure). */
+export function planFileFor(config: Config, hash: string, tasks: number, id: string): PlanFile {
   const bundle = config.executor.array.bundle;
   return {
     format: 1,
     name: config.name,
+    id,
     config_hash: hash,
     tasks,
     param_names: paramNames(config),
@@ -78,7 +69,7 @@ export async function writePlan(config: Config, configText: string): Promise<Ope
   const tasks = planTasks(await samplePlan(config), config.sampling.seed, config.sampling.batch);
   if (tasks.length === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);
   await writeTaskTable(layout, tasks);
-  const plan = planFileFor(config, hash, tasks.length);
+  const plan = planFileFor(config, hash, tasks.length, randomBytes(4).toString('hex'));
   await writeFileAtomic(layout.config, configText);
   await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, hash, tasks.length, pointsFile), null, 2) + '\n');
   // plan.json last: its presence marks a complete plan

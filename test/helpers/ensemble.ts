@@ -7,9 +7,9 @@ import { packageRoot } from '../../src/util/paths.js';
 export const behaveSim = join(packageRoot, 'test', 'fixtures', 'sim', 'behave.mjs');
 export const cli = join(packageRoot, 'dist', 'cli', 'main.js');
 
-/** Writes `config.yaml` (YAML text) into `dir` and returns its path. */
-export function writeConfig(dir: string, yaml: string): string {
-  const path = join(dir, 'config.yaml');
+/** Writes a config file (YAML text) into `dir` and returns its path. */
+export function writeConfig(dir: string, yaml: string, file = 'config.yaml'): string {
+  const path = join(dir, file);
   writeFileSync(path, yaml);
   return path;
 }
@@ -33,4 +33,12 @@ ${opts.extra ?? ''}
 /** Runs the built CLI; never rejects. */
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
   return execa(process.execPath, [cli, ...args], { reject: false, cwd: opts.cwd, env: opts.env, stdin: 'ignore' });
+}
+
+/**
+ * tap puts its process-info loader into NODE_OPTIONS; jobs inherit the submitter's environment, so every
+ * node process of an array element would load it too (and blow small --mem limits). Jobs get a clean one.
+ */
+export function dropTapHooks(): void {
+  delete process.env.NODE_OPTIONS;
 }
