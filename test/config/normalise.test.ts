@@ -30,7 +30,7 @@ t.test('the quick-start config validates and normalises', async (t) => {
       gamma: { kind: 'uniform', low: 0.05, high: 0.3 },
       population: { kind: 'values', values: [1000, 10000, 100000] },
     },
-    sampling: { method: 'lhs', samples: 300, seed: 42, batch: 100 },
+    sampling: { method: 'lhs', samples: 200, seed: 42, batch: 100 },
     executor: { type: 'local', resources: {}, array: { bundle: 1, parallel: 1 }, scratch: '$TMPDIR', retries: 0 },
   };
   t.strictSame(config, want);
