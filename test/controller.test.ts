@@ -1,0 +1,129 @@
+// The whole local pipeline through the CLI: dataset checked by DuckDB, deterministic plans, SIGKILL and resume,
+// and config errors that name file:line without a stack trace.
+import t from 'tap';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { execa } from 'execa';
+import { readRecordFiles, selectFinal } from '../src/collect/index.js';
+import { packageRoot } from '../src/util/paths.js';
+import { behaveConfig, cli, runCli, writeConfig } from './helpers/ensemble.js';
+
+async function query(sql: string): Promise<Record<string, unknown>[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  return (await c.runAndReadAll(sql)).getRowObjects() as Record<string, unknown>[];
+}
+
+t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds equal to the records', async (t) => {
+  const dir = t.testdir();
+  const config = writeConfig(dir, behaveConfig({ modes: ['ok', 'exit3'], xs: [1, 2, 3, 4, 5, 6] }));
+  const r = await runCli(['run', config, '--no-progress']);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.match(r.stdout, /6 done, 6 failed, 0 pending/);
+  const ens = join(dir, 'ens');
+  const rows = await query(`select * from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
+  t.equal(rows.length, 12, 'one row per task, failed ones included');
+  t.same(Object.keys(rows[0]).slice(0, 4), ['task_id', 'batch', 'mode', 'x']);
+  for (const col of ['y', 'label', 'even', 'status', 'reason', 'exit_code', 'attempt', 'host', 'start_time', 'end_time', 'duration_s']) {
+    t.ok(col in rows[0], `column ${col}`);
+  }
+  const finals = selectFinal((await readRecordFiles(join(ens, 'results'))).records);
+  const tasks = readFileSync(join(ens, 'plan', 'tasks.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  for (const row of rows) {
+    const id = Number(row.task_id);
+    const rec = finals.get(id);
+    t.equal(row.mode, tasks[id].params.mode);
+    t.equal(Number(row.x), tasks[id].params.x);
+    t.equal(row.status, rec?.status);
+    t.equal(row.reason ?? null, rec?.reason ?? null);
+    if (rec?.status === 'done') t.equal(Number(row.y), rec.result?.y);
+    else t.equal(row.y, null, 'a failed row has no result values');
+  }
+  const csv = await query(`select count(*)::int as n, count(distinct task_id)::int as d from read_csv_auto('${join(ens, 'dataset.csv')}')`);
+  t.same(csv, [{ n: 12, d: 12 }]);
+  const manifest = JSON.parse(readFileSync(join(ens, 'manifest.json'), 'utf8'));
+  t.equal(manifest.tool.name, 'arrayflow');
+  t.equal(manifest.node, process.version);
+  t.equal(manifest.sampling.seed, 7);
+  t.match(manifest.config_hash, /^[0-9a-f]{64}$/);
+
+  const status = await runCli(['status', ens, '--json']);
+  t.same(JSON.parse(status.stdout), { ensembleDir: ens, name: 'test', total: 12, done: 6, failed: 6, pending: 0, chunks: [] });
+});
+
+t.test('the same config planned twice gives byte-identical task tables', async (t) => {
+  const dir = t.testdir();
+  const yaml = (ens: string) => `name: lhs
+ensemble_dir: ${ens}
+command: [node, -e, "0"]
+parameters:
+  a: { uniform: [0, 1] }
+  b: { loguniform: [0.001, 10] }
+  n: { int: [1, 50] }
+  c: { values: [red, green, blue] }
+sampling: { method: lhs, samples: 500, seed: 11 }
+`;
+  for (const ens of ['one', 'two']) {
+    const r = await runCli(['plan', writeConfig(dir, yaml(ens), `${ens}.yaml`)]);
+    t.equal(r.exitCode, 0, r.stderr);
+  }
+  const one = readFileSync(join(dir, 'one', 'plan', 'tasks.ndjson'));
+  t.ok(one.equals(readFileSync(join(dir, 'two', 'plan', 'tasks.ndjson'))), 'tasks.ndjson identical');
+  t.ok(readFileSync(join(dir, 'one', 'plan', 'tasks.idx')).equals(readFileSync(join(dir, 'two', 'plan', 'tasks.idx'))), 'tasks.idx identical');
+  t.equal(one.toString().trim().split('\n').length, 500);
+  // planning an existing ensemble again leaves it untouched; a different config is refused
+  const again = await runCli(['plan', join(dir, 'one.yaml')]);
+  t.match(again.stdout, /already planned/);
+  writeConfig(dir, yaml('one').replace('seed: 11', 'seed: 12'), 'changed.yaml');
+  const changed = await runCli(['plan', join(dir, 'changed.yaml')]);
+  t.equal(changed.exitCode, 1);
+  t.match(changed.stderr, /planned from a different config/);
+  t.notMatch(changed.stderr, /\n\s+at /);
+});
+
+t.test('SIGKILL of `run` mid-ensemble, then run again: every task once, recorded tasks not re-run', async (t) => {
+  const dir = t.testdir();
+  const log = join(dir, 'executions.log');
+  const config = writeConfig(dir, behaveConfig({ modes: ['sleep'], xs: Array.from({ length: 30 }, (_, i) => 0.3 + i / 1000) }));
+  const env = { ...process.env, BEHAVE_LOG: log } as Record<string, string>;
+  const child = execa(process.execPath, [cli, 'run', config, '--no-progress'], { env, reject: false });
+  const results = join(dir, 'ens', 'results');
+  const recordsSoFar = async () => selectFinal((await readRecordFiles(results).catch(() => ({ records: [] }))).records).size;
+  while ((await recordsSoFar()) < 6) await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGKILL');
+  await child;
+  await new Promise((r) => setTimeout(r, 1500)); // orphaned workers finish their current task and exit (stdin closed)
+  const before = new Set(selectFinal((await readRecordFiles(results)).records).keys());
+  t.ok(before.size >= 6 && before.size < 30, `killed mid-ensemble with ${before.size} tasks recorded`);
+
+  const again = await execa(process.execPath, [cli, 'run', config, '--no-progress'], { env, reject: false });
+  t.equal(again.exitCode, 0, again.stderr);
+  t.match(again.stdout, new RegExp(`resuming 30 tasks .*; ${30 - before.size} to run`));
+  t.match(again.stdout, /30 done, 0 failed, 0 pending/);
+  const runs = new Map<number, number>();
+  for (const line of readFileSync(log, 'utf8').trim().split('\n')) {
+    const id = Number(line.split(' ')[0]);
+    runs.set(id, (runs.get(id) ?? 0) + 1);
+  }
+  for (const id of before) t.equal(runs.get(id), 1, `task ${id} recorded before the kill ran once`);
+  const rows = await query(`select task_id, count(*)::int as n from read_parquet('${join(dir, 'ens', 'dataset.parquet')}') group by task_id`);
+  t.equal(rows.length, 30, 'every task has a row');
+  t.ok(rows.every((r) => r.n === 1), 'no duplicate rows');
+});
+
+t.test('every malformed config gives file:line:col messages and no stack trace', async (t) => {
+  const badDir = join(packageRoot, 'test', 'fixtures', 'configs', 'bad');
+  const files = readdirSync(badDir).filter((f) => f.endsWith('.yaml'));
+  t.ok(files.length >= 20, `${files.length} malformed configs`);
+  await Promise.all(
+    files.map(async (f) => {
+      const path = join(badDir, f);
+      const r = await runCli(['validate', path]);
+      t.equal(r.exitCode, 2, `${f}: exit code 2`);
+      t.match(r.stderr, new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `, 'm'), `${f}: names file:line:col`);
+      t.notMatch(r.stderr, /\n\s+at [^\n]*:\d+:\d+\)?\n/, `${f}: no stack trace`);
+      t.notMatch(r.stderr, /internal error/, `${f}: not an internal error`);
+    }),
+  );
+});
