@@ -1,6 +1,6 @@
 // The batch-scheduler executor: chunk, render, submit, reconcile with one status query per tick, until every task has a row.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { SchedulerError } from '../errors.js';
 import { appendJournal, readJournal } from '../journal/journal.js';
 import type { EnsembleLayout } from '../plan/layout.js';
@@ -52,6 +52,40 @@ function awaitsScheduler(rec: TaskRecord): boolean {
   return rec.source === 'wrapper' && rec.status === 'failed' && (rec.reason ?? '').startsWith('terminated');
 }
 
+/**
+ * The ensemble directory as the cluster sees it. On a login node it is the controller's own directory; from a
+ * workstation (SSH) it is a copy on the cluster's shared filesystem, and `sync` brings new records back.
+ */
+export interface ClusterSide {
+  /** Paths as compute nodes see them: scripts, logs and the wrapper's ensemble argument use these. */
+  layout: EnsembleLayout;
+  /** The Node binary and arrayflow entry point on the cluster. */
+  node: string;
+  arrayflow: string;
+  /** Writes a file at `rel` (relative to the ensemble root) both locally and on the cluster. */
+  writeFile(rel: string, content: string, mode?: number): Promise<void>;
+  /** Reads a cluster file at `rel` ('' when it does not exist). */
+  readFile(rel: string): Promise<string>;
+  /** Brings the cluster's new record bytes into the local results dir (no-op when they are the same dir). */
+  sync(): Promise<void>;
+}
+
+/** The cluster side of a controller running on the login node: one directory, nothing to copy. */
+export function sameHostCluster(layout: EnsembleLayout, plan: PlanFile): ClusterSide {
+  return {
+    layout,
+    node: plan.node,
+    arrayflow: plan.arrayflow,
+    async writeFile(rel, content, mode) {
+      const path = join(layout.root, rel);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, content, mode === undefined ? undefined : { mode });
+    },
+    readFile: (rel) => readFile(join(layout.root, rel), 'utf8').catch(() => ''),
+    sync: async () => undefined,
+  };
+}
+
 /** One array job: a chunk of the plan's elements, or a resubmission of listed tasks. */
 export interface Submission {
   label: string;
@@ -65,6 +99,8 @@ export interface Submission {
 
 export interface BatchRunOptions {
   runId: string;
+  /** Where the ensemble lives for the compute nodes (default: this host, the same directory). */
+  cluster?: ClusterSide;
   /** Poll interval bounds in ms: the tick backs off from min to max while nothing changes. */
   tickMs?: { min: number; max: number };
   onRecords?: (finals: Map<number, TaskRecord>) => void;
@@ -77,7 +113,14 @@ const SUBMIT_RETRIES = 6;
 const UNKNOWN_GRACE_MS = 30_000;
 
 /** Renders the script of a submission. */
-export function renderSubmission(layout: EnsembleLayout, plan: PlanFile, sched: BatchScheduler, s: Omit<Submission, 'jobId'>, throttle: number | undefined): string {
+export function renderSubmission(
+  layout: EnsembleLayout,
+  plan: PlanFile,
+  sched: BatchScheduler,
+  s: Omit<Submission, 'jobId'>,
+  throttle: number | undefined,
+  exe: { node: string; arrayflow: string } = plan,
+): string {
   const tasks = s.tasksFile ? null : { first: s.offset * plan.bundle, last: Math.min(plan.tasks, (s.offset + s.count) * plan.bundle) - 1 };
   return renderTemplate(sched.template, {
     name: plan.name,
@@ -92,14 +135,14 @@ export function renderSubmission(layout: EnsembleLayout, plan: PlanFile, sched: 
     stdoutPath: sched.logPattern(layout, s.label, 'out'),
     stderrPath: sched.logPattern(layout, s.label, 'err'),
     directives: sched.directives(plan),
-    node: plan.node,
-    arrayflow: plan.arrayflow,
+    node: exe.node,
+    arrayflow: exe.arrayflow,
     ensembleDir: layout.root,
     indexVars: sched.indexVars.join(','),
     jobIdVar: sched.jobIdVars.join(','),
     offset: s.tasksFile ? 0 : s.offset,
     attempt: s.attempt,
-    tasksFile: s.tasksFile,
+    tasksFile: s.tasksFile ? join(layout.root, s.tasksFile) : undefined,
   });
 }
 
@@ -139,6 +182,7 @@ export class BatchRun {
   private readonly finalSince = new Map<string, number>();
   private schedulerWriter: RecordWriter | null = null;
   private retrySeq = 0;
+  private readonly cluster: ClusterSide;
   /** Submissions whose every element is final and accounted for: no longer queried. */
   private readonly doneSubmissions = new Set<string>();
 
@@ -149,7 +193,9 @@ export class BatchRun {
     private readonly transport: Transport,
     private readonly readFinals: () => Promise<Map<number, TaskRecord>>,
     private readonly opts: BatchRunOptions,
-  ) {}
+  ) {
+    this.cluster = opts.cluster ?? sameHostCluster(layout, plan);
+  }
 
   private tasksOf(s: Submission, index: number, list: number[] | null): number[] {
     // a resubmission's elements are slices of its task list; a chunk's are the plan's elements
@@ -182,7 +228,7 @@ export class BatchRun {
         this.opts.onSubmit?.(sub);
         return sub;
       }
-      const err = this.sched.submitError(r.stderr, r.exitCode, relative(this.layout.root, script));
+      const err = this.sched.submitError(r.stderr, r.exitCode, relative(this.cluster.layout.root, script));
       if (!err.transient || attempt >= SUBMIT_RETRIES) throw err;
       await sleep(delay, this.opts.signal);
       delay = Math.min(delay * 2, 30_000);
@@ -200,17 +246,19 @@ export class BatchRun {
       this.submissions.push(sub);
       return;
     }
-    const script = this.layout.script(s.label, this.sched.scriptExt);
-    await writeFile(script, renderSubmission(this.layout, this.plan, this.sched, s, this.plan.executor.array.throttle), { mode: 0o755 });
-    this.submissions.push(await this.submit(s, script));
+    const rel = relative(this.layout.root, this.layout.script(s.label, this.sched.scriptExt));
+    const text = renderSubmission(this.cluster.layout, this.plan, this.sched, s, this.plan.executor.array.throttle, this.cluster);
+    await this.cluster.writeFile(rel, text, 0o755);
+    this.submissions.push(await this.submit(s, join(this.cluster.layout.root, rel)));
   }
 
   /** Runs until every task has a final record with no retry owed. Returns the scheduler calls made. */
   async run(): Promise<void> {
     const limits = await this.sched.readLimits(this.transport);
     this.accounting = limits.accounting;
-    await mkdir(this.layout.jobLogsDir, { recursive: true });
+    await this.cluster.writeFile(join(relative(this.layout.root, this.layout.jobLogsDir), '.keep'), '');
     this.submissions.push(...(await journalSubmissions(this.layout)));
+    await this.cluster.sync();
     let finals = await this.readFinals();
     this.retrySeq = this.submissions.filter((s) => s.tasksFile).length;
 
@@ -232,6 +280,7 @@ export class BatchRun {
     for (;;) {
       const statuses = await this.query();
       // records after the status: an element the scheduler calls final has written all it will write
+      await this.cluster.sync();
       finals = await this.readFinals();
       const wrote = await this.reconcile(statuses, finals);
       if (wrote) finals = await this.readFinals();
@@ -272,7 +321,7 @@ export class BatchRun {
     if (!s.tasksFile) return null;
     let list = this.lists.get(s.tasksFile);
     if (!list) {
-      list = JSON.parse(await readFile(s.tasksFile, 'utf8')) as number[];
+      list = JSON.parse(await readFile(join(this.layout.root, s.tasksFile), 'utf8')) as number[];
       this.lists.set(s.tasksFile, list);
     }
     return list;
@@ -326,7 +375,7 @@ export class BatchRun {
         }
         let reason = failureReason(st);
         if (st.state === 'failed' || st.state === 'cancelled') {
-          const log = await readFile(this.sched.logFile(this.layout, s.label, s.jobId, index), 'utf8').catch(() => '');
+          const log = await this.cluster.readFile(relative(this.cluster.layout.root, this.sched.logFile(this.cluster.layout, s.label, s.jobId, index)));
           st = this.sched.refine(st, log);
           reason = failureReason(st);
         }
@@ -378,8 +427,9 @@ export class BatchRun {
     for (const [attempt, ids] of byAttempt) {
       ids.sort((a, b) => a - b);
       const label = `r${++this.retrySeq}`;
-      const tasksFile = join(this.layout.planDir, `${label}-tasks.json`);
-      await writeFile(tasksFile, JSON.stringify(ids));
+      // journalled relative to the ensemble root: the same list serves the local and the cluster copy
+      const tasksFile = relative(this.layout.root, join(this.layout.planDir, `${label}-tasks.json`));
+      await this.cluster.writeFile(tasksFile, JSON.stringify(ids));
       await this.submitOnce({ label, offset: 0, count: Math.ceil(ids.length / this.plan.bundle), attempt, tasksFile });
     }
   }

@@ -66,7 +66,7 @@ t.test('rendered scripts (golden files)', async (t) => {
   golden(t, 'pbspro-single.golden.pbs', renderSubmission(layout, plan(), pro, { label: '0002', offset: 19, count: 1, attempt: 1 }, undefined), '0002');
   // a retry of listed tasks, no throttle, no resources
   golden(t, 'pbspro-retry.golden.pbs', renderSubmission(layout, plan({ resources: {} }), pro,
-    { label: 'r1', offset: 0, count: 3, attempt: 2, tasksFile: '/scratch/alice/sweep/plan/r1-tasks.json' }, undefined), 'r1');
+    { label: 'r1', offset: 0, count: 3, attempt: 2, tasksFile: 'plan/r1-tasks.json' }, undefined), 'r1');
   const torque = pbsScheduler('torque');
   golden(t, 'torque-array.golden.pbs', renderSubmission(layout, plan({ dialect: 'torque', resources: { time: '90', mem: '2G', cpus: 2, gpus: 1, partition: 'batch' } }), torque,
     { label: '0001', offset: 10, count: 10, attempt: 1 }, 5), '0001');
