@@ -153,13 +153,62 @@ program
 
 program
   .command('collect')
-  .description('(re)build dataset.parquet and dataset.csv from the task records')
-  .argument('<ensemble>', 'ensemble directory or config file')
-  .action(async (target: string) => {
+  .description('(re)build dataset.parquet and dataset.csv from the task records (or, with --from, from a results tree)')
+  .argument('[ensemble]', 'ensemble directory or config file')
+  .option('--from <dir>', 'import a results tree left by another tool instead (docs/import.md)')
+  .option('--pattern <glob>', "with --from: the result files, e.g. 'run_*/result.json'")
+  .option('--out <dir>', 'with --from: where the dataset goes (default: the --from directory)')
+  .action(async (target: string | undefined, o: ImportCliOptions) => {
+    if (o.from !== undefined || o.pattern !== undefined || o.out !== undefined) return collectFrom(target, o);
+    if (target === undefined) throw new ArrayflowError('E_USAGE', 'collect needs an ensemble directory or config file (or --from DIR --pattern GLOB)');
     const { layout, plan } = await readPlan(await ensembleDirOf(target));
     const r = await (await controller()).collectEnsemble(layout, plan);
     process.stdout.write(`${r.done + r.failed} rows (${r.done} done, ${r.failed} failed, ${r.pending} pending)\n${r.parquet}\n${r.csv}\n`);
     if (r.badLines > 0) process.stderr.write(`warning: ${r.badLines} malformed record lines skipped\n`);
+  });
+
+interface ImportCliOptions {
+  from?: string;
+  pattern?: string;
+  out?: string;
+}
+
+/** `collect --from DIR --pattern GLOB`: exit 0 when every matched file gave a row, 3 when some were bad. */
+async function collectFrom(target: string | undefined, o: ImportCliOptions): Promise<void> {
+  if (target !== undefined || o.from === undefined || o.pattern === undefined) {
+    throw new ArrayflowError('E_USAGE', `collect --from takes no ensemble and needs both --from DIR and --pattern GLOB, e.g. collect --from runs/ --pattern 'run_*/result.json'`);
+  }
+  const { importResults } = await import('../collect/import.js');
+  const r = await importResults(o.from, { pattern: o.pattern, outDir: o.out });
+  process.stdout.write(`${r.rows} rows from ${r.matched} files\n${r.parquet}\n${r.csv}\n`);
+  if (r.problems.length === 0) return;
+  const shown = 20;
+  for (const p of r.problems.slice(0, shown)) process.stderr.write(`${p.reason}\n`);
+  if (r.problems.length > shown) process.stderr.write(`... and ${r.problems.length - shown} more\n`);
+  process.stderr.write(`warning: ${r.problems.length} of ${r.matched} files gave no row; all are listed in ${r.errors}\n`);
+  process.exitCode = 3;
+}
+
+program
+  .command('summary')
+  .description('count, mean, std, min, max of the numeric results of the done tasks so far, grouped by parameters')
+  .argument('<ensemble>', 'ensemble directory or config file (or a directory holding an imported dataset.parquet)')
+  .option('--by <columns>', 'comma-separated parameters to group by')
+  .option('--columns <columns>', 'comma-separated numeric columns to summarize (default: every numeric result)')
+  .option('--records', 'compute from the record files even when dataset.parquet is up to date')
+  .option('--json', 'machine-readable output')
+  .action(async (target: string, o: { by?: string; columns?: string; records?: boolean; json?: boolean }) => {
+    const { readEnsembleSummary, renderSummaryTable } = await import('../collect/summary.js');
+    const list = (v?: string) => v?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    const s = await readEnsembleSummary(await ensembleDirOf(target), { by: list(o.by), columns: list(o.columns), fromRecords: o.records });
+    if (o.json) {
+      process.stdout.write(JSON.stringify(s) + '\n');
+      return;
+    }
+    const from = s.source === 'dataset' ? 'dataset.parquet' : `the records: ${s.staleReason}`;
+    if (s.name === null) process.stdout.write(`${s.dir}: ${s.total} rows (imported dataset.parquet)\n`);
+    else process.stdout.write(`${s.name}: ${s.total} tasks: ${s.done} done, ${s.failed} failed, ${s.pending} pending (from ${from})\n`);
+    process.stdout.write(s.done + s.failed === 0 ? 'no finished tasks yet\n' : renderSummaryTable(s));
   });
 
 program

@@ -1,0 +1,463 @@
+// Grouped statistics (count, mean, sample std, min, max) of an ensemble's done rows, from dataset.parquet or straight from the records.
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeVector, Precision, Type, type Data, type Float, type Table, type Vector } from 'apache-arrow';
+import { ArrayflowError } from '../errors.js';
+import { EnsembleLayout } from '../plan/layout.js';
+import { readPlan } from '../plan/read.js';
+import { readTaskTable } from '../plan/tasks.js';
+import { buildDataset, METADATA_COLUMNS } from './build-dataset.js';
+import { PARAMS_METADATA_KEY } from './import.js';
+import { readRecordFiles } from './read-records.js';
+import { selectFinal } from './select-final.js';
+import { readDatasetParquet } from './write-dataset.js';
+
+/** Statistics of one numeric column over the done rows of one group; nulls are not counted. */
+export interface ColumnSummary {
+  /** Non-null values. */
+  count: number;
+  /** null when count is 0. */
+  mean: number | null;
+  /** Sample standard deviation (divisor count - 1); null when count < 2. */
+  std: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+/** A group key value as JSON can carry it: int64 as a number when safe (else its decimal text). */
+export type KeyValue = string | number | boolean | null;
+
+export interface SummaryGroup {
+  /** The group's value of each `by` column ({} when there is no `by`). */
+  key: Record<string, KeyValue>;
+  /** Done rows in the group: the rows the statistics are over. */
+  done: number;
+  /** Failed rows in the group (they carry no results). */
+  failed: number;
+  /** One entry per summarized column, in column order. */
+  stats: Record<string, ColumnSummary>;
+}
+
+/** Columns never summarized by default: identifiers and run metadata, not results. */
+const NOT_RESULTS = new Set<string>(['task_id', 'batch', ...METADATA_COLUMNS]);
+
+function usage(message: string): ArrayflowError {
+  return new ArrayflowError('E_USAGE', message);
+}
+
+function isNumeric(typeId: Type): boolean {
+  return typeId === Type.Int || typeId === Type.Float;
+}
+
+/** true when `data.values[i]` is the value itself (every int and float layout except float16's raw bits). */
+function directValues(data: Data): boolean {
+  if (data.typeId === Type.Int) return true;
+  return data.typeId === Type.Float && (data.type as Float).precision !== Precision.HALF;
+}
+
+function isValid(data: Data, i: number): boolean {
+  if (data.nullCount === 0) return true;
+  const bitmap = data.nullBitmap;
+  if (bitmap === undefined || bitmap.length === 0) return true;
+  const j = data.offset + i;
+  return ((bitmap[j >> 3] >> (j & 7)) & 1) === 1;
+}
+
+/** The numeric columns of `table`, in schema order. */
+export function numericColumns(table: Table): string[] {
+  return table.schema.fields.filter((f) => isNumeric(f.typeId)).map((f) => f.name);
+}
+
+/** Every value of a column as a JS value (null for nulls); bigints stay bigints. */
+function jsValues(vec: Vector): unknown[] {
+  const out: unknown[] = new Array(vec.length);
+  let k = 0;
+  for (const data of vec.data) {
+    const simple = directValues(data);
+    const chunk = simple ? undefined : makeVector(data);
+    for (let i = 0; i < data.length; i++) {
+      if (!isValid(data, i)) out[k++] = null;
+      else out[k++] = simple ? (data.values as ArrayLike<unknown>)[i] : chunk!.get(i);
+    }
+  }
+  return out;
+}
+
+function keyValue(v: unknown): KeyValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : String(v);
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x));
+}
+
+/** Orders one column's key values: nulls last, numbers (and bigints) numerically, strings by code point. */
+function compareKey(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return 1;
+  if (b === null || b === undefined) return -1;
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) {
+    // Number() of two int64s can tie while the values differ; compare them exactly then.
+    if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
+    const x = Number(a);
+    const y = Number(b);
+    if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
+    if (Number.isNaN(y)) return -1;
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (typeof a === 'boolean' && typeof b === 'boolean') return a === b ? 0 : a ? 1 : -1;
+  const s = String(a);
+  const t = String(b);
+  return s < t ? -1 : s > t ? 1 : 0;
+}
+
+/** Per-row status: 1 done, 2 failed, 0 anything else (pending). A table without `status` is all done. */
+function rowStatus(table: Table): Uint8Array {
+  const out = new Uint8Array(table.numRows);
+  const status = table.getChild('status');
+  if (status === null) return out.fill(1);
+  const vals = jsValues(status);
+  for (let i = 0; i < vals.length; i++) out[i] = vals[i] === 'done' ? 1 : vals[i] === 'failed' ? 2 : 0;
+  return out;
+}
+
+/** Welford accumulators for one column over every group. */
+class Accumulators {
+  readonly n: Float64Array;
+  readonly mean: Float64Array;
+  readonly m2: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  constructor(groups: number) {
+    this.n = new Float64Array(groups);
+    this.mean = new Float64Array(groups);
+    this.m2 = new Float64Array(groups);
+    this.min = new Float64Array(groups).fill(Infinity);
+    this.max = new Float64Array(groups).fill(-Infinity);
+  }
+
+  // Welford's update: no sum of squares, so a large common offset (1e9 + small noise) does not cancel the variance away.
+  add(g: number, x: number): void {
+    const n = ++this.n[g];
+    const d = x - this.mean[g];
+    this.mean[g] += d / n;
+    this.m2[g] += d * (x - this.mean[g]);
+    if (x < this.min[g]) this.min[g] = x;
+    if (x > this.max[g]) this.max[g] = x;
+  }
+
+  result(g: number): ColumnSummary {
+    const n = this.n[g];
+    if (n === 0) return { count: 0, mean: null, std: null, min: null, max: null };
+    return {
+      count: n,
+      mean: this.mean[g],
+      std: n < 2 ? null : Math.sqrt(this.m2[g] / (n - 1)),
+      min: this.min[g],
+      max: this.max[g],
+    };
+  }
+}
+
+/** Adds the done rows of one numeric column to `acc`, reading the typed arrays directly. */
+function accumulate(vec: Vector, groupOf: Int32Array, status: Uint8Array, acc: Accumulators): void {
+  let row = 0;
+  for (const data of vec.data) {
+    const values = data.values as ArrayLike<number | bigint>;
+    const direct = directValues(data);
+    const chunk = direct ? undefined : makeVector(data);
+    for (let i = 0; i < data.length; i++, row++) {
+      if (status[row] !== 1 || !isValid(data, i)) continue;
+      const raw = direct ? values[i] : (chunk!.get(i) as number | bigint | null);
+      if (raw === null) continue;
+      acc.add(groupOf[row], typeof raw === 'bigint' ? Number(raw) : raw);
+    }
+  }
+}
+
+/**
+ * Groups the rows of `table` by the values of the `by` columns (none: one group) and, for each
+ * numeric column in `columns` (default: every numeric column except `by`, `task_id`, `batch` and the
+ * run metadata), computes count, mean, sample std, min and max over the group's **done** rows
+ * (`status = 'done'`; every row when the table has no `status` column). Failed rows are counted per
+ * group; pending rows are ignored. Groups come in ascending key order (nulls last); with an empty
+ * `by` there is always exactly one group. Throws an `E_USAGE` ArrayflowError for an unknown or
+ * non-numeric column. Pure.
+ */
+export function summarize(table: Table, by: string[], columns?: string[]): SummaryGroup[] {
+  const names = table.schema.fields.map((f) => f.name);
+  for (const b of by) {
+    if (!names.includes(b)) throw usage(`unknown --by column '${b}'; the columns are ${names.join(', ')}`);
+  }
+  const numeric = numericColumns(table);
+  let cols: string[];
+  if (columns === undefined) cols = numeric.filter((c) => !by.includes(c) && !NOT_RESULTS.has(c));
+  else {
+    for (const c of columns) {
+      if (!names.includes(c)) throw usage(`unknown column '${c}'; the numeric columns are ${numeric.join(', ') || '(none)'}`);
+      if (!numeric.includes(c)) {
+        const type = String(table.schema.fields.find((f) => f.name === c)!.type);
+        throw usage(`column '${c}' is ${type}, not numeric; the numeric columns are ${numeric.join(', ')}`);
+      }
+    }
+    cols = [...new Set(columns)];
+  }
+
+  const status = rowStatus(table);
+  const n = table.numRows;
+  const groupOf = new Int32Array(n).fill(-1);
+  const keys: unknown[][] = [];
+  if (by.length === 0) {
+    keys.push([]);
+    for (let i = 0; i < n; i++) if (status[i] !== 0) groupOf[i] = 0;
+  } else {
+    const byValues = by.map((b) => jsValues(table.getChild(b)!));
+    // Nested maps (SameValueZero: bigints and NaN compare by value) instead of a string key per row.
+    const root = new Map<unknown, unknown>();
+    const last = by.length - 1;
+    for (let i = 0; i < n; i++) {
+      if (status[i] === 0) continue;
+      let level = root;
+      for (let j = 0; j < last; j++) {
+        const v = byValues[j][i];
+        let next = level.get(v) as Map<unknown, unknown> | undefined;
+        if (next === undefined) level.set(v, (next = new Map()));
+        level = next;
+      }
+      const v = byValues[last][i];
+      let g = level.get(v) as number | undefined;
+      if (g === undefined) {
+        g = keys.length;
+        level.set(v, g);
+        keys.push(byValues.map((vals) => vals[i]));
+      }
+      groupOf[i] = g;
+    }
+  }
+
+  const done = new Float64Array(keys.length);
+  const failed = new Float64Array(keys.length);
+  for (let i = 0; i < n; i++) {
+    if (status[i] === 1) done[groupOf[i]]++;
+    else if (status[i] === 2) failed[groupOf[i]]++;
+  }
+  const accs = cols.map((c) => {
+    const acc = new Accumulators(keys.length);
+    accumulate(table.getChild(c)!, groupOf, status, acc);
+    return acc;
+  });
+
+  const order = keys.map((_, g) => g);
+  order.sort((a, b) => {
+    for (let j = 0; j < by.length; j++) {
+      const c = compareKey(keys[a][j], keys[b][j]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+  return order.map((g) => ({
+    key: Object.fromEntries(by.map((b, j) => [b, keyValue(keys[g][j])])),
+    done: done[g],
+    failed: failed[g],
+    stats: Object.fromEntries(cols.map((c, k) => [c, accs[k].result(g)])),
+  }));
+}
+
+/** What {@link readEnsembleSummary} found. */
+export interface EnsembleSummary {
+  /** The directory summarized (an ensemble, or a directory holding an imported dataset.parquet). */
+  dir: string;
+  /** Ensemble name (null for an imported dataset). */
+  name: string | null;
+  /**
+   * Where the rows came from: `dataset` (dataset.parquet, newer than every record file) or `records`
+   * (the record files directly, because the dataset is missing or older than some record file).
+   */
+  source: 'dataset' | 'records';
+  /** Why the records were read instead of the dataset (null when source is `dataset`). */
+  staleReason: string | null;
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+  by: string[];
+  columns: string[];
+  groups: SummaryGroup[];
+}
+
+export interface SummaryOptions {
+  by?: string[];
+  /** Numeric columns to summarize (default: every numeric result column). */
+  columns?: string[];
+  /** Compute from the record files even when dataset.parquet looks up to date. */
+  fromRecords?: boolean;
+}
+
+// Enough parallel stats to hide shared-filesystem latency without exhausting file descriptors.
+const STAT_CONCURRENCY = 16;
+
+async function mtimeMs(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Newest modification time of the record files in `resultsDir` (-Infinity when there are none). */
+async function newestRecordMtime(resultsDir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = (await readdir(resultsDir)).filter((n) => n.endsWith('.ndjson'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -Infinity;
+    throw e;
+  }
+  let newest = -Infinity;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < names.length) {
+      const t = await mtimeMs(join(resultsDir, names[next++]));
+      if (t !== null && t > newest) newest = t;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, names.length) }, worker));
+  return newest;
+}
+
+/** Why the dataset cannot stand for the records (null when it can). */
+async function staleness(layout: EnsembleLayout): Promise<string | null> {
+  const [dataset, records] = await Promise.all([mtimeMs(layout.datasetParquet), newestRecordMtime(layout.resultsDir)]);
+  if (dataset === null) return 'no dataset.parquet yet';
+  // >=: on filesystems with coarse timestamps a record written in the same tick as the dataset may be missing from it.
+  if (records >= dataset) return 'dataset.parquet is older than the newest records';
+  return null;
+}
+
+/** The parameter columns of a dataset built by buildDataset: right after task_id and batch, one per parameter. */
+function paramColumns(table: Table, paramNames: string[]): string[] {
+  const fields = table.schema.fields.map((f) => f.name);
+  if (fields[0] !== 'task_id' || fields[1] !== 'batch') return paramNames.filter((p) => fields.includes(p));
+  return fields.slice(2, 2 + paramNames.length);
+}
+
+/** The run-describing columns of an imported dataset (path and `key=value` parameters), from its schema metadata. */
+function importedParams(table: Table): string[] {
+  const listed = table.schema.metadata.get(PARAMS_METADATA_KEY);
+  if (listed !== undefined) {
+    try {
+      const names = JSON.parse(listed) as unknown;
+      if (Array.isArray(names)) return names.filter((x): x is string => typeof x === 'string');
+    } catch {
+      // Not ours after all: fall through to the guess.
+    }
+  }
+  return table.schema.fields.filter((f) => !isNumeric(f.typeId)).map((f) => f.name);
+}
+
+function checkBy(table: Table, by: string[], params: string[]): void {
+  const names = table.schema.fields.map((f) => f.name);
+  for (const b of by) {
+    if (names.includes(b)) continue;
+    const others = names.filter((n) => !params.includes(n));
+    throw usage(
+      `unknown --by column '${b}': the parameters are ${params.join(', ') || '(none)'}` +
+        (others.length > 0 ? `; other columns: ${others.join(', ')}` : ''),
+    );
+  }
+}
+
+/**
+ * Summarizes the done rows of an ensemble (see {@link summarize}) as soon as it has any: from
+ * dataset.parquet when it is newer than every record file, otherwise from the records themselves
+ * (task table + each task's final record, exactly as `collect` would build the dataset, without
+ * writing anything). Also accepts a directory that only holds a dataset.parquet (an imported
+ * results tree). Default columns: the numeric result columns (not parameters, not metadata).
+ */
+export async function readEnsembleSummary(dir: string, opts: SummaryOptions = {}): Promise<EnsembleSummary> {
+  const by = opts.by ?? [];
+  const layout = new EnsembleLayout(dir);
+  let planned: Awaited<ReturnType<typeof readPlan>> | null = null;
+  if ((await mtimeMs(layout.planFile)) !== null) planned = await readPlan(dir);
+  else if ((await mtimeMs(layout.datasetParquet)) === null) {
+    // Neither: let readPlan say what is missing and what to do.
+    planned = await readPlan(dir);
+  }
+
+  if (planned === null) {
+    // An imported dataset: no plan, no records, every row done.
+    const table = await readDatasetParquet(layout.datasetParquet);
+    const params = importedParams(table);
+    checkBy(table, by, params);
+    const columns = opts.columns ?? numericColumns(table).filter((c) => !params.includes(c) && !by.includes(c));
+    const groups = summarize(table, by, columns);
+    const rows = table.numRows;
+    return { dir, name: null, source: 'dataset', staleReason: null, total: rows, done: rows, failed: 0, pending: 0, by, columns: [...new Set(columns)], groups };
+  }
+
+  const { plan } = planned;
+  const stale = opts.fromRecords ? 'requested with --records' : await staleness(layout);
+  let table: Table;
+  if (stale === null) table = await readDatasetParquet(layout.datasetParquet);
+  else {
+    const [tasks, { records }] = await Promise.all([readTaskTable(layout), readRecordFiles(layout.resultsDir)]);
+    table = buildDataset(tasks, selectFinal(records), plan.param_names);
+  }
+  const params = paramColumns(table, plan.param_names);
+  checkBy(table, by, params);
+  const columns = opts.columns ?? numericColumns(table).filter((c) => !params.includes(c) && !NOT_RESULTS.has(c) && !by.includes(c));
+  const groups = summarize(table, by, columns);
+  const status = rowStatus(table);
+  let done = 0;
+  let failed = 0;
+  for (const s of status) {
+    if (s === 1) done++;
+    else if (s === 2) failed++;
+  }
+  return {
+    dir,
+    name: plan.name,
+    source: stale === null ? 'dataset' : 'records',
+    staleReason: stale,
+    total: plan.tasks,
+    done,
+    failed,
+    pending: Math.max(0, plan.tasks - done - failed),
+    by,
+    columns: [...new Set(columns)],
+    groups,
+  };
+}
+
+/** Shortest text of a statistic: 6 significant digits, `-` for null. */
+function num(x: number | null): string {
+  if (x === null) return '-';
+  if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
+  return String(Number(x.toPrecision(6)));
+}
+
+/**
+ * Renders the summary as an aligned text table, one line per group and column: the `by` values,
+ * the group's done and failed rows, then count, mean, std, min, max of that column.
+ */
+export function renderSummaryTable(s: EnsembleSummary): string {
+  const head = [...s.by, 'done', 'failed', 'column', 'count', 'mean', 'std', 'min', 'max'];
+  const rightAligned = head.map((h, i) => i >= s.by.length && h !== 'column');
+  const rows: string[][] = [];
+  for (const g of s.groups) {
+    const key = s.by.map((b) => (g.key[b] === null ? '(null)' : String(g.key[b])));
+    const cols = s.columns.length > 0 ? s.columns : [null];
+    for (const c of cols) {
+      const st = c === null ? null : g.stats[c];
+      rows.push([...key, String(g.done), String(g.failed), c ?? '-', st ? String(st.count) : '-', num(st?.mean ?? null), num(st?.std ?? null), num(st?.min ?? null), num(st?.max ?? null)]);
+    }
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...rows.map(line)].join('\n') + '\n';
+}
