@@ -71,3 +71,6 @@ export function selectFinal(records: TaskRecord[]): Map<number, TaskRecord> {
   }
   return finals;
 }
+
+/** The order {@link selectFinal} uses, for incremental followers (negative: `a` is preferred to `b`). */
+export { compare as compareRecords };

@@ -36,4 +36,10 @@ export class EnsembleLayout {
 
   get datasetParquet(): string { return join(this.root, 'dataset.parquet'); }
   get datasetCsv(): string { return join(this.root, 'dataset.csv'); }
+  /** The live dataset while an ensemble runs: parts, their checkpoint and the follower's lock (see docs/watching.md). */
+  get datasetDir(): string { return join(this.root, 'dataset'); }
+  /** `part-00012` -> dataset/part-00012.parquet (and .csv). */
+  datasetPart(name: string, ext: 'parquet' | 'csv'): string { return join(this.datasetDir, `${name}.${ext}`); }
+  get datasetParts(): string { return join(this.datasetDir, 'parts.json'); }
+  get followLock(): string { return join(this.datasetDir, 'follow.lock'); }
 }

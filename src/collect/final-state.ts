@@ -1,0 +1,76 @@
+// The exactly-once rule applied incrementally: each task's final record as records arrive, in any order and in batches.
+import type { TaskRecord } from '../records.js';
+import { compareRecords, selectFinal } from './select-final.js';
+
+/**
+ * Keeps, per task, the two records {@link selectFinal} needs (the best record and the best
+ * scheduler record), so that adding records one batch at a time gives the same finals as one
+ * `selectFinal` over all of them, in O(records added) per batch.
+ */
+export class FinalState {
+  private readonly best = new Map<number, TaskRecord>();
+  private readonly bestScheduler = new Map<number, TaskRecord>();
+  private readonly current = new Map<number, TaskRecord>();
+  private doneCount = 0;
+
+  /** @param tasks when given, records of task ids outside 0..tasks-1 are ignored (the dataset has no row for them). */
+  constructor(readonly tasks?: number) {}
+
+  /** Adds records; returns the ids whose final record changed (ascending). */
+  add(records: Iterable<TaskRecord>): number[] {
+    const touched = new Set<number>();
+    for (const r of records) {
+      if (this.tasks !== undefined && r.task >= this.tasks) continue;
+      const b = this.best.get(r.task);
+      let hit = false;
+      if (b === undefined || compareRecords(r, b) < 0) {
+        this.best.set(r.task, r);
+        hit = true;
+      }
+      if (r.source === 'scheduler') {
+        const s = this.bestScheduler.get(r.task);
+        if (s === undefined || compareRecords(r, s) < 0) {
+          this.bestScheduler.set(r.task, r);
+          hit = true;
+        }
+      }
+      if (hit) touched.add(r.task);
+    }
+    const changed: number[] = [];
+    for (const task of touched) {
+      const pair = [this.best.get(task)!];
+      const s = this.bestScheduler.get(task);
+      if (s !== undefined) pair.push(s);
+      const next = selectFinal(pair).get(task)!;
+      const prev = this.current.get(task);
+      if (prev !== undefined && (prev === next || JSON.stringify(prev) === JSON.stringify(next))) continue;
+      if (prev?.status === 'done') this.doneCount--;
+      if (next.status === 'done') this.doneCount++;
+      this.current.set(task, next);
+      changed.push(task);
+    }
+    return changed.sort((a, b) => a - b);
+  }
+
+  /** Each task's final record so far (live: later {@link add} calls update it; do not modify it). */
+  get finals(): Map<number, TaskRecord> {
+    return this.current;
+  }
+
+  /** Final record of one task, if it has one. */
+  final(task: number): TaskRecord | undefined {
+    return this.current.get(task);
+  }
+
+  get size(): number {
+    return this.current.size;
+  }
+
+  get done(): number {
+    return this.doneCount;
+  }
+
+  get failed(): number {
+    return this.current.size - this.doneCount;
+  }
+}

@@ -1,0 +1,324 @@
+// Login-side follower of results/: keeps a byte offset per record file and reads only the bytes appended since, as whole records.
+import { mkdir, open, readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
+import type { BadLine } from '../collect/read-records.js';
+import { parseRecordText } from '../collect/parse-records.js';
+import { EnsembleError } from '../errors.js';
+import type { TaskRecord } from '../records.js';
+import { planWatch, type WatchOptions, type WatchPlan } from './fstype.js';
+
+/** What one {@link RecordFollower.poll} found: only records appended since the previous poll. */
+export interface FollowedBatch {
+  records: TaskRecord[];
+  /** Complete lines that are not valid records (1-based line numbers within their file). */
+  bad: BadLine[];
+  /** Bytes read from disk by this poll (whole lines only are consumed; a torn tail is read again later). */
+  bytesRead: number;
+  /** Record files that shrank below their offset (rewritten by hand?): they are re-read from the start. */
+  truncated: string[];
+}
+
+export interface RecordFollowerOptions extends WatchOptions {
+  /** Bytes already consumed, per record file name: reading resumes there (a checkpoint). */
+  offsets?: Record<string, number>;
+  /**
+   * While watching, a full re-scan of the directory happens at least this often (ms), a safety net
+   * for events the watcher missed (inotify queue overflow, a filesystem misdetected as local).
+   * Default: 10 × the polling interval.
+   */
+  rescanMs?: number;
+}
+
+// Large enough that catching up on a big file takes few reads; small enough to bound memory.
+const READ_CHUNK = 4 << 20;
+// chokidar drops (does not defer) a file's change events within 50 ms of the previous one: a second
+// look this long after any event catches appends made inside that window.
+const TRAILING_MS = 60;
+// Parallel reads during a full scan: hides shared-filesystem latency without exhausting descriptors.
+const SCAN_CONCURRENCY = 16;
+
+interface FileState {
+  offset: number;
+  /** Complete lines before `offset`, for line numbers of bad lines. -1 when resumed from a checkpoint. */
+  line: number;
+}
+
+const isRecordFile = (name: string): boolean => name.endsWith('.ndjson');
+
+function countNewlines(buf: Buffer, end: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(0x0a); i >= 0 && i < end; i = buf.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Follows the record files of `results/`: each {@link poll} returns only the records appended since the
+ * previous one, reading each file from its remembered byte offset (never the whole file again). Only
+ * whole lines are consumed; an unterminated last line (its writer is mid-write, or was killed) is read
+ * again once it is complete. {@link watch} adds a chokidar watcher (polling on NFS/Lustre/GPFS/...) so
+ * a poll reads only the files that changed.
+ */
+export class RecordFollower {
+  private readonly files = new Map<string, FileState>();
+  private readonly dirty = new Set<string>();
+  private watcher: FSWatcher | null = null;
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private trailingTimer: NodeJS.Timeout | null = null;
+  /** Per record file: when to look at it again after its last event (see TRAILING_MS). */
+  private readonly trailing = new Map<string, number>();
+  private lastScan = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly rescanMs: number | undefined;
+  /** How the directory is watched, once {@link watch} was called. */
+  watchPlan: WatchPlan | null = null;
+
+  constructor(
+    readonly dir: string,
+    private readonly opts: RecordFollowerOptions = {},
+  ) {
+    for (const [name, offset] of Object.entries(opts.offsets ?? {})) {
+      if (Number.isSafeInteger(offset) && offset >= 0) this.files.set(name, { offset, line: offset === 0 ? 0 : -1 });
+    }
+    this.rescanMs = opts.rescanMs;
+  }
+
+  /** Bytes consumed so far per record file name (a checkpoint to resume from). */
+  offsets(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of [...this.files.keys()].sort()) out[name] = this.files.get(name)!.offset;
+    return out;
+  }
+
+  /** Total bytes consumed over all files. */
+  consumedBytes(): number {
+    let n = 0;
+    for (const s of this.files.values()) n += s.offset;
+    return n;
+  }
+
+  /**
+   * Reads the records before the starting offsets given to the constructor (the part a checkpoint says
+   * was already handled), without moving any offset: lets a consumer rebuild its state after a restart.
+   */
+  async readConsumed(): Promise<FollowedBatch> {
+    return this.serial(async () => {
+      const batch: FollowedBatch = { records: [], bad: [], bytesRead: 0, truncated: [] };
+      for (const [name, st] of this.files) {
+        if (st.offset === 0) continue;
+        const probe: FileState = { offset: 0, line: 0 };
+        await this.readFile(name, probe, batch, st.offset);
+        st.line = probe.line;
+        if (probe.offset < st.offset) batch.truncated.push(name);
+      }
+      return batch;
+    });
+  }
+
+  /**
+   * Reads what was appended since the last poll. Without a watcher (or when a re-scan is due) it lists
+   * the directory and checks every record file's size; with one, it reads just the files reported changed.
+   */
+  async poll(): Promise<FollowedBatch> {
+    return this.serial(async () => {
+      const batch: FollowedBatch = { records: [], bad: [], bytesRead: 0, truncated: [] };
+      const now = Date.now();
+      const rescanMs = this.rescanMs ?? 10 * (this.watchPlan?.pollMs ?? 1000);
+      let names: string[];
+      if (this.watcher === null || now - this.lastScan >= rescanMs) {
+        names = await this.list();
+        this.lastScan = now;
+        this.dirty.clear();
+      } else {
+        names = [...this.dirty].sort();
+        this.dirty.clear();
+      }
+      let next = 0;
+      const parts: FollowedBatch[] = names.map(() => ({ records: [], bad: [], bytesRead: 0, truncated: [] }));
+      const worker = async () => {
+        while (next < names.length) {
+          const i = next++;
+          const name = names[i];
+          let st = this.files.get(name);
+          if (st === undefined) {
+            st = { offset: 0, line: 0 };
+            this.files.set(name, st);
+          }
+          await this.readFile(name, st, parts[i], Infinity);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, names.length) }, worker));
+      // file-name order, then line order: the same order a full collection reads them in
+      for (const p of parts) {
+        for (const r of p.records) batch.records.push(r);
+        for (const b of p.bad) batch.bad.push(b);
+        batch.bytesRead += p.bytesRead;
+        batch.truncated.push(...p.truncated);
+      }
+      return batch;
+    });
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async list(): Promise<string[]> {
+    try {
+      const entries = await readdir(this.dir, { withFileTypes: true });
+      return entries.filter((e) => e.isFile() && isRecordFile(e.name)).map((e) => e.name).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new EnsembleError(`cannot list record files in ${this.dir}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Reads whole lines of `name` from `st.offset` up to `limit` (or its end), advancing `st`. */
+  private async readFile(name: string, st: FileState, batch: FollowedBatch, limit: number): Promise<void> {
+    const path = join(this.dir, name);
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      // gone since it was listed (an operator cleaning up): nothing more to read from it
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new EnsembleError(`cannot read record file ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      const size = Math.min((await fh.stat()).size, limit);
+      if (size < st.offset && limit === Infinity) {
+        batch.truncated.push(name);
+        st.offset = 0;
+        st.line = 0;
+      }
+      let chunk = READ_CHUNK;
+      while (st.offset < size) {
+        const want = Math.min(size - st.offset, chunk);
+        const buf = Buffer.allocUnsafe(want);
+        const { bytesRead } = await fh.read(buf, 0, want, st.offset);
+        batch.bytesRead += bytesRead;
+        if (bytesRead === 0) break;
+        const end = buf.lastIndexOf(0x0a, bytesRead - 1);
+        if (end < 0) {
+          // no complete line in this window: a torn tail, or a line longer than the window
+          if (st.offset + bytesRead >= size) break;
+          chunk *= 2;
+          continue;
+        }
+        // decode only whole lines, so a multi-byte character torn at the window's edge cannot matter
+        const parsed = parseRecordText(buf.toString('utf8', 0, end + 1));
+        for (const r of parsed.records) batch.records.push(r);
+        if (st.line >= 0) for (const l of parsed.badLines) batch.bad.push({ file: path, line: st.line + l });
+        else for (const _ of parsed.badLines) batch.bad.push({ file: path, line: 0 });
+        if (st.line >= 0) st.line += countNewlines(buf, end + 1);
+        st.offset += parsed.consumed;
+        chunk = READ_CHUNK;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * Starts watching the directory (creating it if missing): `onChange` is called whenever a record file
+   * was added or grew, and every re-scan period; call {@link poll} from it. Polls use polling (stat every
+   * `pollMs`) on filesystems where inotify is blind to other hosts. Returns how it watches.
+   */
+  async watch(onChange: () => void): Promise<WatchPlan> {
+    if (this.watcher) throw new Error('RecordFollower.watch called twice');
+    await mkdir(this.dir, { recursive: true }).catch(() => undefined);
+    const plan = await planWatch(this.dir, this.opts);
+    this.watchPlan = plan;
+    const watcher = chokidarWatch(this.dir, {
+      depth: 0,
+      ignoreInitial: true,
+      usePolling: plan.mode === 'poll',
+      interval: plan.pollMs,
+      binaryInterval: plan.pollMs,
+      // temp files, sidecars: only record files matter (directories must pass, or the root is not watched)
+      ignored: (p: string, stats?: { isFile(): boolean }) => stats?.isFile() === true && !isRecordFile(p),
+    });
+    const armTrailing = () => {
+      if (this.trailingTimer || this.trailing.size === 0) return;
+      let first = Infinity;
+      for (const due of this.trailing.values()) first = Math.min(first, due);
+      this.trailingTimer = setTimeout(() => {
+        this.trailingTimer = null;
+        const now = Date.now();
+        for (const [n, due] of this.trailing) {
+          if (due > now) continue;
+          this.dirty.add(n);
+          this.trailing.delete(n);
+        }
+        if (!this.watcher) return;
+        onChange();
+        armTrailing();
+      }, Math.max(0, first - Date.now()));
+    };
+    const changed = (p: string) => {
+      if (!isRecordFile(p)) return;
+      const name = basename(p);
+      this.dirty.add(name);
+      onChange();
+      this.trailing.set(name, Date.now() + TRAILING_MS);
+      armTrailing();
+    };
+    watcher.on('add', changed);
+    watcher.on('change', changed);
+    // errors (EMFILE, a vanished directory) must not kill the process: the periodic re-scan still reads
+    watcher.on('error', () => undefined);
+    await new Promise<void>((resolve) => watcher.once('ready', resolve));
+    this.watcher = watcher;
+    // the first poll after this is a full scan: it sees whatever was written before the watcher was ready
+    this.lastScan = 0;
+    const rescanMs = this.rescanMs ?? 10 * plan.pollMs;
+    this.rescanTimer = setInterval(onChange, rescanMs);
+    this.rescanTimer.unref();
+    return plan;
+  }
+
+  /**
+   * Watches and delivers every non-empty batch to `onBatch` (polls are coalesced: changes during a
+   * poll cause exactly one more). Errors of a poll go to `onError`; following continues.
+   */
+  async start(onBatch: (b: FollowedBatch) => void | Promise<void>, onError: (e: unknown) => void = () => undefined): Promise<WatchPlan> {
+    let busy = false;
+    let again = false;
+    const run = (): void => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      void this.poll()
+        .then(async (b) => {
+          if (b.records.length > 0 || b.bad.length > 0 || b.truncated.length > 0) await onBatch(b);
+        })
+        .catch(onError)
+        .finally(() => {
+          busy = false;
+          if (again && this.watcher) {
+            again = false;
+            run();
+          }
+        });
+    };
+    const plan = await this.watch(run);
+    run();
+    return plan;
+  }
+
+  /** Stops watching; offsets are kept (a later poll continues where this one stopped). */
+  async close(): Promise<void> {
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    if (this.trailingTimer) clearTimeout(this.trailingTimer);
+    this.rescanTimer = null;
+    this.trailingTimer = null;
+    const w = this.watcher;
+    this.watcher = null;
+    await w?.close();
+    await this.chain;
+  }
+}

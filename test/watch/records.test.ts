@@ -1,0 +1,143 @@
+// RecordFollower: only the bytes appended since the last poll are read; torn lines, new files, truncation; inotify and polling.
+import t from 'tap';
+import { appendFileSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TaskRecord } from '../../src/records.js';
+import { type FollowedBatch, RecordFollower } from '../../src/watch/records.js';
+
+function rec(task: number, extra: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    task,
+    attempt: 1,
+    status: 'done',
+    reason: null,
+    exit_code: 0,
+    signal: null,
+    host: 'n1',
+    job_id: null,
+    start: '2024-05-01T10:00:00.000Z',
+    end: '2024-05-01T10:00:01.000Z',
+    duration_s: 1,
+    result: { y: task * 2 },
+    source: 'wrapper',
+    ...extra,
+  };
+}
+const line = (r: TaskRecord) => JSON.stringify(r) + '\n';
+
+t.test('poll reads only what was appended: offsets, torn lines, bad lines, new files, truncation', async (t) => {
+  const dir = t.testdir({ results: {} });
+  const results = join(dir, 'results');
+  const a = join(results, 'e0-a1.ndjson');
+  const f = new RecordFollower(results);
+  t.same(await f.poll(), { records: [], bad: [], bytesRead: 0, truncated: [] }, 'an empty directory');
+
+  writeFileSync(a, line(rec(0)) + line(rec(1)));
+  const size0 = statSync(a).size;
+  let b = await f.poll();
+  t.same(b.records.map((r) => r.task), [0, 1]);
+  t.equal(b.bytesRead, size0);
+  t.same(f.offsets(), { 'e0-a1.ndjson': size0 });
+
+  b = await f.poll();
+  t.same([b.records.length, b.bytesRead], [0, 0], 'nothing new: nothing read');
+
+  // a torn line (writer mid-write, with a multi-byte character cut in half) is read but not consumed
+  const third = line(rec(2, { host: 'nœud-7' }));
+  const buf = Buffer.from(third);
+  const cut = buf.indexOf(Buffer.from('œ')) + 1;
+  appendFileSync(a, buf.subarray(0, cut));
+  b = await f.poll();
+  t.same([b.records.length, b.bytesRead], [0, cut]);
+  t.same(f.offsets(), { 'e0-a1.ndjson': size0 }, 'the offset stays before the torn line');
+  appendFileSync(a, buf.subarray(cut));
+  b = await f.poll();
+  t.same(b.records.map((r) => [r.task, r.host]), [[2, 'nœud-7']]);
+  t.equal(b.bytesRead, buf.length, 'the torn line is read again once, whole');
+  t.same(f.offsets(), { 'e0-a1.ndjson': size0 + buf.length });
+
+  // a malformed line keeps its line number in the file; a second file appears
+  appendFileSync(a, 'not json\n' + line(rec(3)));
+  writeFileSync(join(results, 'e1-a1.ndjson'), line(rec(4)));
+  writeFileSync(join(results, 'notes.txt'), 'ignored\n');
+  b = await f.poll();
+  t.same(b.records.map((r) => r.task), [3, 4], 'file-name order, then line order');
+  t.same(b.bad, [{ file: a, line: 4 }]);
+
+  // a record file rewritten shorter than its offset is read again from the start
+  const before = statSync(a).size;
+  truncateSync(a, 0);
+  writeFileSync(a, line(rec(9)));
+  b = await f.poll();
+  t.ok(statSync(a).size < before);
+  t.same(b.truncated, ['e0-a1.ndjson']);
+  t.same(b.records.map((r) => r.task), [9]);
+});
+
+t.test('a follower resumed from offsets reads only later bytes; readConsumed gives back the earlier records', async (t) => {
+  const dir = t.testdir({ results: {} });
+  const a = join(dir, 'results', 'w.ndjson');
+  let text = '';
+  for (let i = 0; i < 2000; i++) text += line(rec(i));
+  writeFileSync(a, text);
+  const checkpoint = Buffer.byteLength(text);
+  appendFileSync(a, line(rec(2000)) + line(rec(2001)));
+  const f = new RecordFollower(join(dir, 'results'), { offsets: { 'w.ndjson': checkpoint } });
+  const b = await f.poll();
+  t.same(b.records.map((r) => r.task), [2000, 2001]);
+  t.equal(b.bytesRead, statSync(a).size - checkpoint, `read ${b.bytesRead} bytes of a ${statSync(a).size}-byte file`);
+  const f2 = new RecordFollower(join(dir, 'results'), { offsets: { 'w.ndjson': checkpoint } });
+  const old = await f2.readConsumed();
+  t.equal(old.records.length, 2000);
+  t.same(f2.offsets(), { 'w.ndjson': checkpoint }, 'readConsumed moves no offset');
+  t.same((await f2.poll()).records.map((r) => r.task), [2000, 2001]);
+});
+
+for (const mode of ['inotify', 'poll'] as const) {
+  t.test(`watching (${mode}): new records arrive promptly, and every byte is read exactly once`, async (t) => {
+    const dir = t.testdir();
+    const results = join(dir, 'results'); // created by the follower
+    const f = new RecordFollower(results, { mode, pollMs: 100 });
+    const batches: Array<FollowedBatch & { at: number }> = [];
+    const plan = await f.start((b) => {
+      batches.push({ ...b, at: Date.now() });
+    });
+    t.equal(plan.mode, mode);
+    mkdirSync(results, { recursive: true });
+    const latencies: number[] = [];
+    let total = 0;
+    for (let i = 0; i < 12; i++) {
+      const file = join(results, `e${i % 3}.ndjson`);
+      const l = line(rec(i));
+      const sentAt = Date.now();
+      appendFileSync(file, l);
+      total += Buffer.byteLength(l);
+      const seen = () => batches.some((b) => b.records.some((r) => r.task === i));
+      while (!seen() && Date.now() - sentAt < 3000) await new Promise((r) => setTimeout(r, 5));
+      t.ok(seen(), `record ${i} delivered`);
+      latencies.push(batches.find((b) => b.records.some((r) => r.task === i))!.at - sentAt);
+    }
+    // a burst into one file: chokidar drops change events within 50 ms of the previous one
+    const burstFile = join(results, 'burst.ndjson');
+    const burstAt = Date.now();
+    for (let i = 12; i < 40; i++) {
+      const l = line(rec(i));
+      appendFileSync(burstFile, l);
+      total += Buffer.byteLength(l);
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    const has39 = () => batches.some((b) => b.records.some((r) => r.task === 39));
+    while (!has39() && Date.now() - burstAt < 3000) await new Promise((r) => setTimeout(r, 5));
+    t.ok(has39(), `the last record of a burst arrives (${Date.now() - burstAt} ms after the burst began)`);
+    await f.close();
+    const all = batches.flatMap((b) => b.records.map((r) => r.task));
+    t.same(all, [...Array(40).keys()], 'each record once, in order');
+    t.equal(batches.reduce((n, b) => n + b.bytesRead, 0), total, 'bytes read = bytes appended: no file was read twice');
+    const offsets = f.offsets();
+    t.equal(Object.values(offsets).reduce((a, b) => a + b, 0), total);
+    t.comment(`${mode}: latencies in order ${latencies.join(" ")}`);
+    latencies.sort((a, b) => a - b);
+    t.comment(`${mode}: delivery latency median ${latencies[6]} ms, max ${latencies[11]} ms`);
+    t.ok(latencies[11] < (mode === 'inotify' ? 500 : 1500), `max latency ${latencies[11]} ms`);
+  });
+}
