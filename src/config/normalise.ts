@@ -9,6 +9,7 @@ import type {
   InputsSpec,
   KeepPolicy,
   ParamSpec,
+  RemoteSpec,
   ResourceSpec,
   ResultSpec,
   SamplingMethod,
@@ -43,7 +44,7 @@ export function normaliseConfig(raw: Raw, file: string): Config {
       Object.entries(asRaw(raw.parameters)).map(([k, v]) => [k, normaliseParam(v)]),
     ),
     sampling: normaliseSampling(asRaw(raw.sampling), abs),
-    executor: normaliseExecutor(asRaw(raw.executor)),
+    executor: normaliseExecutor(asRaw(raw.executor), abs),
   };
 }
 
@@ -105,7 +106,7 @@ function normaliseSampling(raw: Raw, abs: (p: string) => string): SamplingSpec {
   return s;
 }
 
-function normaliseExecutor(raw: Raw): ExecutorSpec {
+function normaliseExecutor(raw: Raw, abs: (p: string) => string): ExecutorSpec {
   const type = (raw.type as ExecutorType | undefined) ?? 'local';
   const e: ExecutorSpec = {
     type,
@@ -117,7 +118,17 @@ function normaliseExecutor(raw: Raw): ExecutorSpec {
   if (raw.workers !== undefined) e.workers = raw.workers as number;
   if (type === 'pbs') e.dialect = (raw.dialect as ExecutorSpec['dialect']) ?? 'pro';
   if (raw.host !== undefined) e.host = raw.host as string;
+  if (raw.remote !== undefined) e.remote = normaliseRemote(asRaw(raw.remote), abs);
   return e;
+}
+
+/** Cluster paths stay as written (they name files over there); only the local ssh_config is made absolute. */
+function normaliseRemote(raw: Raw, abs: (p: string) => string): RemoteSpec {
+  const r: RemoteSpec = { dir: raw.dir as string };
+  if (raw.node !== undefined) r.node = raw.node as string;
+  if (raw.arrayflow !== undefined) r.arrayflow = raw.arrayflow as string;
+  if (raw.ssh_config !== undefined) r.ssh_config = abs(raw.ssh_config as string);
+  return r;
 }
 
 function normaliseResources(raw: Raw): ResourceSpec {

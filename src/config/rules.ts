@@ -241,9 +241,22 @@ export const directivesAreSingleLine: Rule = (data, src) => {
   if (e) {
     walk(e.resources, ['executor', 'resources']);
     check(e.host, ['executor', 'host']);
+    check(obj(e.remote)?.dir, ['executor', 'remote', 'dir']);
     check(e.scratch, ['executor', 'scratch']);
   }
   return issues;
+};
+
+/** Submitting over SSH needs a place for the ensemble on the cluster: the workstation's paths mean nothing there. */
+export const hostNeedsRemoteDir: Rule = (data, src) => {
+  const e = obj(data.executor);
+  if (!e || typeof e.host !== 'string' || e.remote !== undefined) return [];
+  return [
+    src.issue(
+      ['executor', 'host'],
+      `host ${show(e.host)} needs remote.dir, the ensemble directory on the cluster's shared filesystem; add remote: {dir: /scratch/<you>/${typeof data.name === 'string' ? data.name : 'sweep'}}`,
+    ),
+  ];
 };
 
 /** All cross-field rules, in the order their issues are reported. */
@@ -258,4 +271,5 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['parallelWithinBundle', parallelWithinBundle],
   ['dialectOnlyForPbs', dialectOnlyForPbs],
   ['directivesAreSingleLine', directivesAreSingleLine],
+  ['hostNeedsRemoteDir', hostNeedsRemoteDir],
 ];

@@ -62,13 +62,27 @@ export interface ExecutorSpec {
   workers?: number;
   /** PBS dialect. */
   dialect?: 'pro' | 'torque';
-  /** user@login for SSH submission. */
+  /** user@login (or an ssh_config alias) for SSH submission from a workstation. */
   host?: string;
+  /** Where the ensemble lives on the cluster when submitting over SSH (docs/ssh.md). */
+  remote?: RemoteSpec;
   resources: ResourceSpec;
   array: ArraySpec;
   /** Scratch root on the node; `$TMPDIR` (the default) means: $TMPDIR if set, else the OS temp dir. */
   scratch: string;
   retries: number;
+}
+
+/** The cluster side of an SSH run: the ensemble's copy on the shared filesystem and the tools there. */
+export interface RemoteSpec {
+  /** Ensemble directory on the cluster (absolute, or relative to the login home); required with host. */
+  dir: string;
+  /** Node binary on the cluster (default: `command -v node` on the login node). */
+  node?: string;
+  /** arrayflow's dist/cli/main.js on the cluster (default: ship this package into <dir>/.arrayflow/). */
+  arrayflow?: string;
+  /** ssh_config file to read instead of ~/.ssh/config (absolute after normalisation). */
+  ssh_config?: string;
 }
 
 export interface InputsSpec {

@@ -82,6 +82,7 @@ executor:
   type: pbs
   workers: 4
   host: alice@login.example.org:2222
+  remote: { dir: /scratch/alice/full, node: /opt/node/bin/node, arrayflow: /opt/af/dist/cli/main.js, ssh_config: ssh/config }
   resources:
     time: 1-12:00
     mem: 4096
@@ -135,6 +136,7 @@ executor:
       workers: 4,
       dialect: 'pro',
       host: 'alice@login.example.org:2222',
+      remote: { dir: '/scratch/alice/full', node: '/opt/node/bin/node', arrayflow: '/opt/af/dist/cli/main.js', ssh_config: '/cfg/ssh/config' },
     },
   });
 });
@@ -293,6 +295,7 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
       workers: 1,
       dialect: 'pro',
       host: 'h',
+      remote: { dir: 'd', node: 'n', arrayflow: 'a', ssh_config: 's' },
       resources: { time: '1', mem: '1G', cpus: 1, gpus: 1, partition: 'p', account: 'a', qos: 'q', extra: { x: 'y' } },
       array: { throttle: 1, bundle: 1, parallel: 1, max_array_size: 1, max_submit: 1 },
       scratch: '/s',
