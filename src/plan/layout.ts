@@ -26,6 +26,11 @@ export class EnsembleLayout {
   get resultsDir(): string { return join(this.root, 'results'); }
   recordFile(writer: string): string { return join(this.resultsDir, `${writer}.ndjson`); }
 
+  /** The inputs of a copy on a cluster (copy/<i>/, link/<i>/, dir/): its plan's runtime.inputs point here. */
+  get inputsDir(): string { return join(this.root, 'inputs'); }
+  /** arrayflow itself, shipped into a copy on a cluster (package.json, dist/, node_modules/). */
+  get shippedDir(): string { return join(this.root, '.arrayflow'); }
+
   get outputsDir(): string { return join(this.root, 'outputs'); }
   outputs(task: number): string { return join(this.outputsDir, String(task)); }
 
