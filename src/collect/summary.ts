@@ -177,8 +177,8 @@ function accumulate(vec: Vector, groupOf: Int32Array, status: Uint8Array, acc: A
 
 /**
  * Groups the rows of `table` by the values of the `by` columns (none: one group) and, for each
- * numeric column in `columns` (default: every numeric column except `by`, `task_id`, `batch` and the
- * run metadata), computes count, mean, sample std, min and max over the group's **done** rows
+ * numeric column in `columns` (default: every numeric column except `by`, `task_id`, `batch`, the
+ * run metadata and the parameters an imported table lists in its schema metadata), computes count, mean, sample std, min and max over the group's **done** rows
  * (`status = 'done'`; every row when the table has no `status` column). Failed rows are counted per
  * group; pending rows are ignored. Groups come in ascending key order (nulls last); with an empty
  * `by` there is always exactly one group. Throws an `E_USAGE` ArrayflowError for an unknown or
@@ -191,7 +191,10 @@ export function summarize(table: Table, by: string[], columns?: string[]): Summa
   }
   const numeric = numericColumns(table);
   let cols: string[];
-  if (columns === undefined) cols = numeric.filter((c) => !by.includes(c) && !NOT_RESULTS.has(c));
+  if (columns === undefined) {
+    const params = listedParams(table) ?? [];
+    cols = numeric.filter((c) => !by.includes(c) && !NOT_RESULTS.has(c) && !params.includes(c));
+  }
   else {
     for (const c of columns) {
       if (!names.includes(c)) throw usage(`unknown column '${c}'; the numeric columns are ${numeric.join(', ') || '(none)'}`);
@@ -342,18 +345,22 @@ function paramColumns(table: Table, paramNames: string[]): string[] {
   return fields.slice(2, 2 + paramNames.length);
 }
 
-/** The run-describing columns of an imported dataset (path and `key=value` parameters), from its schema metadata. */
-function importedParams(table: Table): string[] {
+/** The run-describing columns an imported table lists in its schema metadata (undefined when it lists none). */
+function listedParams(table: Table): string[] | undefined {
   const listed = table.schema.metadata.get(PARAMS_METADATA_KEY);
-  if (listed !== undefined) {
-    try {
-      const names = JSON.parse(listed) as unknown;
-      if (Array.isArray(names)) return names.filter((x): x is string => typeof x === 'string');
-    } catch {
-      // Not ours after all: fall through to the guess.
-    }
+  if (listed === undefined) return undefined;
+  try {
+    const names = JSON.parse(listed) as unknown;
+    if (Array.isArray(names)) return names.filter((x): x is string => typeof x === 'string');
+  } catch {
+    // Not ours after all.
   }
-  return table.schema.fields.filter((f) => !isNumeric(f.typeId)).map((f) => f.name);
+  return undefined;
+}
+
+/** The run-describing columns of an imported dataset: as listed, else every non-numeric column. */
+function importedParams(table: Table): string[] {
+  return listedParams(table) ?? table.schema.fields.filter((f) => !isNumeric(f.typeId)).map((f) => f.name);
 }
 
 function checkBy(table: Table, by: string[], params: string[]): void {
