@@ -97,6 +97,12 @@ export interface InputsSpec {
 export interface ResultSpec {
   file: string;
   format: 'json' | 'csv';
+  /**
+   * A file (relative to the scratch dir) whose appearance means the task is complete: the result is read
+   * and the record written then, and a simulation still running (a daemon) is terminated. Without it,
+   * completion is the process exit. Not in the config schema yet (docs/watching.md).
+   */
+  marker?: string;
 }
 
 export interface Config {

@@ -29,7 +29,8 @@ async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterab
   for await (const item of items) {
     if (ctx.state.terminating) break;
     const [row] = await readTaskRange(ctx.layout, item.task, item.task + 1);
-    const p = runTask(ctx, row, item.attempt).then(done);
+    // the wrapper emits the record itself: before it stops a lingering simulation and removes scratch
+    const p = runTask(ctx, row, item.attempt, done).then(() => undefined);
     active.add(p);
     void p.finally(() => active.delete(p));
     if (active.size >= parallel) await Promise.race(active);

@@ -1,8 +1,8 @@
 // The node-side task wrapper: scratch dir, inputs, run the argv, read the result, copy back, record last, clean.
 import { spawn } from 'node:child_process';
 import { constants as osConstants, hostname, tmpdir } from 'node:os';
-import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, normalize, relative, sep } from 'node:path';
 import { renderTemplate as renderPlaceholders } from '../config/placeholders.js';
 import type { ResultSpec } from '../config/types.js';
 import type { EnsembleLayout } from '../plan/layout.js';
@@ -150,44 +150,102 @@ interface Exit {
   spawnError: NodeJS.ErrnoException | null;
 }
 
-function runCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv, stdoutFd: number, stderrFd: number, timeout: number, state: WrapperState): Promise<Exit> {
-  return new Promise((resolve) => {
-    let timedOut = false;
-    let settled = false;
-    // detached: the simulation gets its own process group, so a timeout kills its children too
-    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', stdoutFd, stderrFd], detached: true });
-    const running: Running = {
-      kill(signal) {
-        try {
-          if (child.pid) process.kill(-child.pid, signal);
-        } catch {
-          // already gone
-        }
-      },
-    };
-    const finish = (exit: Exit) => {
-      if (settled) return;
-      settled = true;
-      state.children.delete(running);
-      if (timer) clearTimeout(timer);
-      resolve(exit);
-    };
-    state.children.add(running);
-    const timer =
-      timeout > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            running.kill('SIGTERM');
-            setTimeout(() => running.kill('SIGKILL'), KILL_GRACE_S * 1000).unref();
-          }, timeout * 1000)
-        : null;
-    child.on('error', (err) => finish({ code: null, signal: null, timedOut: false, spawnError: err }));
-    child.on('exit', (code, signal) => {
-      // make sure nothing of the group outlives the task (a background child holding scratch files)
-      running.kill('SIGKILL');
-      finish({ code, signal, timedOut, spawnError: null });
-    });
+/** A started simulation: its exit, and a way to end it (process group: SIGTERM, then SIGKILL after a grace). */
+interface Started {
+  exited: Promise<Exit>;
+  stop(): Promise<void>;
+}
+
+function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv, stdoutFd: number, stderrFd: number, timeout: number, state: WrapperState): Started {
+  let timedOut = false;
+  let settled = false;
+  let resolveExit: (e: Exit) => void = () => undefined;
+  const exited = new Promise<Exit>((resolve) => (resolveExit = resolve));
+  // detached: the simulation gets its own process group, so a timeout kills its children too
+  const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', stdoutFd, stderrFd], detached: true });
+  const running: Running = {
+    kill(signal) {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    },
+  };
+  const finish = (exit: Exit) => {
+    if (settled) return;
+    settled = true;
+    state.children.delete(running);
+    if (timer) clearTimeout(timer);
+    resolveExit(exit);
+  };
+  state.children.add(running);
+  const timer =
+    timeout > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          running.kill('SIGTERM');
+          setTimeout(() => running.kill('SIGKILL'), KILL_GRACE_S * 1000).unref();
+        }, timeout * 1000)
+      : null;
+  child.on('error', (err) => finish({ code: null, signal: null, timedOut: false, spawnError: err }));
+  child.on('exit', (code, signal) => {
+    // make sure nothing of the group outlives the task (a background child holding scratch files)
+    running.kill('SIGKILL');
+    finish({ code, signal, timedOut, spawnError: null });
   });
+  return {
+    exited,
+    async stop() {
+      if (settled) return;
+      running.kill('SIGTERM');
+      const kill = setTimeout(() => running.kill('SIGKILL'), KILL_GRACE_S * 1000);
+      await exited;
+      clearTimeout(kill);
+    },
+  };
+}
+
+/** Watches the scratch dir for the marker file (chokidar; polling where the scratch filesystem needs it). */
+interface MarkerWatch {
+  seen: Promise<void>;
+  close(): Promise<void>;
+}
+
+async function watchMarker(scratch: string, marker: string): Promise<MarkerWatch> {
+  // loaded only for tasks with a marker: most wrappers start without chokidar
+  const [{ watch }, { planWatch }] = await Promise.all([import('chokidar'), import('../watch/fstype.js')]);
+  const plan = await planWatch(scratch);
+  const rel = normalize(marker);
+  let seenResolve: () => void = () => undefined;
+  const seen = new Promise<void>((resolve) => (seenResolve = resolve));
+  const w = watch(scratch, {
+    ignoreInitial: true,
+    usePolling: plan.mode === 'poll',
+    interval: plan.pollMs,
+    binaryInterval: plan.pollMs,
+    depth: rel.split(sep).length - 1,
+    // only the marker and the directories leading to it
+    ignored: (p: string) => {
+      const r = relative(scratch, p);
+      return r !== '' && r !== rel && !rel.startsWith(r + sep);
+    },
+  });
+  const hit = (p: string) => {
+    if (relative(scratch, p) === rel) seenResolve();
+  };
+  w.on('add', hit);
+  w.on('change', hit);
+  w.on('error', () => undefined); // the exit check still finds the marker
+  await new Promise<void>((resolve) => w.once('ready', resolve));
+  return { seen, close: () => w.close() };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function exitReason(exit: Exit, argv0: string, timeout: number, state: WrapperState): string | null {
@@ -215,8 +273,14 @@ export interface TaskContext {
   state: WrapperState;
 }
 
-/** Runs one attempt of one task in its own scratch dir and returns its record (not yet written). */
-export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number): Promise<TaskRecord> {
+/**
+ * Runs one attempt of one task in its own scratch dir. `emit` (the record file's writer) gets the record
+ * once outputs were copied back and before scratch is removed; without it, the caller writes the returned
+ * record. With `result.marker`, the task is complete as soon as the marker file appears: its result is
+ * read, outputs copied back, the record emitted, and only then is a simulation that still runs (a
+ * daemon) terminated. Without a marker, completion is the process exit.
+ */
+export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, emit?: (rec: TaskRecord) => void): Promise<TaskRecord> {
   const { runtime } = ctx.plan;
   const start = new Date();
   const record = (status: TaskRecord['status'], reason: string | null, extra: Partial<TaskRecord> = {}): TaskRecord => {
@@ -240,7 +304,9 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number): 
   };
   const root = resolveScratchRoot(runtime.scratch);
   let scratch: string | null = null;
-  try {
+  let proc: Started | null = null;
+  let markerWatch: MarkerWatch | null = null;
+  const attemptTask = async (): Promise<TaskRecord> => {
     await mkdir(root, { recursive: true });
     scratch = await mkdtemp(join(root, `arrayflow-${ctx.plan.name}-t${row.id}-`));
     await writeFile(join(scratch, OWNER_FILE), JSON.stringify({ host: hostname(), pid: process.pid }));
@@ -249,36 +315,70 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number): 
     const values = placeholderValues(row, attempt, scratch);
     const argv = runtime.command.map((a) => renderPlaceholders(a, values));
     const env = taskEnv(row, attempt, scratch, runtime, values);
+    const marker = runtime.result.marker;
+    // watching starts before the simulation, so no marker can appear unseen
+    if (marker) markerWatch = await watchMarker(scratch, marker);
     const outFh = await open(join(scratch, 'stdout.txt'), 'w');
     const errFh = await open(join(scratch, 'stderr.txt'), 'w');
-    let exit: Exit;
+    let exit: Exit | null;
     try {
-      exit = await runCommand(argv, scratch, env, outFh.fd, errFh.fd, runtime.timeout, ctx.state);
+      const started = startCommand(argv, scratch, env, outFh.fd, errFh.fd, runtime.timeout, ctx.state);
+      proc = started;
+      const markerSeen = markerWatch ? markerWatch.seen.then(() => null) : new Promise<null>(() => undefined);
+      exit = await Promise.race([started.exited, markerSeen]);
     } finally {
+      // the simulation holds its own copies of these descriptors
       await outFh.close();
       await errFh.close();
     }
-    const exitFields: Partial<TaskRecord> = { exit_code: exit.code, signal: exit.signal };
-    const reason = exitReason(exit, argv[0], runtime.timeout, ctx.state);
+    const exitFields: Partial<TaskRecord> = exit ? { exit_code: exit.code, signal: exit.signal } : {};
+    if (marker && (exit === null || (await exists(join(scratch, marker))))) {
+      // the marker says the result is complete, whatever the process does next
+      await copyBack(scratch, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
+      return resultRecord(scratch, exitFields, `wrote the marker ${marker}`);
+    }
+    const reason = exit ? exitReason(exit, argv[0], runtime.timeout, ctx.state) : null;
     await copyBack(scratch, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
     if (reason) return record('failed', reason, { ...exitFields, stderr_tail: await tail(join(scratch, 'stderr.txt')) });
-    let text: string;
-    try {
-      text = await readFile(join(scratch, runtime.result.file), 'utf8');
-    } catch {
-      return record('failed', `no result: the simulation exited 0 but did not write ${runtime.result.file}`, {
+    if (marker) {
+      return record('failed', `no result: the simulation exited 0 but did not write the marker ${marker}`, {
         ...exitFields,
         stderr_tail: await tail(join(scratch, 'stderr.txt')),
+      });
+    }
+    return resultRecord(scratch, exitFields, 'exited 0');
+  };
+  const resultRecord = async (dir: string, exitFields: Partial<TaskRecord>, how: string): Promise<TaskRecord> => {
+    let text: string;
+    try {
+      text = await readFile(join(dir, runtime.result.file), 'utf8');
+    } catch {
+      return record('failed', `no result: the simulation ${how} but did not write ${runtime.result.file}`, {
+        ...exitFields,
+        stderr_tail: await tail(join(dir, 'stderr.txt')),
       });
     }
     const parsed = parseResult(text, runtime.result);
     if (!parsed.ok) return record('failed', parsed.reason, exitFields);
     return record('done', null, { ...exitFields, result: parsed.result });
+  };
+  let rec: TaskRecord;
+  try {
+    rec = await attemptTask();
   } catch (e) {
-    return record('failed', `wrapper error: ${(e as Error).message}`);
+    rec = record('failed', `wrapper error: ${(e as Error).message}`);
+  }
+  try {
+    // the record goes out before the simulation is stopped and scratch removed: marker last, work kept
+    emit?.(rec);
   } finally {
+    const w = markerWatch as MarkerWatch | null;
+    const p = proc as Started | null;
+    await w?.close().catch(() => undefined);
+    await p?.stop();
     if (scratch) await rm(scratch, { recursive: true, force: true, maxRetries: 3 });
   }
+  return rec;
 }
 
 /** The single writer of one record file: whole JSON lines, appended with one write(2) each. */
