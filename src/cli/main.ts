@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ArrayflowError, ConfigError } from '../errors.js';
 import type { ExecutorType } from '../config/types.js';
+import type { RunOptions, RunResult } from '../controller.js';
 import { toolVersion } from '../util/paths.js';
 
 // Commands load their modules on demand: `arrayflow task`, run once per array element on compute nodes,
@@ -11,6 +12,39 @@ import { toolVersion } from '../util/paths.js';
 const controller = () => import('../controller.js');
 const readConfig = async (path: string) => (await import('../config/load.js')).readConfig(path);
 const readPlan = async (dir: string) => (await import('../plan/read.js')).readPlan(dir);
+
+interface RunFlags {
+  workers?: number;
+  executor?: ExecutorType;
+  progress: boolean;
+}
+
+/** Runs `fn` with Ctrl-C handling and a progress display, then prints the outcome. */
+async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promise<RunResult>): Promise<void> {
+  const abort = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write('\ninterrupted: finishing the running tasks (Ctrl-C again to abandon them; `resume` continues)\n');
+    abort.abort();
+  });
+  const { progressReporter } = await import('./progress.js');
+  const progress = o.progress ? progressReporter(process.stderr) : null;
+  const result = await fn({
+    workers: o.workers,
+    signal: abort.signal,
+    onSubmit: (s) => process.stdout.write(`submitted ${s.label}: job ${s.jobId} (${s.count} array elements, attempt ${s.attempt})\n`),
+    onPlanned: (p) => process.stdout.write(`${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run\n`),
+    onProgress: (p) => progress?.update(p),
+  });
+  progress?.stop();
+  process.stdout.write(
+    `${result.done} done, ${result.failed} failed, ${result.pending} pending\n` +
+      `dataset: ${result.parquet}\n         ${result.csv}\n` +
+      (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : ''),
+  );
+  if (abort.signal.aborted) process.exitCode = 130;
+}
 
 /** A positional that is either an ensemble directory or a config file (whose ensemble_dir is used). */
 async function ensembleDirOf(target: string): Promise<string> {
@@ -85,34 +119,57 @@ program
   .addOption(new Option('-w, --workers <n>', 'concurrent tasks (default: executor.workers or the number of cores)').argParser(int))
   .addOption(new Option('-e, --executor <type>', 'override executor.type').choices(['local', 'slurm', 'pbs']))
   .option('--no-progress', 'no progress bar or lines')
-  .action(async (configPath: string, o: { workers?: number; executor?: ExecutorType; progress: boolean }) => {
-    const abort = new AbortController();
-    let interrupts = 0;
-    process.on('SIGINT', () => {
-      if (++interrupts > 1) process.exit(130);
-      process.stderr.write('\ninterrupted: finishing the running tasks (Ctrl-C again to abandon them; `run` again resumes)\n');
-      abort.abort();
+  .action(async (configPath: string, o: RunFlags) => {
+    await withProgress(o, async (opts) => (await controller()).runEnsemble(configPath, { ...opts, executor: o.executor }));
+  });
+
+program
+  .command('resume')
+  .description('continue an ensemble from its directory: re-attach to queued jobs, run what never ran, collect')
+  .argument('<ensemble>', 'ensemble directory or config file')
+  .addOption(new Option('-w, --workers <n>', 'concurrent tasks on the local executor').argParser(int))
+  .option('--no-progress', 'no progress bar or lines')
+  .action(async (target: string, o: RunFlags) => {
+    const dir = await ensembleDirOf(target);
+    await withProgress(o, async (opts) => (await controller()).resumeEnsemble(dir, opts));
+  });
+
+program
+  .command('extend')
+  .description('add samples to the design (the sequence continues), run only the new tasks, grow the dataset')
+  .argument('<ensemble>', 'ensemble directory or config file')
+  .requiredOption('--budget <n>', 'number of samples to add', int)
+  .addOption(new Option('-w, --workers <n>', 'concurrent tasks on the local executor').argParser(int))
+  .option('--no-progress', 'no progress bar or lines')
+  .action(async (target: string, o: RunFlags & { budget: number }) => {
+    const dir = await ensembleDirOf(target);
+    await withProgress(o, async (opts) => (await controller()).extendEnsemble(dir, o.budget, opts));
+  });
+
+program
+  .command('retry')
+  .description('run failed tasks once more (earlier attempts stay in the journal and the record files)')
+  .argument('<ensemble>', 'ensemble directory or config file')
+  .requiredOption('--failed', 'retry failed tasks')
+  .option('--reason <kind>', 'only failures of this kind: timeout, out of memory, node failure, exit code, lost, ...')
+  .addOption(new Option('-w, --workers <n>', 'concurrent tasks on the local executor').argParser(int))
+  .option('--no-progress', 'no progress bar or lines')
+  .action(async (target: string, o: RunFlags & { reason?: string }) => {
+    const dir = await ensembleDirOf(target);
+    await withProgress(o, async (opts) => {
+      const r = await (await controller()).retryEnsemble(dir, { reason: o.reason }, opts);
+      process.stdout.write(`retried ${r.retried} failed task${r.retried === 1 ? '' : 's'}\n`);
+      return r;
     });
-    const { progressReporter } = await import('./progress.js');
-    const progress = o.progress ? progressReporter(process.stderr) : null;
-    const result = await (await controller()).runEnsemble(configPath, {
-      workers: o.workers,
-      executor: o.executor,
-      onSubmit: (s) => process.stdout.write(`submitted ${s.label}: job ${s.jobId} (${s.count} array elements, attempt ${s.attempt})\n`),
-      signal: abort.signal,
-      onPlanned: (p) =>
-        process.stdout.write(
-          `${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run\n`,
-        ),
-      onProgress: (p) => progress?.update(p),
-    });
-    progress?.stop();
-    process.stdout.write(
-      `${result.done} done, ${result.failed} failed, ${result.pending} pending\n` +
-        `dataset: ${result.parquet}\n         ${result.csv}\n` +
-        (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : ''),
-    );
-    if (abort.signal.aborted) process.exitCode = 130;
+  });
+
+program
+  .command('show')
+  .description('provenance: the manifest (config hash, seeds, versions, git commit), hosts and jobs that ran tasks')
+  .argument('<ensemble>', 'ensemble directory or config file')
+  .action(async (target: string) => {
+    const s = await (await controller()).showEnsemble(await ensembleDirOf(target));
+    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
   });
 
 program

@@ -119,6 +119,13 @@ function normaliseExecutor(raw: Raw, abs: (p: string) => string): ExecutorSpec {
   if (type === 'pbs') e.dialect = (raw.dialect as ExecutorSpec['dialect']) ?? 'pro';
   if (raw.host !== undefined) e.host = raw.host as string;
   if (raw.remote !== undefined) e.remote = normaliseRemote(asRaw(raw.remote), abs);
+  if (raw.retry_on !== undefined) e.retry_on = raw.retry_on as string[];
+  if (raw.retry_scale !== undefined) {
+    const scale = asRaw(raw.retry_scale);
+    e.retry_scale = {};
+    if (scale.time !== undefined) e.retry_scale.time = scale.time as number;
+    if (scale.mem !== undefined) e.retry_scale.mem = scale.mem as number;
+  }
   return e;
 }
 

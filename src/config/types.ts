@@ -71,6 +71,10 @@ export interface ExecutorSpec {
   /** Scratch root on the node; `$TMPDIR` (the default) means: $TMPDIR if set, else the OS temp dir. */
   scratch: string;
   retries: number;
+  /** Retry only failures whose reason is of these kinds (`timeout`, `node failure`, ...); all when absent. */
+  retry_on?: string[];
+  /** Factors applied to resources.time / resources.mem per extra attempt. */
+  retry_scale?: { time?: number; mem?: number };
 }
 
 /** The cluster side of an SSH run: the ensemble's copy on the shared filesystem and the tools there. */

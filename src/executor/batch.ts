@@ -8,9 +8,9 @@ import { type ArrayLimits, type Chunk, type PlanFile, chunkLabel, chunkSize, ele
 import type { TaskRecord } from '../records.js';
 import { renderTemplate } from '../render/render.js';
 import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
-import type { Transport } from '../transport/transport.js';
+import type { CommandResult, Transport } from '../transport/transport.js';
 import { RecordWriter } from '../node/wrapper.js';
-import { shouldRetry } from './local.js';
+import { type RetryPolicy, owedItems, scaleResources } from './owed.js';
 import { hostname } from 'node:os';
 
 /** What a scheduler contributes: argv builders and parsers (pure) plus how its scripts look. */
@@ -99,6 +99,7 @@ export interface Submission {
 
 export interface BatchRunOptions {
   runId: string;
+  policy: RetryPolicy;
   /** Where the ensemble lives for the compute nodes (default: this host, the same directory). */
   cluster?: ClusterSide;
   /** Poll interval bounds in ms: the tick backs off from min to max while nothing changes. */
@@ -111,6 +112,13 @@ export interface BatchRunOptions {
 const QUERY_TIMEOUT_MS = 60_000;
 const SUBMIT_RETRIES = 6;
 const UNKNOWN_GRACE_MS = 30_000;
+/** After a submission's answer was lost with the connection, the submit command has finished (or never started) by then. */
+const UNCERTAIN_SETTLE_MS = 2000;
+
+/** A transport error after which the command may or may not have run (SSH: the connection dropped mid-call). */
+function isUncertain(e: unknown): boolean {
+  return (e as { uncertain?: unknown } | null)?.uncertain === true;
+}
 
 /** Renders the script of a submission. */
 export function renderSubmission(
@@ -121,7 +129,9 @@ export function renderSubmission(
   throttle: number | undefined,
   exe: { node: string; arrayflow: string } = plan,
 ): string {
-  const tasks = s.tasksFile ? null : { first: s.offset * plan.bundle, last: Math.min(plan.tasks, (s.offset + s.count) * plan.bundle) - 1 };
+  const resources = scaleResources(plan.executor.resources, plan.executor.retry_scale, s.attempt);
+  const scaled: PlanFile = { ...plan, executor: { ...plan.executor, resources } };
+  const tasks = s.tasksFile ? null : { first: s.offset * plan.bundle, last: Math.min(plan.array_tasks, (s.offset + s.count) * plan.bundle) - 1 };
   return renderTemplate(sched.template, {
     name: plan.name,
     chunkLabel: s.label,
@@ -134,7 +144,7 @@ export function renderSubmission(
     throttle,
     stdoutPath: sched.logPattern(layout, s.label, 'out'),
     stderrPath: sched.logPattern(layout, s.label, 'err'),
-    directives: sched.directives(plan),
+    directives: sched.directives(scaled),
     node: exe.node,
     arrayflow: exe.arrayflow,
     ensembleDir: layout.root,
@@ -221,7 +231,21 @@ export class BatchRun {
     let delay = 1000;
     for (let attempt = 1; ; attempt++) {
       const argv = this.sched.submitArgv(script);
-      const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });
+      let r: CommandResult;
+      try {
+        r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });
+      } catch (e) {
+        if (!isUncertain(e)) throw e;
+        // the submission may have reached the scheduler before the connection dropped: look before submitting again
+        await sleep(UNCERTAIN_SETTLE_MS, this.opts.signal);
+        const jobId = await this.findJob(s.label, true);
+        if (jobId === null && attempt < SUBMIT_RETRIES) continue;
+        if (jobId === null) throw e;
+        const sub: Submission = { ...s, jobId };
+        this.journal(sub);
+        this.opts.onSubmit?.(sub);
+        return sub;
+      }
       if (r.exitCode === 0) {
         const sub: Submission = { ...s, jobId: this.sched.parseSubmit(r.stdout) };
         this.journal(sub);
@@ -235,13 +259,26 @@ export class BatchRun {
     }
   }
 
+  /**
+   * The id of a job the scheduler holds under this submission's name, or null. `fresh` also asks the live
+   * queue when accounting is on: a job submitted a moment ago may not have reached the accounting database.
+   */
+  private async findJob(label: string, fresh = false): Promise<string | null> {
+    const name = jobName(this.plan, label);
+    for (const accounting of fresh && this.accounting ? [false, true] : [this.accounting]) {
+      const found = await this.transport.run(this.sched.findArgv(name, accounting), { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
+      const ids = found.exitCode === 0 ? this.sched.parseFind(found.stdout) : [];
+      if (ids.length > 0) return ids[0];
+    }
+    return null;
+  }
+
   /** Writes the script of a submission and submits it, unless the scheduler already has a job of that name. */
   private async submitOnce(s: Omit<Submission, 'jobId'>): Promise<void> {
-    const found = await this.transport.run(this.sched.findArgv(jobName(this.plan, s.label), this.accounting), { timeoutMs: QUERY_TIMEOUT_MS });
-    const existing = found.exitCode === 0 ? this.sched.parseFind(found.stdout) : [];
-    if (existing.length > 0) {
+    const existing = await this.findJob(s.label);
+    if (existing !== null) {
       // the controller died between the submit and the journal write: adopt the job instead of submitting twice
-      const sub: Submission = { ...s, jobId: existing[0] };
+      const sub: Submission = { ...s, jobId: existing };
       this.journal(sub);
       this.submissions.push(sub);
       return;
@@ -285,7 +322,7 @@ export class BatchRun {
       const wrote = await this.reconcile(statuses, finals);
       if (wrote) finals = await this.readFinals();
       this.opts.onRecords?.(finals);
-      await this.resubmitRetries(finals);
+      await this.resubmitOwed(finals);
       if (this.finished(finals)) break;
       if (this.opts.signal?.aborted) return;
       const signature = `${finals.size}|${statuses.map((s) => s.state).join('')}`;
@@ -301,7 +338,7 @@ export class BatchRun {
     const ids = this.submissions.filter((s) => !this.doneSubmissions.has(s.jobId)).map((s) => s.jobId);
     if (ids.length === 0) return [];
     const argv = this.sched.statusArgv(ids, this.accounting);
-    const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });
+    const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
     if (r.exitCode !== 0) {
       if (this.sched.unknownJobs(r.stderr)) return [];
       const err = this.sched.queryError(argv, r.stderr, r.exitCode);
@@ -415,17 +452,30 @@ export class BatchRun {
   }
 
   /** Resubmits failed tasks that have retries left, as one array per attempt number. */
-  private async resubmitRetries(finals: Map<number, TaskRecord>): Promise<void> {
+  /** `task:attempt` pairs some submission runs: chunk elements run attempt 1, listed resubmissions their own. */
+  private async coverage(): Promise<Set<string>> {
+    const covered = new Set<string>();
+    for (const s of this.submissions) {
+      const list = await this.taskList(s);
+      for (let i = 0; i < s.count; i++) for (const t of this.tasksOf(s, i, list)) covered.add(`${t}:${s.attempt}`);
+    }
+    return covered;
+  }
+
+  /**
+   * Submits, as one listed array per attempt number, every task owed an attempt that no submission runs:
+   * retries (automatic or asked for) and tasks added by `extend` beyond the plan's element layout.
+   */
+  private async resubmitOwed(finals: Map<number, TaskRecord>): Promise<void> {
+    const covered = await this.coverage();
     const byAttempt = new Map<number, number[]>();
-    const queued = new Set(this.submissions.filter((s) => s.tasksFile && !this.doneSubmissions.has(s.jobId)).map((s) => s.attempt));
-    for (const rec of finals.values()) {
-      if (!shouldRetry(rec, this.plan.retries) || queued.has(rec.attempt + 1)) continue;
-      const list = byAttempt.get(rec.attempt + 1) ?? [];
-      list.push(rec.task);
-      byAttempt.set(rec.attempt + 1, list);
+    for (const { task, attempt } of owedItems(this.plan.tasks, finals, this.opts.policy)) {
+      if (covered.has(`${task}:${attempt}`)) continue;
+      const list = byAttempt.get(attempt) ?? [];
+      list.push(task);
+      byAttempt.set(attempt, list);
     }
     for (const [attempt, ids] of byAttempt) {
-      ids.sort((a, b) => a - b);
       const label = `r${++this.retrySeq}`;
       // journalled relative to the ensemble root: the same list serves the local and the cluster copy
       const tasksFile = relative(this.layout.root, join(this.layout.planDir, `${label}-tasks.json`));
@@ -437,8 +487,7 @@ export class BatchRun {
   private finished(finals: Map<number, TaskRecord>): boolean {
     if (finals.size < this.plan.tasks) return false;
     if (this.submissions.some((s) => !this.doneSubmissions.has(s.jobId))) return false;
-    for (const rec of finals.values()) if (shouldRetry(rec, this.plan.retries)) return false;
-    return true;
+    return owedItems(this.plan.tasks, finals, this.opts.policy).length === 0;
   }
 
   /** Job ids of every submission (for cancel). */

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import type { EnsembleLayout } from '../plan/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import type { TaskRecord } from '../records.js';
-import type { WorkItem } from '../node/main.js';
+import { type RetryPolicy, type WorkItem, owedAttempt } from './owed.js';
 import { RecordWriter } from '../node/wrapper.js';
 
 export interface LocalRunOptions {
@@ -15,14 +15,12 @@ export interface LocalRunOptions {
   /** Distinguishes the record files of this run from those of earlier runs. */
   runId: string;
   onRecord?: (rec: TaskRecord) => void;
+  /** Decides whether a failed attempt gets another one. */
+  policy: RetryPolicy;
   /** When aborted, no new task starts; running tasks finish and are recorded. */
   signal?: AbortSignal;
 }
 
-/** Whether a failed attempt gets another one under the config's `retries`. */
-export function shouldRetry(rec: TaskRecord, retries: number): boolean {
-  return rec.status === 'failed' && rec.attempt <= retries;
-}
 
 interface Worker {
   proc: ChildProcess;
@@ -63,7 +61,8 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
 
     const onRecord = (rec: TaskRecord) => {
       opts.onRecord?.(rec);
-      if (shouldRetry(rec, plan.retries)) queue.push({ task: rec.task, attempt: rec.attempt + 1 });
+      const next = owedAttempt(rec, opts.policy);
+      if (next !== null) queue.push({ task: rec.task, attempt: next });
     };
 
     const start = () => {

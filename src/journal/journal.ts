@@ -8,7 +8,10 @@ export type JournalEvent =
   | { event: 'run_finished'; run: string; done: number; failed: number; pending: number }
   | { event: 'submitted'; run: string; chunk: string; job_id: string; elements: number; offset: number; attempt: number; tasks_file?: string }
   | { event: 'collected'; rows: number; done: number; failed: number }
-  | { event: 'cancelled'; job_ids: string[] };
+  | { event: 'cancelled'; job_ids: string[] }
+  | { event: 'extended'; from: number; to: number }
+  /** `arrayflow retry`: each [task, attempt] gets one more attempt after that one. */
+  | { event: 'retry'; tasks: Array<[number, number]> };
 
 export type JournalEntry = JournalEvent & { ts: string };
 

@@ -1,5 +1,5 @@
 // Points -> tasks -> array elements: the pure planning functions, and the plan file every stage reads.
-import type { Config, ExecutorSpec, KeepPolicy, Point, ResultSpec } from '../config/types.js';
+import type { Config, ExecutorSpec, KeepPolicy, ParamSpec, Point, ResultSpec, SamplingSpec } from '../config/types.js';
 import type { TaskRow } from '../records.js';
 import { taskSeed } from '../sampling/hash.js';
 
@@ -26,9 +26,13 @@ export interface PlanFile {
   config_hash: string;
   tasks: number;
   param_names: string[];
-  /** Tasks per array element; element e runs tasks [e*bundle, min(tasks, (e+1)*bundle)). */
+  /** Tasks per array element; element e runs tasks [e*bundle, min(array_tasks, (e+1)*bundle)). */
   bundle: number;
+  /** Tasks covered by the element layout: those planned first. Tasks added by `extend` run as listed resubmissions. */
+  array_tasks: number;
   elements: number;
+  /** The design, so `extend` can continue it without the config file. */
+  design: { parameters: Record<string, ParamSpec>; sampling: SamplingSpec };
   retries: number;
   runtime: RuntimeSpec;
   /** The executor section of the config (resources, array limits), so a resume needs only this file. */
@@ -50,9 +54,9 @@ export function planTasks(points: Point[], seed: number, batchSize: number | und
 }
 
 /** Task ids run by array element `element`. */
-export function elementTasks(plan: Pick<PlanFile, 'bundle' | 'tasks'>, element: number): number[] {
+export function elementTasks(plan: Pick<PlanFile, 'bundle' | 'array_tasks'>, element: number): number[] {
   const first = element * plan.bundle;
-  const last = Math.min(plan.tasks, first + plan.bundle);
+  const last = Math.min(plan.array_tasks, first + plan.bundle);
   const ids: number[] = [];
   for (let id = first; id < last; id++) ids.push(id);
   return ids;

@@ -31,6 +31,8 @@ export function planFileFor(config: Config, hash: string, tasks: number, id: str
     tasks,
     param_names: paramNames(config),
     bundle,
+    array_tasks: tasks,
+    design: { parameters: config.parameters, sampling: config.sampling },
     elements: Math.ceil(tasks / bundle),
     retries: config.executor.retries,
     runtime: planRuntime(config),

@@ -300,6 +300,8 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
       array: { throttle: 1, bundle: 1, parallel: 1, max_array_size: 1, max_submit: 1 },
       scratch: '/s',
       retries: 1,
+      retry_on: ['timeout'],
+      retry_scale: { time: 2, mem: 1.5 },
     },
   };
   const seen = new Set<string>();

@@ -28,7 +28,9 @@ function plan(over: Partial<PlanFile['executor']> = {}): PlanFile {
     tasks: 40,
     param_names: ['x'],
     bundle: 2,
+    array_tasks: 40,
     elements: 20,
+    design: { parameters: { x: { kind: 'int' as const, low: 0, high: 39 } }, sampling: { method: 'grid' as const, seed: 0 } },
     retries: 0,
     runtime: { command: ['sim'], env: {}, inputs: { copy: [], link: [] }, result: { file: 'result.json', format: 'json' as const }, keep: 'none' as const, timeout: 0, scratch: '$TMPDIR', parallel: 1 },
     executor: {
