@@ -110,7 +110,7 @@ export function pbsScheduler(dialect: pbs.PbsDialect): BatchScheduler & { backen
       const argv = pbs.qmgrPrintServerArgv();
       let r: { stdout: string; stderr: string; exitCode: number } | null = null;
       try {
-        r = await t.run(argv);
+        r = await t.run(argv, { idempotent: true });
       } catch (e) {
         if (!(e instanceof TransportError)) throw e;
       }

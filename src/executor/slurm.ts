@@ -37,12 +37,12 @@ export const slurmScheduler: BatchScheduler = {
   directives: slurmDirectives,
   async readLimits(t: Transport) {
     const argv = slurm.scontrolConfigArgv();
-    const r = await t.run(argv);
+    const r = await t.run(argv, { idempotent: true });
     if (r.exitCode !== 0) throw slurm.classifyQueryError(argv, r.stderr, r.exitCode);
     const config = slurm.parseScontrolConfig(r.stdout);
     let maxSubmitJobs: number | undefined;
     if (config.accounting && config.limitsEnforced) {
-      const q = await t.run(slurm.sacctmgrLimitsArgv(userInfo().username));
+      const q = await t.run(slurm.sacctmgrLimitsArgv(userInfo().username), { idempotent: true });
       if (q.exitCode === 0) maxSubmitJobs = slurm.parseSacctmgrLimits(q.stdout, { cluster: config.clusterName }).maxSubmitJobs;
     }
     return { maxArraySize: config.maxArraySize, maxJobCount: config.maxJobCount, maxSubmitJobs, accounting: config.accounting };
