@@ -1,0 +1,242 @@
+// Benchmark: N one-row results -> dataset.parquet + dataset.csv with the real collector, against reading the inputs unparsed, and the per-run-file import.
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildDataset, collect, readRecordFiles, selectFinal, writeDataset } from '../src/collect/index.js';
+import { importResults } from '../src/collect/import.js';
+import { EnsembleLayout } from '../src/plan/layout.js';
+import { readTaskTable, writeTaskTable } from '../src/plan/tasks.js';
+import type { TaskRecord, TaskRow } from '../src/records.js';
+import { best, childArgs, header, loadLine, mb, measureChild, option, ratio, report, s, startClock, table, workDir, type Measured } from './lib.js';
+
+const PARAMS = ['x1', 'x2', 'x3'];
+// Bump when the generated inputs change shape, so cached inputs are made again.
+const FORMAT = 1;
+
+/** Small seeded PRNG (mulberry32): the same inputs on every machine. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const REGIMES = ['laminar', 'transitional', 'turbulent', 'stalled'];
+
+/** 9 result columns: 8 float64 + 1 string, as a simulation's result.json would hold them. */
+function resultOf(i: number, next: () => number): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (let k = 1; k <= 8; k++) out[`r${k}`] = next() * 10 ** (k % 4);
+  out.regime = `${REGIMES[i % REGIMES.length]}-${Math.floor(next() * 1000)}`;
+  return out;
+}
+
+interface Inputs {
+  /** Ensemble dir: plan/tasks.ndjson + results/*.ndjson as the task wrappers write them. */
+  ensemble: string;
+  /** Per-run tree: run_000000/result.json ... (what other tools leave behind). */
+  tree: string;
+  /** Where the import writes its dataset. */
+  importOut: string;
+}
+
+async function pool<T>(items: T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/** Writes (or reuses) the inputs for N tasks: the ensemble dir with `files` record files, and the per-run tree. */
+async function generate(base: string, n: number, files: number): Promise<Inputs> {
+  const dir = join(base, `n${n}-f${files}`);
+  const inputs: Inputs = { ensemble: join(dir, 'ensemble'), tree: join(dir, 'runs'), importOut: join(dir, 'import-out') };
+  const marker = join(dir, 'complete.json');
+  if (existsSync(marker) && JSON.parse(await readFile(marker, 'utf8')).format === FORMAT) return inputs;
+  await rm(dir, { recursive: true, force: true });
+  const layout = new EnsembleLayout(inputs.ensemble);
+  await Promise.all([mkdir(layout.planDir, { recursive: true }), mkdir(layout.resultsDir, { recursive: true }), mkdir(inputs.tree, { recursive: true })]);
+
+  const next = rng(n);
+  const rows: TaskRow[] = [];
+  const results: Array<Record<string, number | string>> = [];
+  for (let i = 0; i < n; i++) {
+    rows.push({ id: i, batch: 0, seed: Math.floor(next() * 2 ** 32), params: { x1: next(), x2: next() * 100, x3: next() - 0.5 } });
+    results.push(resultOf(i, next));
+  }
+  await writeTaskTable(layout, rows);
+
+  // One record file per array element, each holding a contiguous block of tasks (bundles), as on a cluster.
+  const t0 = Date.UTC(2026, 0, 1);
+  const per = Math.ceil(n / files);
+  for (let f = 0; f < files; f++) {
+    const lines: string[] = [];
+    for (let i = f * per; i < Math.min(n, (f + 1) * per); i++) {
+      const start = t0 + i * 1000;
+      const duration = 5 + next() * 60;
+      const rec: TaskRecord = {
+        task: i,
+        attempt: 1,
+        status: 'done',
+        reason: null,
+        exit_code: 0,
+        signal: null,
+        host: `node${String(f % 64).padStart(3, '0')}`,
+        job_id: `731_${f}`,
+        start: new Date(start).toISOString(),
+        end: new Date(start + duration * 1000).toISOString(),
+        duration_s: duration,
+        result: results[i],
+        source: 'wrapper',
+      };
+      lines.push(JSON.stringify(rec) + '\n');
+    }
+    await writeFile(layout.recordFile(`e${f}-a1-731_${f}`), lines.join(''));
+  }
+
+  // The peer layout: one directory and one result file per run, parameters stored with the results.
+  const ids = Array.from({ length: n }, (_, i) => i);
+  await pool(ids, 64, async (i) => {
+    const d = join(inputs.tree, `run_${String(i).padStart(6, '0')}`);
+    await mkdir(d);
+    await writeFile(join(d, 'result.json'), JSON.stringify({ ...rows[i].params, ...results[i] }));
+  });
+  await writeFile(marker, JSON.stringify({ format: FORMAT, n, files }));
+  return inputs;
+}
+
+/** The floor of the collector: read tasks.ndjson and every record file, as bytes, with the collector's concurrency. */
+async function readRecordsRaw(ensemble: string): Promise<number> {
+  const layout = new EnsembleLayout(ensemble);
+  const names = (await readdir(layout.resultsDir)).filter((f) => f.endsWith('.ndjson'));
+  let bytes = (await readFile(layout.tasks)).length;
+  await pool(names, 16, async (name) => {
+    bytes += (await readFile(join(layout.resultsDir, name))).length;
+  });
+  return bytes;
+}
+
+/** The floor of the import: list the tree and read every result file, as bytes, with the import's concurrency. */
+async function readTreeRaw(tree: string): Promise<number> {
+  const dirs = (await readdir(tree)).filter((d) => d.startsWith('run_'));
+  let bytes = 0;
+  await pool(dirs, 64, async (d) => {
+    bytes += (await readFile(join(tree, d, 'result.json'))).length;
+  });
+  return bytes;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  return (await stat(path)).size;
+}
+
+async function child(mode: string, inputs: Inputs): Promise<void> {
+  const clock = startClock();
+  if (mode === 'collect') {
+    const r = await collect(inputs.ensemble, PARAMS);
+    const t = clock.stop();
+    report({ ...t, rows: r.rows, parquetBytes: await sizeOf(r.parquet), csvBytes: await sizeOf(r.csv) });
+  } else if (mode === 'phases') {
+    const layout = new EnsembleLayout(inputs.ensemble);
+    const [tasks, { records }] = await Promise.all([readTaskTable(layout), readRecordFiles(layout.resultsDir)]);
+    const tRead = clock.lap();
+    const finals = selectFinal(records);
+    const tSelect = clock.lap();
+    const tableOut = buildDataset(tasks, finals, PARAMS);
+    const tBuild = clock.lap();
+    await writeDataset(tableOut, layout.root);
+    const t = clock.stop();
+    report({ ...t, read: tRead, select: tSelect - tRead, build: tBuild - tSelect, write: t.seconds - tBuild });
+  } else if (mode === 'floor-records') {
+    const bytes = await readRecordsRaw(inputs.ensemble);
+    report({ ...clock.stop(), bytes });
+  } else if (mode === 'import') {
+    const r = await importResults(inputs.tree, { pattern: 'run_*/result.json', outDir: inputs.importOut });
+    report({ ...clock.stop(), rows: r.rows, problems: r.problems.length });
+  } else if (mode === 'floor-tree') {
+    const bytes = await readTreeRaw(inputs.tree);
+    report({ ...clock.stop(), bytes });
+  } else {
+    throw new Error(`unknown collect child mode ${mode}`);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const c = childArgs(argv);
+  if (c !== null) return child(c.mode, c.args as Inputs);
+
+  const sizes = option(argv, 'sizes', '1000,10000,100000').split(',').map(Number);
+  const repeat = Number(option(argv, 'repeat', '3'));
+  const files = Number(option(argv, 'files', '100'));
+  await header(`collect: N one-row results (3 parameters, 9 result columns: 8 float64 + 1 string) -> dataset.parquet + dataset.csv`);
+  const base = await workDir(argv, 'collect');
+  console.log(`inputs in ${base} (kept between runs; all reads are warm page-cache reads)`);
+  console.log(`each figure: best of ${repeat} fresh Node processes, measured call only (process = spawn to exit, incl. Node start and module load)`);
+  console.log(`CPU: user + system seconds of the measured call, all threads, lowest of the ${repeat}: less sensitive to the background load than wall time`);
+  console.log(`peak RSS: process.resourceUsage().maxRSS of that process, highest of the ${repeat}\n`);
+
+  const rows: Array<Array<string | number>> = [];
+  const importRows: Array<Array<string | number>> = [];
+  const verdicts: string[] = [];
+  for (const n of sizes) {
+    const tg = performance.now();
+    const inputs = await generate(base, n, files);
+    console.log(`N=${n}: inputs ready in ${s((performance.now() - tg) / 1000)}; ${loadLine()}`);
+    const runs: Record<string, Measured[]> = { collect: [], floor: [], import: [], treeFloor: [] };
+    for (let r = 0; r < repeat; r++) {
+      // interleaved, so each figure and its floor see the same background load
+      runs.floor.push(await measureChild('collect', 'floor-records', inputs));
+      runs.collect.push(await measureChild('collect', 'collect', inputs));
+      runs.treeFloor.push(await measureChild('collect', 'floor-tree', inputs));
+      runs.import.push(await measureChild('collect', 'import', inputs));
+    }
+    const phases = await measureChild('collect', 'phases', inputs);
+    const col = best(runs.collect);
+    const fl = best(runs.floor);
+    const im = best(runs.import);
+    const tf = best(runs.treeFloor);
+    rows.push([
+      n,
+      s(col.seconds),
+      s(col.worstSeconds),
+      s(col.bestCpuSeconds),
+      s(col.processSeconds),
+      mb(col.peakRssMaxMb),
+      `${s(fl.seconds)} (${(Number(fl.bytes) / 2 ** 20).toFixed(1)} MiB)`,
+      ratio(col.seconds, fl.seconds),
+      `${(Number(col.parquetBytes) / 2 ** 20).toFixed(1)} / ${(Number(col.csvBytes) / 2 ** 20).toFixed(1)} MiB`,
+      `${s(Number(phases.read))} / ${s(Number(phases.select))} / ${s(Number(phases.build))} / ${s(Number(phases.write))}`,
+    ]);
+    importRows.push([
+      n,
+      s(im.seconds),
+      s(im.bestCpuSeconds),
+      s(im.processSeconds),
+      mb(im.peakRssMaxMb),
+      `${s(tf.seconds)} (${(Number(tf.bytes) / 2 ** 20).toFixed(1)} MiB)`,
+      ratio(im.seconds, tf.seconds),
+      ratio(im.seconds, col.seconds),
+    ]);
+    if (n === 10_000) verdicts.push(`10k: ${s(col.seconds)} (target <= 0.5 s: ${col.seconds <= 0.5 ? 'met' : 'MISSED'})`);
+    if (n === 100_000) {
+      verdicts.push(`100k: ${s(col.seconds)} (target <= 3 s: ${col.seconds <= 3 ? 'met' : 'MISSED'}), peak RSS ${mb(col.peakRssMaxMb)} (target <= 400 MB: ${col.peakRssMaxMb <= 400 ? 'met' : 'MISSED'})`);
+    }
+    console.log(`  collect ${s(col.seconds)}  floor ${s(fl.seconds)}  import ${s(im.seconds)}  tree floor ${s(tf.seconds)}; ${loadLine()}`);
+  }
+  console.log('');
+  console.log(`collect(ensembleDir) from ${files} record files (one per array element):`);
+  console.log(
+    table(['N', 'best', 'worst', 'CPU', 'process', 'peak RSS', 'floor: read inputs unparsed', 'vs floor', 'parquet / csv', 'phases: read+parse / select / build / write'], rows),
+  );
+  console.log('');
+  console.log('collect --from: the same results as one result.json per run directory (run_*/result.json):');
+  console.log(table(['N', 'best', 'CPU', 'process', 'peak RSS', 'floor: list + read files unparsed', 'vs floor', 'vs collect'], importRows));
+  console.log('');
+  for (const v of verdicts) console.log(v);
+  console.log(`end: ${loadLine()}`);
+}
+
