@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { readRecordFiles, selectFinal, collect } from './collect/index.js';
+import { followFinals, removeLiveParts, startLiveDataset } from './collect/follow.js';
 import { readConfig } from './config/load.js';
 import { BatchRun, type BatchScheduler, type Submission, journalSubmissions, planSubmissions, renderSubmission } from './executor/batch.js';
 import { runLocal } from './executor/local.js';
@@ -111,6 +112,8 @@ async function writeFailuresLog(layout: EnsembleLayout, finals: Map<number, Task
 /** Collects the dataset of an ensemble and rewrites its failures log. */
 export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): Promise<RunResult> {
   const c = await collect(layout.root, plan.param_names);
+  // the parts of an earlier live view are superseded (left alone while a live process keeps them)
+  await removeLiveParts(layout);
   const finals = await readFinals(layout);
   await writeFailuresLog(layout, finals);
   appendJournal(layout.journal, { event: 'collected', rows: c.rows, done: c.done, failed: c.failed });
@@ -135,6 +138,9 @@ export async function resumeEnsemble(ensembleDir: string, opts: RunOptions = {})
 async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: ExecutorSpec, created: boolean, opts: RunOptions): Promise<RunResult> {
   const config = { executor };
   const lock = await acquireLock(layout.lock);
+  // dataset/ is kept current while tasks finish, unless a `collect --follow` does it already (docs/watching.md);
+  // a failure there must not stop the run: the compaction at the end is the dataset
+  let live = await startLiveDataset(layout, plan).catch(() => null);
   try {
     const runId = opts.runId ?? newRunId();
     const finals = await readFinals(layout);
@@ -184,7 +190,7 @@ async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: Exec
       if (remote && host)
         opts.onRemote?.({ host, ...remote.setup });
       const transport = remote?.transport ?? opts.transport ?? new LocalTransport();
-      const batch = new BatchRun(layout, effective, batchScheduler(type, config.executor.dialect), transport, () => readFinals(layout), {
+      const batch = new BatchRun(layout, effective, batchScheduler(type, config.executor.dialect), transport, followFinals(layout), {
         runId,
         policy,
         tickMs: opts.tickMs,
@@ -208,10 +214,14 @@ async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: Exec
       }
     }
     const result = await collectEnsemble(layout, plan);
+    // the compacted dataset (from the records) supersedes the live parts
+    await live?.release({ removeParts: true }).catch(() => undefined);
+    live = null;
     appendJournal(layout.journal, { event: 'run_finished', run: runId, done: result.done, failed: result.failed, pending: result.pending });
     return result;
   }
   finally {
+    await live?.release({ removeParts: false }).catch(() => undefined);
     await lock.release();
   }
 }

@@ -1,0 +1,580 @@
+// The live dataset: while an ensemble runs, new final rows go to small Parquet/CSV parts under a checkpoint, exactly once under SIGKILL.
+import { mkdir, open, readFile, readdir, rmdir, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { EnsembleError } from '../errors.js';
+import { acquireLock, type Lock } from '../journal/lock.js';
+import type { EnsembleLayout } from '../plan/layout.js';
+import type { PlanFile } from '../plan/plan.js';
+import { readTaskTable } from '../plan/tasks.js';
+import type { TaskRecord, TaskRow } from '../records.js';
+import { writeFileAtomic } from '../util/fs.js';
+import type { WatchOptions, WatchPlan } from '../watch/fstype.js';
+import { RecordFollower } from '../watch/records.js';
+import { buildDataset } from './build-dataset.js';
+import { FinalState } from './final-state.js';
+import { readDatasetParquet, writeDataset } from './write-dataset.js';
+
+/** One committed part: dataset/<name>.parquet + dataset/<name>.csv. */
+export interface PartInfo {
+  name: string;
+  rows: number;
+  /** 0 for a flush; a merge of `fanIn` parts of level L is one part of level L+1. */
+  level: number;
+}
+
+/** dataset/parts.json: the commit point of the live dataset (rewritten atomically after each part). */
+export interface PartsCheckpoint {
+  format: 1;
+  /** The ensemble instance (plan.id) the parts belong to; parts of another instance are discarded. */
+  plan_id: string;
+  /** Committed parts, oldest first: a task's row in a later part supersedes its row in an earlier one. */
+  parts: PartInfo[];
+  /** Per record file: the bytes whose records are reflected in the parts (whole lines only). */
+  offsets: Record<string, number>;
+  /** Number of the next part (never reuses a committed part's name). */
+  next: number;
+}
+
+export interface LiveDatasetOptions extends WatchOptions {
+  /** At most one flush per this many ms (default 500): rows written within ~1 s, few parts per second. */
+  flushMs?: number;
+  /** Parts of one level are merged when this many have accumulated at the tail (default 8). */
+  fanIn?: number;
+  onFlush?: (f: FlushInfo) => void;
+  /** Errors of the background follower (it keeps going; the next change retries). */
+  onError?: (e: unknown) => void;
+}
+
+/** What a flush committed. */
+export interface FlushInfo {
+  /** The new part (null when only offsets were checkpointed, e.g. records that did not change a final row). */
+  part: string | null;
+  rows: number;
+  /** Parts merged away by this flush. */
+  merged: string[];
+  /** Committed parts after the flush. */
+  parts: number;
+  total: number;
+  done: number;
+  failed: number;
+  /** Malformed complete record lines seen so far. */
+  badLines: number;
+  /** ms from the newest `end` among the new rows' records to the commit (cross-host clocks: indicative). */
+  lagMs: number | null;
+}
+
+const DEFAULT_FLUSH_MS = 500;
+const DEFAULT_FAN_IN = 8;
+const PART_RE = /^part-(\d{8})\.(parquet|csv)$/;
+
+/** `part-00000012`: fixed width, so file-name order is commit order for readers that glob. */
+export function partName(n: number): string {
+  return `part-${String(n).padStart(8, '0')}`;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => undefined);
+  if (fh === undefined) return;
+  try {
+    await fh.sync();
+  } catch {
+    // some filesystems refuse fsync on a directory; the rename is atomic all the same
+  } finally {
+    await fh.close();
+  }
+}
+
+function isCheckpoint(v: unknown): v is PartsCheckpoint {
+  const c = v as PartsCheckpoint;
+  return (
+    typeof c === 'object' && c !== null && c.format === 1 && typeof c.plan_id === 'string' && Array.isArray(c.parts) &&
+    c.parts.every((p) => typeof p?.name === 'string' && PART_RE.test(`${p.name}.parquet`) && Number.isSafeInteger(p.rows) && Number.isSafeInteger(p.level)) &&
+    typeof c.offsets === 'object' && c.offsets !== null && Number.isSafeInteger(c.next)
+  );
+}
+
+/** The committed checkpoint of an ensemble's live dataset, or null when there is none (or it is unreadable). */
+export async function readPartsCheckpoint(layout: EnsembleLayout): Promise<PartsCheckpoint | null> {
+  try {
+    const v: unknown = JSON.parse(await readFile(layout.datasetParts, 'utf8'));
+    return isCheckpoint(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+interface LockHolder {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The live holder of a lock file (same host: its pid runs; other host: assumed live), or null. */
+export async function lockHolder(path: string): Promise<LockHolder | null> {
+  let h: LockHolder;
+  try {
+    h = JSON.parse(await readFile(path, 'utf8')) as LockHolder;
+  } catch {
+    return null;
+  }
+  if (typeof h?.pid !== 'number') return null;
+  if (h.host === hostname() && !alive(h.pid)) return null;
+  return h;
+}
+
+/**
+ * Keeps `dataset/` of an ensemble current while it runs. Each flush (at most one per `flushMs`) writes
+ * one part with the rows whose final record appeared or changed since the previous flush, then
+ * atomically rewrites `parts.json` (parts + record-file offsets). A part not in `parts.json` was never
+ * committed: opening deletes it and re-reads from the committed offsets, so a SIGKILL at any instant
+ * neither loses nor duplicates a row. Only one process per ensemble keeps it (`dataset/follow.lock`).
+ */
+export class LiveDataset {
+  readonly state: FinalState;
+  private parts: PartInfo[];
+  private next: number;
+  private committedBytes: number;
+  /** Task ids of each part, filled at flush time or read from the part when a merge needs it. */
+  private readonly partTasks = new Map<string, number[]>();
+  private readonly pending = new Set<number>();
+  private lastFlush = 0;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private queued = false;
+  private closed = false;
+  private badLines = 0;
+  private readonly flushMs: number;
+  private readonly fanIn: number;
+
+  private constructor(
+    readonly layout: EnsembleLayout,
+    readonly plan: PlanFile,
+    private readonly taskRows: TaskRow[],
+    private readonly follower: RecordFollower,
+    private readonly lock: Lock,
+    cp: PartsCheckpoint,
+    private readonly opts: LiveDatasetOptions,
+  ) {
+    this.state = new FinalState(plan.tasks);
+    this.parts = cp.parts;
+    this.next = cp.next;
+    this.committedBytes = Object.values(cp.offsets).reduce((a, b) => a + b, 0);
+    this.flushMs = opts.flushMs ?? DEFAULT_FLUSH_MS;
+    this.fanIn = Math.max(2, opts.fanIn ?? DEFAULT_FAN_IN);
+  }
+
+  /**
+   * Takes the live dataset of an ensemble over: recovers from the last commit (deleting uncommitted
+   * parts, rebuilding the final rows of the committed offsets from the records). Returns null when
+   * another live process keeps it.
+   */
+  static async open(layout: EnsembleLayout, plan: PlanFile, opts: LiveDatasetOptions = {}): Promise<LiveDataset | null> {
+    if ((await lockHolder(layout.followLock)) !== null) return null;
+    await mkdir(layout.datasetDir, { recursive: true });
+    let lock: Lock;
+    try {
+      lock = await acquireLock(layout.followLock);
+    } catch (e) {
+      if (e instanceof EnsembleError) return null; // another one took it just now
+      throw e;
+    }
+    try {
+      let cp = await readPartsCheckpoint(layout);
+      const names = await readdir(layout.datasetDir);
+      if (cp !== null) {
+        const present = new Set(names);
+        const complete = cp.parts.every((p) => present.has(`${p.name}.parquet`) && present.has(`${p.name}.csv`));
+        // parts of an earlier instance of this ensemble directory, or parts someone deleted: start over
+        if (cp.plan_id !== plan.id || !complete) cp = null;
+      }
+      if (cp === null) {
+        await unlink(layout.datasetParts).catch(() => undefined);
+        cp = { format: 1, plan_id: plan.id, parts: [], offsets: {}, next: 0 };
+      }
+      const keep = new Set(cp.parts.flatMap((p) => [`${p.name}.parquet`, `${p.name}.csv`]));
+      for (const n of names) {
+        // uncommitted parts (a flush or merge cut short) and temp files of killed writers
+        if ((PART_RE.test(n) && !keep.has(n)) || /^part-\d+\.(parquet|csv)\.tmp-/.test(n) || n.startsWith('parts.json.tmp-')) {
+          await unlink(`${layout.datasetDir}/${n}`).catch(() => undefined);
+        }
+      }
+      const rows = await readTaskTable(layout);
+      const follower = new RecordFollower(layout.resultsDir, { ...opts, offsets: cp.offsets });
+      const live = new LiveDataset(layout, plan, rows, follower, lock, cp, opts);
+      const consumed = await follower.readConsumed();
+      live.state.add(consumed.records);
+      live.badLines = consumed.bad.length;
+      return live;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  /** Committed parts, oldest first. */
+  committedParts(): PartInfo[] {
+    return [...this.parts];
+  }
+
+  /** Starts following the record files (inotify, or polling on network filesystems) and flushing. */
+  async start(): Promise<WatchPlan> {
+    const plan = await this.follower.watch(() => this.wake());
+    this.wake();
+    return plan;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private wake(): void {
+    if (this.queued || this.closed) return;
+    this.queued = true;
+    this.exclusive(async () => {
+      this.queued = false;
+      if (!this.closed) await this.step(false);
+    }).catch((e) => this.opts.onError?.(e));
+  }
+
+  /** Reads what is new; flushes when due, else arms a timer for when it is. */
+  private async step(force: boolean): Promise<void> {
+    const b = await this.follower.poll();
+    for (const id of this.state.add(b.records)) this.pending.add(id);
+    this.badLines += b.bad.length;
+    if (this.pending.size === 0 && this.follower.consumedBytes() === this.committedBytes) return;
+    const wait = this.lastFlush + this.flushMs - Date.now();
+    if (force || wait <= 0) {
+      await this.flush();
+      return;
+    }
+    if (this.flushTimer === null) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.wake();
+      }, wait);
+    }
+  }
+
+  private async commit(parts: PartInfo[], offsets: Record<string, number>): Promise<void> {
+    const cp: PartsCheckpoint = { format: 1, plan_id: this.plan.id, parts, offsets, next: this.next };
+    await writeFileAtomic(this.layout.datasetParts, JSON.stringify(cp, null, 1) + '\n');
+    await syncDir(this.layout.datasetDir);
+    this.parts = parts;
+    this.committedBytes = Object.values(offsets).reduce((a, b) => a + b, 0);
+  }
+
+  private async writePart(ids: number[], level: number): Promise<PartInfo> {
+    const name = partName(this.next++);
+    const table = buildDataset(ids.map((id) => this.taskRows[id]), this.state.finals, this.plan.param_names);
+    await writeDataset(table, this.layout.datasetDir, name);
+    this.partTasks.set(name, ids);
+    return { name, rows: table.numRows, level };
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const ids = [...this.pending].sort((a, b) => a - b);
+    const offsets = this.follower.offsets();
+    const part = ids.length > 0 ? await this.writePart(ids, 0) : null;
+    // the part is on disk but not yet committed: a SIGKILL here leaves it to be deleted on the next open
+    await this.commit(part ? [...this.parts, part] : this.parts, offsets);
+    this.pending.clear();
+    this.lastFlush = Date.now();
+    const merged = await this.mergeTail();
+    let newest = -Infinity;
+    for (const id of ids) {
+      const t = Date.parse(this.state.final(id)?.end ?? '');
+      if (t > newest) newest = t;
+    }
+    this.opts.onFlush?.({
+      part: part?.name ?? null,
+      rows: part?.rows ?? 0,
+      merged,
+      parts: this.parts.length,
+      total: this.plan.tasks,
+      done: this.state.done,
+      failed: this.state.failed,
+      badLines: this.badLines,
+      lagMs: Number.isFinite(newest) ? this.lastFlush - newest : null,
+    });
+  }
+
+  private async tasksOf(p: PartInfo): Promise<number[]> {
+    let ids = this.partTasks.get(p.name);
+    if (ids === undefined) {
+      const col = (await readDatasetParquet(this.layout.datasetPart(p.name, 'parquet'))).getChild('task_id');
+      ids = col ? Array.from(col.toArray() as Int32Array) : [];
+      this.partTasks.set(p.name, ids);
+    }
+    return ids;
+  }
+
+  /**
+   * Size-tiered merging keeps the number of parts logarithmic in the number of flushes: when the tail
+   * holds `fanIn` parts of one level, they become one part of the next level holding the current final
+   * row of each of their tasks. Runs right after a commit, when every final row is committed, so the
+   * merged part (the newest) is exactly what its inputs say, deduplicated.
+   */
+  private async mergeTail(): Promise<string[]> {
+    const mergedAway: string[] = [];
+    for (;;) {
+      const n = this.parts.length;
+      if (n < this.fanIn) break;
+      const level = this.parts[n - 1].level;
+      const tail = this.parts.slice(n - this.fanIn);
+      if (!tail.every((p) => p.level === level)) break;
+      const ids = new Set<number>();
+      for (const p of tail) for (const id of await this.tasksOf(p)) ids.add(id);
+      const merged = await this.writePart([...ids].sort((a, b) => a - b), level + 1);
+      const offsets = this.follower.offsets();
+      await this.commit([...this.parts.slice(0, n - this.fanIn), merged], offsets);
+      for (const p of tail) {
+        await unlink(this.layout.datasetPart(p.name, 'parquet')).catch(() => undefined);
+        await unlink(this.layout.datasetPart(p.name, 'csv')).catch(() => undefined);
+        this.partTasks.delete(p.name);
+        mergedAway.push(p.name);
+      }
+    }
+    return mergedAway;
+  }
+
+  /** Reads everything appended so far and commits it now (no debounce). */
+  async sync(): Promise<void> {
+    await this.exclusive(() => this.step(true));
+  }
+
+  /** Stops watching and commits what was appended until now; the lock is kept until {@link release}. */
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    await this.follower.close();
+    await this.exclusive(() => this.step(true));
+  }
+
+  /**
+   * Gives the live dataset up. With `removeParts` (after compaction wrote dataset.parquet/csv from the
+   * records) the checkpoint goes first, then the parts, so a kill half-way leaves only orphans that the
+   * next open deletes.
+   */
+  async release(opts: { removeParts: boolean }): Promise<void> {
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    await this.follower.close();
+    await this.chain;
+    try {
+      if (opts.removeParts) await removePartFiles(this.layout);
+    } finally {
+      await this.lock.release();
+    }
+    if (opts.removeParts) await rmdir(this.layout.datasetDir).catch(() => undefined);
+  }
+}
+
+async function removePartFiles(layout: EnsembleLayout): Promise<void> {
+  await unlink(layout.datasetParts).catch(() => undefined);
+  await syncDir(layout.datasetDir);
+  for (const n of await readdir(layout.datasetDir).catch(() => [] as string[])) {
+    if (PART_RE.test(n) || /^part-\d+\.(parquet|csv)\.tmp-/.test(n) || n.startsWith('parts.json.tmp-')) {
+      await unlink(`${layout.datasetDir}/${n}`).catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Removes `dataset/` (the parts) after a compaction, unless a live process keeps it. Returns whether
+ * anything was removed.
+ */
+export async function removeLiveParts(layout: EnsembleLayout): Promise<boolean> {
+  const names = await readdir(layout.datasetDir).catch(() => null);
+  if (names === null) return false;
+  if ((await lockHolder(layout.followLock)) !== null) return false;
+  let lock: Lock;
+  try {
+    lock = await acquireLock(layout.followLock);
+  } catch (e) {
+    if (e instanceof EnsembleError) return false;
+    throw e;
+  }
+  try {
+    await removePartFiles(layout);
+  } finally {
+    await lock.release();
+  }
+  await rmdir(layout.datasetDir).catch(() => undefined);
+  return true;
+}
+
+/** A wrapper failure killed by SIGTERM waits for the scheduler's reason (see executor/batch.ts). */
+function awaitsScheduler(r: TaskRecord): boolean {
+  return (r.source ?? 'wrapper') === 'wrapper' && r.status === 'failed' && (r.reason ?? '').startsWith('terminated');
+}
+
+/**
+ * Whether every task has its final row: each has a final record, and (while a controller still runs
+ * and may change it) none is owed a retry or waits for the scheduler's reason.
+ */
+export function isComplete(state: FinalState, plan: Pick<PlanFile, 'tasks' | 'retries'>, controllerRunning: boolean): boolean {
+  if (state.size < plan.tasks) return false;
+  if (!controllerRunning) return true;
+  for (const r of state.finals.values()) {
+    if ((r.status === 'failed' && r.attempt <= plan.retries) || awaitsScheduler(r)) return false;
+  }
+  return true;
+}
+
+export interface FollowProgress {
+  total: number;
+  done: number;
+  failed: number;
+  /** 'live': this process keeps dataset/ current; 'waiting': another process does (`holder`). */
+  role: 'live' | 'waiting';
+  holder?: { pid: number; host: string };
+  flush?: FlushInfo;
+  watch?: WatchPlan;
+}
+
+export interface FollowOptions<R> extends LiveDatasetOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: FollowProgress) => void;
+  /** Writes dataset.parquet/csv from the records once complete (the CLI passes the controller's collect). */
+  compact: () => Promise<R>;
+}
+
+export interface FollowResult<R> {
+  complete: boolean;
+  /** What `compact` returned (null when interrupted first). */
+  compacted: R | null;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done);
+  });
+
+/**
+ * `arrayflow collect --follow`: keeps dataset/ current until every task has its final row, then
+ * compacts (dataset.parquet + dataset.csv from the records) and removes the parts. When another
+ * process (a running `run`) keeps dataset/, it waits and reports progress, and takes over if that
+ * process goes away before the end.
+ */
+export async function followEnsemble<R>(layout: EnsembleLayout, plan: PlanFile, opts: FollowOptions<R>): Promise<FollowResult<R>> {
+  const controllerRunning = async () => (await lockHolder(layout.lock)) !== null;
+  const pollMs = opts.pollMs ?? 1000;
+  let counter: { follower: RecordFollower; state: FinalState } | null = null;
+  while (!opts.signal?.aborted) {
+    let check: () => void = () => undefined;
+    const live = await LiveDataset.open(layout, plan, {
+      ...opts,
+      onFlush: (f) => {
+        opts.onFlush?.(f);
+        opts.onProgress?.({ total: f.total, done: f.done, failed: f.failed, role: 'live', flush: f });
+        check();
+      },
+    });
+    if (live === null) {
+      // someone else keeps dataset/ current: count records ourselves for progress, and try again later
+      counter ??= { follower: new RecordFollower(layout.resultsDir, opts), state: new FinalState(plan.tasks) };
+      const changed = counter.state.add((await counter.follower.poll()).records);
+      const h = await lockHolder(layout.followLock);
+      if (changed.length > 0 || h === null) {
+        opts.onProgress?.({
+          total: plan.tasks,
+          done: counter.state.done,
+          failed: counter.state.failed,
+          role: 'waiting',
+          ...(h ? { holder: { pid: h.pid, host: h.host } } : {}),
+        });
+      }
+      await sleep(pollMs, opts.signal);
+      continue;
+    }
+    await counter?.follower.close();
+    counter = null;
+    let completed = false;
+    try {
+      const finished = new Promise<void>((resolve) => {
+        check = () => {
+          void controllerRunning().then((running) => {
+            if (isComplete(live.state, plan, running)) {
+              completed = true;
+              resolve();
+            }
+          });
+        };
+        opts.signal?.addEventListener('abort', () => resolve());
+      });
+      const watch = await live.start();
+      opts.onProgress?.({ total: plan.tasks, done: live.state.done, failed: live.state.failed, role: 'live', watch });
+      check();
+      // the controller ending (it may have owed a retry) changes completeness without a new record
+      const timer = setInterval(check, pollMs);
+      try {
+        await finished;
+      } finally {
+        clearInterval(timer);
+      }
+      await live.stop();
+      if (!completed) {
+        await live.release({ removeParts: false });
+        return { complete: false, compacted: null };
+      }
+      const compacted = await opts.compact();
+      await live.release({ removeParts: true });
+      return { complete: true, compacted };
+    } catch (e) {
+      await live.release({ removeParts: false }).catch(() => undefined);
+      throw e;
+    }
+  }
+  await counter?.follower.close();
+  return { complete: false, compacted: null };
+}
+
+/**
+ * For `run`: keeps dataset/ current in the background, or returns null when another process (a
+ * `collect --follow`) already does. Errors while following are reported, never thrown.
+ */
+export async function startLiveDataset(layout: EnsembleLayout, plan: PlanFile, opts: LiveDatasetOptions = {}): Promise<LiveDataset | null> {
+  const live = await LiveDataset.open(layout, plan, opts);
+  if (live === null) return null;
+  try {
+    await live.start();
+  } catch (e) {
+    await live.release({ removeParts: false });
+    throw e;
+  }
+  return live;
+}
+
+/**
+ * For a scheduler loop's tick: each call returns the finals so far, reading only the record bytes
+ * appended since the previous call (instead of every record file again). The map is live: later
+ * calls update it.
+ */
+export function followFinals(layout: EnsembleLayout): () => Promise<Map<number, TaskRecord>> {
+  const follower = new RecordFollower(layout.resultsDir);
+  const state = new FinalState();
+  return async () => {
+    state.add((await follower.poll()).records);
+    return state.finals;
+  };
+}
