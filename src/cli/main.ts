@@ -215,9 +215,11 @@ program
   .option('--from <dir>', 'import a results tree left by another tool instead (docs/import.md)')
   .option('--pattern <glob>', "with --from: the result files, e.g. 'run_*/result.json'")
   .option('--out <dir>', 'with --from: where the dataset goes (default: the --from directory)')
-  .action(async (target: string | undefined, o: ImportCliOptions) => {
+  .option('--follow', 'keep dataset/ current while the ensemble runs; compact when every task has its final row (docs/watching.md)')
+  .action(async (target: string | undefined, o: ImportCliOptions & { follow?: boolean }) => {
     if (o.from !== undefined || o.pattern !== undefined || o.out !== undefined) return collectFrom(target, o);
     if (target === undefined) throw new ArrayflowError('E_USAGE', 'collect needs an ensemble directory or config file (or --from DIR --pattern GLOB)');
+    if (o.follow) return (await import('./follow.js')).collectFollow(await ensembleDirOf(target));
     const { layout, plan } = await readPlan(await ensembleDirOf(target));
     const r = await (await controller()).collectEnsemble(layout, plan);
     process.stdout.write(`${r.done + r.failed} rows (${r.done} done, ${r.failed} failed, ${r.pending} pending)\n${r.parquet}\n${r.csv}\n`);
