@@ -47,7 +47,13 @@ async function writeTemp(path: string, chunks: Iterable<string | Uint8Array>): P
   const tmp = tempName(path);
   const fh = await open(tmp, 'wx');
   try {
-    for (const c of chunks) await writeAll(fh, c);
+    // One write in flight while the next chunk is produced, so rendering overlaps the disk.
+    let pending: Promise<void> = Promise.resolve();
+    for (const c of chunks) {
+      await pending;
+      pending = writeAll(fh, c);
+    }
+    await pending;
     await fh.sync();
   } catch (e) {
     await fh.close().catch(() => undefined);
@@ -94,10 +100,14 @@ async function syncDir(dir: string): Promise<void> {
 export async function writeDataset(table: Table, dir: string, basename = 'dataset'): Promise<{ parquet: string; csv: string }> {
   const parquetPath = join(dir, `${basename}.parquet`);
   const csvPath = join(dir, `${basename}.csv`);
-  const temps: string[] = [];
+  // The Parquet bytes go to disk (and fsync) while the CSV is being rendered.
+  const written = await Promise.allSettled([
+    writeTemp(parquetPath, [encodeParquet(table)]),
+    writeTemp(csvPath, coalesce(renderCsvChunks(table))),
+  ]);
+  const temps = written.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
   try {
-    temps.push(await writeTemp(parquetPath, [encodeParquet(table)]));
-    temps.push(await writeTemp(csvPath, coalesce(renderCsvChunks(table))));
+    for (const w of written) if (w.status === 'rejected') throw w.reason;
     // Both are complete before either replaces its old file, so the pair is mismatched only between two renames.
     await rename(temps[0], parquetPath);
     await rename(temps[1], csvPath);
