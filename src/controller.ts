@@ -225,6 +225,12 @@ async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: Exec
     await lock.release();
   }
 }
+/** Where scheduler commands run: here, or over SSH on the login node the ensemble was planned with (executor.host). */
+async function schedulerTransport(executor: ExecutorSpec): Promise<Transport> {
+  if (!executor.host) return new LocalTransport();
+  return (await import('./remote/index.js')).connectLogin(executor.host, executor.remote);
+}
+
 export function batchScheduler(type: ExecutorType, dialect: 'pro' | 'torque' = 'pro'): BatchScheduler {
   if (type === 'slurm')
     return slurmScheduler;
@@ -286,7 +292,7 @@ export async function cancelEnsemble(ensembleDir: string, opts: { transport?: Tr
   if (ids.length === 0)
     return [];
   const sched = batchScheduler(plan.executor.type, plan.executor.dialect);
-  const transport = opts.transport ?? new LocalTransport();
+  const transport = opts.transport ?? (await schedulerTransport(plan.executor));
   try {
     const argv = sched.cancelArgv(ids);
     const r = await transport.run(argv);
@@ -315,7 +321,7 @@ export async function chunkStatus(ensembleDir: string, opts: { transport?: Trans
   if (subs.length === 0 || plan.executor.type === 'local')
     return [];
   const sched = batchScheduler(plan.executor.type, plan.executor.dialect);
-  const transport = opts.transport ?? new LocalTransport();
+  const transport = opts.transport ?? (await schedulerTransport(plan.executor));
   let statuses: ElementStatus[];
   try {
     const limits = await sched.readLimits(transport);

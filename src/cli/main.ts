@@ -16,6 +16,7 @@ const readPlan = async (dir: string) => (await import('../plan/read.js')).readPl
 interface RunFlags {
   workers?: number;
   executor?: ExecutorType;
+  host?: string;
   progress: boolean;
 }
 
@@ -32,7 +33,12 @@ async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promise<RunRe
   const progress = o.progress ? progressReporter(process.stderr) : null;
   const result = await fn({
     workers: o.workers,
+    ...(o.host ? { host: o.host } : {}),
     signal: abort.signal,
+    onRemote: (r) =>
+      process.stdout.write(
+        `cluster copy ${r.host}:${r.root}: ${r.upload.sent} files sent, ${r.upload.kept} unchanged${r.shipped ? ' (arrayflow shipped into .arrayflow/)' : ''}\n`,
+      ),
     onSubmit: (s) => process.stdout.write(`submitted ${s.label}: job ${s.jobId} (${s.count} array elements, attempt ${s.attempt})\n`),
     onPlanned: (p) => process.stdout.write(`${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run\n`),
     onProgress: (p) => progress?.update(p),
@@ -118,6 +124,7 @@ program
   .argument('<config>', 'config file (YAML)')
   .addOption(new Option('-w, --workers <n>', 'concurrent tasks (default: executor.workers or the number of cores)').argParser(int))
   .addOption(new Option('-e, --executor <type>', 'override executor.type').choices(['local', 'slurm', 'pbs']))
+  .option('--host <login>', 'submit over SSH from this machine: user@host[:port] or an ssh_config alias (needs executor.remote.dir; docs/ssh.md)')
   .option('--no-progress', 'no progress bar or lines')
   .action(async (configPath: string, o: RunFlags) => {
     await withProgress(o, async (opts) => (await controller()).runEnsemble(configPath, { ...opts, executor: o.executor }));
@@ -128,6 +135,7 @@ program
   .description('continue an ensemble from its directory: re-attach to queued jobs, run what never ran, collect')
   .argument('<ensemble>', 'ensemble directory or config file')
   .addOption(new Option('-w, --workers <n>', 'concurrent tasks on the local executor').argParser(int))
+  .option('--host <login>', 'submit over SSH from this machine (as for run)')
   .option('--no-progress', 'no progress bar or lines')
   .action(async (target: string, o: RunFlags) => {
     const dir = await ensembleDirOf(target);

@@ -18,6 +18,12 @@ export function sshConfigFile(spec: RemoteSpec | undefined, env: NodeJS.ProcessE
   return spec?.ssh_config ?? (env.ARRAYFLOW_SSH_CONFIG || undefined);
 }
 
+/** Opens the one SSH connection of a run (or of a status/cancel call) to the login node `target`. */
+export async function connectLogin(target: string, spec: RemoteSpec | undefined): Promise<SshTransport> {
+  const configFile = sshConfigFile(spec);
+  return SshTransport.connect(target, configFile ? { configFile } : {});
+}
+
 function isRemoteHost(t: Transport): t is RemoteHost {
   const h = t as Partial<RemoteHost>;
   return typeof h.putFile === 'function' && typeof h.readFile === 'function' && typeof h.listDir === 'function' && typeof h.stat === 'function';
@@ -52,8 +58,7 @@ export async function openRemote(
     if (!isRemoteHost(opts.transport)) throw new ArrayflowError('E_USAGE', `executor.host ${target}: the given transport cannot move files (use an SshTransport)`);
     transport = opts.transport;
   } else {
-    const configFile = sshConfigFile(spec);
-    transport = await SshTransport.connect(target, configFile ? { configFile } : {});
+    transport = await connectLogin(target, spec);
   }
   try {
     const { cluster, setup } = await prepareRemoteCluster(transport, local, plan, spec, { where: target, packageRoot: opts.packageRoot ?? packageRoot });
