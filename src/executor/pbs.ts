@@ -116,7 +116,7 @@ export function pbsScheduler(dialect: pbs.PbsDialect): BatchScheduler & { backen
       }
       if (r && r.exitCode === 0) {
         backend = 'pbs';
-        const l = pbs.parseQmgrServer(r.stdout, { user: userInfo().username });
+        const l = pbs.parseQmgrServer(r.stdout, { user: t.user ?? userInfo().username });
         return { maxArraySize: l.maxArraySize, maxSubmitJobs: l.maxQueued, accounting: false };
       }
       if (r && r.exitCode !== 127) {

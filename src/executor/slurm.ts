@@ -42,7 +42,8 @@ export const slurmScheduler: BatchScheduler = {
     const config = slurm.parseScontrolConfig(r.stdout);
     let maxSubmitJobs: number | undefined;
     if (config.accounting && config.limitsEnforced) {
-      const q = await t.run(slurm.sacctmgrLimitsArgv(userInfo().username), { idempotent: true });
+      // over SSH the limits are those of the login user, not of the workstation's
+      const q = await t.run(slurm.sacctmgrLimitsArgv(t.user ?? userInfo().username), { idempotent: true });
       if (q.exitCode === 0) maxSubmitJobs = slurm.parseSacctmgrLimits(q.stdout, { cluster: config.clusterName }).maxSubmitJobs;
     }
     return { maxArraySize: config.maxArraySize, maxJobCount: config.maxJobCount, maxSubmitJobs, accounting: config.accounting };

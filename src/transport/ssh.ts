@@ -483,6 +483,11 @@ export class SshTransport implements Transport {
     };
   }
 
+  /** The login user on the remote host: per-user scheduler limits are looked up for this account. */
+  get user(): string {
+    return this.target.user;
+  }
+
   /** How many connections were established so far: 1, plus one per reconnect. */
   get connections(): number {
     return this.connectCount;

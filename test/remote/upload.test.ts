@@ -48,6 +48,7 @@ t.test('live: only missing or changed files are sent, each renamed into place', 
   const leftovers = [...readdirSync(join(remote, 'deep')), ...readdirSync(join(remote, 'deep', 'sub'))].filter((n) => n.endsWith(PART_SUFFIX));
   t.same(leftovers, [], 'no temporary upload names left behind');
   t.equal(host.connections, 1);
+  t.equal(host.user, 'root', 'per-user scheduler limits are looked up for the login user');
 
   await t.rejects(uploadChanged(host, [{ local: join(local, 'missing'), remote: join(remote, 'x') }]), { name: 'TransportError', message: /cannot read .*missing/ });
   t.notOk(existsSync(join(remote, 'x')));
