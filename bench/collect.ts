@@ -115,7 +115,8 @@ async function readRecordsRaw(ensemble: string): Promise<number> {
   const names = (await readdir(layout.resultsDir)).filter((f) => f.endsWith('.ndjson'));
   let bytes = (await readFile(layout.tasks)).length;
   await pool(names, 16, async (name) => {
-    bytes += (await readFile(join(layout.resultsDir, name))).length;
+    const buf = await readFile(join(layout.resultsDir, name));
+    bytes += buf.length;
   });
   return bytes;
 }
@@ -125,7 +126,8 @@ async function readTreeRaw(tree: string): Promise<number> {
   const dirs = (await readdir(tree)).filter((d) => d.startsWith('run_'));
   let bytes = 0;
   await pool(dirs, 64, async (d) => {
-    bytes += (await readFile(join(tree, d, 'result.json'))).length;
+    const buf = await readFile(join(tree, d, 'result.json'));
+    bytes += buf.length;
   });
   return bytes;
 }

@@ -135,6 +135,7 @@ export async function machineLine(): Promise<string> {
 export async function header(title: string): Promise<void> {
   console.log(`# ${title}`);
   console.log(`machine: ${await machineLine()}`);
+  console.log(`build: ${process.env.ARRAYFLOW_BENCH_ROOT ?? packageRoot}/dist (a copy of dist/ taken when this run started)`);
   console.log(`${loadLine()} at start; other processes on this machine share the cores, so figures are best of N`);
   console.log('');
 }

@@ -1,6 +1,10 @@
-// Entry point of `npm run bench -- <name> [options]`: registers the dist/ resolve hook, then runs one benchmark (or all but scheduler).
+// Entry point of `npm run bench -- <name> [options]`: snapshots dist/, registers the resolve hook, then runs one benchmark (or all but scheduler).
+import { existsSync } from 'node:fs';
+import { cp, mkdir, rm, symlink } from 'node:fs/promises';
 import { register } from 'node:module';
-import { checkBuilt } from './resolve-dist.js';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from './lib.js';
 
 const BENCHES = ['collect', 'plan', 'watch', 'scheduler'] as const;
 type Bench = (typeof BENCHES)[number];
@@ -12,22 +16,54 @@ const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
   scheduler  [--tasks 1000] [--bundle 10]      (needs the test Slurm: sudo bash scripts/slurm-up.sh)
   all        collect, plan and watch (not scheduler: it needs Slurm)
   every benchmark takes --dir <path> for its generated inputs (default runs/bench/)
-Build first: npm run build`;
+Build first: npm run build. The run uses a snapshot of dist/ taken at its start (ARRAYFLOW_BENCH_ROOT=<dir> to use another build).`;
+
+/**
+ * Copies the build (dist/, templates/, package.json; node_modules linked) so that a rebuild of the
+ * shared tree while a benchmark runs can neither break its child processes and jobs nor mix versions.
+ */
+async function snapshotBuild(): Promise<{ root: string; remove(): Promise<void> }> {
+  if (!existsSync(join(packageRoot, 'dist', 'cli', 'main.js'))) {
+    throw new Error(`no build in ${join(packageRoot, 'dist')}: run \`npm run build\` first, then \`npm run bench -- <name>\``);
+  }
+  const root = join(packageRoot, 'runs', 'bench', `.build-${process.pid}`);
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+  await Promise.all([
+    cp(join(packageRoot, 'dist'), join(root, 'dist'), { recursive: true }),
+    cp(join(packageRoot, 'templates'), join(root, 'templates'), { recursive: true }),
+    cp(join(packageRoot, 'package.json'), join(root, 'package.json')),
+    symlink(join(packageRoot, 'node_modules'), join(root, 'node_modules'), 'dir'),
+  ]);
+  return { root, remove: () => rm(root, { recursive: true, force: true }) };
+}
 
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);
-  checkBuilt();
-  register('./resolve-dist.js', import.meta.url);
   const names: Bench[] = name === 'all' ? ['collect', 'plan', 'watch'] : BENCHES.includes(name as Bench) ? [name as Bench] : [];
   if (names.length === 0) {
     console.error(name === undefined || name === '--help' ? USAGE : `unknown benchmark '${name}'\n${USAGE}`);
     process.exitCode = name === undefined || name === '--help' ? 0 : 2;
     return;
   }
-  for (const n of names) {
-    const mod = (await import(`./${n}.js`)) as { main(argv: string[]): Promise<void> };
-    await mod.main(rest);
-    if (names.length > 1) console.log('');
+  // child processes inherit ARRAYFLOW_BENCH_ROOT: the whole run uses one build
+  let snapshot: Awaited<ReturnType<typeof snapshotBuild>> | null = null;
+  if (process.env.ARRAYFLOW_BENCH_ROOT === undefined) {
+    snapshot = await snapshotBuild();
+    process.env.ARRAYFLOW_BENCH_ROOT = snapshot.root;
+  }
+  const root = process.env.ARRAYFLOW_BENCH_ROOT;
+  // plans made by a benchmark point their jobs' task wrapper at the same build
+  process.env.ARRAYFLOW_BIN = join(root, 'dist', 'cli', 'main.js');
+  register('./resolve-dist.js', { parentURL: import.meta.url, data: { dist: pathToFileURL(join(root, 'dist') + '/').href } });
+  try {
+    for (const n of names) {
+      const mod = (await import(`./${n}.js`)) as { main(argv: string[]): Promise<void> };
+      await mod.main(rest);
+      if (names.length > 1) console.log('');
+    }
+  } finally {
+    await snapshot?.remove();
   }
 }
 
