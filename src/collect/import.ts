@@ -71,6 +71,8 @@ export function parsePathParams(relPath: string): Record<string, string> {
 /** Parses one result file's text: `.csv` files as a one-row CSV, everything else as a JSON object (nested objects flattened). */
 export function parseResultFile(relPath: string, text: string): { ok: true; result: Record<string, ResultValue> } | { ok: false; reason: string } {
   if (text.trim() === '') return { ok: false, reason: `bad result: ${relPath} is empty` };
+  // Tools on Windows like to start UTF-8 files with a byte-order mark, which JSON.parse refuses.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return parseResult(text, { file: relPath, format: /\.csv$/i.test(relPath) ? 'csv' : 'json' });
 }
 
@@ -316,6 +318,7 @@ function drain(
           // No loaders (tap's, say) in the readers: they run plain CommonJS.
           worker = new Worker(READER_SOURCE, { eval: true, execArgv: [] });
           worker.on('error', finish);
+          worker.on('exit', (code) => finish(new Error(`a reader thread exited (code ${code}) before the import finished`)));
           all.push(worker);
         }
         const items = queue.splice(Math.max(0, queue.length - BATCH_OPS));

@@ -76,6 +76,7 @@ t.test('pure parts: key=value segments, result files, column naming and types', 
   t.same(parseResultFile('a/r.json', '{"x": 1, "n": {"y": [1, 2]}}'), { ok: true, result: { x: 1, 'n.y': '[1,2]' } });
   t.same(parseResultFile('a/r.CSV', 'x,s\n1.5,"a, b"\n'), { ok: true, result: { x: 1.5, s: 'a, b' } });
   t.match(parseResultFile('a/r.json', '  \n'), { ok: false, reason: 'bad result: a/r.json is empty' });
+  t.same(parseResultFile('a/r.json', '\ufeff{"x": 2}'), { ok: true, result: { x: 2 } }, 'a byte-order mark is skipped');
   t.match(parseResultFile('a/r.json', '[1]'), { ok: false, reason: 'bad result: a/r.json must hold a JSON object, not an array' });
 
   const table = buildImportTable([
