@@ -93,7 +93,12 @@ t.test('SIGKILL of `run` mid-ensemble, then run again: every task once, recorded
   while ((await recordsSoFar()) < 6) await new Promise((r) => setTimeout(r, 100));
   child.kill('SIGKILL');
   await child;
-  await new Promise((r) => setTimeout(r, 1500)); // orphaned workers finish their current task and exit (stdin closed)
+  // orphaned workers finish their current task and exit (their stdin closed): wait until none is left
+  for (let i = 0; i < 100; i++) {
+    const ps = await execa('pgrep', ['-f', `task ${join(dir, 'ens')} --worker`], { reject: false });
+    if (ps.stdout.trim() === '') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const before = new Set(selectFinal((await readRecordFiles(results)).records).keys());
   t.ok(before.size >= 6 && before.size < 30, `killed mid-ensemble with ${before.size} tasks recorded`);
 

@@ -59,10 +59,10 @@ t.test('automatic retries honour retry_on; retry --failed by hand adds an attemp
 ensemble_dir: ens
 command: [node, behave.mjs, "{mode}", "{x}"]
 inputs: { copy: [${JSON.stringify(behaveSim)}] }
-timeout: 1s
+timeout: 4s
 parameters:
   mode: { values: [ok, exit3, sleep] }
-  x: { values: [5] }
+  x: { values: [30] }
 sampling: { method: grid }
 executor: { workers: 3, retries: 2, retry_on: [timeout] }
 `,
