@@ -49,6 +49,12 @@ async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promise<RunRe
       `dataset: ${result.parquet}\n         ${result.csv}\n` +
       (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : ''),
   );
+  if (result.done > 0) {
+    // a first look at the results, read back from dataset.parquet (arrayflow summary --by for more)
+    const { readEnsembleSummary, renderSummaryTable } = await import('../collect/summary.js');
+    process.stdout.write(`summary of the done tasks (arrayflow summary ${result.ensembleDir} --by <params> for groups):\n`);
+    process.stdout.write(renderSummaryTable(await readEnsembleSummary(result.ensembleDir)));
+  }
   if (abort.signal.aborted) process.exitCode = 130;
 }
 
