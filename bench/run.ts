@@ -1,6 +1,6 @@
-// Entry point of `npm run bench -- <name> [options]`: snapshots dist/, registers the resolve hook, then runs one benchmark (or all but scheduler).
+// Entry point of `npm run bench -- <name> [options]`: snapshots the build, registers the resolve hook, then runs one benchmark (or all but scheduler).
 import { existsSync } from 'node:fs';
-import { cp, mkdir, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, symlink } from 'node:fs/promises';
 import { register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,20 +19,20 @@ const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
 Build first: npm run build. The run uses a snapshot of dist/ taken at its start (ARRAYFLOW_BENCH_ROOT=<dir> to use another build).`;
 
 /**
- * Copies the build (dist/, templates/, package.json; node_modules linked) so that a rebuild of the
- * shared tree while a benchmark runs can neither break its child processes and jobs nor mix versions.
+ * Copies the package as it would be published (package.json and its `files`: dist/, templates/,
+ * configs/ ...; node_modules linked) so that a rebuild of the shared tree while a benchmark runs can
+ * neither break its child processes and jobs nor mix versions.
  */
 async function snapshotBuild(): Promise<{ root: string; remove(): Promise<void> }> {
   if (!existsSync(join(packageRoot, 'dist', 'cli', 'main.js'))) {
     throw new Error(`no build in ${join(packageRoot, 'dist')}: run \`npm run build\` first, then \`npm run bench -- <name>\``);
   }
+  const pkg = JSON.parse(await readFile(join(packageRoot, 'package.json'), 'utf8')) as { files?: string[] };
   const root = join(packageRoot, 'runs', 'bench', `.build-${process.pid}`);
   await rm(root, { recursive: true, force: true });
   await mkdir(root, { recursive: true });
   await Promise.all([
-    cp(join(packageRoot, 'dist'), join(root, 'dist'), { recursive: true }),
-    cp(join(packageRoot, 'templates'), join(root, 'templates'), { recursive: true }),
-    cp(join(packageRoot, 'package.json'), join(root, 'package.json')),
+    ...['package.json', ...(pkg.files ?? ['dist'])].map((f) => cp(join(packageRoot, f), join(root, f), { recursive: true })),
     symlink(join(packageRoot, 'node_modules'), join(root, 'node_modules'), 'dir'),
   ]);
   return { root, remove: () => rm(root, { recursive: true, force: true }) };
