@@ -2,6 +2,7 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { EnsembleError } from '../errors.js';
+import { processAlive } from '../util/process.js';
 
 interface LockInfo {
   pid: number;
@@ -9,14 +10,6 @@ interface LockInfo {
   since: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface Lock {
   release(): Promise<void>;
@@ -46,7 +39,7 @@ export async function acquireLock(path: string): Promise<Lock> {
           `stop it, or delete the lock file if that host is gone`,
       );
     }
-    if (holder && alive(holder.pid)) {
+    if (holder && processAlive(holder.pid)) {
       throw new EnsembleError(`another arrayflow controller (pid ${holder.pid}, since ${holder.since}) is running this ensemble (${path})`);
     }
     await unlink(path).catch(() => undefined);

@@ -10,6 +10,7 @@ import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
 import type { TaskRecord, TaskRow } from '../records.js';
 import { appendLine, closeFd, openAppendOnly } from '../util/fs.js';
 import { globToRegExp } from '../util/glob.js';
+import { processAlive } from '../util/process.js';
 import { parseResult } from './result.js';
 
 /** Seconds between SIGTERM and SIGKILL when a simulation must stop. */
@@ -90,14 +91,6 @@ async function copyBack(scratch: string, dest: string, keep: RuntimeSpec['keep']
 /** Who made a scratch dir: lets a later wrapper remove what a SIGKILLed one (memory kill) could not. */
 const OWNER_FILE = '.arrayflow-owner';
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes scratch dirs of this ensemble under `root` left by wrappers on this host that no longer run.
