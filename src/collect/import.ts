@@ -228,8 +228,8 @@ type Matcher =
 
 function compilePattern(pattern: string): Matcher {
   const p = pattern.replace(/^(\.\/)+/, '');
-  if (p === '' || p.startsWith('/') || p.split('/').some((s) => s === '..' || s === '')) {
-    throw new ArrayflowError('E_USAGE', `--pattern '${pattern}' must be a relative glob such as 'run_*/result.json' (no leading '/', no '..', no empty segment)`);
+  if (p === '' || p.startsWith('/') || p.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+    throw new ArrayflowError('E_USAGE', `--pattern '${pattern}' must be a relative glob such as 'run_*/result.json' (no leading '/', no '.' or '..' segment, no '//')`);
   }
   if (!p.includes('/') || p.includes('**')) return { kind: 'any', re: globToRegExp(p) };
   return {
@@ -241,11 +241,12 @@ function compilePattern(pattern: string): Matcher {
 /** A directory to list at a pattern depth, or a file to read (`unlisted`: named by the pattern, maybe absent). */
 type Work = { dir: string; depth: number } | { file: string; unlisted?: boolean };
 
-/** One filesystem operation for a reader thread: read a file's text, or list a directory. */
-type Op = { read: string } | { list: string };
+/** One filesystem operation for a reader thread: `r<path>` reads a file's text, `l<path>` lists a directory (plain strings clone cheaply). */
+type Op = string;
 /** Entry kinds in a listing: f file (or anything else), d directory, D symlink to a directory. */
 type EntryKind = 'f' | 'd' | 'D';
-type OpResult = { text: string } | { entries: Array<[string, EntryKind]> } | { error: { code?: string; message: string } };
+/** A file's text; a listing as names and one kind letter per name; or the error. */
+type OpResult = string | { names: string[]; kinds: string } | { error: { code?: string; message: string } };
 
 /**
  * The reader threads' code (CommonJS, evaluated, so it needs no file next to the compiled module).
@@ -271,10 +272,13 @@ function kind(dir, e) {
 parentPort.on('message', (ops) => {
   const out = new Array(ops.length);
   for (let i = 0; i < ops.length; i++) {
-    const op = ops[i];
+    const path = ops[i].slice(1);
     try {
-      if (op.read !== undefined) out[i] = { text: readText(op.read) };
-      else out[i] = { entries: fs.readdirSync(op.list, { withFileTypes: true }).map((e) => [e.name, kind(op.list, e)]) };
+      if (ops[i][0] === 'r') out[i] = readText(path);
+      else {
+        const entries = fs.readdirSync(path, { withFileTypes: true });
+        out[i] = { names: entries.map((e) => e.name), kinds: entries.map((e) => kind(path, e)).join('') };
+      }
     } catch (e) {
       out[i] = { error: { code: e && e.code, message: e && e.message ? e.message : String(e) } };
     }
@@ -370,7 +374,7 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
 
   const onRead = (w: { file: string; unlisted?: boolean }, r: OpResult) => {
     const path = w.file;
-    if ('error' in r) {
+    if (typeof r !== 'string' && 'error' in r) {
       const c = r.error.code;
       // Gone since it was listed, a directory, or (a name tried without listing) not there: no match.
       if (c === 'ENOENT' || c === 'EISDIR' || (w.unlisted === true && c === 'ENOTDIR')) return;
@@ -378,9 +382,9 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
       problems.push({ path, reason: `cannot read ${path}: ${r.error.message}` });
       return;
     }
-    if (!('text' in r)) return;
+    if (typeof r !== 'string') return;
     matched++;
-    const parsed = parseResultFile(path, r.text);
+    const parsed = parseResultFile(path, r);
     if (parsed.ok) rows.push({ path, params: parsePathParams(path), result: parsed.result });
     else problems.push({ path, reason: parsed.reason });
   };
@@ -396,15 +400,18 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
   };
 
   const onList = (w: { dir: string; depth: number }, r: OpResult, push: (w: Work) => void) => {
+    if (typeof r === 'string') return;
     if ('error' in r) {
       if (r.error.code === 'ENOENT' || r.error.code === 'ENOTDIR') return;
       const shown = w.dir === '' ? '.' : w.dir;
       problems.push({ path: shown, reason: `cannot list directory ${shown}: ${r.error.message}` });
       return;
     }
-    if (!('entries' in r)) return;
+    const { names, kinds } = r;
     if (matcher.kind === 'any') {
-      for (const [name, kind] of r.entries) {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
+        const kind = kinds[i] as EntryKind;
         const path = rel(w.dir, name);
         // Symlinked directories are not followed here: an unbounded walk could loop.
         if (kind === 'd') push({ dir: path, depth: w.depth + 1 });
@@ -414,7 +421,9 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
     }
     const seg = matcher.segs[w.depth];
     const last = w.depth === matcher.segs.length - 1;
-    for (const [name, kind] of r.entries) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const kind = kinds[i] as EntryKind;
       if (!seg.re.test(name)) continue;
       if (!last) {
         if (kind !== 'f') descend(rel(w.dir, name), w.depth + 1, push);
@@ -430,7 +439,9 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
     while (depth < matcher.segs.length - 1 && matcher.segs[depth].literal !== null) depth++;
     descend(matcher.segs.slice(0, depth).map((x) => x.literal).join('/'), depth, (w) => initial.push(w));
   }
-  const toOp = (w: Work): Op => ('file' in w ? { read: join(root, w.file) } : { list: join(root, w.dir) });
+  // `root` is absolute and normalised, the relative paths '/'-separated without '.' or '..': concatenation is enough.
+  const abs = (path: string) => (path === '' ? root : `${root}/${path}`);
+  const toOp = (w: Work): Op => ('file' in w ? `r${abs(w.file)}` : `l${abs(w.dir)}`);
   await drain(initial, threads, toOp, (w, r, push) => ('file' in w ? onRead(w, r) : onList(w, r, push)));
 
   if (matched === 0) {
