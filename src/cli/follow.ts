@@ -13,17 +13,15 @@ function describe(p: FollowProgress): string {
   const f: FlushInfo | undefined = p.flush;
   if (!f) return rows;
   const part = f.part ? `; +${f.rows} in ${f.part}` : '';
-  const lag = f.lagMs !== null && f.part ? `, ${f.lagMs} ms after its newest record` : '';
+  // a lag of minutes means old records caught up on, not a slow follower: not worth a mention
+  const lag = f.lagMs !== null && f.part && f.lagMs < 60_000 ? `, ${f.lagMs} ms after its newest record` : '';
   return `${rows}${part}${lag} (${f.parts} part${f.parts === 1 ? '' : 's'})`;
 }
 
 /** Runs `collect --follow` on an ensemble directory until every task has its final row or SIGINT/SIGTERM. */
 export async function collectFollow(ensembleDir: string): Promise<void> {
-  const [{ readPlan }, { followEnsemble }, { collectEnsemble }] = await Promise.all([
-    import('../plan/read.js'),
-    import('../collect/follow.js'),
-    import('../controller.js'),
-  ]);
+  // the controller (ajv, executors, transports) is loaded only to compact, so following starts fast
+  const [{ readPlan }, { followEnsemble }] = await Promise.all([import('../plan/read.js'), import('../collect/follow.js')]);
   const { layout, plan } = await readPlan(ensembleDir);
   const abort = new AbortController();
   const stop = () => abort.abort();
@@ -41,7 +39,7 @@ export async function collectFollow(ensembleDir: string): Promise<void> {
   };
   const r = await followEnsemble(layout, plan, {
     signal: abort.signal,
-    compact: () => collectEnsemble(layout, plan),
+    compact: async () => (await import('../controller.js')).collectEnsemble(layout, plan),
     onError: (e) => process.stderr.write(`warning: ${(e as Error).message ?? String(e)} (following continues)\n`),
     onProgress: (p) => {
       if (p.watch) {

@@ -1,5 +1,5 @@
 // The live dataset: while an ensemble runs, new final rows go to small Parquet/CSV parts under a checkpoint, exactly once under SIGKILL.
-import { mkdir, open, readFile, readdir, rmdir, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { EnsembleError } from '../errors.js';
 import { acquireLock, type Lock } from '../journal/lock.js';
@@ -7,12 +7,13 @@ import type { EnsembleLayout } from '../plan/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import { readTaskTable } from '../plan/tasks.js';
 import type { TaskRecord, TaskRow } from '../records.js';
-import { writeFileAtomic } from '../util/fs.js';
 import type { WatchOptions, WatchPlan } from '../watch/fstype.js';
 import { RecordFollower } from '../watch/records.js';
+import type { Table } from 'apache-arrow';
 import { buildDataset } from './build-dataset.js';
+import { renderCsvChunks } from './csv.js';
 import { FinalState } from './final-state.js';
-import { readDatasetParquet, writeDataset } from './write-dataset.js';
+import { encodeParquet, readDatasetParquet } from './write-dataset.js';
 
 /** One committed part: dataset/<name>.parquet + dataset/<name>.csv. */
 export interface PartInfo {
@@ -20,6 +21,8 @@ export interface PartInfo {
   rows: number;
   /** 0 for a flush; a merge of `fanIn` parts of level L is one part of level L+1. */
   level: number;
+  /** Sizes of the two files, checked when reopening (parts are not fsynced; see docs/watching.md). */
+  bytes: { parquet: number; csv: number };
 }
 
 /** dataset/parts.json: the commit point of the live dataset (rewritten atomically after each part). */
@@ -61,6 +64,8 @@ export interface FlushInfo {
   badLines: number;
   /** ms from the newest `end` among the new rows' records to the commit (cross-host clocks: indicative). */
   lagMs: number | null;
+  /** ms spent writing the part and the checkpoint (and merging). */
+  writeMs: number;
 }
 
 const DEFAULT_FLUSH_MS = 500;
@@ -84,11 +89,60 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+function tempName(path: string): string {
+  return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * Temp name + rename, without fsync: enough against SIGKILL (the page cache survives the process), and
+ * fsync per flush would cost more than the flush. After a power cut, open() verifies and rebuilds.
+ */
+async function writeThenRename(path: string, data: string | Uint8Array): Promise<number> {
+  const tmp = tempName(path);
+  try {
+    await writeFile(tmp, data, { flag: 'wx' });
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}
+
+/** Writes dataset/<name>.parquet and .csv (each temp + rename); returns their sizes. */
+async function writePartFiles(layout: EnsembleLayout, name: string, table: Table): Promise<PartInfo['bytes']> {
+  const parquet = await writeThenRename(layout.datasetPart(name, 'parquet'), encodeParquet(table));
+  const csv = await writeThenRename(layout.datasetPart(name, 'csv'), [...renderCsvChunks(table)].join(''));
+  return { parquet, csv };
+}
+
+/** Every committed part is there with the size it was written with, and its Parquet file ends with the magic. */
+async function partsIntact(layout: EnsembleLayout, cp: PartsCheckpoint): Promise<boolean> {
+  for (const p of cp.parts) {
+    const pq = layout.datasetPart(p.name, 'parquet');
+    const [a, b] = await Promise.all([stat(pq).catch(() => null), stat(layout.datasetPart(p.name, 'csv')).catch(() => null)]);
+    if (a?.size !== p.bytes.parquet || b?.size !== p.bytes.csv || a.size < 8) return false;
+    const fh = await open(pq, 'r');
+    try {
+      const tail = Buffer.alloc(4);
+      await fh.read(tail, 0, 4, a.size - 4);
+      if (tail.toString('latin1') !== 'PAR1') return false;
+    } finally {
+      await fh.close();
+    }
+  }
+  return true;
+}
+
 function isCheckpoint(v: unknown): v is PartsCheckpoint {
   const c = v as PartsCheckpoint;
   return (
     typeof c === 'object' && c !== null && c.format === 1 && typeof c.plan_id === 'string' && Array.isArray(c.parts) &&
-    c.parts.every((p) => typeof p?.name === 'string' && PART_RE.test(`${p.name}.parquet`) && Number.isSafeInteger(p.rows) && Number.isSafeInteger(p.level)) &&
+    c.parts.every(
+      (p) =>
+        typeof p?.name === 'string' && PART_RE.test(`${p.name}.parquet`) && Number.isSafeInteger(p.rows) && Number.isSafeInteger(p.level) &&
+        Number.isSafeInteger(p.bytes?.parquet) && Number.isSafeInteger(p.bytes?.csv),
+    ) &&
     typeof c.offsets === 'object' && c.offsets !== null && Number.isSafeInteger(c.next)
   );
 }
@@ -190,12 +244,9 @@ export class LiveDataset {
     try {
       let cp = await readPartsCheckpoint(layout);
       const names = await readdir(layout.datasetDir);
-      if (cp !== null) {
-        const present = new Set(names);
-        const complete = cp.parts.every((p) => present.has(`${p.name}.parquet`) && present.has(`${p.name}.csv`));
-        // parts of an earlier instance of this ensemble directory, or parts someone deleted: start over
-        if (cp.plan_id !== plan.id || !complete) cp = null;
-      }
+      // parts of an earlier instance of this ensemble directory, or parts lost or cut short (deleted by
+      // hand, or a power cut before the page cache reached the disk): start over from the records
+      if (cp !== null && (cp.plan_id !== plan.id || !(await partsIntact(layout, cp)))) cp = null;
       if (cp === null) {
         await unlink(layout.datasetParts).catch(() => undefined);
         cp = { format: 1, plan_id: plan.id, parts: [], offsets: {}, next: 0 };
@@ -213,6 +264,8 @@ export class LiveDataset {
       const consumed = await follower.readConsumed();
       live.state.add(consumed.records);
       live.badLines = consumed.bad.length;
+      // warm the Parquet encoder (wasm) up now, not in the first flush someone waits for
+      encodeParquet(buildDataset([], live.state.finals, plan.param_names));
       return live;
     } catch (e) {
       await lock.release();
@@ -249,7 +302,8 @@ export class LiveDataset {
 
   /** Reads what is new; flushes when due, else arms a timer for when it is. */
   private async step(force: boolean): Promise<void> {
-    const b = await this.follower.poll();
+    // a forced step reads everything appended until now, reported by the watcher yet or not
+    const b = await this.follower.poll({ full: force });
     for (const id of this.state.add(b.records)) this.pending.add(id);
     this.badLines += b.bad.length;
     if (this.pending.size === 0 && this.follower.consumedBytes() === this.committedBytes) return;
@@ -268,8 +322,7 @@ export class LiveDataset {
 
   private async commit(parts: PartInfo[], offsets: Record<string, number>): Promise<void> {
     const cp: PartsCheckpoint = { format: 1, plan_id: this.plan.id, parts, offsets, next: this.next };
-    await writeFileAtomic(this.layout.datasetParts, JSON.stringify(cp, null, 1) + '\n');
-    await syncDir(this.layout.datasetDir);
+    await writeThenRename(this.layout.datasetParts, JSON.stringify(cp, null, 1) + '\n');
     this.parts = parts;
     this.committedBytes = Object.values(offsets).reduce((a, b) => a + b, 0);
   }
@@ -277,14 +330,15 @@ export class LiveDataset {
   private async writePart(ids: number[], level: number): Promise<PartInfo> {
     const name = partName(this.next++);
     const table = buildDataset(ids.map((id) => this.taskRows[id]), this.state.finals, this.plan.param_names);
-    await writeDataset(table, this.layout.datasetDir, name);
+    const bytes = await writePartFiles(this.layout, name, table);
     this.partTasks.set(name, ids);
-    return { name, rows: table.numRows, level };
+    return { name, rows: table.numRows, level, bytes };
   }
 
   private async flush(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
+    const t0 = Date.now();
     const ids = [...this.pending].sort((a, b) => a - b);
     const offsets = this.follower.offsets();
     const part = ids.length > 0 ? await this.writePart(ids, 0) : null;
@@ -308,6 +362,7 @@ export class LiveDataset {
       failed: this.state.failed,
       badLines: this.badLines,
       lagMs: Number.isFinite(newest) ? this.lastFlush - newest : null,
+      writeMs: Date.now() - t0,
     });
   }
 

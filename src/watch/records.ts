@@ -116,16 +116,17 @@ export class RecordFollower {
   }
 
   /**
-   * Reads what was appended since the last poll. Without a watcher (or when a re-scan is due) it lists
-   * the directory and checks every record file's size; with one, it reads just the files reported changed.
+   * Reads what was appended since the last poll. Without a watcher (or when a re-scan is due, or with
+   * `full`) it lists the directory and checks every record file's size; with one, it reads just the
+   * files reported changed.
    */
-  async poll(): Promise<FollowedBatch> {
+  async poll(opts: { full?: boolean } = {}): Promise<FollowedBatch> {
     return this.serial(async () => {
       const batch: FollowedBatch = { records: [], bad: [], bytesRead: 0, truncated: [] };
       const now = Date.now();
       const rescanMs = this.rescanMs ?? 10 * (this.watchPlan?.pollMs ?? 1000);
       let names: string[];
-      if (this.watcher === null || now - this.lastScan >= rescanMs) {
+      if (opts.full === true || this.watcher === null || now - this.lastScan >= rescanMs) {
         names = await this.list();
         this.lastScan = now;
         this.dirty.clear();
