@@ -38,12 +38,12 @@ export interface BuildDatasetOptions {
   includePending?: boolean;
 }
 
-type Kind = 'int64' | 'float64' | 'bool' | 'utf8';
+export type Kind = 'int64' | 'float64' | 'bool' | 'utf8';
 /** One column's values by row; holes and undefined are nulls. */
 type Values = ArrayLike<unknown>;
 
 /** all numbers -> float64 (int64 if `allowInt` and all are safe integers); all booleans -> bool; else utf8. */
-function inferKind(vals: Values, allowInt: boolean): Kind {
+export function inferKind(vals: Values, allowInt: boolean): Kind {
   const n = vals.length;
   let nums = 0;
   let ints = 0;

@@ -39,7 +39,8 @@ export function isoFormatter(): (ms: number) => string {
   };
 }
 
-function isValid(data: Data, i: number): boolean {
+/** Whether row `i` of `data` is non-null (its validity bit). */
+export function isValid(data: Data, i: number): boolean {
   if (data.nullCount === 0) return true;
   const bitmap = data.nullBitmap;
   if (bitmap === undefined || bitmap.length === 0) return true;

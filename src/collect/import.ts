@@ -7,6 +7,7 @@ import { ArrayflowError, DataError } from '../errors.js';
 import { csvValue, parseResult, type ResultValue } from '../node/result.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { globToRegExp } from '../util/glob.js';
+import { type Kind, inferKind } from './build-dataset.js';
 import { writeDataset } from './write-dataset.js';
 
 /** A matched file that gave no row, and why. */
@@ -76,25 +77,6 @@ export function parseResultFile(relPath: string, text: string): { ok: true; resu
   return parseResult(text, { file: relPath, format: /\.csv$/i.test(relPath) ? 'csv' : 'json' });
 }
 
-type Kind = 'int64' | 'float64' | 'bool' | 'utf8';
-
-function inferKind(vals: readonly unknown[], allowInt: boolean): Kind {
-  let nums = 0;
-  let ints = 0;
-  let bools = 0;
-  let others = 0;
-  for (const v of vals) {
-    if (v === null || v === undefined) continue;
-    if (typeof v === 'number') {
-      nums++;
-      if (Number.isSafeInteger(v)) ints++;
-    } else if (typeof v === 'boolean') bools++;
-    else others++;
-  }
-  if (others === 0 && bools === 0 && nums > 0) return allowInt && ints === nums ? 'int64' : 'float64';
-  if (others === 0 && nums === 0 && bools > 0) return 'bool';
-  return 'utf8';
-}
 
 /** Validity bitmap with a bit per valid row; undefined when nothing is null (Arrow's convention). */
 function validity(n: number, isValid: (i: number) => boolean): { bitmap: Uint8Array | undefined; nulls: number } {

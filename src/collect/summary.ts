@@ -2,6 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeVector, Precision, Type, type Data, type Float, type Table, type Vector } from 'apache-arrow';
+import { isValid } from './csv.js';
 import { ArrayflowError } from '../errors.js';
 import { EnsembleLayout } from '../plan/layout.js';
 import { readPlan } from '../plan/read.js';
@@ -55,13 +56,6 @@ function directValues(data: Data): boolean {
   return data.typeId === Type.Float && (data.type as Float).precision !== Precision.HALF;
 }
 
-function isValid(data: Data, i: number): boolean {
-  if (data.nullCount === 0) return true;
-  const bitmap = data.nullBitmap;
-  if (bitmap === undefined || bitmap.length === 0) return true;
-  const j = data.offset + i;
-  return ((bitmap[j >> 3] >> (j & 7)) & 1) === 1;
-}
 
 /** The numeric columns of `table`, in schema order. */
 export function numericColumns(table: Table): string[] {
