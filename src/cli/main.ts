@@ -319,4 +319,10 @@ interface TaskOptions {
   tasksFile?: string;
 }
 
+// `arrayflow status | head`: a closed stdout ends the command quietly, like other Unix tools
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 program.parseAsync(process.argv).catch(fail);
