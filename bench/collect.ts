@@ -1,6 +1,6 @@
 // Benchmark: N one-row results -> dataset.parquet + dataset.csv with the real collector, against reading the inputs unparsed, and the per-run-file import.
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildDataset, collect, readRecordFiles, selectFinal, writeDataset } from '../src/collect/index.js';
 import { importResults } from '../src/collect/import.js';
@@ -109,26 +109,22 @@ async function generate(base: string, n: number, files: number): Promise<Inputs>
   return inputs;
 }
 
-/** The floor of the collector: read tasks.ndjson and every record file, as bytes, with the collector's concurrency. */
-async function readRecordsRaw(ensemble: string): Promise<number> {
+/** The floor of the collector: read tasks.ndjson and every record file as bytes (synchronous reads: the cheapest on a local disk). */
+function readRecordsRaw(ensemble: string): number {
   const layout = new EnsembleLayout(ensemble);
-  const names = (await readdir(layout.resultsDir)).filter((f) => f.endsWith('.ndjson'));
-  let bytes = (await readFile(layout.tasks)).length;
-  await pool(names, 16, async (name) => {
-    const buf = await readFile(join(layout.resultsDir, name));
-    bytes += buf.length;
-  });
+  let bytes = readFileSync(layout.tasks).length;
+  for (const name of readdirSync(layout.resultsDir)) {
+    if (name.endsWith('.ndjson')) bytes += readFileSync(join(layout.resultsDir, name)).length;
+  }
   return bytes;
 }
 
-/** The floor of the import: list the tree and read every result file, as bytes, with the import's concurrency. */
-async function readTreeRaw(tree: string): Promise<number> {
-  const dirs = (await readdir(tree)).filter((d) => d.startsWith('run_'));
+/** The floor of the import: list the tree and read every result file as bytes (synchronous reads, as above). */
+function readTreeRaw(tree: string): number {
   let bytes = 0;
-  await pool(dirs, 64, async (d) => {
-    const buf = await readFile(join(tree, d, 'result.json'));
-    bytes += buf.length;
-  });
+  for (const d of readdirSync(tree)) {
+    if (d.startsWith('run_')) bytes += readFileSync(join(tree, d, 'result.json')).length;
+  }
   return bytes;
 }
 
@@ -154,13 +150,13 @@ async function child(mode: string, inputs: Inputs): Promise<void> {
     const t = clock.stop();
     report({ ...t, read: tRead, select: tSelect - tRead, build: tBuild - tSelect, write: t.seconds - tBuild });
   } else if (mode === 'floor-records') {
-    const bytes = await readRecordsRaw(inputs.ensemble);
+    const bytes = readRecordsRaw(inputs.ensemble);
     report({ ...clock.stop(), bytes });
   } else if (mode === 'import') {
     const r = await importResults(inputs.tree, { pattern: 'run_*/result.json', outDir: inputs.importOut });
     report({ ...clock.stop(), rows: r.rows, problems: r.problems.length });
   } else if (mode === 'floor-tree') {
-    const bytes = await readTreeRaw(inputs.tree);
+    const bytes = readTreeRaw(inputs.tree);
     report({ ...clock.stop(), bytes });
   } else {
     throw new Error(`unknown collect child mode ${mode}`);
