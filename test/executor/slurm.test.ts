@@ -22,7 +22,7 @@ async function rows(parquet: string, columns: string): Promise<unknown[][]> {
   return r.getRows();
 }
 
-t.test('a few hundred tasks in chunks of a forced MaxArraySize with bundles: one row each, same dataset as local', async (t) => {
+t.test('150 tasks in chunks of a forced MaxArraySize with bundles: one row each, same dataset as local', async (t) => {
   if (!(await requireSlurm(t, { sacct: true }))) return;
   const dir = t.testdir();
   const evil = `$(touch ${dir}/pwned); rm -rf x "'`;
@@ -31,13 +31,13 @@ ensemble_dir: ${ens}
 command: [node, behave.mjs, ok, "{x}", "{tag}"]
 inputs: { copy: [${JSON.stringify(behaveSim)}] }
 parameters:
-  x: { int: [0, 99] }
+  x: { int: [0, 74] }
   tag: { values: [plain, ${JSON.stringify(evil)}] }
 sampling: { method: grid, seed: 3 }
 executor:
   type: ${type}
   resources: { time: "00:05:00", mem: 200M }
-  array: { bundle: 3, max_array_size: 25, throttle: 20 }
+  array: { bundle: 3, max_array_size: 20, throttle: 20 }
 `;
   const slurmCfg = writeConfig(dir, body('slurm', 'ens-slurm'), 'slurm.yaml');
   const transport = new LocalTransport();
@@ -49,10 +49,10 @@ executor:
     onSubmit: (s) => submissions.push(s),
     onProgress: () => undefined,
   });
-  // 200 tasks / bundle 3 = 67 elements; MaxArraySize 25 -> ceil(67 / 25) = 3 submissions
+  // 150 tasks / bundle 3 = 50 elements; MaxArraySize 20 -> ceil(50 / 20) = 3 submissions
   t.equal(transport.calls.get('sbatch'), 3, 'sbatch calls = ceil(tasks / (bundle x chunk))');
-  t.same(submissions.map((s) => [s.offset, s.count]), [[0, 25], [25, 25], [50, 17]]);
-  t.equal(result.done, 200);
+  t.same(submissions.map((s) => [s.offset, s.count]), [[0, 20], [20, 20], [40, 10]]);
+  t.equal(result.done, 150);
   t.equal(result.failed, 0);
 
   // one status query per tick for the whole ensemble: bounded by elapsed time / shortest tick, not by tasks
@@ -62,21 +62,21 @@ executor:
   t.notOk(transport.calls.has('squeue'), 'no per-task or extra squeue calls');
 
   const { records } = await readRecordFiles(join(dir, 'ens-slurm', 'results'));
-  t.equal(records.length, 200, 'exactly one record per task');
-  t.equal(selectFinal(records).size, 200);
-  t.ok(readdirSync(join(dir, 'ens-slurm', 'results')).length <= 67, 'one record file per array element');
+  t.equal(records.length, 150, 'exactly one record per task');
+  t.equal(selectFinal(records).size, 150);
+  t.ok(readdirSync(join(dir, 'ens-slurm', 'results')).length <= 50, 'one record file per array element');
   t.notOk(existsSync(join(dir, 'pwned')), 'the shell metacharacters executed nothing');
 
   const localCfg = writeConfig(dir, body('local', 'ens-local'), 'local.yaml');
   const local = await runEnsemble(localCfg, { workers: 2 });
-  t.equal(local.done, 200);
+  t.equal(local.done, 150);
   const cols = 'task_id, batch, x, tag, y, label, even, argv, status, reason, exit_code, attempt';
   const a = await rows(result.parquet, cols);
   const b = await rows(local.parquet, cols);
-  t.equal(a.length, 200);
+  t.equal(a.length, 150);
   t.same(a, b, 'the Slurm dataset equals the local one (apart from host, time and job id)');
   const evilRows = a.filter((r) => r[3] === evil);
-  t.equal(evilRows.length, 100);
+  t.equal(evilRows.length, 75);
   t.equal(evilRows[0][5], `x=${evilRows[0][2]}`);
   t.same(JSON.parse(String(evilRows[0][7])), [String(evilRows[0][2]), evil], 'the value reached the simulation as one argument');
   await transport.close();

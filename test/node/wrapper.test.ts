@@ -12,7 +12,7 @@ function listConfig(dir: string, points: Array<{ mode: string; x: string | numbe
 ensemble_dir: ens
 command: [node, behave.mjs, "{mode}", "{x}"]
 inputs: { copy: [${JSON.stringify(behaveSim)}] }
-timeout: 2s
+timeout: 8s
 keep: [result.json]
 parameters:
   mode: { values: [ok, exit3, sleep, noresult, badresult] }
@@ -46,8 +46,8 @@ t.test('each failure mode becomes a failed record with a distinct reason, and sc
   t.equal(finals.get(1)?.reason, 'exit code 3');
   t.equal(finals.get(1)?.exit_code, 3);
   t.match(finals.get(1)?.stderr_tail, /simulated failure/);
-  t.match(finals.get(2)?.reason, /^timeout: exceeded the task time limit of 2 s/);
-  t.ok((finals.get(2)?.duration_s ?? 99) < 10, 'the timed-out task was stopped, not waited for');
+  t.match(finals.get(2)?.reason, /^timeout: exceeded the task time limit of 8 s/);
+  t.ok((finals.get(2)?.duration_s ?? 99) < 25, 'the timed-out task was stopped, not waited for (it would sleep 30 s)');
   t.match(finals.get(3)?.reason, /^no result: .*result\.json/);
   t.match(finals.get(4)?.reason, /^bad result: result\.json is not valid JSON/);
   const reasons = [1, 2, 3, 4].map((i) => finals.get(i)?.reason?.split(':')[0]);
