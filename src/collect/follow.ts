@@ -2,9 +2,12 @@
 import { mkdir, open, readFile, readdir, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { EnsembleError } from '../errors.js';
+import { type RetryPolicy, owedAttempt, retryPolicy } from '../executor/owed.js';
+import { readJournal } from '../journal/journal.js';
 import { acquireLock, type Lock } from '../journal/lock.js';
 import type { EnsembleLayout } from '../plan/layout.js';
 import type { PlanFile } from '../plan/plan.js';
+import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
 import type { TaskRecord, TaskRow } from '../records.js';
 import type { WatchOptions, WatchPlan } from '../watch/fstype.js';
@@ -478,14 +481,15 @@ function awaitsScheduler(r: TaskRecord): boolean {
 }
 
 /**
- * Whether every task has its final row: each has a final record, and (while a controller still runs
- * and may change it) none is owed a retry or waits for the scheduler's reason.
+ * Whether every task has its final row: each has a final record and, while a controller still runs and
+ * may change it (`policy` given), none is owed another attempt (retries, retry_on, `retry --failed`)
+ * or waits for the scheduler's reason.
  */
-export function isComplete(state: FinalState, plan: Pick<PlanFile, 'tasks' | 'retries'>, controllerRunning: boolean): boolean {
-  if (state.size < plan.tasks) return false;
-  if (!controllerRunning) return true;
+export function isComplete(state: FinalState, tasks: number, policy: RetryPolicy | null): boolean {
+  if (state.size < tasks) return false;
+  if (policy === null) return true;
   for (const r of state.finals.values()) {
-    if ((r.status === 'failed' && r.attempt <= plan.retries) || awaitsScheduler(r)) return false;
+    if (owedAttempt(r, policy) !== null || awaitsScheduler(r)) return false;
   }
   return true;
 }
@@ -531,8 +535,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * process (a running `run`) keeps dataset/, it waits and reports progress, and takes over if that
  * process goes away before the end.
  */
-export async function followEnsemble<R>(layout: EnsembleLayout, plan: PlanFile, opts: FollowOptions<R>): Promise<FollowResult<R>> {
-  const controllerRunning = async () => (await lockHolder(layout.lock)) !== null;
+export async function followEnsemble<R>(layout: EnsembleLayout, initialPlan: PlanFile, opts: FollowOptions<R>): Promise<FollowResult<R>> {
+  let plan = initialPlan;
+  // while a controller runs, it may still retry failures: what it owes comes from the plan and the journal
+  const owedPolicy = async (): Promise<RetryPolicy | null> =>
+    (await lockHolder(layout.lock)) === null ? null : retryPolicy(plan, await readJournal(layout.journal));
   const pollMs = opts.pollMs ?? 1000;
   let counter: { follower: RecordFollower; state: FinalState } | null = null;
   while (!opts.signal?.aborted) {
@@ -564,16 +571,27 @@ export async function followEnsemble<R>(layout: EnsembleLayout, plan: PlanFile, 
     }
     await counter?.follower.close();
     counter = null;
-    let completed = false;
+    let outcome = 'stopped' as 'complete' | 'replan' | 'stopped';
     try {
       const finished = new Promise<void>((resolve) => {
+        let checking = false;
         check = () => {
-          void controllerRunning().then((running) => {
-            if (isComplete(live.state, plan, running)) {
-              completed = true;
+          if (checking) return;
+          checking = true;
+          void (async () => {
+            // `extend` grew the task table: follow the new plan (the committed parts stay valid)
+            const now = (await readPlan(layout.root).catch(() => null))?.plan;
+            if (now && now.id === plan.id && now.tasks !== plan.tasks) {
+              plan = now;
+              outcome = 'replan';
+              resolve();
+            } else if (isComplete(live.state, plan.tasks, await owedPolicy())) {
+              outcome = 'complete';
               resolve();
             }
-          });
+          })()
+            .catch((e) => opts.onError?.(e))
+            .finally(() => (checking = false));
         };
         opts.signal?.addEventListener('abort', () => resolve());
       });
@@ -588,7 +606,11 @@ export async function followEnsemble<R>(layout: EnsembleLayout, plan: PlanFile, 
         clearInterval(timer);
       }
       await live.stop();
-      if (!completed) {
+      if (outcome === 'replan') {
+        await live.release({ removeParts: false });
+        continue;
+      }
+      if (outcome !== 'complete') {
         await live.release({ removeParts: false });
         return { complete: false, compacted: null };
       }

@@ -4,7 +4,9 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, write
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { execa } from 'execa';
-import { LiveDataset, readPartsCheckpoint } from '../../src/collect/follow.js';
+import { FinalState } from '../../src/collect/final-state.js';
+import { LiveDataset, isComplete, readPartsCheckpoint } from '../../src/collect/follow.js';
+import { retryPolicy } from '../../src/executor/owed.js';
 import { readDatasetParquet, selectFinal } from '../../src/collect/index.js';
 import { readPlan } from '../../src/plan/read.js';
 import type { TaskRecord } from '../../src/records.js';
@@ -115,6 +117,21 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, step = 
   return cond();
 }
 
+t.test('isComplete: every task has a final record; while a controller runs, none may still change', async (t) => {
+  const plan = { retries: 1, executor: { retry_on: ['timeout'] } } as unknown as Parameters<typeof retryPolicy>[0];
+  const s = new FinalState(3);
+  s.add([record(0), record(1, { status: 'failed', reason: 'exit code 3', result: null })]);
+  t.notOk(isComplete(s, 3, null), 'task 2 has no record');
+  s.add([record(2, { status: 'failed', reason: 'timeout: 60 s', result: null })]);
+  t.ok(isComplete(s, 3, null), 'no controller: nothing will change');
+  t.notOk(isComplete(s, 3, retryPolicy(plan)), 'a controller runs and owes task 2 a retry (retry_on: timeout)');
+  t.notOk(isComplete(s, 3, retryPolicy(plan, [{ ts: '', event: 'retry', tasks: [[1, 1]] }] as never)), '... and task 1 one asked for by hand');
+  s.add([record(2, { attempt: 2 })]);
+  t.ok(isComplete(s, 3, retryPolicy(plan)), 'exit code 3 is not retried automatically under retry_on');
+  s.add([record(0, { status: 'failed', reason: 'terminated: the task wrapper received SIGTERM', attempt: 2, result: null })]);
+  t.notOk(isComplete(s, 3, retryPolicy({ ...plan, retries: 0 } as never)), 'a terminated record waits for the scheduler');
+});
+
 t.test('in-process: flushes commit parts, a changed final supersedes its row, merging keeps parts few, reopen recovers', async (t) => {
   const { ens, results } = await planned(t, Array.from({ length: 30 }, (_, i) => i));
   const { layout, plan } = await readPlan(ens);
@@ -183,7 +200,7 @@ t.test('collect --follow on an ensemble being run (inotify): rows committed with
   const follow = execa(process.execPath, [cli, 'collect', ens, '--follow'], { reject: false, env: { ARRAYFLOW_WATCH: 'inotify' }, stdin: 'ignore' });
   let out = '';
   follow.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  t.ok(await until(() => out.includes('following'), 10_000), 'collect --follow started');
+  t.ok(await until(() => out.includes('following'), 30_000), 'collect --follow started');
   t.match(out, /inotify/);
   const run = runCli(['run', config, '--no-progress']);
   // watch the committed parts: when did each task's row first appear?
@@ -232,7 +249,7 @@ t.test('collect --follow with polling forced: rows still arrive, and it exits wh
   });
   let out = '';
   follow.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  t.ok(await until(() => out.includes('following'), 10_000));
+  t.ok(await until(() => out.includes('following'), 30_000), 'collect --follow started');
   t.match(out, /polling every 200 ms \(ARRAYFLOW_WATCH=poll\)/);
   const { EnsembleLayout } = await import('../../src/plan/layout.js');
   const layout = new EnsembleLayout(ens);

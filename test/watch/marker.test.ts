@@ -65,7 +65,7 @@ for (const [label, env] of [['inotify', { ARRAYFLOW_WATCH: 'inotify' }], ['polli
     t.equal(r.exitCode, 0, r.stderr);
     t.match(r.stdout, /2 done, 2 failed, 0 pending/);
     t.comment(`${label}: run took ${elapsed} ms`);
-    t.ok(elapsed < 20_000, `run took ${elapsed} ms although the simulations would linger 600 s`);
+    t.ok(elapsed < 120_000, `run took ${elapsed} ms although the simulations would linger 600 s`);
     const finals = selectFinal((await readRecordFiles(join(dir, 'ens', 'results'))).records);
     t.same(finals.get(0)?.result, { y: 42 });
     t.equal(finals.get(0)?.status, 'done');
