@@ -85,6 +85,7 @@ for (const [label, env] of [['inotify', { ARRAYFLOW_WATCH: 'inotify' }], ['polli
     const ends = [0, 1].map((i) => Date.parse(finals.get(i)!.end));
     const lag = Math.max(...ends) - Math.max(...markerAt);
     t.comment(`${label}: record end ${lag} ms after the last marker`);
-    t.ok(lag < (label === 'inotify' ? 1000 : 1500), `record within ${lag} ms of its marker`);
+    // ~100 ms on an idle host; generous bounds for a loaded one
+    t.ok(lag < (label === 'inotify' ? 2000 : 3000), `record within ${lag} ms of its marker`);
   });
 }
