@@ -183,7 +183,9 @@ export async function main(argv: string[]): Promise<void> {
   console.log('');
   console.log(
     `CPU: user + system seconds of the measured call (all threads), lowest of the runs: less sensitive to the background load than wall time\n` +
-    `target: <= 3 s and <= 1 GB: ${s(p.seconds)} (${p.seconds <= 3 ? 'met' : 'MISSED'}), ${mb(p.peakRssMaxMb)} (${p.peakRssMaxMb <= 1000 ? 'met' : 'MISSED'})`,
+    (samples === 1_000_000
+      ? `target: <= 3 s and <= 1 GB: ${s(p.seconds)} (${p.seconds <= 3 ? 'met' : 'MISSED'}), ${mb(p.peakRssMaxMb)} (${p.peakRssMaxMb <= 1000 ? 'met' : 'MISSED'})`
+      : 'the targets (<= 3 s, <= 1 GB) are for 1,000,000 samples'),
   );
   console.log(`end: ${loadLine()}`);
 }

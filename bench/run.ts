@@ -12,7 +12,7 @@ type Bench = (typeof BENCHES)[number];
 const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
   collect    [--sizes 1000,10000,100000] [--repeat 3] [--files 100]
   plan       [--samples 1000000] [--repeat 3] [--bundle 1]
-  watch      [--samples 400] [--poll-samples 120] [--poll-ms 1000,250] [--files 8]
+  watch      [--inotify-samples 400] [--poll-samples 120] [--poll-ms 1000,250] [--files 8]
   scheduler  [--tasks 1000] [--bundle 10]      (needs the test Slurm: sudo bash scripts/slurm-up.sh)
   all        collect, plan and watch (not scheduler: it needs Slurm)
   every benchmark takes --dir <path> for its generated inputs (default runs/bench/)

@@ -107,7 +107,7 @@ export async function main(argv: string[]): Promise<void> {
   const c = childArgs(argv);
   if (c !== null) return child(c.args as Args);
 
-  const samples = Number(option(argv, 'samples', '400'));
+  const samples = Number(option(argv, 'inotify-samples', '400'));
   const pollSamples = Number(option(argv, 'poll-samples', '120'));
   const pollList = option(argv, 'poll-ms', '1000,250').split(',').map(Number);
   const files = Number(option(argv, 'files', '8'));
