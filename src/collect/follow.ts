@@ -9,6 +9,8 @@ import type { EnsembleLayout } from '../plan/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
+import { syncDir } from '../util/fs.js';
+import { processAlive } from '../util/process.js';
 import type { TaskRecord, TaskRow } from '../records.js';
 import type { WatchOptions, WatchPlan } from '../watch/fstype.js';
 import { RecordFollower } from '../watch/records.js';
@@ -80,17 +82,6 @@ export function partName(n: number): string {
   return `part-${String(n).padStart(8, '0')}`;
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r').catch(() => undefined);
-  if (fh === undefined) return;
-  try {
-    await fh.sync();
-  } catch {
-    // some filesystems refuse fsync on a directory; the rename is atomic all the same
-  } finally {
-    await fh.close();
-  }
-}
 
 function tempName(path: string): string {
   return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
@@ -166,14 +157,6 @@ interface LockHolder {
   since: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The live holder of a lock file (same host: its pid runs; other host: assumed live), or null. */
 export async function lockHolder(path: string): Promise<LockHolder | null> {
@@ -184,7 +167,7 @@ export async function lockHolder(path: string): Promise<LockHolder | null> {
     return null;
   }
   if (typeof h?.pid !== 'number') return null;
-  if (h.host === hostname() && !alive(h.pid)) return null;
+  if (h.host === hostname() && !processAlive(h.pid)) return null;
   return h;
 }
 

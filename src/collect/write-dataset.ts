@@ -5,6 +5,7 @@ import { tableToIPC, Type, type Table } from 'apache-arrow';
 import { parseTable } from 'arrow-js-ffi';
 import * as parquet from 'parquet-wasm';
 import { DataError } from '../errors.js';
+import { syncDir } from '../util/fs.js';
 import { renderCsvChunks } from './csv.js';
 
 // Large enough that typical ensembles are one row group; small enough that readers can skip by statistics.
@@ -80,18 +81,6 @@ function* coalesce(chunks: Iterable<string>): Generator<string> {
   if (parts.length > 0) yield parts.join('');
 }
 
-/** Makes the renames durable: without it a crash can leave the directory pointing at the old files. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r').catch(() => undefined);
-  if (fh === undefined) return;
-  try {
-    await fh.sync();
-  } catch {
-    // Some filesystems (and all of Windows) refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await fh.close();
-  }
-}
 
 /**
  * Writes `<dir>/<basename>.parquet` and `<dir>/<basename>.csv`, each atomically (temp name in the same

@@ -18,6 +18,19 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await rename(tmp, path);
 }
 
+/** Makes renames in `dir` durable: without it a crash can leave the directory pointing at the old files. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => undefined);
+  if (fh === undefined) return;
+  try {
+    await fh.sync();
+  } catch {
+    // Some filesystems (and all of Windows) refuse fsync on a directory; the rename is still atomic.
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Opens an append-only file for a single writer. If an earlier writer was killed mid-line, the torn
  * line is terminated first so that it stays one malformed line instead of corrupting the next record.
