@@ -180,8 +180,7 @@ async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: Exec
         onRecord,
         policy,
       });
-    }
-    else {
+    } else {
       // resources and limits come from the config as it is now; the element layout (bundle) from the plan
       const effective: PlanFile = { ...plan, executor: { ...config.executor, array: { ...config.executor.array, bundle: plan.bundle } } };
       // from a workstation: one SSH connection for the whole run, and the ensemble's copy on the cluster (docs/ssh.md)
@@ -207,8 +206,7 @@ async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: Exec
       });
       try {
         await batch.run();
-      }
-      finally {
+      } finally {
         if (!opts.transport)
           await transport.close();
       }
@@ -219,8 +217,7 @@ async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: Exec
     live = null;
     appendJournal(layout.journal, { event: 'run_finished', run: runId, done: result.done, failed: result.failed, pending: result.pending });
     return result;
-  }
-  finally {
+  } finally {
     await live?.release({ removeParts: false }).catch(() => undefined);
     await lock.release();
   }
@@ -270,11 +267,9 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
   let limitsNote: string | null = null;
   try {
     limits = await sched.readLimits(transport);
-  }
-  catch (e) {
+  } catch (e) {
     limitsNote = `could not read the cluster's limits (${(e as Error).message}); chunks use only the config's overrides`;
-  }
-  finally {
+  } finally {
     if (!opts.transport)
       await transport.close();
   }
@@ -298,8 +293,7 @@ export async function cancelEnsemble(ensembleDir: string, opts: { transport?: Tr
     const r = await transport.run(argv);
     if (r.exitCode !== 0)
       throw sched.queryError(argv, r.stderr, r.exitCode);
-  }
-  finally {
+  } finally {
     if (!opts.transport)
       await transport.close();
   }
@@ -330,8 +324,7 @@ export async function chunkStatus(ensembleDir: string, opts: { transport?: Trans
     if (r.exitCode !== 0 && !sched.unknownJobs(r.stderr))
       throw sched.queryError(argv, r.stderr, r.exitCode);
     statuses = r.exitCode === 0 ? sched.parseStatus(r.stdout, limits.accounting) : [];
-  }
-  finally {
+  } finally {
     if (!opts.transport)
       await transport.close();
   }
@@ -351,8 +344,7 @@ export async function extendEnsemble(ensembleDir: string, budget: number, opts: 
   const lock = await acquireLock(layout.lock);
   try {
     await extendPlan(layout, plan, budget);
-  }
-  finally {
+  } finally {
     await lock.release();
   }
   return resumeEnsemble(ensembleDir, opts);
