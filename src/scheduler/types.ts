@@ -37,17 +37,8 @@ export const SCHEDULER_STATES: readonly SchedulerState[] = [
   'deadline',
 ];
 
-const FINAL: ReadonlySet<SchedulerState> = new Set<SchedulerState>([
-  'completed',
-  'failed',
-  'timeout',
-  'out_of_memory',
-  'node_fail',
-  'preempted',
-  'cancelled',
-  'boot_fail',
-  'deadline',
-]);
+// the final states are the tail of SCHEDULER_STATES, from 'completed' on
+const FINAL: ReadonlySet<SchedulerState> = new Set(SCHEDULER_STATES.slice(SCHEDULER_STATES.indexOf('completed')));
 
 /**
  * True when the scheduler will not run this element again by itself. `unknown` is not final:
