@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { readRecordFiles, selectFinal, collect } from './collect/index.js';
 import { followFinals, removeLiveParts, startLiveDataset } from './collect/follow.js';
 import { readConfig } from './config/load.js';
-import { BatchRun, type BatchScheduler, type Submission, journalSubmissions, planSubmissions, renderSubmission } from './executor/batch.js';
+import { BatchRun, type BatchScheduler, type Dependency, type Submission, journalSubmissions, planSubmissions, renderSubmission } from './executor/batch.js';
 import { runLocal } from './executor/local.js';
 import { owedItems, reasonKind, retryPolicy } from './executor/owed.js';
 import { extendPlan } from './plan/extend.js';
@@ -35,6 +35,8 @@ export interface Counts {
 }
 
 export interface Progress extends Counts {
+  /** The stage these counts are of (multi-stage ensembles). */
+  stage?: string;
   /** Tasks finished by this run so far, and seconds since it started. */
   finishedThisRun: number;
   elapsed_s: number;
@@ -122,7 +124,9 @@ export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): P
 /** `arrayflow run`: plan (or re-open) the ensemble of a config, run what is pending, collect. */
 export async function runEnsemble(configPath: string, opts: RunOptions = {}): Promise<RunResult> {
   const config = await readConfig(configPath);
-  const { layout, plan, created } = await writePlan(config, await readFile(configPath, 'utf8'));
+  const text = await readFile(configPath, 'utf8');
+  if (config.stages) return (await import('./stages.js')).runStagedConfig(config, text, opts);
+  const { layout, plan, created } = await writePlan(config, text);
   return runPlanned(layout, plan, config.executor, created, opts);
 }
 /**
@@ -131,11 +135,20 @@ export async function runEnsemble(configPath: string, opts: RunOptions = {}): Pr
 * submits only what never ran, collects what finished meanwhile.
 */
 export async function resumeEnsemble(ensembleDir: string, opts: RunOptions = {}): Promise<RunResult> {
+  const stages = await import('./stages.js');
+  const file = await stages.readStages(ensembleDir);
+  if (file) return stages.resumeStages(ensembleDir, file, opts);
   const { layout, plan } = await readPlan(ensembleDir);
   return runPlanned(layout, plan, plan.executor, false, opts);
 }
+/** How a stage of a multi-stage ensemble waits for its upstream on a batch scheduler (src/stages.ts). */
+export interface StageChain {
+  after?: Promise<Dependency>;
+  onStarted?: (activeJobIds: string[]) => void;
+}
+
 /** Runs the pending work of a planned ensemble with `executor` (resources and limits as they are now). */
-async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: ExecutorSpec, created: boolean, opts: RunOptions): Promise<RunResult> {
+export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: ExecutorSpec, created: boolean, opts: RunOptions, chain: StageChain = {}): Promise<RunResult> {
   const config = { executor };
   const lock = await acquireLock(layout.lock);
   // dataset/ is kept current while tasks finish, unless a `collect --follow` does it already (docs/watching.md);
@@ -195,6 +208,7 @@ async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: Exec
         tickMs: opts.tickMs,
         signal: opts.signal,
         onSubmit: opts.onSubmit,
+        ...chain,
         ...(remote ? { cluster: remote.cluster } : {}),
         onRecords: (latest) => {
           for (const rec of latest.values()) {

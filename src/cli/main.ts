@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The arrayflow command line: thin commands over the library; the only place that prints or exits.
 import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ArrayflowError, ConfigError } from '../errors.js';
 import type { ExecutorType } from '../config/types.js';
@@ -50,10 +51,11 @@ async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promise<RunRe
       (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : ''),
   );
   if (result.done > 0) {
-    // a first look at the results, read back from dataset.parquet (arrayflow summary --by for more)
+    // a first look at the results, read back from dataset.parquet (arrayflow summary --by for more); by stage for stages
     const { readEnsembleSummary, renderSummaryTable } = await import('../collect/summary.js');
+    const by = (await (await import('../stages.js')).readStages(result.ensembleDir)) ? ['stage'] : [];
     process.stdout.write(`summary of the done tasks (arrayflow summary ${result.ensembleDir} --by <params> for groups):\n`);
-    process.stdout.write(renderSummaryTable(await readEnsembleSummary(result.ensembleDir)));
+    process.stdout.write(renderSummaryTable(await readEnsembleSummary(result.ensembleDir, { by })));
   }
   if (abort.signal.aborted) process.exitCode = 130;
 }
@@ -195,6 +197,14 @@ program
   .action(async (target: string, o: { json?: boolean; failed?: boolean }) => {
     const dir = await ensembleDirOf(target);
     const { ensembleStatus, chunkStatus, readFinals } = await controller();
+    const staged = await (await import('../stages.js')).readStages(dir);
+    if (staged) {
+      // a multi-stage ensemble: one line per stage (`status <dir>/stages/<name>` for its chunks and failures)
+      const all = await Promise.all(staged.stages.map(async (st) => ({ stage: st.name, ...(await ensembleStatus(join(dir, 'stages', st.name))) })));
+      if (o.json) process.stdout.write(JSON.stringify({ name: staged.name, ensembleDir: dir, stages: all }) + '\n');
+      for (const st of o.json ? [] : all) process.stdout.write(`${st.name}: ${st.total} tasks: ${st.done} done, ${st.failed} failed, ${st.pending} pending (${st.ensembleDir})\n`);
+      return;
+    }
     const s = await ensembleStatus(dir);
     const chunks = s.pending > 0 ? await chunkStatus(dir) : [];
     if (o.json) process.stdout.write(JSON.stringify({ ...s, chunks }) + '\n');
@@ -234,8 +244,13 @@ program
     if (o.from !== undefined || o.pattern !== undefined || o.out !== undefined) return collectFrom(target, o);
     if (target === undefined) throw new ArrayflowError('E_USAGE', 'collect needs an ensemble directory or config file (or --from DIR --pattern GLOB)');
     if (o.follow) return (await import('./follow.js')).collectFollow(await ensembleDirOf(target));
-    const { layout, plan } = await readPlan(await ensembleDirOf(target));
-    const r = await (await controller()).collectEnsemble(layout, plan);
+    const dir = await ensembleDirOf(target);
+    const stages = await import('../stages.js');
+    const collectOne = async () => {
+      const { layout, plan } = await readPlan(dir);
+      return (await controller()).collectEnsemble(layout, plan);
+    };
+    const r = (await stages.readStages(dir)) ? await stages.collectStages(dir) : await collectOne();
     process.stdout.write(`${r.done + r.failed} rows (${r.done} done, ${r.failed} failed, ${r.pending} pending)\n${r.parquet}\n${r.csv}\n`);
     if (r.badLines > 0) process.stderr.write(`warning: ${r.badLines} malformed record lines skipped\n`);
   });

@@ -17,7 +17,7 @@ export function formatDuration(s: number | null): string {
 }
 
 export function progressLine(p: Progress): string {
-  return `progress: ${p.done + p.failed}/${p.total} (${p.done} done, ${p.failed} failed), elapsed ${formatDuration(p.elapsed_s)}, ETA ${formatDuration(p.eta_s)}`;
+  return `progress${p.stage ? ` (stage ${p.stage})` : ''}: ${p.done + p.failed}/${p.total} (${p.done} done, ${p.failed} failed), elapsed ${formatDuration(p.elapsed_s)}, ETA ${formatDuration(p.eta_s)}`;
 }
 
 export function progressReporter(stream: NodeJS.WriteStream): Reporter {
@@ -26,13 +26,16 @@ export function progressReporter(stream: NodeJS.WriteStream): Reporter {
       { format: '{bar} {value}/{total} | {done} done, {failed} failed | ETA {eta_h}', stream, hideCursor: true, clearOnComplete: false },
       cliProgress.Presets.shades_classic,
     );
-    let started = false;
+    // one bar per stage of a multi-stage ensemble: a new stage starts a new bar
+    let started: string | null = null;
     return {
       update(p) {
         const payload = { done: p.done, failed: p.failed, eta_h: formatDuration(p.eta_s) };
-        if (!started) {
+        const key = p.stage ?? '';
+        if (started !== key) {
+          if (started !== null) bar.stop();
           bar.start(p.total, p.done + p.failed, payload);
-          started = true;
+          started = key;
         } else bar.update(p.done + p.failed, payload);
       },
       stop: () => bar.stop(),

@@ -30,14 +30,22 @@ export async function readConfig(file: string): Promise<Config> {
   const { config, issues, source } = analyseConfig(text, file);
   if (!config) throw new ConfigError(issues);
 
-  const checks: Array<{ path: Segment[]; abs: string; want: 'file' | 'dir' | 'any'; what: string }> = [
-    ...config.inputs.copy.map((abs, i) => ({ path: ['inputs', 'copy', i], abs, want: 'any' as const, what: 'input to copy' })),
-    ...config.inputs.link.map((abs, i) => ({ path: ['inputs', 'link', i], abs, want: 'any' as const, what: 'input to link' })),
-  ];
-  if (config.inputs.dir) checks.push({ path: ['inputs', 'dir'], abs: config.inputs.dir, want: 'dir', what: 'input directory' });
-  if (config.sampling.file) {
-    checks.push({ path: ['sampling', 'file'], abs: config.sampling.file, want: 'file', what: 'points file' });
-  }
+  type Check = { path: Segment[]; abs: string; want: 'file' | 'dir' | 'any'; what: string };
+  const checksOf = (c: Config, at: (p: Segment[]) => Segment[]): Check[] => {
+    const checks: Check[] = [
+      ...c.inputs.copy.map((abs, i) => ({ path: at(['inputs', 'copy', i]), abs, want: 'any' as const, what: 'input to copy' })),
+      ...c.inputs.link.map((abs, i) => ({ path: at(['inputs', 'link', i]), abs, want: 'any' as const, what: 'input to link' })),
+    ];
+    if (c.inputs.dir) checks.push({ path: at(['inputs', 'dir']), abs: c.inputs.dir, want: 'dir', what: 'input directory' });
+    if (c.sampling.file) checks.push({ path: at(['sampling', 'file']), abs: c.sampling.file, want: 'file', what: 'points file' });
+    return checks;
+  };
+  // a stage's files are located at the stage's key when the stage sets it, else at the inherited top-level key
+  const stageKeys = (i: number) => Object.keys((source.data?.stages as Array<Record<string, unknown>> | undefined)?.[i] ?? {});
+  const all = config.stages
+    ? config.stages.flatMap((s, i) => checksOf(s, (p) => (stageKeys(i).includes(String(p[0])) ? ['stages', i, ...p] : p)))
+    : checksOf(config, (p) => p);
+  const checks = all.filter((c, i) => all.findIndex((o) => o.abs === c.abs && o.path.join('.') === c.path.join('.')) === i);
 
   const found = await Promise.all(
     checks.map(async (c): Promise<ConfigIssue | undefined> => {

@@ -29,7 +29,8 @@ export interface TemplateProblem {
   message: string;
 }
 
-const NAME_AT = /\{([A-Za-z_][A-Za-z0-9_]*)\}/y;
+// `{alpha}`, or `{coarse.peak}`: a column of an upstream stage
+const NAME_AT = /\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}/y;
 
 /**
  * Split an argument into literal text and `{name}` placeholders; `{{` and `}}` stand for literal

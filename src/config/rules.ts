@@ -16,10 +16,14 @@ const num = (x: unknown): x is number => typeof x === 'number';
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
 const showList = (a: unknown[]): string => `[${a.map(show).join(', ')}]`;
 
-/** Every `{name}` in command and env values names a parameter or a built-in; stray braces are doubled. */
-export const placeholdersAreKnown: Rule = (data, src) => {
+/**
+ * Every `{name}` in command and env values names a parameter, a built-in or (in a later stage of a multi-stage
+ * config) a column of an upstream stage, `{<stage>.<column>}`; stray braces are doubled.
+ */
+export const placeholdersKnown = (upstream: readonly string[]): Rule => (data, src) => {
   const params = Object.keys(obj(data.parameters) ?? {});
   const valid = [...params, ...BUILTIN_PLACEHOLDERS];
+  const listed = [...valid, ...upstream.map((s) => `${s}.<column>`)];
   const issues: ConfigIssue[] = [];
   const check = (arg: unknown, path: Segment[]) => {
     if (typeof arg !== 'string') return;
@@ -27,10 +31,12 @@ export const placeholdersAreKnown: Rule = (data, src) => {
     for (const p of problems) issues.push(src.issue(path, `${show(arg)}: ${p.message}`));
     for (const part of parts) {
       if (!('name' in part) || valid.includes(part.name)) continue;
+      const dot = part.name.indexOf('.');
+      if (dot > 0 && upstream.includes(part.name.slice(0, dot))) continue;
       issues.push(
         src.issue(
           path,
-          `unknown placeholder {${part.name}} in ${show(arg)}; valid placeholders: ${valid.join(', ')}` +
+          `unknown placeholder {${part.name}} in ${show(arg)}; valid placeholders: ${listed.join(', ')}` +
             `${didYouMean(part.name, valid, (s) => `{${s}}`)} (write {{ and }} for literal braces)`,
         ),
       );
@@ -40,6 +46,8 @@ export const placeholdersAreKnown: Rule = (data, src) => {
   for (const [k, v] of Object.entries(obj(data.env) ?? {})) check(v, ['env', k]);
   return issues;
 };
+
+export const placeholdersAreKnown: Rule = placeholdersKnown([]);
 
 /** uniform/loguniform need low < high (and 0 < low for loguniform); int needs low <= high. */
 export const rangesAreNonEmpty: Rule = (data, src) => {

@@ -109,6 +109,15 @@ export interface ResultSpec {
   marker?: string;
 }
 
+/** Where a stage of a multi-stage ensemble sits in the chain (docs/stages.md). */
+export interface StageSpec {
+  name: string;
+  /** The stage whose rows feed this one; null for the first stage. */
+  after: string | null;
+  /** How this stage's jobs wait for the upstream stage's jobs on a batch scheduler. */
+  depend: 'afterany' | 'afterok';
+}
+
 export interface Config {
   /** Absolute path of the config file. */
   source: string;
@@ -127,6 +136,10 @@ export interface Config {
   parameters: Record<string, ParamSpec>;
   sampling: SamplingSpec;
   executor: ExecutorSpec;
+  /** A multi-stage ensemble: one complete Config per stage, in order (their ensemble_dir is <ensemble_dir>/stages/<name>). */
+  stages?: Config[];
+  /** Set on each stage's Config. */
+  stage?: StageSpec;
 }
 
 /** One sampled point: parameter name -> value. */

@@ -3,6 +3,7 @@
 import type { ConfigIssue } from '../errors.js';
 import { normaliseConfig } from './normalise.js';
 import { RULES, directivesAreSingleLine } from './rules.js';
+import { hasStages, normaliseStages, stageRules } from './stages.js';
 import { validateSchema } from './schema.js';
 import { parseConfigSource, type ConfigSource } from './source.js';
 import type { Config } from './types.js';
@@ -29,12 +30,13 @@ export function analyseConfig(text: string, file: string): ConfigAnalysis {
   const data = source.data;
   if (!data) return { config: null, issues: sortIssues(source.issues), source };
 
-  const ruleIssues = RULES.flatMap(([, rule]) => rule(data, source));
+  const staged = hasStages(data);
+  const ruleIssues = staged ? stageRules(data, source) : RULES.flatMap(([, rule]) => rule(data, source));
   // a control character is reported once, with the reason, rather than also as a pattern mismatch
   const explained = new Set(directivesAreSingleLine(data, source).map((i) => i.path));
   const issues = [...validateSchema(data, source, (p) => explained.has(p)), ...ruleIssues];
   if (issues.length > 0) return { config: null, issues: sortIssues(issues), source };
-  return { config: normaliseConfig(data, file), issues: [], source };
+  return { config: staged ? normaliseStages(data, file) : normaliseConfig(data, file), issues: [], source };
 }
 
 /** By position; and every message kept to one line, whatever text from the config it quotes. */

@@ -29,6 +29,8 @@ export interface BatchScheduler {
   logFile(layout: EnsembleLayout, label: string, jobId: string, index: number): string;
   /** Resource directives as {flag, value} pairs for the template. */
   directives(plan: PlanFile): Array<{ flag: string; value: string }>;
+  /** Directives making a job wait for `jobIds` to end (afterany) or to succeed (afterok). */
+  dependency(dep: Dependency): Array<{ flag: string; value: string }>;
   readLimits(t: Transport): Promise<ArrayLimits & { accounting: boolean }>;
   submitArgv(script: string): string[];
   parseSubmit(stdout: string): string;
@@ -45,6 +47,12 @@ export interface BatchScheduler {
   cancelArgv(jobIds: string[]): string[];
   /** Refines a final status with the element's stderr (e.g. an over-memory kill). */
   refine(status: ElementStatus, stderrText: string): ElementStatus;
+}
+
+/** A later stage's first submissions wait for the upstream stage's jobs (docs/stages.md). */
+export interface Dependency {
+  kind: 'afterany' | 'afterok';
+  jobIds: string[];
 }
 
 /** A wrapper killed by SIGTERM cannot tell a time limit from a cancel: the scheduler's final state refines it. */
@@ -107,6 +115,10 @@ export interface BatchRunOptions {
   onRecords?: (finals: Map<number, TaskRecord>) => void;
   onSubmit?: (s: Submission) => void;
   signal?: AbortSignal;
+  /** The upstream stage's jobs that the first submission of each chunk waits for (a later stage). */
+  after?: Promise<Dependency>;
+  /** Called once, after the first status query: the submissions still queued or running (what a later stage waits for). */
+  onStarted?: (activeJobIds: string[]) => void;
 }
 
 const QUERY_TIMEOUT_MS = 60_000;
@@ -128,6 +140,7 @@ export function renderSubmission(
   s: Omit<Submission, 'jobId'>,
   throttle: number | undefined,
   exe: { node: string; arrayflow: string } = plan,
+  after?: Dependency,
 ): string {
   const resources = scaleResources(plan.executor.resources, plan.executor.retry_scale, s.attempt);
   const scaled: PlanFile = { ...plan, executor: { ...plan.executor, resources } };
@@ -144,7 +157,7 @@ export function renderSubmission(
     throttle,
     stdoutPath: sched.logPattern(layout, s.label, 'out'),
     stderrPath: sched.logPattern(layout, s.label, 'err'),
-    directives: sched.directives(scaled),
+    directives: [...sched.directives(scaled), ...(after && after.jobIds.length > 0 ? sched.dependency(after) : [])],
     node: exe.node,
     arrayflow: exe.arrayflow,
     ensembleDir: layout.root,
@@ -274,7 +287,7 @@ export class BatchRun {
   }
 
   /** Writes the script of a submission and submits it, unless the scheduler already has a job of that name. */
-  private async submitOnce(s: Omit<Submission, 'jobId'>): Promise<void> {
+  private async submitOnce(s: Omit<Submission, 'jobId'>, after?: Dependency): Promise<void> {
     const existing = await this.findJob(s.label);
     if (existing !== null) {
       // the controller died between the submit and the journal write: adopt the job instead of submitting twice
@@ -284,7 +297,7 @@ export class BatchRun {
       return;
     }
     const rel = relative(this.layout.root, this.layout.script(s.label, this.sched.scriptExt));
-    const text = renderSubmission(this.cluster.layout, this.plan, this.sched, s, this.plan.executor.array.throttle, this.cluster);
+    const text = renderSubmission(this.cluster.layout, this.plan, this.sched, s, this.plan.executor.array.throttle, this.cluster, after);
     await this.cluster.writeFile(rel, text, 0o755);
     this.submissions.push(await this.submit(s, join(this.cluster.layout.root, rel)));
   }
@@ -299,8 +312,9 @@ export class BatchRun {
     let finals = await this.readFinals();
     this.retrySeq = this.submissions.filter((s) => s.tasksFile).length;
 
-    // first submission of every chunk that still has a task without a record
+    // first submission of every chunk that still has a task without a record (a later stage's wait for the upstream's jobs)
     const submitted = new Set(this.submissions.map((s) => s.label));
+    let after: Dependency | undefined;
     for (const c of planSubmissions(this.plan, limits)) {
       const label = chunkLabel(c.chunk);
       if (submitted.has(label)) continue;
@@ -308,12 +322,14 @@ export class BatchRun {
       for (let e = c.offset; e < c.offset + c.count; e++) ids.push(...elementTasks(this.plan, e));
       if (ids.every((id) => finals.has(id))) continue;
       if (this.opts.signal?.aborted) return;
-      await this.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 });
+      after ??= await this.opts.after;
+      await this.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 }, after);
     }
 
     const tick = this.opts.tickMs ?? { min: 1000, max: 30_000 };
     let interval = tick.min;
     let lastSignature = '';
+    let started = true;
     for (;;) {
       const statuses = await this.query();
       // records after the status: an element the scheduler calls final has written all it will write
@@ -321,6 +337,10 @@ export class BatchRun {
       finals = await this.readFinals();
       const wrote = await this.reconcile(statuses, finals);
       if (wrote) finals = await this.readFinals();
+      if (started) {
+        started = false;
+        this.opts.onStarted?.(this.submissions.filter((s) => !this.doneSubmissions.has(s.jobId)).map((s) => s.jobId));
+      }
       this.opts.onRecords?.(finals);
       await this.resubmitOwed(finals);
       if (this.finished(finals)) break;

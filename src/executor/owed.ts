@@ -19,6 +19,9 @@ export interface RetryPolicy {
 }
 
 /** The kind of a failure reason: `timeout`, `out of memory`, `exit code`, `signal`, `lost`, ... */
+/** The failure kind of a later stage's task whose upstream task did not succeed. */
+export const UPSTREAM_FAILED = 'upstream failed';
+
 export function reasonKind(reason: string | null): string {
   if (!reason) return '';
   if (reason.startsWith('exit code')) return 'exit code';
@@ -38,7 +41,10 @@ export function owedAttempt(rec: TaskRecord | undefined, policy: RetryPolicy): n
   if (!rec) return 1;
   if (rec.status !== 'failed') return null;
   if (policy.requested.get(rec.task) === rec.attempt) return rec.attempt + 1;
-  const automatic = rec.attempt <= policy.retries && (policy.on === null || policy.on.has(reasonKind(rec.reason)));
+  const kind = reasonKind(rec.reason);
+  // a task whose upstream task failed would fail again: it is rerun when the upstream row is fixed (docs/stages.md)
+  if (kind === UPSTREAM_FAILED) return null;
+  const automatic = rec.attempt <= policy.retries && (policy.on === null || policy.on.has(kind));
   return automatic ? rec.attempt + 1 : null;
 }
 

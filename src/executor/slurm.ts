@@ -35,6 +35,11 @@ export const slurmScheduler: BatchScheduler = {
   logPattern: (layout: EnsembleLayout, label: string, stream: 'out' | 'err') => join(layout.jobLogsDir, `${label}-%A_%a.${stream}`),
   logFile: (layout: EnsembleLayout, label: string, jobId: string, index: number) => join(layout.jobLogsDir, `${label}-${jobId}_${index}.err`),
   directives: slurmDirectives,
+  // kill-on-invalid-dep: with afterok, a failed upstream element cancels this job instead of leaving it pending forever
+  dependency: ({ kind, jobIds }) => [
+    { flag: 'dependency', value: `${kind}:${jobIds.join(':')}` },
+    ...(kind === 'afterok' ? [{ flag: 'kill-on-invalid-dep', value: 'yes' }] : []),
+  ],
   async readLimits(t: Transport) {
     const argv = slurm.scontrolConfigArgv();
     const r = await t.run(argv, { idempotent: true });

@@ -40,7 +40,8 @@ export function placeholderValues(row: TaskRow, attempt: number, scratch: string
 /** The environment of the simulation: inherited, plus the task's identity and parameters. */
 export function taskEnv(row: TaskRow, attempt: number, scratch: string, runtime: RuntimeSpec, values: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const [k, v] of Object.entries(row.params)) env[`ARRAYFLOW_PARAM_${k}`] = String(v);
+  // an upstream column `coarse.peak` is ARRAYFLOW_PARAM_coarse__peak: a name every shell can read
+  for (const [k, v] of Object.entries(row.params)) env[`ARRAYFLOW_PARAM_${k.replaceAll('.', '__')}`] = String(v);
   env.ARRAYFLOW_TASK_ID = String(row.id);
   env.ARRAYFLOW_TASK_SEED = String(row.seed);
   env.ARRAYFLOW_ATTEMPT = String(attempt);
@@ -300,14 +301,19 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
   let proc: Started | null = null;
   let markerWatch: MarkerWatch | null = null;
   const attemptTask = async (): Promise<TaskRecord> => {
+    // a later stage: the upstream row first (no scratch, no simulation when it failed)
+    const upstream = ctx.plan.upstream ? await (await import('./upstream.js')).upstreamInputs(ctx.plan.upstream, row) : null;
+    const task: TaskRow = upstream ? { ...row, params: { ...upstream.values, ...row.params } } : row;
     await mkdir(root, { recursive: true });
     scratch = await mkdtemp(join(root, `arrayflow-${ctx.plan.name}-t${row.id}-`));
     await writeFile(join(scratch, OWNER_FILE), JSON.stringify({ host: hostname(), pid: process.pid }));
     await stageInputs(scratch, runtime.inputs);
-    await writeFile(join(scratch, 'params.json'), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...row.params }) + '\n');
-    const values = placeholderValues(row, attempt, scratch);
+    // the upstream task's kept files appear as <stage>/ in scratch
+    if (upstream?.outputs && ctx.plan.upstream) await symlink(upstream.outputs, join(scratch, ctx.plan.upstream.stage));
+    await writeFile(join(scratch, 'params.json'), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...task.params }) + '\n');
+    const values = placeholderValues(task, attempt, scratch);
     const argv = runtime.command.map((a) => renderPlaceholders(a, values));
-    const env = taskEnv(row, attempt, scratch, runtime, values);
+    const env = taskEnv(task, attempt, scratch, runtime, values);
     const marker = runtime.result.marker;
     // watching starts before the simulation, so no marker can appear unseen
     if (marker) markerWatch = await watchMarker(scratch, marker);
@@ -328,7 +334,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     if (marker && (exit === null || (await exists(join(scratch, marker))))) {
       // the marker says the result is complete, whatever the process does next
       await copyBack(scratch, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
-      return resultRecord(scratch, exitFields, `wrote the marker ${marker}`);
+      return resultRecord(scratch, exitFields, `wrote the marker ${marker}`, upstream?.values);
     }
     const reason = exit ? exitReason(exit, argv[0], runtime.timeout, ctx.state) : null;
     await copyBack(scratch, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
@@ -339,9 +345,10 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
         stderr_tail: await tail(join(scratch, 'stderr.txt')),
       });
     }
-    return resultRecord(scratch, exitFields, 'exited 0');
+    return resultRecord(scratch, exitFields, 'exited 0', upstream?.values);
   };
-  const resultRecord = async (dir: string, exitFields: Partial<TaskRecord>, how: string): Promise<TaskRecord> => {
+  /** The record of a task that completed; a later stage's row carries its upstream columns before its own. */
+  const resultRecord = async (dir: string, exitFields: Partial<TaskRecord>, how: string, lineage?: TaskRecord['result']): Promise<TaskRecord> => {
     let text: string;
     try {
       text = await readFile(join(dir, runtime.result.file), 'utf8');
@@ -353,13 +360,14 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     }
     const parsed = parseResult(text, runtime.result);
     if (!parsed.ok) return record('failed', parsed.reason, exitFields);
-    return record('done', null, { ...exitFields, result: parsed.result });
+    return record('done', null, { ...exitFields, result: lineage ? { ...lineage, ...parsed.result } : parsed.result });
   };
   let rec: TaskRecord;
   try {
     rec = await attemptTask();
   } catch (e) {
-    rec = record('failed', `wrapper error: ${(e as Error).message}`);
+    const { UpstreamFailed } = await import('./upstream.js');
+    rec = record('failed', e instanceof UpstreamFailed ? e.message : `wrapper error: ${(e as Error).message}`);
   }
   try {
     // the record goes out before the simulation is stopped and scratch removed: marker last, work kept

@@ -9,6 +9,10 @@ export class EnsembleLayout {
   get journal(): string { return join(this.root, 'journal.ndjson'); }
   get lock(): string { return join(this.root, 'controller.lock'); }
 
+  /** A multi-stage ensemble's list of stages (docs/stages.md); each stage is an ensemble directory of its own. */
+  get stagesFile(): string { return join(this.root, 'stages.json'); }
+  stageDir(name: string): string { return join(this.root, 'stages', name); }
+
   get planDir(): string { return join(this.root, 'plan'); }
   /** One TaskRow JSON per line, ids 0..N-1 in order: the only place parameter values live. */
   get tasks(): string { return join(this.planDir, 'tasks.ndjson'); }

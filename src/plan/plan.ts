@@ -40,6 +40,30 @@ export interface PlanFile {
   /** Absolute paths captured at plan time so compute nodes sharing the filesystem need nothing else. */
   node: string;
   arrayflow: string;
+  /** A later stage of a multi-stage ensemble: the stage whose rows feed its tasks (docs/stages.md). */
+  upstream?: UpstreamSpec;
+}
+
+/** Task t of a later stage runs on row `params["<stage>.task"]` of the upstream stage, read when t starts. */
+export interface UpstreamSpec {
+  stage: string;
+  /** The upstream stage's ensemble directory. */
+  dir: string;
+  depend: 'afterany' | 'afterok';
+}
+
+/** The parameter of a later stage's task naming its upstream task: `coarse.task`. */
+export function upstreamTaskParam(stage: string): string {
+  return `${stage}.task`;
+}
+
+/** A later stage's points: every upstream task crossed with the stage's own points (one empty point: one to one). */
+export function crossUpstream(stage: string, upstreamTasks: number, own: Point[]): Point[] {
+  const key = upstreamTaskParam(stage);
+  const points: Point[] = new Array(upstreamTasks * own.length);
+  let i = 0;
+  for (let k = 0; k < upstreamTasks; k++) for (const p of own) points[i++] = { [key]: k, ...p };
+  return points;
 }
 
 /** Tasks from points: ids 0..N-1 in point order, batch = id / batch size, seeds derived from the sampling seed. */

@@ -10,7 +10,7 @@ import { arrayflowBin } from '../util/paths.js';
 import { EnsembleLayout } from './layout.js';
 import { readPlan } from './read.js';
 import { buildManifest, hashConfig } from './manifest.js';
-import { type PlanFile, paramNames, planRuntime, planTasks } from './plan.js';
+import { type PlanFile, type UpstreamSpec, crossUpstream, paramNames, planRuntime, planTasks, upstreamTaskParam } from './plan.js';
 import { writeTaskTable } from './tasks.js';
 
 export interface OpenedPlan {
@@ -21,15 +21,16 @@ export interface OpenedPlan {
 }
 
 /** The plan file of `config` with `tasks` tasks and ensemble id `id` (pure). */
-export function planFileFor(config: Config, hash: string, tasks: number, id: string): PlanFile {
+export function planFileFor(config: Config, hash: string, tasks: number, id: string, upstream?: UpstreamSpec): PlanFile {
   const bundle = config.executor.array.bundle;
   return {
+    ...(upstream ? { upstream } : {}),
     format: 1,
     name: config.name,
     id,
     config_hash: hash,
     tasks,
-    param_names: paramNames(config),
+    param_names: upstream ? [upstreamTaskParam(upstream.stage), ...paramNames(config)] : paramNames(config),
     bundle,
     array_tasks: tasks,
     design: { parameters: config.parameters, sampling: config.sampling },
@@ -42,17 +43,24 @@ export function planFileFor(config: Config, hash: string, tasks: number, id: str
   };
 }
 
-/** The points of `config` (reads the points file of method `list`). */
-export async function samplePlan(config: Config): Promise<Point[]> {
+/** The stage feeding a later stage's tasks, and how many tasks it has. */
+export interface Upstream {
+  spec: UpstreamSpec;
+  tasks: number;
+}
+
+/** The points of `config` (reads the points file of method `list`), crossed with the upstream stage's tasks. */
+export async function samplePlan(config: Config, upstream?: Upstream): Promise<Point[]> {
   const sampling = config.sampling.file ? { ...config.sampling, points: await readPointsFile(config.sampling.file) } : config.sampling;
-  return samplePoints(config.parameters, sampling);
+  const own = samplePoints(config.parameters, sampling);
+  return upstream ? crossUpstream(upstream.spec.stage, upstream.tasks, own) : own;
 }
 
 /**
  * Plans the ensemble of `config` into its ensemble directory. If the directory already holds a plan of the
  * same config it is reused untouched (so `run` resumes); a plan of a different config is an error.
  */
-export async function writePlan(config: Config, configText: string): Promise<OpenedPlan> {
+export async function writePlan(config: Config, configText: string, upstream?: Upstream): Promise<OpenedPlan> {
   const layout = new EnsembleLayout(config.ensemble_dir);
   const pointsFile = config.sampling.file ? await readFile(config.sampling.file) : null;
   const hash = hashConfig(config, pointsFile);
@@ -68,10 +76,10 @@ export async function writePlan(config: Config, configText: string): Promise<Ope
   }
 
   await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));
-  const tasks = planTasks(await samplePlan(config), config.sampling.seed, config.sampling.batch);
+  const tasks = planTasks(await samplePlan(config, upstream), config.sampling.seed, config.sampling.batch);
   if (tasks.length === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);
   await writeTaskTable(layout, tasks);
-  const plan = planFileFor(config, hash, tasks.length, randomBytes(4).toString('hex'));
+  const plan = planFileFor(config, hash, tasks.length, randomBytes(4).toString('hex'), upstream?.spec);
   await writeFileAtomic(layout.config, configText);
   await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, hash, tasks.length, pointsFile), null, 2) + '\n');
   // plan.json last: its presence marks a complete plan

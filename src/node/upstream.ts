@@ -1,0 +1,58 @@
+// A later stage's task reads its upstream row when it starts: the upstream task's parameters and result become
+// `<stage>.<column>` values (placeholders, params.json, environment, and columns of this task's row).
+import { access } from 'node:fs/promises';
+import { EnsembleLayout } from '../plan/layout.js';
+import { type UpstreamSpec, upstreamTaskParam } from '../plan/plan.js';
+import { readTaskRange } from '../plan/tasks.js';
+import type { TaskRecord, TaskRow } from '../records.js';
+import { UPSTREAM_FAILED } from '../executor/owed.js';
+
+type Scalar = string | number | boolean;
+
+/** The upstream row of a task could not be used: the task fails with this reason, the simulation never starts. */
+export class UpstreamFailed extends Error {}
+
+export interface UpstreamInputs {
+  /** `<stage>.<column>` -> value, lineage of earlier stages included (already prefixed, kept as is). */
+  values: Record<string, Scalar>;
+  /** The upstream task's kept outputs (outputs/<task>/), when the save policy kept any. */
+  outputs: string | null;
+}
+
+// One read of the upstream stage's records per process (an array element, a local worker), refreshed when a
+// task asks for a row the last read did not have yet (a local worker of the next stage, an upstream retry).
+const finalsCache = new Map<string, Map<number, TaskRecord>>();
+
+async function upstreamFinals(dir: string, refresh: boolean): Promise<Map<number, TaskRecord>> {
+  let finals = finalsCache.get(dir);
+  if (!finals || refresh) {
+    // loaded only by later stages: a single-stage task wrapper starts without the collector's modules
+    const { readRecordFiles, selectFinal } = await import('../collect/index.js');
+    finals = selectFinal((await readRecordFiles(new EnsembleLayout(dir).resultsDir)).records);
+    finalsCache.set(dir, finals);
+  }
+  return finals;
+}
+
+const prefixed = (stage: string, key: string) => (key.includes('.') ? key : `${stage}.${key}`);
+
+/** The upstream values of `row` (a task of a later stage), or UpstreamFailed when its upstream task did not succeed. */
+export async function upstreamInputs(spec: UpstreamSpec, row: TaskRow): Promise<UpstreamInputs> {
+  const task = row.params[upstreamTaskParam(spec.stage)];
+  if (typeof task !== 'number') throw new UpstreamFailed(`bad task table: no ${upstreamTaskParam(spec.stage)} for task ${row.id}`);
+  let rec = (await upstreamFinals(spec.dir, false)).get(task);
+  if (rec?.status !== 'done') rec = (await upstreamFinals(spec.dir, true)).get(task);
+  if (!rec) throw new UpstreamFailed(`${UPSTREAM_FAILED}: ${spec.stage} task ${task} has no record (it never ran or was lost)`);
+  if (rec.status !== 'done') throw new UpstreamFailed(`${UPSTREAM_FAILED}: ${spec.stage} task ${task}: ${rec.reason ?? 'failed'}`);
+  const layout = new EnsembleLayout(spec.dir);
+  const [upRow] = await readTaskRange(layout, task, task + 1);
+  const values: Record<string, Scalar> = {};
+  for (const [k, v] of Object.entries(upRow.params)) values[prefixed(spec.stage, k)] = v;
+  for (const [k, v] of Object.entries(rec.result ?? {})) if (v !== null) values[prefixed(spec.stage, k)] = v;
+  const outputs = layout.outputs(task);
+  const kept = await access(outputs).then(
+    () => true,
+    () => false,
+  );
+  return { values, outputs: kept ? outputs : null };
+}

@@ -1,0 +1,145 @@
+// Multi-stage ensembles (docs/stages.md): every stage is an ensemble of its own under <root>/stages/<name>/, a later
+// stage's tasks read their upstream rows when they start, and the root's dataset holds every stage's rows.
+import { mkdir, readFile } from 'node:fs/promises';
+import { buildDataset, writeDataset } from './collect/index.js';
+import { PARAMS_METADATA_KEY } from './collect/import.js';
+import type { Config } from './config/types.js';
+import { type RunOptions, type RunResult, collectEnsemble, readFinals, runPlanned } from './controller.js';
+import { EnsembleError } from './errors.js';
+import type { Dependency } from './executor/batch.js';
+import { EnsembleLayout } from './plan/layout.js';
+import type { PlanFile } from './plan/plan.js';
+import { readPlan } from './plan/read.js';
+import { readTaskTable } from './plan/tasks.js';
+import { type Upstream, writePlan } from './plan/write.js';
+import type { TaskRecord, TaskRow } from './records.js';
+import { writeFileAtomic } from './util/fs.js';
+
+/** <root>/stages.json: marks a multi-stage ensemble and lists its stages in order. */
+export interface StagesFile {
+  format: 1;
+  name: string;
+  stages: Array<{ name: string; after: string | null; depend: 'afterany' | 'afterok' }>;
+}
+
+interface PlannedStage {
+  name: string;
+  layout: EnsembleLayout;
+  plan: PlanFile;
+  created: boolean;
+}
+
+/** The stages of a multi-stage ensemble directory, or null for a single-stage one. */
+export async function readStages(root: string): Promise<StagesFile | null> {
+  const text = await readFile(new EnsembleLayout(root).stagesFile, 'utf8').catch(() => null);
+  return text === null ? null : (JSON.parse(text) as StagesFile);
+}
+
+/** Plans every stage in order (a later stage's size is its upstream's times its own points); re-opens planned ones. */
+async function planStages(config: Config, configText: string): Promise<PlannedStage[]> {
+  const root = new EnsembleLayout(config.ensemble_dir);
+  const stages = config.stages ?? [];
+  await mkdir(root.root, { recursive: true });
+  const planned: PlannedStage[] = [];
+  for (const stage of stages) {
+    const spec = stage.stage;
+    if (!spec) throw new EnsembleError(`${config.source}: stage without its place in the chain`);
+    const up = spec.after === null ? undefined : planned.find((p) => p.name === spec.after);
+    const upstream: Upstream | undefined = up && { spec: { stage: up.name, dir: up.layout.root, depend: spec.depend }, tasks: up.plan.tasks };
+    const opened = await writePlan(stage, configText, upstream);
+    planned.push({ name: spec.name, ...opened });
+  }
+  const file: StagesFile = { format: 1, name: config.name, stages: stages.map((s) => ({ name: s.stage?.name ?? '', after: s.stage?.after ?? null, depend: s.stage?.depend ?? 'afterany' })) };
+  await writeFileAtomic(root.config, configText);
+  await writeFileAtomic(root.stagesFile, JSON.stringify(file, null, 2) + '\n');
+  return planned;
+}
+
+async function openStages(root: string, file: StagesFile): Promise<PlannedStage[]> {
+  const layout = new EnsembleLayout(root);
+  return Promise.all(file.stages.map(async (s) => ({ name: s.name, ...(await readPlan(layout.stageDir(s.name))), created: false })));
+}
+
+/**
+ * Runs the stages. Locally one after the other; on a batch scheduler all at once: each stage submits its chunks
+ * as soon as its upstream has submitted, with a job dependency on the upstream's jobs (afterany/afterok), so the
+ * chain proceeds on the cluster even if this controller dies.
+ */
+async function runStages(root: string, stages: PlannedStage[], opts: RunOptions): Promise<RunResult> {
+  const type = opts.executor ?? stages[0].plan.executor.type;
+  const stageOpts = (s: PlannedStage): RunOptions => ({ ...opts, onProgress: opts.onProgress && ((p) => opts.onProgress?.({ ...p, stage: s.name })) });
+  if (type === 'local') {
+    for (const s of stages) await runPlanned(s.layout, s.plan, s.plan.executor, s.created, stageOpts(s));
+  } else {
+    const started = new Map<string, Promise<string[]>>();
+    const runs: Array<Promise<RunResult>> = [];
+    for (const s of stages) {
+      let resolve: (ids: string[]) => void = () => undefined;
+      let reject: (e: unknown) => void = () => undefined;
+      started.set(s.name, new Promise<string[]>((res, rej) => ((resolve = res), (reject = rej))));
+      const up = s.plan.upstream;
+      const upStarted = up ? started.get(up.stage) : undefined;
+      const after = upStarted && up ? upStarted.then((jobIds): Dependency => ({ kind: up.depend, jobIds })) : undefined;
+      const run = runPlanned(s.layout, s.plan, s.plan.executor, s.created, stageOpts(s), { after, onStarted: resolve });
+      // a stage that fails before it started must not leave its downstream stages waiting
+      run.catch(reject);
+      runs.push(run);
+    }
+    const settled = await Promise.allSettled(runs);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+  return collectStages(root);
+}
+
+/** `arrayflow run` of a multi-stage config. */
+export async function runStagedConfig(config: Config, configText: string, opts: RunOptions): Promise<RunResult> {
+  const stages = await planStages(config, configText);
+  return runStages(config.ensemble_dir, stages, opts);
+}
+
+/** `arrayflow resume` of a multi-stage ensemble directory. */
+export async function resumeStages(root: string, file: StagesFile, opts: RunOptions): Promise<RunResult> {
+  return runStages(root, await openStages(root, file), opts);
+}
+
+/**
+ * Collects every stage's dataset, then the root's: one row per task of every stage, with `stage` and `stage_task`
+ * (the task's id in stages/<stage>/) in front; `task_id` numbers the rows across stages.
+ */
+export async function collectStages(root: string): Promise<RunResult> {
+  const file = await readStages(root);
+  if (!file) throw new EnsembleError(`${root} is not a multi-stage ensemble (no stages.json)`);
+  const layout = new EnsembleLayout(root);
+  const rows: TaskRow[] = [];
+  const finals = new Map<number, TaskRecord>();
+  const names = ['stage', 'stage_task'];
+  const totals = { total: 0, done: 0, failed: 0, pending: 0, badLines: 0 };
+  const stages = await openStages(root, file);
+  for (const s of stages) for (const n of s.plan.param_names) if (!names.includes(n)) names.push(n);
+  for (const s of stages) {
+    const r = await collectEnsemble(s.layout, s.plan);
+    for (const k of ['total', 'done', 'failed', 'pending', 'badLines'] as const) totals[k] += r[k];
+    const own = await readFinals(s.layout);
+    for (const t of await readTaskTable(s.layout)) {
+      const id = rows.length;
+      const params: TaskRow['params'] = { stage: s.name, stage_task: t.id, ...t.params };
+      const rec = own.get(t.id);
+      if (rec) {
+        // lineage that is a parameter of an earlier stage (`coarse.task`) goes in that parameter's column
+        let result: TaskRecord['result'] = null;
+        for (const [k, v] of Object.entries(rec.result ?? {})) {
+          if (names.includes(k) && v !== null) params[k] = v;
+          else (result ??= {})[k] = v;
+        }
+        finals.set(id, { ...rec, task: id, result });
+      }
+      rows.push({ id, batch: t.batch, seed: t.seed, params });
+    }
+  }
+  const table = buildDataset(rows, finals, names);
+  // which columns are parameters (summary --by), as an imported dataset lists them
+  table.schema.metadata.set(PARAMS_METADATA_KEY, JSON.stringify(names));
+  const files = await writeDataset(table, layout.root);
+  return { ensembleDir: root, ...totals, parquet: files.parquet, csv: files.csv };
+}
