@@ -3,17 +3,11 @@
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { execa } from 'execa';
 import { readRecordFiles, selectFinal } from '../src/collect/index.js';
 import { packageRoot } from '../src/util/paths.js';
-import { behaveConfig, cli, runCli, writeConfig } from './helpers/ensemble.js';
+import { behaveConfig, cli, duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
 
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  return (await c.runAndReadAll(sql)).getRowObjects() as Record<string, unknown>[];
-}
 
 t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds equal to the records', async (t) => {
   const dir = t.testdir();
@@ -22,7 +16,7 @@ t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds e
   t.equal(r.exitCode, 0, r.stderr);
   t.match(r.stdout, /6 done, 6 failed, 0 pending/);
   const ens = join(dir, 'ens');
-  const rows = await query(`select * from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
+  const rows = await duckQuery(`select * from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
   t.equal(rows.length, 12, 'one row per task, failed ones included');
   t.same(Object.keys(rows[0]).slice(0, 4), ['task_id', 'batch', 'mode', 'x']);
   for (const col of ['y', 'label', 'even', 'status', 'reason', 'exit_code', 'attempt', 'host', 'start_time', 'end_time', 'duration_s']) {
@@ -40,7 +34,7 @@ t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds e
     if (rec?.status === 'done') t.equal(Number(row.y), rec.result?.y);
     else t.equal(row.y, null, 'a failed row has no result values');
   }
-  const csv = await query(`select count(*)::int as n, count(distinct task_id)::int as d from read_csv_auto('${join(ens, 'dataset.csv')}')`);
+  const csv = await duckQuery(`select count(*)::int as n, count(distinct task_id)::int as d from read_csv_auto('${join(ens, 'dataset.csv')}')`);
   t.same(csv, [{ n: 12, d: 12 }]);
   const manifest = JSON.parse(readFileSync(join(ens, 'manifest.json'), 'utf8'));
   t.equal(manifest.tool.name, 'arrayflow');
@@ -112,7 +106,7 @@ t.test('SIGKILL of `run` mid-ensemble, then run again: every task once, recorded
     runs.set(id, (runs.get(id) ?? 0) + 1);
   }
   for (const id of before) t.equal(runs.get(id), 1, `task ${id} recorded before the kill ran once`);
-  const rows = await query(`select task_id, count(*)::int as n from read_parquet('${join(dir, 'ens', 'dataset.parquet')}') group by task_id`);
+  const rows = await duckQuery(`select task_id, count(*)::int as n from read_parquet('${join(dir, 'ens', 'dataset.parquet')}') group by task_id`);
   t.equal(rows.length, 30, 'every task has a row');
   t.ok(rows.every((r) => r.n === 1), 'no duplicate rows');
 });

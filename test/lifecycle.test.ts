@@ -2,15 +2,9 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { readJournal } from '../src/journal/journal.js';
-import { behaveSim, runCli, writeConfig } from './helpers/ensemble.js';
+import { behaveSim, duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
 
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  return (await c.runAndReadAll(sql)).getRowObjects() as Record<string, unknown>[];
-}
 
 t.test('extend --budget 50 on a 100-task ensemble: 150 rows, the first 100 unchanged and not re-run', async (t) => {
   const dir = t.testdir();
@@ -31,13 +25,13 @@ executor: { workers: 2 }
   const first = await runCli(['run', config, '--no-progress'], { env });
   t.equal(first.exitCode, 0, first.stderr);
   const ens = join(dir, 'ens');
-  const before = await query(`select task_id, a, y, start_time from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
+  const before = await duckQuery(`select task_id, a, y, start_time from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
   t.equal(before.length, 100);
 
   const ext = await runCli(['extend', ens, '--budget', '50', '--no-progress'], { env });
   t.equal(ext.exitCode, 0, ext.stderr);
   t.match(ext.stdout, /resuming 150 tasks .*; 50 to run/);
-  const after = await query(`select task_id, a, y, start_time from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
+  const after = await duckQuery(`select task_id, a, y, start_time from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
   t.equal(after.length, 150);
   t.same(after.slice(0, 100), before, 'the first 100 rows are unchanged (same values, same start times: not re-run)');
   const runs = readFileSync(log, 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[0]));
@@ -70,13 +64,13 @@ executor: { workers: 3, retries: 2, retry_on: [timeout] }
   const r = await runCli(['run', config, '--no-progress']);
   t.equal(r.exitCode, 0, r.stderr);
   const ens = join(dir, 'ens');
-  let rows = await query(`select task_id, mode, status, attempt, reason from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
+  let rows = await duckQuery(`select task_id, mode, status, attempt, reason from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
   t.same(rows.map((x) => [x.mode, x.status, x.attempt]), [['ok', 'done', 1], ['exit3', 'failed', 1], ['sleep', 'failed', 3]], 'only the timeout was retried, twice');
 
   const again = await runCli(['retry', ens, '--failed', '--reason', 'exit code', '--no-progress']);
   t.equal(again.exitCode, 0, again.stderr);
   t.match(again.stdout, /retried 1 failed task/);
-  rows = await query(`select task_id, status, attempt, reason from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
+  rows = await duckQuery(`select task_id, status, attempt, reason from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
   t.equal(rows[1].attempt, 2, 'the exit-3 task ran a second time');
   t.equal(rows[1].reason, 'exit code 3');
   t.equal(rows[2].attempt, 3, 'the timeout task was not retried by the exit-code filter');

@@ -1,6 +1,7 @@
 // Test helpers: write a config (with the behave.mjs fixture simulation) into a temp dir, run the built CLI.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { execa } from 'execa';
 import { packageRoot } from '../../src/util/paths.js';
 
@@ -41,4 +42,11 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
  */
 export function dropTapHooks(): void {
   delete process.env.NODE_OPTIONS;
+}
+
+/** Rows of a DuckDB query (e.g. over read_parquet of a dataset), as objects: an independent reader of our files. */
+export async function duckQuery(sql: string): Promise<Record<string, unknown>[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  return (await c.runAndReadAll(sql)).getRowObjects() as Record<string, unknown>[];
 }

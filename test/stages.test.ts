@@ -1,0 +1,33 @@
+// Multi-stage ensembles on the local executor: a nested stage (crossed with the upstream rows) and a sequential
+// runner (one to one), upstream values and kept files reaching the next stage, upstream failures, resume.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, writeConfig } from './helpers/ensemble.js';
+import { checkThreeStages, threeStages } from './helpers/stages.js';
+
+t.test('a nested stage and a sequential runner on the local executor: rows, lineage, upstream failures, resume', async (t) => {
+  const dir = t.testdir();
+  const config = writeConfig(dir, threeStages('executor: { type: local, workers: 2 }'));
+  const log = join(dir, 'runs.log');
+  const env = { ...process.env, BEHAVE_LOG: log } as Record<string, string>;
+  const r = await runCli(['run', config, '--no-progress'], { env });
+  t.equal(r.exitCode, 0, r.stderr);
+  t.match(r.stdout, /planned 3 tasks in .*stages\/A; 3 to run/);
+  t.match(r.stdout, /planned 6 tasks in .*stages\/B; 6 to run/);
+  t.match(r.stdout, /10 done, 5 failed, 0 pending/);
+  const ens = join(dir, 'ens');
+  await checkThreeStages(t, ens);
+  // the upstream failures never started a simulation: 3 A + 4 B + 4 C runs
+  t.equal(readFileSync(log, 'utf8').trim().split('\n').length, 11);
+
+  const status = await runCli(['status', ens]);
+  t.match(status.stdout, /chain\.B: 6 tasks: 4 done, 2 failed, 0 pending/);
+
+  // run again: every stage resumes with nothing to run, and the dataset is the same
+  const again = await runCli(['resume', ens, '--no-progress'], { env });
+  t.equal(again.exitCode, 0, again.stderr);
+  t.match(again.stdout, /resuming 6 tasks in .*stages\/C; 0 to run/);
+  t.equal(readFileSync(log, 'utf8').trim().split('\n').length, 11, 'nothing ran twice');
+  await checkThreeStages(t, ens);
+});
