@@ -1,0 +1,75 @@
+// A three-stage ensemble (nested, then sequential) on the real test Slurm: later stages are submitted at once with
+// job dependencies on the upstream's jobs, so the chain finishes on the cluster after the controller is killed.
+import t from 'tap';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { readJournal } from '../../src/journal/journal.js';
+import { readRecordFiles } from '../../src/collect/index.js';
+import { cli, dropTapHooks, runCli, writeConfig } from '../helpers/ensemble.js';
+import { requireSlurm, slurmEnv } from '../helpers/slurm.js';
+import { checkThreeStages, threeStages } from '../helpers/stages.js';
+
+dropTapHooks();
+
+async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const submittedIds = async (stageDir: string) =>
+  (await readJournal(join(stageDir, 'journal.ndjson'))).flatMap((e) => (e.event === 'submitted' ? [e.job_id] : []));
+
+const recordCount = async (stageDir: string) => (await readRecordFiles(join(stageDir, 'results'))).records.length;
+
+/** Start and end (epoch s) of every array element of the jobs `ids`, from sacct. */
+async function spans(ids: string[]): Promise<Array<{ start: number; end: number }>> {
+  const r = await execa('sacct', ['-n', '-X', '-P', '-j', ids.join(','), '-o', 'JobID,Start,End'], { env: slurmEnv() });
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split('|'))
+    .map(([, start, end]) => ({ start: Date.parse(start) / 1000, end: Date.parse(end) / 1000 }));
+}
+
+t.test('stages on Slurm: afterany dependencies, the chain completes with the controller killed, resume submits nothing', async (t) => {
+  if (!(await requireSlurm(t, { sacct: true }))) return;
+  const dir = t.testdir();
+  const config = writeConfig(dir, threeStages('executor: { type: slurm, resources: { time: "00:05:00", mem: 200M } }'));
+  const ens = join(dir, 'ens');
+  const stage = (s: string) => join(ens, 'stages', s);
+
+  const controller = execa(process.execPath, [cli, 'run', config, '--no-progress'], { reject: false, env: slurmEnv(), stdin: 'ignore' });
+  try {
+    // every stage submits at once (B and C wait on the scheduler, not in the controller)
+    await waitFor('the three stages to submit', async () => (await submittedIds(stage('C'))).length > 0, 120_000);
+  } finally {
+    controller.kill('SIGKILL');
+  }
+  await controller;
+  const ids = { A: await submittedIds(stage('A')), B: await submittedIds(stage('B')), C: await submittedIds(stage('C')) };
+  t.same([ids.A.length, ids.B.length, ids.C.length], [1, 1, 1], 'one array job per stage');
+  const script = (s: string) => readFileSync(join(stage(s), 'plan', 'scripts', readdirSync(join(stage(s), 'plan', 'scripts'))[0]), 'utf8');
+  t.notMatch(script('A'), /--dependency/);
+  t.match(script('B'), `#SBATCH --dependency=afterany:${ids.A[0]}\n`);
+  t.match(script('C'), `#SBATCH --dependency=afterany:${ids.B[0]}\n`);
+
+  // no controller: the wrappers of B and C read their upstream rows themselves; upstream failures are rows too
+  await waitFor('every task of C to have a record', async () => (await recordCount(stage('C'))) >= 6, 240_000);
+  t.equal(await recordCount(stage('A')), 3);
+  t.equal(await recordCount(stage('B')), 6);
+
+  // the scheduler held each stage until its upstream had ended
+  const [a, b, c] = await Promise.all([spans(ids.A), spans(ids.B), spans(ids.C)]);
+  t.ok(Math.max(...a.map((x) => x.end)) <= Math.min(...b.map((x) => x.start)), 'B started after every A element ended');
+  t.ok(Math.max(...b.map((x) => x.end)) <= Math.min(...c.map((x) => x.start)), 'C started after every B element ended');
+
+  const resumed = await runCli(['resume', ens, '--no-progress'], { env: slurmEnv() as Record<string, string> });
+  t.equal(resumed.exitCode, 0, resumed.stderr);
+  t.notMatch(resumed.stdout, /submitted/, 'resume found every job in the journal and submitted nothing');
+  t.match(resumed.stdout, /10 done, 5 failed, 0 pending/);
+  await checkThreeStages(t, ens);
+});
