@@ -91,7 +91,9 @@ function toIssue(e: ErrorObject, root: unknown, src: ConfigSource, unknownHere: 
       const missing = String(e.params.missingProperty);
       // a misspelt key already gets "unknown key …; did you mean '<missing>'?": one issue is enough
       if (unknownHere.some((k) => editDistance(k, missing) <= 2)) return undefined;
-      const desc = (ps.properties as Record<string, SchemaObject> | undefined)?.[missing]?.description;
+      // a top-level key required by an if/then (no `stages`: command, parameters, sampling) is described at the root
+      const described = (ps.properties ?? (at.length === 0 ? configSchema().properties : undefined)) as Record<string, SchemaObject> | undefined;
+      const desc = described?.[missing]?.description;
       const what = typeof desc === 'string' ? ` — ${lowerFirst(firstSentence(desc))}` : '';
       return {
         file: src.file,

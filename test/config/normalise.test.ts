@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { normaliseStages } from '../../src/config/stages.js';
 import { normaliseConfig, normaliseParam, parseDuration } from '../../src/config/normalise.js';
 import { configSchema } from '../../src/config/schema.js';
 import type { Config } from '../../src/config/types.js';
@@ -193,8 +194,9 @@ function alternatives(schema: Schema, node: Schema | undefined): Schema[] {
   if (!node) return [];
   const out: Schema[] = [node];
   if (typeof node.$ref === 'string') {
-    const name = node.$ref.replace('#/definitions/', '');
-    out.push(...alternatives(schema, (schema.definitions as Record<string, Schema>)[name]));
+    // a JSON pointer into the schema: #/definitions/parameter, #/properties/command, ...
+    const target = node.$ref.slice(2).split('/').reduce<Schema | undefined>((n, k) => n?.[k] as Schema | undefined, schema);
+    out.push(...alternatives(schema, target));
   }
   for (const k of ['then', 'else']) out.push(...alternatives(schema, node[k] as Schema | undefined));
   return out;
@@ -307,6 +309,11 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
   const seen = new Set<string>();
   const unknown = new Set<string>();
   normaliseConfig(recording(schema, raw, seen, unknown) as Record<string, unknown>, '/x/c.yaml');
+  // and a multi-stage config whose stages use every stage key
+  const { parameters, sampling, ...common } = raw;
+  const stage = { command: ['b'], env: { B: 'y' }, inputs: { copy: ['c2'] }, result: { file: 'r.csv' }, keep: 'all', timeout: 5, resources: raw.executor.resources };
+  const staged = { ...common, stages: [{ name: 'one', ...stage, parameters, sampling }, { name: 'two', after: 'one', depend: 'afterok', ...stage }] };
+  normaliseStages(recording(schema, staged, seen, unknown) as Record<string, unknown>, '/x/c.yaml');
   t.strictSame([...unknown], [], 'keys the normaliser reads but the schema lacks');
   // a list or map the normaliser passes on whole (keep, values, points) counts as read, items and all;
   // named keys must each be read

@@ -17,6 +17,12 @@ interface Expected {
 }
 
 const BAD: Record<string, Expected> = {
+  'stages-after-unknown.yaml': { line: 8, path: 'stages[1].after', says: 'no earlier stage is named "corse"; a stage follows one listed before it (coarse)', count: 2 },
+  'stages-placeholder.yaml': { line: 8, path: 'stages[1].command[2]', says: 'stage "fine": unknown placeholder {fine.y}' },
+  'stages-top-parameters.yaml': { line: 3, path: 'parameters', says: 'with stages, parameters belongs to a stage', count: 2 },
+  'stages-no-command.yaml': { line: 7, path: 'stages[1]', says: 'stage "post" has no command, and there is no top-level command to inherit' },
+  'stages-bad-name.yaml': { line: 4, path: 'stages[0].name', says: 'starting with a letter or' },
+  'stages-rule-in-stage.yaml': { line: 5, path: 'stages[0].parameters.x.uniform', says: 'stage "coarse": uniform range [1, 0] is empty' },
   'unknown-key-typo.yaml': { line: 3, path: 'comand', says: "unknown key 'comand'; valid keys here: name, ensemble_dir, command," },
   'unknown-key-top.yaml': { line: 7, path: 'executr', says: "did you mean 'executor'?" },
   'unknown-key-resources.yaml': { line: 11, path: 'executor.resources.memory', says: "unknown key 'memory'; valid keys here: time, mem, cpus" },
