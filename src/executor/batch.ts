@@ -251,7 +251,7 @@ export class BatchRun {
         if (!isUncertain(e)) throw e;
         // the submission may have reached the scheduler before the connection dropped: look before submitting again
         await sleep(UNCERTAIN_SETTLE_MS, this.opts.signal);
-        const jobId = await this.findJob(s.label, true);
+        const jobId = await this.findJob(s.label);
         if (jobId === null && attempt < SUBMIT_RETRIES) continue;
         if (jobId === null) throw e;
         const sub: Submission = { ...s, jobId };
@@ -273,12 +273,14 @@ export class BatchRun {
   }
 
   /**
-   * The id of a job the scheduler holds under this submission's name, or null. `fresh` also asks the live
-   * queue when accounting is on: a job submitted a moment ago may not have reached the accounting database.
+   * The id of a job the scheduler holds under this submission's name, or null. The live queue first, then
+   * (with accounting) the database for jobs the queue has forgotten: sacct lags a few seconds behind a
+   * submission and, asked by name over a time window, never lists a job that is not yet eligible to start
+   * (held, a future --begin, a dependency), so it alone would let a queued chunk be submitted again.
    */
-  private async findJob(label: string, fresh = false): Promise<string | null> {
+  private async findJob(label: string): Promise<string | null> {
     const name = jobName(this.plan, label);
-    for (const accounting of fresh && this.accounting ? [false, true] : [this.accounting]) {
+    for (const accounting of this.accounting ? [false, true] : [false]) {
       const found = await this.transport.run(this.sched.findArgv(name, accounting), { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
       const ids = found.exitCode === 0 ? this.sched.parseFind(found.stdout) : [];
       if (ids.length > 0) return ids[0];

@@ -2,11 +2,13 @@
 import t, { type Test } from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { planSubmissions, renderSubmission } from '../../src/executor/batch.js';
-import { scaleResources } from '../../src/executor/owed.js';
+import { BatchRun, planSubmissions, renderSubmission } from '../../src/executor/batch.js';
+import { retryPolicy, scaleResources } from '../../src/executor/owed.js';
+import { readJournal } from '../../src/journal/journal.js';
 import { slurmScheduler } from '../../src/executor/slurm.js';
 import { EnsembleLayout } from '../../src/plan/layout.js';
-import type { PlanFile } from '../../src/plan/plan.js';
+import { jobName, type PlanFile } from '../../src/plan/plan.js';
+import type { CommandResult, Transport } from '../../src/transport/transport.js';
 import { packageRoot } from '../../src/util/paths.js';
 
 function plan(over: Partial<PlanFile['executor']> = {}, tasks = 1000, bundle = 4): PlanFile {
@@ -75,4 +77,43 @@ t.test('retry_scale grows time and memory per attempt', async (t) => {
   t.same(scaleResources(r, { time: 2, mem: 1.5 }, 2), { time: '00:20:00', mem: '3072M' });
   t.same(scaleResources({ time: '1-12:00:00' }, { time: 2 }, 2), { time: '3-00:00:00' });
   t.same(scaleResources({ time: '90' }, { time: 1.5 }, 3), { time: '03:22:30' });
+});
+
+t.test('a chunk found in the live queue but not (yet) in sacct is adopted, not submitted again', async (t) => {
+  // What a restarted controller meets when its predecessor died between sbatch and the journal while the job
+  // is queued: squeue knows the job; sacct, asked by name, does not list a job before it is eligible to start
+  // (held, --begin, dependency) and lags behind a submission.
+  const p = plan({ array: { bundle: 4, parallel: 1 } }, 8, 4);
+  const root = t.testdir();
+  const abort = new AbortController();
+  const asked: string[][] = [];
+  const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', exitCode: 0 });
+  const transport: Transport = {
+    calls: new Map(),
+    async run(argv) {
+      asked.push(argv);
+      this.calls.set(argv[0], (this.calls.get(argv[0]) ?? 0) + 1);
+      if (argv[0] === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/slurmdbd\n');
+      if (argv[0] === 'squeue' && argv.includes('--name')) return ok('4242\n');
+      if (argv[0] === 'sacct' && argv.includes('--name')) return ok('');
+      if (argv[0] === 'sacct') {
+        abort.abort(); // the first status query: the submission phase is over
+        return ok('4242_[0-1]|4242|PENDING|0:0|JobHeldUser|None assigned\n');
+      }
+      return ok('9999\n');
+    },
+    close: async () => undefined,
+  };
+  const run = new BatchRun(new EnsembleLayout(root), p, slurmScheduler, transport, async () => new Map(), {
+    runId: 'r1',
+    policy: retryPolicy(p),
+    tickMs: { min: 1, max: 1 },
+    signal: abort.signal,
+  });
+  await run.run();
+  t.notOk(transport.calls.has('sbatch'), 'no sbatch');
+  t.same(run.jobIds(), ['4242']);
+  t.same(asked.find((a) => a[0] === 'squeue'), ['squeue', '-h', '-t', 'all', '--name', jobName(p, '0000'), '-o', '%F'], 'the live queue was asked by name');
+  const submitted = (await readJournal(join(root, 'journal.ndjson'))).filter((e) => e.event === 'submitted');
+  t.match(submitted, [{ chunk: '0000', job_id: '4242', offset: 0, elements: 2, attempt: 1 }], 'the adopted job is journalled');
 });

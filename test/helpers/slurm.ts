@@ -26,6 +26,16 @@ export function slurmEnv(): NodeJS.ProcessEnv {
   return { ...process.env, SLURM_CONF: conf };
 }
 
+/**
+ * Array job ids (`%F`) the test cluster's controller holds under this job name, in any state (`-t all`:
+ * finished ones too, until MinJobAge). squeue, not sacct: sacct lists no job before it is eligible to
+ * start (held, future --begin) and lags a moment behind a submission.
+ */
+export async function jobsNamed(name: string): Promise<string[]> {
+  const r = await execa('squeue', ['-h', '-t', 'all', '--name', name, '-o', '%F'], { env: slurmEnv(), reject: false });
+  return [...new Set(String(r.stdout).split('\n').map((l) => l.trim()).filter(Boolean))];
+}
+
 /** ssh -F config with `Host arrayflow-login` (written by sshd-up.sh). */
 export function sshConfigPath(): string {
   return join(slurmStateDir(), 'ssh', 'ssh_config');

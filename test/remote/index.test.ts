@@ -16,7 +16,7 @@ import { jobName, type PlanFile } from '../../src/plan/plan.js';
 import { type RemoteHost, type RemoteSetup, sshConfigFile } from '../../src/remote/index.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { behaveConfig, dropTapHooks, runCli, writeConfig } from '../helpers/ensemble.js';
-import { requireSlurm, requireSshd, slurmEnv, slurmStateDir, sshConfigPath, sshKeyPath, sshPort, SSH_HOST_ALIAS } from '../helpers/slurm.js';
+import { jobsNamed, requireSlurm, requireSshd, slurmEnv, slurmStateDir, sshConfigPath, sshKeyPath, sshPort, SSH_HOST_ALIAS } from '../helpers/slurm.js';
 
 dropTapHooks();
 const FAST_TICK = { min: 300, max: 2000 };
@@ -46,11 +46,6 @@ function assertPulled(t: Test, localResults: string, remoteResults: string): voi
 }
 
 /** Array job ids Slurm holds under a job name (squeue -t all keeps finished jobs for MinJobAge). */
-async function jobsNamed(name: string): Promise<string[]> {
-  const r = await execa('squeue', ['-h', '-t', 'all', '--name', name, '-o', '%F'], { env: slurmEnv(), reject: false });
-  return [...new Set(String(r.stdout).split('\n').map((l) => l.trim()).filter(Boolean))];
-}
-
 /** The per-connection sshd processes serving our local port (never the listener), as in test/transport/ssh.test.ts. */
 async function killSession(t: Test, s: SshTransport): Promise<void> {
   const port = s.localPort;
