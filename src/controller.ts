@@ -70,6 +70,8 @@ export interface RunOptions {
     toRun: number;
   }) => void;
   onProgress?: (p: Progress) => void;
+  /** An adaptive round added points (docs/adaptive.md). */
+  onAdaptive?: (a: { round: number; points: number; tasks: number; budget: number }) => void;
   signal?: AbortSignal;
 }
 
@@ -127,7 +129,10 @@ export async function runEnsemble(configPath: string, opts: RunOptions = {}): Pr
   const text = await readFile(configPath, 'utf8');
   if (config.stages) return (await import('./stages.js')).runStagedConfig(config, text, opts);
   const { layout, plan, created } = await writePlan(config, text);
-  return runPlanned(layout, plan, config.executor, created, opts);
+  const result = await runPlanned(layout, plan, config.executor, created, opts);
+  // the config's proposer wins over the plan's: raising adaptive.budget and running again goes on
+  if (!config.adaptive) return result;
+  return (await import('./adaptive.js')).runAdaptive(layout, { plan, result }, config.adaptive, config.executor, opts);
 }
 /**
 * `arrayflow resume <ensemble>`: continue a planned ensemble from its directory alone (plan.json holds the
@@ -139,7 +144,9 @@ export async function resumeEnsemble(ensembleDir: string, opts: RunOptions = {})
   const file = await stages.readStages(ensembleDir);
   if (file) return stages.resumeStages(ensembleDir, file, opts);
   const { layout, plan } = await readPlan(ensembleDir);
-  return runPlanned(layout, plan, plan.executor, false, opts);
+  const result = await runPlanned(layout, plan, plan.executor, false, opts);
+  if (!plan.adaptive) return result;
+  return (await import('./adaptive.js')).runAdaptive(layout, { plan, result }, plan.adaptive, plan.executor, opts);
 }
 /** How a stage of a multi-stage ensemble waits for its upstream on a batch scheduler (src/stages.ts). */
 export interface StageChain {

@@ -30,7 +30,18 @@ export function normaliseConfig(raw: Raw, file: string): Config {
   const dir = path.dirname(source);
   const abs = (p: string) => path.resolve(dir, p);
   const name = raw.name as string;
+  const adaptive = raw.adaptive === undefined ? undefined : asRaw(raw.adaptive);
   return {
+    ...(adaptive
+      ? {
+          adaptive: {
+            command: (adaptive.command as Array<string | number>).map(String),
+            ...(adaptive.batch === undefined ? {} : { batch: adaptive.batch as number }),
+            budget: adaptive.budget as number,
+            cwd: dir,
+          },
+        }
+      : {}),
     source,
     name,
     ensemble_dir: abs((raw.ensemble_dir as string | undefined) ?? path.join('runs', name)),

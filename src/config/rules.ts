@@ -49,6 +49,28 @@ export const placeholdersKnown = (upstream: readonly string[]): Rule => (data, s
 
 export const placeholdersAreKnown: Rule = placeholdersKnown([]);
 
+/** The placeholders of the adaptive proposer's argv. */
+export const ADAPTIVE_PLACEHOLDERS = ['dataset', 'dataset_csv', 'count', 'round', 'ensemble'] as const;
+
+/** adaptive.command uses only its own placeholders (the dataset, how many points, the round). */
+export const adaptivePlaceholdersAreKnown: Rule = (data, src) => {
+  const command = obj(data.adaptive)?.command;
+  if (!Array.isArray(command)) return [];
+  const valid: readonly string[] = ADAPTIVE_PLACEHOLDERS;
+  return command.flatMap((arg, i) => {
+    if (typeof arg !== 'string') return [];
+    const { parts, problems } = parseTemplate(arg);
+    return [
+      ...problems.map((p) => src.issue(['adaptive', 'command', i], `${show(arg)}: ${p.message}`)),
+      ...parts.flatMap((part) =>
+        'name' in part && !valid.includes(part.name)
+          ? [src.issue(['adaptive', 'command', i], `unknown placeholder {${part.name}} in ${show(arg)}; the proposer's placeholders are ${valid.join(', ')}${didYouMean(part.name, valid, (s) => `{${s}}`)}`)]
+          : [],
+      ),
+    ];
+  });
+};
+
 /** uniform/loguniform need low < high (and 0 < low for loguniform); int needs low <= high. */
 export const rangesAreNonEmpty: Rule = (data, src) => {
   const issues: ConfigIssue[] = [];
@@ -270,6 +292,7 @@ export const hostNeedsRemoteDir: Rule = (data, src) => {
 /** All cross-field rules, in the order their issues are reported. */
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['placeholdersAreKnown', placeholdersAreKnown],
+  ['adaptivePlaceholdersAreKnown', adaptivePlaceholdersAreKnown],
   ['rangesAreNonEmpty', rangesAreNonEmpty],
   ['levelsOnlyOnContinuous', levelsOnlyOnContinuous],
   ['samplesForDrawnMethods', samplesForDrawnMethods],

@@ -87,6 +87,9 @@ export function stageRules(data: Raw, src: ConfigSource): ConfigIssue[] {
       issues.push(src.issue([key], `with stages, ${key} belongs to a stage: move it into the first stage (or the stage that samples it)`, { key: true }));
     }
   }
+  if (data.adaptive !== undefined) {
+    issues.push(src.issue(['adaptive'], 'adaptive sampling works on a single-stage ensemble: remove adaptive, or the stages', { key: true }));
+  }
   const stages = Array.isArray(data.stages) ? data.stages : [];
   const seen = new Set<string>();
   stages.forEach((s, i) => {

@@ -109,6 +109,18 @@ export interface ResultSpec {
   marker?: string;
 }
 
+/** Adaptive sampling: a proposer command run on the dataset between batches (docs/adaptive.md). */
+export interface AdaptiveSpec {
+  /** argv; placeholders {dataset}, {dataset_csv}, {count}, {round}, {ensemble}. */
+  command: string[];
+  /** Points asked for per round (default: the initial design's size). */
+  batch?: number;
+  /** Total tasks, the initial design included. */
+  budget: number;
+  /** Directory the command runs in (the config's). */
+  cwd: string;
+}
+
 /** Where a stage of a multi-stage ensemble sits in the chain (docs/stages.md). */
 export interface StageSpec {
   name: string;
@@ -136,6 +148,7 @@ export interface Config {
   parameters: Record<string, ParamSpec>;
   sampling: SamplingSpec;
   executor: ExecutorSpec;
+  adaptive?: AdaptiveSpec;
   /** A multi-stage ensemble: one complete Config per stage, in order (their ensemble_dir is <ensemble_dir>/stages/<name>). */
   stages?: Config[];
   /** Set on each stage's Config. */

@@ -10,6 +10,7 @@ export type JournalEvent =
   | { event: 'collected'; rows: number; done: number; failed: number }
   | { event: 'cancelled'; job_ids: string[] }
   | { event: 'extended'; from: number; to: number }
+  | { event: 'adaptive'; round: number; from: number; to: number }
   /** `arrayflow retry`: each [task, attempt] gets one more attempt after that one. */
   | { event: 'retry'; tasks: Array<[number, number]> };
 

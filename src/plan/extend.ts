@@ -1,6 +1,7 @@
 // `extend`: adds samples to a planned ensemble by continuing its design (same seed, later points).
 import { EnsembleError } from '../errors.js';
-import { appendJournal } from '../journal/journal.js';
+import { type JournalEvent, appendJournal } from '../journal/journal.js';
+import type { Point } from '../config/types.js';
 import { readPointsFile, samplePoints } from '../sampling/index.js';
 import { taskSeed } from '../sampling/hash.js';
 import type { TaskRow } from '../records.js';
@@ -22,7 +23,16 @@ export async function extendPlan(layout: EnsembleLayout, plan: PlanFile, budget:
   if (points.length === 0) {
     throw new EnsembleError(`the ${sampling.method} design of ${layout.root} has no points beyond the ${plan.tasks} planned: nothing to extend`);
   }
-  const size = sampling.batch ?? plan.tasks;
+  return appendPoints(layout, plan, points, { event: 'extended', from: plan.tasks, to: plan.tasks + points.length });
+}
+
+/**
+ * Appends tasks for `points` (ids from plan.tasks on, batch and seed as for planned tasks), rewrites plan.json
+ * and journals `event`. Existing task ids, rows and records are untouched. The caller holds the controller lock.
+ */
+export async function appendPoints(layout: EnsembleLayout, plan: PlanFile, points: Point[], event: JournalEvent): Promise<PlanFile> {
+  const { sampling } = plan.design;
+  const size = sampling.batch ?? plan.array_tasks;
   const rows = await readTaskTable(layout);
   const added: TaskRow[] = points.map((params, i) => {
     const id = plan.tasks + i;
@@ -31,6 +41,6 @@ export async function extendPlan(layout: EnsembleLayout, plan: PlanFile, budget:
   await writeTaskTable(layout, [...rows, ...added]);
   const next: PlanFile = { ...plan, tasks: plan.tasks + added.length };
   await writeFileAtomic(layout.planFile, JSON.stringify(next, null, 2) + '\n');
-  appendJournal(layout.journal, { event: 'extended', from: plan.tasks, to: next.tasks });
+  appendJournal(layout.journal, event);
   return next;
 }

@@ -32,7 +32,8 @@ export interface Manifest {
  */
 export function hashConfig(config: Config, pointsFile: Uint8Array | null): string {
   const h = createHash('sha256');
-  const { source: _source, executor: _executor, ...rest } = config;
+  // where and how it runs, and the adaptive proposer (its budget may grow), are not the design's identity
+  const { source: _source, executor: _executor, adaptive: _adaptive, ...rest } = config;
   h.update(JSON.stringify(rest));
   if (pointsFile) h.update(pointsFile);
   return h.digest('hex');

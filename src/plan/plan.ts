@@ -1,5 +1,5 @@
 // Points -> tasks -> array elements: the pure planning functions, and the plan file every stage reads.
-import type { Config, ExecutorSpec, KeepPolicy, ParamSpec, Point, ResultSpec, SamplingSpec } from '../config/types.js';
+import type { AdaptiveSpec, Config, ExecutorSpec, KeepPolicy, ParamSpec, Point, ResultSpec, SamplingSpec } from '../config/types.js';
 import type { TaskRow } from '../records.js';
 import { taskSeed } from '../sampling/hash.js';
 
@@ -42,6 +42,8 @@ export interface PlanFile {
   arrayflow: string;
   /** A later stage of a multi-stage ensemble: the stage whose rows feed its tasks (docs/stages.md). */
   upstream?: UpstreamSpec;
+  /** The adaptive proposer as last run with (docs/adaptive.md), so `resume` goes on without the config. */
+  adaptive?: AdaptiveSpec;
 }
 
 /** Task t of a later stage runs on row `params["<stage>.task"]` of the upstream stage, read when t starts. */

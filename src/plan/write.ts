@@ -25,6 +25,7 @@ export function planFileFor(config: Config, hash: string, tasks: number, id: str
   const bundle = config.executor.array.bundle;
   return {
     ...(upstream ? { upstream } : {}),
+    ...(config.adaptive ? { adaptive: config.adaptive } : {}),
     format: 1,
     name: config.name,
     id,

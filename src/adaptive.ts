@@ -1,0 +1,68 @@
+// Adaptive sampling (docs/adaptive.md): between batches a user command reads the dataset so far and prints new
+// points as JSON lines; they are appended to the plan and run, round after round, up to the budget.
+import { execa } from 'execa';
+import { renderTemplate } from './config/placeholders.js';
+import type { AdaptiveSpec, ExecutorSpec, Point } from './config/types.js';
+import { type RunOptions, type RunResult, runPlanned } from './controller.js';
+import { DataError, EnsembleError } from './errors.js';
+import { readJournal } from './journal/journal.js';
+import { acquireLock } from './journal/lock.js';
+import { appendPoints } from './plan/extend.js';
+import type { EnsembleLayout } from './plan/layout.js';
+import type { PlanFile } from './plan/plan.js';
+import { validatePoints } from './sampling/list.js';
+
+const STDERR_QUOTE_CHARS = 2000;
+
+/** New points from the proposer's stdout: one JSON object per line (blank lines ignored), checked against the domains. */
+export function parseProposals(stdout: string, plan: Pick<PlanFile, 'design'>, what: string): Point[] {
+  const raw: Point[] = [];
+  stdout.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      raw.push(JSON.parse(line) as Point);
+    } catch {
+      throw new DataError(`${what}: stdout line ${i + 1} is not JSON: ${JSON.stringify(line.slice(0, 200))} (print one object per line, e.g. {"x": 0.5})`);
+    }
+  });
+  return validatePoints(plan.design.parameters, raw, (i) => `${what}: point ${i + 1}`);
+}
+
+/** Runs the proposer once: its points for round `round` (at most `count` are used). */
+async function propose(spec: AdaptiveSpec, layout: EnsembleLayout, plan: PlanFile, result: RunResult, round: number, count: number): Promise<Point[]> {
+  const values = { dataset: result.parquet, dataset_csv: result.csv, count: String(count), round: String(round), ensemble: layout.root };
+  const argv = spec.command.map((a) => renderTemplate(a, values));
+  const what = `adaptive round ${round} (${argv.join(' ')})`;
+  const r = await execa(argv[0], argv.slice(1), { cwd: spec.cwd, reject: false, stdin: 'ignore' });
+  if (r.failed) {
+    const said = String(r.stderr ?? '').trim().slice(-STDERR_QUOTE_CHARS);
+    const how = r.exitCode === undefined ? (r as { shortMessage?: string }).shortMessage ?? 'could not start' : `exited ${r.exitCode}`;
+    throw new EnsembleError(`${what} ${how}${said ? `:\n${said}` : ''}\nthe ensemble is intact; fix the proposer and \`arrayflow resume ${layout.root}\` continues`);
+  }
+  return parseProposals(String(r.stdout), plan, what);
+}
+
+/**
+ * After the planned tasks ran: asks the proposer for up to `batch` points, appends and runs them, and again,
+ * until the plan holds `budget` tasks or the proposer prints nothing. Resumable: the rounds are in the plan
+ * and the journal, so a restart runs what is pending, then asks for the next round.
+ */
+export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFile; result: RunResult }, spec: AdaptiveSpec, executor: ExecutorSpec, opts: RunOptions): Promise<RunResult> {
+  let { plan, result } = first;
+  let round = (await readJournal(layout.journal)).filter((e) => e.event === 'adaptive').length;
+  for (;;) {
+    const count = Math.min(spec.batch ?? plan.array_tasks, spec.budget - plan.tasks);
+    if (count <= 0 || opts.signal?.aborted) return result;
+    round++;
+    const points = (await propose(spec, layout, plan, result, round, count)).slice(0, count);
+    if (points.length === 0) return result;
+    const lock = await acquireLock(layout.lock);
+    try {
+      plan = await appendPoints(layout, { ...plan, adaptive: spec }, points, { event: 'adaptive', round, from: plan.tasks, to: plan.tasks + points.length });
+    } finally {
+      await lock.release();
+    }
+    opts.onAdaptive?.({ round, points: points.length, tasks: plan.tasks, budget: spec.budget });
+    result = await runPlanned(layout, plan, executor, false, opts);
+  }
+}
