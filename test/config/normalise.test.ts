@@ -292,6 +292,7 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
       b: [1, 2],
     },
     sampling: { method: 'list', samples: 1, seed: 1, batch: 1, file: 'f', points: [{ u: 1 }], scramble: true, replicates: 1 },
+    adaptive: { command: ['p', '{dataset}'], batch: 2, budget: 3 },
     executor: {
       type: 'pbs',
       workers: 1,
@@ -310,7 +311,7 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
   const unknown = new Set<string>();
   normaliseConfig(recording(schema, raw, seen, unknown) as Record<string, unknown>, '/x/c.yaml');
   // and a multi-stage config whose stages use every stage key
-  const { parameters, sampling, ...common } = raw;
+  const { parameters, sampling, adaptive: _adaptive, ...common } = raw;
   const stage = { command: ['b'], env: { B: 'y' }, inputs: { copy: ['c2'] }, result: { file: 'r.csv' }, keep: 'all', timeout: 5, resources: raw.executor.resources };
   const staged = { ...common, stages: [{ name: 'one', ...stage, parameters, sampling }, { name: 'two', after: 'one', depend: 'afterok', ...stage }] };
   normaliseStages(recording(schema, staged, seen, unknown) as Record<string, unknown>, '/x/c.yaml');

@@ -17,6 +17,7 @@ interface Expected {
 }
 
 const BAD: Record<string, Expected> = {
+  'adaptive-placeholder.yaml': { line: 6, path: 'adaptive.command[3]', says: "unknown placeholder {x} in \"{x}\"; the proposer's placeholders are dataset, dataset_csv, count, round, ensemble" },
   'stages-after-unknown.yaml': { line: 8, path: 'stages[1].after', says: 'no earlier stage is named "corse"; a stage follows one listed before it (coarse)', count: 2 },
   'stages-placeholder.yaml': { line: 8, path: 'stages[1].command[2]', says: 'stage "fine": unknown placeholder {fine.y}' },
   'stages-top-parameters.yaml': { line: 3, path: 'parameters', says: 'with stages, parameters belongs to a stage', count: 2 },
