@@ -3,7 +3,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, writeConfig } from './helpers/ensemble.js';
+import { behaveSim, duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
 import { checkThreeStages, threeStages } from './helpers/stages.js';
 
 t.test('a nested stage and a sequential runner on the local executor: rows, lineage, upstream failures, resume', async (t) => {
@@ -30,4 +30,36 @@ t.test('a nested stage and a sequential runner on the local executor: rows, line
   t.match(again.stdout, /resuming 6 tasks in .*stages\/C; 0 to run/);
   t.equal(readFileSync(log, 'utf8').trim().split('\n').length, 11, 'nothing ran twice');
   await checkThreeStages(t, ens);
+});
+
+t.test('three sequential runners: each sample goes through A, then B on A, then C on B', async (t) => {
+  const dir = t.testdir();
+  const config = writeConfig(
+    dir,
+    `name: runners
+ensemble_dir: ens
+inputs: { copy: [${JSON.stringify(behaveSim)}] }
+executor: { type: local, workers: 2 }
+stages:
+  - name: A
+    command: [node, behave.mjs, ok, "{x}"]
+    parameters: { x: { int: [1, 4] } }
+    sampling: { method: grid, seed: 2 }
+  - name: B
+    command: [node, behave.mjs, ok, "{A.y}"]
+  - name: C
+    command: [node, behave.mjs, ok, "{B.y}"]
+`,
+  );
+  const r = await runCli(['run', config, '--no-progress']);
+  t.equal(r.exitCode, 0, r.stderr);
+  const rows = await duckQuery(`select stage, stage_task, x, "A.task", "B.task", "A.y", "B.y", y from read_parquet('${join(dir, 'ens', 'dataset.parquet')}') order by task_id`);
+  const xs = [1, 2, 3, 4];
+  const row = (stage: string, i: number, cols: Record<string, unknown>) => ({ stage, stage_task: BigInt(i), x: null, 'A.task': null, 'B.task': null, 'A.y': null, 'B.y': null, ...cols });
+  const expected = [
+    ...xs.map((x, i) => row('A', i, { x: BigInt(x), y: 2 * x })),
+    ...xs.map((x, i) => row('B', i, { 'A.task': BigInt(i), 'A.y': 2 * x, y: 4 * x })),
+    ...xs.map((x, i) => row('C', i, { 'A.task': BigInt(i), 'B.task': BigInt(i), 'A.y': 2 * x, 'B.y': 4 * x, y: 8 * x })),
+  ];
+  t.same(rows, expected, 'one row per sample and runner, in sequence: y = 2x, 4x, 8x');
 });
