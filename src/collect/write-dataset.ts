@@ -1,22 +1,17 @@
 // Writing the dataset files (Parquet via parquet-wasm, CSV) atomically, and reading the Parquet back via arrow-js-ffi.
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { tableToIPC, Type, type Table } from 'apache-arrow';
 import { parseTable } from 'arrow-js-ffi';
 import * as parquet from 'parquet-wasm';
 import { DataError } from '../errors.js';
 import { syncDir } from '../util/fs.js';
-import { csvBatches, renderCsvChunks } from './csv.js';
-import type { CsvJob } from './csv-worker.js';
-import { coalesce, writeTemp } from './temp-file.js';
+import { renderCsvChunks } from './csv.js';
 
 // Large enough that typical ensembles are one row group; small enough that readers can skip by statistics.
 const ROW_GROUP_ROWS = 128 * 1024;
-const CSV_WORKER = new URL('./csv-worker.js', import.meta.url);
-// From this many cells the CSV is rendered in a worker thread: below it, starting one (~70 ms of CPU)
-// costs more than the rendering it would take off this thread.
-const CSV_WORKER_CELLS = 100_000;
+// CSV chunks are joined to roughly this size before each write(2).
+const CSV_WRITE_BYTES = 1 << 20;
 
 /**
  * Encodes `table` as Parquet bytes: snappy (pyarrow's default; zstd is ~20% smaller but
@@ -35,18 +30,57 @@ export function encodeParquet(table: Table): Uint8Array {
   return parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(table, 'stream')), builder.build());
 }
 
-/** Renders the CSV of `table` and writes it under a temp name next to `path` in a worker thread; resolves to the temp name. */
-function writeCsvTemp(path: string, table: Table): Promise<string> {
-  const job: CsvJob = { path, names: table.schema.fields.map((f) => f.name), batches: csvBatches(table) };
-  return new Promise((resolve, reject) => {
-    // workerData is copied when the worker is created: the caller's table is not shared with it.
-    const worker = new Worker(CSV_WORKER, { workerData: job });
-    let tmp: string | undefined;
-    worker.once('message', (m: string) => (tmp = m));
-    worker.once('error', reject);
-    worker.once('exit', (code) => (tmp !== undefined ? resolve(tmp) : reject(new Error(`the CSV writer thread exited with code ${code}`))));
-  });
+function tempName(path: string): string {
+  return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 }
+
+/** write(2) may write less than asked (signals, quotas): loop until every byte is out. */
+async function writeAll(fh: FileHandle, data: string | Uint8Array): Promise<void> {
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  for (let off = 0; off < buf.length; ) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+    off += bytesWritten;
+  }
+}
+
+/** Writes the chunks to a fresh temp name next to `path` and fsyncs it; returns the temp name. */
+async function writeTemp(path: string, chunks: Iterable<string | Uint8Array>): Promise<string> {
+  const tmp = tempName(path);
+  const fh = await open(tmp, 'wx');
+  try {
+    // One write in flight while the next chunk is produced, so rendering overlaps the disk.
+    let pending: Promise<void> = Promise.resolve();
+    for (const c of chunks) {
+      await pending;
+      pending = writeAll(fh, c);
+    }
+    await pending;
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+  return tmp;
+}
+
+/** Groups small CSV chunks so the file is written in ~1 MiB writes. */
+function* coalesce(chunks: Iterable<string>): Generator<string> {
+  let parts: string[] = [];
+  let size = 0;
+  for (const c of chunks) {
+    parts.push(c);
+    size += c.length;
+    if (size >= CSV_WRITE_BYTES) {
+      yield parts.join('');
+      parts = [];
+      size = 0;
+    }
+  }
+  if (parts.length > 0) yield parts.join('');
+}
+
 
 /**
  * Writes `<dir>/<basename>.parquet` and `<dir>/<basename>.csv`, each atomically (temp name in the same
@@ -55,12 +89,11 @@ function writeCsvTemp(path: string, table: Table): Promise<string> {
 export async function writeDataset(table: Table, dir: string, basename = 'dataset'): Promise<{ parquet: string; csv: string }> {
   const parquetPath = join(dir, `${basename}.parquet`);
   const csvPath = join(dir, `${basename}.csv`);
-  // A large CSV (number formatting is its main cost) is rendered and written in a second thread while this
-  // one encodes and writes the Parquet; the worker starts first, since the encoding blocks this thread.
-  const csvTemp =
-    table.numRows * table.numCols >= CSV_WORKER_CELLS ? writeCsvTemp(csvPath, table) : writeTemp(csvPath, coalesce(renderCsvChunks(table)));
-  const parquetTemp = (async () => writeTemp(parquetPath, [encodeParquet(table)]))();
-  const written = await Promise.allSettled([parquetTemp, csvTemp]);
+  // The Parquet bytes go to disk (and fsync) while the CSV is being rendered.
+  const written = await Promise.allSettled([
+    writeTemp(parquetPath, [encodeParquet(table)]),
+    writeTemp(csvPath, coalesce(renderCsvChunks(table))),
+  ]);
   const temps = written.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
   try {
     for (const w of written) if (w.status === 'rejected') throw w.reason;

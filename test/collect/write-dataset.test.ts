@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { buildDataset } from '../../src/collect/build-dataset.js';
-import { renderCsvChunks } from '../../src/collect/csv.js';
 import { readDatasetParquet, writeDataset } from '../../src/collect/write-dataset.js';
 import type { TaskRecord } from '../../src/records.js';
 import { doneRecord, failedRecord, taskRows } from './fixtures/ensemble.js';
@@ -174,16 +173,4 @@ t.test('writes are atomic: they replace old files and leave no temp files behind
   const blocked = t.testdir({ 'dataset.csv': { 'x': 'keep' } });
   await t.rejects(writeDataset(table, blocked));
   t.same(readdirSync(blocked).sort(), ['dataset.csv', 'dataset.parquet']);
-});
-
-t.test('a large table: the CSV written by the worker thread is the text renderCsvChunks gives', async (t) => {
-  const { table } = fixture(5000);
-  t.ok(table.numRows * table.numCols >= 100_000, 'large enough for the worker thread');
-  const dir = t.testdir({});
-  const { csv } = await writeDataset(table, dir);
-  t.equal(readFileSync(csv, 'utf8'), [...renderCsvChunks(table)].join(''));
-  t.same(readdirSync(dir).sort(), ['dataset.csv', 'dataset.parquet']);
-  // A failure in the worker (here: no such directory) rejects with the error, code included, and leaves nothing behind.
-  await t.rejects(writeDataset(table, join(dir, 'missing')), { code: 'ENOENT' });
-  t.same(readdirSync(dir).sort(), ['dataset.csv', 'dataset.parquet']);
 });
