@@ -1,4 +1,5 @@
 // One collection pass over an ensemble directory: task table + record files -> dataset.parquet + dataset.csv.
+import type { Table } from 'apache-arrow';
 import { EnsembleError } from '../errors.js';
 import { EnsembleLayout } from '../plan/layout.js';
 import { readTaskTable } from '../plan/tasks.js';
@@ -35,12 +36,8 @@ async function readTasks(layout: EnsembleLayout): Promise<TaskRow[]> {
   }
 }
 
-/**
- * Reads `plan/tasks.ndjson` and `results/*.ndjson` of `ensembleDir`, selects each task's final record
- * and (re)writes the dataset files in `ensembleDir`. Idempotent: the same records give byte-identical files.
- */
-export async function collect(ensembleDir: string, paramNames: string[], opts: CollectOptions = {}): Promise<CollectResult> {
-  const layout = new EnsembleLayout(ensembleDir);
+/** The dataset table and the counts of the result, from the task table and the record files. */
+async function buildTable(layout: EnsembleLayout, paramNames: string[], opts: CollectOptions): Promise<{ table: Table } & Omit<CollectResult, 'rows' | 'parquet' | 'csv'>> {
   const [tasks, { records, bad }] = await Promise.all([readTasks(layout), readRecordFiles(layout.resultsDir)]);
   const finals = selectFinal(records);
   const table = buildDataset(tasks, finals, paramNames, opts);
@@ -51,6 +48,18 @@ export async function collect(ensembleDir: string, paramNames: string[], opts: C
     if (s === 'done') done++;
     else if (s === 'failed') failed++;
   }
+  return { table, done, failed, badLines: bad.length };
+}
+
+/**
+ * Reads `plan/tasks.ndjson` and `results/*.ndjson` of `ensembleDir`, selects each task's final record
+ * and (re)writes the dataset files in `ensembleDir`. Idempotent: the same records give byte-identical files.
+ */
+export async function collect(ensembleDir: string, paramNames: string[], opts: CollectOptions = {}): Promise<CollectResult> {
+  const layout = new EnsembleLayout(ensembleDir);
+  // Built in its own call so that the records and task rows are garbage once the table exists: the
+  // writing (Parquet in wasm memory, the CSV thread) then needs no more memory than they took.
+  const { table, ...counts } = await buildTable(layout, paramNames, opts);
   const files = await writeDataset(table, layout.root);
-  return { rows: table.numRows, done, failed, badLines: bad.length, ...files };
+  return { rows: table.numRows, ...counts, ...files };
 }

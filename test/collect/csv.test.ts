@@ -1,5 +1,5 @@
 import t from 'tap';
-import { tableFromArrays } from 'apache-arrow';
+import { makeData, makeVector, Table, tableFromArrays, TimestampSecond } from 'apache-arrow';
 import { buildDataset } from '../../src/collect/build-dataset.js';
 import { csvField, isoFormatter, renderCsvChunks } from '../../src/collect/csv.js';
 import type { TaskRecord, TaskRow } from '../../src/records.js';
@@ -67,4 +67,33 @@ t.test('numbers print in shortest round-trip form', async (t) => {
 t.test('header names are quoted when needed; a table with no rows is just the header', async (t) => {
   const table = tableFromArrays({ 'a,b': new Float64Array(0), c: new Int32Array(0) });
   t.equal([...renderCsvChunks(table)].join(''), '"a,b",c\r\n');
+});
+
+t.test('tricky numbers, nulls and int64 print as String() does; times in any unit print as ISO', async (t) => {
+  const xs = [-0, 1e21, 1e-7, 5e-324, -1.7976931348623157e308, NaN, Infinity, 0.1 + 0.2, 123456.789];
+  const tasks = xs.map((_, i) => row(i, { k: i }));
+  const finals = new Map<number, TaskRecord>(
+    tasks.map((r, i) => [r.id, { ...doneRecord(r.id), result: { x: i % 4 === 3 ? null : xs[i], big: i === 2 ? null : 2 ** 53 - i, s: 'é,"ü"' } }]),
+  );
+  const table = buildDataset(tasks, finals, ['k']);
+  const rows = parseCsv([...renderCsvChunks(table)].join(''));
+  const col = (name: string): string[] => rows.slice(1).map((r) => r[rows[0].indexOf(name)]);
+  t.same(col('x'), xs.map((x, i) => (i % 4 === 3 ? '' : String(x))));
+  t.same(col('x').slice(0, 2), ['0', '1e+21']);
+  t.same(col('big'), xs.map((_, i) => (i === 2 ? '' : String(2 ** 53 - i))));
+  t.same(col('s'), xs.map(() => 'é,"ü"'));
+
+  const secs = BigInt64Array.from([0n, -1n, 1_700_000_000n]);
+  const text = (table: Table): string[] => [...renderCsvChunks(table)].join('').split('\r\n').slice(1, -1);
+  const inSeconds = new Table({ t: makeVector(makeData({ type: new TimestampSecond(), length: 3, data: secs })) });
+  t.same(text(inSeconds), [0, -1000, 1_700_000_000_000].map((ms) => new Date(ms).toISOString()));
+  t.same(text(tableFromArrays({ t: secs })), ['0', '-1', '1700000000'], 'int64 as digits');
+});
+
+t.test('a sliced table renders the rows of the slice, nulls included', async (t) => {
+  const tasks = Array.from({ length: 30 }, (_, i) => row(i, { k: i }));
+  const finals = new Map(tasks.map((r) => [r.id, r.id % 3 ? doneRecord(r.id) : failedRecord(r.id, 'x, "y"')]));
+  const table = buildDataset(tasks, finals, ['k']);
+  const lines = [...renderCsvChunks(table)].join('').split('\r\n');
+  t.same([...renderCsvChunks(table.slice(11, 27), 4)].join('').split('\r\n'), [lines[0], ...lines.slice(12, 28), '']);
 });
