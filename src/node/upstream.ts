@@ -26,8 +26,8 @@ const finalsCache = new Map<string, Map<number, TaskRecord>>();
 async function upstreamFinals(dir: string, refresh: boolean): Promise<Map<number, TaskRecord>> {
   let finals = finalsCache.get(dir);
   if (!finals || refresh) {
-    // loaded only by later stages: a single-stage task wrapper starts without the collector's modules
-    const { readRecordFiles, selectFinal } = await import('../collect/index.js');
+    // loaded only by later stages, and not through collect/index.js: the node side ships without apache-arrow
+    const [{ readRecordFiles }, { selectFinal }] = await Promise.all([import('../collect/read-records.js'), import('../collect/select-final.js')]);
     finals = selectFinal((await readRecordFiles(new EnsembleLayout(dir).resultsDir)).records);
     finalsCache.set(dir, finals);
   }
