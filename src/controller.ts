@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { readRecordFiles, selectFinal, collect } from './collect/index.js';
 import { followFinals, removeLiveParts, startLiveDataset } from './collect/follow.js';
 import { readConfig } from './config/load.js';
-import { BatchRun, type BatchScheduler, type Dependency, type Submission, journalSubmissions, planSubmissions, renderSubmission } from './executor/batch.js';
+import { BatchRun, type BatchScheduler, type Dependency, type Submission, type UpstreamWatch, journalSubmissions, planSubmissions, renderSubmission } from './executor/batch.js';
 import { runLocal } from './executor/local.js';
 import { owedItems, reasonKind, retryPolicy } from './executor/owed.js';
 import { extendPlan } from './plan/extend.js';
@@ -152,6 +152,7 @@ export async function resumeEnsemble(ensembleDir: string, opts: RunOptions = {})
 export interface StageChain {
   after?: Promise<Dependency>;
   onStarted?: (activeJobIds: string[]) => void;
+  upstream?: UpstreamWatch;
 }
 
 /** Runs the pending work of a planned ensemble with `executor` (resources and limits as they are now). */

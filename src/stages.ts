@@ -6,9 +6,9 @@ import { PARAMS_METADATA_KEY } from './collect/import.js';
 import type { Config } from './config/types.js';
 import { type RunOptions, type RunResult, collectEnsemble, readFinals, runPlanned } from './controller.js';
 import { EnsembleError } from './errors.js';
-import type { Dependency } from './executor/batch.js';
+import type { Dependency, UpstreamWatch } from './executor/batch.js';
 import { EnsembleLayout } from './plan/layout.js';
-import type { PlanFile } from './plan/plan.js';
+import { type PlanFile, upstreamTaskParam } from './plan/plan.js';
 import { readPlan } from './plan/read.js';
 import { readTaskTable } from './plan/tasks.js';
 import { type Upstream, writePlan } from './plan/write.js';
@@ -67,11 +67,17 @@ async function openStages(root: string, file: StagesFile): Promise<PlannedStage[
  */
 async function runStages(root: string, stages: PlannedStage[], opts: RunOptions): Promise<RunResult> {
   const type = opts.executor ?? stages[0].plan.executor.type;
-  const stageOpts = (s: PlannedStage): RunOptions => ({ ...opts, onProgress: opts.onProgress && ((p) => opts.onProgress?.({ ...p, stage: s.name })) });
+  // progress and submissions name their stage (the stages of a batch run report at once)
+  const stageOpts = (s: PlannedStage): RunOptions => ({
+    ...opts,
+    onProgress: opts.onProgress && ((p) => opts.onProgress?.({ ...p, stage: s.name })),
+    onSubmit: opts.onSubmit && ((sub) => opts.onSubmit?.({ ...sub, label: `${s.name}/${sub.label}` })),
+  });
   if (type === 'local') {
     for (const s of stages) await runPlanned(s.layout, s.plan, s.plan.executor, s.created, stageOpts(s));
   } else {
     const started = new Map<string, Promise<string[]>>();
+    const settled = new Set<string>();
     const runs: Array<Promise<RunResult>> = [];
     for (const s of stages) {
       let resolve: (ids: string[]) => void = () => undefined;
@@ -80,16 +86,31 @@ async function runStages(root: string, stages: PlannedStage[], opts: RunOptions)
       const up = s.plan.upstream;
       const upStarted = up ? started.get(up.stage) : undefined;
       const after = upStarted && up ? upStarted.then((jobIds): Dependency => ({ kind: up.depend, jobIds })) : undefined;
-      const run = runPlanned(s.layout, s.plan, s.plan.executor, s.created, stageOpts(s), { after, onStarted: resolve });
+      const upstream = up ? upstreamWatch(s, stages.find((u) => u.name === up.stage) as PlannedStage, settled) : undefined;
+      const run = runPlanned(s.layout, s.plan, s.plan.executor, s.created, stageOpts(s), { after, onStarted: resolve, upstream });
       // a stage that fails before it started must not leave its downstream stages waiting
-      run.catch(reject);
+      run.then(() => settled.add(s.name), reject);
       runs.push(run);
     }
-    const settled = await Promise.allSettled(runs);
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const outcomes = await Promise.allSettled(runs);
+    const failed = outcomes.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
   return collectStages(root);
+}
+
+/** How stage `s` sees its upstream `u` while both run on a batch scheduler (see UpstreamWatch). */
+function upstreamWatch(s: PlannedStage, u: PlannedStage, settled: Set<string>): UpstreamWatch {
+  const key = upstreamTaskParam(u.name);
+  let upstreamOf: Map<number, number> | null = null;
+  return {
+    settled: () => settled.has(u.name),
+    async fixed(tasks) {
+      upstreamOf ??= new Map((await readTaskTable(s.layout)).map((r) => [r.id, Number(r.params[key])]));
+      const finals = await readFinals(u.layout);
+      return tasks.filter((t) => finals.get(upstreamOf?.get(t) ?? -1)?.status === 'done');
+    },
+  };
 }
 
 /** `arrayflow run` of a multi-stage config. */

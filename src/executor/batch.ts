@@ -10,7 +10,7 @@ import { renderTemplate } from '../render/render.js';
 import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
 import type { CommandResult, Transport } from '../transport/transport.js';
 import { RecordWriter } from '../node/wrapper.js';
-import { type RetryPolicy, owedItems, scaleResources } from './owed.js';
+import { type RetryPolicy, UPSTREAM_FAILED, owedItems, reasonKind, scaleResources } from './owed.js';
 import { hostname } from 'node:os';
 
 /** What a scheduler contributes: argv builders and parsers (pure) plus how its scripts look. */
@@ -119,6 +119,18 @@ export interface BatchRunOptions {
   after?: Promise<Dependency>;
   /** Called once, after the first status query: the submissions still queued or running (what a later stage waits for). */
   onStarted?: (activeJobIds: string[]) => void;
+  /** A later stage: whether its upstream stage has finished, and which of its tasks' upstream rows are done now. */
+  upstream?: UpstreamWatch;
+}
+
+/**
+ * A later stage's view of its upstream while both run: a task that failed because its upstream task had failed is
+ * run again once an upstream retry succeeded, and the stage is not finished before its upstream is.
+ */
+export interface UpstreamWatch {
+  settled(): boolean;
+  /** Of these tasks (failed as `upstream failed`), those whose upstream task has a done row now. */
+  fixed(tasks: number[]): Promise<number[]>;
 }
 
 const QUERY_TIMEOUT_MS = 60_000;
@@ -339,6 +351,7 @@ export class BatchRun {
       finals = await this.readFinals();
       const wrote = await this.reconcile(statuses, finals);
       if (wrote) finals = await this.readFinals();
+      await this.reviveFixed(finals);
       if (started) {
         started = false;
         this.opts.onStarted?.(this.submissions.filter((s) => !this.doneSubmissions.has(s.jobId)).map((s) => s.jobId));
@@ -506,7 +519,21 @@ export class BatchRun {
     }
   }
 
+  /** Asks for one more attempt of every task whose upstream failure has been fixed by an upstream retry (journalled). */
+  private async reviveFixed(finals: Map<number, TaskRecord>): Promise<void> {
+    const { upstream, policy } = this.opts;
+    if (!upstream) return;
+    const waiting = [...finals.values()].filter((r) => r.status === 'failed' && reasonKind(r.reason) === UPSTREAM_FAILED && policy.requested.get(r.task) !== r.attempt);
+    if (waiting.length === 0) return;
+    const fixed = await upstream.fixed(waiting.map((r) => r.task));
+    if (fixed.length === 0) return;
+    const tasks = fixed.map((t): [number, number] => [t, (finals.get(t) as TaskRecord).attempt]);
+    for (const [t, attempt] of tasks) policy.requested.set(t, attempt);
+    appendJournal(this.layout.journal, { event: 'retry', tasks });
+  }
+
   private finished(finals: Map<number, TaskRecord>): boolean {
+    if (this.opts.upstream && !this.opts.upstream.settled()) return false;
     if (finals.size < this.plan.tasks) return false;
     if (this.submissions.some((s) => !this.doneSubmissions.has(s.jobId))) return false;
     return owedItems(this.plan.tasks, finals, this.opts.policy).length === 0;

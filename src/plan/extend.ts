@@ -17,6 +17,9 @@ import { readTaskTable, writeTaskTable } from './tasks.js';
  */
 export async function extendPlan(layout: EnsembleLayout, plan: PlanFile, budget: number): Promise<PlanFile> {
   if (!Number.isInteger(budget) || budget < 1) throw new EnsembleError(`extend needs a positive whole budget, got ${budget}`);
+  if (plan.upstream) {
+    throw new EnsembleError(`${layout.root} is a later stage: its tasks are the rows of stage ${plan.upstream.stage} (times its own points) and cannot be extended`);
+  }
   const { parameters, sampling } = plan.design;
   const withPoints = sampling.file ? { ...sampling, points: await readPointsFile(sampling.file) } : sampling;
   const points = samplePoints(parameters, withPoints, { start: plan.tasks, count: budget });

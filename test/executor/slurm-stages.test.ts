@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { readJournal } from '../../src/journal/journal.js';
 import { readRecordFiles } from '../../src/collect/index.js';
-import { cli, dropTapHooks, runCli, writeConfig } from '../helpers/ensemble.js';
+import { runEnsemble } from '../../src/controller.js';
+import { behaveSim, cli, dropTapHooks, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 import { requireSlurm, slurmEnv } from '../helpers/slurm.js';
 import { checkThreeStages, threeStages } from '../helpers/stages.js';
 
@@ -72,4 +73,33 @@ t.test('stages on Slurm: afterany dependencies, the chain completes with the con
   t.notMatch(resumed.stdout, /submitted/, 'resume found every job in the journal and submitted nothing');
   t.match(resumed.stdout, /10 done, 5 failed, 0 pending/);
   await checkThreeStages(t, ens);
+});
+
+t.test('an upstream retry on Slurm: the downstream task that failed on it runs again and ends done', async (t) => {
+  if (!(await requireSlurm(t, { sacct: true }))) return;
+  const dir = t.testdir();
+  const config = writeConfig(
+    dir,
+    `name: heal
+ensemble_dir: ens
+inputs: { copy: [${JSON.stringify(behaveSim)}] }
+executor: { type: slurm, retries: 1, resources: { time: "00:05:00", mem: 200M } }
+stages:
+  - name: A
+    command: [node, behave.mjs, "{mode}", "{x}"]
+    parameters: { x: { int: [1, 2] }, mode: [ok, flaky] }
+    sampling: { method: list, points: [{ x: 1, mode: ok }, { x: 2, mode: flaky }] }
+  - name: B
+    command: [node, behave.mjs, ok, "{A.y}"]
+`,
+  );
+  const result = await runEnsemble(config, { tickMs: { min: 300, max: 2000 } });
+  t.same([result.done, result.failed], [4, 0], 'every row of both stages done');
+  const rows = await duckQuery(`select stage, stage_task, attempt, y from read_parquet('${join(dir, 'ens', 'dataset.parquet')}') order by task_id`);
+  t.same(rows.map((r) => [r.stage, Number(r.stage_task), r.y]), [['A', 0, 2], ['A', 1, 4], ['B', 0, 4], ['B', 1, 8]], 'B ran on the retried A row');
+  t.equal(rows[1].attempt, 2, 'A task 1 needed its retry');
+  const retried = (await readJournal(join(dir, 'ens', 'stages', 'B', 'journal.ndjson'))).filter((e) => e.event === 'retry');
+  // B's task 1 ran either after the A retry (attempt 1) or before it, failing "upstream failed" and then revived
+  if (rows[3].attempt === 2) t.same(retried.map((e) => (e.event === 'retry' ? e.tasks : [])), [[[1, 1]]], 'revived once, journalled');
+  else t.same(retried, [], 'nothing to revive');
 });
