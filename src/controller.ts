@@ -256,7 +256,7 @@ export interface DryRun {
 export async function dryRunPlan(configPath: string, opts: { executor?: ExecutorType; transport?: Transport } = {}): Promise<DryRun> {
   const config = await readConfig(configPath);
   const pointsFile = config.sampling.file ? await readFile(config.sampling.file) : null;
-  const tasks = (await samplePlan(config)).length;
+  const tasks = (await samplePlan(config)).count;
   const plan = planFileFor(config, hashConfig(config, pointsFile), tasks, 'dryrun00');
   const type = opts.executor ?? config.executor.type;
   if (type === 'local')

@@ -1,13 +1,11 @@
 // `extend`: adds samples to a planned ensemble by continuing its design (same seed, later points).
 import { EnsembleError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
-import { readPointsFile, samplePoints } from '../sampling/index.js';
-import { taskSeed } from '../sampling/hash.js';
-import type { TaskRow } from '../records.js';
+import { readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { EnsembleLayout } from './layout.js';
 import type { PlanFile } from './plan.js';
-import { readTaskTable, writeTaskTable } from './tasks.js';
+import { appendTaskTable, designTable } from './tasks.js';
 
 /**
  * Appends `budget` tasks: points [tasks, tasks + budget) of the same design (a Sobol or random sequence
@@ -18,18 +16,12 @@ export async function extendPlan(layout: EnsembleLayout, plan: PlanFile, budget:
   if (!Number.isInteger(budget) || budget < 1) throw new EnsembleError(`extend needs a positive whole budget, got ${budget}`);
   const { parameters, sampling } = plan.design;
   const withPoints = sampling.file ? { ...sampling, points: await readPointsFile(sampling.file) } : sampling;
-  const points = samplePoints(parameters, withPoints, { start: plan.tasks, count: budget });
-  if (points.length === 0) {
+  const design = sampleDesign(parameters, withPoints, { start: plan.tasks, count: budget });
+  if (design.count === 0) {
     throw new EnsembleError(`the ${sampling.method} design of ${layout.root} has no points beyond the ${plan.tasks} planned: nothing to extend`);
   }
-  const size = sampling.batch ?? plan.tasks;
-  const rows = await readTaskTable(layout);
-  const added: TaskRow[] = points.map((params, i) => {
-    const id = plan.tasks + i;
-    return { id, batch: Math.floor(id / size), seed: taskSeed(sampling.seed, id), params };
-  });
-  await writeTaskTable(layout, [...rows, ...added]);
-  const next: PlanFile = { ...plan, tasks: plan.tasks + added.length };
+  await appendTaskTable(layout, designTable(parameters, design, sampling.seed, sampling.batch ?? plan.tasks, plan.tasks));
+  const next: PlanFile = { ...plan, tasks: plan.tasks + design.count };
   await writeFileAtomic(layout.planFile, JSON.stringify(next, null, 2) + '\n');
   appendJournal(layout.journal, { event: 'extended', from: plan.tasks, to: next.tasks });
   return next;

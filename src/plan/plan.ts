@@ -1,7 +1,5 @@
 // Points -> tasks -> array elements: the pure planning functions, and the plan file every stage reads.
-import type { Config, ExecutorSpec, KeepPolicy, ParamSpec, Point, ResultSpec, SamplingSpec } from '../config/types.js';
-import type { TaskRow } from '../records.js';
-import { taskSeed } from '../sampling/hash.js';
+import type { Config, ExecutorSpec, KeepPolicy, ParamSpec, ResultSpec, SamplingSpec } from '../config/types.js';
 
 /** What the node-side wrapper needs to run a task: read from plan/plan.json, never from the YAML. */
 export interface RuntimeSpec {
@@ -40,17 +38,6 @@ export interface PlanFile {
   /** Absolute paths captured at plan time so compute nodes sharing the filesystem need nothing else. */
   node: string;
   arrayflow: string;
-}
-
-/** Tasks from points: ids 0..N-1 in point order, batch = id / batch size, seeds derived from the sampling seed. */
-export function planTasks(points: Point[], seed: number, batchSize: number | undefined): TaskRow[] {
-  const size = batchSize ?? points.length;
-  return points.map((params, id) => ({
-    id,
-    batch: size > 0 ? Math.floor(id / size) : 0,
-    seed: taskSeed(seed, id),
-    params,
-  }));
 }
 
 /** Task ids run by array element `element`. */

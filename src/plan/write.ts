@@ -1,17 +1,17 @@
 // Writes (or re-opens) an ensemble directory from a config: frozen config, manifest, task table, plan file, journal.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import type { Config, Point } from '../config/types.js';
+import type { Config } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
-import { readPointsFile, samplePoints } from '../sampling/index.js';
+import { type Design, readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { arrayflowBin } from '../util/paths.js';
 import { EnsembleLayout } from './layout.js';
 import { readPlan } from './read.js';
 import { buildManifest, hashConfig } from './manifest.js';
-import { type PlanFile, paramNames, planRuntime, planTasks } from './plan.js';
-import { writeTaskTable } from './tasks.js';
+import { type PlanFile, paramNames, planRuntime } from './plan.js';
+import { designTable, writeTaskTable } from './tasks.js';
 
 export interface OpenedPlan {
   layout: EnsembleLayout;
@@ -42,10 +42,10 @@ export function planFileFor(config: Config, hash: string, tasks: number, id: str
   };
 }
 
-/** The points of `config` (reads the points file of method `list`). */
-export async function samplePlan(config: Config): Promise<Point[]> {
+/** The design of `config` (reads the points file of method `list`). */
+export async function samplePlan(config: Config): Promise<Design> {
   const sampling = config.sampling.file ? { ...config.sampling, points: await readPointsFile(config.sampling.file) } : config.sampling;
-  return samplePoints(config.parameters, sampling);
+  return sampleDesign(config.parameters, sampling);
 }
 
 /**
@@ -68,12 +68,13 @@ export async function writePlan(config: Config, configText: string): Promise<Ope
   }
 
   await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));
-  const tasks = planTasks(await samplePlan(config), config.sampling.seed, config.sampling.batch);
-  if (tasks.length === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);
-  await writeTaskTable(layout, tasks);
-  const plan = planFileFor(config, hash, tasks.length, randomBytes(4).toString('hex'));
+  const design = await samplePlan(config);
+  const tasks = design.count;
+  if (tasks === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);
+  await writeTaskTable(layout, designTable(config.parameters, design, config.sampling.seed, config.sampling.batch ?? tasks, 0));
+  const plan = planFileFor(config, hash, tasks, randomBytes(4).toString('hex'));
   await writeFileAtomic(layout.config, configText);
-  await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, hash, tasks.length, pointsFile), null, 2) + '\n');
+  await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, hash, tasks, pointsFile), null, 2) + '\n');
   // plan.json last: its presence marks a complete plan
   await writeFileAtomic(layout.planFile, JSON.stringify(plan, null, 2) + '\n');
   appendJournal(layout.journal, { event: 'planned', tasks: plan.tasks, elements: plan.elements, config_hash: hash });
