@@ -25,15 +25,18 @@ const ROUNDS = 4;
 /**
  * A keyed permutation of [0, n): an unbalanced Feistel network on the ceil(log2 n)-bit words, with
  * cycle walking to stay below n (Black & Rogaway, "Ciphers with arbitrary finite domains", 2002).
- * Being a bijection it puts exactly one point in each stratum, needs no memory, and gives the stratum
- * of any point directly, so a slice of a huge hypercube costs only its own length.
+ * Being a bijection it puts exactly one point in each stratum, and it gives the stratum of any point
+ * directly, so a slice of a huge hypercube costs only its own length (plus the round tables).
  */
 export class Permutation {
-  private readonly keys: Uint32Array;
+  /**
+   * F of every round for every input: a round function sees only the low floor(bits/2) ≤ 16 bits,
+   * so 4 × 2^(bits/2) entries (4 KiB at a million points) replace a hash per round and point.
+   */
+  private readonly rounds: Uint32Array;
   private readonly hiBits: number;
   private readonly loBits: number;
   private readonly loMask: number;
-  private readonly hiMask: number;
   constructor(
     key: Key,
     dim: number,
@@ -43,27 +46,31 @@ export class Permutation {
     this.hiBits = Math.ceil(bits / 2);
     this.loBits = bits - this.hiBits;
     this.loMask = this.loBits === 0 ? 0 : (2 ** this.loBits - 1) >>> 0;
-    this.hiMask = (2 ** this.hiBits - 1) >>> 0;
+    const hiMask = (2 ** this.hiBits - 1) >>> 0;
     const pre = prefix(key, dim, 0);
-    this.keys = new Uint32Array(ROUNDS);
-    for (let r = 0; r < ROUNDS; r++) this.keys[r] = (unitAt(pre, r) * 4294967296) >>> 0;
+    const size = this.loMask + 1;
+    this.rounds = new Uint32Array(ROUNDS * size);
+    for (let r = 0; r < ROUNDS; r++) {
+      const k = (unitAt(pre, r) * 4294967296) >>> 0;
+      for (let lo = 0; lo < size; lo++) this.rounds[r * size + lo] = mix(lo ^ k) & hiMask;
+    }
   }
 
   /** The image of i ∈ [0, n). */
   at(i: number): number {
     const n = this.n;
     if (n <= 1) return 0;
-    const keys = this.keys;
+    const rounds = this.rounds;
     const loBits = this.loBits;
     const loMask = this.loMask;
-    const hiMask = this.hiMask;
     const hiBits = this.hiBits;
+    const size = loMask + 1;
     let x = i;
     do {
       for (let r = 0; r < ROUNDS; r++) {
         const lo = x & loMask;
         // (hi, lo) -> (lo, hi ^ F(lo)): invertible whatever F is.
-        x = ((lo << hiBits) | (((x >>> loBits) ^ mix(lo ^ keys[r])) & hiMask)) >>> 0;
+        x = ((lo << hiBits) | ((x >>> loBits) ^ rounds[r * size + lo])) >>> 0;
       }
     } while (x >= n);
     return x;
