@@ -5,7 +5,7 @@ import { type FileHandle, copyFile, open, readFile, rename, unlink } from 'node:
 import type { ParamSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import type { TaskRow } from '../records.js';
-import { taskSeed } from '../sampling/hash.js';
+import { taskSeeds } from '../sampling/hash.js';
 import type { Design } from '../sampling/map.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { EnsembleLayout } from './layout.js';
@@ -70,14 +70,9 @@ export function taskColumns(parameters: Record<string, ParamSpec>): TaskColumn[]
  * from the sampling seed, batch = id / batchSize.
  */
 export function designTable(parameters: Record<string, ParamSpec>, design: Design, seed: number, batchSize: number, first: number): TaskTable {
-  const n = design.count;
-  const seeds = new Float64Array(n);
-  const batches = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    seeds[i] = taskSeed(seed, first + i);
-    batches[i] = Math.floor((first + i) / batchSize);
-  }
-  return { columns: taskColumns(parameters), first, seeds, batches, data: design.columns };
+  const batches = new Float64Array(design.count);
+  for (let i = 0; i < batches.length; i++) batches[i] = Math.floor((first + i) / batchSize);
+  return { columns: taskColumns(parameters), first, seeds: taskSeeds(seed, first, design.count), batches, data: design.columns };
 }
 
 /**
