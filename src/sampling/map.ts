@@ -62,10 +62,11 @@ function checkSpec(name: string, spec: ParamSpec): void {
 /**
  * A function building a point from dimension values and const values. Generated source with one
  * object literal is 2-3× faster than adding computed keys one by one (monomorphic shape, pretenured
- * allocation site): that is the whole cost of a million-point design. Names are embedded through
+ * allocation site): that is the whole cost of a million-point design (or of reading a million-row
+ * task table). `slot[k]` is the index in `v` of name k, or -1 for `c[k]`. Names are embedded through
  * JSON.stringify, which always yields a valid string literal.
  */
-function pointBuilder(names: string[], slot: number[]): (v: readonly Value[], c: readonly Value[]) => Point {
+export function pointBuilder(names: string[], slot: number[]): (v: readonly Value[], c: readonly Value[]) => Point {
   const fields = names.map((n, k) => `${JSON.stringify(n)}: ${slot[k] < 0 ? `c[${k}]` : `v[${slot[k]}]`}`);
   try {
     return new Function('v', 'c', `return {${fields.join(', ')}};`) as (v: readonly Value[], c: readonly Value[]) => Point;
