@@ -57,7 +57,7 @@ interface TableHead {
 const strideOf = (columns: TaskColumn[]): number => 8 * (2 + columns.filter((c) => c.type !== 'const').length);
 
 /** The columns of a design's parameters: `values` parameters are dict columns, their index is what the design holds. */
-export function taskColumns(parameters: Record<string, ParamSpec>): TaskColumn[] {
+function taskColumns(parameters: Record<string, ParamSpec>): TaskColumn[] {
   return Object.entries(parameters).map(([name, spec]): TaskColumn => {
     if (spec.kind === 'const') return { name, type: 'const', value: spec.value };
     if (spec.kind === 'values') return { name, type: 'dict', values: spec.values };
