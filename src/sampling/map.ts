@@ -131,21 +131,20 @@ export interface Mapper {
   logLow: number;
   /** Level count of a discrete dimension (0 when continuous). */
   levels: number;
-  spec: DimSpec;
 }
 
 export function mapperOf(spec: DimSpec): Mapper {
   switch (spec.kind) {
     case 'uniform':
-      return { kind: 0, low: spec.low, high: spec.high, width: spec.high - spec.low, logLow: 0, levels: 0, spec };
+      return { kind: 0, low: spec.low, high: spec.high, width: spec.high - spec.low, logLow: 0, levels: 0 };
     case 'loguniform': {
       const logLow = Math.log(spec.low);
-      return { kind: 1, low: spec.low, high: spec.high, width: Math.log(spec.high) - logLow, logLow, levels: 0, spec };
+      return { kind: 1, low: spec.low, high: spec.high, width: Math.log(spec.high) - logLow, logLow, levels: 0 };
     }
     case 'int':
-      return { kind: 2, low: spec.low, high: 0, width: 0, logLow: 0, levels: levelCount(spec) as number, spec };
+      return { kind: 2, low: spec.low, high: 0, width: 0, logLow: 0, levels: levelCount(spec) as number };
     case 'values':
-      return { kind: 2, low: 0, high: 0, width: 0, logLow: 0, levels: levelCount(spec) as number, spec };
+      return { kind: 2, low: 0, high: 0, width: 0, logLow: 0, levels: levelCount(spec) as number };
   }
 }
 
