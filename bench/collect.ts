@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildDataset, collect, readRecordFiles, selectFinal, writeDataset } from '../src/collect/index.js';
 import { importResults } from '../src/collect/import.js';
 import { EnsembleLayout } from '../src/plan/layout.js';
-import { readTaskTable, writeTaskTable } from '../src/plan/tasks.js';
+import { readTaskTable, rowsTable, writeTaskTable } from '../src/plan/tasks.js';
 import type { TaskRecord, TaskRow } from '../src/records.js';
 import { best, childArgs, header, loadLine, mb, measureChild, option, ratio, report, s, startClock, table, workDir, type Measured } from './lib.js';
 
@@ -36,7 +36,7 @@ function resultOf(i: number, next: () => number): Record<string, number | string
 }
 
 interface Inputs {
-  /** Ensemble dir: plan/tasks.ndjson + results/*.ndjson as the task wrappers write them. */
+  /** Ensemble dir: plan/tasks.bin + results/*.ndjson as the task wrappers write them. */
   ensemble: string;
   /** Per-run tree: run_000000/result.json ... (what other tools leave behind). */
   tree: string;
@@ -68,7 +68,7 @@ async function generate(base: string, n: number, files: number): Promise<Inputs>
     rows.push({ id: i, batch: 0, seed: Math.floor(next() * 2 ** 32), params: { x1: next(), x2: next() * 100, x3: next() - 0.5 } });
     results.push(resultOf(i, next));
   }
-  await writeTaskTable(layout, rows);
+  await writeTaskTable(layout, rowsTable(rows));
 
   // One record file per array element, each holding a contiguous block of tasks (bundles), as on a cluster.
   const t0 = Date.UTC(2026, 0, 1);
@@ -109,7 +109,7 @@ async function generate(base: string, n: number, files: number): Promise<Inputs>
   return inputs;
 }
 
-/** The floor of the collector: read tasks.ndjson and every record file as bytes (synchronous reads: the cheapest on a local disk). */
+/** The floor of the collector: read tasks.bin and every record file as bytes (synchronous reads: the cheapest on a local disk). */
 function readRecordsRaw(ensemble: string): number {
   const layout = new EnsembleLayout(ensemble);
   let bytes = readFileSync(layout.tasks).length;

@@ -1,4 +1,4 @@
-// Benchmark: 1,000,000 LHS samples x 10 parameters -> task table + index + every chunk's array script, against one write of the same bytes.
+// Benchmark: 1,000,000 LHS samples x 10 parameters -> task table + every chunk's array script, against one write of the same bytes.
 import { open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readConfig } from '../src/config/load.js';
@@ -88,8 +88,8 @@ async function child(mode: string, a: Args): Promise<void> {
     });
   } else if (mode === 'sample') {
     const clock = startClock();
-    const points = await samplePlan(await readConfig(cfgPath));
-    report({ ...clock.stop(), points: points.length });
+    const design = await samplePlan(await readConfig(cfgPath));
+    report({ ...clock.stop(), points: design.seeds.length });
   } else if (mode === 'dryrun') {
     const clock = startClock();
     const d = await dryRunPlan(cfgPath, { transport: noCluster });
@@ -148,7 +148,7 @@ export async function main(argv: string[]): Promise<void> {
   for (let r = 0; r < repeat; r++) {
     const p = await measureChild('plan', 'plan', args);
     runs.plan.push(p);
-    // the floor writes exactly what the plan wrote (task table, index, scripts, plan.json, manifest ...)
+    // the floor writes exactly what the plan wrote (task table, scripts, plan.json, manifest ...)
     runs.floor.push(await measureChild('plan', 'floor', { ...args, bytes: p.bytes }));
     runs.sample.push(await measureChild('plan', 'sample', args));
     runs.dryrun.push(await measureChild('plan', 'dryrun', args));
@@ -163,7 +163,7 @@ export async function main(argv: string[]): Promise<void> {
   console.log('');
   console.log(
     `output: ${Number(p.tasks).toLocaleString('en')} tasks, ${Number(p.elements).toLocaleString('en')} array elements, ${p.chunks} chunk scripts; ` +
-      `${p.files} files, ${(Number(p.bytes) / 2 ** 20).toFixed(1)} MiB (tasks.ndjson ${(Number(p.tasksBytes) / 2 ** 20).toFixed(1)} MiB)`,
+      `${p.files} files, ${(Number(p.bytes) / 2 ** 20).toFixed(1)} MiB (tasks.bin ${(Number(p.tasksBytes) / 2 ** 20).toFixed(1)} MiB)`,
   );
   console.log(
     table(
@@ -171,7 +171,7 @@ export async function main(argv: string[]): Promise<void> {
       [
         ['plan: readConfig + writePlan + render/write every script', s(p.seconds), s(p.worstSeconds), s(p.bestCpuSeconds), s(p.processSeconds), mb(p.peakRssMaxMb), ratio(p.seconds, f.seconds)],
         ['  of which readConfig', s(Number(p.config)), '', '', '', '', ''],
-        ['  of which writePlan (sample, task table + index, manifest)', s(Number(p.writePlan)), '', '', '', '', ''],
+        ['  of which writePlan (sample, task table, manifest)', s(Number(p.writePlan)), '', '', '', '', ''],
         [`  of which ${p.chunks} scripts (renderSubmission + write)`, s(Number(p.scripts)), '', '', '', '', ''],
         ['sampling alone (readConfig + samplePlan)', s(sm.seconds), s(sm.worstSeconds), s(sm.bestCpuSeconds), s(sm.processSeconds), mb(sm.peakRssMaxMb), ''],
         ['plan --dry-run (dryRunPlan: sample + render, no writes)', s(dr.seconds), s(dr.worstSeconds), s(dr.bestCpuSeconds), s(dr.processSeconds), mb(dr.peakRssMaxMb), ''],

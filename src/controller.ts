@@ -274,15 +274,28 @@ export interface DryRun {
   }>;
 }
 
-/** What `plan` would submit: the scripts and the number of submissions, without writing or submitting anything. */
+/**
+ * What `plan` would submit: the scripts and the number of submissions, without writing or submitting anything.
+ * For a multi-stage config, every stage's (labels `<stage>/<chunk>`; the job dependencies appear at submission).
+ */
 export async function dryRunPlan(configPath: string, opts: { executor?: ExecutorType; transport?: Transport } = {}): Promise<DryRun> {
   const config = await readConfig(configPath);
-  const pointsFile = config.sampling.file ? await readFile(config.sampling.file) : null;
-  const tasks = (await samplePlan(config)).length;
-  const plan = planFileFor(config, hashConfig(config, pointsFile), tasks, 'dryrun00');
   const type = opts.executor ?? config.executor.type;
+  const stages = config.stages ?? [config];
+  const plans: Array<{ stage: string | null; plan: PlanFile; layout: EnsembleLayout }> = [];
+  for (const stage of stages) {
+    const pointsFile = stage.sampling.file ? await readFile(stage.sampling.file) : null;
+    const after = stage.stage?.after;
+    const up = after ? plans.find((p) => p.stage === after) : undefined;
+    const upstream = up && stage.stage ? { spec: { stage: after as string, dir: up.layout.root, depend: stage.stage.depend }, tasks: up.plan.tasks } : undefined;
+    const tasks = (await samplePlan(stage, upstream)).seeds.length;
+    const plan = planFileFor(stage, hashConfig(stage, pointsFile), tasks, 'dryrun00', upstream?.spec);
+    plans.push({ stage: stage.stage?.name ?? null, plan, layout: new EnsembleLayout(stage.ensemble_dir) });
+  }
+  const tasks = plans.reduce((n, p) => n + p.plan.tasks, 0);
+  const elements = plans.reduce((n, p) => n + p.plan.elements, 0);
   if (type === 'local')
-    return { tasks, elements: plan.elements, executor: type, limitsNote: null, scripts: [] };
+    return { tasks, elements, executor: type, limitsNote: null, scripts: [] };
   const sched = batchScheduler(type, config.executor.dialect);
   const transport = opts.transport ?? new LocalTransport();
   let limits: ArrayLimits = {};
@@ -295,12 +308,14 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
     if (!opts.transport)
       await transport.close();
   }
-  const layout = new EnsembleLayout(config.ensemble_dir);
-  const scripts = planSubmissions(plan, limits).map((c) => {
-    const label = chunkLabel(c.chunk);
-    return { label, script: renderSubmission(layout, plan, sched, { label, offset: c.offset, count: c.count, attempt: 1 }, plan.executor.array.throttle) };
-  });
-  return { tasks, elements: plan.elements, executor: type, limitsNote, scripts };
+  const scripts = plans.flatMap(({ stage, plan, layout }) =>
+    planSubmissions(plan, limits).map((c) => {
+      const label = chunkLabel(c.chunk);
+      const script = renderSubmission(layout, plan, sched, { label, offset: c.offset, count: c.count, attempt: 1 }, plan.executor.array.throttle);
+      return { label: stage ? `${stage}/${label}` : label, script };
+    }),
+  );
+  return { tasks, elements, executor: type, limitsNote, scripts };
 }
 /** Cancels every submitted array job of an ensemble with one scheduler call. */
 export async function cancelEnsemble(ensembleDir: string, opts: { transport?: Transport } = {}): Promise<string[]> {

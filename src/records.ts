@@ -30,7 +30,7 @@ export interface TaskRecord {
   source?: 'wrapper' | 'controller' | 'scheduler';
 }
 
-/** One line of plan/tasks.ndjson. */
+/** One row of the task table (plan/tasks.bin). */
 export interface TaskRow {
   id: number;
   batch: number;

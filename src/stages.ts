@@ -36,7 +36,7 @@ export async function readStages(root: string): Promise<StagesFile | null> {
 }
 
 /** Plans every stage in order (a later stage's size is its upstream's times its own points); re-opens planned ones. */
-async function planStages(config: Config, configText: string): Promise<PlannedStage[]> {
+export async function planStages(config: Config, configText: string): Promise<PlannedStage[]> {
   const root = new EnsembleLayout(config.ensemble_dir);
   const stages = config.stages ?? [];
   await mkdir(root.root, { recursive: true });

@@ -5,6 +5,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { readRecordFiles, selectFinal } from '../src/collect/index.js';
+import { EnsembleLayout } from '../src/plan/layout.js';
+import { readTaskTable } from '../src/plan/tasks.js';
 import { packageRoot } from '../src/util/paths.js';
 import { behaveConfig, cli, duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
 
@@ -23,7 +25,7 @@ t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds e
     t.ok(col in rows[0], `column ${col}`);
   }
   const finals = selectFinal((await readRecordFiles(join(ens, 'results'))).records);
-  const tasks = readFileSync(join(ens, 'plan', 'tasks.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const tasks = await readTaskTable(new EnsembleLayout(ens));
   for (const row of rows) {
     const id = Number(row.task_id);
     const rec = finals.get(id);
@@ -62,10 +64,9 @@ sampling: { method: lhs, samples: 500, seed: 11 }
     const r = await runCli(['plan', writeConfig(dir, yaml(ens), `${ens}.yaml`)]);
     t.equal(r.exitCode, 0, r.stderr);
   }
-  const one = readFileSync(join(dir, 'one', 'plan', 'tasks.ndjson'));
-  t.ok(one.equals(readFileSync(join(dir, 'two', 'plan', 'tasks.ndjson'))), 'tasks.ndjson identical');
-  t.ok(readFileSync(join(dir, 'one', 'plan', 'tasks.idx')).equals(readFileSync(join(dir, 'two', 'plan', 'tasks.idx'))), 'tasks.idx identical');
-  t.equal(one.toString().trim().split('\n').length, 500);
+  const one = readFileSync(join(dir, 'one', 'plan', 'tasks.bin'));
+  t.ok(one.equals(readFileSync(join(dir, 'two', 'plan', 'tasks.bin'))), 'tasks.bin identical');
+  t.equal((await readTaskTable(new EnsembleLayout(join(dir, 'one')))).length, 500);
   // planning an existing ensemble again leaves it untouched; a different config is refused
   const again = await runCli(['plan', join(dir, 'one.yaml')]);
   t.match(again.stdout, /already planned/);

@@ -3,6 +3,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJournal } from '../src/journal/journal.js';
+import { EnsembleLayout } from '../src/plan/layout.js';
+import { readTaskTable } from '../src/plan/tasks.js';
 import { behaveSim, duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
 
 
@@ -27,6 +29,7 @@ executor: { workers: 2 }
   const ens = join(dir, 'ens');
   const before = await duckQuery(`select task_id, a, y, start_time from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
   t.equal(before.length, 100);
+  const planned = await readTaskTable(new EnsembleLayout(ens));
 
   const ext = await runCli(['extend', ens, '--budget', '50', '--no-progress'], { env });
   t.equal(ext.exitCode, 0, ext.stderr);
@@ -38,8 +41,9 @@ executor: { workers: 2 }
   t.equal(runs.length, 150, 'each task ran exactly once in all');
   t.equal(new Set(runs).size, 150);
   // a Sobol sequence continues: the new points are points 100..149 of the same sequence
-  const tasks = readFileSync(join(ens, 'plan', 'tasks.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const tasks = await readTaskTable(new EnsembleLayout(ens));
   t.equal(tasks.length, 150);
+  t.same(tasks.slice(0, 100), planned, 'the planned rows are untouched');
   t.same(tasks.slice(100).map((r) => r.id), Array.from({ length: 50 }, (_, i) => 100 + i));
   const journal = await readJournal(join(ens, 'journal.ndjson'));
   t.ok(journal.some((e) => e.event === 'extended' && e.from === 100 && e.to === 150));

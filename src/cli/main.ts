@@ -122,9 +122,11 @@ program
       return;
     }
     const config = await readConfig(configPath);
-    const { writePlan } = await import('../plan/write.js');
-    const { layout, plan, created } = await writePlan(config, await readFile(configPath, 'utf8'));
-    process.stdout.write(`${created ? 'planned' : 'already planned'}: ${plan.tasks} tasks in ${layout.root}\n`);
+    const text = await readFile(configPath, 'utf8');
+    const planned = config.stages
+      ? await (await import('../stages.js')).planStages(config, text)
+      : [await (await import('../plan/write.js')).writePlan(config, text)];
+    for (const { layout, plan, created } of planned) process.stdout.write(`${created ? 'planned' : 'already planned'}: ${plan.tasks} tasks in ${layout.root}\n`);
   });
 
 program

@@ -52,7 +52,7 @@ async function buildTable(layout: EnsembleLayout, paramNames: string[], opts: Co
 }
 
 /**
- * Reads `plan/tasks.ndjson` and `results/*.ndjson` of `ensembleDir`, selects each task's final record
+ * Reads `plan/tasks.bin` and `results/*.ndjson` of `ensembleDir`, selects each task's final record
  * and (re)writes the dataset files in `ensembleDir`. Idempotent: the same records give byte-identical files.
  */
 export async function collect(ensembleDir: string, paramNames: string[], opts: CollectOptions = {}): Promise<CollectResult> {

@@ -2,13 +2,11 @@
 import { EnsembleError } from '../errors.js';
 import { type JournalEvent, appendJournal } from '../journal/journal.js';
 import type { Point } from '../config/types.js';
-import { readPointsFile, samplePoints } from '../sampling/index.js';
-import { taskSeed } from '../sampling/hash.js';
-import type { TaskRow } from '../records.js';
+import { readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { EnsembleLayout } from './layout.js';
 import type { PlanFile } from './plan.js';
-import { readTaskTable, writeTaskTable } from './tasks.js';
+import { type TaskTable, appendTaskTable, designTable } from './tasks.js';
 
 /**
  * Appends `budget` tasks: points [tasks, tasks + budget) of the same design (a Sobol or random sequence
@@ -22,27 +20,28 @@ export async function extendPlan(layout: EnsembleLayout, plan: PlanFile, budget:
   }
   const { parameters, sampling } = plan.design;
   const withPoints = sampling.file ? { ...sampling, points: await readPointsFile(sampling.file) } : sampling;
-  const points = samplePoints(parameters, withPoints, { start: plan.tasks, count: budget });
-  if (points.length === 0) {
+  const design = sampleDesign(parameters, withPoints, { start: plan.tasks, count: budget });
+  if (design.count === 0) {
     throw new EnsembleError(`the ${sampling.method} design of ${layout.root} has no points beyond the ${plan.tasks} planned: nothing to extend`);
   }
-  return appendPoints(layout, plan, points, { event: 'extended', from: plan.tasks, to: plan.tasks + points.length });
+  const table = designTable(parameters, design, sampling.seed, sampling.batch ?? plan.array_tasks, plan.tasks);
+  return appendTable(layout, plan, table, { event: 'extended', from: plan.tasks, to: plan.tasks + design.count });
 }
 
 /**
- * Appends tasks for `points` (ids from plan.tasks on, batch and seed as for planned tasks), rewrites plan.json
- * and journals `event`. Existing task ids, rows and records are untouched. The caller holds the controller lock.
+ * Appends tasks for `points` given by the adaptive proposer (checked against the domains): ids from plan.tasks
+ * on, batch and seed as for planned tasks. The caller holds the controller lock.
  */
 export async function appendPoints(layout: EnsembleLayout, plan: PlanFile, points: Point[], event: JournalEvent): Promise<PlanFile> {
-  const { sampling } = plan.design;
-  const size = sampling.batch ?? plan.array_tasks;
-  const rows = await readTaskTable(layout);
-  const added: TaskRow[] = points.map((params, i) => {
-    const id = plan.tasks + i;
-    return { id, batch: Math.floor(id / size), seed: taskSeed(sampling.seed, id), params };
-  });
-  await writeTaskTable(layout, [...rows, ...added]);
-  const next: PlanFile = { ...plan, tasks: plan.tasks + added.length };
+  const { parameters, sampling } = plan.design;
+  const design = sampleDesign(parameters, { method: 'list', points, seed: sampling.seed });
+  return appendTable(layout, plan, designTable(parameters, design, sampling.seed, sampling.batch ?? plan.array_tasks, plan.tasks), event);
+}
+
+/** Appends `table` (ids from plan.tasks on), rewrites plan.json and journals `event`; existing rows stay as they are. */
+async function appendTable(layout: EnsembleLayout, plan: PlanFile, table: TaskTable, event: JournalEvent): Promise<PlanFile> {
+  await appendTaskTable(layout, table);
+  const next: PlanFile = { ...plan, tasks: plan.tasks + table.seeds.length };
   await writeFileAtomic(layout.planFile, JSON.stringify(next, null, 2) + '\n');
   appendJournal(layout.journal, event);
   return next;

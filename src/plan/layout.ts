@@ -14,10 +14,8 @@ export class EnsembleLayout {
   stageDir(name: string): string { return join(this.root, 'stages', name); }
 
   get planDir(): string { return join(this.root, 'plan'); }
-  /** One TaskRow JSON per line, ids 0..N-1 in order: the only place parameter values live. */
-  get tasks(): string { return join(this.planDir, 'tasks.ndjson'); }
-  /** Byte offset of every line of tasks.ndjson (N+1 little-endian float64), so a node reads only its rows. */
-  get tasksIndex(): string { return join(this.planDir, 'tasks.idx'); }
+  /** The task table (binary, fixed-stride rows, ids 0..N-1; see plan/tasks.ts): the only place parameter values live. */
+  get tasks(): string { return join(this.planDir, 'tasks.bin'); }
   /** The plan's summary: task count, chunks, executor, paths captured at plan time. */
   get planFile(): string { return join(this.planDir, 'plan.json'); }
   get scriptsDir(): string { return join(this.planDir, 'scripts'); }

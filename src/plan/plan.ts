@@ -1,7 +1,7 @@
 // Points -> tasks -> array elements: the pure planning functions, and the plan file every stage reads.
-import type { AdaptiveSpec, Config, ExecutorSpec, KeepPolicy, ParamSpec, Point, ResultSpec, SamplingSpec } from '../config/types.js';
-import type { TaskRow } from '../records.js';
-import { taskSeed } from '../sampling/hash.js';
+import type { AdaptiveSpec, Config, ExecutorSpec, KeepPolicy, ParamSpec, ResultSpec, SamplingSpec } from '../config/types.js';
+import { taskSeeds } from '../sampling/hash.js';
+import type { TaskTable } from './tasks.js';
 
 /** What the node-side wrapper needs to run a task: read from plan/plan.json, never from the YAML. */
 export interface RuntimeSpec {
@@ -59,24 +59,25 @@ export function upstreamTaskParam(stage: string): string {
   return `${stage}.task`;
 }
 
-/** A later stage's points: every upstream task crossed with the stage's own points (one empty point: one to one). */
-export function crossUpstream(stage: string, upstreamTasks: number, own: Point[]): Point[] {
-  const key = upstreamTaskParam(stage);
-  const points: Point[] = new Array(upstreamTasks * own.length);
-  let i = 0;
-  for (let k = 0; k < upstreamTasks; k++) for (const p of own) points[i++] = { [key]: k, ...p };
-  return points;
-}
-
-/** Tasks from points: ids 0..N-1 in point order, batch = id / batch size, seeds derived from the sampling seed. */
-export function planTasks(points: Point[], seed: number, batchSize: number | undefined): TaskRow[] {
-  const size = batchSize ?? points.length;
-  return points.map((params, id) => ({
-    id,
-    batch: size > 0 ? Math.floor(id / size) : 0,
-    seed: taskSeed(seed, id),
-    params,
-  }));
+/**
+ * A later stage's task table: every upstream task crossed with the stage's own points (a stage without
+ * parameters has one empty point: one task per upstream task), the `<upstream>.task` column first.
+ */
+export function crossUpstream(stage: string, upstreamTasks: number, own: TaskTable, seed: number, batchSize: number | undefined): TaskTable {
+  const per = own.seeds.length;
+  const n = upstreamTasks * per;
+  const up = new Float64Array(n);
+  const data = own.data.map(() => new Float64Array(n));
+  for (let k = 0, i = 0; k < upstreamTasks; k++) {
+    for (let j = 0; j < per; j++, i++) {
+      up[i] = k;
+      for (let d = 0; d < data.length; d++) data[d][i] = own.data[d][j];
+    }
+  }
+  const size = batchSize ?? n;
+  const batches = new Float64Array(n);
+  for (let i = 0; i < n; i++) batches[i] = Math.floor(i / size);
+  return { columns: [{ name: upstreamTaskParam(stage), type: 'number' }, ...own.columns], first: 0, seeds: taskSeeds(seed, 0, n), batches, data: [up, ...data] };
 }
 
 /** Task ids run by array element `element`. */

@@ -1,90 +1,285 @@
-// The task table on disk: plan/tasks.ndjson plus a binary offset index, so a node reads only its own rows.
-import { open, readFile, rename } from 'node:fs/promises';
+// The task table on disk: plan/tasks.bin, fixed-stride binary rows behind a JSON header, so a node
+// reads its rows with one read and planning formats no numbers (JSON text of 10^7 doubles took longer
+// than the whole planning budget; see docs/performance.md).
+import { type FileHandle, copyFile, open, readFile, rename, unlink } from 'node:fs/promises';
+import type { ParamSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import type { TaskRow } from '../records.js';
+import { taskSeeds } from '../sampling/hash.js';
+import { type Design, pointBuilder } from '../sampling/map.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { EnsembleLayout } from './layout.js';
 
-const ROWS_PER_WRITE = 16384;
+type Value = string | number | boolean;
 
-/** Writes tasks.ndjson and tasks.idx (N+1 float64 LE byte offsets) atomically (temp name + rename). */
-export async function writeTaskTable(layout: EnsembleLayout, rows: TaskRow[]): Promise<void> {
-  const offsets = new Float64Array(rows.length + 1);
-  const tmp = `${layout.tasks}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
-  let pos = 0;
-  try {
-    for (let start = 0; start < rows.length; start += ROWS_PER_WRITE) {
-      const end = Math.min(rows.length, start + ROWS_PER_WRITE);
-      const lines: string[] = new Array(end - start);
-      for (let i = start; i < end; i++) {
-        const line = JSON.stringify(rows[i]) + '\n';
-        lines[i - start] = line;
-        offsets[i] = pos;
-        pos += Buffer.byteLength(line);
-      }
-      await fh.write(lines.join(''));
-    }
-    offsets[rows.length] = pos;
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  const idxTmp = `${layout.tasksIndex}.tmp-${process.pid}`;
-  const idx = await open(idxTmp, 'w');
-  try {
-    await idx.write(new Uint8Array(offsets.buffer));
-    await idx.sync();
-  } finally {
-    await idx.close();
-  }
-  await rename(idxTmp, layout.tasksIndex);
-  await rename(tmp, layout.tasks);
+/**
+ * A parameter's column. `number`: a float64 per row (-0, NaN and ±Infinity included). `dict`: the
+ * row holds an index into `values` (strings, booleans and mixed lists; JSON in the header keeps
+ * them exact, numbers of a mixed list as JSON does). `const`: the same value in every row, no bytes.
+ */
+export type TaskColumn =
+  | { name: string; type: 'number' }
+  | { name: string; type: 'dict'; values: Value[] }
+  | { name: string; type: 'const'; value: Value };
+
+/** Rows of the table in columns: task ids first .. first + seeds.length - 1. */
+export interface TaskTable {
+  /** The parameters, in parameter order. */
+  columns: TaskColumn[];
+  first: number;
+  seeds: Float64Array;
+  batches: Float64Array;
+  /** One per column that is not const, in column order: the numbers, or the indexes into a dict column's values. */
+  data: Float64Array[];
 }
 
-function parseRows(text: string, where: string): TaskRow[] {
-  const rows: TaskRow[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    try {
-      rows.push(JSON.parse(line) as TaskRow);
-    } catch (cause) {
-      throw new EnsembleError(`${where} is corrupt: a line is not JSON — re-plan the ensemble`, { cause });
+/*
+ * plan/tasks.bin, numbers little-endian:
+ *
+ *   offset 0   8 bytes   "AFTASKS1"
+ *          8   float64   N, the number of rows (fixed width, so `extend` rewrites it in place in its copy)
+ *         16   uint32    H, byte length of the header
+ *         20   H bytes   header: UTF-8 JSON {"columns": [TaskColumn, ...]}
+ *     20 + H   N rows of `stride` = 8 × (2 + columns not const) bytes, row i = task i:
+ *              float64 task seed, float64 batch, then a float64 per column that is not const
+ */
+const MAGIC = 'AFTASKS1';
+const PREAMBLE = 20;
+
+/** What a reader needs to find row i: at dataStart + i × stride. */
+interface TableHead {
+  columns: TaskColumn[];
+  rows: number;
+  dataStart: number;
+  stride: number;
+}
+
+const strideOf = (columns: TaskColumn[]): number => 8 * (2 + columns.filter((c) => c.type !== 'const').length);
+
+/** The columns of a design's parameters: `values` parameters are dict columns, their index is what the design holds. */
+function taskColumns(parameters: Record<string, ParamSpec>): TaskColumn[] {
+  return Object.entries(parameters).map(([name, spec]): TaskColumn => {
+    if (spec.kind === 'const') return { name, type: 'const', value: spec.value };
+    if (spec.kind === 'values') return { name, type: 'dict', values: spec.values };
+    return { name, type: 'number' };
+  });
+}
+
+/**
+ * Tasks first .. first + design.count - 1 of a design sampled from `parameters`: task seeds derived
+ * from the sampling seed, batch = id / batchSize.
+ */
+export function designTable(parameters: Record<string, ParamSpec>, design: Design, seed: number, batchSize: number, first: number): TaskTable {
+  const batches = new Float64Array(design.count);
+  for (let i = 0; i < batches.length; i++) batches[i] = Math.floor((first + i) / batchSize);
+  return { columns: taskColumns(parameters), first, seeds: taskSeeds(seed, first, design.count), batches, data: design.columns };
+}
+
+/**
+ * The table of rows given as objects (ids 0..N-1 in order, the same parameters in each): a parameter
+ * whose values are all numbers is a number column, any other a dict column of its values in first-seen order.
+ */
+export function rowsTable(rows: readonly TaskRow[]): TaskTable {
+  const names = rows.length > 0 ? Object.keys(rows[0].params) : [];
+  rows.forEach((r, i) => {
+    if (r.id !== i) throw new EnsembleError(`task table rows must have ids 0..N-1 in order; row ${i} has id ${r.id}`);
+    if (Object.keys(r.params).length !== names.length) throw new EnsembleError(`task ${r.id} has other parameters than task 0`);
+  });
+  const columns: TaskColumn[] = [];
+  const data = names.map((name) => {
+    const col = new Float64Array(rows.length);
+    if (rows.every((r) => typeof r.params[name] === 'number')) {
+      rows.forEach((r, i) => (col[i] = r.params[name] as number));
+      columns.push({ name, type: 'number' });
+      return col;
     }
+    const index = new Map<Value, number>();
+    const values: Value[] = [];
+    rows.forEach((r, i) => {
+      const v = r.params[name];
+      if (v === undefined) throw new EnsembleError(`task ${r.id} has no parameter "${name}"`);
+      let k = index.get(v);
+      if (k === undefined) {
+        k = values.push(v) - 1;
+        index.set(v, k);
+      }
+      col[i] = k;
+    });
+    columns.push({ name, type: 'dict', values });
+    return col;
+  });
+  return { columns, first: 0, seeds: Float64Array.from(rows, (r) => r.seed), batches: Float64Array.from(rows, (r) => r.batch), data };
+}
+
+/** Writes the rows of `table` into `buf` from byte `at`, `stride` bytes each. */
+function encodeRows(table: TaskTable, buf: Buffer, at: number, stride: number): void {
+  const { seeds, batches, data } = table;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let i = 0; i < seeds.length; i++) {
+    let off = at + i * stride;
+    view.setFloat64(off, seeds[i], true);
+    view.setFloat64(off + 8, batches[i], true);
+    off += 16;
+    for (let j = 0; j < data.length; j++, off += 8) view.setFloat64(off, data[j][i], true);
+  }
+}
+
+/** The bytes of tasks.bin holding exactly `table` (whose first id must be 0). */
+export function encodeTaskTable(table: TaskTable): Buffer {
+  if (table.first !== 0) throw new EnsembleError(`a task table starts at task 0, not ${table.first}`);
+  const head = Buffer.from(JSON.stringify({ columns: table.columns }));
+  const stride = strideOf(table.columns);
+  const dataStart = PREAMBLE + head.length;
+  // every byte is written below
+  const buf = Buffer.allocUnsafe(dataStart + table.seeds.length * stride);
+  buf.write(MAGIC, 0, 'latin1');
+  buf.writeDoubleLE(table.seeds.length, 8);
+  buf.writeUInt32LE(head.length, 16);
+  head.copy(buf, PREAMBLE);
+  encodeRows(table, buf, dataStart, stride);
+  return buf;
+}
+
+/** Writes plan/tasks.bin atomically (temp name + fsync + rename). */
+export async function writeTaskTable(layout: EnsembleLayout, table: TaskTable): Promise<void> {
+  await writeFileAtomic(layout.tasks, encodeTaskTable(table));
+}
+
+function corrupt(path: string, what: string): EnsembleError {
+  return new EnsembleError(`${path} is not a valid task table (${what}): re-plan the ensemble`);
+}
+
+function isValue(v: unknown): v is Value {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+function checkColumn(c: unknown): c is TaskColumn {
+  if (typeof c !== 'object' || c === null) return false;
+  const col = c as Record<string, unknown>;
+  // "__proto__" would set the prototype of a row's params instead of a key
+  if (typeof col.name !== 'string' || col.name === '__proto__') return false;
+  if (col.type === 'number') return true;
+  if (col.type === 'dict') return Array.isArray(col.values) && col.values.every(isValue);
+  return col.type === 'const' && isValue(col.value);
+}
+
+/**
+ * Reads and checks the preamble and header through `read(position, length)`; `size` is the file's
+ * length, which must be exactly that of the rows the preamble announces.
+ */
+async function readHead(read: (pos: number, len: number) => Promise<Buffer>, size: number, path: string): Promise<TableHead> {
+  if (size < PREAMBLE) throw corrupt(path, `${size} bytes, shorter than its preamble`);
+  const pre = await read(0, PREAMBLE);
+  if (pre.toString('latin1', 0, 8) !== MAGIC) throw corrupt(path, `no ${MAGIC} signature`);
+  const rows = pre.readDoubleLE(8);
+  const headLength = pre.readUInt32LE(16);
+  if (!Number.isSafeInteger(rows) || rows < 0 || PREAMBLE + headLength > size) throw corrupt(path, 'bad preamble');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse((await read(PREAMBLE, headLength)).toString('utf8'));
+  } catch (cause) {
+    throw new EnsembleError(`${path} is not a valid task table (its header is not JSON): re-plan the ensemble`, { cause });
+  }
+  const columns = (parsed as { columns?: unknown } | null)?.columns;
+  if (!Array.isArray(columns) || !columns.every(checkColumn)) throw corrupt(path, 'bad column list in its header');
+  const dataStart = PREAMBLE + headLength;
+  const stride = strideOf(columns);
+  if (size !== dataStart + rows * stride) {
+    throw corrupt(path, `${size} bytes where ${rows} rows take ${dataStart + rows * stride}: cut short or overwritten`);
+  }
+  return { columns, rows, dataStart, stride };
+}
+
+/** Reads of exactly `len` bytes at `pos` of an open table. */
+function reader(fh: FileHandle, path: string): (pos: number, len: number) => Promise<Buffer> {
+  return async (pos, len) => {
+    const buf = Buffer.alloc(len);
+    const { bytesRead } = await fh.read(buf, 0, len, pos);
+    if (bytesRead !== len) throw corrupt(path, 'shorter than its header says');
+    return buf;
+  };
+}
+
+/** Rows first .. first + count - 1 from `buf`, which holds exactly those rows. */
+function decodeRows(head: TableHead, buf: Buffer, first: number, count: number, path: string): TaskRow[] {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const stored = head.columns.filter((c): c is Exclude<TaskColumn, { type: 'const' }> => c.type !== 'const');
+  // one object literal per row, as sampling builds points: keyed stores took twice as long at a million rows
+  let next = 0;
+  const slot = head.columns.map((c) => (c.type === 'const' ? -1 : next++));
+  const consts = head.columns.map((c) => (c.type === 'const' ? c.value : false));
+  const build = pointBuilder(head.columns.map((c) => c.name), slot);
+  const values: Value[] = new Array<Value>(stored.length);
+  const rows = new Array<TaskRow>(count);
+  for (let r = 0; r < count; r++) {
+    const off = r * head.stride;
+    for (let j = 0; j < stored.length; j++) {
+      const c = stored[j];
+      const x = view.getFloat64(off + 16 + 8 * j, true);
+      if (c.type === 'number') values[j] = x;
+      else {
+        const v = c.values[x];
+        if (v === undefined) throw corrupt(path, `task ${first + r}: ${x} is no index of the values of "${c.name}"`);
+        values[j] = v;
+      }
+    }
+    rows[r] = { id: first + r, batch: view.getFloat64(off + 8, true), seed: view.getFloat64(off, true), params: build(values, consts) };
   }
   return rows;
 }
 
-/** Reads the rows of tasks [first, last) with two small reads (index, then one byte range). */
+/**
+ * Appends the rows of `table` (task ids from the table's current end on) under the same columns,
+ * atomically: a copy grows and replaces the table, so a crash leaves the old table whole.
+ */
+export async function appendTaskTable(layout: EnsembleLayout, table: TaskTable): Promise<void> {
+  const path = layout.tasks;
+  const tmp = `${path}.tmp-${process.pid}`;
+  await copyFile(path, tmp);
+  try {
+    const fh = await open(tmp, 'r+');
+    try {
+      const head = await readHead(reader(fh, path), (await fh.stat()).size, path);
+      if (JSON.stringify(head.columns) !== JSON.stringify(table.columns)) {
+        throw new EnsembleError(`${path} has other parameter columns than the design being added: re-plan the ensemble`);
+      }
+      if (table.first !== head.rows) throw new EnsembleError(`${path} holds ${head.rows} tasks; cannot add tasks from id ${table.first}`);
+      const rows = Buffer.allocUnsafe(table.seeds.length * head.stride);
+      encodeRows(table, rows, 0, head.stride);
+      await fh.write(rows, 0, rows.length, head.dataStart + head.rows * head.stride);
+      const count = Buffer.alloc(8);
+      count.writeDoubleLE(head.rows + table.seeds.length);
+      await fh.write(count, 0, 8, 8);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Reads the rows of tasks [first, last) with one read after the header's. */
 export async function readTaskRange(layout: EnsembleLayout, first: number, last: number): Promise<TaskRow[]> {
   if (last <= first) return [];
-  const idx = await open(layout.tasksIndex, 'r');
-  const bounds = new Float64Array(2);
+  const path = layout.tasks;
+  const fh = await open(path, 'r');
   try {
-    const a = new Float64Array(1);
-    await idx.read(new Uint8Array(a.buffer), 0, 8, first * 8);
-    bounds[0] = a[0];
-    await idx.read(new Uint8Array(a.buffer), 0, 8, last * 8);
-    bounds[1] = a[0];
-  } finally {
-    await idx.close();
-  }
-  const length = bounds[1] - bounds[0];
-  const buf = Buffer.alloc(length);
-  const fh = await open(layout.tasks, 'r');
-  try {
-    const { bytesRead } = await fh.read(buf, 0, length, bounds[0]);
-    if (bytesRead !== length) throw new EnsembleError(`${layout.tasks} is shorter than its index: re-plan the ensemble`);
+    const read = reader(fh, path);
+    const head = await readHead(read, (await fh.stat()).size, path);
+    if (first < 0 || last > head.rows) throw new EnsembleError(`${path} holds tasks 0..${head.rows - 1}, not ${first}..${last - 1}: re-plan the ensemble`);
+    return decodeRows(head, await read(head.dataStart + first * head.stride, (last - first) * head.stride), first, last - first, path);
   } finally {
     await fh.close();
   }
-  const rows = parseRows(buf.toString('utf8'), layout.tasks);
-  if (rows.length !== last - first || rows[0]?.id !== first) {
-    throw new EnsembleError(`${layout.tasks} does not match its index (wanted tasks ${first}..${last - 1})`);
-  }
-  return rows;
 }
 
 /** Reads the whole task table. */
 export async function readTaskTable(layout: EnsembleLayout): Promise<TaskRow[]> {
-  return parseRows(await readFile(layout.tasks, 'utf8'), layout.tasks);
+  const path = layout.tasks;
+  const buf = await readFile(path);
+  const head = await readHead(async (pos, len) => buf.subarray(pos, pos + len), buf.length, path);
+  return decodeRows(head, buf.subarray(head.dataStart), 0, head.rows, path);
 }

@@ -1,17 +1,17 @@
 // Writes (or re-opens) an ensemble directory from a config: frozen config, manifest, task table, plan file, journal.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import type { Config, Point } from '../config/types.js';
+import type { Config } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
-import { readPointsFile, samplePoints } from '../sampling/index.js';
+import { readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { arrayflowBin } from '../util/paths.js';
 import { EnsembleLayout } from './layout.js';
 import { readPlan } from './read.js';
 import { buildManifest, hashConfig } from './manifest.js';
-import { type PlanFile, type UpstreamSpec, crossUpstream, paramNames, planRuntime, planTasks, upstreamTaskParam } from './plan.js';
-import { writeTaskTable } from './tasks.js';
+import { type PlanFile, type UpstreamSpec, crossUpstream, paramNames, planRuntime, upstreamTaskParam } from './plan.js';
+import { type TaskTable, designTable, writeTaskTable } from './tasks.js';
 
 export interface OpenedPlan {
   layout: EnsembleLayout;
@@ -50,11 +50,12 @@ export interface Upstream {
   tasks: number;
 }
 
-/** The points of `config` (reads the points file of method `list`), crossed with the upstream stage's tasks. */
-export async function samplePlan(config: Config, upstream?: Upstream): Promise<Point[]> {
+/** The task table of `config` (reads the points file of method `list`), crossed with the upstream stage's tasks. */
+export async function samplePlan(config: Config, upstream?: Upstream): Promise<TaskTable> {
   const sampling = config.sampling.file ? { ...config.sampling, points: await readPointsFile(config.sampling.file) } : config.sampling;
-  const own = samplePoints(config.parameters, sampling);
-  return upstream ? crossUpstream(upstream.spec.stage, upstream.tasks, own) : own;
+  const design = sampleDesign(config.parameters, sampling);
+  const own = designTable(config.parameters, design, config.sampling.seed, config.sampling.batch ?? design.count, 0);
+  return upstream ? crossUpstream(upstream.spec.stage, upstream.tasks, own, config.sampling.seed, config.sampling.batch) : own;
 }
 
 /**
@@ -77,12 +78,13 @@ export async function writePlan(config: Config, configText: string, upstream?: U
   }
 
   await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));
-  const tasks = planTasks(await samplePlan(config, upstream), config.sampling.seed, config.sampling.batch);
-  if (tasks.length === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);
-  await writeTaskTable(layout, tasks);
-  const plan = planFileFor(config, hash, tasks.length, randomBytes(4).toString('hex'), upstream?.spec);
+  const table = await samplePlan(config, upstream);
+  const tasks = table.seeds.length;
+  if (tasks === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);
+  await writeTaskTable(layout, table);
+  const plan = planFileFor(config, hash, tasks, randomBytes(4).toString('hex'), upstream?.spec);
   await writeFileAtomic(layout.config, configText);
-  await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, hash, tasks.length, pointsFile), null, 2) + '\n');
+  await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, hash, tasks, pointsFile), null, 2) + '\n');
   // plan.json last: its presence marks a complete plan
   await writeFileAtomic(layout.planFile, JSON.stringify(plan, null, 2) + '\n');
   appendJournal(layout.journal, { event: 'planned', tasks: plan.tasks, elements: plan.elements, config_hash: hash });

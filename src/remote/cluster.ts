@@ -247,7 +247,7 @@ export async function prepareRemoteCluster(
   }
   const { inputs, sends } = clusterInputs(plan.runtime.inputs, remote, existsSync);
   for (const s of sends) items.push(...(await expand(s.local, s.remote)));
-  for (const pick of [(l: EnsembleLayout) => l.tasks, (l: EnsembleLayout) => l.tasksIndex, (l: EnsembleLayout) => l.config, (l: EnsembleLayout) => l.manifest]) {
+  for (const pick of [(l: EnsembleLayout) => l.tasks, (l: EnsembleLayout) => l.config, (l: EnsembleLayout) => l.manifest]) {
     items.push({ local: pick(local), remote: pick(remote) });
   }
   const upload = await uploadChanged(host, items);

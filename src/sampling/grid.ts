@@ -1,5 +1,4 @@
 // Full-factorial grid: the cartesian product of every dimension's levels, last parameter fastest.
-import type { Point } from '../config/types.js';
 import { DataError } from '../errors.js';
 import type { Dim, Layout, Value } from './map.js';
 
@@ -58,30 +57,29 @@ export function gridSize(dims: readonly Dim[]): number {
   return size;
 }
 
-/** Grid points with index in [start, end) (end clipped to the grid size), like itertools.product. */
-export function gridPoints(layout: Layout, start: number, end: number): Point[] {
-  const axes = layout.dims.map(gridAxis);
+/** Columns (see Design) of the grid points with index in [start, end) (end clipped to the grid size), like itertools.product. */
+export function gridColumns(layout: Layout, start: number, end: number): Float64Array[] {
+  // A `values` dimension's column holds the level index, which is its odometer digit.
+  const axes = layout.dims.map((dim) => (dim.spec.kind === 'values' ? null : (gridAxis(dim) as number[])));
+  const lengths = layout.dims.map((dim, j) => axes[j]?.length ?? gridAxis(dim).length);
   const size = gridSize(layout.dims);
   const stop = Math.min(end, size);
-  const out: Point[] = [];
-  if (start >= stop) return out;
+  const columns = axes.map(() => new Float64Array(Math.max(0, stop - start)));
+  if (start >= stop) return columns;
   const d = axes.length;
   // Mixed-radix digits of the start index; afterwards an odometer increments the last digit first.
   const digit = new Array<number>(d).fill(0);
   let rest = start;
   for (let j = d - 1; j >= 0; j--) {
-    const len = axes[j].length;
-    digit[j] = rest % len;
-    rest = Math.floor(rest / len);
+    digit[j] = rest % lengths[j];
+    rest = Math.floor(rest / lengths[j]);
   }
-  const values: Value[] = new Array<Value>(d);
   for (let i = start; i < stop; i++) {
-    for (let j = 0; j < d; j++) values[j] = axes[j][digit[j]];
-    out.push(layout.point(values));
+    for (let j = 0; j < d; j++) columns[j][i - start] = axes[j]?.[digit[j]] ?? digit[j];
     for (let j = d - 1; j >= 0; j--) {
-      if (++digit[j] < axes[j].length) break;
+      if (++digit[j] < lengths[j]) break;
       digit[j] = 0;
     }
   }
-  return out;
+  return columns;
 }

@@ -140,11 +140,27 @@ function mix31(x: number, ka: number, kb: number): number {
  * task ids below 2^31, so no two tasks of an ensemble ever share a task seed.
  */
 export function taskSeed(seed: number, taskId: number): number {
+  return taskSeeds(seed, taskId, 1)[0];
+}
+
+/** taskSeed of tasks first .. first + count - 1, deriving the key once per 2^31 ids instead of once per task. */
+export function taskSeeds(seed: number, first: number, count: number): Float64Array {
   if (!Number.isSafeInteger(seed)) throw new DataError(`taskSeed: seed must be a safe integer, got ${seed}`);
-  if (!Number.isSafeInteger(taskId) || taskId < 0) {
-    throw new DataError(`taskSeed: taskId must be a non-negative safe integer, got ${taskId}`);
+  for (const id of [first, first + Math.max(0, count - 1)]) {
+    if (!Number.isSafeInteger(id) || id < 0) throw new DataError(`taskSeed: taskId must be a non-negative safe integer, got ${id}`);
   }
+  const out = new Float64Array(count);
+  const base = keyOf(seed, Stream.taskSeed);
   // Ids ≥ 2^31 (never reached in practice) pick a different key instead of wrapping around.
-  const k = subKey(keyOf(seed, Stream.taskSeed), Stream.taskSeed, Math.floor(taskId / 2147483648));
-  return mix31(taskId % 2147483648, k.a, k.b);
+  let block = Math.floor(first / 2147483648);
+  let k = subKey(base, Stream.taskSeed, block);
+  for (let i = 0; i < count; i++) {
+    const id = first + i;
+    if (Math.floor(id / 2147483648) !== block) {
+      block = Math.floor(id / 2147483648);
+      k = subKey(base, Stream.taskSeed, block);
+    }
+    out[i] = mix31(id % 2147483648, k.a, k.b);
+  }
+  return out;
 }

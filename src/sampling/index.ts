@@ -1,14 +1,15 @@
 // The sampling entry point: parameters + sampling spec (+ range) -> points, pure and the same on every machine.
 import type { ParamSpec, Point, SamplingSpec } from '../config/types.js';
 import { DataError } from '../errors.js';
-import { gridPoints, gridSize } from './grid.js';
-import { lhsPoints } from './lhs.js';
+import { gridColumns, gridSize } from './grid.js';
+import { lhsColumns } from './lhs.js';
 import { validatePoints } from './list.js';
-import { layoutOf } from './map.js';
-import { randomPoints } from './random.js';
-import { SOBOL_MAX_POINTS, sobolPoints } from './sobol.js';
+import { type Design, designOf, layoutOf, pointsOf } from './map.js';
+import { randomColumns } from './random.js';
+import { SOBOL_MAX_POINTS, sobolColumns } from './sobol.js';
 
 export { taskSeed } from './hash.js';
+export type { Design } from './map.js';
 export { parsePointsFile, readPointsFile } from './points-file.js';
 export { SOBOL_MAX_DIM, SOBOL_MAX_POINTS } from './sobol.js';
 
@@ -50,8 +51,8 @@ export function designSize(parameters: Record<string, ParamSpec>, sampling: Samp
 }
 
 /**
- * Samples the design. Parameters keep their object key order; const parameters are copied into every
- * point and take no dimension. Every design point is repeated `replicates` times in a row.
+ * Samples the design, in columns (see {@link Design}; {@link samplePoints} gives objects). const
+ * parameters take no dimension. Every design point is repeated `replicates` times in a row.
  *
  * `range` selects points [start, start + count) of the whole, replicated sequence (for random and
  * sobol an infinite one; grid and list end at their last point, so a range past it returns fewer
@@ -62,11 +63,7 @@ export function designSize(parameters: Record<string, ParamSpec>, sampling: Samp
  * Deterministic: equal inputs give equal output on every machine (loguniform excepted in the last
  * bit across V8 versions).
  */
-export function samplePoints(
-  parameters: Record<string, ParamSpec>,
-  sampling: SamplingSpec,
-  range?: PointRange,
-): Point[] {
+export function sampleDesign(parameters: Record<string, ParamSpec>, sampling: SamplingSpec, range?: PointRange): Design {
   const { method, seed } = sampling;
   if (!Number.isSafeInteger(seed)) throw new DataError(`sampling.seed must be an integer, got ${seed}`);
   checkInt('sampling.samples', sampling.samples, 0);
@@ -105,38 +102,42 @@ export function samplePoints(
   // Design indices covering the task range, clipped to the design.
   const ds = Math.floor(start / r);
   const de = Math.min(Math.ceil(end / r), finite);
-  if (ds >= de) return [];
+  if (ds >= de) return { layout, count: 0, columns: layout.dims.map(() => new Float64Array(0)) };
 
-  let design: Point[];
+  let design: Float64Array[];
   switch (method) {
     case 'grid':
-      design = gridPoints(layout, ds, de);
+      design = gridColumns(layout, ds, de);
       break;
     case 'list':
-      design = (listed as Point[]).slice(ds, de);
+      design = designOf(layout, (listed as Point[]).slice(ds, de)).columns;
       break;
     case 'random':
-      design = randomPoints(layout, seed, ds, de);
+      design = randomColumns(layout, seed, ds, de);
       break;
     case 'lhs':
-      design = lhsPoints(layout, seed, sampling.samples ?? 0, ds, de);
+      design = lhsColumns(layout, seed, sampling.samples ?? 0, ds, de);
       break;
     case 'sobol':
       if (de > SOBOL_MAX_POINTS) {
         throw new DataError(`sobol: points up to index ${de - 1} requested; the sequence has 2^32 points`);
       }
-      design = sobolPoints(layout, seed, sampling.scramble ?? false, ds, de);
+      design = sobolColumns(layout, seed, sampling.scramble ?? false, ds, de);
       break;
     default:
       throw new DataError(`unknown sampling.method ${JSON.stringify(method)}; use grid, list, random, lhs or sobol`);
   }
-  if (r === 1) return design;
-  const out: Point[] = [];
+  if (r === 1) return { layout, count: de - ds, columns: design };
   const stop = Math.min(end, de * r);
-  for (let k = start; k < stop; k++) {
-    const p = design[Math.floor(k / r) - ds];
-    // Replicates are separate objects so that a caller annotating one does not touch the others.
-    out.push(k % r === 0 || r === 1 ? p : { ...p });
-  }
-  return out;
+  const columns = design.map((col) => {
+    const out = new Float64Array(stop - start);
+    for (let k = start; k < stop; k++) out[k - start] = col[Math.floor(k / r) - ds];
+    return out;
+  });
+  return { layout, count: stop - start, columns };
+}
+
+/** {@link sampleDesign} as one object per point, for designs small enough that this does not matter. */
+export function samplePoints(parameters: Record<string, ParamSpec>, sampling: SamplingSpec, range?: PointRange): Point[] {
+  return pointsOf(sampleDesign(parameters, sampling, range));
 }

@@ -18,6 +18,19 @@ export interface Layout {
   point(values: readonly Value[]): Point;
 }
 
+/**
+ * Design points in columns, what the sampling methods produce: one object per point costs more than
+ * drawing it at a million points, and the task table stores columns anyway. columns[j] holds
+ * dimension j of every point: its number, or for a `values` dimension the index into `values`
+ * (exact in a float64, and it keeps strings and booleans out of a typed array).
+ */
+export interface Design {
+  layout: Layout;
+  /** Number of points (with no dimensions, all const, there are no columns to count). */
+  count: number;
+  columns: Float64Array[];
+}
+
 function checkSpec(name: string, spec: ParamSpec): void {
   const where = `parameter "${name}"`;
   switch (spec.kind) {
@@ -49,10 +62,11 @@ function checkSpec(name: string, spec: ParamSpec): void {
 /**
  * A function building a point from dimension values and const values. Generated source with one
  * object literal is 2-3× faster than adding computed keys one by one (monomorphic shape, pretenured
- * allocation site): that is the whole cost of a million-point design. Names are embedded through
+ * allocation site): that is the whole cost of a million-point design (or of reading a million-row
+ * task table). `slot[k]` is the index in `v` of name k, or -1 for `c[k]`. Names are embedded through
  * JSON.stringify, which always yields a valid string literal.
  */
-function pointBuilder(names: string[], slot: number[]): (v: readonly Value[], c: readonly Value[]) => Point {
+export function pointBuilder(names: string[], slot: number[]): (v: readonly Value[], c: readonly Value[]) => Point {
   const fields = names.map((n, k) => `${JSON.stringify(n)}: ${slot[k] < 0 ? `c[${k}]` : `v[${slot[k]}]`}`);
   try {
     return new Function('v', 'c', `return {${fields.join(', ')}};`) as (v: readonly Value[], c: readonly Value[]) => Point;
@@ -98,19 +112,18 @@ export function levelCount(spec: DimSpec): number | null {
   return null;
 }
 
-/** The value of level `i` (0-based) of a discrete dimension. */
-export function levelValue(spec: DimSpec, i: number): Value {
-  if (spec.kind === 'int') return spec.low + i;
-  if (spec.kind === 'values') return spec.values[i];
-  throw new DataError(`levelValue: ${spec.kind} is not discrete`);
+/** A column entry of dimension `spec` as its value: the number itself, or the level of a `values` dimension. */
+export function valueAt(spec: DimSpec, x: number): Value {
+  return spec.kind === 'values' ? spec.values[x] : x;
 }
 
 /**
- * A dimension's mapping of u ∈ [0, 1), in one object shape for every kind so hot loops stay
- * monomorphic. kind: 0 uniform, 1 loguniform, 2 discrete (int or values).
+ * A dimension's mapping of u ∈ [0, 1) to its column entry, in one object shape for every kind so hot
+ * loops stay monomorphic. kind: 0 uniform, 1 loguniform, 2 discrete (int or values).
  */
 export interface Mapper {
   kind: 0 | 1 | 2;
+  /** Also the number of level 0 of a discrete dimension: an int's low, 0 (the index) for values. */
   low: number;
   high: number;
   /** high - low, or log(high) - log(low) for loguniform. */
@@ -118,31 +131,31 @@ export interface Mapper {
   logLow: number;
   /** Level count of a discrete dimension (0 when continuous). */
   levels: number;
-  spec: DimSpec;
 }
 
 export function mapperOf(spec: DimSpec): Mapper {
   switch (spec.kind) {
     case 'uniform':
-      return { kind: 0, low: spec.low, high: spec.high, width: spec.high - spec.low, logLow: 0, levels: 0, spec };
+      return { kind: 0, low: spec.low, high: spec.high, width: spec.high - spec.low, logLow: 0, levels: 0 };
     case 'loguniform': {
       const logLow = Math.log(spec.low);
-      return { kind: 1, low: spec.low, high: spec.high, width: Math.log(spec.high) - logLow, logLow, levels: 0, spec };
+      return { kind: 1, low: spec.low, high: spec.high, width: Math.log(spec.high) - logLow, logLow, levels: 0 };
     }
     case 'int':
+      return { kind: 2, low: spec.low, high: 0, width: 0, logLow: 0, levels: levelCount(spec) as number };
     case 'values':
-      return { kind: 2, low: 0, high: 0, width: 0, logLow: 0, levels: levelCount(spec) as number, spec };
+      return { kind: 2, low: 0, high: 0, width: 0, logLow: 0, levels: levelCount(spec) as number };
   }
 }
 
 /**
- * Maps u ∈ [0, 1) into the domain: uniform low + u·(high − low); loguniform
- * exp(log low + u·(log high − log low)); int low + floor(u·(high − low + 1)); values
- * values[floor(u·len)], each clamped into the domain. uniform and int use only +, −, ×, ÷ and
- * floor, so they are bit-identical everywhere; Math.exp/Math.log come from V8's own fdlibm port,
- * identical on every platform for one Node version but free to change in the last bit in another.
+ * Maps u ∈ [0, 1) into the domain, as a column entry (see {@link Design}): uniform low + u·(high − low);
+ * loguniform exp(log low + u·(log high − log low)); int low + floor(u·(high − low + 1)); values the
+ * index floor(u·len), each clamped into the domain. uniform and int use only +, −, ×, ÷ and floor,
+ * so they are bit-identical everywhere; Math.exp/Math.log come from V8's own fdlibm port, identical
+ * on every platform for one Node version but free to change in the last bit in another.
  */
-export function mapWith(m: Mapper, u: number): Value {
+export function mapWith(m: Mapper, u: number): number {
   if (m.kind === 0) {
     const x = m.low + u * m.width;
     return x > m.high ? m.high : x;
@@ -152,10 +165,48 @@ export function mapWith(m: Mapper, u: number): Value {
     return x < m.low ? m.low : x > m.high ? m.high : x;
   }
   const i = Math.floor(u * m.levels);
-  return levelValue(m.spec, i >= m.levels ? m.levels - 1 : i);
+  return m.low + (i >= m.levels ? m.levels - 1 : i);
 }
 
-/** mapWith for a one-off value. */
+/** The value u ∈ [0, 1) maps to, for a one-off value. */
 export function mapUnit(spec: DimSpec, u: number): Value {
-  return mapWith(mapperOf(spec), u);
+  return valueAt(spec, mapWith(mapperOf(spec), u));
+}
+
+/** The points of a design, one object each, keys in parameter order. */
+export function pointsOf(design: Design): Point[] {
+  const { layout, count, columns } = design;
+  const specs = layout.dims.map((dim) => dim.spec);
+  const d = specs.length;
+  const values: Value[] = new Array<Value>(d);
+  const out: Point[] = new Array<Point>(count);
+  for (let i = 0; i < count; i++) {
+    for (let j = 0; j < d; j++) values[j] = valueAt(specs[j], columns[j][i]);
+    out[i] = layout.point(values);
+  }
+  return out;
+}
+
+/** The design of given points (in parameter order, values checked against the domains, e.g. by validatePoints). */
+export function designOf(layout: Layout, points: readonly Point[]): Design {
+  const n = points.length;
+  const columns = layout.dims.map(({ name, spec }) => {
+    const col = new Float64Array(n);
+    if (spec.kind !== 'values') {
+      for (let i = 0; i < n; i++) col[i] = points[i][name] as number;
+      return col;
+    }
+    // A Map matches like `includes` does (SameValueZero); the first of equal levels stands for all.
+    const level = new Map<Value, number>();
+    spec.values.forEach((v, k) => {
+      if (!level.has(v)) level.set(v, k);
+    });
+    for (let i = 0; i < n; i++) {
+      const k = level.get(points[i][name]);
+      if (k === undefined) throw new DataError(`parameter "${name}": ${JSON.stringify(points[i][name])} is not one of its values`);
+      col[i] = k;
+    }
+    return col;
+  });
+  return { layout, count: n, columns };
 }

@@ -1,8 +1,7 @@
 // Sobol' sequence (Joe–Kuo directions, 32-bit Gray code), optionally with a seeded digital shift.
-import type { Point } from '../config/types.js';
 import { DataError } from '../errors.js';
 import { Stream, bits32, keyOf } from './hash.js';
-import { type Layout, type Value, mapWith, mapperOf } from './map.js';
+import { type Layout, mapWith, mapperOf } from './map.js';
 import { JOE_KUO, JOE_KUO_MAX_DIM } from './sobol-directions.js';
 
 const BITS = 32;
@@ -108,15 +107,13 @@ export function sobolUnits(d: number, start: number, end: number, scramble: bool
   return out;
 }
 
-/** Sobol' design points [start, end) mapped into the parameter domains. */
-export function sobolPoints(layout: Layout, seed: number, scramble: boolean, start: number, end: number): Point[] {
+/** Columns (see Design) of Sobol' design points [start, end) mapped into the parameter domains. */
+export function sobolColumns(layout: Layout, seed: number, scramble: boolean, start: number, end: number): Float64Array[] {
   const maps = layout.dims.map((dim) => mapperOf(dim.spec));
   const d = maps.length;
-  const out: Point[] = [];
-  const values: Value[] = new Array<Value>(d);
-  walk(d, start, end, scramble, seed, (row) => {
-    for (let j = 0; j < d; j++) values[j] = mapWith(maps[j], row[j]);
-    out.push(layout.point(values));
+  const columns = maps.map(() => new Float64Array(Math.max(0, end - start)));
+  walk(d, start, end, scramble, seed, (row, i) => {
+    for (let j = 0; j < d; j++) columns[j][i - start] = mapWith(maps[j], row[j]);
   });
-  return out;
+  return columns;
 }

@@ -3,6 +3,7 @@ import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect } from '../../src/collect/collect.js';
 import { readDatasetParquet } from '../../src/collect/write-dataset.js';
+import { encodeTaskTable, rowsTable } from '../../src/plan/tasks.js';
 import type { TaskRecord } from '../../src/records.js';
 import { doneRecord, failedRecord, shuffled, taskRows, writeEnsemble } from './fixtures/ensemble.js';
 
@@ -58,7 +59,7 @@ t.test('collect is idempotent and independent of how records are spread over fil
 });
 
 t.test('no results yet: an empty dataset, not an error', async (t) => {
-  const dir = t.testdir({ plan: { 'tasks.ndjson': taskRows(3).map((r) => JSON.stringify(r) + '\n').join('') } });
+  const dir = t.testdir({ plan: { 'tasks.bin': encodeTaskTable(rowsTable(taskRows(3))) } });
   const r = await collect(dir, PARAMS);
   t.match(r, { rows: 0, done: 0, failed: 0, badLines: 0 });
   const pending = await collect(dir, PARAMS, { includePending: true });

@@ -87,7 +87,7 @@ t.test('live: prepare a cluster copy, re-use it, refuse a directory that is not 
   t.equal(remotePlan.arrayflow, setup.arrayflow);
   t.equal(remotePlan.id, plan.id);
   t.equal(readFileSync(join(remoteDir, 'inputs', 'copy', '0', 'behave.mjs'), 'utf8'), readFileSync(behaveSim, 'utf8'));
-  for (const f of ['plan/tasks.ndjson', 'plan/tasks.idx', 'config.yaml', 'manifest.json']) {
+  for (const f of ['plan/tasks.bin', 'config.yaml', 'manifest.json']) {
     t.same(readFileSync(join(remoteDir, f)), readFileSync(join(layout.root, f)), `${f} copied byte for byte`);
   }
   for (const d of ['results', 'logs/jobs', 'plan/scripts', 'outputs']) t.ok(statSync(join(remoteDir, d)).isDirectory(), `${d}/ exists`);

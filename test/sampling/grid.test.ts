@@ -1,7 +1,10 @@
 import t from 'tap';
 import { DataError } from '../../src/errors.js';
-import { gridAxis, gridPoints, gridSize } from '../../src/sampling/grid.js';
-import { layoutOf } from '../../src/sampling/map.js';
+import { gridAxis, gridColumns, gridSize } from '../../src/sampling/grid.js';
+import { type Layout, layoutOf, pointsOf } from '../../src/sampling/map.js';
+
+const gridPoints = (layout: Layout, start: number, end: number) =>
+  pointsOf({ layout, count: Math.max(0, Math.min(end, gridSize(layout.dims)) - start), columns: gridColumns(layout, start, end) });
 
 t.test('cartesian product, last parameter fastest (itertools.product order)', async (t) => {
   const layout = layoutOf({

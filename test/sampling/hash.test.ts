@@ -1,6 +1,6 @@
 import t from 'tap';
 import { DataError } from '../../src/errors.js';
-import { Stream, bits32, keyOf, prefix, subKey, taskSeed, unit, unitAt } from '../../src/sampling/hash.js';
+import { Stream, bits32, keyOf, prefix, subKey, taskSeed, taskSeeds, unit, unitAt } from '../../src/sampling/hash.js';
 
 t.test('golden values: the determinism contract (change only on purpose, with a note in docs)', async (t) => {
   const k = keyOf(42, Stream.random);
@@ -72,4 +72,13 @@ t.test('taskSeed: distinct for 10^5 task ids, 31-bit, seed-dependent', async (t)
   t.ok(Math.abs(taskSeed(42, 0) - taskSeed(42, 1)) > 1000);
   t.throws(() => taskSeed(1.5, 0), DataError);
   t.throws(() => taskSeed(1, -1), DataError);
+});
+
+t.test('taskSeeds is taskSeed of each id, across the 2^31 key boundary too', async (t) => {
+  t.same([...taskSeeds(42, 0, 5)], [0, 1, 2, 3, 4].map((i) => taskSeed(42, i)));
+  const start = 2 ** 31 - 2;
+  t.same([...taskSeeds(7, start, 4)], [0, 1, 2, 3].map((i) => taskSeed(7, start + i)));
+  t.equal(taskSeeds(7, 3, 0).length, 0);
+  t.throws(() => taskSeeds(7, -1, 2), { name: 'DataError' });
+  t.throws(() => taskSeeds(7, 2 ** 53 - 2, 3), { name: 'DataError', message: /got 9007199254740992/ });
 });

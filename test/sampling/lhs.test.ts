@@ -1,8 +1,13 @@
 import t from 'tap';
 import type { ParamSpec } from '../../src/config/types.js';
 import { DataError } from '../../src/errors.js';
-import { Permutation, blockKey, lhsBlock, lhsPoints } from '../../src/sampling/lhs.js';
-import { layoutOf } from '../../src/sampling/map.js';
+import type { Key } from '../../src/sampling/hash.js';
+import { Permutation, blockKey, lhsBlock, lhsColumns } from '../../src/sampling/lhs.js';
+import { type Layout, layoutOf, pointsOf } from '../../src/sampling/map.js';
+
+const lhsPoints = (layout: Layout, seed: number, samples: number, start: number, end: number) =>
+  pointsOf({ layout, count: end - start, columns: lhsColumns(layout, seed, samples, start, end) });
+const lhsBlockPoints = (layout: Layout, key: Key, n: number) => pointsOf({ layout, count: n, columns: lhsBlock(layout, key, n) });
 
 function unitParams(d: number): Record<string, ParamSpec> {
   const p: Record<string, ParamSpec> = {};
@@ -99,7 +104,7 @@ t.test('deterministic; seeds and blocks differ', async (t) => {
   t.same(a, lhsPoints(layout, 11, 50, 0, 50));
   t.equal(JSON.stringify(a), JSON.stringify(lhsPoints(layout, 11, 50, 0, 50)));
   t.not(JSON.stringify(a), JSON.stringify(lhsPoints(layout, 12, 50, 0, 50)));
-  t.not(JSON.stringify(lhsBlock(layout, blockKey(11, 0, 50), 50)), JSON.stringify(lhsBlock(layout, blockKey(11, 50, 50), 50)));
+  t.not(JSON.stringify(lhsBlockPoints(layout, blockKey(11, 0, 50), 50)), JSON.stringify(lhsBlockPoints(layout, blockKey(11, 50, 50), 50)));
 });
 
 t.test('slices of the base hypercube; extension batches are hypercubes themselves', async (t) => {

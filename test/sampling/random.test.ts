@@ -1,6 +1,9 @@
 import t from 'tap';
-import { layoutOf } from '../../src/sampling/map.js';
-import { randomPoints } from '../../src/sampling/random.js';
+import { type Layout, layoutOf, pointsOf } from '../../src/sampling/map.js';
+import { randomColumns } from '../../src/sampling/random.js';
+
+const randomPoints = (layout: Layout, seed: number, start: number, end: number) =>
+  pointsOf({ layout, count: end - start, columns: randomColumns(layout, seed, start, end) });
 
 const layout = layoutOf({
   x: { kind: 'uniform', low: -5, high: 5 },

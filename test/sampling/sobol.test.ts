@@ -1,7 +1,7 @@
 import t from 'tap';
 import { DataError } from '../../src/errors.js';
-import { layoutOf } from '../../src/sampling/map.js';
-import { SOBOL_MAX_DIM, directions, sobolPoints, sobolUnits } from '../../src/sampling/sobol.js';
+import { layoutOf, pointsOf } from '../../src/sampling/map.js';
+import { SOBOL_MAX_DIM, directions, sobolColumns, sobolUnits } from '../../src/sampling/sobol.js';
 
 function column(u: Float64Array, d: number, j: number): number[] {
   const out: number[] = [];
@@ -96,14 +96,14 @@ t.test('limits', async (t) => {
   t.equal(SOBOL_MAX_DIM, 1111);
 });
 
-t.test('sobolPoints maps into the domains', async (t) => {
+t.test('sobolColumns maps into the domains', async (t) => {
   const layout = layoutOf({
     x: { kind: 'uniform', low: -1, high: 1 },
     c: { kind: 'const', value: 'k' },
     n: { kind: 'int', low: 1, high: 4 },
     s: { kind: 'values', values: ['a', 'b'] },
   });
-  const pts = sobolPoints(layout, 0, false, 0, 4);
+  const pts = pointsOf({ layout, count: 4, columns: sobolColumns(layout, 0, false, 0, 4) });
   t.same(pts, [
     { x: -1, c: 'k', n: 1, s: 'a' },
     { x: 0, c: 'k', n: 3, s: 'b' },
