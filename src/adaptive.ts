@@ -10,15 +10,17 @@ import { acquireLock } from './journal/lock.js';
 import { appendPoints } from './plan/extend.js';
 import type { EnsembleLayout } from './plan/layout.js';
 import type { PlanFile } from './plan/plan.js';
+import { readPlan } from './plan/read.js';
 import { validatePoints } from './sampling/list.js';
 
 const STDERR_QUOTE_CHARS = 2000;
 
-/** New points from the proposer's stdout: one JSON object per line (blank lines ignored), checked against the domains. */
-export function parseProposals(stdout: string, plan: Pick<PlanFile, 'design'>, what: string): Point[] {
+/** The first `limit` points of the proposer's stdout: one JSON object per line (blank lines ignored), checked against the domains. */
+export function parseProposals(stdout: string, plan: Pick<PlanFile, 'design'>, what: string, limit: number): Point[] {
   const raw: Point[] = [];
+  // points beyond the limit are not used, so they are not checked either
   stdout.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
+    if (line.trim() === '' || raw.length >= limit) return;
     try {
       raw.push(JSON.parse(line) as Point);
     } catch {
@@ -39,7 +41,7 @@ async function propose(spec: AdaptiveSpec, layout: EnsembleLayout, plan: PlanFil
     const how = r.exitCode === undefined ? (r as { shortMessage?: string }).shortMessage ?? 'could not start' : `exited ${r.exitCode}`;
     throw new EnsembleError(`${what} ${how}${said ? `:\n${said}` : ''}\nthe ensemble is intact; fix the proposer and \`arrayflow resume ${layout.root}\` continues`);
   }
-  return parseProposals(String(r.stdout), plan, what);
+  return parseProposals(String(r.stdout), plan, what, count);
 }
 
 /**
@@ -54,15 +56,22 @@ export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFil
     const count = Math.min(spec.batch ?? plan.array_tasks, spec.budget - plan.tasks);
     if (count <= 0 || opts.signal?.aborted) return result;
     round++;
-    const points = (await propose(spec, layout, plan, result, round, count)).slice(0, count);
+    const points = await propose(spec, layout, plan, result, round, count);
     if (points.length === 0) return result;
     const lock = await acquireLock(layout.lock);
+    let added: number;
     try {
-      plan = await appendPoints(layout, { ...plan, adaptive: spec }, points, { event: 'adaptive', round, from: plan.tasks, to: plan.tasks + points.length });
+      // the plan as it is now: another command (extend, a second run) may have added tasks while the proposer ran
+      const current = (await readPlan(layout.root)).plan;
+      const take = points.slice(0, Math.max(0, spec.budget - current.tasks));
+      added = take.length;
+      if (added > 0) plan = await appendPoints(layout, { ...current, adaptive: spec }, take, { event: 'adaptive', round, from: current.tasks, to: current.tasks + added });
+      else plan = current;
     } finally {
       await lock.release();
     }
-    opts.onAdaptive?.({ round, points: points.length, tasks: plan.tasks, budget: spec.budget });
+    if (added === 0) continue;
+    opts.onAdaptive?.({ round, points: added, tasks: plan.tasks, budget: spec.budget });
     result = await runPlanned(layout, plan, executor, false, opts);
   }
 }

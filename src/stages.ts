@@ -1,11 +1,12 @@
 // Multi-stage ensembles (docs/stages.md): every stage is an ensemble of its own under <root>/stages/<name>/, a later
 // stage's tasks read their upstream rows when they start, and the root's dataset holds every stage's rows.
 import { mkdir, readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { buildDataset, writeDataset } from './collect/index.js';
 import { PARAMS_METADATA_KEY } from './collect/import.js';
 import type { Config } from './config/types.js';
 import { type RunOptions, type RunResult, collectEnsemble, readFinals, runPlanned } from './controller.js';
-import { EnsembleError } from './errors.js';
+import { ArrayflowError, EnsembleError } from './errors.js';
 import type { Dependency, UpstreamWatch } from './executor/batch.js';
 import { EnsembleLayout } from './plan/layout.js';
 import { type PlanFile, upstreamTaskParam } from './plan/plan.js';
@@ -31,8 +32,14 @@ interface PlannedStage {
 
 /** The stages of a multi-stage ensemble directory, or null for a single-stage one. */
 export async function readStages(root: string): Promise<StagesFile | null> {
-  const text = await readFile(new EnsembleLayout(root).stagesFile, 'utf8').catch(() => null);
-  return text === null ? null : (JSON.parse(text) as StagesFile);
+  const path = new EnsembleLayout(root).stagesFile;
+  const text = await readFile(path, 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as StagesFile;
+  } catch (cause) {
+    throw new EnsembleError(`${path} is corrupt (not JSON): re-plan the ensemble`, { cause });
+  }
 }
 
 /** Plans every stage in order (a later stage's size is its upstream's times its own points); re-opens planned ones. */
@@ -45,7 +52,9 @@ export async function planStages(config: Config, configText: string): Promise<Pl
     const spec = stage.stage;
     if (!spec) throw new EnsembleError(`${config.source}: stage without its place in the chain`);
     const up = spec.after === null ? undefined : planned.find((p) => p.name === spec.after);
-    const upstream: Upstream | undefined = up && { spec: { stage: up.name, dir: up.layout.root, depend: spec.depend }, tasks: up.plan.tasks };
+    // relative (`../coarse`): the ensemble directory can move, and nodes see it under their own mount point
+    const dir = up && relative(root.stageDir(spec.name), up.layout.root);
+    const upstream: Upstream | undefined = up && { spec: { stage: up.name, dir: dir as string, depend: spec.depend }, tasks: up.plan.tasks };
     const opened = await writePlan(stage, configText, upstream);
     planned.push({ name: spec.name, ...opened });
   }
@@ -74,22 +83,36 @@ async function runStages(root: string, stages: PlannedStage[], opts: RunOptions)
     onSubmit: opts.onSubmit && ((sub) => opts.onSubmit?.({ ...sub, label: `${s.name}/${sub.label}` })),
   });
   if (type === 'local') {
-    for (const s of stages) await runPlanned(s.layout, s.plan, s.plan.executor, s.created, stageOpts(s));
+    for (const s of stages) {
+      if (opts.signal?.aborted) break;
+      await runPlanned(s.layout, s.plan, s.plan.executor, s.created, stageOpts(s));
+    }
   } else {
+    // one stage failing stops them all (a downstream stage must not wait for an upstream that will never finish)
+    const stop = new AbortController();
+    if (opts.signal?.aborted) stop.abort();
+    opts.signal?.addEventListener('abort', () => stop.abort());
     const started = new Map<string, Promise<string[]>>();
     const settled = new Set<string>();
     const runs: Array<Promise<RunResult>> = [];
     for (const s of stages) {
       let resolve: (ids: string[]) => void = () => undefined;
-      let reject: (e: unknown) => void = () => undefined;
-      started.set(s.name, new Promise<string[]>((res, rej) => ((resolve = res), (reject = rej))));
+      const begun = new Promise<string[]>((res) => (resolve = res));
+      started.set(s.name, begun);
       const up = s.plan.upstream;
       const upStarted = up ? started.get(up.stage) : undefined;
       const after = upStarted && up ? upStarted.then((jobIds): Dependency => ({ kind: up.depend, jobIds })) : undefined;
       const upstream = up ? upstreamWatch(s, stages.find((u) => u.name === up.stage) as PlannedStage, settled) : undefined;
-      const run = runPlanned(s.layout, s.plan, s.plan.executor, s.created, stageOpts(s), { after, onStarted: resolve, upstream });
-      // a stage that fails before it started must not leave its downstream stages waiting
-      run.then(() => settled.add(s.name), reject);
+      const run = runPlanned(s.layout, s.plan, s.plan.executor, s.created, { ...stageOpts(s), signal: stop.signal }, { after, onStarted: resolve, upstream });
+      // ended (done, failed or stopped): the downstream stages stop waiting for it; an upstream that stopped before it
+      // submitted leaves them aborted, so they submit nothing without their dependency
+      run.then(
+        () => settled.add(s.name),
+        () => stop.abort(),
+      ).finally(() => {
+        settled.add(s.name);
+        resolve([]);
+      });
       runs.push(run);
     }
     const outcomes = await Promise.allSettled(runs);
@@ -115,6 +138,7 @@ function upstreamWatch(s: PlannedStage, u: PlannedStage, settled: Set<string>): 
 
 /** `arrayflow run` of a multi-stage config. */
 export async function runStagedConfig(config: Config, configText: string, opts: RunOptions): Promise<RunResult> {
+  if (opts.host) throw new ArrayflowError('E_USAGE', `--host: stages are not supported over SSH yet; run ${config.source} on the login node`);
   const stages = await planStages(config, configText);
   return runStages(config.ensemble_dir, stages, opts);
 }
@@ -150,7 +174,7 @@ export async function collectStages(root: string): Promise<RunResult> {
         // lineage that is a parameter of an earlier stage (`coarse.task`) goes in that parameter's column
         let result: TaskRecord['result'] = null;
         for (const [k, v] of Object.entries(rec.result ?? {})) {
-          if (names.includes(k) && v !== null) params[k] = v;
+          if (k.includes('.') && names.includes(k) && v !== null) params[k] = v;
           else (result ??= {})[k] = v;
         }
         finals.set(id, { ...rec, task: id, result });

@@ -205,7 +205,7 @@ program
       // a multi-stage ensemble: one line per stage (`status <dir>/stages/<name>` for its chunks and failures)
       const all = await Promise.all(staged.stages.map(async (st) => ({ stage: st.name, ...(await ensembleStatus(join(dir, 'stages', st.name))) })));
       if (o.json) process.stdout.write(JSON.stringify({ name: staged.name, ensembleDir: dir, stages: all }) + '\n');
-      for (const st of o.json ? [] : all) process.stdout.write(`${st.name}: ${st.total} tasks: ${st.done} done, ${st.failed} failed, ${st.pending} pending (${st.ensembleDir})\n`);
+      for (const st of o.json ? [] : all) process.stdout.write(`${st.stage}: ${st.total} tasks: ${st.done} done, ${st.failed} failed, ${st.pending} pending (${st.ensembleDir})\n`);
       return;
     }
     const s = await ensembleStatus(dir);

@@ -18,6 +18,7 @@ export const RESERVED_NAMES: readonly string[] = [
   'end_time',
   'duration_s',
   'stage',
+  'stage_task',
   'batch',
 ];
 

@@ -71,6 +71,19 @@ export const adaptivePlaceholdersAreKnown: Rule = (data, src) => {
   });
 };
 
+/** adaptive.budget counts the initial design: a budget at or below the sampled points leaves no round to run. */
+export const adaptiveBudgetAboveDesign: Rule = (data, src) => {
+  const budget = obj(data.adaptive)?.budget;
+  const samples = sampling(data)?.samples;
+  if (!num(budget) || !num(samples) || budget > samples) return [];
+  return [
+    src.issue(
+      ['adaptive', 'budget'],
+      `adaptive.budget ${budget} is the total number of tasks, the ${samples} sampled points included: set it above ${samples} for any adaptive round to run`,
+    ),
+  ];
+};
+
 /** uniform/loguniform need low < high (and 0 < low for loguniform); int needs low <= high. */
 export const rangesAreNonEmpty: Rule = (data, src) => {
   const issues: ConfigIssue[] = [];
@@ -293,6 +306,7 @@ export const hostNeedsRemoteDir: Rule = (data, src) => {
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['placeholdersAreKnown', placeholdersAreKnown],
   ['adaptivePlaceholdersAreKnown', adaptivePlaceholdersAreKnown],
+  ['adaptiveBudgetAboveDesign', adaptiveBudgetAboveDesign],
   ['rangesAreNonEmpty', rangesAreNonEmpty],
   ['levelsOnlyOnContinuous', levelsOnlyOnContinuous],
   ['samplesForDrawnMethods', samplesForDrawnMethods],

@@ -87,6 +87,9 @@ export function stageRules(data: Raw, src: ConfigSource): ConfigIssue[] {
       issues.push(src.issue([key], `with stages, ${key} belongs to a stage: move it into the first stage (or the stage that samples it)`, { key: true }));
     }
   }
+  if (obj(data.executor)?.host !== undefined) {
+    issues.push(src.issue(['executor', 'host'], 'stages are not supported over SSH yet: run the ensemble on the login node (without executor.host)', { key: true }));
+  }
   if (data.adaptive !== undefined) {
     issues.push(src.issue(['adaptive'], 'adaptive sampling works on a single-stage ensemble: remove adaptive, or the stages', { key: true }));
   }
@@ -96,8 +99,8 @@ export function stageRules(data: Raw, src: ConfigSource): ConfigIssue[] {
     const own = obj(s);
     if (!own || typeof own.name !== 'string') return;
     if (seen.has(own.name)) issues.push(src.issue(['stages', i, 'name'], `stage name ${JSON.stringify(own.name)} is used twice; stage names must differ`));
-    if (i === 0 && own.after !== undefined) {
-      issues.push(src.issue(['stages', 0, 'after'], 'the first stage has no stage before it: remove `after`', { key: true }));
+    for (const key of ['after', 'depend'] as const) {
+      if (i === 0 && own[key] !== undefined) issues.push(src.issue(['stages', 0, key], `the first stage has no stage before it: remove \`${key}\``, { key: true }));
     }
     if (typeof own.after === 'string' && !seen.has(own.after)) {
       const earlier = [...seen];

@@ -239,7 +239,11 @@ export class BatchRun {
     return elementTasks(this.plan, element);
   }
 
+  /** Jobs submitted (or adopted by name) by this run. */
+  private readonly fresh = new Set<string>();
+
   private journal(sub: Submission): void {
+    this.fresh.add(sub.jobId);
     appendJournal(this.layout.journal, {
       event: 'submitted',
       run: this.opts.runId,
@@ -337,6 +341,8 @@ export class BatchRun {
       if (ids.every((id) => finals.has(id))) continue;
       if (this.opts.signal?.aborted) return;
       after ??= await this.opts.after;
+      // the upstream stage stopped before it submitted: submitting now would run without the dependency
+      if (this.opts.signal?.aborted) return;
       await this.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 }, after);
     }
 
@@ -354,7 +360,10 @@ export class BatchRun {
       await this.reviveFixed(finals);
       if (started) {
         started = false;
-        this.opts.onStarted?.(this.submissions.filter((s) => !this.doneSubmissions.has(s.jobId)).map((s) => s.jobId));
+        // what a later stage may depend on: jobs still queued or running, or just submitted (accounting may lag);
+        // a journalled job the scheduler no longer reports would make the dependent submission fail
+        const live = new Set(statuses.filter((st) => !isFinal(st.state)).map((st) => st.arrayJobId));
+        this.opts.onStarted?.(this.submissions.filter((s) => !this.doneSubmissions.has(s.jobId) && (live.has(s.jobId) || this.fresh.has(s.jobId))).map((s) => s.jobId));
       }
       this.opts.onRecords?.(finals);
       await this.resubmitOwed(finals);
@@ -523,7 +532,10 @@ export class BatchRun {
   private async reviveFixed(finals: Map<number, TaskRecord>): Promise<void> {
     const { upstream, policy } = this.opts;
     if (!upstream) return;
-    const waiting = [...finals.values()].filter((r) => r.status === 'failed' && reasonKind(r.reason) === UPSTREAM_FAILED && policy.requested.get(r.task) !== r.attempt);
+    // at most as many revivals as retries: a node that keeps seeing a stale upstream view cannot loop forever
+    const waiting = [...finals.values()].filter(
+      (r) => r.status === 'failed' && reasonKind(r.reason) === UPSTREAM_FAILED && policy.requested.get(r.task) !== r.attempt && r.attempt <= policy.retries,
+    );
     if (waiting.length === 0) return;
     const fixed = await upstream.fixed(waiting.map((r) => r.task));
     if (fixed.length === 0) return;

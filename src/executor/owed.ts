@@ -18,10 +18,10 @@ export interface RetryPolicy {
   requested: Map<number, number>;
 }
 
-/** The kind of a failure reason: `timeout`, `out of memory`, `exit code`, `signal`, `lost`, ... */
 /** The failure kind of a later stage's task whose upstream task did not succeed. */
 export const UPSTREAM_FAILED = 'upstream failed';
 
+/** The kind of a failure reason: `timeout`, `out of memory`, `exit code`, `signal`, `lost`, ... */
 export function reasonKind(reason: string | null): string {
   if (!reason) return '';
   if (reason.startsWith('exit code')) return 'exit code';

@@ -105,8 +105,9 @@ export function pbsScheduler(dialect: pbs.PbsDialect): BatchScheduler & { backen
       return join(layout.jobLogsDir, `${label}.err-${index}`);
     },
     directives: (plan: PlanFile) => pbsDirectives(plan, dialect),
-    // qsub(1B) -W depend=afterany:<id>[:<id>...]; an array job's id (1234[]) stands for all its subjobs
-    dependency: ({ kind, jobIds }) => [{ flag: '-W', value: `depend=${kind}:${jobIds.join(':')}` }],
+    // PBS Pro qsub(1B): -W depend=afterany:<id>[:<id>...], an array job's id (1234[]) standing for all its subjobs;
+    // Torque names the array forms afteranyarray / afterokarray
+    dependency: ({ kind, jobIds }) => [{ flag: '-W', value: `depend=${kind}${dialect === 'torque' ? 'array' : ''}:${jobIds.join(':')}` }],
 
     async readLimits(t: Transport) {
       const argv = pbs.qmgrPrintServerArgv();

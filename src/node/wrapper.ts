@@ -302,7 +302,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
   let markerWatch: MarkerWatch | null = null;
   const attemptTask = async (): Promise<TaskRecord> => {
     // a later stage: the upstream row first (no scratch, no simulation when it failed)
-    const upstream = ctx.plan.upstream ? await (await import('./upstream.js')).upstreamInputs(ctx.plan.upstream, row) : null;
+    const upstream = ctx.plan.upstream ? await (await import('./upstream.js')).upstreamInputs(ctx.plan.upstream, ctx.layout.root, row) : null;
     const task: TaskRow = upstream ? { ...row, params: { ...upstream.values, ...row.params } } : row;
     await mkdir(root, { recursive: true });
     scratch = await mkdtemp(join(root, `arrayflow-${ctx.plan.name}-t${row.id}-`));

@@ -49,7 +49,7 @@ export interface PlanFile {
 /** Task t of a later stage runs on row `params["<stage>.task"]` of the upstream stage, read when t starts. */
 export interface UpstreamSpec {
   stage: string;
-  /** The upstream stage's ensemble directory. */
+  /** The upstream stage's ensemble directory, relative to this stage's (`../coarse`). */
   dir: string;
   depend: 'afterany' | 'afterok';
 }

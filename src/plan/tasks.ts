@@ -243,12 +243,15 @@ export async function appendTaskTable(layout: EnsembleLayout, table: TaskTable):
       if (JSON.stringify(head.columns) !== JSON.stringify(table.columns)) {
         throw new EnsembleError(`${path} has other parameter columns than the design being added: re-plan the ensemble`);
       }
-      if (table.first !== head.rows) throw new EnsembleError(`${path} holds ${head.rows} tasks; cannot add tasks from id ${table.first}`);
+      // rows past `first` were appended by a command that died before it recorded them in plan.json: never run, replaced
+      if (table.first > head.rows) throw new EnsembleError(`${path} holds ${head.rows} tasks; cannot add tasks from id ${table.first}`);
       const rows = Buffer.allocUnsafe(table.seeds.length * head.stride);
       encodeRows(table, rows, 0, head.stride);
-      await fh.write(rows, 0, rows.length, head.dataStart + head.rows * head.stride);
+      const end = head.dataStart + table.first * head.stride;
+      await fh.write(rows, 0, rows.length, end);
+      await fh.truncate(end + rows.length);
       const count = Buffer.alloc(8);
-      count.writeDoubleLE(head.rows + table.seeds.length);
+      count.writeDoubleLE(table.first + table.seeds.length);
       await fh.write(count, 0, 8, 8);
       await fh.sync();
     } finally {

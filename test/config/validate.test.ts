@@ -18,6 +18,9 @@ interface Expected {
 
 const BAD: Record<string, Expected> = {
   'adaptive-placeholder.yaml': { line: 6, path: 'adaptive.command[3]', says: "unknown placeholder {x} in \"{x}\"; the proposer's placeholders are dataset, dataset_csv, count, round, ensemble" },
+  'adaptive-budget.yaml': { line: 7, path: 'adaptive.budget', says: 'adaptive.budget 16 is the total number of tasks, the 16 sampled points included' },
+  'stages-host.yaml': { line: 3, path: 'executor.host', says: 'stages are not supported over SSH yet' },
+  'stages-first-depend.yaml': { line: 5, path: 'stages[0].depend', says: 'the first stage has no stage before it: remove `depend`' },
   'stages-after-unknown.yaml': { line: 8, path: 'stages[1].after', says: 'no earlier stage is named "corse"; a stage follows one listed before it (coarse)', count: 2 },
   'stages-placeholder.yaml': { line: 8, path: 'stages[1].command[2]', says: 'stage "fine": unknown placeholder {fine.y}' },
   'stages-top-parameters.yaml': { line: 3, path: 'parameters', says: 'with stages, parameters belongs to a stage', count: 2 },

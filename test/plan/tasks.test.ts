@@ -81,6 +81,13 @@ t.test('a planned design: the rows are its points, task seeds and batches; exten
   });
   t.ok(readFileSync(layout.tasks).equals(extended));
   t.same(readdirNames(layout), ['tasks.bin']);
+
+  // rows 25..29 as if appended by a command that died before plan.json said so: an append from 25 replaces them
+  await appendTaskTable(layout, designTable(PARAMS, sampleDesign(PARAMS, sampling, { start: 30, count: 2 }), 9, 8, 25));
+  const replaced = await readTaskTable(layout);
+  t.equal(replaced.length, 27, 'the unrecorded rows are gone, the new ones follow the recorded 25');
+  t.same(replaced.slice(0, 25), all.slice(0, 25));
+  t.same(replaced.slice(25).map((r) => [r.id, r.params]), samplePoints(PARAMS, sampling, { start: 30, count: 2 }).map((p, i) => [25 + i, p]));
 });
 
 t.test('a damaged table is a clear EnsembleError, not garbage', async (t) => {
