@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A small stochastic SIR epidemic model: the quick start's "simulation".
-// Usage: node sim.mjs --beta B --gamma G --population N --seed S   (writes result.json in the cwd)
+// Usage: node sim.mjs --beta B --gamma G --population N --seed S [--reduction F]   (writes result.json in the cwd)
+// --reduction: an intervention cutting transmission by the fraction F (examples/stages).
 import { writeFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -9,11 +10,12 @@ const opt = (name) => {
   if (i < 0 || i + 1 >= args.length) throw new Error(`missing --${name}`);
   return args[i + 1];
 };
-const beta = Number(opt('beta'));
+const reduction = args.includes('--reduction') ? Number(opt('reduction')) : 0;
+const beta = Number(opt('beta')) * (1 - reduction);
 const gamma = Number(opt('gamma'));
 const population = Number(opt('population'));
 let seed = Number(opt('seed')) >>> 0;
-if (![beta, gamma, population].every(Number.isFinite)) throw new Error('non-numeric parameter');
+if (![beta, gamma, population, reduction].every(Number.isFinite)) throw new Error('non-numeric parameter');
 
 // mulberry32: a tiny seeded PRNG, so a run is reproducible from its seed
 const rand = () => {

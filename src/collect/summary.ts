@@ -451,6 +451,8 @@ export function renderSummaryTable(s: EnsembleSummary): string {
     const cols = s.columns.length > 0 ? s.columns : [null];
     for (const c of cols) {
       const st = c === null ? null : g.stats[c];
+      // grouped, a column with no value in this group is another group's (a later stage's results): left out
+      if (st && st.count === 0 && s.by.length > 0) continue;
       rows.push([...key, String(g.done), String(g.failed), c ?? '-', st ? String(st.count) : '-', num(st?.mean ?? null), num(st?.std ?? null), num(st?.min ?? null), num(st?.max ?? null)]);
     }
   }
