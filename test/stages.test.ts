@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { behaveSim, duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
 import { checkThreeStages, threeStages } from './helpers/stages.js';
+import { packageRoot } from '../src/util/paths.js';
 
 t.test('a nested stage and a sequential runner on the local executor: rows, lineage, upstream failures, resume', async (t) => {
   const dir = t.testdir();
@@ -62,4 +63,20 @@ stages:
     ...xs.map((x, i) => row('C', i, { 'A.task': BigInt(i), 'B.task': BigInt(i), 'A.y': 2 * x, 'B.y': 4 * x, y: 8 * x })),
   ];
   t.same(rows, expected, 'one row per sample and runner, in sequence: y = 2x, 4x, 8x');
+});
+
+t.test('the shipped example (examples/stages) runs: 16 epidemics, 48 interventions, 48 averted rows', async (t) => {
+  const dir = t.testdir();
+  const example = join(packageRoot, 'examples', 'stages');
+  const text = readFileSync(join(example, 'pipeline.yaml'), 'utf8')
+    .replace(/^ensemble_dir: .*$/m, 'ensemble_dir: ens')
+    .replace('[../quickstart/sim.mjs, averted.mjs]', JSON.stringify([join(example, '..', 'quickstart', 'sim.mjs'), join(example, 'averted.mjs')]));
+  const r = await runCli(['run', writeConfig(dir, text), '--no-progress']);
+  t.equal(r.exitCode, 0, r.stderr);
+  const rows = await duckQuery(
+    `select stage, count(*) as n, count(*) filter (status = 'done') as done, min(averted_share) as lo, max(averted_share) as hi
+     from read_parquet('${join(dir, 'ens', 'dataset.parquet')}') group by stage order by stage`,
+  );
+  t.same(rows.map((x) => [x.stage, x.n, x.done]), [['averted', 48n, 48n], ['epidemic', 16n, 16n], ['intervention', 48n, 48n]]);
+  t.ok(Number(rows[0].lo) > -1 && Number(rows[0].hi) <= 1, 'averted_share is a share of the epidemic');
 });
