@@ -121,18 +121,71 @@ function cells(data: Data, from: number, to: number): ArrayLike<unknown> {
   }
 }
 
+/**
+ * Whether rows [from, to) of a column, as {@link cells} gives them, can be printed by JSON.stringify:
+ * plain numbers (not bigints), no nulls, all finite. For those JSON.stringify writes exactly String(x)
+ * (-0 as 0, 1e+21, 5e-324: both are ToString); NaN and ±Infinity would come out as null.
+ */
+function jsonNumbers(data: Data, vals: ArrayLike<unknown>): vals is ArrayLike<number> {
+  if ((data.typeId !== Type.Float && data.typeId !== Type.Int) || data.nullCount > 0 || typeof vals[0] !== 'number') return false;
+  const nums = vals as ArrayLike<number>;
+  for (let i = 0; i < nums.length; i++) if (!Number.isFinite(nums[i])) return false;
+  return true;
+}
+
+/**
+ * Each row's text of a run of adjacent number columns, from one JSON.stringify of the whole chunk:
+ * it formats the numbers straight into its output, about twice as fast as Array#join converting each
+ * one to a string of its own (number formatting was the largest part of the collect time).
+ */
+function numberRun(cols: Array<ArrayLike<number>>, rows: number): string[] {
+  const width = cols.length;
+  const matrix: number[][] = new Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const row: number[] = new Array(width);
+    for (let c = 0; c < width; c++) row[c] = cols[c][r];
+    matrix[r] = row;
+  }
+  // "[[a,b],[c,d]]" -> ["a,b", "c,d"]: numbers contain neither brackets nor commas.
+  return JSON.stringify(matrix).slice(2, -2).split('],[');
+}
+
+/**
+ * The fields of rows [from, to) by output segment: a run of two or more adjacent number columns
+ * printable as JSON becomes one segment of "a,b,c" texts, every other column is a segment of its own.
+ */
+function segments(cols: Data[], from: number, to: number): Array<ArrayLike<unknown>> {
+  const out: Array<ArrayLike<unknown>> = [];
+  let run: Array<ArrayLike<number>> = [];
+  const flush = (): void => {
+    if (run.length === 1) out.push(run[0]);
+    else if (run.length > 1) out.push(numberRun(run, to - from));
+    run = [];
+  };
+  for (const d of cols) {
+    const vals = cells(d, from, to);
+    if (jsonNumbers(d, vals)) run.push(vals);
+    else {
+      flush();
+      out.push(vals);
+    }
+  }
+  flush();
+  return out;
+}
+
 /** Yields the CSV text of `table`: the header line, then chunks of complete CRLF-terminated rows. */
 export function* renderCsvChunks(table: Table, rowsPerChunk = ROWS_PER_CHUNK): Generator<string> {
   const names = table.schema.fields.map((f) => f.name);
   yield names.map(csvField).join(',') + '\r\n';
-  const width = names.length;
-  if (width === 0) return;
-  const row: unknown[] = new Array(width);
+  if (names.length === 0) return;
   for (const batch of table.batches) {
     const cols: Data[] = batch.data.children;
     for (let from = 0; from < batch.numRows; from += rowsPerChunk) {
       const to = Math.min(batch.numRows, from + rowsPerChunk);
-      const srcs = cols.map((d) => cells(d, from, to));
+      const srcs = segments(cols, from, to);
+      const width = srcs.length;
+      const row: unknown[] = new Array(width);
       const lines: string[] = new Array(to - from);
       for (let r = 0; r < to - from; r++) {
         for (let c = 0; c < width; c++) row[c] = srcs[c][r];
