@@ -97,3 +97,14 @@ t.test('a sliced table renders the rows of the slice, nulls included', async (t)
   const lines = [...renderCsvChunks(table)].join('').split('\r\n');
   t.same([...renderCsvChunks(table.slice(11, 27), 4)].join('').split('\r\n'), [lines[0], ...lines.slice(12, 28), '']);
 });
+
+t.test('adjacent number columns without nulls (printed a chunk at a time) give the text String() gives', async (t) => {
+  const tricky = [-0, 1e21, 5e-324, -1.7976931348623157e308, 0.1 + 0.2, 123456789.125, -1e-7, 2 ** 53];
+  const a = Float64Array.from(tricky);
+  const b = Float64Array.from(tricky.slice().reverse());
+  const c = Float64Array.from(tricky, (x) => x / 3);
+  const table = tableFromArrays({ a, b, c });
+  const text = [...renderCsvChunks(table, 3)].join('');
+  const expected = ['a,b,c', ...tricky.map((_, i) => [a[i], b[i], c[i]].map((x) => String(x)).join(','))].join('\r\n') + '\r\n';
+  t.equal(text, expected);
+});
