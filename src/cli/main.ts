@@ -102,7 +102,17 @@ program
   .argument('<config>', 'config file (YAML)')
   .action(async (configPath: string) => {
     const config = await readConfig(configPath);
-    process.stdout.write(`${configPath}: ok (${Object.keys(config.parameters).length} parameters, sampling ${config.sampling.method})\n`);
+    const describe = (c: typeof config) => `${Object.keys(c.parameters).length} parameters, sampling ${c.sampling.method}`;
+    const what = config.stages
+      ? `${config.stages.length} stages: ${config.stages
+          .map((st) => {
+            const after = st.stage?.after;
+            if (!after) return `${st.stage?.name} (${describe(st)})`;
+            return `${st.stage?.name} (${Object.keys(st.parameters).length === 0 ? `one task per row of ${after}` : `each row of ${after} x ${describe(st)}`})`;
+          })
+          .join(', ')}`
+      : describe(config);
+    process.stdout.write(`${configPath}: ok (${what})\n`);
   });
 
 program
