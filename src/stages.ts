@@ -4,7 +4,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { buildDataset, writeDataset } from './collect/index.js';
 import { PARAMS_METADATA_KEY } from './collect/import.js';
-import type { Config } from './config/types.js';
+import type { Config, StageSpec } from './config/types.js';
 import { type RunOptions, type RunResult, collectEnsemble, readFinals, runPlanned } from './controller.js';
 import { ArrayflowError, EnsembleError } from './errors.js';
 import type { Dependency, UpstreamWatch } from './executor/batch.js';
@@ -20,7 +20,7 @@ import { writeFileAtomic } from './util/fs.js';
 export interface StagesFile {
   format: 1;
   name: string;
-  stages: Array<{ name: string; after: string | null; depend: 'afterany' | 'afterok' }>;
+  stages: StageSpec[];
 }
 
 interface PlannedStage {
@@ -48,17 +48,20 @@ export async function planStages(config: Config, configText: string): Promise<Pl
   const stages = config.stages ?? [];
   await mkdir(root.root, { recursive: true });
   const planned: PlannedStage[] = [];
+  const specs: StageSpec[] = [];
   for (const stage of stages) {
     const spec = stage.stage;
     if (!spec) throw new EnsembleError(`${config.source}: stage without its place in the chain`);
     const up = spec.after === null ? undefined : planned.find((p) => p.name === spec.after);
-    // relative (`../coarse`): the ensemble directory can move, and nodes see it under their own mount point
-    const dir = up && relative(root.stageDir(spec.name), up.layout.root);
-    const upstream: Upstream | undefined = up && { spec: { stage: up.name, dir: dir as string, depend: spec.depend }, tasks: up.plan.tasks };
-    const opened = await writePlan(stage, configText, upstream);
-    planned.push({ name: spec.name, ...opened });
+    const upstream: Upstream | undefined = up && {
+      // relative (`../coarse`): the ensemble directory can move, and nodes see it under their own mount point
+      spec: { stage: up.name, dir: relative(root.stageDir(spec.name), up.layout.root), depend: spec.depend },
+      tasks: up.plan.tasks,
+    };
+    planned.push({ name: spec.name, ...(await writePlan(stage, configText, upstream)) });
+    specs.push(spec);
   }
-  const file: StagesFile = { format: 1, name: config.name, stages: stages.map((s) => ({ name: s.stage?.name ?? '', after: s.stage?.after ?? null, depend: s.stage?.depend ?? 'afterany' })) };
+  const file: StagesFile = { format: 1, name: config.name, stages: specs };
   await writeFileAtomic(root.config, configText);
   await writeFileAtomic(root.stagesFile, JSON.stringify(file, null, 2) + '\n');
   return planned;
@@ -106,10 +109,7 @@ async function runStages(root: string, stages: PlannedStage[], opts: RunOptions)
       const run = runPlanned(s.layout, s.plan, s.plan.executor, s.created, { ...stageOpts(s), signal: stop.signal }, { after, onStarted: resolve, upstream });
       // ended (done, failed or stopped): the downstream stages stop waiting for it; an upstream that stopped before it
       // submitted leaves them aborted, so they submit nothing without their dependency
-      run.then(
-        () => settled.add(s.name),
-        () => stop.abort(),
-      ).finally(() => {
+      run.catch(() => stop.abort()).finally(() => {
         settled.add(s.name);
         resolve([]);
       });
