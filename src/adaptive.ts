@@ -59,19 +59,18 @@ export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFil
     const points = await propose(spec, layout, plan, result, round, count);
     if (points.length === 0) return result;
     const lock = await acquireLock(layout.lock);
-    let added: number;
+    let take: Point[] = [];
     try {
       // the plan as it is now: another command (extend, a second run) may have added tasks while the proposer ran
       const current = (await readPlan(layout.root)).plan;
-      const take = points.slice(0, Math.max(0, spec.budget - current.tasks));
-      added = take.length;
-      if (added > 0) plan = await appendPoints(layout, { ...current, adaptive: spec }, take, { event: 'adaptive', round, from: current.tasks, to: current.tasks + added });
-      else plan = current;
+      take = points.slice(0, Math.max(0, spec.budget - current.tasks));
+      const event = { event: 'adaptive' as const, round, from: current.tasks, to: current.tasks + take.length };
+      plan = take.length > 0 ? await appendPoints(layout, { ...current, adaptive: spec }, take, event) : current;
     } finally {
       await lock.release();
     }
-    if (added === 0) continue;
-    opts.onAdaptive?.({ round, points: added, tasks: plan.tasks, budget: spec.budget });
+    if (take.length === 0) continue;
+    opts.onAdaptive?.({ round, points: take.length, tasks: plan.tasks, budget: spec.budget });
     result = await runPlanned(layout, plan, executor, false, opts);
   }
 }
