@@ -11,6 +11,7 @@ import { readDatasetParquet, selectFinal } from '../../src/collect/index.js';
 import { readPlan } from '../../src/plan/read.js';
 import type { TaskRecord } from '../../src/records.js';
 import { behaveConfig, cli, runCli, writeConfig } from '../helpers/ensemble.js';
+import { recordLine, taskRecord } from '../helpers/records.js';
 
 async function query(sql: string): Promise<Record<string, unknown>[]> {
   const db = await DuckDBInstance.create(':memory:');
@@ -49,26 +50,6 @@ async function partsViewOnce(ens: string): Promise<{ rows: Record<string, unknow
   return { rows, all, offsets: cp.offsets };
 }
 
-function record(task: number, extra: Partial<TaskRecord> = {}): TaskRecord {
-  const now = new Date().toISOString();
-  return {
-    task,
-    attempt: 1,
-    status: 'done',
-    reason: null,
-    exit_code: 0,
-    signal: null,
-    host: 'n1',
-    job_id: null,
-    start: now,
-    end: now,
-    duration_s: 0,
-    result: { y: task * 2, label: `t${task}` },
-    source: 'wrapper',
-    ...extra,
-  };
-}
-const line = (r: TaskRecord) => JSON.stringify(r) + '\n';
 
 /** Records in the first `offsets[file]` bytes of each record file. */
 function recordsWithin(results: string, offsets: Record<string, number>): TaskRecord[] {
@@ -120,15 +101,15 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, step = 
 t.test('isComplete: every task has a final record; while a controller runs, none may still change', async (t) => {
   const plan = { retries: 1, executor: { retry_on: ['timeout'] } } as unknown as Parameters<typeof retryPolicy>[0];
   const s = new FinalState(3);
-  s.add([record(0), record(1, { status: 'failed', reason: 'exit code 3', result: null })]);
+  s.add([taskRecord(0), taskRecord(1, { status: 'failed', reason: 'exit code 3', result: null })]);
   t.notOk(isComplete(s, 3, null), 'task 2 has no record');
-  s.add([record(2, { status: 'failed', reason: 'timeout: 60 s', result: null })]);
+  s.add([taskRecord(2, { status: 'failed', reason: 'timeout: 60 s', result: null })]);
   t.ok(isComplete(s, 3, null), 'no controller: nothing will change');
   t.notOk(isComplete(s, 3, retryPolicy(plan)), 'a controller runs and owes task 2 a retry (retry_on: timeout)');
   t.notOk(isComplete(s, 3, retryPolicy(plan, [{ ts: '', event: 'retry', tasks: [[1, 1]] }] as never)), '... and task 1 one asked for by hand');
-  s.add([record(2, { attempt: 2 })]);
+  s.add([taskRecord(2, { attempt: 2 })]);
   t.ok(isComplete(s, 3, retryPolicy(plan)), 'exit code 3 is not retried automatically under retry_on');
-  s.add([record(0, { status: 'failed', reason: 'terminated: the task wrapper received SIGTERM', attempt: 2, result: null })]);
+  s.add([taskRecord(0, { status: 'failed', reason: 'terminated: the task wrapper received SIGTERM', attempt: 2, result: null })]);
   t.notOk(isComplete(s, 3, retryPolicy({ ...plan, retries: 0 } as never)), 'a terminated record waits for the scheduler');
 });
 
@@ -144,13 +125,13 @@ t.test('in-process: flushes commit parts, a changed final supersedes its row, me
   const b = join(results, 'e1.ndjson');
   for (let i = 0; i < 30; i++) {
     // task 7 fails first; its retry (attempt 2) succeeds later
-    appendFileSync(i % 2 ? a : b, line(i === 7 ? record(7, { status: 'failed', reason: 'exit code 3', result: null, exit_code: 3 }) : record(i)));
+    appendFileSync(i % 2 ? a : b, recordLine(i === 7 ? taskRecord(7, { status: 'failed', reason: 'exit code 3', result: null, exit_code: 3 }) : taskRecord(i)));
     if (i % 5 === 4) await sleep(80);
   }
   await sleep(80);
-  appendFileSync(a, line(record(7, { attempt: 2 })));
+  appendFileSync(a, recordLine(taskRecord(7, { attempt: 2 })));
   // a torn line stays unconsumed until its end arrives
-  const torn = line(record(29, { attempt: 2, result: { y: -1, label: 'retry' } }));
+  const torn = recordLine(taskRecord(29, { attempt: 2, result: { y: -1, label: 'retry' } }));
   appendFileSync(b, torn.slice(0, 20));
   t.ok(await until(async () => (await readPartsCheckpoint(layout))?.offsets['e0.ndjson'] === readFileSync(a).length, 3000), 'e0 fully consumed');
   await live!.sync();
@@ -179,7 +160,7 @@ t.test('in-process: flushes commit parts, a changed final supersedes its row, me
   t.notOk(existsSync(join(layout.datasetDir, `${orphan}.csv.tmp-1-abc`)), 'temp file deleted');
   t.equal(again!.state.size, 30, 'finals rebuilt from the committed offsets');
   await again!.start();
-  appendFileSync(a, line(record(3, { attempt: 2, result: { y: 99, label: 'again' } })));
+  appendFileSync(a, recordLine(taskRecord(3, { attempt: 2, result: { y: 99, label: 'again' } })));
   await until(async () => (await partsView(ens)).rows.find((r) => r.task_id === 3)?.attempt === 2, 3000);
   const final = await partsView(ens);
   t.same(
@@ -257,7 +238,7 @@ t.test('collect --follow with polling forced: rows still arrive, and it exits wh
   let appended = 0;
   for (let i = 0; i < 6; i++) {
     const at = Date.now();
-    const text = line(record(i));
+    const text = recordLine(taskRecord(i));
     appendFileSync(join(results, `e${i % 2}.ndjson`), text);
     appended += Buffer.byteLength(text);
     const ok = await until(async () => {
@@ -301,12 +282,12 @@ t.test('SIGKILL of collect --follow at random instants while records keep coming
       const file = files[next % files.length];
       let text: string;
       if (retries.length > 0 && (next >= N || next % 5 === 0)) {
-        text = line(record(retries.shift()!, { attempt: 2 }));
+        text = recordLine(taskRecord(retries.shift()!, { attempt: 2 }));
       } else {
         const task = next++;
         const fails = task % 8 === 3;
         if (fails) retries.push(task);
-        text = line(fails ? record(task, { status: 'failed', reason: 'exit code 3', exit_code: 3, result: null }) : record(task));
+        text = recordLine(fails ? taskRecord(task, { status: 'failed', reason: 'exit code 3', exit_code: 3, result: null }) : taskRecord(task));
       }
       if (next % 7 === 0) {
         appendFileSync(file, text.slice(0, 30));

@@ -2,28 +2,9 @@
 import t from 'tap';
 import { appendFileSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TaskRecord } from '../../src/records.js';
 import { type FollowedBatch, RecordFollower } from '../../src/watch/records.js';
+import { recordLine, taskRecord } from '../helpers/records.js';
 
-function rec(task: number, extra: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    task,
-    attempt: 1,
-    status: 'done',
-    reason: null,
-    exit_code: 0,
-    signal: null,
-    host: 'n1',
-    job_id: null,
-    start: '2024-05-01T10:00:00.000Z',
-    end: '2024-05-01T10:00:01.000Z',
-    duration_s: 1,
-    result: { y: task * 2 },
-    source: 'wrapper',
-    ...extra,
-  };
-}
-const line = (r: TaskRecord) => JSON.stringify(r) + '\n';
 
 t.test('poll reads only what was appended: offsets, torn lines, bad lines, new files, truncation', async (t) => {
   const dir = t.testdir({ results: {} });
@@ -32,7 +13,7 @@ t.test('poll reads only what was appended: offsets, torn lines, bad lines, new f
   const f = new RecordFollower(results);
   t.same(await f.poll(), { records: [], bad: [], bytesRead: 0, truncated: [] }, 'an empty directory');
 
-  writeFileSync(a, line(rec(0)) + line(rec(1)));
+  writeFileSync(a, recordLine(taskRecord(0)) + recordLine(taskRecord(1)));
   const size0 = statSync(a).size;
   let b = await f.poll();
   t.same(b.records.map((r) => r.task), [0, 1]);
@@ -43,7 +24,7 @@ t.test('poll reads only what was appended: offsets, torn lines, bad lines, new f
   t.same([b.records.length, b.bytesRead], [0, 0], 'nothing new: nothing read');
 
   // a torn line (writer mid-write, with a multi-byte character cut in half) is read but not consumed
-  const third = line(rec(2, { host: 'nœud-7' }));
+  const third = recordLine(taskRecord(2, { host: 'nœud-7' }));
   const buf = Buffer.from(third);
   const cut = buf.indexOf(Buffer.from('œ')) + 1;
   appendFileSync(a, buf.subarray(0, cut));
@@ -57,8 +38,8 @@ t.test('poll reads only what was appended: offsets, torn lines, bad lines, new f
   t.same(f.offsets(), { 'e0-a1.ndjson': size0 + buf.length });
 
   // a malformed line keeps its line number in the file; a second file appears
-  appendFileSync(a, 'not json\n' + line(rec(3)));
-  writeFileSync(join(results, 'e1-a1.ndjson'), line(rec(4)));
+  appendFileSync(a, 'not json\n' + recordLine(taskRecord(3)));
+  writeFileSync(join(results, 'e1-a1.ndjson'), recordLine(taskRecord(4)));
   writeFileSync(join(results, 'notes.txt'), 'ignored\n');
   b = await f.poll();
   t.same(b.records.map((r) => r.task), [3, 4], 'file-name order, then line order');
@@ -67,7 +48,7 @@ t.test('poll reads only what was appended: offsets, torn lines, bad lines, new f
   // a record file rewritten shorter than its offset is read again from the start
   const before = statSync(a).size;
   truncateSync(a, 0);
-  writeFileSync(a, line(rec(9)));
+  writeFileSync(a, recordLine(taskRecord(9)));
   b = await f.poll();
   t.ok(statSync(a).size < before);
   t.same(b.truncated, ['e0-a1.ndjson']);
@@ -78,10 +59,10 @@ t.test('a follower resumed from offsets reads only later bytes; readConsumed giv
   const dir = t.testdir({ results: {} });
   const a = join(dir, 'results', 'w.ndjson');
   let text = '';
-  for (let i = 0; i < 2000; i++) text += line(rec(i));
+  for (let i = 0; i < 2000; i++) text += recordLine(taskRecord(i));
   writeFileSync(a, text);
   const checkpoint = Buffer.byteLength(text);
-  appendFileSync(a, line(rec(2000)) + line(rec(2001)));
+  appendFileSync(a, recordLine(taskRecord(2000)) + recordLine(taskRecord(2001)));
   const f = new RecordFollower(join(dir, 'results'), { offsets: { 'w.ndjson': checkpoint } });
   const b = await f.poll();
   t.same(b.records.map((r) => r.task), [2000, 2001]);
@@ -108,7 +89,7 @@ for (const mode of ['inotify', 'poll'] as const) {
     let total = 0;
     for (let i = 0; i < 12; i++) {
       const file = join(results, `e${i % 3}.ndjson`);
-      const l = line(rec(i));
+      const l = recordLine(taskRecord(i));
       const sentAt = Date.now();
       appendFileSync(file, l);
       total += Buffer.byteLength(l);
@@ -121,7 +102,7 @@ for (const mode of ['inotify', 'poll'] as const) {
     const burstFile = join(results, 'burst.ndjson');
     const burstAt = Date.now();
     for (let i = 12; i < 40; i++) {
-      const l = line(rec(i));
+      const l = recordLine(taskRecord(i));
       appendFileSync(burstFile, l);
       total += Buffer.byteLength(l);
       await new Promise((r) => setTimeout(r, 3));
