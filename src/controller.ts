@@ -15,7 +15,7 @@ import { LocalTransport } from './transport/local.js';
 import { appendJournal, readJournal } from './journal/journal.js';
 import { acquireLock } from './journal/lock.js';
 import { readTaskTable } from './plan/tasks.js';
-import { planFileFor, samplePlan, writePlan } from './plan/write.js';
+import { type StagePlan, planFileFor, samplePlan, upstreamOf, writePlan } from './plan/write.js';
 import { readPlan } from './plan/read.js';
 import { EnsembleLayout } from './plan/layout.js';
 import type { ExecutorSpec, ExecutorType } from './config/types.js';
@@ -115,13 +115,17 @@ async function writeFailuresLog(layout: EnsembleLayout, finals: Map<number, Task
 }
 /** Collects the dataset of an ensemble and rewrites its failures log. */
 export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): Promise<RunResult> {
+  return (await collectWithFinals(layout, plan)).result;
+}
+/** collectEnsemble, also returning the final records it read (a multi-stage collection builds the root's rows from them). */
+export async function collectWithFinals(layout: EnsembleLayout, plan: PlanFile): Promise<{ result: RunResult; finals: Map<number, TaskRecord> }> {
   const c = await collect(layout.root, plan.param_names);
   // the parts of an earlier live view are superseded (left alone while a live process keeps them)
   await removeLiveParts(layout);
   const finals = await readFinals(layout);
   await writeFailuresLog(layout, finals);
   appendJournal(layout.journal, { event: 'collected', rows: c.rows, done: c.done, failed: c.failed });
-  return { ensembleDir: layout.root, ...countFinals(plan, finals), parquet: c.parquet, csv: c.csv, badLines: c.badLines };
+  return { result: { ensembleDir: layout.root, ...countFinals(plan, finals), parquet: c.parquet, csv: c.csv, badLines: c.badLines }, finals };
 }
 /** `arrayflow run`: plan (or re-open) the ensemble of a config, run what is pending, collect. */
 export async function runEnsemble(configPath: string, opts: RunOptions = {}): Promise<RunResult> {
@@ -282,15 +286,13 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
   const config = await readConfig(configPath);
   const type = opts.executor ?? config.executor.type;
   const stages = config.stages ?? [config];
-  const plans: Array<{ stage: string | null; plan: PlanFile; layout: EnsembleLayout }> = [];
+  const plans: StagePlan[] = [];
   for (const stage of stages) {
     const pointsFile = stage.sampling.file ? await readFile(stage.sampling.file) : null;
-    const after = stage.stage?.after;
-    const up = after ? plans.find((p) => p.stage === after) : undefined;
-    const upstream = up && stage.stage ? { spec: { stage: after as string, dir: up.layout.root, depend: stage.stage.depend }, tasks: up.plan.tasks } : undefined;
+    const upstream = stage.stage && upstreamOf(stage.stage, stage.ensemble_dir, plans);
     const tasks = (await samplePlan(stage, upstream)).seeds.length;
     const plan = planFileFor(stage, hashConfig(stage, pointsFile), tasks, 'dryrun00', upstream?.spec);
-    plans.push({ stage: stage.stage?.name ?? null, plan, layout: new EnsembleLayout(stage.ensemble_dir) });
+    plans.push({ name: stage.stage?.name ?? '', plan, layout: new EnsembleLayout(stage.ensemble_dir) });
   }
   const tasks = plans.reduce((n, p) => n + p.plan.tasks, 0);
   const elements = plans.reduce((n, p) => n + p.plan.elements, 0);
@@ -308,11 +310,11 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
     if (!opts.transport)
       await transport.close();
   }
-  const scripts = plans.flatMap(({ stage, plan, layout }) =>
+  const scripts = plans.flatMap(({ name, plan, layout }) =>
     planSubmissions(plan, limits).map((c) => {
       const label = chunkLabel(c.chunk);
       const script = renderSubmission(layout, plan, sched, { label, offset: c.offset, count: c.count, attempt: 1 }, plan.executor.array.throttle);
-      return { label: stage ? `${stage}/${label}` : label, script };
+      return { label: name ? `${name}/${label}` : label, script };
     }),
   );
   return { tasks, elements, executor: type, limitsNote, scripts };

@@ -1,18 +1,17 @@
 // Multi-stage ensembles (docs/stages.md): every stage is an ensemble of its own under <root>/stages/<name>/, a later
 // stage's tasks read their upstream rows when they start, and the root's dataset holds every stage's rows.
 import { mkdir, readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
 import { buildDataset, writeDataset } from './collect/index.js';
 import { PARAMS_METADATA_KEY } from './collect/import.js';
 import type { Config, StageSpec } from './config/types.js';
-import { type RunOptions, type RunResult, collectEnsemble, readFinals, runPlanned } from './controller.js';
+import { type RunOptions, type RunResult, collectWithFinals, readFinals, runPlanned } from './controller.js';
 import { ArrayflowError, EnsembleError } from './errors.js';
 import type { Dependency, UpstreamWatch } from './executor/batch.js';
 import { EnsembleLayout } from './plan/layout.js';
-import { type PlanFile, upstreamTaskParam } from './plan/plan.js';
+import { upstreamTaskParam } from './plan/plan.js';
 import { readPlan } from './plan/read.js';
 import { readTaskTable } from './plan/tasks.js';
-import { type Upstream, writePlan } from './plan/write.js';
+import { type StagePlan, upstreamOf, writePlan } from './plan/write.js';
 import type { TaskRecord, TaskRow } from './records.js';
 import { writeFileAtomic } from './util/fs.js';
 
@@ -23,10 +22,7 @@ export interface StagesFile {
   stages: StageSpec[];
 }
 
-interface PlannedStage {
-  name: string;
-  layout: EnsembleLayout;
-  plan: PlanFile;
+interface PlannedStage extends StagePlan {
   created: boolean;
 }
 
@@ -52,12 +48,7 @@ export async function planStages(config: Config, configText: string): Promise<Pl
   for (const stage of stages) {
     const spec = stage.stage;
     if (!spec) throw new EnsembleError(`${config.source}: stage without its place in the chain`);
-    const up = spec.after === null ? undefined : planned.find((p) => p.name === spec.after);
-    const upstream: Upstream | undefined = up && {
-      // relative (`../coarse`): the ensemble directory can move, and nodes see it under their own mount point
-      spec: { stage: up.name, dir: relative(root.stageDir(spec.name), up.layout.root), depend: spec.depend },
-      tasks: up.plan.tasks,
-    };
+    const upstream = upstreamOf(spec, stage.ensemble_dir, planned);
     planned.push({ name: spec.name, ...(await writePlan(stage, configText, upstream)) });
     specs.push(spec);
   }
@@ -163,9 +154,8 @@ export async function collectStages(root: string): Promise<RunResult> {
   const stages = await openStages(root, file);
   for (const s of stages) for (const n of s.plan.param_names) if (!names.includes(n)) names.push(n);
   for (const s of stages) {
-    const r = await collectEnsemble(s.layout, s.plan);
+    const { result: r, finals: own } = await collectWithFinals(s.layout, s.plan);
     for (const k of ['total', 'done', 'failed', 'pending', 'badLines'] as const) totals[k] += r[k];
-    const own = await readFinals(s.layout);
     for (const t of await readTaskTable(s.layout)) {
       const id = rows.length;
       const params: TaskRow['params'] = { stage: s.name, stage_task: t.id, ...t.params };

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The arrayflow command line: thin commands over the library; the only place that prints or exits.
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ArrayflowError, ConfigError } from '../errors.js';
 import type { ExecutorType } from '../config/types.js';
@@ -213,7 +212,8 @@ program
     const staged = await (await import('../stages.js')).readStages(dir);
     if (staged) {
       // a multi-stage ensemble: one line per stage (`status <dir>/stages/<name>` for its chunks and failures)
-      const all = await Promise.all(staged.stages.map(async (st) => ({ stage: st.name, ...(await ensembleStatus(join(dir, 'stages', st.name))) })));
+      const layout = new (await import('../plan/layout.js')).EnsembleLayout(dir);
+      const all = await Promise.all(staged.stages.map(async (st) => ({ stage: st.name, ...(await ensembleStatus(layout.stageDir(st.name))) })));
       if (o.json) process.stdout.write(JSON.stringify({ name: staged.name, ensembleDir: dir, stages: all }) + '\n');
       for (const st of o.json ? [] : all) process.stdout.write(`${st.stage}: ${st.total} tasks: ${st.done} done, ${st.failed} failed, ${st.pending} pending (${st.ensembleDir})\n`);
       return;

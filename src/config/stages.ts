@@ -1,7 +1,7 @@
 // Multi-stage configs: each stage seen as a single-stage config (top-level defaults + the stage's own keys),
 // checked by the same rules with issues located at the key that set the value, and normalised per stage.
 
-import * as path from 'node:path';
+import { EnsembleLayout } from '../plan/layout.js';
 import type { ConfigIssue } from '../errors.js';
 import { normaliseConfig } from './normalise.js';
 import { RULES, placeholdersKnown } from './rules.js';
@@ -144,7 +144,7 @@ export function normaliseStages(data: Raw, file: string): Config {
   const config = normaliseConfig(top, file);
   const firstSeed = obj(obj(obj((data.stages as unknown[])[0])?.sampling))?.seed;
   config.stages = views(data).map((v) => {
-    const raw: Raw = { ...v.raw, name: `${config.name}.${v.name}`, ensemble_dir: path.join(config.ensemble_dir, 'stages', v.name) };
+    const raw: Raw = { ...v.raw, name: `${config.name}.${v.name}`, ensemble_dir: new EnsembleLayout(config.ensemble_dir).stageDir(v.name) };
     // a sequential runner's task seeds differ from its upstream's (same ids), yet follow from the design's seed
     if (raw.parameters === undefined) Object.assign(raw, { parameters: {}, sampling: { method: 'list', points: [{}], seed: (typeof firstSeed === 'number' ? firstSeed : 0) + v.index } });
     return { ...normaliseConfig(raw, file), stage: v.spec };

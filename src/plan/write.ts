@@ -1,7 +1,8 @@
 // Writes (or re-opens) an ensemble directory from a config: frozen config, manifest, task table, plan file, journal.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import type { Config } from '../config/types.js';
+import { relative } from 'node:path';
+import type { Config, StageSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
 import { readPointsFile, sampleDesign } from '../sampling/index.js';
@@ -48,6 +49,23 @@ export function planFileFor(config: Config, hash: string, tasks: number, id: str
 export interface Upstream {
   spec: UpstreamSpec;
   tasks: number;
+}
+
+/** A stage planned (or sampled) before the later ones: its name, directory and plan. */
+export interface StagePlan {
+  name: string;
+  layout: EnsembleLayout;
+  plan: PlanFile;
+}
+
+/**
+ * The upstream of stage `spec` among the stages before it (none for the first). Its directory is recorded relative
+ * to the stage's own (`../coarse`): the ensemble directory can move, and nodes see it under their own mount point.
+ */
+export function upstreamOf(spec: StageSpec, stageDir: string, before: readonly StagePlan[]): Upstream | undefined {
+  const up = spec.after === null ? undefined : before.find((p) => p.name === spec.after);
+  if (!up) return undefined;
+  return { spec: { stage: up.name, dir: relative(stageDir, up.layout.root), depend: spec.depend }, tasks: up.plan.tasks };
 }
 
 /** The task table of `config` (reads the points file of method `list`), crossed with the upstream stage's tasks. */
