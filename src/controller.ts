@@ -85,38 +85,40 @@ export interface RunResult extends Counts {
 export function newRunId(): string {
   return `${Date.now().toString(36)}-${process.pid}`;
 }
+
 /** Final records of every task that has one. */
 export async function readFinals(layout: EnsembleLayout): Promise<Map<number, TaskRecord>> {
   const { records } = await readRecordFiles(layout.resultsDir);
   return selectFinal(records);
 }
+
 export function countFinals(plan: PlanFile, finals: Map<number, TaskRecord>): Counts {
   let done = 0;
   let failed = 0;
   for (const r of finals.values()) {
-    if (r.status === 'done')
-      done++;
-    else
-      failed++;
+    if (r.status === 'done') done++;
+    else failed++;
   }
   return { total: plan.tasks, done, failed, pending: plan.tasks - done - failed };
 }
+
 /** logs/failures.ndjson: per failed task its parameters, reason, exit code and stderr tail (derived; rewritten whole). */
 async function writeFailuresLog(layout: EnsembleLayout, finals: Map<number, TaskRecord>): Promise<void> {
   const lines: string[] = [];
   const failed = [...finals.values()].filter((r) => r.status === 'failed').sort((a, b) => a.task - b.task);
-  if (failed.length === 0)
-    return writeFileAtomic(layout.failuresLog, '');
+  if (failed.length === 0) return writeFileAtomic(layout.failuresLog, '');
   const rows = await readTaskTable(layout);
   for (const r of failed) {
     lines.push(JSON.stringify({ task: r.task, attempt: r.attempt, params: rows[r.task]?.params, reason: r.reason, exit_code: r.exit_code, stderr_tail: r.stderr_tail ?? '' }));
   }
   await writeFileAtomic(layout.failuresLog, lines.join('\n') + '\n');
 }
+
 /** Collects the dataset of an ensemble and rewrites its failures log. */
 export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): Promise<RunResult> {
   return (await collectWithFinals(layout, plan)).result;
 }
+
 /** collectEnsemble, also returning the final records it read (a multi-stage collection builds the root's rows from them). */
 export async function collectWithFinals(layout: EnsembleLayout, plan: PlanFile): Promise<{ result: RunResult; finals: Map<number, TaskRecord> }> {
   const c = await collect(layout.root, plan.param_names);
@@ -127,6 +129,7 @@ export async function collectWithFinals(layout: EnsembleLayout, plan: PlanFile):
   appendJournal(layout.journal, { event: 'collected', rows: c.rows, done: c.done, failed: c.failed });
   return { result: { ensembleDir: layout.root, ...countFinals(plan, finals), parquet: c.parquet, csv: c.csv, badLines: c.badLines }, finals };
 }
+
 /** `arrayflow run`: plan (or re-open) the ensemble of a config, run what is pending, collect. */
 export async function runEnsemble(configPath: string, opts: RunOptions = {}): Promise<RunResult> {
   const config = await readConfig(configPath);
@@ -138,6 +141,7 @@ export async function runEnsemble(configPath: string, opts: RunOptions = {}): Pr
   if (!config.adaptive) return result;
   return (await import('./adaptive.js')).runAdaptive(layout, { plan, result }, config.adaptive, config.executor, opts);
 }
+
 /**
 * `arrayflow resume <ensemble>`: continue a planned ensemble from its directory alone (plan.json holds the
 * executor section), e.g. after the controller or the login node died: re-attaches to submitted jobs,
@@ -152,6 +156,7 @@ export async function resumeEnsemble(ensembleDir: string, opts: RunOptions = {})
   if (!plan.adaptive) return result;
   return (await import('./adaptive.js')).runAdaptive(layout, { plan, result }, plan.adaptive, plan.executor, opts);
 }
+
 /** How a stage of a multi-stage ensemble waits for its upstream on a batch scheduler (src/stages.ts). */
 export interface StageChain {
   after?: Promise<Dependency>;
@@ -184,10 +189,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
     report();
     const onRecord = (rec: TaskRecord) => {
       const prev = finals.get(rec.task);
-      if (prev)
-        counts[prev.status === 'done' ? 'done' : 'failed']--;
-      else
-        counts.pending--;
+      if (prev) counts[prev.status === 'done' ? 'done' : 'failed']--;
+      else counts.pending--;
       finals.set(rec.task, rec);
       counts[rec.status === 'done' ? 'done' : 'failed']++;
       finishedThisRun++;
@@ -211,8 +214,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
       // from a workstation: one SSH connection for the whole run, and the ensemble's copy on the cluster (docs/ssh.md)
       const host = opts.host ?? config.executor.host;
       const remote = host ? await (await import('./remote/index.js')).openRemote(host, config.executor.remote, layout, plan, { transport: opts.transport }) : null;
-      if (remote && host)
-        opts.onRemote?.({ host, ...remote.setup });
+      if (remote && host) opts.onRemote?.({ host, ...remote.setup });
       const transport = remote?.transport ?? opts.transport ?? new LocalTransport();
       const batch = new BatchRun(layout, effective, batchScheduler(type, config.executor.dialect), transport, followFinals(layout), {
         runId,
@@ -225,16 +227,14 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
         onRecords: (latest) => {
           for (const rec of latest.values()) {
             const prev = finals.get(rec.task);
-            if (!prev || prev.attempt !== rec.attempt || prev.status !== rec.status || prev.reason !== rec.reason)
-              onRecord(rec);
+            if (!prev || prev.attempt !== rec.attempt || prev.status !== rec.status || prev.reason !== rec.reason) onRecord(rec);
           }
         },
       });
       try {
         await batch.run();
       } finally {
-        if (!opts.transport)
-          await transport.close();
+        if (!opts.transport) await transport.close();
       }
     }
     const result = await collectEnsemble(layout, plan);
@@ -248,6 +248,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
     await lock.release();
   }
 }
+
 /** Where scheduler commands run: here, or over SSH on the login node the ensemble was planned with (executor.host). */
 async function schedulerTransport(executor: ExecutorSpec): Promise<Transport> {
   if (!executor.host) return new LocalTransport();
@@ -255,17 +256,17 @@ async function schedulerTransport(executor: ExecutorSpec): Promise<Transport> {
 }
 
 export function batchScheduler(type: ExecutorType, dialect: 'pro' | 'torque' = 'pro'): BatchScheduler {
-  if (type === 'slurm')
-    return slurmScheduler;
-  if (type === 'pbs')
-    return pbsScheduler(dialect);
+  if (type === 'slurm') return slurmScheduler;
+  if (type === 'pbs') return pbsScheduler(dialect);
   throw new SchedulerError(`executor type '${type}' is not supported yet`);
 }
+
 /** Done / failed / pending counts of an ensemble directory. */
 export async function ensembleStatus(ensembleDir: string): Promise<Counts & { ensembleDir: string; name: string }> {
   const { layout, plan } = await readPlan(ensembleDir);
   return { ensembleDir: layout.root, name: plan.name, ...countFinals(plan, await readFinals(layout)) };
 }
+
 export interface DryRun {
   tasks: number;
   elements: number;
@@ -296,8 +297,7 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
   }
   const tasks = plans.reduce((n, p) => n + p.plan.tasks, 0);
   const elements = plans.reduce((n, p) => n + p.plan.elements, 0);
-  if (type === 'local')
-    return { tasks, elements, executor: type, limitsNote: null, scripts: [] };
+  if (type === 'local') return { tasks, elements, executor: type, limitsNote: null, scripts: [] };
   const sched = batchScheduler(type, config.executor.dialect);
   const transport = opts.transport ?? new LocalTransport();
   let limits: ArrayLimits = {};
@@ -307,8 +307,7 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
   } catch (e) {
     limitsNote = `could not read the cluster's limits (${(e as Error).message}); chunks use only the config's overrides`;
   } finally {
-    if (!opts.transport)
-      await transport.close();
+    if (!opts.transport) await transport.close();
   }
   const scripts = plans.flatMap(({ name, plan, layout }) =>
     planSubmissions(plan, limits).map((c) => {
@@ -319,26 +318,25 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
   );
   return { tasks, elements, executor: type, limitsNote, scripts };
 }
+
 /** Cancels every submitted array job of an ensemble with one scheduler call. */
 export async function cancelEnsemble(ensembleDir: string, opts: { transport?: Transport } = {}): Promise<string[]> {
   const { layout, plan } = await readPlan(ensembleDir);
   const ids = [...new Set((await journalSubmissions(layout)).map((s) => s.jobId))];
-  if (ids.length === 0)
-    return [];
+  if (ids.length === 0) return [];
   const sched = batchScheduler(plan.executor.type, plan.executor.dialect);
   const transport = opts.transport ?? (await schedulerTransport(plan.executor));
   try {
     const argv = sched.cancelArgv(ids);
     const r = await transport.run(argv);
-    if (r.exitCode !== 0)
-      throw sched.queryError(argv, r.stderr, r.exitCode);
+    if (r.exitCode !== 0) throw sched.queryError(argv, r.stderr, r.exitCode);
   } finally {
-    if (!opts.transport)
-      await transport.close();
+    if (!opts.transport) await transport.close();
   }
   appendJournal(layout.journal, { event: 'cancelled', job_ids: ids });
   return ids;
 }
+
 export interface ChunkStatus {
   label: string;
   jobId: string;
@@ -351,8 +349,7 @@ export interface ChunkStatus {
 export async function chunkStatus(ensembleDir: string, opts: { transport?: Transport } = {}): Promise<ChunkStatus[]> {
   const { layout, plan } = await readPlan(ensembleDir);
   const subs = await journalSubmissions(layout);
-  if (subs.length === 0 || plan.executor.type === 'local')
-    return [];
+  if (subs.length === 0 || plan.executor.type === 'local') return [];
   const sched = batchScheduler(plan.executor.type, plan.executor.dialect);
   const transport = opts.transport ?? (await schedulerTransport(plan.executor));
   let statuses: ElementStatus[];
@@ -360,12 +357,10 @@ export async function chunkStatus(ensembleDir: string, opts: { transport?: Trans
     const limits = await sched.readLimits(transport);
     const argv = sched.statusArgv(subs.map((s) => s.jobId), limits.accounting);
     const r = await transport.run(argv);
-    if (r.exitCode !== 0 && !sched.unknownJobs(r.stderr))
-      throw sched.queryError(argv, r.stderr, r.exitCode);
+    if (r.exitCode !== 0 && !sched.unknownJobs(r.stderr)) throw sched.queryError(argv, r.stderr, r.exitCode);
     statuses = r.exitCode === 0 ? sched.parseStatus(r.stdout, limits.accounting) : [];
   } finally {
-    if (!opts.transport)
-      await transport.close();
+    if (!opts.transport) await transport.close();
   }
   return subs.map((s) => {
     const counts: Record<string, number> = {};
@@ -377,6 +372,7 @@ export async function chunkStatus(ensembleDir: string, opts: { transport?: Trans
     return { label: s.label, jobId: s.jobId, attempt: s.attempt, elements: s.count, counts };
   });
 }
+
 /** `arrayflow extend`: adds `budget` tasks continuing the design, then runs what is owed (only the new tasks). */
 export async function extendEnsemble(ensembleDir: string, budget: number, opts: RunOptions = {}): Promise<RunResult> {
   const { layout, plan } = await readPlan(ensembleDir);
@@ -388,6 +384,7 @@ export async function extendEnsemble(ensembleDir: string, budget: number, opts: 
   }
   return resumeEnsemble(ensembleDir, opts);
 }
+
 /**
 * `arrayflow retry --failed [--reason kind]`: asks for one more attempt of every failed task (of that failure
 * kind), journals the request, then runs them. Earlier attempts stay in the record files and the journal.
@@ -397,17 +394,15 @@ export async function retryEnsemble(ensembleDir: string, filter: { reason?: stri
   const finals = await readFinals(layout);
   const tasks: Array<[number, number]> = [];
   for (const rec of finals.values()) {
-    if (rec.status !== 'failed')
-      continue;
-    if (filter.reason && reasonKind(rec.reason) !== filter.reason)
-      continue;
+    if (rec.status !== 'failed') continue;
+    if (filter.reason && reasonKind(rec.reason) !== filter.reason) continue;
     tasks.push([rec.task, rec.attempt]);
   }
   tasks.sort((a, b) => a[0] - b[0]);
-  if (tasks.length > 0)
-    appendJournal(layout.journal, { event: 'retry', tasks });
+  if (tasks.length > 0) appendJournal(layout.journal, { event: 'retry', tasks });
   return { ...(await resumeEnsemble(ensembleDir, opts)), retried: tasks.length };
 }
+
 /** `arrayflow show`: the provenance manifest plus the hosts and job ids that ran tasks. */
 export async function showEnsemble(ensembleDir: string): Promise<{ manifest: unknown; hosts: string[]; jobs: string[]; counts: Counts }> {
   const { layout, plan } = await readPlan(ensembleDir);
