@@ -2,11 +2,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildDataset, collect, readRecordFiles, selectFinal, writeDataset } from '../src/collect/index.js';
+import { buildDataset } from '../src/collect/build-dataset.js';
+import { collect } from '../src/collect/collect.js';
+import { readRecordFiles } from '../src/records/read.js';
+import { selectFinal } from '../src/records/select-final.js';
+import { writeDataset } from '../src/collect/write-dataset.js';
 import { importResults } from '../src/collect/import.js';
-import { EnsembleLayout } from '../src/plan/layout.js';
+import { EnsembleLayout } from '../src/layout/layout.js';
 import { readTaskTable, rowsTable, writeTaskTable } from '../src/plan/tasks.js';
-import type { TaskRecord, TaskRow } from '../src/records.js';
+import type { TaskRecord } from '../src/records/record.js';
+import type { TaskRow } from '../src/plan/tasks.js';
 import { best, childArgs, header, loadLine, mb, measureChild, option, ratio, report, s, startClock, table, workDir, type Measured } from './lib.js';
 
 const PARAMS = ['x1', 'x2', 'x3'];

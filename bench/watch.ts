@@ -2,9 +2,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { watch as chokidarWatch } from 'chokidar';
-import { RecordWriter } from '../src/node/wrapper.js';
-import { EnsembleLayout } from '../src/plan/layout.js';
-import type { TaskRecord } from '../src/records.js';
+import { RecordWriter } from '../src/records/writer.js';
+import { EnsembleLayout } from '../src/layout/layout.js';
+import type { TaskRecord } from '../src/records/record.js';
 import { RecordFollower } from '../src/watch/records.js';
 import { childArgs, header, loadLine, measureChild, option, percentile, report, sleep, startClock, table, workDir } from './lib.js';
 

@@ -8,7 +8,7 @@ import { DataError, EnsembleError } from './errors.js';
 import { readJournal } from './journal/journal.js';
 import { acquireLock } from './journal/lock.js';
 import { appendPoints } from './plan/extend.js';
-import type { EnsembleLayout } from './plan/layout.js';
+import type { EnsembleLayout } from './layout/layout.js';
 import type { PlanFile } from './plan/plan.js';
 import { readPlan } from './plan/read.js';
 import { validatePoints } from './sampling/list.js';

@@ -1,27 +1,30 @@
 // The controller: plan (or re-open) an ensemble, run what has no final record, collect the dataset.
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
-import { readRecordFiles, selectFinal, collect } from './collect/index.js';
-import { followFinals, removeLiveParts, startLiveDataset } from './collect/follow.js';
+import { readRecordFiles } from './records/read.js';
+import { selectFinal } from './records/select-final.js';
+import { collect } from './collect/collect.js';
+import { removeLiveParts, startLiveDataset } from './collect/follow.js';
+import { followFinals } from './watch/records.js';
 import { readConfig } from './config/load.js';
 import { BatchRun, type BatchScheduler, type Dependency, type Submission, type UpstreamWatch, journalSubmissions, planSubmissions, renderSubmission } from './executor/batch.js';
 import { runLocal } from './executor/local.js';
-import { owedItems, reasonKind, retryPolicy } from './executor/owed.js';
+import { owedItems, reasonKind, retryPolicy } from './records/owed.js';
 import { extendPlan } from './plan/extend.js';
 import { slurmScheduler } from './executor/slurm.js';
 import { pbsScheduler } from './executor/pbs.js';
 import { ArrayflowError, SchedulerError } from './errors.js';
 import { LocalTransport } from './transport/local.js';
-import { appendJournal, readJournal } from './journal/journal.js';
+import { appendJournal, readJournal, retryRequests } from './journal/journal.js';
 import { acquireLock } from './journal/lock.js';
 import { readTaskTable } from './plan/tasks.js';
 import { type StagePlan, planFileFor, samplePlan, upstreamOf, writePlan } from './plan/write.js';
 import { readPlan } from './plan/read.js';
-import { EnsembleLayout } from './plan/layout.js';
+import { EnsembleLayout } from './layout/layout.js';
 import type { ExecutorSpec, ExecutorType } from './config/types.js';
 import type { RemoteSetup } from './remote/index.js';
 import type { Transport } from './transport/transport.js';
-import type { TaskRecord } from './records.js';
+import type { TaskRecord } from './records/record.js';
 import type { ElementStatus } from './scheduler/types.js';
 import { hashConfig } from './plan/manifest.js';
 import { type ArrayLimits, type PlanFile, chunkLabel } from './plan/plan.js';
@@ -174,7 +177,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
   try {
     const runId = opts.runId ?? newRunId();
     const finals = await readFinals(layout);
-    const policy = retryPolicy({ retries: executor.retries, executor }, await readJournal(layout.journal));
+    const policy = retryPolicy(executor.retries, executor.retry_on, retryRequests(await readJournal(layout.journal)));
     const items = owedItems(plan.tasks, finals, policy);
     opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: items.length });
     const counts = countFinals(plan, finals);
@@ -216,7 +219,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
       const remote = host ? await (await import('./remote/index.js')).openRemote(host, config.executor.remote, layout, plan, { transport: opts.transport }) : null;
       if (remote && host) opts.onRemote?.({ host, ...remote.setup });
       const transport = remote?.transport ?? opts.transport ?? new LocalTransport();
-      const batch = new BatchRun(layout, effective, batchScheduler(type, config.executor.dialect), transport, followFinals(layout), {
+      const batch = new BatchRun(layout, effective, batchScheduler(type, config.executor.dialect), transport, followFinals(layout.resultsDir), {
         runId,
         policy,
         tickMs: opts.tickMs,

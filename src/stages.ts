@@ -1,18 +1,20 @@
 // Multi-stage ensembles (docs/stages.md): every stage is an ensemble of its own under <root>/stages/<name>/, a later
 // stage's tasks read their upstream rows when they start, and the root's dataset holds every stage's rows.
 import { mkdir, readFile } from 'node:fs/promises';
-import { buildDataset, writeDataset } from './collect/index.js';
+import { buildDataset } from './collect/build-dataset.js';
+import { writeDataset } from './collect/write-dataset.js';
 import { PARAMS_METADATA_KEY } from './collect/import.js';
 import type { Config, StageSpec } from './config/types.js';
 import { type RunOptions, type RunResult, collectWithFinals, readFinals, runPlanned } from './controller.js';
 import { ArrayflowError, EnsembleError } from './errors.js';
 import type { Dependency, UpstreamWatch } from './executor/batch.js';
-import { EnsembleLayout } from './plan/layout.js';
+import { EnsembleLayout } from './layout/layout.js';
 import { upstreamTaskParam } from './plan/plan.js';
 import { readPlan } from './plan/read.js';
 import { readTaskTable } from './plan/tasks.js';
 import { type StagePlan, upstreamOf, writePlan } from './plan/write.js';
-import type { TaskRecord, TaskRow } from './records.js';
+import type { TaskRecord } from './records/record.js';
+import type { TaskRow } from './plan/tasks.js';
 import { writeFileAtomic } from './util/fs.js';
 
 /** <root>/stages.json: marks a multi-stage ensemble and lists its stages in order. */

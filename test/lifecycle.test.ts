@@ -3,7 +3,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJournal } from '../src/journal/journal.js';
-import { EnsembleLayout } from '../src/plan/layout.js';
+import { EnsembleLayout } from '../src/layout/layout.js';
 import { readTaskTable } from '../src/plan/tasks.js';
 import { behaveSim, duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
 

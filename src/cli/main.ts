@@ -212,7 +212,7 @@ program
     const staged = await (await import('../stages.js')).readStages(dir);
     if (staged) {
       // a multi-stage ensemble: one line per stage (`status <dir>/stages/<name>` for its chunks and failures)
-      const layout = new (await import('../plan/layout.js')).EnsembleLayout(dir);
+      const layout = new (await import('../layout/layout.js')).EnsembleLayout(dir);
       const all = await Promise.all(staged.stages.map(async (st) => ({ stage: st.name, ...(await ensembleStatus(layout.stageDir(st.name))) })));
       if (o.json) process.stdout.write(JSON.stringify({ name: staged.name, ensembleDir: dir, stages: all }) + '\n');
       for (const st of o.json ? [] : all) process.stdout.write(`${st.stage}: ${st.total} tasks: ${st.done} done, ${st.failed} failed, ${st.pending} pending (${st.ensembleDir})\n`);

@@ -15,7 +15,8 @@ import {
   type Data,
   type DataType,
 } from 'apache-arrow';
-import type { TaskRecord, TaskRow } from '../records.js';
+import type { TaskRecord } from '../records/record.js';
+import type { TaskRow } from '../plan/tasks.js';
 
 /** The metadata columns, in order, after the params and results. */
 export const METADATA_COLUMNS = [

@@ -1,12 +1,12 @@
 // One collection pass over an ensemble directory: task table + record files -> dataset.parquet + dataset.csv.
 import type { Table } from 'apache-arrow';
 import { EnsembleError } from '../errors.js';
-import { EnsembleLayout } from '../plan/layout.js';
+import { EnsembleLayout } from '../layout/layout.js';
 import { readTaskTable } from '../plan/tasks.js';
-import type { TaskRow } from '../records.js';
+import type { TaskRow } from '../plan/tasks.js';
 import { buildDataset } from './build-dataset.js';
-import { readRecordFiles } from './read-records.js';
-import { selectFinal } from './select-final.js';
+import { readRecordFiles } from '../records/read.js';
+import { selectFinal } from '../records/select-final.js';
 import { writeDataset } from './write-dataset.js';
 
 export interface CollectOptions {

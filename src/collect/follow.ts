@@ -2,22 +2,24 @@
 import { mkdir, open, readFile, readdir, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { EnsembleError } from '../errors.js';
-import { type RetryPolicy, owedAttempt, retryPolicy } from '../executor/owed.js';
-import { readJournal } from '../journal/journal.js';
+import { type RetryPolicy, owedAttempt, retryPolicy } from '../records/owed.js';
+import { readJournal, retryRequests } from '../journal/journal.js';
 import { acquireLock, type Lock } from '../journal/lock.js';
-import type { EnsembleLayout } from '../plan/layout.js';
+import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
 import { syncDir } from '../util/fs.js';
+import { awaitsScheduler } from '../records/select-final.js';
 import { processAlive } from '../util/process.js';
-import type { TaskRecord, TaskRow } from '../records.js';
+import type { TaskRecord } from '../records/record.js';
+import type { TaskRow } from '../plan/tasks.js';
 import type { WatchOptions, WatchPlan } from '../watch/fstype.js';
 import { RecordFollower } from '../watch/records.js';
 import type { Table } from 'apache-arrow';
 import { buildDataset } from './build-dataset.js';
 import { renderCsvChunks } from './csv.js';
-import { FinalState } from './final-state.js';
+import { FinalState } from '../records/final-state.js';
 import { encodeParquet, readDatasetParquet } from './write-dataset.js';
 
 /** One committed part: dataset/<name>.parquet + dataset/<name>.csv. */
@@ -458,10 +460,6 @@ export async function removeLiveParts(layout: EnsembleLayout): Promise<boolean> 
   return true;
 }
 
-/** A wrapper failure killed by SIGTERM waits for the scheduler's reason (see executor/batch.ts). */
-function awaitsScheduler(r: TaskRecord): boolean {
-  return (r.source ?? 'wrapper') === 'wrapper' && r.status === 'failed' && (r.reason ?? '').startsWith('terminated');
-}
 
 /**
  * Whether every task has its final row: each has a final record and, while a controller still runs and
@@ -522,7 +520,7 @@ export async function followEnsemble<R>(layout: EnsembleLayout, initialPlan: Pla
   let plan = initialPlan;
   // while a controller runs, it may still retry failures: what it owes comes from the plan and the journal
   const owedPolicy = async (): Promise<RetryPolicy | null> =>
-    (await lockHolder(layout.lock)) === null ? null : retryPolicy(plan, await readJournal(layout.journal));
+    (await lockHolder(layout.lock)) === null ? null : retryPolicy(plan.retries, plan.executor.retry_on, retryRequests(await readJournal(layout.journal)));
   const pollMs = opts.pollMs ?? 1000;
   let counter: { follower: RecordFollower; state: FinalState } | null = null;
   while (!opts.signal?.aborted) {
@@ -623,18 +621,4 @@ export async function startLiveDataset(layout: EnsembleLayout, plan: PlanFile, o
     throw e;
   }
   return live;
-}
-
-/**
- * For a scheduler loop's tick: each call returns the finals so far, reading only the record bytes
- * appended since the previous call (instead of every record file again). The map is live: later
- * calls update it.
- */
-export function followFinals(layout: EnsembleLayout): () => Promise<Map<number, TaskRecord>> {
-  const follower = new RecordFollower(layout.resultsDir);
-  const state = new FinalState();
-  return async () => {
-    state.add((await follower.poll()).records);
-    return state.finals;
-  };
 }

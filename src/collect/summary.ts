@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { makeVector, Precision, Type, type Data, type Float, type Table, type Vector } from 'apache-arrow';
 import { isValid } from './csv.js';
 import { ArrayflowError } from '../errors.js';
-import { EnsembleLayout } from '../plan/layout.js';
+import { EnsembleLayout } from '../layout/layout.js';
 import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
 import { buildDataset, METADATA_COLUMNS } from './build-dataset.js';
 import { PARAMS_METADATA_KEY } from './import.js';
-import { readRecordFiles } from './read-records.js';
-import { selectFinal } from './select-final.js';
+import { readRecordFiles } from '../records/read.js';
+import { selectFinal } from '../records/select-final.js';
 import { readDatasetParquet } from './write-dataset.js';
 
 /** Statistics of one numeric column over the done rows of one group; nulls are not counted. */

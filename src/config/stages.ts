@@ -1,7 +1,7 @@
 // Multi-stage configs: each stage seen as a single-stage config (top-level defaults + the stage's own keys),
 // checked by the same rules with issues located at the key that set the value, and normalised per stage.
 
-import { EnsembleLayout } from '../plan/layout.js';
+import { EnsembleLayout } from '../layout/layout.js';
 import type { ConfigIssue } from '../errors.js';
 import { normaliseConfig } from './normalise.js';
 import { RULES, placeholdersKnown } from './rules.js';

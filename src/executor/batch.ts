@@ -3,14 +3,16 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { SchedulerError } from '../errors.js';
 import { appendJournal, readJournal } from '../journal/journal.js';
-import type { EnsembleLayout } from '../plan/layout.js';
+import type { EnsembleLayout } from '../layout/layout.js';
 import { type ArrayLimits, type Chunk, type PlanFile, chunkLabel, chunkSize, elementTasks, jobName, planChunks } from '../plan/plan.js';
-import type { TaskRecord } from '../records.js';
+import type { TaskRecord } from '../records/record.js';
 import { renderTemplate } from '../render/render.js';
 import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
 import type { CommandResult, Transport } from '../transport/transport.js';
-import { RecordWriter } from '../node/wrapper.js';
-import { type RetryPolicy, UPSTREAM_FAILED, owedItems, reasonKind, scaleResources } from './owed.js';
+import { RecordWriter } from '../records/writer.js';
+import { awaitsScheduler } from '../records/select-final.js';
+import { type RetryPolicy, UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
+import { scaleResources } from '../scheduler/resources.js';
 import { hostname } from 'node:os';
 
 /** What a scheduler contributes: argv builders and parsers (pure) plus how its scripts look. */
@@ -55,10 +57,6 @@ export interface Dependency {
   jobIds: string[];
 }
 
-/** A wrapper killed by SIGTERM cannot tell a time limit from a cancel: the scheduler's final state refines it. */
-function awaitsScheduler(rec: TaskRecord): boolean {
-  return rec.source === 'wrapper' && rec.status === 'failed' && (rec.reason ?? '').startsWith('terminated');
-}
 
 /**
  * The ensemble directory as the cluster sees it. On a login node it is the controller's own directory; from a

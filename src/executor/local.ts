@@ -4,11 +4,11 @@ import { openSync, closeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { EnsembleLayout } from '../plan/layout.js';
+import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
-import type { TaskRecord } from '../records.js';
-import { type RetryPolicy, type WorkItem, owedAttempt } from './owed.js';
-import { RecordWriter } from '../node/wrapper.js';
+import type { TaskRecord } from '../records/record.js';
+import { type RetryPolicy, type WorkItem, owedAttempt } from '../records/owed.js';
+import { RecordWriter } from '../records/writer.js';
 
 export interface LocalRunOptions {
   workers: number;

@@ -2,7 +2,7 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { SchedulerError, TransportError } from '../errors.js';
-import { EnsembleLayout } from '../plan/layout.js';
+import { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import * as pbs from '../scheduler/pbs.js';
 import * as slurm from '../scheduler/slurm.js';

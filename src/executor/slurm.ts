@@ -1,7 +1,7 @@
 // Slurm as a BatchScheduler: the pure adapter of src/scheduler/slurm.ts plus sbatch script conventions.
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { EnsembleLayout } from '../plan/layout.js';
+import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import * as slurm from '../scheduler/slurm.js';
 import type { Transport } from '../transport/transport.js';

@@ -46,3 +46,8 @@ export async function readJournal(path: string): Promise<JournalEntry[]> {
   }
   return entries;
 }
+
+/** The `[task, after attempt]` requests of every `arrayflow retry` in the journal, oldest first. */
+export function retryRequests(journal: JournalEntry[]): Array<[number, number]> {
+  return journal.flatMap((e) => (e.event === 'retry' ? e.tasks : []));
+}

@@ -6,12 +6,13 @@ import { ArrayflowError } from '../errors.js';
 import { readPlan } from '../plan/read.js';
 import { elementTasks } from '../plan/plan.js';
 import { readTaskRange } from '../plan/tasks.js';
-import type { TaskRecord } from '../records.js';
-import type { WorkItem } from '../executor/owed.js';
-import { RecordWriter, type TaskContext, WrapperState, resolveScratchRoot, runTask, signalExitCode, sweepStaleScratch } from './wrapper.js';
+import type { TaskRecord } from '../records/record.js';
+import type { WorkItem } from '../records/owed.js';
+import { RecordWriter } from '../records/writer.js';
+import { type TaskContext, WrapperState, resolveScratchRoot, runTask, signalExitCode, sweepStaleScratch } from './wrapper.js';
 
 /** One unit of work sent to a local worker: a line `{"task":N,"attempt":A}` on its stdin. */
-export type { WorkItem } from '../executor/owed.js';
+export type { WorkItem } from '../records/owed.js';
 
 async function context(ensembleDir: string, jobId: string | null): Promise<TaskContext> {
   const { layout, plan } = await readPlan(ensembleDir);

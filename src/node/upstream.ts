@@ -2,11 +2,12 @@
 // `<stage>.<column>` values (placeholders, params.json, environment, and columns of this task's row).
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { EnsembleLayout } from '../plan/layout.js';
+import { EnsembleLayout } from '../layout/layout.js';
 import { type UpstreamSpec, upstreamTaskParam } from '../plan/plan.js';
 import { readTaskRange } from '../plan/tasks.js';
-import type { TaskRecord, TaskRow } from '../records.js';
-import { UPSTREAM_FAILED } from '../executor/owed.js';
+import type { TaskRecord } from '../records/record.js';
+import type { TaskRow } from '../plan/tasks.js';
+import { UPSTREAM_FAILED } from '../records/owed.js';
 
 type Scalar = string | number | boolean;
 
@@ -28,7 +29,7 @@ async function upstreamFinals(dir: string, refresh: boolean): Promise<Map<number
   let finals = finalsCache.get(dir);
   if (!finals || refresh) {
     // loaded only by later stages, and not through collect/index.js: the node side ships without apache-arrow
-    const [{ readRecordFiles }, { selectFinal }] = await Promise.all([import('../collect/read-records.js'), import('../collect/select-final.js')]);
+    const [{ readRecordFiles }, { selectFinal }] = await Promise.all([import('../records/read.js'), import('../records/select-final.js')]);
     finals = selectFinal((await readRecordFiles(new EnsembleLayout(dir).resultsDir)).records);
     finalsCache.set(dir, finals);
   }

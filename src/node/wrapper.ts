@@ -5,10 +5,10 @@ import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, symlink, writeFi
 import { basename, dirname, join, normalize, relative, sep } from 'node:path';
 import { renderTemplate as renderPlaceholders } from '../config/placeholders.js';
 import type { ResultSpec } from '../config/types.js';
-import type { EnsembleLayout } from '../plan/layout.js';
+import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
-import type { TaskRecord, TaskRow } from '../records.js';
-import { appendLine, closeFd, openAppendOnly } from '../util/fs.js';
+import type { TaskRecord } from '../records/record.js';
+import type { TaskRow } from '../plan/tasks.js';
 import { globToRegExp } from '../util/glob.js';
 import { processAlive } from '../util/process.js';
 import { parseResult } from './result.js';
@@ -380,20 +380,6 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     if (scratch) await rm(scratch, { recursive: true, force: true, maxRetries: 3 });
   }
   return rec;
-}
-
-/** The single writer of one record file: whole JSON lines, appended with one write(2) each. */
-export class RecordWriter {
-  private readonly fd: number;
-  constructor(readonly path: string) {
-    this.fd = openAppendOnly(path);
-  }
-  write(rec: TaskRecord): void {
-    appendLine(this.fd, JSON.stringify(rec));
-  }
-  close(): void {
-    closeFd(this.fd);
-  }
 }
 
 /** Exit status of a wrapper that was told to stop by a signal (128 + signal number, like a shell). */

@@ -4,7 +4,7 @@ import { type JournalEvent, appendJournal } from '../journal/journal.js';
 import type { Point } from '../config/types.js';
 import { readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
-import type { EnsembleLayout } from './layout.js';
+import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from './plan.js';
 import { type TaskTable, appendTaskTable, designTable } from './tasks.js';
 

@@ -1,7 +1,7 @@
 // Reads the plan file of an ensemble: kept apart from planning so the node-side wrapper loads little.
 import { readFile } from 'node:fs/promises';
 import { EnsembleError } from '../errors.js';
-import { EnsembleLayout } from './layout.js';
+import { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from './plan.js';
 
 /** Reads plan/plan.json of an ensemble directory (written last when planning, so its presence means a complete plan). */

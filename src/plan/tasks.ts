@@ -4,11 +4,19 @@
 import { type FileHandle, copyFile, open, readFile, rename, unlink } from 'node:fs/promises';
 import type { ParamSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
-import type { TaskRow } from '../records.js';
 import { taskSeeds } from '../sampling/hash.js';
 import { type Design, pointBuilder } from '../sampling/map.js';
 import { writeFileAtomic } from '../util/fs.js';
-import type { EnsembleLayout } from './layout.js';
+import type { EnsembleLayout } from '../layout/layout.js';
+
+/** One row of the task table (plan/tasks.bin). */
+export interface TaskRow {
+  id: number;
+  batch: number;
+  /** Deterministic per-task seed ({task_seed} placeholder). */
+  seed: number;
+  params: Record<string, string | number | boolean>;
+}
 
 type Value = string | number | boolean;
 

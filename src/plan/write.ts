@@ -8,7 +8,7 @@ import { appendJournal } from '../journal/journal.js';
 import { readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { arrayflowBin } from '../util/paths.js';
-import { EnsembleLayout } from './layout.js';
+import { EnsembleLayout } from '../layout/layout.js';
 import { readPlan } from './read.js';
 import { buildManifest, hashConfig } from './manifest.js';
 import { type PlanFile, type UpstreamSpec, crossUpstream, paramNames, planRuntime, upstreamTaskParam } from './plan.js';

@@ -6,7 +6,7 @@ import { basename, dirname, join, posix } from 'node:path';
 import type { RemoteSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import type { ClusterSide } from '../executor/batch.js';
-import { EnsembleLayout } from '../plan/layout.js';
+import { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
 import { shipFiles } from './ship.js';
 import { pool, type RemoteHost, type UploadItem, type UploadResult, uploadChanged } from './upload.js';

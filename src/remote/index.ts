@@ -1,7 +1,7 @@
 // Running an ensemble from a workstation: one SSH connection to the login node and the cluster copy of the ensemble behind it.
 import type { RemoteSpec } from '../config/types.js';
 import { ArrayflowError } from '../errors.js';
-import type { EnsembleLayout } from '../plan/layout.js';
+import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';

@@ -2,10 +2,11 @@
 import { mkdir, open, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
-import type { BadLine } from '../collect/read-records.js';
-import { parseRecordText } from '../collect/parse-records.js';
+import type { BadLine } from '../records/read.js';
+import { parseRecordText } from '../records/parse.js';
 import { EnsembleError } from '../errors.js';
-import type { TaskRecord } from '../records.js';
+import type { TaskRecord } from '../records/record.js';
+import { FinalState } from '../records/final-state.js';
 import { planWatch, type WatchOptions, type WatchPlan } from './fstype.js';
 
 /** What one {@link RecordFollower.poll} found: only records appended since the previous poll. */
@@ -322,4 +323,18 @@ export class RecordFollower {
     await w?.close();
     await this.chain;
   }
+}
+
+/**
+ * For a scheduler loop's tick: each call returns the finals so far, reading only the record bytes
+ * appended since the previous call (instead of every record file again). The map is live: later
+ * calls update it.
+ */
+export function followFinals(resultsDir: string): () => Promise<Map<number, TaskRecord>> {
+  const follower = new RecordFollower(resultsDir);
+  const state = new FinalState();
+  return async () => {
+    state.add((await follower.poll()).records);
+    return state.finals;
+  };
 }

@@ -1,7 +1,8 @@
 import t from 'tap';
 import type { Table } from 'apache-arrow';
 import { buildDataset, METADATA_COLUMNS } from '../../src/collect/build-dataset.js';
-import type { TaskRecord, TaskRow } from '../../src/records.js';
+import type { TaskRecord } from '../../src/records/record.js';
+import type { TaskRow } from '../../src/plan/tasks.js';
 import { doneRecord, failedRecord } from './fixtures/ensemble.js';
 
 const types = (table: Table): Record<string, string> =>

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { collect } from '../../src/collect/collect.js';
 import { readDatasetParquet } from '../../src/collect/write-dataset.js';
 import { encodeTaskTable, rowsTable } from '../../src/plan/tasks.js';
-import type { TaskRecord } from '../../src/records.js';
+import type { TaskRecord } from '../../src/records/record.js';
 import { doneRecord, failedRecord, shuffled, taskRows, writeEnsemble } from './fixtures/ensemble.js';
 
 const PARAMS = ['alpha', 'beta', 'mode'];

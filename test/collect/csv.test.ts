@@ -2,7 +2,8 @@ import t from 'tap';
 import { makeData, makeVector, Table, tableFromArrays, TimestampSecond } from 'apache-arrow';
 import { buildDataset } from '../../src/collect/build-dataset.js';
 import { csvField, isoFormatter, renderCsvChunks } from '../../src/collect/csv.js';
-import type { TaskRecord, TaskRow } from '../../src/records.js';
+import type { TaskRecord } from '../../src/records/record.js';
+import type { TaskRow } from '../../src/plan/tasks.js';
 import { parseCsv } from '../../src/util/csv.js';
 import { doneRecord, failedRecord } from './fixtures/ensemble.js';
 

@@ -4,12 +4,13 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, write
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { execa } from 'execa';
-import { FinalState } from '../../src/collect/final-state.js';
+import { FinalState } from '../../src/records/final-state.js';
 import { LiveDataset, isComplete, readPartsCheckpoint } from '../../src/collect/follow.js';
-import { retryPolicy } from '../../src/executor/owed.js';
-import { readDatasetParquet, selectFinal } from '../../src/collect/index.js';
+import { retryPolicy } from '../../src/records/owed.js';
+import { readDatasetParquet } from '../../src/collect/write-dataset.js';
+import { selectFinal } from '../../src/records/select-final.js';
 import { readPlan } from '../../src/plan/read.js';
-import type { TaskRecord } from '../../src/records.js';
+import type { TaskRecord } from '../../src/records/record.js';
 import { behaveConfig, cli, runCli, writeConfig } from '../helpers/ensemble.js';
 import { recordLine, taskRecord } from '../helpers/records.js';
 
@@ -99,18 +100,17 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, step = 
 }
 
 t.test('isComplete: every task has a final record; while a controller runs, none may still change', async (t) => {
-  const plan = { retries: 1, executor: { retry_on: ['timeout'] } } as unknown as Parameters<typeof retryPolicy>[0];
   const s = new FinalState(3);
   s.add([taskRecord(0), taskRecord(1, { status: 'failed', reason: 'exit code 3', result: null })]);
   t.notOk(isComplete(s, 3, null), 'task 2 has no record');
   s.add([taskRecord(2, { status: 'failed', reason: 'timeout: 60 s', result: null })]);
   t.ok(isComplete(s, 3, null), 'no controller: nothing will change');
-  t.notOk(isComplete(s, 3, retryPolicy(plan)), 'a controller runs and owes task 2 a retry (retry_on: timeout)');
-  t.notOk(isComplete(s, 3, retryPolicy(plan, [{ ts: '', event: 'retry', tasks: [[1, 1]] }] as never)), '... and task 1 one asked for by hand');
+  t.notOk(isComplete(s, 3, retryPolicy(1, ['timeout'])), 'a controller runs and owes task 2 a retry (retry_on: timeout)');
+  t.notOk(isComplete(s, 3, retryPolicy(1, ['timeout'], [[1, 1]])), '... and task 1 one asked for by hand');
   s.add([taskRecord(2, { attempt: 2 })]);
-  t.ok(isComplete(s, 3, retryPolicy(plan)), 'exit code 3 is not retried automatically under retry_on');
+  t.ok(isComplete(s, 3, retryPolicy(1, ['timeout'])), 'exit code 3 is not retried automatically under retry_on');
   s.add([taskRecord(0, { status: 'failed', reason: 'terminated: the task wrapper received SIGTERM', attempt: 2, result: null })]);
-  t.notOk(isComplete(s, 3, retryPolicy({ ...plan, retries: 0 } as never)), 'a terminated record waits for the scheduler');
+  t.notOk(isComplete(s, 3, retryPolicy(0, ['timeout'])), 'a terminated record waits for the scheduler');
 });
 
 t.test('in-process: flushes commit parts, a changed final supersedes its row, merging keeps parts few, reopen recovers', async (t) => {
@@ -189,7 +189,7 @@ t.test('collect --follow on an ensemble being run (inotify): rows committed with
   const readParts = new Set<string>();
   const watcher = (async () => {
     while (seen.size < xs.length && follow.exitCode === null) {
-      const cp = await readPartsCheckpoint(new (await import('../../src/plan/layout.js')).EnsembleLayout(ens));
+      const cp = await readPartsCheckpoint(new (await import('../../src/layout/layout.js')).EnsembleLayout(ens));
       for (const p of cp?.parts ?? []) {
         if (readParts.has(p.name)) continue;
         readParts.add(p.name);
@@ -232,7 +232,7 @@ t.test('collect --follow with polling forced: rows still arrive, and it exits wh
   follow.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   t.ok(await until(() => out.includes('following'), 30_000), 'collect --follow started');
   t.match(out, /polling every 200 ms \(ARRAYFLOW_WATCH=poll\)/);
-  const { EnsembleLayout } = await import('../../src/plan/layout.js');
+  const { EnsembleLayout } = await import('../../src/layout/layout.js');
   const layout = new EnsembleLayout(ens);
   const lags: number[] = [];
   let appended = 0;

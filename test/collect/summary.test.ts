@@ -6,7 +6,7 @@ import { Float64, Int32, Int64, Table, Utf8, vectorFromArray } from 'apache-arro
 import { collect } from '../../src/collect/collect.js';
 import { readEnsembleSummary, renderSummaryTable, summarize, type SummaryGroup } from '../../src/collect/summary.js';
 import { readDatasetParquet } from '../../src/collect/write-dataset.js';
-import type { TaskRecord } from '../../src/records.js';
+import type { TaskRecord } from '../../src/records/record.js';
 import { behaveConfig, dropTapHooks, runCli, writeConfig } from '../helpers/ensemble.js';
 import { doneRecord, failedRecord, taskRows, writeEnsemble } from './fixtures/ensemble.js';
 

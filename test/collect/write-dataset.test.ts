@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { buildDataset } from '../../src/collect/build-dataset.js';
 import { readDatasetParquet, writeDataset } from '../../src/collect/write-dataset.js';
-import type { TaskRecord } from '../../src/records.js';
+import type { TaskRecord } from '../../src/records/record.js';
 import { doneRecord, failedRecord, taskRows } from './fixtures/ensemble.js';
 
 const PARAMS = ['alpha', 'beta', 'mode'];

@@ -3,10 +3,11 @@ import t, { type Test } from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BatchRun, planSubmissions, renderSubmission } from '../../src/executor/batch.js';
-import { retryPolicy, scaleResources } from '../../src/executor/owed.js';
+import { retryPolicy } from '../../src/records/owed.js';
+import { scaleResources } from '../../src/scheduler/resources.js';
 import { readJournal } from '../../src/journal/journal.js';
 import { slurmScheduler } from '../../src/executor/slurm.js';
-import { EnsembleLayout } from '../../src/plan/layout.js';
+import { EnsembleLayout } from '../../src/layout/layout.js';
 import { jobName, type PlanFile } from '../../src/plan/plan.js';
 import type { CommandResult, Transport } from '../../src/transport/transport.js';
 import { packageRoot } from '../../src/util/paths.js';
@@ -106,7 +107,7 @@ t.test('a chunk found in the live queue but not (yet) in sacct is adopted, not s
   };
   const run = new BatchRun(new EnsembleLayout(root), p, slurmScheduler, transport, async () => new Map(), {
     runId: 'r1',
-    policy: retryPolicy(p),
+    policy: retryPolicy(p.retries, p.executor.retry_on),
     tickMs: { min: 1, max: 1 },
     signal: abort.signal,
   });

@@ -2,7 +2,8 @@
 import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRecordFiles, selectFinal } from '../../src/collect/index.js';
+import { readRecordFiles } from '../../src/records/read.js';
+import { selectFinal } from '../../src/records/select-final.js';
 import { runCli, writeConfig } from '../helpers/ensemble.js';
 
 t.test('600 tiny tasks on 2 workers: 2 record files, every task exactly once', async (t) => {

@@ -6,7 +6,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { execa } from 'execa';
-import { readRecordFiles, selectFinal } from '../../src/collect/index.js';
+import { readRecordFiles } from '../../src/records/read.js';
+import { selectFinal } from '../../src/records/select-final.js';
 import { type JournalEntry, readJournal } from '../../src/journal/journal.js';
 import { jobName, type PlanFile } from '../../src/plan/plan.js';
 import { behaveConfig, dropTapHooks, runCli, writeConfig } from '../helpers/ensemble.js';

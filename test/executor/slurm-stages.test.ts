@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { readJournal } from '../../src/journal/journal.js';
-import { readRecordFiles } from '../../src/collect/index.js';
+import { readRecordFiles } from '../../src/records/read.js';
 import { runEnsemble } from '../../src/controller.js';
 import { behaveSim, cli, dropTapHooks, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 import { requireSlurm, slurmEnv } from '../helpers/slurm.js';

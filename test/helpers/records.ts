@@ -1,5 +1,5 @@
 // A task record as the wrapper writes it, for tests of the record readers and the live dataset.
-import type { TaskRecord } from '../../src/records.js';
+import type { TaskRecord } from '../../src/records/record.js';
 
 /** A done record of `task` ending now (so a test can measure the lag to its row), overridable field by field. */
 export function taskRecord(task: number, extra: Partial<TaskRecord> = {}): TaskRecord {

@@ -3,7 +3,8 @@ import t from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { behaveSim, runCli, writeConfig } from '../helpers/ensemble.js';
-import { readRecordFiles, selectFinal } from '../../src/collect/index.js';
+import { readRecordFiles } from '../../src/records/read.js';
+import { selectFinal } from '../../src/records/select-final.js';
 
 function listConfig(dir: string, points: Array<{ mode: string; x: string | number }>, extra = ''): string {
   return writeConfig(

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
 import { readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import type { ParamSpec } from '../../src/config/types.js';
-import { EnsembleLayout } from '../../src/plan/layout.js';
+import { EnsembleLayout } from '../../src/layout/layout.js';
 import { appendTaskTable, designTable, encodeTaskTable, readTaskRange, readTaskTable, rowsTable, writeTaskTable } from '../../src/plan/tasks.js';
-import type { TaskRow } from '../../src/records.js';
+import type { TaskRow } from '../../src/plan/tasks.js';
 import { sampleDesign, samplePoints, taskSeed } from '../../src/sampling/index.js';
 
 function tableDir(t: Test): EnsembleLayout {

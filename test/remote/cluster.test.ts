@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { readConfig } from '../../src/config/load.js';
-import { EnsembleLayout } from '../../src/plan/layout.js';
+import { EnsembleLayout } from '../../src/layout/layout.js';
 import type { PlanFile } from '../../src/plan/plan.js';
 import { writePlan } from '../../src/plan/write.js';
 import { clusterInputs, clusterPlanFile, completeLines, prepareRemoteCluster, RemoteCluster } from '../../src/remote/cluster.js';

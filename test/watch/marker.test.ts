@@ -2,7 +2,8 @@
 import t, { type Test } from 'tap';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRecordFiles, selectFinal } from '../../src/collect/index.js';
+import { readRecordFiles } from '../../src/records/read.js';
+import { selectFinal } from '../../src/records/select-final.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { runCli, writeConfig } from '../helpers/ensemble.js';
 

@@ -1,5 +1,14 @@
 // The exactly-once rule: which of a task's records (retries, duplicates, on-behalf records) is its final one.
-import type { TaskRecord } from '../records.js';
+import type { TaskRecord } from './record.js';
+
+/**
+ * A wrapper failure killed by SIGTERM ("terminated ...") cannot tell a time limit from a cancel or a
+ * preemption: its row waits for the scheduler's final state to give the reason. A record without
+ * `source` was written by a wrapper (as {@link selectFinal} ranks it).
+ */
+export function awaitsScheduler(r: TaskRecord): boolean {
+  return (r.source ?? 'wrapper') === 'wrapper' && r.status === 'failed' && (r.reason ?? '').startsWith('terminated');
+}
 
 /** Higher wins at equal attempt: the wrapper saw the task run, the others only infer its fate. */
 function rank(r: TaskRecord): number {

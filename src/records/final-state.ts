@@ -1,5 +1,5 @@
 // The exactly-once rule applied incrementally: each task's final record as records arrive, in any order and in batches.
-import type { TaskRecord } from '../records.js';
+import type { TaskRecord } from './record.js';
 import { compareRecords, selectFinal } from './select-final.js';
 
 /**

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { isTaskRecord, parseRecordText } from '../../src/collect/parse-records.js';
-import { doneRecord, failedRecord } from './fixtures/ensemble.js';
+import { isTaskRecord, parseRecordText } from '../../src/records/parse.js';
+import { doneRecord, failedRecord } from '../collect/fixtures/ensemble.js';
 
 const line = (r: unknown): string => JSON.stringify(r) + '\n';
 

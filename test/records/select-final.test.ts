@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
-import { selectFinal } from '../../src/collect/select-final.js';
-import type { TaskRecord } from '../../src/records.js';
-import { doneRecord, failedRecord, shuffled } from './fixtures/ensemble.js';
+import { selectFinal } from '../../src/records/select-final.js';
+import type { TaskRecord } from '../../src/records/record.js';
+import { doneRecord, failedRecord, shuffled } from '../collect/fixtures/ensemble.js';
 
 /** Runs selectFinal on many shuffles and checks they all agree, returning the common answer. */
 function stableSelect(t: Test, records: TaskRecord[]): Map<number, TaskRecord> {

@@ -1,5 +1,5 @@
 // Parsing of record-file text (NDJSON appended by single writers) into TaskRecords: pure, tolerant of torn tails.
-import type { TaskRecord } from '../records.js';
+import type { TaskRecord } from './record.js';
 
 /** What {@link parseRecordText} found in one chunk of record-file text. */
 export interface ParsedRecords {

@@ -29,12 +29,3 @@ export interface TaskRecord {
   /** Who wrote it: the task wrapper, or the controller/reconciler on behalf of a task that died without a record. */
   source?: 'wrapper' | 'controller' | 'scheduler';
 }
-
-/** One row of the task table (plan/tasks.bin). */
-export interface TaskRow {
-  id: number;
-  batch: number;
-  /** Deterministic per-task seed ({task_seed} placeholder). */
-  seed: number;
-  params: Record<string, string | number | boolean>;
-}

@@ -2,8 +2,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnsembleError } from '../errors.js';
-import type { TaskRecord } from '../records.js';
-import { parseRecordText } from './parse-records.js';
+import type { TaskRecord } from './record.js';
+import { parseRecordText } from './parse.js';
+import { selectFinal } from './select-final.js';
 
 /** A complete line of a record file that is not a valid record. */
 export interface BadLine {
@@ -63,4 +64,9 @@ export async function readRecordFiles(resultsDir: string): Promise<{ records: Ta
     for (const b of p.bad) bad.push(b);
   }
   return { records, bad };
+}
+
+/** Each task's final record, from every record file in `resultsDir` (see {@link selectFinal}). */
+export async function readFinals(resultsDir: string): Promise<Map<number, TaskRecord>> {
+  return selectFinal((await readRecordFiles(resultsDir)).records);
 }

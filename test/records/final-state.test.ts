@@ -1,8 +1,8 @@
 // FinalState: adding records in batches, in any order, gives the finals of one selectFinal over all of them.
 import t from 'tap';
-import { FinalState } from '../../src/collect/final-state.js';
-import { selectFinal } from '../../src/collect/select-final.js';
-import type { TaskRecord } from '../../src/records.js';
+import { FinalState } from '../../src/records/final-state.js';
+import { selectFinal } from '../../src/records/select-final.js';
+import type { TaskRecord } from '../../src/records/record.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

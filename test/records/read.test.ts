@@ -1,7 +1,7 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { readRecordFiles } from '../../src/collect/read-records.js';
-import { doneRecord, failedRecord } from './fixtures/ensemble.js';
+import { readRecordFiles } from '../../src/records/read.js';
+import { doneRecord, failedRecord } from '../collect/fixtures/ensemble.js';
 
 const line = (r: unknown): string => JSON.stringify(r) + '\n';
 

@@ -1,0 +1,58 @@
+// Which attempt each task is owed: first runs, automatic retries (retries, retry_on) and retries asked for by hand.
+import type { TaskRecord } from './record.js';
+
+/** One unit of work: run `task` as attempt `attempt`. */
+export interface WorkItem {
+  task: number;
+  attempt: number;
+}
+
+export interface RetryPolicy {
+  retries: number;
+  /** Failure kinds that are retried automatically (all when null). */
+  on: Set<string> | null;
+  /** task -> the attempt after which `arrayflow retry` asked for one more. */
+  requested: Map<number, number>;
+}
+
+/** The failure kind of a later stage's task whose upstream task did not succeed. */
+export const UPSTREAM_FAILED = 'upstream failed';
+
+/** The kind of a failure reason: `timeout`, `out of memory`, `exit code`, `signal`, `lost`, ... */
+export function reasonKind(reason: string | null): string {
+  if (!reason) return '';
+  if (reason.startsWith('exit code')) return 'exit code';
+  if (reason.startsWith('killed by signal')) return 'signal';
+  const colon = reason.indexOf(':');
+  return colon < 0 ? reason : reason.slice(0, colon);
+}
+
+/**
+ * The retry policy of an ensemble: `retries` automatic retries of the failure kinds in `retryOn` (all when
+ * absent), plus the `[task, after attempt]` requests of `arrayflow retry` (later requests win).
+ */
+export function retryPolicy(retries: number, retryOn: readonly string[] | undefined, requests: Iterable<readonly [number, number]> = []): RetryPolicy {
+  return { retries, on: retryOn ? new Set(retryOn) : null, requested: new Map(requests) };
+}
+
+/** The attempt a task with final record `rec` is owed next, or null when it is finished. */
+export function owedAttempt(rec: TaskRecord | undefined, policy: RetryPolicy): number | null {
+  if (!rec) return 1;
+  if (rec.status !== 'failed') return null;
+  if (policy.requested.get(rec.task) === rec.attempt) return rec.attempt + 1;
+  const kind = reasonKind(rec.reason);
+  // a task whose upstream task failed would fail again: it is rerun when the upstream row is fixed (docs/stages.md)
+  if (kind === UPSTREAM_FAILED) return null;
+  const automatic = rec.attempt <= policy.retries && (policy.on === null || policy.on.has(kind));
+  return automatic ? rec.attempt + 1 : null;
+}
+
+/** Every task of the plan that is owed an attempt. */
+export function owedItems(tasks: number, finals: Map<number, TaskRecord>, policy: RetryPolicy): WorkItem[] {
+  const items: WorkItem[] = [];
+  for (let task = 0; task < tasks; task++) {
+    const attempt = owedAttempt(finals.get(task), policy);
+    if (attempt !== null) items.push({ task, attempt });
+  }
+  return items;
+}
