@@ -2,7 +2,7 @@
 import { open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readConfig } from '../src/config/load.js';
-import { dryRunPlan } from '../src/controller.js';
+import { dryRunPlan } from '../src/run/plan.js';
 import { planSubmissions, renderSubmission } from '../src/executor/batch.js';
 import { slurmScheduler } from '../src/executor/slurm.js';
 import { chunkLabel } from '../src/plan/plan.js';

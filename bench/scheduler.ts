@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runEnsemble } from '../src/controller.js';
+import { runEnsemble } from '../src/run/run.js';
 import type { Submission } from '../src/executor/batch.js';
 import { LocalTransport } from '../src/transport/local.js';
 import type { CommandResult } from '../src/transport/transport.js';

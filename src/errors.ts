@@ -1,13 +1,16 @@
 // The named error classes of arrayflow: each has a stable `name`, a `code` and an optional `cause`.
 
+/** The stable codes of {@link ArrayflowError}, one per class. */
+export type ErrorCode = 'E_CONFIG' | 'E_USAGE' | 'E_ENSEMBLE' | 'E_SCHEDULER' | 'E_TRANSPORT' | 'E_DATA' | 'E_UPSTREAM';
+
 export interface ErrorOptions {
   cause?: unknown;
 }
 
 /** Base class: every error arrayflow throws on purpose is one of these. */
 export class ArrayflowError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options: ErrorOptions = {}) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -34,6 +37,17 @@ export class ConfigError extends ArrayflowError {
   constructor(issues: ConfigIssue[], options: ErrorOptions = {}) {
     super('E_CONFIG', issues.map(formatIssue).join('\n'), options);
     this.issues = issues;
+  }
+}
+
+/**
+ * A request that cannot be carried out as asked: options that contradict each other or the plan
+ * (e.g. a login host for the local executor), an argument out of range. The message names the
+ * setting, not a command-line flag: the library is called from code too.
+ */
+export class UsageError extends ArrayflowError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('E_USAGE', message, options);
   }
 }
 
@@ -65,5 +79,15 @@ export class TransportError extends ArrayflowError {
 export class DataError extends ArrayflowError {
   constructor(message: string, options: ErrorOptions = {}) {
     super('E_DATA', message, options);
+  }
+}
+
+/**
+ * A later stage's task whose upstream row cannot be used (the upstream task failed or has no record):
+ * the task fails with this message as its reason and its simulation never starts.
+ */
+export class UpstreamError extends ArrayflowError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('E_UPSTREAM', message, options);
   }
 }

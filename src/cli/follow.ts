@@ -39,7 +39,7 @@ export async function collectFollow(ensembleDir: string): Promise<void> {
   };
   const r = await followEnsemble(layout, plan, {
     signal: abort.signal,
-    compact: async () => (await import('../controller.js')).collectEnsemble(layout, plan),
+    compact: async () => (await import('../run/collect-plan.js')).collectEnsemble(layout, plan),
     onError: (e) => process.stderr.write(`warning: ${(e as Error).message ?? String(e)} (following continues)\n`),
     onProgress: (p) => {
       if (p.watch) {

@@ -1,6 +1,6 @@
 // Progress display: a bar with ETA on a TTY (cli-progress), plain lines every few seconds otherwise.
 import cliProgress from 'cli-progress';
-import type { Progress } from '../controller.js';
+import type { Progress } from '../run/types.js';
 
 const PLAIN_EVERY_MS = 5000;
 

@@ -3,7 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { Bool, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, Utf8, type Data } from 'apache-arrow';
-import { ArrayflowError, DataError } from '../errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { csvValue, parseResult, type ResultValue } from '../node/result.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { globToRegExp } from '../util/glob.js';
@@ -211,7 +211,7 @@ type Matcher =
 function compilePattern(pattern: string): Matcher {
   const p = pattern.replace(/^(\.\/)+/, '');
   if (p === '' || p.startsWith('/') || p.split('/').some((s) => s === '..' || s === '.' || s === '')) {
-    throw new ArrayflowError('E_USAGE', `--pattern '${pattern}' must be a relative glob such as 'run_*/result.json' (no leading '/', no '.' or '..' segment, no '//')`);
+    throw new UsageError(`pattern '${pattern}' must be a relative glob such as 'run_*/result.json' (no leading '/', no '.' or '..' segment, no '//')`);
   }
   if (!p.includes('/') || p.includes('**')) return { kind: 'any', re: globToRegExp(p) };
   return {
@@ -427,7 +427,7 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
   await drain(initial, threads, toOp, (w, r, push) => ('file' in w ? onRead(w, r) : onList(w, r, push)));
 
   if (matched === 0) {
-    throw new DataError(`no file under ${fromDir} matches --pattern '${opts.pattern}'${problems.length > 0 ? ` (${problems[0].reason})` : ''}`);
+    throw new DataError(`no file under ${fromDir} matches the pattern '${opts.pattern}'${problems.length > 0 ? ` (${problems[0].reason})` : ''}`);
   }
   // Code-point order, independent of the locale and of the order reads finished in.
   const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);

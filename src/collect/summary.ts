@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeVector, Precision, Type, type Data, type Float, type Table, type Vector } from 'apache-arrow';
 import { isValid } from './csv.js';
-import { ArrayflowError } from '../errors.js';
+import { ArrayflowError, UsageError } from '../errors.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
@@ -43,7 +43,7 @@ export interface SummaryGroup {
 const NOT_RESULTS = new Set<string>(['task_id', 'batch', ...METADATA_COLUMNS]);
 
 function usage(message: string): ArrayflowError {
-  return new ArrayflowError('E_USAGE', message);
+  return new UsageError(message);
 }
 
 function isNumeric(typeId: Type): boolean {

@@ -54,7 +54,13 @@ export interface ArraySpec {
   max_submit?: number;
 }
 
-export type ExecutorType = 'local' | 'slurm' | 'pbs';
+/**
+ * Every executor type: the local executor and each batch scheduler with a binding in src/executor/registry.ts
+ * (the config schema's enum is checked against this list, and the CLI offers it).
+ */
+export const EXECUTOR_TYPES = ['local', 'slurm', 'pbs'] as const;
+
+export type ExecutorType = (typeof EXECUTOR_TYPES)[number];
 
 export interface ExecutorSpec {
   type: ExecutorType;

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ArrayflowError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { readPlan } from '../plan/read.js';
 import { elementTasks } from '../plan/plan.js';
 import { readTaskRange } from '../plan/tasks.js';
@@ -83,13 +83,11 @@ export function indexFromEnv(names: string[], env: NodeJS.ProcessEnv = process.e
     const v = env[name];
     if (v !== undefined && v !== '') {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new ArrayflowError('E_USAGE', `${name}='${v}' is not an array index`);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name}='${v}' is not an array index`);
       return n;
     }
   }
-  throw new ArrayflowError(
-    'E_USAGE',
-    `none of ${names.join(', ')} is set: this script must run as an element of an array job (submit it with the scheduler, or pass --index)`,
+  throw new UsageError(`none of ${names.join(', ')} is set: this script must run as an element of an array job (submit it with the scheduler)`,
   );
 }
 

@@ -2,6 +2,7 @@
 // `<stage>.<column>` values (placeholders, params.json, environment, and columns of this task's row).
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { UpstreamError } from '../errors.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { type UpstreamSpec, upstreamTaskParam } from '../plan/plan.js';
 import { readTaskRange } from '../plan/tasks.js';
@@ -10,9 +11,6 @@ import type { TaskRow } from '../plan/tasks.js';
 import { UPSTREAM_FAILED } from '../records/owed.js';
 
 type Scalar = string | number | boolean;
-
-/** The upstream row of a task could not be used: the task fails with this reason, the simulation never starts. */
-export class UpstreamFailed extends Error {}
 
 export interface UpstreamInputs {
   /** `<stage>.<column>` -> value, lineage of earlier stages included (already prefixed, kept as is). */
@@ -38,19 +36,19 @@ async function upstreamFinals(dir: string, refresh: boolean): Promise<Map<number
 
 const prefixed = (stage: string, key: string) => (key.includes('.') ? key : `${stage}.${key}`);
 
-/** The upstream values of `row` (a task of a later stage), or UpstreamFailed when its upstream task did not succeed. */
+/** The upstream values of `row` (a task of a later stage), or UpstreamError when its upstream task did not succeed. */
 export async function upstreamInputs(spec: UpstreamSpec, stageRoot: string, row: TaskRow): Promise<UpstreamInputs> {
   // spec.dir is relative to this stage's directory (stages/<name>/ -> ../<upstream>)
   const dir = resolve(stageRoot, spec.dir);
   const task = row.params[upstreamTaskParam(spec.stage)];
-  if (typeof task !== 'number') throw new UpstreamFailed(`bad task table: no ${upstreamTaskParam(spec.stage)} for task ${row.id}`);
+  if (typeof task !== 'number') throw new UpstreamError(`bad task table: no ${upstreamTaskParam(spec.stage)} for task ${row.id}`);
   let rec = (await upstreamFinals(dir, false)).get(task);
   if (rec?.status !== 'done') rec = (await upstreamFinals(dir, true)).get(task);
-  if (!rec) throw new UpstreamFailed(`${UPSTREAM_FAILED}: ${spec.stage} task ${task} has no record (it never ran or was lost)`);
-  if (rec.status !== 'done') throw new UpstreamFailed(`${UPSTREAM_FAILED}: ${spec.stage} task ${task}: ${rec.reason ?? 'failed'}`);
+  if (!rec) throw new UpstreamError(`${UPSTREAM_FAILED}: ${spec.stage} task ${task} has no record (it never ran or was lost)`);
+  if (rec.status !== 'done') throw new UpstreamError(`${UPSTREAM_FAILED}: ${spec.stage} task ${task}: ${rec.reason ?? 'failed'}`);
   const layout = new EnsembleLayout(dir);
   const [upRow] = await readTaskRange(layout, task, task + 1);
-  if (!upRow) throw new UpstreamFailed(`bad task table: ${spec.stage} has no task ${task} (task ${row.id} refers to it)`);
+  if (!upRow) throw new UpstreamError(`bad task table: ${spec.stage} has no task ${task} (task ${row.id} refers to it)`);
   const values: Record<string, Scalar> = {};
   for (const [k, v] of Object.entries(upRow.params)) values[prefixed(spec.stage, k)] = v;
   for (const [k, v] of Object.entries(rec.result ?? {})) if (v !== null) values[prefixed(spec.stage, k)] = v;

@@ -1,4 +1,5 @@
 // The node-side task wrapper: scratch dir, inputs, run the argv, read the result, copy back, record last, clean.
+import { UpstreamError } from '../errors.js';
 import { spawn } from 'node:child_process';
 import { constants as osConstants, hostname, tmpdir } from 'node:os';
 import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
@@ -366,8 +367,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
   try {
     rec = await attemptTask();
   } catch (e) {
-    const { UpstreamFailed } = await import('./upstream.js');
-    rec = record('failed', e instanceof UpstreamFailed ? e.message : `wrapper error: ${(e as Error).message}`);
+    rec = record('failed', e instanceof UpstreamError ? e.message : `wrapper error: ${(e as Error).message}`);
   }
   try {
     // the record goes out before the simulation is stopped and scratch removed: marker last, work kept

@@ -1,6 +1,6 @@
 // Running an ensemble from a workstation: one SSH connection to the login node and the cluster copy of the ensemble behind it.
 import type { RemoteSpec } from '../config/types.js';
-import { ArrayflowError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import { SshTransport } from '../transport/ssh.js';
@@ -48,14 +48,12 @@ export async function openRemote(
   opts: { transport?: Transport; packageRoot?: string } = {},
 ): Promise<OpenedRemote> {
   if (!spec?.dir) {
-    throw new ArrayflowError(
-      'E_USAGE',
-      `submitting over SSH to ${target} needs executor.remote.dir: the ensemble directory on the cluster's shared filesystem, e.g. remote: {dir: /scratch/<you>/${plan.name}}`,
+    throw new UsageError(`submitting over SSH to ${target} needs executor.remote.dir: the ensemble directory on the cluster's shared filesystem, e.g. remote: {dir: /scratch/<you>/${plan.name}}`,
     );
   }
   let transport: RemoteHost;
   if (opts.transport) {
-    if (!isRemoteHost(opts.transport)) throw new ArrayflowError('E_USAGE', `executor.host ${target}: the given transport cannot move files (use an SshTransport)`);
+    if (!isRemoteHost(opts.transport)) throw new UsageError(`executor.host ${target}: the given transport cannot move files (use an SshTransport)`);
     transport = opts.transport;
   } else {
     transport = await connectLogin(target, spec);

@@ -202,5 +202,5 @@ t.test('CLI: collect --from lists the bad files on stderr and exits 3; usage err
   t.match(usage.stderr, /needs both --from DIR and --pattern GLOB/);
   const none = await runCli(['collect', '--from', root, '--pattern', 'nothing/*.json']);
   t.equal(none.exitCode, 1);
-  t.match(none.stderr, /^arrayflow: no file under .* matches --pattern 'nothing\/\*\.json'$/);
+  t.match(none.stderr, /^arrayflow: no file under .* matches the pattern 'nothing\/\*\.json'$/);
 });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { RESERVED_NAMES } from '../../src/config/placeholders.js';
+import { EXECUTOR_TYPES } from '../../src/config/types.js';
 import { configSchema, validateSchema } from '../../src/config/schema.js';
 import { parseConfigSource } from '../../src/config/source.js';
 
@@ -35,6 +36,11 @@ t.test('every property has a description, for editors', async (t) => {
 t.test('reserved parameter names agree with the code', async (t) => {
   const names = (((configSchema().properties as Schema).parameters as Schema).propertyNames as Schema).not as Schema;
   t.strictSame(names.enum, [...RESERVED_NAMES]);
+});
+
+t.test('the executor types agree with the code', async (t) => {
+  const executor = ((configSchema().properties as Schema).executor as Schema).properties as Schema;
+  t.strictSame((executor.type as Schema).enum, [...EXECUTOR_TYPES]);
 });
 
 t.test('the quick-start config names this schema for editors', async (t) => {

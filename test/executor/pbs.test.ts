@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runEnsemble } from '../../src/controller.js';
+import { runEnsemble } from '../../src/run/run.js';
 import { renderSubmission } from '../../src/executor/batch.js';
 import { pbsDirectives, pbsScheduler } from '../../src/executor/pbs.js';
 import { TransportError } from '../../src/errors.js';

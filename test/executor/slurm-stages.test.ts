@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { readJournal } from '../../src/journal/journal.js';
 import { readRecordFiles } from '../../src/records/read.js';
-import { runEnsemble } from '../../src/controller.js';
+import { runEnsemble } from '../../src/run/run.js';
 import { behaveSim, cli, dropTapHooks, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 import { requireSlurm, slurmEnv } from '../helpers/slurm.js';
 import { checkThreeStages, threeStages } from '../helpers/stages.js';

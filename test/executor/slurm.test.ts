@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { execa } from 'execa';
-import { runEnsemble } from '../../src/controller.js';
+import { runEnsemble } from '../../src/run/run.js';
 import type { Submission } from '../../src/executor/batch.js';
 import { readRecordFiles } from '../../src/records/read.js';
 import { selectFinal } from '../../src/records/select-final.js';

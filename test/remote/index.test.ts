@@ -6,7 +6,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { execa } from 'execa';
-import { chunkStatus, runEnsemble } from '../../src/controller.js';
+import { chunkStatus } from '../../src/run/status.js';
+import { runEnsemble } from '../../src/run/run.js';
 import { readRecordFiles } from '../../src/records/read.js';
 import { selectFinal } from '../../src/records/select-final.js';
 import { validateConfig } from '../../src/config/validate.js';
@@ -188,7 +189,7 @@ t.test('an unknown host key is refused with the clear message (CLI, --host); not
 
   const local = await runCli(['run', cfg, '--host', SSH_HOST_ALIAS, '--executor', 'local', '--no-progress'], { cwd: dir, env });
   t.equal(local.exitCode, 2);
-  t.match(String(local.stderr), /--host arrayflow-login submits to a batch scheduler over SSH; set executor\.type \(slurm or pbs\) or pass --executor slurm/);
+  t.match(String(local.stderr), /host arrayflow-login: submitting over SSH needs a batch scheduler, but the executor is local; set executor\.type to slurm or pbs/);
 });
 
 t.test('the SSH connection killed mid-run and under a submission: recovers, one row per task, one job per chunk', { timeout: 300_000 }, async (t) => {

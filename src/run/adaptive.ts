@@ -1,17 +1,18 @@
 // Adaptive sampling (docs/adaptive.md): between batches a user command reads the dataset so far and prints new
 // points as JSON lines; they are appended to the plan and run, round after round, up to the budget.
 import { execa } from 'execa';
-import { renderTemplate } from './config/placeholders.js';
-import type { AdaptiveSpec, ExecutorSpec, Point } from './config/types.js';
-import { type RunOptions, type RunResult, runPlanned } from './controller.js';
-import { DataError, EnsembleError } from './errors.js';
-import { readJournal } from './journal/journal.js';
-import { acquireLock } from './journal/lock.js';
-import { appendPoints } from './plan/extend.js';
-import type { EnsembleLayout } from './layout/layout.js';
-import type { PlanFile } from './plan/plan.js';
-import { readPlan } from './plan/read.js';
-import { validatePoints } from './sampling/list.js';
+import { renderTemplate } from '../config/placeholders.js';
+import type { AdaptiveSpec, ExecutorSpec, Point } from '../config/types.js';
+import { runPlanned } from './planned.js';
+import type { RunOptions, RunResult } from './types.js';
+import { DataError, EnsembleError } from '../errors.js';
+import { readJournal } from '../journal/journal.js';
+import { acquireLock } from '../journal/lock.js';
+import { appendPoints } from '../plan/extend.js';
+import type { EnsembleLayout } from '../layout/layout.js';
+import type { PlanFile } from '../plan/plan.js';
+import { readPlan } from '../plan/read.js';
+import { validatePoints } from '../sampling/list.js';
 
 const STDERR_QUOTE_CHARS = 2000;
 

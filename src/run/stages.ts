@@ -1,21 +1,24 @@
 // Multi-stage ensembles (docs/stages.md): every stage is an ensemble of its own under <root>/stages/<name>/, a later
 // stage's tasks read their upstream rows when they start, and the root's dataset holds every stage's rows.
 import { mkdir, readFile } from 'node:fs/promises';
-import { buildDataset } from './collect/build-dataset.js';
-import { writeDataset } from './collect/write-dataset.js';
-import { PARAMS_METADATA_KEY } from './collect/import.js';
-import type { Config, StageSpec } from './config/types.js';
-import { type RunOptions, type RunResult, collectWithFinals, readFinals, runPlanned } from './controller.js';
-import { ArrayflowError, EnsembleError } from './errors.js';
-import type { Dependency, UpstreamWatch } from './executor/batch.js';
-import { EnsembleLayout } from './layout/layout.js';
-import { upstreamTaskParam } from './plan/plan.js';
-import { readPlan } from './plan/read.js';
-import { readTaskTable } from './plan/tasks.js';
-import { type StagePlan, upstreamOf, writePlan } from './plan/write.js';
-import type { TaskRecord } from './records/record.js';
-import type { TaskRow } from './plan/tasks.js';
-import { writeFileAtomic } from './util/fs.js';
+import { buildDataset } from '../collect/build-dataset.js';
+import { writeDataset } from '../collect/write-dataset.js';
+import { PARAMS_METADATA_KEY } from '../collect/import.js';
+import type { Config, StageSpec } from '../config/types.js';
+import { collectWithFinals } from './collect-plan.js';
+import { runPlanned } from './planned.js';
+import type { RunOptions, RunResult } from './types.js';
+import { readFinals } from '../records/read.js';
+import { EnsembleError, UsageError } from '../errors.js';
+import type { Dependency, UpstreamWatch } from '../executor/batch.js';
+import { EnsembleLayout } from '../layout/layout.js';
+import { upstreamTaskParam } from '../plan/plan.js';
+import { readPlan } from '../plan/read.js';
+import { readTaskTable } from '../plan/tasks.js';
+import { type StagePlan, upstreamOf, writePlan } from '../plan/write.js';
+import type { TaskRecord } from '../records/record.js';
+import type { TaskRow } from '../plan/tasks.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 /** <root>/stages.json: marks a multi-stage ensemble and lists its stages in order. */
 export interface StagesFile {
@@ -123,7 +126,7 @@ function upstreamWatch(s: PlannedStage, u: PlannedStage, settled: Set<string>): 
     settled: () => settled.has(u.name),
     async fixed(tasks) {
       upstreamOf ??= new Map((await readTaskTable(s.layout)).map((r) => [r.id, Number(r.params[key])]));
-      const finals = await readFinals(u.layout);
+      const finals = await readFinals(u.layout.resultsDir);
       return tasks.filter((t) => finals.get(upstreamOf?.get(t) ?? -1)?.status === 'done');
     },
   };
@@ -131,7 +134,7 @@ function upstreamWatch(s: PlannedStage, u: PlannedStage, settled: Set<string>): 
 
 /** `arrayflow run` of a multi-stage config. */
 export async function runStagedConfig(config: Config, configText: string, opts: RunOptions): Promise<RunResult> {
-  if (opts.host) throw new ArrayflowError('E_USAGE', `--host: stages are not supported over SSH yet; run ${config.source} on the login node`);
+  if (opts.host) throw new UsageError(`host ${opts.host}: multi-stage ensembles cannot be submitted over SSH yet; run ${config.source} on the login node`);
   const stages = await planStages(config, configText);
   return runStages(config.ensemble_dir, stages, opts);
 }

@@ -1,0 +1,23 @@
+// `arrayflow retry <ensemble> --failed [--reason kind]`: run failed tasks once more.
+import { type Command, Option } from 'commander';
+import { type RunFlags, ensembleDirOf, int, withProgress } from '../shared.js';
+
+export function register(program: Command): void {
+  program
+    .command('retry')
+    .description('run failed tasks once more (earlier attempts stay in the journal and the record files)')
+    .argument('<ensemble>', 'ensemble directory or config file')
+    .requiredOption('--failed', 'retry failed tasks')
+    .option('--reason <kind>', 'only failures of this kind: timeout, out of memory, node failure, exit code, lost, ...')
+    .addOption(new Option('-w, --workers <n>', 'concurrent tasks on the local executor').argParser(int))
+    .option('--no-progress', 'no progress bar or lines')
+    .action(async (target: string, o: RunFlags & { reason?: string }) => {
+      const dir = await ensembleDirOf(target);
+      const { retryEnsemble } = await import('../../run/retry.js');
+      await withProgress(o, async (opts) => {
+        const r = await retryEnsemble(dir, { reason: o.reason }, opts);
+        process.stdout.write(`retried ${r.retried} failed task${r.retried === 1 ? '' : 's'}\n`);
+        return r;
+      });
+    });
+}

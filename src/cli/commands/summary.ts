@@ -1,0 +1,28 @@
+// `arrayflow summary <ensemble> [--by a,b]`: statistics of the numeric results of the done tasks so far.
+import type { Command } from 'commander';
+import { ensembleDirOf } from '../shared.js';
+
+const list = (v?: string) => v?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+
+export function register(program: Command): void {
+  program
+    .command('summary')
+    .description('count, mean, std, min, max of the numeric results of the done tasks so far, grouped by parameters')
+    .argument('<ensemble>', 'ensemble directory or config file (or a directory holding an imported dataset.parquet)')
+    .option('--by <columns>', 'comma-separated parameters to group by')
+    .option('--columns <columns>', 'comma-separated numeric columns to summarize (default: every numeric result)')
+    .option('--records', 'compute from the record files even when dataset.parquet is up to date')
+    .option('--json', 'machine-readable output')
+    .action(async (target: string, o: { by?: string; columns?: string; records?: boolean; json?: boolean }) => {
+      const { readEnsembleSummary, renderSummaryTable } = await import('../../collect/summary.js');
+      const s = await readEnsembleSummary(await ensembleDirOf(target), { by: list(o.by), columns: list(o.columns), fromRecords: o.records });
+      if (o.json) {
+        process.stdout.write(JSON.stringify(s) + '\n');
+        return;
+      }
+      const from = s.source === 'dataset' ? 'dataset.parquet' : `the records: ${s.staleReason}`;
+      if (s.name === null) process.stdout.write(`${s.dir}: ${s.total} rows (imported dataset.parquet)\n`);
+      else process.stdout.write(`${s.name}: ${s.total} tasks: ${s.done} done, ${s.failed} failed, ${s.pending} pending (from ${from})\n`);
+      process.stdout.write(s.done + s.failed === 0 ? 'no finished tasks yet\n' : renderSummaryTable(s));
+    });
+}

@@ -1,0 +1,82 @@
+// What the commands share: reading a positional as an ensemble, number options, the run display, and turning errors into exit codes.
+import { stat } from 'node:fs/promises';
+import { ArrayflowError, ConfigError, UsageError } from '../errors.js';
+import type { ExecutorType } from '../config/types.js';
+import type { RunOptions, RunResult } from '../run/types.js';
+
+export interface RunFlags {
+  workers?: number;
+  executor?: ExecutorType;
+  host?: string;
+  progress: boolean;
+}
+
+/** Runs `fn` with Ctrl-C handling and a progress display, then prints the outcome. */
+export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promise<RunResult>): Promise<void> {
+  const abort = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write('\ninterrupted: finishing the running tasks (Ctrl-C again to abandon them; `resume` continues)\n');
+    abort.abort();
+  });
+  const { progressReporter } = await import('./progress.js');
+  const progress = o.progress ? progressReporter(process.stderr) : null;
+  const result = await fn({
+    workers: o.workers,
+    ...(o.host ? { host: o.host } : {}),
+    signal: abort.signal,
+    onRemote: (r) =>
+      process.stdout.write(
+        `cluster copy ${r.host}:${r.root}: ${r.upload.sent} files sent, ${r.upload.kept} unchanged${r.shipped ? ' (arrayflow shipped into .arrayflow/)' : ''}\n`,
+      ),
+    onAdaptive: (a) => process.stdout.write(`adaptive round ${a.round}: ${a.points} new points (${a.tasks}/${a.budget} tasks)\n`),
+    onSubmit: (s) => process.stdout.write(`submitted ${s.label}: job ${s.jobId} (${s.count} array elements, attempt ${s.attempt})\n`),
+    onPlanned: (p) => process.stdout.write(`${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run\n`),
+    onProgress: (p) => progress?.update(p),
+  });
+  progress?.stop();
+  process.stdout.write(
+    `${result.done} done, ${result.failed} failed, ${result.pending} pending\n` +
+      `dataset: ${result.parquet}\n         ${result.csv}\n` +
+      (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : ''),
+  );
+  if (result.done > 0) {
+    // a first look at the results, read back from dataset.parquet (arrayflow summary --by for more); by stage for stages
+    const [{ summarizeEnsemble }, { renderSummaryTable }] = await Promise.all([import('../run/summary.js'), import('../collect/summary.js')]);
+    process.stdout.write(`summary of the done tasks (arrayflow summary ${result.ensembleDir} --by <params> for groups):\n`);
+    process.stdout.write(renderSummaryTable(await summarizeEnsemble(result.ensembleDir)));
+  }
+  if (abort.signal.aborted) process.exitCode = 130;
+}
+
+/** A positional that is either an ensemble directory or a config file (whose ensemble_dir is used). */
+export async function ensembleDirOf(target: string): Promise<string> {
+  const st = await stat(target).catch(() => null);
+  if (st?.isDirectory()) return target;
+  return (await (await import('../config/load.js')).readConfig(target)).ensemble_dir;
+}
+
+/** commander's parser of a whole-number option. */
+export const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`expected a whole number, got '${v}'`);
+  return n;
+};
+
+/** Prints an error the way a user can act on, and exits: 2 for config and usage errors, 1 otherwise. */
+export function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n${err.issues.length} problem${err.issues.length === 1 ? '' : 's'} in the config.\n`);
+    process.exit(2);
+  }
+  if (err instanceof ArrayflowError) {
+    process.stderr.write(`arrayflow: ${err.message}\n`);
+    process.exit(err.code === 'E_USAGE' ? 2 : 1);
+  }
+  const e = err as Error;
+  process.stderr.write(`arrayflow: internal error: ${e?.message ?? String(err)}\n`);
+  if (process.env.ARRAYFLOW_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+  else process.stderr.write('(set ARRAYFLOW_DEBUG=1 for the stack trace, and please report it)\n');
+  process.exit(1);
+}

@@ -1,0 +1,76 @@
+// `arrayflow plan`: expand a config into its ensemble directory (every stage of a multi-stage one), or show what would be submitted.
+import { readFile } from 'node:fs/promises';
+import { readConfig } from '../config/load.js';
+import type { ExecutorType } from '../config/types.js';
+import { planSubmissions, renderSubmission } from '../executor/batch.js';
+import { batchScheduler } from '../executor/registry.js';
+import { EnsembleLayout } from '../layout/layout.js';
+import { hashConfig } from '../plan/manifest.js';
+import { type ArrayLimits, chunkLabel } from '../plan/plan.js';
+import { type OpenedPlan, type StagePlan, planFileFor, samplePlan, upstreamOf, writePlan } from '../plan/write.js';
+import { LocalTransport } from '../transport/local.js';
+import type { Transport } from '../transport/transport.js';
+import { planStages } from './stages.js';
+
+/**
+ * Plans the ensemble of a config (or re-opens it when it is planned already): one entry per stage of a
+ * multi-stage config, else one. Nothing runs.
+ */
+export async function planEnsemble(configPath: string): Promise<OpenedPlan[]> {
+  const config = await readConfig(configPath);
+  const text = await readFile(configPath, 'utf8');
+  return config.stages ? planStages(config, text) : [await writePlan(config, text)];
+}
+
+export interface DryRun {
+  tasks: number;
+  elements: number;
+  executor: ExecutorType;
+  /** Why the cluster's limits were not used, when it could not be asked. */
+  limitsNote: string | null;
+  scripts: Array<{
+    label: string;
+    script: string;
+  }>;
+}
+
+/**
+ * What `plan` would submit: the scripts and the number of submissions, without writing or submitting anything.
+ * For a multi-stage config, every stage's (labels `<stage>/<chunk>`; the job dependencies appear at submission).
+ */
+export async function dryRunPlan(configPath: string, opts: { executor?: ExecutorType; transport?: Transport } = {}): Promise<DryRun> {
+  const config = await readConfig(configPath);
+  const type = opts.executor ?? config.executor.type;
+  const stages = config.stages ?? [config];
+  const plans: StagePlan[] = [];
+  for (const stage of stages) {
+    const pointsFile = stage.sampling.file ? await readFile(stage.sampling.file) : null;
+    const upstream = stage.stage && upstreamOf(stage.stage, stage.ensemble_dir, plans);
+    const tasks = (await samplePlan(stage, upstream)).seeds.length;
+    const plan = planFileFor(stage, hashConfig(stage, pointsFile), tasks, 'dryrun00', upstream?.spec);
+    plans.push({ name: stage.stage?.name ?? '', plan, layout: new EnsembleLayout(stage.ensemble_dir) });
+  }
+  const tasks = plans.reduce((n, p) => n + p.plan.tasks, 0);
+  const elements = plans.reduce((n, p) => n + p.plan.elements, 0);
+  if (type === 'local') return { tasks, elements, executor: type, limitsNote: null, scripts: [] };
+  const sched = batchScheduler(type, config.executor.dialect);
+  const transport = opts.transport ?? new LocalTransport();
+  let limits: ArrayLimits = {};
+  let limitsNote: string | null = null;
+  try {
+    limits = await sched.readLimits(transport);
+  } catch (e) {
+    limitsNote = `could not read the cluster's limits (${(e as Error).message}); chunks use only the config's overrides`;
+  } finally {
+    if (!opts.transport) await transport.close();
+  }
+  const scripts = plans.flatMap(({ name, plan, layout }) =>
+    planSubmissions(plan, limits).map((c) => {
+      const label = chunkLabel(c.chunk);
+      const script = renderSubmission(layout, plan, sched, { label, offset: c.offset, count: c.count, attempt: 1 }, plan.executor.array.throttle);
+      return { label: name ? `${name}/${label}` : label, script };
+    }),
+  );
+  return { tasks, elements, executor: type, limitsNote, scripts };
+}
+

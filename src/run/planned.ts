@@ -1,0 +1,104 @@
+// Running the pending work of one planned ensemble: lock, live dataset, local workers or the batch loop, then collect.
+import { availableParallelism } from 'node:os';
+import { startLiveDataset } from '../collect/follow.js';
+import type { ExecutorSpec } from '../config/types.js';
+import { UsageError } from '../errors.js';
+import { BatchRun } from '../executor/batch.js';
+import { runLocal } from '../executor/local.js';
+import { batchScheduler } from '../executor/registry.js';
+import { appendJournal, readJournal, retryRequests } from '../journal/journal.js';
+import { acquireLock } from '../journal/lock.js';
+import type { EnsembleLayout } from '../layout/layout.js';
+import type { PlanFile } from '../plan/plan.js';
+import { owedItems, retryPolicy } from '../records/owed.js';
+import { readFinals } from '../records/read.js';
+import type { TaskRecord } from '../records/record.js';
+import { LocalTransport } from '../transport/local.js';
+import { followFinals } from '../watch/records.js';
+import { collectEnsemble } from './collect-plan.js';
+import { type RunOptions, type RunResult, type StageChain, countFinals, newRunId } from './types.js';
+
+/** Runs the pending work of a planned ensemble with `executor` (resources and limits as they are now). */
+export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: ExecutorSpec, created: boolean, opts: RunOptions, chain: StageChain = {}): Promise<RunResult> {
+  const config = { executor };
+  const lock = await acquireLock(layout.lock);
+  // dataset/ is kept current while tasks finish, unless a `collect --follow` does it already (docs/watching.md);
+  // a failure there must not stop the run: the compaction at the end is the dataset
+  let live = await startLiveDataset(layout, plan).catch(() => null);
+  try {
+    const runId = opts.runId ?? newRunId();
+    const finals = await readFinals(layout.resultsDir);
+    const policy = retryPolicy(executor.retries, executor.retry_on, retryRequests(await readJournal(layout.journal)));
+    const items = owedItems(plan.tasks, finals, policy);
+    opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: items.length });
+    const counts = countFinals(plan, finals);
+    const t0 = Date.now();
+    let finishedThisRun = 0;
+    appendJournal(layout.journal, { event: 'run_started', run: runId, executor: opts.executor ?? config.executor.type, pending: items.length });
+    const report = () => {
+      const elapsed = (Date.now() - t0) / 1000;
+      const rate = finishedThisRun / Math.max(elapsed, 1e-3);
+      opts.onProgress?.({ ...counts, finishedThisRun, elapsed_s: elapsed, eta_s: finishedThisRun > 0 ? counts.pending / rate : null });
+    };
+    report();
+    const onRecord = (rec: TaskRecord) => {
+      const prev = finals.get(rec.task);
+      if (prev) counts[prev.status === 'done' ? 'done' : 'failed']--;
+      else counts.pending--;
+      finals.set(rec.task, rec);
+      counts[rec.status === 'done' ? 'done' : 'failed']++;
+      finishedThisRun++;
+      report();
+    };
+    const type = opts.executor ?? config.executor.type;
+    if (opts.host && type === 'local') {
+      throw new UsageError(`host ${opts.host}: submitting over SSH needs a batch scheduler, but the executor is local; set executor.type to slurm or pbs`);
+    }
+    if (type === 'local') {
+      await runLocal(layout, plan, items, {
+        workers: opts.workers ?? config.executor.workers ?? availableParallelism(),
+        runId,
+        signal: opts.signal,
+        onRecord,
+        policy,
+      });
+    } else {
+      // resources and limits come from the config as it is now; the element layout (bundle) from the plan
+      const effective: PlanFile = { ...plan, executor: { ...config.executor, array: { ...config.executor.array, bundle: plan.bundle } } };
+      // from a workstation: one SSH connection for the whole run, and the ensemble's copy on the cluster (docs/ssh.md)
+      const host = opts.host ?? config.executor.host;
+      const remote = host ? await (await import('../remote/index.js')).openRemote(host, config.executor.remote, layout, plan, { transport: opts.transport }) : null;
+      if (remote && host) opts.onRemote?.({ host, ...remote.setup });
+      const transport = remote?.transport ?? opts.transport ?? new LocalTransport();
+      const batch = new BatchRun(layout, effective, batchScheduler(type, config.executor.dialect), transport, followFinals(layout.resultsDir), {
+        runId,
+        policy,
+        tickMs: opts.tickMs,
+        signal: opts.signal,
+        onSubmit: opts.onSubmit,
+        ...chain,
+        ...(remote ? { cluster: remote.cluster } : {}),
+        onRecords: (latest) => {
+          for (const rec of latest.values()) {
+            const prev = finals.get(rec.task);
+            if (!prev || prev.attempt !== rec.attempt || prev.status !== rec.status || prev.reason !== rec.reason) onRecord(rec);
+          }
+        },
+      });
+      try {
+        await batch.run();
+      } finally {
+        if (!opts.transport) await transport.close();
+      }
+    }
+    const result = await collectEnsemble(layout, plan);
+    // the compacted dataset (from the records) supersedes the live parts
+    await live?.release({ removeParts: true }).catch(() => undefined);
+    live = null;
+    appendJournal(layout.journal, { event: 'run_finished', run: runId, done: result.done, failed: result.failed, pending: result.pending });
+    return result;
+  } finally {
+    await live?.release({ removeParts: false }).catch(() => undefined);
+    await lock.release();
+  }
+}

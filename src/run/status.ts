@@ -1,0 +1,75 @@
+// `arrayflow status`: done / failed / pending counts of an ensemble (per stage for a multi-stage one), its chunks' states, its failed tasks.
+import { batchScheduler } from '../executor/registry.js';
+import { journalSubmissions } from '../executor/batch.js';
+import { EnsembleLayout } from '../layout/layout.js';
+import { readPlan } from '../plan/read.js';
+import { readFinals } from '../records/read.js';
+import type { TaskRecord } from '../records/record.js';
+import type { ElementStatus } from '../scheduler/types.js';
+import type { Transport } from '../transport/transport.js';
+import { readStages } from './stages.js';
+import { schedulerTransport } from './transport.js';
+import { type Counts, countFinals } from './types.js';
+
+export interface EnsembleStatus extends Counts {
+  ensembleDir: string;
+  name: string;
+}
+
+/** Done / failed / pending counts of an ensemble directory. */
+export async function ensembleStatus(ensembleDir: string): Promise<EnsembleStatus> {
+  const { layout, plan } = await readPlan(ensembleDir);
+  return { ensembleDir: layout.root, name: plan.name, ...countFinals(plan, await readFinals(layout.resultsDir)) };
+}
+
+export interface ChunkStatus {
+  label: string;
+  jobId: string;
+  attempt: number;
+  elements: number;
+  counts: Record<string, number>;
+}
+
+/** Per submission, how many array elements the scheduler reports in each state (one status query). */
+export async function chunkStatus(ensembleDir: string, opts: { transport?: Transport } = {}): Promise<ChunkStatus[]> {
+  const { layout, plan } = await readPlan(ensembleDir);
+  const subs = await journalSubmissions(layout);
+  if (subs.length === 0 || plan.executor.type === 'local') return [];
+  const sched = batchScheduler(plan.executor.type, plan.executor.dialect);
+  const transport = opts.transport ?? (await schedulerTransport(plan.executor));
+  let statuses: ElementStatus[];
+  try {
+    const limits = await sched.readLimits(transport);
+    const argv = sched.statusArgv(subs.map((s) => s.jobId), limits.accounting);
+    const r = await transport.run(argv);
+    if (r.exitCode !== 0 && !sched.unknownJobs(r.stderr)) throw sched.queryError(argv, r.stderr, r.exitCode);
+    statuses = r.exitCode === 0 ? sched.parseStatus(r.stdout, limits.accounting) : [];
+  } finally {
+    if (!opts.transport) await transport.close();
+  }
+  return subs.map((s) => {
+    const counts: Record<string, number> = {};
+    const byIndex = sched.statusByIndex(statuses, s.jobId);
+    for (let i = 0; i < s.count; i++) {
+      const state = byIndex.get(i)?.state ?? 'unknown';
+      counts[state] = (counts[state] ?? 0) + 1;
+    }
+    return { label: s.label, jobId: s.jobId, attempt: s.attempt, elements: s.count, counts };
+  });
+}
+
+
+/** The final records of the failed tasks of an ensemble, by task id. */
+export async function failedTasks(ensembleDir: string): Promise<TaskRecord[]> {
+  const { layout } = await readPlan(ensembleDir);
+  return [...(await readFinals(layout.resultsDir)).values()].filter((r) => r.status === 'failed').sort((a, b) => a.task - b.task);
+}
+
+/** The status of each stage of a multi-stage ensemble (`status <dir>/stages/<name>` gives a stage's chunks), or null for a single-stage one. */
+export async function stagesStatus(ensembleDir: string): Promise<{ name: string; ensembleDir: string; stages: Array<EnsembleStatus & { stage: string }> } | null> {
+  const staged = await readStages(ensembleDir);
+  if (!staged) return null;
+  const layout = new EnsembleLayout(ensembleDir);
+  const stages = await Promise.all(staged.stages.map(async (st) => ({ stage: st.name, ...(await ensembleStatus(layout.stageDir(st.name))) })));
+  return { name: staged.name, ensembleDir, stages };
+}

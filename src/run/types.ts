@@ -1,0 +1,86 @@
+// What the operations on an ensemble take and return: options, counts, progress and results (types, and the two helpers that make them).
+import type { ExecutorType } from '../config/types.js';
+import type { Dependency, Submission, UpstreamWatch } from '../executor/batch.js';
+import type { PlanFile } from '../plan/plan.js';
+import type { TaskRecord } from '../records/record.js';
+import type { RemoteSetup } from '../remote/index.js';
+import type { Transport } from '../transport/transport.js';
+
+export interface Counts {
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+}
+
+export interface Progress extends Counts {
+  /** The stage these counts are of (multi-stage ensembles). */
+  stage?: string;
+  /** Tasks finished by this run so far, and seconds since it started. */
+  finishedThisRun: number;
+  elapsed_s: number;
+  /** Estimated seconds to go (null until a task finished). */
+  eta_s: number | null;
+}
+
+export interface RunOptions {
+  /** Overrides executor.type of the config. */
+  executor?: ExecutorType;
+  /** Runs scheduler commands (default: on this host; with a host, an SSH connection to it). */
+  transport?: Transport;
+  /** Submit over SSH from this workstation to this login node (overrides executor.host; needs executor.remote.dir). */
+  host?: string;
+  /** Called once the cluster copy of the ensemble is ready (SSH runs). */
+  onRemote?: (info: RemoteSetup & {
+    host: string;
+  }) => void;
+  /** Scheduler poll interval bounds (ms). */
+  tickMs?: {
+    min: number;
+    max: number;
+  };
+  onSubmit?: (s: Submission) => void;
+  workers?: number;
+  runId?: string;
+  onPlanned?: (info: {
+    ensembleDir: string;
+    tasks: number;
+    created: boolean;
+    toRun: number;
+  }) => void;
+  onProgress?: (p: Progress) => void;
+  /** An adaptive round added points (docs/adaptive.md). */
+  onAdaptive?: (a: { round: number; points: number; tasks: number; budget: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunResult extends Counts {
+  ensembleDir: string;
+  parquet: string;
+  csv: string;
+  badLines: number;
+}
+
+/** A fresh id for one run of the controller (names its record files and journal events). */
+export function newRunId(): string {
+  return `${Date.now().toString(36)}-${process.pid}`;
+}
+
+/** Done / failed / pending counts of a plan given its final records. */
+export function countFinals(plan: PlanFile, finals: Map<number, TaskRecord>): Counts {
+  let done = 0;
+  let failed = 0;
+  for (const r of finals.values()) {
+    if (r.status === 'done') done++;
+    else failed++;
+  }
+  return { total: plan.tasks, done, failed, pending: plan.tasks - done - failed };
+}
+
+/** How a stage of a multi-stage ensemble waits for its upstream on a batch scheduler (run/stages.ts). */
+export interface StageChain {
+  after?: Promise<Dependency>;
+  onStarted?: (activeJobIds: string[]) => void;
+  upstream?: UpstreamWatch;
+}
+
