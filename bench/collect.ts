@@ -140,9 +140,9 @@ async function sizeOf(path: string): Promise<number> {
 async function child(mode: string, inputs: Inputs): Promise<void> {
   const clock = startClock();
   if (mode === 'collect') {
-    const r = await collect(inputs.ensemble, PARAMS);
+    const r = await collect(new EnsembleLayout(inputs.ensemble), PARAMS);
     const t = clock.stop();
-    report({ ...t, rows: r.rows, parquetBytes: await sizeOf(r.parquet), csvBytes: await sizeOf(r.csv) });
+    report({ ...t, rows: r.rows, parquetBytes: await sizeOf(r.files.parquet), csvBytes: await sizeOf(r.files.csv) });
   } else if (mode === 'phases') {
     const layout = new EnsembleLayout(inputs.ensemble);
     const [tasks, { records }] = await Promise.all([readTaskTable(layout), readRecordFiles(layout.resultsDir)]);
@@ -151,7 +151,7 @@ async function child(mode: string, inputs: Inputs): Promise<void> {
     const tSelect = clock.lap();
     const tableOut = buildDataset(tasks, finals, PARAMS);
     const tBuild = clock.lap();
-    await writeDataset(tableOut, layout.root);
+    await writeDataset(tableOut, layout);
     const t = clock.stop();
     report({ ...t, read: tRead, select: tSelect - tRead, build: tBuild - tSelect, write: t.seconds - tBuild });
   } else if (mode === 'floor-records') {

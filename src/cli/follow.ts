@@ -1,5 +1,6 @@
 // `arrayflow collect --follow`: keeps dataset/ current while the ensemble runs, prints progress lines, compacts at the end.
-import type { FlushInfo, FollowProgress } from '../collect/follow.js';
+import type { FollowProgress } from '../collect/follow.js';
+import type { FlushInfo } from '../collect/live-dataset.js';
 
 // One progress line per this many ms at most (flushes can come twice a second for hours).
 const LINE_EVERY_MS = 1000;

@@ -1,13 +1,15 @@
 // One collection pass over an ensemble directory: task table + record files -> dataset.parquet + dataset.csv.
 import type { Table } from 'apache-arrow';
 import { EnsembleError } from '../errors.js';
-import { EnsembleLayout } from '../layout/layout.js';
+import type { EnsembleLayout } from '../layout/layout.js';
+import type { TaskRecord } from '../records/record.js';
 import { readTaskTable } from '../plan/tasks.js';
 import type { TaskRow } from '../plan/tasks.js';
 import { buildDataset } from './build-dataset.js';
 import { readRecordFiles } from '../records/read.js';
 import { selectFinal } from '../records/select-final.js';
 import { writeDataset } from './write-dataset.js';
+import type { DatasetFiles } from './writers.js';
 
 export interface CollectOptions {
   /** Also write rows for tasks without a final record yet (status "pending"). */
@@ -21,8 +23,10 @@ export interface CollectResult {
   failed: number;
   /** Malformed complete lines across all record files. */
   badLines: number;
-  parquet: string;
-  csv: string;
+  /** The dataset file of each format. */
+  files: DatasetFiles;
+  /** Each task's final record (what the rows were built from). */
+  finals: Map<number, TaskRecord>;
 }
 
 async function readTasks(layout: EnsembleLayout): Promise<TaskRow[]> {
@@ -37,7 +41,7 @@ async function readTasks(layout: EnsembleLayout): Promise<TaskRow[]> {
 }
 
 /** The dataset table and the counts of the result, from the task table and the record files. */
-async function buildTable(layout: EnsembleLayout, paramNames: string[], opts: CollectOptions): Promise<{ table: Table } & Omit<CollectResult, 'rows' | 'parquet' | 'csv'>> {
+async function buildTable(layout: EnsembleLayout, paramNames: string[], opts: CollectOptions): Promise<{ table: Table } & Omit<CollectResult, 'rows' | 'files'>> {
   const [tasks, { records, bad }] = await Promise.all([readTasks(layout), readRecordFiles(layout.resultsDir)]);
   const finals = selectFinal(records);
   const table = buildDataset(tasks, finals, paramNames, opts);
@@ -48,18 +52,17 @@ async function buildTable(layout: EnsembleLayout, paramNames: string[], opts: Co
     if (s === 'done') done++;
     else if (s === 'failed') failed++;
   }
-  return { table, done, failed, badLines: bad.length };
+  return { table, done, failed, badLines: bad.length, finals };
 }
 
 /**
- * Reads `plan/tasks.bin` and `results/*.ndjson` of `ensembleDir`, selects each task's final record
- * and (re)writes the dataset files in `ensembleDir`. Idempotent: the same records give byte-identical files.
+ * Reads `plan/tasks.bin` and `results/*.ndjson` of the ensemble, selects each task's final record
+ * and (re)writes its dataset files. Idempotent: the same records give byte-identical files.
  */
-export async function collect(ensembleDir: string, paramNames: string[], opts: CollectOptions = {}): Promise<CollectResult> {
-  const layout = new EnsembleLayout(ensembleDir);
+export async function collect(layout: EnsembleLayout, paramNames: string[], opts: CollectOptions = {}): Promise<CollectResult> {
   // Built in its own call so that the records and task rows are garbage once the table exists: the
   // writing (Parquet in wasm memory, the CSV thread) then needs no more memory than they took.
   const { table, ...counts } = await buildTable(layout, paramNames, opts);
-  const files = await writeDataset(table, layout.root);
-  return { rows: table.numRows, ...counts, ...files };
+  const files = await writeDataset(table, layout);
+  return { rows: table.numRows, ...counts, files };
 }

@@ -9,6 +9,8 @@ import { writeFileAtomic } from '../util/fs.js';
 import { globToRegExp } from '../util/glob.js';
 import { type Kind, inferKind } from './build-dataset.js';
 import { writeDataset } from './write-dataset.js';
+import { DATASET_WRITERS } from './writers.js';
+import { EnsembleLayout } from '../layout/layout.js';
 
 /** A matched file that gave no row, and why. */
 export interface ImportProblem {
@@ -347,7 +349,8 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
   });
   if (!st.isDirectory()) throw new DataError(`${fromDir} is not a directory`);
   // Our own outputs, when written inside the tree, are never inputs of the next import.
-  const own = new Set(['dataset.parquet', 'dataset.csv', IMPORT_ERRORS_FILE].map((f) => resolve(outDir, f)));
+  const out = new EnsembleLayout(resolve(outDir));
+  const own = new Set([...DATASET_WRITERS.map((w) => out.dataset(w.format)), join(out.root, IMPORT_ERRORS_FILE)]);
 
   const rows: ImportedRow[] = [];
   const problems: ImportProblem[] = [];
@@ -437,7 +440,7 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
   await mkdir(outDir, { recursive: true });
   const errors = join(outDir, IMPORT_ERRORS_FILE);
   const [files] = await Promise.all([
-    writeDataset(table, outDir),
+    writeDataset(table, out),
     writeFileAtomic(errors, problems.map((p) => JSON.stringify(p) + '\n').join('')),
   ]);
   return { matched, rows: rows.length, problems, ...files, errors };

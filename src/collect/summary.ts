@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeVector, Precision, Type, type Data, type Float, type Table, type Vector } from 'apache-arrow';
 import { isValid } from './csv.js';
-import { ArrayflowError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
@@ -11,7 +11,7 @@ import { buildDataset, METADATA_COLUMNS } from './build-dataset.js';
 import { PARAMS_METADATA_KEY } from './import.js';
 import { readRecordFiles } from '../records/read.js';
 import { selectFinal } from '../records/select-final.js';
-import { readDatasetParquet } from './write-dataset.js';
+import { readDatasetParquet } from './parquet.js';
 
 /** Statistics of one numeric column over the done rows of one group; nulls are not counted. */
 export interface ColumnSummary {
@@ -41,10 +41,6 @@ export interface SummaryGroup {
 
 /** Columns never summarized by default: identifiers and run metadata, not results. */
 const NOT_RESULTS = new Set<string>(['task_id', 'batch', ...METADATA_COLUMNS]);
-
-function usage(message: string): ArrayflowError {
-  return new UsageError(message);
-}
 
 function isNumeric(typeId: Type): boolean {
   return typeId === Type.Int || typeId === Type.Float;
@@ -175,13 +171,13 @@ function accumulate(vec: Vector, groupOf: Int32Array, status: Uint8Array, acc: A
  * run metadata and the parameters an imported table lists in its schema metadata), computes count, mean, sample std, min and max over the group's **done** rows
  * (`status = 'done'`; every row when the table has no `status` column). Failed rows are counted per
  * group; pending rows are ignored. Groups come in ascending key order (nulls last); with an empty
- * `by` there is always exactly one group. Throws an `E_USAGE` ArrayflowError for an unknown or
+ * `by` there is always exactly one group. Throws a UsageError for an unknown or
  * non-numeric column. Pure.
  */
 export function summarize(table: Table, by: string[], columns?: string[]): SummaryGroup[] {
   const names = table.schema.fields.map((f) => f.name);
   for (const b of by) {
-    if (!names.includes(b)) throw usage(`unknown --by column '${b}'; the columns are ${names.join(', ')}`);
+    if (!names.includes(b)) throw new UsageError(`unknown group-by column '${b}'; the columns are ${names.join(', ')}`);
   }
   const numeric = numericColumns(table);
   let cols: string[];
@@ -191,10 +187,10 @@ export function summarize(table: Table, by: string[], columns?: string[]): Summa
   }
   else {
     for (const c of columns) {
-      if (!names.includes(c)) throw usage(`unknown column '${c}'; the numeric columns are ${numeric.join(', ') || '(none)'}`);
+      if (!names.includes(c)) throw new UsageError(`unknown column '${c}'; the numeric columns are ${numeric.join(', ') || '(none)'}`);
       if (!numeric.includes(c)) {
         const type = String(table.schema.fields.find((f) => f.name === c)!.type);
-        throw usage(`column '${c}' is ${type}, not numeric; the numeric columns are ${numeric.join(', ')}`);
+        throw new UsageError(`column '${c}' is ${type}, not numeric; the numeric columns are ${numeric.join(', ')}`);
       }
     }
     cols = [...new Set(columns)];
@@ -362,8 +358,8 @@ function checkBy(table: Table, by: string[], params: string[]): void {
   for (const b of by) {
     if (names.includes(b)) continue;
     const others = names.filter((n) => !params.includes(n));
-    throw usage(
-      `unknown --by column '${b}': the parameters are ${params.join(', ') || '(none)'}` +
+    throw new UsageError(
+      `unknown group-by column '${b}': the parameters are ${params.join(', ') || '(none)'}` +
         (others.length > 0 ? `; other columns: ${others.join(', ')}` : ''),
     );
   }
@@ -398,7 +394,7 @@ export async function readEnsembleSummary(dir: string, opts: SummaryOptions = {}
   }
 
   const { plan } = planned;
-  const stale = opts.fromRecords ? 'requested with --records' : await staleness(layout);
+  const stale = opts.fromRecords ? 'records requested' : await staleness(layout);
   let table: Table;
   if (stale === null) table = await readDatasetParquet(layout.datasetParquet);
   else {

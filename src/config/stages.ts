@@ -14,8 +14,6 @@ const obj = (x: unknown): Raw | undefined => (typeof x === 'object' && x !== nul
 
 /** Keys of a stage that are not keys of a single-stage config. */
 const STAGE_ONLY = new Set(['name', 'after', 'depend', 'resources']);
-/** Top-level keys a stage inherits (the rest are the ensemble's: name, ensemble_dir, executor). */
-const INHERITED = ['command', 'env', 'inputs', 'result', 'keep', 'timeout'] as const;
 
 /** One stage as a single-stage config. */
 interface StageView {

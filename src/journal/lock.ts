@@ -4,12 +4,25 @@ import { hostname } from 'node:os';
 import { EnsembleError } from '../errors.js';
 import { processAlive } from '../util/process.js';
 
-interface LockInfo {
+/** What a lock file holds: who took it, and when. */
+export interface LockHolder {
   pid: number;
   host: string;
   since: string;
 }
 
+/** The live holder of a lock file (same host: its pid runs; other host: assumed live), or null. */
+export async function lockHolder(path: string): Promise<LockHolder | null> {
+  let h: LockHolder;
+  try {
+    h = JSON.parse(await readFile(path, 'utf8')) as LockHolder;
+  } catch {
+    return null;
+  }
+  if (typeof h?.pid !== 'number') return null;
+  if (h.host === hostname() && !processAlive(h.pid)) return null;
+  return h;
+}
 
 export interface Lock {
   release(): Promise<void>;
@@ -17,7 +30,7 @@ export interface Lock {
 
 /** Takes the lock file at `path`, or throws EnsembleError naming the live holder. */
 export async function acquireLock(path: string): Promise<Lock> {
-  const me: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const me: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   for (let tries = 0; tries < 3; tries++) {
     try {
       const fh = await open(path, 'wx');
@@ -27,9 +40,9 @@ export async function acquireLock(path: string): Promise<Lock> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    let holder: LockInfo | null = null;
+    let holder: LockHolder | null = null;
     try {
-      holder = JSON.parse(await readFile(path, 'utf8')) as LockInfo;
+      holder = JSON.parse(await readFile(path, 'utf8')) as LockHolder;
     } catch {
       // empty or torn lock file: its writer died before finishing it
     }

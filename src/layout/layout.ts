@@ -41,12 +41,13 @@ export class EnsembleLayout {
   get jobLogsDir(): string { return join(this.logsDir, 'jobs'); }
   get failuresLog(): string { return join(this.logsDir, 'failures.ndjson'); }
 
-  get datasetParquet(): string { return join(this.root, 'dataset.parquet'); }
-  get datasetCsv(): string { return join(this.root, 'dataset.csv'); }
+  /** `dataset.parquet`, `dataset.csv`: the dataset in one output format (see collect/writers.ts). */
+  dataset(format: string): string { return join(this.root, `dataset.${format}`); }
+  get datasetParquet(): string { return this.dataset('parquet'); }
   /** The live dataset while an ensemble runs: parts, their checkpoint and the follower's lock (see docs/watching.md). */
   get datasetDir(): string { return join(this.root, 'dataset'); }
   /** `part-00012` -> dataset/part-00012.parquet (and .csv). */
-  datasetPart(name: string, ext: 'parquet' | 'csv'): string { return join(this.datasetDir, `${name}.${ext}`); }
+  datasetPart(name: string, format: string): string { return join(this.datasetDir, `${name}.${format}`); }
   get datasetParts(): string { return join(this.datasetDir, 'parts.json'); }
   get followLock(): string { return join(this.datasetDir, 'follow.lock'); }
 }

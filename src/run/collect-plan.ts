@@ -1,11 +1,10 @@
 // Collecting one ensemble: the dataset from its records, the failures log, and the journal's `collected` event.
 import { collect } from '../collect/collect.js';
-import { removeLiveParts } from '../collect/follow.js';
+import { removeLiveParts } from '../collect/live-dataset.js';
 import { appendJournal } from '../journal/journal.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import { readTaskTable } from '../plan/tasks.js';
-import { readFinals } from '../records/read.js';
 import type { TaskRecord } from '../records/record.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { type RunResult, countFinals } from './types.js';
@@ -29,11 +28,11 @@ export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): P
 
 /** collectEnsemble, also returning the final records it read (a multi-stage collection builds the root's rows from them). */
 export async function collectWithFinals(layout: EnsembleLayout, plan: PlanFile): Promise<{ result: RunResult; finals: Map<number, TaskRecord> }> {
-  const c = await collect(layout.root, plan.param_names);
+  const c = await collect(layout, plan.param_names);
+  const finals = c.finals;
   // the parts of an earlier live view are superseded (left alone while a live process keeps them)
   await removeLiveParts(layout);
-  const finals = await readFinals(layout.resultsDir);
   await writeFailuresLog(layout, finals);
   appendJournal(layout.journal, { event: 'collected', rows: c.rows, done: c.done, failed: c.failed });
-  return { result: { ensembleDir: layout.root, ...countFinals(plan, finals), parquet: c.parquet, csv: c.csv, badLines: c.badLines }, finals };
+  return { result: { ensembleDir: layout.root, ...countFinals(plan, finals), parquet: c.files.parquet, csv: c.files.csv, badLines: c.badLines }, finals };
 }

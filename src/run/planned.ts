@@ -1,6 +1,6 @@
 // Running the pending work of one planned ensemble: lock, live dataset, local workers or the batch loop, then collect.
 import { availableParallelism } from 'node:os';
-import { startLiveDataset } from '../collect/follow.js';
+import { startLiveDataset } from '../collect/live-dataset.js';
 import type { ExecutorSpec } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { BatchRun } from '../executor/batch.js';

@@ -180,6 +180,6 @@ export async function collectStages(root: string): Promise<RunResult> {
   const table = buildDataset(rows, finals, names);
   // which columns are parameters (summary --by), as an imported dataset lists them
   table.schema.metadata.set(PARAMS_METADATA_KEY, JSON.stringify(names));
-  const files = await writeDataset(table, layout.root);
+  const files = await writeDataset(table, layout);
   return { ensembleDir: root, ...totals, parquet: files.parquet, csv: files.csv };
 }

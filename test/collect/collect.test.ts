@@ -1,8 +1,9 @@
 import t from 'tap';
+import { EnsembleLayout } from '../../src/layout/layout.js';
 import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect } from '../../src/collect/collect.js';
-import { readDatasetParquet } from '../../src/collect/write-dataset.js';
+import { readDatasetParquet } from '../../src/collect/parquet.js';
 import { encodeTaskTable, rowsTable } from '../../src/plan/tasks.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { doneRecord, failedRecord, shuffled, taskRows, writeEnsemble } from './fixtures/ensemble.js';
@@ -25,9 +26,9 @@ t.test('collect writes the dataset and counts rows, done, failed and bad lines',
   const dir = t.testdir({});
   writeEnsemble(dir, taskRows(100), records(100), 4);
   appendFileSync(join(dir, 'results', 'w0000.ndjson'), 'oops\n{"task": 1, "att');
-  const r = await collect(dir, PARAMS);
-  t.same(r, { rows: 90, done: 70, failed: 20, badLines: 1, parquet: join(dir, 'dataset.parquet'), csv: join(dir, 'dataset.csv') });
-  const table = await readDatasetParquet(r.parquet);
+  const r = await collect(new EnsembleLayout(dir), PARAMS);
+  t.same({ ...r, finals: r.finals.size }, { rows: 90, done: 70, failed: 20, badLines: 1, files: { parquet: join(dir, 'dataset.parquet'), csv: join(dir, 'dataset.csv') }, finals: 90 });
+  const table = await readDatasetParquet(r.files.parquet);
   t.equal(table.numRows, 90);
   const status = table.getChild('status')!;
   const reason = table.getChild('reason')!;
@@ -44,31 +45,31 @@ t.test('collect writes the dataset and counts rows, done, failed and bad lines',
 t.test('collect is idempotent and independent of how records are spread over files', async (t) => {
   const a = t.testdir({});
   writeEnsemble(a, taskRows(500), records(500), 8);
-  const first = await collect(a, PARAMS);
-  const p1 = readFileSync(first.parquet);
-  const c1 = readFileSync(first.csv);
-  const second = await collect(a, PARAMS);
-  t.ok(readFileSync(second.parquet).equals(p1), 'parquet byte-identical');
-  t.ok(readFileSync(second.csv).equals(c1), 'csv byte-identical');
+  const first = await collect(new EnsembleLayout(a), PARAMS);
+  const p1 = readFileSync(first.files.parquet);
+  const c1 = readFileSync(first.files.csv);
+  const second = await collect(new EnsembleLayout(a), PARAMS);
+  t.ok(readFileSync(second.files.parquet).equals(p1), 'parquet byte-identical');
+  t.ok(readFileSync(second.files.csv).equals(c1), 'csv byte-identical');
 
   const b = t.testdir({});
   writeEnsemble(b, taskRows(500), shuffled(records(500), 7), 3);
-  const other = await collect(b, PARAMS);
-  t.ok(readFileSync(other.parquet).equals(p1), 'same records, other files/order: same parquet');
-  t.ok(readFileSync(other.csv).equals(c1), 'same records, other files/order: same csv');
+  const other = await collect(new EnsembleLayout(b), PARAMS);
+  t.ok(readFileSync(other.files.parquet).equals(p1), 'same records, other files/order: same parquet');
+  t.ok(readFileSync(other.files.csv).equals(c1), 'same records, other files/order: same csv');
 });
 
 t.test('no results yet: an empty dataset, not an error', async (t) => {
   const dir = t.testdir({ plan: { 'tasks.bin': encodeTaskTable(rowsTable(taskRows(3))) } });
-  const r = await collect(dir, PARAMS);
+  const r = await collect(new EnsembleLayout(dir), PARAMS);
   t.match(r, { rows: 0, done: 0, failed: 0, badLines: 0 });
-  const pending = await collect(dir, PARAMS, { includePending: true });
+  const pending = await collect(new EnsembleLayout(dir), PARAMS, { includePending: true });
   t.equal(pending.rows, 3);
 });
 
 t.test('a missing task table is an EnsembleError', async (t) => {
   const dir = t.testdir({});
-  await t.rejects(collect(dir, PARAMS), { name: 'EnsembleError', code: 'E_ENSEMBLE' });
+  await t.rejects(collect(new EnsembleLayout(dir), PARAMS), { name: 'EnsembleError', code: 'E_ENSEMBLE' });
 });
 
 t.test('100k tasks with one-row results', async (t) => {
@@ -76,9 +77,9 @@ t.test('100k tasks with one-row results', async (t) => {
   const dir = t.testdir({});
   const tasks = taskRows(n);
   writeEnsemble(dir, tasks, tasks.map((x) => doneRecord(x.id)), 64);
-  const r = await collect(dir, PARAMS);
+  const r = await collect(new EnsembleLayout(dir), PARAMS);
   t.equal(r.rows, n);
   t.equal(r.done, n);
-  t.equal((await readDatasetParquet(r.parquet)).numRows, n);
-  t.equal(readFileSync(r.csv, 'utf8').split('\r\n').length, n + 2);
+  t.equal((await readDatasetParquet(r.files.parquet)).numRows, n);
+  t.equal(readFileSync(r.files.csv, 'utf8').split('\r\n').length, n + 2);
 });

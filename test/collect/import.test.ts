@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { buildImportTable, importResults, parsePathParams, parseResultFile, PARAMS_METADATA_KEY } from '../../src/collect/import.js';
 import { readEnsembleSummary } from '../../src/collect/summary.js';
-import { readDatasetParquet } from '../../src/collect/write-dataset.js';
+import { readDatasetParquet } from '../../src/collect/parquet.js';
 import { dropTapHooks, runCli } from '../helpers/ensemble.js';
 
 // The CLI children start faster without tap's loaders in NODE_OPTIONS.

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Float64, Int32, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { collect } from '../../src/collect/collect.js';
+import { EnsembleLayout } from '../../src/layout/layout.js';
 import { readEnsembleSummary, renderSummaryTable, summarize, type SummaryGroup } from '../../src/collect/summary.js';
-import { readDatasetParquet } from '../../src/collect/write-dataset.js';
+import { readDatasetParquet } from '../../src/collect/parquet.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { behaveConfig, dropTapHooks, runCli, writeConfig } from '../helpers/ensemble.js';
 import { doneRecord, failedRecord, taskRows, writeEnsemble } from './fixtures/ensemble.js';
@@ -91,20 +92,20 @@ async function compareWithDuckDb(t: Test, parquet: string, by: string[], groups:
 t.test('summarize on a partial dataset equals DuckDB count/avg/stddev_samp/min/max of the done rows', async (t) => {
   const dir = t.testdir({});
   writeEnsemble(dir, taskRows(400), partialRecords(400), 5);
-  const c = await collect(dir, PARAMS, { includePending: true });
-  const table = await readDatasetParquet(c.parquet);
+  const c = await collect(new EnsembleLayout(dir), PARAMS, { includePending: true });
+  const table = await readDatasetParquet(c.files.parquet);
   t.ok(table.numRows === 400, 'the table holds done, failed and pending rows');
   for (const by of [[], ['mode'], ['mode', 'beta'], ['alpha'], ['beta', 'alpha', 'mode']]) {
     await t.test(`by [${by.join(', ')}]`, async (t) => {
       const groups = summarize(table, by, RESULTS);
-      await compareWithDuckDb(t, c.parquet, by, groups);
+      await compareWithDuckDb(t, c.files.parquet, by, groups);
     });
   }
   // Default columns: every numeric one except ids, metadata and the grouping (parameters are numeric columns too).
   t.same(Object.keys(summarize(table, ['mode', 'beta'])[0].stats), ['alpha', ...RESULTS]);
   // Failed rows are counted per group; a group can have failed rows only.
   const byMode = summarize(table, ['mode']);
-  const failed = await query(`select mode, count(*) as n from read_parquet('${c.parquet}') where status = 'failed' group by mode order by mode`);
+  const failed = await query(`select mode, count(*) as n from read_parquet('${c.files.parquet}') where status = 'failed' group by mode order by mode`);
   t.same(byMode.filter((g) => g.failed > 0).map((g) => ({ mode: g.key.mode, n: g.failed })), failed);
   t.same(byMode.map((g) => g.done + g.failed), [200, 200].map((_, i) => table.toArray().filter((r) => r.mode === ['fast', 'slow'][i] && r.status !== 'pending').length));
   const singles = summarize(table, ['alpha', 'beta']).filter((g) => g.done === 1);
@@ -149,7 +150,7 @@ t.test('summarize: numerics, key types and order, columns, errors', async (t) =>
     { s: null, k: 1 },
   ]);
   t.same(summarize(new Table({ v: vectorFromArray([], new Float64()) }), []), [{ key: {}, done: 0, failed: 0, stats: { v: { count: 0, mean: null, std: null, min: null, max: null } } }]);
-  t.throws(() => summarize(table, ['nope']), { name: 'ArrayflowError', code: 'E_USAGE', message: /unknown --by column 'nope'; the columns are k, s, i, v/ });
+  t.throws(() => summarize(table, ['nope']), { name: 'UsageError', code: 'E_USAGE', message: /unknown group-by column 'nope'; the columns are k, s, i, v/ });
   t.throws(() => summarize(table, [], ['s']), { code: 'E_USAGE', message: /column 's' is Utf8, not numeric; the numeric columns are k, i, v/ });
   t.throws(() => summarize(table, [], ['w']), { code: 'E_USAGE', message: /unknown column 'w'/ });
 });
@@ -170,7 +171,7 @@ t.test('readEnsembleSummary: from the records while the dataset is missing or st
   t.match(first, { name: 'partial', total: 200, done, failed: finals.size - done, pending: 200 - finals.size, by: ['mode'], columns: RESULTS });
   t.notOk(readdirSync(dir).includes('dataset.parquet'), 'summary writes nothing');
 
-  await collect(dir, PARAMS);
+  await collect(new EnsembleLayout(dir), PARAMS);
   const fresh = await readEnsembleSummary(dir, { by: ['mode'] });
   t.equal(fresh.source, 'dataset');
   t.same({ ...fresh, source: 'records', staleReason: first.staleReason }, first, 'same numbers from the dataset as from the records');
@@ -186,15 +187,15 @@ t.test('readEnsembleSummary: from the records while the dataset is missing or st
   t.equal(stale.source, 'records');
   t.equal(stale.staleReason, 'dataset.parquet is older than the newest records');
   t.ok(stale.done > first.done, 'the late tasks count at once');
-  const c = await collect(dir, PARAMS);
-  const table = await readDatasetParquet(c.parquet);
+  const c = await collect(new EnsembleLayout(dir), PARAMS);
+  const table = await readDatasetParquet(c.files.parquet);
   t.same(stale.groups, summarize(table, ['mode'], RESULTS), 'equal to summarizing a fresh collection');
   t.equal(stale.pending, 200 - c.rows);
 
   await t.rejects(readEnsembleSummary(dir, { by: ['gamma'] }), {
-    name: 'ArrayflowError',
+    name: 'UsageError',
     code: 'E_USAGE',
-    message: /^unknown --by column 'gamma': the parameters are alpha, beta, mode; other columns: task_id, batch, r0/,
+    message: /^unknown group-by column 'gamma': the parameters are alpha, beta, mode; other columns: task_id, batch, r0/,
   });
   const text = renderSummaryTable(stale);
   const lines = text.trimEnd().split('\n');
@@ -241,6 +242,6 @@ t.test('CLI: summary of a real ensemble equals DuckDB; --by unknown is a usage e
   const bad = await runCli(['summary', ens, '--by', 'mode,alpha']);
   t.equal(bad.exitCode, 2);
   t.equal(bad.stdout, '');
-  t.match(bad.stderr, /^arrayflow: unknown --by column 'alpha': the parameters are mode, x; other columns: /);
+  t.match(bad.stderr, /^arrayflow: unknown group-by column 'alpha': the parameters are mode, x; other columns: /);
   t.notMatch(bad.stderr, /at .*\.js/, 'no stack trace');
 });

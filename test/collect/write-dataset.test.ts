@@ -1,10 +1,12 @@
 import t from 'tap';
+import { EnsembleLayout } from '../../src/layout/layout.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { buildDataset } from '../../src/collect/build-dataset.js';
-import { readDatasetParquet, writeDataset } from '../../src/collect/write-dataset.js';
+import { writeDataset } from '../../src/collect/write-dataset.js';
+import { readDatasetParquet } from '../../src/collect/parquet.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { doneRecord, failedRecord, taskRows } from './fixtures/ensemble.js';
 
@@ -57,7 +59,7 @@ function fixture(n: number): { table: Table; finals: Map<number, TaskRecord> } {
 t.test('the Parquet file reads back in DuckDB with the same names, types and values', async (t) => {
   const { table, finals } = fixture(200);
   const dir = t.testdir({});
-  const out = await writeDataset(table, dir);
+  const out = await writeDataset(table, new EnsembleLayout(dir));
   t.same(out, { parquet: join(dir, 'dataset.parquet'), csv: join(dir, 'dataset.csv') });
   const q = await query(`select * from read_parquet('${out.parquet}')`);
   t.equal(q.rows.length, table.numRows);
@@ -111,7 +113,7 @@ t.test('the Parquet file reads back in DuckDB with the same names, types and val
 t.test('the CSV read by DuckDB read_csv_auto gives the same values', async (t) => {
   const { table } = fixture(200);
   const dir = t.testdir({});
-  const { csv } = await writeDataset(table, dir);
+  const { csv } = await writeDataset(table, new EnsembleLayout(dir));
   const q = await query(`select * from read_csv_auto('${csv}')`);
   t.same(q.names, table.schema.fields.map((f) => f.name));
   t.same(q.rows, arrowRows(table));
@@ -126,7 +128,7 @@ t.test('an empty string stays distinct from null in the CSV', async (t) => {
     [1, { ...doneRecord(1), result: { s: null } }],
   ]);
   const dir = t.testdir({});
-  const { csv } = await writeDataset(buildDataset(tasks, finals, []), dir);
+  const { csv } = await writeDataset(buildDataset(tasks, finals, []), new EnsembleLayout(dir));
   const q = await query(`select s from read_csv('${csv}', allow_quoted_nulls = false, types = {'s': 'VARCHAR'})`);
   t.same(q.rows.map((r) => r.s), ['', null]);
 });
@@ -134,7 +136,7 @@ t.test('an empty string stays distinct from null in the CSV', async (t) => {
 t.test('readDatasetParquet round-trips through parquet-wasm + arrow-js-ffi', async (t) => {
   const { table } = fixture(1000);
   const dir = t.testdir({});
-  const { parquet } = await writeDataset(table, dir);
+  const { parquet } = await writeDataset(table, new EnsembleLayout(dir));
   const back = await readDatasetParquet(parquet);
   t.equal(back.numRows, table.numRows);
   t.same(back.schema.fields.map((f) => `${f.name}:${f.type}`), table.schema.fields.map((f) => `${f.name}:${f.type}`));
@@ -152,8 +154,8 @@ t.test('readDatasetParquet on a file that is not Parquet fails with DataError', 
 t.test('an empty table writes and reads back', async (t) => {
   const table = buildDataset(taskRows(3), new Map(), PARAMS);
   const dir = t.testdir({});
-  const { parquet, csv } = await writeDataset(table, dir, 'empty');
-  t.equal(parquet, join(dir, 'empty.parquet'));
+  const { parquet, csv } = await writeDataset(table, new EnsembleLayout(dir));
+  t.equal(parquet, join(dir, 'dataset.parquet'));
   t.equal((await readDatasetParquet(parquet)).numRows, 0);
   t.equal(readFileSync(csv, 'utf8').split('\r\n').length, 2, 'header only');
   const q = await query(`select count(*) as n from read_parquet('${parquet}')`);
@@ -163,14 +165,14 @@ t.test('an empty table writes and reads back', async (t) => {
 t.test('writes are atomic: they replace old files and leave no temp files behind', async (t) => {
   const dir = t.testdir({ 'dataset.parquet': 'old', 'dataset.csv': 'old' });
   const { table } = fixture(50);
-  await writeDataset(table, dir);
+  await writeDataset(table, new EnsembleLayout(dir));
   t.same(readdirSync(dir).sort(), ['dataset.csv', 'dataset.parquet']);
   t.ok(statSync(join(dir, 'dataset.parquet')).size > 100);
   t.match(readFileSync(join(dir, 'dataset.csv'), 'utf8'), /^task_id,batch,alpha/);
-  await t.rejects(writeDataset(table, join(dir, 'missing', 'dir')), { code: 'ENOENT' });
+  await t.rejects(writeDataset(table, new EnsembleLayout(join(dir, 'missing', 'dir'))), { code: 'ENOENT' });
   t.same(readdirSync(dir).sort(), ['dataset.csv', 'dataset.parquet']);
   // A failing rename (the CSV name is taken by a directory) leaves no temp file behind either.
   const blocked = t.testdir({ 'dataset.csv': { 'x': 'keep' } });
-  await t.rejects(writeDataset(table, blocked));
+  await t.rejects(writeDataset(table, new EnsembleLayout(blocked)));
   t.same(readdirSync(blocked).sort(), ['dataset.csv', 'dataset.parquet']);
 });

@@ -18,7 +18,7 @@ import { jobName, type PlanFile } from '../../src/plan/plan.js';
 import { type RemoteHost, type RemoteSetup, sshConfigFile } from '../../src/remote/index.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { behaveConfig, dropTapHooks, runCli, writeConfig } from '../helpers/ensemble.js';
-import { jobsNamed, requireSlurm, requireSshd, slurmEnv, slurmStateDir, sshConfigPath, sshKeyPath, sshPort, SSH_HOST_ALIAS } from '../helpers/slurm.js';
+import { jobsNamed, requireSlurm, requireSshd, slurmStateDir, sshConfigPath, sshKeyPath, sshPort, SSH_HOST_ALIAS } from '../helpers/slurm.js';
 
 dropTapHooks();
 const FAST_TICK = { min: 300, max: 2000 };
