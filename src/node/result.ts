@@ -25,7 +25,12 @@ export function csvValue(field: string): ResultValue {
 export function parseResult(text: string, spec: ResultSpec): ParsedResult {
   const file = spec.file;
   if (spec.format === 'csv') {
-    const rows = parseCsv(text).filter((r) => !(r.length === 1 && r[0] === ''));
+    let rows: string[][];
+    try {
+      rows = parseCsv(text, file);
+    } catch (e) {
+      return { ok: false, reason: `bad result: ${(e as Error).message}` };
+    }
     if (rows.length !== 2) {
       return { ok: false, reason: `bad result: ${file} must be a CSV with a header and exactly one row (it has ${Math.max(0, rows.length - 1)} data rows)` };
     }

@@ -1,44 +1,77 @@
-// RFC 4180 CSV parsing (quoted fields, doubled quotes, CRLF); small enough that a dependency is not worth it.
+// CSV records on csv-parse with the line each starts on; we count lines because csv-parse counts a CRLF inside a quoted field as two (7.0.3).
+import { CsvError, parse, type Options } from 'csv-parse/sync';
+import { DataError } from '../errors.js';
 
-/** Parses CSV text into rows of fields. A final newline does not produce an extra row. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = 0;
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  for (; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else {
-          quoted = false;
-        }
-      } else {
-        field += c;
-      }
-    } else if (c === '"' && field === '') {
-      quoted = true;
-    } else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else {
-      field += c;
-    }
+/** One CSV record and the physical line (1-based) it starts on. */
+export interface CsvRecord {
+  line: number;
+  cells: string[];
+}
+
+// What every CSV reader here agrees on: a BOM is skipped; a line may end in CRLF, LF or CR (files
+// pass through Excel and old Mac tools); a blank line is no record, but a line holding `""` is one;
+// rows of any length come back, for the caller to report against its own header.
+const SHARED: Options = {
+  bom: true,
+  record_delimiter: ['\r\n', '\n', '\r'],
+  skip_empty_lines: true,
+  relax_column_count: true,
+};
+
+const LINE_BREAK = /\r\n|\r|\n/g;
+
+function lineBreaks(cells: string[]): number {
+  let n = 0;
+  for (const c of cells) n += c.match(LINE_BREAK)?.length ?? 0;
+  return n;
+}
+
+/** What is wrong, in the reader's words, for csv-parse's error codes a hand-edited file can hit. */
+function describe(e: CsvError): string {
+  const column = typeof e.column === 'number' ? ` in column ${e.column + 1}` : '';
+  switch (e.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return `unterminated quoted field${column}`;
+    case 'INVALID_OPENING_QUOTE':
+      return `quote inside an unquoted field${column}; quote the whole field and double the quote ("")`;
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return `text after a closing quote${column} (write "" for a quote inside a quoted field)`;
+    default:
+      return e.message;
   }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
+}
+
+/**
+ * Parses CSV text (RFC 4180) into records with their start lines. `options` adds csv-parse options
+ * to the shared rules. Throws a DataError at `file:line` (the line the bad record starts on).
+ */
+export function parseCsvRecords(text: string, file: string, options: Options = {}): CsvRecord[] {
+  // The line after the last record, not counting the blank lines csv-parse skipped (info.empty_lines).
+  let next = 1;
+  const lines: number[] = [];
+  try {
+    const rows = parse(text, {
+      ...SHARED,
+      ...options,
+      on_record: (cells: string[], info) => {
+        lines.push(next + info.empty_lines);
+        next += 1 + lineBreaks(cells);
+        return cells;
+      },
+    });
+    return rows.map((cells, i) => ({ line: lines[i], cells }));
+  } catch (e) {
+    if (!(e instanceof CsvError)) throw e;
+    const skipped = typeof e.empty_lines === 'number' ? e.empty_lines : 0;
+    throw new DataError(`${file}:${next + skipped}: ${describe(e)}`, { cause: e });
   }
-  return rows;
+}
+
+/**
+ * Parses a result CSV into rows of fields: no trimming, and a stray quote inside an unquoted field is
+ * kept as text (simulations print these by hand). Throws a DataError at `file:line`.
+ */
+export function parseCsv(text: string, file = 'CSV'): string[][] {
+  return parseCsvRecords(text, file, { relax_quotes: true }).map((r) => r.cells);
 }

@@ -1,34 +1,20 @@
-// Glob patterns (*, **, ?, [..]) for the keep policy; hand-written because Node 20 has no stable path.matchesGlob.
+// Glob patterns for the keep policy and `collect --pattern`, on picomatch; a dotfile or dot dir matches only where the pattern spells its dot (as in the shell), so `*` and `**` skip .git, .cache and the like.
+import picomatch from 'picomatch/posix.js';
 
-/** Compiles a glob matched against '/'-separated paths relative to the scratch dir. */
+// posix: `[!a]` negates like `[^a]` (without it picomatch 4.0.7 reads `!` as a class member, micromatch/picomatch#187).
+// nonegate: a leading `!` is a literal, not "every path but": a keep list is a union of patterns.
+// nobrace, noextglob: `{a,b}`, `@(x)`, `+(x)` stay literal, because import.ts reads a segment without `*?[` as a plain name.
+// keepQuotes: a `"` in a pattern matches a `"` in a file name (picomatch would drop it).
+const OPTIONS: picomatch.PicomatchOptions = { posix: true, nonegate: true, nobrace: true, noextglob: true, keepQuotes: true };
+
+/**
+ * Compiles a glob (`*`, `?`, `[..]`, `[!..]`, `**`) matched against '/'-separated relative paths.
+ * A pattern without '/' matches the file name at any depth, like .gitignore. Dotfiles and dot
+ * directories match only a segment that starts with `.` in the pattern (`.*`, `.cache/**`).
+ * Every other character is literal.
+ */
 export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        // '**/' matches zero or more directories; a trailing '**' matches everything below
-        const slash = glob[i + 2] === '/';
-        re += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else {
-        re += '[^/]*';
-      }
-    } else if (c === '?') {
-      re += '[^/]';
-    } else if (c === '[') {
-      const close = glob.indexOf(']', i + 1);
-      if (close < 0) {
-        re += '\\[';
-      } else {
-        const body = glob.slice(i + 1, close).replace(/\\/g, '\\\\');
-        re += `[${body.startsWith('!') ? '^' + body.slice(1) : body}]`;
-        i = close;
-      }
-    } else {
-      re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-    }
-  }
-  // a pattern without '/' matches the file name at any depth, like .gitignore
-  return new RegExp(glob.includes('/') ? `^${re}$` : `^(?:.*/)?${re}$`);
+  // picomatch has no option that makes ( | ) literal (it emits them as a regexp group): escape them.
+  const escaped = glob.replace(/(?<!\\)[()|]/g, '\\$&');
+  return picomatch.makeRe(escaped.includes('/') ? escaped : `**/${escaped}`, OPTIONS);
 }

@@ -1,5 +1,8 @@
+// Points files for method `list`: CSV and JSON parsing, cell typing, errors at file:line.
 import t from 'tap';
 import { join } from 'node:path';
+import type { ParamSpec } from '../../src/config/types.js';
+import { validatePoints } from '../../src/sampling/list.js';
 import { parseCell, parseCsvPoints, parseJsonPoints, readPointsFile } from '../../src/sampling/points-file.js';
 
 t.test('cells: finite decimal numbers, booleans, else text', async (t) => {
@@ -36,11 +39,34 @@ t.test('CSV errors name file:line', async (t) => {
     message: 'p.csv:3: 3 fields, but the header has 2',
   });
   t.throws(() => parseCsvPoints('a,b\n1,2\n3,"oops\n', 'p.csv'), { message: /^p\.csv:3: unterminated quoted field/ });
-  t.throws(() => parseCsvPoints('a,b\n1,"x"y\n', 'p.csv'), { message: /^p\.csv:2: unexpected "y" after a closing quote/ });
-  t.throws(() => parseCsvPoints('a,b\n1,x"y\n', 'p.csv'), { message: /^p\.csv:2: quote inside an unquoted field/ });
+  t.throws(() => parseCsvPoints('a,b\n1,"x"y\n', 'p.csv'), { message: /^p\.csv:2: text after a closing quote in column 2 \(write "" for a quote/ });
+  t.throws(() => parseCsvPoints('a,b\n1,"x" y\n', 'p.csv'), { message: /^p\.csv:2: text after a closing quote in column 2/ });
+  t.throws(() => parseCsvPoints('a,b\n1,x"y\n', 'p.csv'), { message: /^p\.csv:2: quote inside an unquoted field in column 2/ });
   t.throws(() => parseCsvPoints('a,a\n1,2\n', 'p.csv'), { message: 'p.csv:1: column "a" appears twice in the header' });
   t.throws(() => parseCsvPoints('a,,b\n1,2,3\n', 'p.csv'), { message: 'p.csv:1: column 2 of the header has no name' });
   t.throws(() => parseCsvPoints('', 'p.csv'), { message: /^p\.csv:1: empty file/ });
+});
+
+t.test('a row holding only "" is a point with an empty value, never dropped', async (t) => {
+  t.same(parseCsvPoints('x\n""\n\n""\n1\n', 'p.csv'), { points: [{ x: '' }, { x: '' }, { x: 1 }], lines: [2, 4, 5] });
+  t.same(parseCsvPoints('x\n  ""  \n', 'p.csv').points, [{ x: '' }], 'blanks around the quotes are trimmed');
+  t.throws(() => parseCsvPoints('x,y\n1,2\n""\n', 'p.csv'), { message: 'p.csv:3: 1 fields, but the header has 2' });
+  // The empty value reaches the domain check, which names the column (or takes it, for a string level).
+  const { points, lines } = parseCsvPoints('x,mode\n1,a\n"",""\n', 'p.csv');
+  const params: Record<string, ParamSpec> = { x: { kind: 'uniform', low: 0, high: 2 }, mode: { kind: 'values', values: ['a', ''] } };
+  t.throws(() => validatePoints(params, points, (i) => `p.csv:${lines[i]}`), { message: 'p.csv:3: parameter "x": expected a number, got ""' });
+  t.same(validatePoints({ ...params, x: { kind: 'values', values: [1, ''] } }, points), [{ x: 1, mode: 'a' }, { x: '', mode: '' }]);
+});
+
+t.test('blank lines are not records, and lines are counted across them and inside quoted fields', async (t) => {
+  t.same(parseCsvPoints('\n  \nx\n\n \t \n7\n\n', 'p.csv'), { points: [{ x: 7 }], lines: [6] });
+  t.same(parseCsvPoints('x\n', 'p.csv'), { points: [], lines: [] }, 'a header alone is an empty list');
+  // csv-parse's own line count takes a CRLF inside a quoted field for two lines; ours must not.
+  const crlf = 'a,b\r\n"x\r\ny",1\r\n\r\n2,3\r\n';
+  t.same(parseCsvPoints(crlf, 'p.csv'), { points: [{ a: 'x\r\ny', b: 1 }, { a: 2, b: 3 }], lines: [2, 5] });
+  t.throws(() => parseCsvPoints('a,b\r\n"x\r\ny",1\r\n3,"oops\r\n', 'p.csv'), { message: /^p\.csv:4: unterminated quoted field in column 2/ });
+  t.throws(() => parseCsvPoints('a,b\r\n"x\r\ny",1\r\n\r\n3\r\n', 'p.csv'), { message: 'p.csv:5: 1 fields, but the header has 2' });
+  t.same(parseCsvPoints('a,b\r1,2\n3,4\r\n5,6', 'p.csv'), { points: [{ a: 1, b: 2 }, { a: 3, b: 4 }, { a: 5, b: 6 }], lines: [2, 3, 4] }, 'CR, LF and CRLF line ends mixed, no final newline');
 });
 
 t.test('JSON: array of objects, errors at file:line', async (t) => {
