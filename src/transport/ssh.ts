@@ -124,17 +124,6 @@ export interface RemoteDirEntry extends RemoteStat {
   name: string;
 }
 
-/** A TransportError for which the command may or may not have run on the remote side. */
-export type UncertainTransportError = TransportError & { uncertain: true };
-
-/**
- * True when the error says a non-idempotent command (sbatch) may have run although its answer was
- * lost: look for the job (e.g. squeue --name) before submitting it again.
- */
-export function isUncertain(e: unknown): e is UncertainTransportError {
-  return e instanceof TransportError && (e as { uncertain?: unknown }).uncertain === true;
-}
-
 /** Quotes argv for the remote POSIX login shell: every word becomes exactly one shell word (one quoting layer). */
 export function remoteCommand(argv: string[]): string {
   if (argv.length === 0) throw new TransportError('ssh: cannot run an empty command');
@@ -167,10 +156,8 @@ function permanentError(message: string, cause?: unknown): TransportError {
   return e;
 }
 
-function uncertainError(message: string, cause?: unknown): UncertainTransportError {
-  const e = new TransportError(message, cause === undefined ? {} : { cause }) as UncertainTransportError;
-  Object.defineProperty(e, 'uncertain', { value: true, enumerable: true });
-  return e;
+function uncertainError(message: string, cause?: unknown): TransportError {
+  return new TransportError(message, cause === undefined ? { uncertain: true } : { cause, uncertain: true });
 }
 
 function errMessage(e: unknown): string {

@@ -8,7 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { execa, type ResultPromise } from 'execa';
 import { TransportError } from '../../src/errors.js';
-import { isUncertain, remoteCommand, SshTransport } from '../../src/transport/ssh.js';
+import { remoteCommand, SshTransport } from '../../src/transport/ssh.js';
+import { isUncertain } from '../../src/transport/transport.js';
 import { requireSshd, slurmStateDir, sshConfigPath, sshKeyPath, sshKnownHostsPath, sshPort, SSH_HOST_ALIAS } from '../helpers/slurm.js';
 
 const sshdLog = () => join(slurmStateDir(), 'log', 'sshd.log');
