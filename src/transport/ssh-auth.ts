@@ -1,7 +1,7 @@
 // Authentication planning: which key files and ssh-agent keys to offer (keys only, never a password), and what to say when none works.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SshTarget } from './ssh-config.js';
+import type { SshTarget } from './ssh-target.js';
 import { tilde, type Env } from './ssh-env.js';
 import { errMessage } from './ssh-errors.js';
 import { ssh2, type Agent, type ParsedKey } from './ssh2-types.js';

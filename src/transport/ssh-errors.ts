@@ -1,6 +1,6 @@
 // How the SSH transport fails: drops (retry or report uncertain), permanent errors (never retried), and how a destination is named in messages.
 import { TransportError } from '../errors.js';
-import type { SshTarget } from './ssh-config.js';
+import type { SshTarget } from './ssh-target.js';
 
 /** The connection went away; `started` says whether the remote side may have begun the operation. */
 export class Dropped extends Error {

@@ -1,7 +1,7 @@
 // Host key decisions for one hop: accept, learn or refuse the server's key against known_hosts, and the messages that say why and what to run.
 import { join } from 'node:path';
 import { checkHostKey, describeHostKey, preferredHostKeyAlgorithms, type KnownHostEntry } from './known-hosts.js';
-import type { SshTarget } from './ssh-config.js';
+import type { SshTarget } from './ssh-target.js';
 import { tilde, type Env } from './ssh-env.js';
 
 type HostKeyTarget = Pick<SshTarget, 'host' | 'port' | 'knownHostsName' | 'userKnownHostsFiles' | 'strictHostKeyChecking'>;

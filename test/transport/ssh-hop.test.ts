@@ -3,10 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { readSshConfig, resolveSshTarget, type SshConfigLine } from '../../src/transport/ssh-config.js';
+import { readSshConfig, type SshConfigLine } from '../../src/transport/ssh-config.js';
 import { readEnv } from '../../src/transport/ssh-env.js';
 import { isPermanent } from '../../src/transport/ssh-errors.js';
 import { closeLink, openHop, openLink } from '../../src/transport/ssh-hop.js';
+import { resolveSshTarget } from '../../src/transport/ssh-target.js';
 import { requireSshd, sshKeyPath, sshKnownHostsPath, sshPort } from '../helpers/slurm.js';
 
 /** Reads `config` (with the test key and known_hosts in every block via `Host *`) and returns what openLink needs. */

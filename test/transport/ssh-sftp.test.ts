@@ -3,10 +3,11 @@ import { appendFile, chmod, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { TransportError } from '../../src/errors.js';
-import { readSshConfig, resolveSshTarget } from '../../src/transport/ssh-config.js';
+import { readSshConfig } from '../../src/transport/ssh-config.js';
 import { readEnv } from '../../src/transport/ssh-env.js';
 import { closeLink, openLink, type Link } from '../../src/transport/ssh-hop.js';
 import { SftpFiles, sftpSession, toStat } from '../../src/transport/ssh-sftp.js';
+import { resolveSshTarget } from '../../src/transport/ssh-target.js';
 import { requireSshd, sshConfigPath, SSH_HOST_ALIAS } from '../helpers/slurm.js';
 
 t.test('toStat: type from the mode bits, permissions only in mode, mtime in ms', async (t) => {

@@ -1,4 +1,4 @@
-// Test helper (not a test file): a real ssh-agent on a short unix socket, stopped at the end of the test.
+// Shared fixtures of the transport tests (not a test file): a cluster user's ssh_config and a real ssh-agent on a short unix socket.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,3 +26,45 @@ export async function startAgent(t: Test, keys: string[]): Promise<string> {
   }
   return sock;
 }
+
+/** The local side the config tests resolve with. */
+export const ENV = { home: '/home/ada', localUser: 'ada', localHost: 'laptop' };
+
+/** A cluster user's ~/.ssh/config: login behind a gateway, nodes behind login, a ProxyCommand host, catch-alls. */
+export const CONFIG = `# a cluster user's ~/.ssh/config
+IdentityFile ~/.ssh/id_global
+
+Host login login.cluster.example.org
+  HostName login.cluster.example.org
+  User ada_l
+  Port 2200
+  IdentityFile ~/.ssh/id_cluster
+  IdentityFile %d/keys/%r@%h
+  IdentitiesOnly yes
+  UserKnownHostsFile ~/.ssh/known_hosts.d/cluster /etc/ssh/extra_hosts
+  StrictHostKeyChecking=accept-new
+  ProxyJump gateway
+
+Host gateway
+  HostName gw.example.org
+  User ada_gw
+  ServerAliveInterval 5
+  ServerAliveCountMax 2
+  ConnectTimeout 7
+
+Host node?? !node13
+  ProxyJump login
+
+Host legacy
+  ProxyCommand ssh -W %h:%p bastion
+
+Host *.example.org
+  User catchall
+  Port 2022
+  HostKeyAlias shared-alias
+
+Host *
+  User fallback
+  IdentityAgent none
+  StrictHostKeyChecking no
+`;
