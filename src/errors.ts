@@ -70,8 +70,14 @@ export class SchedulerError extends ArrayflowError {
 
 /** A command run through a transport (local or SSH) could not be started or failed. */
 export class TransportError extends ArrayflowError {
-  constructor(message: string, options: ErrorOptions = {}) {
+  /**
+   * true when the command may or may not have run on the remote side (the connection dropped or the
+   * call timed out after it was sent): look before repeating a non-idempotent command such as sbatch.
+   */
+  readonly uncertain: boolean;
+  constructor(message: string, options: ErrorOptions & { uncertain?: boolean } = {}) {
     super('E_TRANSPORT', message, options);
+    this.uncertain = options.uncertain ?? false;
   }
 }
 

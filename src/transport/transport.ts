@@ -1,4 +1,5 @@
 // Transports run scheduler commands: on this host (execa) or on a login node (SSH). Adapters only build argv.
+import { TransportError } from '../errors.js';
 
 export interface CommandResult {
   stdout: string;
@@ -18,4 +19,12 @@ export interface Transport {
   /** The account commands run as when it is not this process's user (SSH: the login user), for per-user limits. */
   readonly user?: string;
   close(): Promise<void>;
+}
+
+/**
+ * True when the error says a non-idempotent command (sbatch) may have run although its answer was
+ * lost: look for the job (e.g. squeue --name) before submitting it again.
+ */
+export function isUncertain(e: unknown): e is TransportError {
+  return e instanceof TransportError && e.uncertain;
 }

@@ -1,55 +1,16 @@
-// Tests for src/transport/ssh-config.ts: ssh_config parsing, Host/Match matching, first-match-wins, tokens, Include, targets.
+// Tests for src/transport/ssh-config.ts: ssh_config parsing, Host/Match matching, first-match-wins, tokens, Include, and what the ssh-config package's compute() lacks.
 import { join } from 'node:path';
 import t from 'tap';
+import SSHConfig from 'ssh-config';
 import {
   hostPatternsMatch,
   lookupSshHost,
   parseSshConfig,
-  parseSshTarget,
   readSshConfig,
-  resolveSshTarget,
   tokenizeSshConfigLine,
 } from '../../src/transport/ssh-config.js';
-
-const ENV = { home: '/home/ada', localUser: 'ada', localHost: 'laptop' };
-
-const CONFIG = `# a cluster user's ~/.ssh/config
-IdentityFile ~/.ssh/id_global
-
-Host login login.cluster.example.org
-  HostName login.cluster.example.org
-  User ada_l
-  Port 2200
-  IdentityFile ~/.ssh/id_cluster
-  IdentityFile %d/keys/%r@%h
-  IdentitiesOnly yes
-  UserKnownHostsFile ~/.ssh/known_hosts.d/cluster /etc/ssh/extra_hosts
-  StrictHostKeyChecking=accept-new
-  ProxyJump gateway
-
-Host gateway
-  HostName gw.example.org
-  User ada_gw
-  ServerAliveInterval 5
-  ServerAliveCountMax 2
-  ConnectTimeout 7
-
-Host node?? !node13
-  ProxyJump login
-
-Host legacy
-  ProxyCommand ssh -W %h:%p bastion
-
-Host *.example.org
-  User catchall
-  Port 2022
-  HostKeyAlias shared-alias
-
-Host *
-  User fallback
-  IdentityAgent none
-  StrictHostKeyChecking no
-`;
+import { resolveSshTarget } from '../../src/transport/ssh-target.js';
+import { CONFIG, ENV } from './fixtures.js';
 
 t.test('tokenizeSshConfigLine: whitespace, =, quotes', async (t) => {
   t.same(tokenizeSshConfigLine('  HostName   login.example.org  '), ['HostName', 'login.example.org']);
@@ -58,6 +19,15 @@ t.test('tokenizeSshConfigLine: whitespace, =, quotes', async (t) => {
   t.same(tokenizeSshConfigLine('IdentityFile "~/My Keys/id_ed25519"'), ['IdentityFile', '~/My Keys/id_ed25519']);
   t.same(tokenizeSshConfigLine('Host a b  c'), ['Host', 'a', 'b', 'c']);
   t.throws(() => tokenizeSshConfigLine('IdentityFile "open'), /unterminated quote/);
+});
+
+t.test('tokenizeSshConfigLine: comments, a keyword alone, multi-value keywords (read by the ssh-config package)', async (t) => {
+  t.same(tokenizeSshConfigLine('Port 2222 # the test sshd'), ['Port', '2222']);
+  t.same(tokenizeSshConfigLine('Host'), ['Host'], 'no values, and the next line is not read as them');
+  t.same(tokenizeSshConfigLine('ProxyCommand ssh -W "%h:%p" bastion'), ['ProxyCommand', 'ssh', '-W', '%h:%p', 'bastion']);
+  t.same(tokenizeSshConfigLine('UserKnownHostsFile "/a b/kh" /c'), ['UserKnownHostsFile', '/a b/kh', '/c']);
+  t.same(tokenizeSshConfigLine('Match exec "test -f x" host y'), ['Match', 'exec', 'test -f x', 'host', 'y']);
+  t.throws(() => tokenizeSshConfigLine('Match host'), /Missing value for match criteria host/);
 });
 
 t.test('parseSshConfig: lines carry their Host/Match guard and position', async (t) => {
@@ -71,6 +41,12 @@ t.test('parseSshConfig: lines carry their Host/Match guard and position', async 
     ],
   );
   t.throws(() => parseSshConfig('Host a\n  HostName "x\n', '/c'), { name: 'TransportError', message: /\/c:2/ });
+  t.throws(() => parseSshConfig('Host a\nMatch user\n', '/c'), { name: 'TransportError', message: /^ssh config \/c:2: Missing value for match criteria user: Match user$/ });
+  t.same(
+    parseSshConfig('Host\n  Port 1\n', '/c').map((l) => [l.keyword, l.when]),
+    [['port', [{ kind: 'host', patterns: [] }]]],
+    'a Host without patterns guards its lines (they never apply)',
+  );
 });
 
 t.test('hostPatternsMatch: *, ?, negation, comma lists', async (t) => {
@@ -132,68 +108,6 @@ Match all
   t.equal(lookupSshHost(lines, 'other', ENV).user, undefined);
 });
 
-t.test('parseSshTarget: user@host:port, IPv6, ssh:// and aliases', async (t) => {
-  t.same(parseSshTarget('root@127.0.0.1:2222'), { user: 'root', host: '127.0.0.1', port: 2222 });
-  t.same(parseSshTarget('login'), { host: 'login' });
-  t.same(parseSshTarget('ada@login'), { user: 'ada', host: 'login' });
-  t.same(parseSshTarget('ssh://ada@login.example.org:2200'), { user: 'ada', host: 'login.example.org', port: 2200 });
-  t.same(parseSshTarget('ada@[::1]:2222'), { user: 'ada', host: '::1', port: 2222 });
-  t.same(parseSshTarget('first.last@example.org@login'), { user: 'first.last@example.org', host: 'login' });
-  t.throws(() => parseSshTarget('@login'), { name: 'TransportError', message: /cannot parse target "@login"/ });
-  t.throws(() => parseSshTarget('login:0'), /bad port/);
-});
-
-t.test('resolveSshTarget: expansion, defaults, precedence of the target over the config', async (t) => {
-  const lines = parseSshConfig(CONFIG, '/home/ada/.ssh/config');
-  const r = resolveSshTarget(lines, 'login', ENV, { authSock: '/tmp/agent.sock' });
-  t.match(r, {
-    spec: 'login',
-    alias: 'login',
-    host: 'login.cluster.example.org',
-    port: 2200,
-    user: 'ada_l',
-    identityFiles: ['/home/ada/.ssh/id_global', '/home/ada/.ssh/id_cluster', '/home/ada/keys/ada_l@login.cluster.example.org'],
-    defaultIdentityFiles: false,
-    identitiesOnly: true,
-    userKnownHostsFiles: ['/home/ada/.ssh/known_hosts.d/cluster', '/etc/ssh/extra_hosts'],
-    globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
-    strictHostKeyChecking: 'accept-new',
-    knownHostsName: '[login.cluster.example.org]:2200',
-    proxyJump: ['gateway'],
-  });
-  t.equal(r.agentSocket, undefined, 'IdentityAgent none (from Host *) disables the agent');
-
-  const explicit = resolveSshTarget(lines, 'root@login:2222', ENV, { identityFile: '~/cli_key', knownHostsFile: '/tmp/kh' });
-  t.equal(explicit.user, 'root', 'user@ in the target beats User');
-  t.equal(explicit.port, 2222, ':port in the target beats Port');
-  t.equal(explicit.identityFiles[0], '/home/ada/cli_key', 'identityFile comes first, like ssh -i');
-  t.same(explicit.userKnownHostsFiles, ['/tmp/kh']);
-
-  const gw = resolveSshTarget(lines, 'gateway', ENV);
-  t.match(gw, { host: 'gw.example.org', user: 'ada_gw', port: 22, knownHostsName: 'gw.example.org' });
-  t.equal(gw.keepaliveIntervalMs, 5000);
-  t.equal(gw.keepaliveCountMax, 2);
-  t.equal(gw.connectTimeoutMs, 7000);
-  t.equal(gw.strictHostKeyChecking, 'no');
-  t.same(gw.proxyJump, []);
-
-  const cat = resolveSshTarget(lines, 'web.example.org', ENV);
-  t.equal(cat.knownHostsName, 'shared-alias', 'HostKeyAlias names the known_hosts entry');
-
-  const plain = resolveSshTarget([], '10.0.0.1', ENV, { authSock: '/tmp/agent.sock' });
-  t.match(plain, { host: '10.0.0.1', port: 22, user: 'ada', strictHostKeyChecking: 'yes', defaultIdentityFiles: true, agentSocket: '/tmp/agent.sock' });
-  t.same(
-    plain.identityFiles.map((f) => f.replace('/home/ada/.ssh/', '')),
-    ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_dsa'],
-  );
-  t.same(plain.userKnownHostsFiles, ['/home/ada/.ssh/known_hosts', '/home/ada/.ssh/known_hosts2']);
-  t.equal(plain.keepaliveIntervalMs, 15000);
-
-  t.match(resolveSshTarget(lines, 'legacy', ENV).proxyCommand, { command: 'ssh -W %h:%p bastion' });
-  t.same(resolveSshTarget(lines, 'node01', ENV, { proxyJump: ['a', 'b'] }).proxyJump, ['a', 'b'], 'explicit hops replace the config');
-  t.equal(resolveSshTarget(parseSshConfig('StrictHostKeyChecking ask\n', '/c'), 'x', ENV).strictHostKeyChecking, 'yes', 'ask means yes: nobody to ask');
-});
-
 t.test('readSshConfig: Include with globs, relative to ~/.ssh, guarded by the enclosing Host', async (t) => {
   const home = t.testdir({
     '.ssh': {
@@ -214,4 +128,22 @@ t.test('readSshConfig: Include with globs, relative to ~/.ssh, guarded by the en
   t.equal(resolveSshTarget(lines, 'a', env).port, 22, '... and do not leak to other hosts');
   t.equal(resolveSshTarget(lines, 'inner', env).user, 'inner_star');
   t.equal(resolveSshTarget(lines, 'a', env).user, 'last', "an included file's own Host * stays inside the Include's guard, as in OpenSSH");
+});
+
+// Why lookupSshHost is ours and not the package's compute(): each assertion shows a gap in ssh-config
+// (5.3.0 when written). If one starts failing after an upgrade, that part may move to the package.
+t.test("ssh-config's compute(): the gaps that keep Include, Host/Match matching and first-value-wins here", async (t) => {
+  const compute = (text: string, host: string) => SSHConfig.parse(text).compute(host, { matchExec: false });
+  t.same(compute('Include other.conf\n', 'x').Include, 'other.conf', 'Include is kept as an option, no file is read');
+  t.equal(compute('Host node??\n  User n\n', 'node1').User, 'n', '? matches no character (OpenSSH: exactly one)');
+  t.equal(compute('Host *.Example.ORG\n  User n\n', 'login.example.org').User, undefined, 'Host patterns are case-sensitive (OpenSSH: not)');
+  t.equal(compute('Match !host x\n  User n\n', 'y').User, undefined, 'Match !criterion never applies');
+  t.equal(compute('Match user arrayflow-test-user\n  Port 1\n', 'x').Port, undefined, 'Match user sees the OS user; there is no way to pass ours');
+  t.same(compute('Host x\n  IdentityFile ~/k/%r@%h\n', 'x').IdentityFile, ['~/k/%r@%h'], 'no ~ or %-token expansion (ssh-target.ts does it)');
+  t.same(Object.keys(SSHConfig.parse('Port 1\n')[0]).sort(), ['after', 'before', 'param', 'separator', 'type', 'value'], 'no line numbers for messages');
+  t.same(
+    lookupSshHost(parseSshConfig('Host node??\n  User n\nHost *.Example.ORG\n  Port 2\nMatch !host x\n  Port 3\n', '/c'), 'node1', ENV),
+    { identityFiles: [], warnings: [], port: 3 },
+    'ours: node?? does not match node1, *.Example.ORG neither, Match !host x does',
+  );
 });

@@ -1,14 +1,15 @@
 // Tests for src/transport/ssh.ts against the real test sshd (scripts/sshd-up.sh): one connection, quoting, config, host keys, auth, reconnect, SFTP.
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { TransportError } from '../../src/errors.js';
-import { isUncertain, remoteCommand, SshTransport } from '../../src/transport/ssh.js';
+import { remoteCommand, SshTransport } from '../../src/transport/ssh.js';
+import { isUncertain } from '../../src/transport/transport.js';
+import { startAgent } from './fixtures.js';
 import { requireSshd, slurmStateDir, sshConfigPath, sshKeyPath, sshKnownHostsPath, sshPort, SSH_HOST_ALIAS } from '../helpers/slurm.js';
 
 const sshdLog = () => join(slurmStateDir(), 'log', 'sshd.log');
@@ -257,19 +258,7 @@ t.test('live: ProxyJump through a jump host (the same sshd, via forwardOut)', { 
 t.test('live: ssh-agent keys are used when no IdentityFile is configured', { timeout: 60_000 }, async (t) => {
   if (!(await requireSshd(t))) return;
   const dir = t.testdir({});
-  // A unix socket path must stay under ~100 bytes, so not in the long testdir.
-  const sockDir = await mkdtemp(join(tmpdir(), 'af-agent-'));
-  const sock = join(sockDir, 's');
-  const agent: ResultPromise = execa('ssh-agent', ['-D', '-a', sock], { reject: false, stdio: 'ignore' });
-  t.teardown(async () => {
-    if (agent.pid) process.kill(agent.pid, 'SIGTERM');
-    await agent;
-    await rm(sockDir, { recursive: true, force: true });
-  });
-  for (let i = 0; i < 100 && !existsSync(sock); i++) await sleep(50);
-  t.ok(existsSync(sock), 'ssh-agent is listening');
-  const added = await execa('ssh-add', [sshKeyPath()], { env: { SSH_AUTH_SOCK: sock }, reject: false });
-  t.equal(added.exitCode, 0, added.stderr);
+  const sock = await startAgent(t, [sshKeyPath()]);
   const configFile = await writeConfig(dir, [`UserKnownHostsFile ${sshKnownHostsPath()}`]);
   const s = await SshTransport.connect('cluster', { configFile, env: { ...bareEnv(dir), SSH_AUTH_SOCK: sock } });
   t.teardown(() => s.close());
