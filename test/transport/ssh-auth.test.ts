@@ -7,7 +7,7 @@ import { planAuth } from '../../src/transport/ssh-auth.js';
 import { parseSshConfig } from '../../src/transport/ssh-config.js';
 import { resolveSshTarget, type ResolveOverrides } from '../../src/transport/ssh-target.js';
 import type { Agent, ParsedKey } from '../../src/transport/ssh2-types.js';
-import { startAgent } from './fixtures.js';
+import { startAgent } from '../helpers/ssh-fixtures.js';
 
 const keygen = (file: string, passphrase = '') => execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-f', file]);
 const publicBlob = async (file: string) => (await execa('ssh-keygen', ['-y', '-f', file])).stdout.split(' ')[1];

@@ -10,7 +10,7 @@ import {
   tokenizeSshConfigLine,
 } from '../../src/transport/ssh-config.js';
 import { resolveSshTarget } from '../../src/transport/ssh-target.js';
-import { CONFIG, ENV } from './fixtures.js';
+import { CONFIG, ENV } from '../helpers/ssh-fixtures.js';
 
 t.test('tokenizeSshConfigLine: whitespace, =, quotes', async (t) => {
   t.same(tokenizeSshConfigLine('  HostName   login.example.org  '), ['HostName', 'login.example.org']);

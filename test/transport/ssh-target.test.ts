@@ -2,7 +2,7 @@
 import t from 'tap';
 import { parseSshConfig } from '../../src/transport/ssh-config.js';
 import { expandSshPath, parseSshTarget, resolveSshTarget } from '../../src/transport/ssh-target.js';
-import { CONFIG, ENV } from './fixtures.js';
+import { CONFIG, ENV } from '../helpers/ssh-fixtures.js';
 
 t.test('parseSshTarget: user@host:port, IPv6, ssh:// and aliases', async (t) => {
   t.same(parseSshTarget('root@127.0.0.1:2222'), { user: 'root', host: '127.0.0.1', port: 2222 });

@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { TransportError } from '../../src/errors.js';
 import { remoteCommand, SshTransport } from '../../src/transport/ssh.js';
 import { isUncertain } from '../../src/transport/transport.js';
-import { startAgent } from './fixtures.js';
+import { startAgent } from '../helpers/ssh-fixtures.js';
 import { requireSshd, slurmStateDir, sshConfigPath, sshKeyPath, sshKnownHostsPath, sshPort, SSH_HOST_ALIAS } from '../helpers/slurm.js';
 
 const sshdLog = () => join(slurmStateDir(), 'log', 'sshd.log');
