@@ -7,13 +7,12 @@ export interface ErrorOptions {
   cause?: unknown;
 }
 
-/** Base class: every error arrayflow throws on purpose is one of these. */
-export class ArrayflowError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+/** Base class: every error arrayflow throws on purpose is one of its subclasses, each with its own `code`. */
+export abstract class ArrayflowError extends Error {
+  abstract readonly code: ErrorCode;
+  constructor(message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.code = code;
   }
 }
 
@@ -33,9 +32,10 @@ export function formatIssue(i: ConfigIssue): string {
 
 /** The config file cannot be read, parsed or validated. */
 export class ConfigError extends ArrayflowError {
+  readonly code = 'E_CONFIG';
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[], options: ErrorOptions = {}) {
-    super('E_CONFIG', issues.map(formatIssue).join('\n'), options);
+    super(issues.map(formatIssue).join('\n'), options);
     this.issues = issues;
   }
 }
@@ -46,46 +46,42 @@ export class ConfigError extends ArrayflowError {
  * setting, not a command-line flag: the library is called from code too.
  */
 export class UsageError extends ArrayflowError {
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('E_USAGE', message, options);
-  }
+  readonly code = 'E_USAGE';
 }
 
 /** The ensemble directory is missing, locked, or does not match the config. */
 export class EnsembleError extends ArrayflowError {
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('E_ENSEMBLE', message, options);
-  }
+  readonly code = 'E_ENSEMBLE';
 }
 
 /** A scheduler refused a command or answered something we cannot parse. */
 export class SchedulerError extends ArrayflowError {
+  readonly code = 'E_SCHEDULER';
   /** true when retrying later may succeed (socket timeout, EAGAIN, submit limit). */
   readonly transient: boolean;
   constructor(message: string, options: ErrorOptions & { transient?: boolean } = {}) {
-    super('E_SCHEDULER', message, options);
+    super(message, options);
     this.transient = options.transient ?? false;
   }
 }
 
 /** A command run through a transport (local or SSH) could not be started or failed. */
 export class TransportError extends ArrayflowError {
+  readonly code = 'E_TRANSPORT';
   /**
    * true when the command may or may not have run on the remote side (the connection dropped or the
    * call timed out after it was sent): look before repeating a non-idempotent command such as sbatch.
    */
   readonly uncertain: boolean;
   constructor(message: string, options: ErrorOptions & { uncertain?: boolean } = {}) {
-    super('E_TRANSPORT', message, options);
+    super(message, options);
     this.uncertain = options.uncertain ?? false;
   }
 }
 
 /** Input data (a points file, a result tree) is malformed. */
 export class DataError extends ArrayflowError {
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('E_DATA', message, options);
-  }
+  readonly code = 'E_DATA';
 }
 
 /**
@@ -93,7 +89,5 @@ export class DataError extends ArrayflowError {
  * the task fails with this message as its reason and its simulation never starts.
  */
 export class UpstreamError extends ArrayflowError {
-  constructor(message: string, options: ErrorOptions = {}) {
-    super('E_UPSTREAM', message, options);
-  }
+  readonly code = 'E_UPSTREAM';
 }

@@ -1,5 +1,6 @@
 // What the commands share: reading a positional as an ensemble, number options, the run display, and turning errors into exit codes.
 import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
 import { ArrayflowError, ConfigError, UsageError } from '../errors.js';
 import type { ExecutorType } from '../config/types.js';
 import type { RunOptions, RunResult } from '../run/types.js';
@@ -55,6 +56,11 @@ export async function ensembleDirOf(target: string): Promise<string> {
   const st = await stat(target).catch(() => null);
   if (st?.isDirectory()) return target;
   return (await (await import('../config/load.js')).readConfig(target)).ensemble_dir;
+}
+
+/** A command whose positional is an ensemble directory or a config file (see {@link ensembleDirOf}). */
+export function ensembleCommand(program: Command, name: string, description: string): Command {
+  return program.command(name).description(description).argument('<ensemble>', 'ensemble directory or config file');
 }
 
 /** commander's parser of a whole-number option. */

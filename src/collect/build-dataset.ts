@@ -109,19 +109,25 @@ function setInt64(words: Int32Array, i: number, x: number): void {
   words[2 * i + 1] = hi;
 }
 
-function int64Data(vals: Values): Data<Int64> {
+/** 64-bit little-endian words of `toInt(x)` per value (NaN or a non-safe integer: null) and their validity. */
+function int64Words(vals: Values, toInt: (x: unknown) => number): { values: BigInt64Array; v: Validity } {
   const n = vals.length;
   const values = new BigInt64Array(n);
   const words = new Int32Array(values.buffer);
   const v = new Validity(n);
   for (let i = 0; i < n; i++) {
-    const x = vals[i];
-    if (typeof x === 'number' && Number.isSafeInteger(x)) {
+    const x = toInt(vals[i]);
+    if (Number.isSafeInteger(x)) {
       setInt64(words, i, x);
       v.valid(i);
     } else v.nulls++;
   }
-  return makeData({ type: new Int64(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
+  return { values, v };
+}
+
+function int64Data(vals: Values): Data<Int64> {
+  const { values, v } = int64Words(vals, (x) => (typeof x === 'number' ? x : NaN));
+  return makeData({ type: new Int64(), length: vals.length, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
 }
 
 function int32Data(vals: Values): Data<Int32> {
@@ -162,19 +168,8 @@ function parseUtc(s: string): number {
 
 /** ISO-8601 strings -> epoch milliseconds; unparseable or missing -> null. */
 function timestampData(vals: Values): Data<TimestampMillisecond> {
-  const n = vals.length;
-  const values = new BigInt64Array(n);
-  const words = new Int32Array(values.buffer);
-  const v = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const x = vals[i];
-    const ms = typeof x === 'string' ? parseUtc(x) : NaN;
-    if (Number.isFinite(ms)) {
-      setInt64(words, i, ms);
-      v.valid(i);
-    } else v.nulls++;
-  }
-  return makeData({ type: new TimestampMillisecond('UTC'), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
+  const { values, v } = int64Words(vals, (x) => (typeof x === 'string' ? parseUtc(x) : NaN));
+  return makeData({ type: new TimestampMillisecond('UTC'), length: vals.length, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
 }
 
 /** Strings as-is, other non-null values JSON-encoded. */

@@ -1,12 +1,9 @@
 // `arrayflow cancel <ensemble>`: cancel every array job of an ensemble with one scheduler call.
 import type { Command } from 'commander';
-import { ensembleDirOf } from '../shared.js';
+import { ensembleCommand, ensembleDirOf } from '../shared.js';
 
 export function register(program: Command): void {
-  program
-    .command('cancel')
-    .description('cancel every array job of an ensemble (one scancel/qdel); `run` again resumes')
-    .argument('<ensemble>', 'ensemble directory or config file')
+  ensembleCommand(program, 'cancel', 'cancel every array job of an ensemble (one scancel/qdel); `run` again resumes')
     .action(async (target: string) => {
       const { cancelEnsemble } = await import('../../run/cancel.js');
       const ids = await cancelEnsemble(await ensembleDirOf(target));

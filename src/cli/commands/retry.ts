@@ -1,12 +1,9 @@
 // `arrayflow retry <ensemble> --failed [--reason kind]`: run failed tasks once more.
 import { type Command, Option } from 'commander';
-import { type RunFlags, ensembleDirOf, int, withProgress } from '../shared.js';
+import { ensembleCommand, ensembleDirOf, int, type RunFlags, withProgress } from '../shared.js';
 
 export function register(program: Command): void {
-  program
-    .command('retry')
-    .description('run failed tasks once more (earlier attempts stay in the journal and the record files)')
-    .argument('<ensemble>', 'ensemble directory or config file')
+  ensembleCommand(program, 'retry', 'run failed tasks once more (earlier attempts stay in the journal and the record files)')
     .requiredOption('--failed', 'retry failed tasks')
     .option('--reason <kind>', 'only failures of this kind: timeout, out of memory, node failure, exit code, lost, ...')
     .addOption(new Option('-w, --workers <n>', 'concurrent tasks on the local executor').argParser(int))

@@ -1,12 +1,9 @@
 // `arrayflow status <ensemble>`: done / failed / pending counts, the chunks' scheduler states, and the failed tasks.
 import type { Command } from 'commander';
-import { ensembleDirOf } from '../shared.js';
+import { ensembleCommand, ensembleDirOf } from '../shared.js';
 
 export function register(program: Command): void {
-  program
-    .command('status')
-    .description('done / failed / pending counts of an ensemble')
-    .argument('<ensemble>', 'ensemble directory or config file')
+  ensembleCommand(program, 'status', 'done / failed / pending counts of an ensemble')
     .option('--json', 'machine-readable output')
     .option('--failed', 'list the failed tasks with their reasons')
     .action(async (target: string, o: { json?: boolean; failed?: boolean }) => {
