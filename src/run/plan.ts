@@ -1,7 +1,7 @@
 // `arrayflow plan`: expand a config into its ensemble directory (every stage of a multi-stage one), or show what would be submitted.
 import { readFile } from 'node:fs/promises';
-import { readConfig } from '../config/load.js';
-import type { ExecutorType } from '../config/types.js';
+import { readConfig, readConfigFile } from '../config/load.js';
+import type { Config, ExecutorType } from '../config/types.js';
 import { planSubmissions, renderSubmission } from '../executor/batch.js';
 import { batchScheduler } from '../executor/registry.js';
 import { EnsembleLayout } from '../layout/layout.js';
@@ -16,9 +16,13 @@ import { planStages } from './stages.js';
  * Plans the ensemble of a config (or re-opens it when it is planned already): one entry per stage of a
  * multi-stage config, else one. Nothing runs.
  */
-export async function planEnsemble(configPath: string): Promise<OpenedPlan[]> {
-  const config = await readConfig(configPath);
-  const text = await readFile(configPath, 'utf8');
+export async function planEnsemble(configPath: string): Promise<Array<OpenedPlan & { name?: string }>> {
+  const { config, text } = await readConfigFile(configPath);
+  return planConfig(config, text);
+}
+
+/** {@link planEnsemble} of a validated config (`name`: the stage's, for a multi-stage one); `text` is its YAML, frozen into the ensemble directory as config.yaml. */
+export async function planConfig(config: Config, text: string): Promise<Array<OpenedPlan & { name?: string }>> {
   return config.stages ? planStages(config, text) : [await writePlan(config, text)];
 }
 

@@ -1,0 +1,409 @@
+// The public entry point of arrayflow (`import { run } from 'arrayflow'`): named, typed wrappers over src/run/ and src/config/; nothing here prints or exits.
+import { resolve } from 'node:path';
+import { readConfig as readConfigFromFile, readConfigFile, readConfigObject, validateConfigObject } from './config/load.js';
+import type { Config } from './config/types.js';
+import { validateConfig as validateText } from './config/validate.js';
+import type { ConfigIssue } from './errors.js';
+import type { TaskRecord } from './records/record.js';
+import { cancelEnsemble } from './run/cancel.js';
+import { collectEnsembleDir } from './run/collect.js';
+import { extendEnsemble } from './run/extend.js';
+import { planConfig } from './run/plan.js';
+import { resumeEnsemble } from './run/resume.js';
+import { retryEnsemble } from './run/retry.js';
+import { runConfig, runEnsemble } from './run/run.js';
+import { showEnsemble } from './run/show.js';
+import { ensembleStatus, failedTasks, stagesStatus } from './run/status.js';
+import { summarizeEnsemble } from './run/summary.js';
+import type { Counts, RunOptions as OperationOptions, RunResult as InternalRunResult } from './run/types.js';
+import type { Transport } from './transport/transport.js';
+import type { EnsembleSummary, SummaryOptions } from './collect/summary.js';
+
+export {
+  ArrayflowError,
+  ConfigError,
+  DataError,
+  EnsembleError,
+  SchedulerError,
+  TransportError,
+  UpstreamError,
+  UsageError,
+  formatIssue,
+  type ConfigIssue,
+  type ErrorCode,
+  type ErrorOptions,
+} from './errors.js';
+export { EXECUTOR_TYPES } from './config/types.js';
+export type {
+  AdaptiveSpec,
+  ArraySpec,
+  Config,
+  ExecutorSpec,
+  ExecutorType,
+  InputsSpec,
+  KeepPolicy,
+  ParamSpec,
+  Point,
+  RemoteSpec,
+  ResourceSpec,
+  ResultSpec,
+  SamplingMethod,
+  SamplingSpec,
+  StageSpec,
+} from './config/types.js';
+export type { Counts, Progress } from './run/types.js';
+export type { TaskRecord, TaskStatus } from './records/record.js';
+export type { ColumnSummary, EnsembleSummary, KeyValue, SummaryGroup, SummaryOptions } from './collect/summary.js';
+export type { CommandResult, Transport } from './transport/transport.js';
+export type { Submission } from './executor/batch.js';
+export type { RemoteSetup } from './remote/cluster.js';
+export type { UploadResult } from './remote/upload.js';
+
+type Scalar = string | number | boolean;
+
+/**
+ * A parameter's domain as written in a config: `{ uniform: [low, high] }`, `{ loguniform: [low, high] }`,
+ * `{ int: [low, high] }`, `{ values: [...] }`, `{ value: x }` (`levels` with grid sampling of uniform/loguniform),
+ * a bare scalar (a constant) or a bare list (values). See docs/config.md.
+ */
+export type ParameterInput =
+  | Scalar
+  | Scalar[]
+  | { uniform: [number, number]; levels?: number }
+  | { loguniform: [number, number]; levels?: number }
+  | { int: [number, number] }
+  | { values: Scalar[] }
+  | { value: Scalar };
+
+/** The stage-level keys of a multi-stage config (docs/stages.md); unset keys are inherited from the top level. */
+export interface StageInput {
+  name: string;
+  after?: string;
+  depend?: 'afterany' | 'afterok';
+  command?: Array<string | number>;
+  env?: Record<string, Scalar>;
+  inputs?: ConfigInput['inputs'];
+  result?: ConfigInput['result'];
+  keep?: ConfigInput['keep'];
+  timeout?: number | string;
+  parameters?: Record<string, ParameterInput>;
+  sampling?: ConfigInput['sampling'];
+  resources?: NonNullable<ConfigInput['executor']>['resources'];
+}
+
+/**
+ * A config as a plain object: the same shape and keys as the YAML file (docs/config.md), before validation.
+ * The JSON Schema (configs/arrayflow.schema.json) and the validation rules have the last word; this type
+ * catches misspelt keys and wrong types at compile time.
+ */
+export interface ConfigInput {
+  name: string;
+  /** Relative to the base directory (default `runs/<name>`). */
+  ensemble_dir?: string;
+  /** argv, never run through a shell; `{name}` placeholders are replaced per task. */
+  command?: Array<string | number>;
+  env?: Record<string, Scalar>;
+  /** Paths relative to the base directory. */
+  inputs?: { copy?: string[]; link?: string[]; dir?: string };
+  result?: { file?: string; format?: 'json' | 'csv' };
+  keep?: 'all' | 'none' | string[];
+  /** Seconds, or a string such as `90s`, `10m`, `2h`, `HH:MM:SS`. */
+  timeout?: number | string;
+  parameters?: Record<string, ParameterInput>;
+  sampling?: {
+    method: 'grid' | 'list' | 'random' | 'lhs' | 'sobol';
+    samples?: number;
+    seed?: number;
+    batch?: number;
+    file?: string;
+    points?: Array<Record<string, Scalar>>;
+    scramble?: boolean;
+    replicates?: number;
+  };
+  adaptive?: { command: Array<string | number>; batch?: number; budget: number };
+  executor?: {
+    type?: 'local' | 'slurm' | 'pbs';
+    workers?: number;
+    dialect?: 'pro' | 'torque';
+    host?: string;
+    remote?: { dir: string; node?: string; arrayflow?: string; ssh_config?: string };
+    resources?: {
+      time?: string | number;
+      mem?: string | number;
+      cpus?: number;
+      gpus?: number | string;
+      partition?: string | number;
+      account?: string | number;
+      qos?: string | number;
+      extra?: Record<string, Scalar>;
+    };
+    array?: { throttle?: number; bundle?: number; parallel?: number; max_array_size?: number; max_submit?: number };
+    scratch?: string;
+    retries?: number;
+    retry_on?: string[];
+    retry_scale?: { time?: number; mem?: number };
+  };
+  stages?: StageInput[];
+}
+
+/**
+ * Options of {@link resume}, {@link extend} and {@link retry} (and of {@link run}, which adds `baseDir`):
+ * executor override, workers, callbacks for progress and submissions, an AbortSignal to stop (running tasks
+ * finish; {@link resume} continues). The callbacks are the only way the library reports while it works.
+ */
+export type ResumeOptions = OperationOptions;
+
+/** Options of {@link run}. */
+export interface RunOptions extends OperationOptions {
+  /**
+   * Where the relative paths of a config *object* resolve (ensemble_dir, inputs, sampling.file), and the directory
+   * of its virtual file `<baseDir>/arrayflow.config` named in issues. Default: `process.cwd()`. Ignored for a path:
+   * a config file's relative paths resolve against its own directory.
+   */
+  baseDir?: string;
+}
+
+/** Options of {@link plan} and {@link validateConfig}. */
+export interface PlanOptions {
+  /** As {@link RunOptions.baseDir}. */
+  baseDir?: string;
+}
+
+/** The outcome of {@link run}, {@link resume}, {@link extend} and {@link collect}. */
+export interface RunResult extends Counts {
+  /** Absolute path of the ensemble directory. */
+  ensembleDir: string;
+  /** The dataset: one row per task (done or failed), parameters then results. */
+  dataset: { parquet: string; csv: string };
+  /** Record lines that could not be parsed (torn writes); 0 normally. */
+  badLines: number;
+}
+
+/** The outcome of {@link retry}. */
+export interface RetryResult extends RunResult {
+  /** Failed tasks given one more attempt. */
+  retried: number;
+}
+
+/** One ensemble directory (or stage) as planned by {@link plan}. */
+export interface PlannedEnsemble {
+  /** Absolute path of the ensemble directory (of a stage: `<root>/stages/<name>`). */
+  ensembleDir: string;
+  /** The stage's name in a multi-stage ensemble. */
+  stage?: string;
+  tasks: number;
+  /** Array elements (tasks / executor.array.bundle, rounded up). */
+  elements: number;
+  /** false when the directory already held a plan of the same config (nothing was written). */
+  created: boolean;
+}
+
+/** The outcome of {@link plan}: the ensemble, and for a multi-stage config each stage. */
+export interface PlanResult {
+  /** Absolute path of the ensemble directory (the root for a multi-stage config). */
+  ensembleDir: string;
+  /** Tasks of every stage. */
+  tasks: number;
+  created: boolean;
+  /** One entry per stage of a multi-stage config; absent for a single-stage one. */
+  stages?: PlannedEnsemble[];
+}
+
+/** Counts of one stage of a multi-stage ensemble, in {@link EnsembleStatus.stages}. */
+export interface StageStatus extends Counts {
+  stage: string;
+  /** `<root>/stages/<stage>`. */
+  ensembleDir: string;
+}
+
+/** The outcome of {@link status}. */
+export interface EnsembleStatus extends Counts {
+  ensembleDir: string;
+  name: string;
+  /** Per stage of a multi-stage ensemble (the counts above are their sums); absent for a single-stage one. */
+  stages?: StageStatus[];
+}
+
+/** The outcome of {@link show}: provenance and where the tasks ran. */
+export interface EnsembleInfo {
+  /** manifest.json: tool and Node versions, host, user, config hash, seeds, git state, timestamps. */
+  manifest: unknown;
+  /** Hosts that wrote final records. */
+  hosts: string[];
+  /** Scheduler job ids submitted (none on the local executor). */
+  jobs: string[];
+  counts: Counts;
+}
+
+/** The outcome of {@link validateConfig}: the normalised config, or every issue found (then `config` is null). */
+export interface Validation {
+  config: Config | null;
+  issues: ConfigIssue[];
+}
+
+function toResult(r: InternalRunResult): RunResult {
+  return {
+    ensembleDir: r.ensembleDir,
+    total: r.total,
+    done: r.done,
+    failed: r.failed,
+    pending: r.pending,
+    dataset: { parquet: r.parquet, csv: r.csv },
+    badLines: r.badLines,
+  };
+}
+
+/**
+ * Plans (or re-opens) the ensemble of a config, runs every pending task with its executor, waits for them and
+ * writes the dataset. Running it again on the same config resumes: finished tasks are not run twice.
+ *
+ * `config` is the path of a YAML config file, or a config object of the same shape. An object is serialised to
+ * YAML with the `yaml` package and validated exactly like a file; that text is frozen into the ensemble directory
+ * as config.yaml. Its relative paths resolve against `options.baseDir` (default: the current directory), and
+ * its issues name the virtual file `<baseDir>/arrayflow.config` with line:col in that YAML text.
+ *
+ * Never prints; report progress through `options.onProgress` / `onPlanned` / `onSubmit`.
+ *
+ * @throws {@link ConfigError} with located `issues` when the config is invalid or names missing files;
+ *   {@link EnsembleError}, {@link SchedulerError}, {@link TransportError}, {@link UsageError} otherwise.
+ *   Failed tasks do not throw: they are counted in `failed` (see logs/failures.ndjson).
+ */
+export async function run(config: string | ConfigInput, options: RunOptions = {}): Promise<RunResult> {
+  const { baseDir, ...opts } = options;
+  if (typeof config === 'string') return toResult(await runEnsemble(config, opts));
+  const read = await readConfigObject(config, baseDir ?? process.cwd());
+  return toResult(await runConfig(read.config, read.text, opts));
+}
+
+/**
+ * Writes the ensemble directory of a config (frozen config, manifest, task table, plan, journal) without running
+ * anything, or re-opens it when it holds a plan of the same config. `config` as in {@link run}.
+ *
+ * @throws {@link ConfigError} when the config is invalid; {@link EnsembleError} when the directory holds another config's plan.
+ */
+export async function plan(config: string | ConfigInput, options: PlanOptions = {}): Promise<PlanResult> {
+  // the config is read here rather than by planEnsemble: a multi-stage result names the root directory
+  const read = typeof config === 'string' ? await readConfigFile(config) : await readConfigObject(config, options.baseDir ?? process.cwd());
+  const planned = await planConfig(read.config, read.text);
+  const entries: PlannedEnsemble[] = planned.map((p) => ({
+    ensembleDir: p.layout.root,
+    ...(p.name ? { stage: p.name } : {}),
+    tasks: p.plan.tasks,
+    elements: p.plan.elements,
+    created: p.created,
+  }));
+  const tasks = entries.reduce((n, e) => n + e.tasks, 0);
+  const created = entries.some((e) => e.created);
+  if (!read.config.stages) return { ensembleDir: entries[0].ensembleDir, tasks, created };
+  return { ensembleDir: read.config.ensemble_dir, tasks, created, stages: entries };
+}
+
+/**
+ * Continues a planned ensemble from its directory alone, e.g. after the controller died: re-attaches to submitted
+ * jobs, submits only what never ran, collects what finished meanwhile. Never prints.
+ *
+ * @throws {@link EnsembleError} when `ensembleDir` holds no plan or another controller holds its lock.
+ */
+export async function resume(ensembleDir: string, options: ResumeOptions = {}): Promise<RunResult> {
+  return toResult(await resumeEnsemble(resolve(ensembleDir), options));
+}
+
+/**
+ * Adds `budget` tasks continuing the ensemble's design (the next points of its sequence), then runs only the new
+ * ones. Never prints.
+ *
+ * @throws {@link EnsembleError} when the design has no points beyond the planned ones (e.g. a full grid), the
+ *   directory is a later stage, `budget` is not a positive whole number, or as {@link resume}.
+ */
+export async function extend(ensembleDir: string, budget: number, options: ResumeOptions = {}): Promise<RunResult> {
+  return toResult(await extendEnsemble(resolve(ensembleDir), budget, options));
+}
+
+/**
+ * Gives every failed task (with `filter.reason`: only failures of that kind, e.g. `timeout`, `out of memory`,
+ * `exit code`) one more attempt, journals the request, then runs them. Earlier attempts stay on record. Never prints.
+ */
+export async function retry(ensembleDir: string, filter: { reason?: string } = {}, options: ResumeOptions = {}): Promise<RetryResult> {
+  const r = await retryEnsemble(resolve(ensembleDir), filter, options);
+  return { ...toResult(r), retried: r.retried };
+}
+
+/**
+ * Cancels every submitted array job of the ensemble with one scheduler call (journalled) and resolves with their
+ * job ids (none on the local executor: stop a local run with `options.signal` of {@link run}).
+ *
+ * @throws {@link SchedulerError} when the scheduler refuses.
+ */
+export async function cancel(ensembleDir: string, options: { transport?: Transport } = {}): Promise<string[]> {
+  return cancelEnsemble(resolve(ensembleDir), options);
+}
+
+/**
+ * Done / failed / pending counts of an ensemble directory from its records (no scheduler query); per stage too for
+ * a multi-stage ensemble. Reads only; safe while the ensemble runs.
+ */
+export async function status(ensembleDir: string): Promise<EnsembleStatus> {
+  const dir = resolve(ensembleDir);
+  const staged = await stagesStatus(dir);
+  if (!staged) {
+    const s = await ensembleStatus(dir);
+    return { ensembleDir: s.ensembleDir, name: s.name, total: s.total, done: s.done, failed: s.failed, pending: s.pending };
+  }
+  const stages: StageStatus[] = staged.stages.map((s) => ({ stage: s.stage, ensembleDir: s.ensembleDir, total: s.total, done: s.done, failed: s.failed, pending: s.pending }));
+  const sum = (k: keyof Counts) => stages.reduce((n, s) => n + s[k], 0);
+  return { ensembleDir: dir, name: staged.name, total: sum('total'), done: sum('done'), failed: sum('failed'), pending: sum('pending'), stages };
+}
+
+/** The final records of the failed tasks of a (single-stage) ensemble directory, by task id, with reason and stderr tail. */
+export async function failures(ensembleDir: string): Promise<TaskRecord[]> {
+  return failedTasks(resolve(ensembleDir));
+}
+
+/**
+ * (Re)writes dataset.parquet and dataset.csv of an ensemble directory from its task table and records
+ * (the combined dataset of every stage for a multi-stage one). Idempotent; safe while the ensemble runs.
+ */
+export async function collect(ensembleDir: string): Promise<RunResult> {
+  return toResult(await collectEnsembleDir(resolve(ensembleDir)));
+}
+
+/** Provenance of an ensemble (its manifest) and the hosts and scheduler jobs that ran its tasks. */
+export async function show(ensembleDir: string): Promise<EnsembleInfo> {
+  return showEnsemble(resolve(ensembleDir));
+}
+
+/**
+ * Count, mean, std, min and max of each numeric result column over the done tasks, grouped by `options.by`
+ * (default: by stage for a multi-stage ensemble). Reads dataset.parquet, or the records when it is stale.
+ */
+export async function summary(ensembleDir: string, options: SummaryOptions = {}): Promise<EnsembleSummary> {
+  return summarizeEnsemble(resolve(ensembleDir), options);
+}
+
+/**
+ * Reads and validates the YAML config file at `path`, and checks that the files it names exist. Relative paths in
+ * it resolve against its directory.
+ *
+ * @throws {@link ConfigError} carrying every issue, each at `file:line:col` and a key path.
+ */
+export async function readConfig(path: string): Promise<Config> {
+  return readConfigFromFile(path);
+}
+
+/**
+ * Validates a config without reading any file (pure): returns the normalised config, or every issue as data.
+ * `config` is a config object (serialised to YAML and located as in {@link run}, relative to `options.baseDir`).
+ * The files the config names are not checked here; {@link run}, {@link plan} and {@link readConfig} check them.
+ */
+export function validateConfig(config: ConfigInput, options: PlanOptions = {}): Validation {
+  const { config: valid, issues } = validateConfigObject(config, options.baseDir ?? process.cwd());
+  return { config: valid, issues };
+}
+
+/**
+ * {@link validateConfig} of YAML text. Pure; `file` names the config in issues and anchors its relative paths
+ * (default: `<cwd>/arrayflow.config`).
+ */
+export function validateConfigText(text: string, file: string = resolve('arrayflow.config')): Validation {
+  return validateText(text, file);
+}
