@@ -6,36 +6,9 @@ import { retryPolicy } from '../../src/records/owed.js';
 import { readJournal } from '../../src/journal/journal.js';
 import { slurmScheduler } from '../../src/scheduler/slurm/binding.js';
 import { EnsembleLayout } from '../../src/layout/layout.js';
-import { jobName, type PlanFile } from '../../src/plan/plan.js';
+import { jobName } from '../../src/plan/plan.js';
 import type { CommandResult, Transport } from '../../src/transport/transport.js';
-
-function plan(over: Partial<PlanFile['executor']> = {}, tasks = 1000, bundle = 4): PlanFile {
-  return {
-    format: 1,
-    name: 'sweep',
-    id: '0a1b2c3d',
-    config_hash: 'f'.repeat(64),
-    tasks,
-    param_names: ['alpha'],
-    bundle,
-    array_tasks: tasks,
-    elements: Math.ceil(tasks / bundle),
-    design: { parameters: { alpha: { kind: 'uniform', low: 0, high: 1 } }, sampling: { method: 'lhs', samples: tasks, seed: 1 } },
-    retries: 2,
-    runtime: { command: ['python3', 'sim.py'], env: {}, inputs: { copy: [], link: [] }, result: { file: 'result.json', format: 'json' }, keep: 'none', timeout: 0, scratch: '$TMPDIR', parallel: 1 },
-    executor: {
-      type: 'slurm',
-      resources: { time: '00:10:00', mem: '2G', cpus: 2, partition: 'debug', account: 'proj-42', extra: { constraint: 'skylake&ib' } },
-      array: { bundle, parallel: 1, throttle: 50 },
-      scratch: '$TMPDIR',
-      retries: 2,
-      retry_scale: { time: 2, mem: 1.5 },
-      ...over,
-    },
-    node: '/opt/node-20/bin/node',
-    arrayflow: '/opt/arrayflow/dist/cli/main.js',
-  };
-}
+import { slurmPlan as plan } from '../helpers/plans.js';
 
 t.test('a chunk found in the live queue but not (yet) in sacct is adopted, not submitted again', async (t) => {
   // What a restarted controller meets when its predecessor died between sbatch and the journal while the job

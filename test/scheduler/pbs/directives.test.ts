@@ -1,6 +1,6 @@
 // Tests for src/scheduler/pbs/directives.ts: Slurm-style resources as PBS directives, walltime and memory in PBS units.
 import t from 'tap';
-import type { PlanFile } from '../../../src/plan/plan.js';
+import { pbsPlan as plan } from '../../helpers/plans.js';
 import { pbsDirectives, pbsMem, pbsWalltime } from '../../../src/scheduler/pbs/directives.js';
 
 t.test('walltime and memory in PBS units', async (t) => {
@@ -12,35 +12,6 @@ t.test('walltime and memory in PBS units', async (t) => {
   for (const [slurm, size] of Object.entries(mems)) t.equal(pbsMem(slurm), size, slurm);
   t.throws(() => pbsMem('lots'), { message: /not a memory size/ });
 });
-
-function plan(over: Partial<PlanFile['executor']> = {}): PlanFile {
-  const p = {
-    format: 1 as const,
-    name: 'sweep',
-    id: 'k3x9q2',
-    config_hash: '5ab8f21c00000000',
-    tasks: 40,
-    param_names: ['x'],
-    bundle: 2,
-    array_tasks: 40,
-    elements: 20,
-    design: { parameters: { x: { kind: 'int' as const, low: 0, high: 39 } }, sampling: { method: 'grid' as const, seed: 0 } },
-    retries: 0,
-    runtime: { command: ['sim'], env: {}, inputs: { copy: [], link: [] }, result: { file: 'result.json', format: 'json' as const }, keep: 'none' as const, timeout: 0, scratch: '$TMPDIR', parallel: 1 },
-    executor: {
-      type: 'pbs' as const,
-      dialect: 'pro' as const,
-      resources: { time: '1-02:30:00', mem: '1.5G', cpus: 4, partition: 'workq', account: 'proj 42' },
-      array: { bundle: 2, parallel: 1, throttle: 8 },
-      scratch: '$TMPDIR',
-      retries: 0,
-      ...over,
-    },
-    node: '/usr/bin/node',
-    arrayflow: '/opt/arrayflow/dist/cli/main.js',
-  };
-  return p as PlanFile;
-}
 
 t.test('directives: Slurm-style resources become PBS resources, bad values are refused', async (t) => {
   t.same(pbsDirectives(plan(), 'pro'), [
