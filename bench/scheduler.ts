@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runEnsemble } from '../src/run/run.js';
-import type { Submission } from '../src/executor/batch.js';
+import type { Submission } from '../src/journal/submissions.js';
 import { LocalTransport } from '../src/transport/local.js';
 import type { CommandResult } from '../src/transport/transport.js';
 import { header, loadLine, option, packageRoot, table, workDir } from './lib.js';

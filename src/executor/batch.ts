@@ -1,107 +1,26 @@
-// The batch-scheduler executor: chunk, render, submit, reconcile with one status query per tick, until every task has a row.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
-import { SchedulerError } from '../errors.js';
-import { appendJournal, readJournal } from '../journal/journal.js';
-import type { EnsembleLayout } from '../layout/layout.js';
-import { type ArrayLimits, type Chunk, type PlanFile, chunkLabel, chunkSize, elementTasks, jobName, planChunks } from '../plan/plan.js';
-import type { TaskRecord } from '../records/record.js';
-import { renderTemplate } from '../render/render.js';
-import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
-import type { CommandResult, Transport } from '../transport/transport.js';
-import { RecordWriter } from '../records/writer.js';
-import { awaitsScheduler } from '../records/select-final.js';
-import { type RetryPolicy, UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
-import { scaleResources } from '../scheduler/resources.js';
+// The batch loop (BatchRun): submit every chunk, then reconcile with one status query per tick until every task has a row; commands go through ./runner.ts.
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join, relative } from 'node:path';
+import { SchedulerError } from '../errors.js';
+import { appendJournal } from '../journal/journal.js';
+import { type Submission, journalSubmissions } from '../journal/submissions.js';
+import type { EnsembleLayout } from '../layout/layout.js';
+import { type PlanFile, chunkLabel, elementTasks, jobName } from '../plan/plan.js';
+import { type RetryPolicy, UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
+import type { TaskRecord } from '../records/record.js';
+import { awaitsScheduler } from '../records/select-final.js';
+import { RecordWriter } from '../records/writer.js';
+import { planSubmissions, renderSubmission } from '../render/submission.js';
+import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
+import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
+import type { Transport } from '../transport/transport.js';
+import { type ClusterSide, sameHostCluster } from './cluster-side.js';
+import { SchedulerRunner } from './runner.js';
+import { sleep } from './sleep.js';
 
-/** What a scheduler contributes: argv builders and parsers (pure) plus how its scripts look. */
-export interface BatchScheduler {
-  /** For messages: `Slurm`, `PBS`. */
-  name: string;
-  /** Template name in templates/ and the script extension. */
-  template: string;
-  scriptExt: string;
-  /** Variables the wrapper reads the array index and array job id from (first set wins). */
-  indexVars: string[];
-  jobIdVars: string[];
-  /** Output/error file patterns understood by the scheduler, for element `%index` of `label`. */
-  logPattern(layout: EnsembleLayout, label: string, stream: 'out' | 'err'): string;
-  /** The error log of one element once it ran (to look for a memory kill). */
-  logFile(layout: EnsembleLayout, label: string, jobId: string, index: number): string;
-  /** Resource directives as {flag, value} pairs for the template. */
-  directives(plan: PlanFile): Array<{ flag: string; value: string }>;
-  /** Directives making a job wait for `jobIds` to end (afterany) or to succeed (afterok). */
-  dependency(dep: Dependency): Array<{ flag: string; value: string }>;
-  readLimits(t: Transport): Promise<ArrayLimits & { accounting: boolean }>;
-  submitArgv(script: string): string[];
-  parseSubmit(stdout: string): string;
-  submitError(stderr: string, exitCode: number, script: string): SchedulerError;
-  statusArgv(jobIds: string[], accounting: boolean): string[];
-  parseStatus(stdout: string, accounting: boolean): ElementStatus[];
-  /** Whether a failed status query only means "none of these jobs is known any more". */
-  unknownJobs(stderr: string): boolean;
-  queryError(argv: string[], stderr: string, exitCode: number): SchedulerError;
-  statusByIndex(statuses: ElementStatus[], jobId: string): Map<number, ElementStatus>;
-  /** Job ids of jobs with this name, to find a submission the journal missed (controller died after submit). */
-  findArgv(name: string, accounting: boolean): string[];
-  parseFind(stdout: string): string[];
-  cancelArgv(jobIds: string[]): string[];
-  /** Refines a final status with the element's stderr (e.g. an over-memory kill). */
-  refine(status: ElementStatus, stderrText: string): ElementStatus;
-}
-
-/** A later stage's first submissions wait for the upstream stage's jobs (docs/stages.md). */
-export interface Dependency {
-  kind: 'afterany' | 'afterok';
-  jobIds: string[];
-}
-
-
-/**
- * The ensemble directory as the cluster sees it. On a login node it is the controller's own directory; from a
- * workstation (SSH) it is a copy on the cluster's shared filesystem, and `sync` brings new records back.
- */
-export interface ClusterSide {
-  /** Paths as compute nodes see them: scripts, logs and the wrapper's ensemble argument use these. */
-  layout: EnsembleLayout;
-  /** The Node binary and arrayflow entry point on the cluster. */
-  node: string;
-  arrayflow: string;
-  /** Writes a file at `rel` (relative to the ensemble root) both locally and on the cluster. */
-  writeFile(rel: string, content: string, mode?: number): Promise<void>;
-  /** Reads a cluster file at `rel` ('' when it does not exist). */
-  readFile(rel: string): Promise<string>;
-  /** Brings the cluster's new record bytes into the local results dir (no-op when they are the same dir). */
-  sync(): Promise<void>;
-}
-
-/** The cluster side of a controller running on the login node: one directory, nothing to copy. */
-export function sameHostCluster(layout: EnsembleLayout, plan: PlanFile): ClusterSide {
-  return {
-    layout,
-    node: plan.node,
-    arrayflow: plan.arrayflow,
-    async writeFile(rel, content, mode) {
-      const path = join(layout.root, rel);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, content, mode === undefined ? undefined : { mode });
-    },
-    readFile: (rel) => readFile(join(layout.root, rel), 'utf8').catch(() => ''),
-    sync: async () => undefined,
-  };
-}
-
-/** One array job: a chunk of the plan's elements, or a resubmission of listed tasks. */
-export interface Submission {
-  label: string;
-  jobId: string;
-  /** Elements offset..offset+count-1 (for a resubmission: slices of tasksFile). */
-  offset: number;
-  count: number;
-  attempt: number;
-  tasksFile?: string;
-}
+export type { Dependency } from '../scheduler/contract.js';
+export type { Submission } from '../journal/submissions.js';
 
 export interface BatchRunOptions {
   runId: string;
@@ -131,78 +50,7 @@ export interface UpstreamWatch {
   fixed(tasks: number[]): Promise<number[]>;
 }
 
-const QUERY_TIMEOUT_MS = 60_000;
-const SUBMIT_RETRIES = 6;
 const UNKNOWN_GRACE_MS = 30_000;
-/** After a submission's answer was lost with the connection, the submit command has finished (or never started) by then. */
-const UNCERTAIN_SETTLE_MS = 2000;
-
-/** A transport error after which the command may or may not have run (SSH: the connection dropped mid-call). */
-function isUncertain(e: unknown): boolean {
-  return (e as { uncertain?: unknown } | null)?.uncertain === true;
-}
-
-/** Renders the script of a submission. */
-export function renderSubmission(
-  layout: EnsembleLayout,
-  plan: PlanFile,
-  sched: BatchScheduler,
-  s: Omit<Submission, 'jobId'>,
-  throttle: number | undefined,
-  exe: { node: string; arrayflow: string } = plan,
-  after?: Dependency,
-): string {
-  const resources = scaleResources(plan.executor.resources, plan.executor.retry_scale, s.attempt);
-  const scaled: PlanFile = { ...plan, executor: { ...plan.executor, resources } };
-  const tasks = s.tasksFile ? null : { first: s.offset * plan.bundle, last: Math.min(plan.array_tasks, (s.offset + s.count) * plan.bundle) - 1 };
-  return renderTemplate(sched.template, {
-    name: plan.name,
-    chunkLabel: s.label,
-    firstElement: s.offset,
-    lastElement: s.offset + s.count - 1,
-    taskCount: tasks ? `${tasks.last - tasks.first + 1}` : 'listed',
-    jobName: jobName(plan, s.label),
-    lastIndex: s.count - 1,
-    count: s.count,
-    throttle,
-    stdoutPath: sched.logPattern(layout, s.label, 'out'),
-    stderrPath: sched.logPattern(layout, s.label, 'err'),
-    directives: [...sched.directives(scaled), ...(after && after.jobIds.length > 0 ? sched.dependency(after) : [])],
-    node: exe.node,
-    arrayflow: exe.arrayflow,
-    ensembleDir: layout.root,
-    indexVars: sched.indexVars.join(','),
-    jobIdVar: sched.jobIdVars.join(','),
-    offset: s.tasksFile ? 0 : s.offset,
-    attempt: s.attempt,
-    tasksFile: s.tasksFile ? join(layout.root, s.tasksFile) : undefined,
-  });
-}
-
-/** The chunks of a plan under the cluster's limits (config overrides win). */
-export function planSubmissions(plan: PlanFile, limits: ArrayLimits): Chunk[] {
-  return planChunks(plan.elements, chunkSize(limits, plan.executor.array));
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const wake = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', wake);
-      resolve();
-    };
-    const timer = setTimeout(wake, ms);
-    signal?.addEventListener('abort', wake);
-  });
-
-/** Submissions recorded in the journal. */
-export async function journalSubmissions(layout: EnsembleLayout): Promise<Submission[]> {
-  return (await readJournal(layout.journal)).flatMap((e) =>
-    e.event === 'submitted'
-      ? [{ label: e.chunk, jobId: e.job_id, offset: e.offset, count: e.elements, attempt: e.attempt, ...(e.tasks_file ? { tasksFile: e.tasks_file } : {}) }]
-      : [],
-  );
-}
 
 /**
  * Drives an ensemble through a batch scheduler until every task has a final record. Markers (records)
@@ -210,24 +58,31 @@ export async function journalSubmissions(layout: EnsembleLayout): Promise<Submis
  */
 export class BatchRun {
   private readonly submissions: Submission[] = [];
-  private accounting = false;
   /** When an element was first seen final: it is declared lost only one tick later (records may lag). */
   private readonly finalSince = new Map<string, number>();
   private schedulerWriter: RecordWriter | null = null;
   private retrySeq = 0;
   private readonly cluster: ClusterSide;
+  /** Every scheduler command of this run goes through it. */
+  private readonly runner: SchedulerRunner;
   /** Submissions whose every element is final and accounted for: no longer queried. */
   private readonly doneSubmissions = new Set<string>();
 
   constructor(
     private readonly layout: EnsembleLayout,
     private readonly plan: PlanFile,
-    private readonly sched: BatchScheduler,
-    private readonly transport: Transport,
+    sched: BatchScheduler,
+    transport: Transport,
     private readonly readFinals: () => Promise<Map<number, TaskRecord>>,
     private readonly opts: BatchRunOptions,
   ) {
     this.cluster = opts.cluster ?? sameHostCluster(layout, plan);
+    this.runner = new SchedulerRunner(sched, transport, { signal: opts.signal });
+  }
+
+  /** The binding in use (limits discovery may have found another one: PBS through Slurm's qsub wrapper). */
+  private get sched(): BatchScheduler {
+    return this.runner.sched;
   }
 
   private tasksOf(s: Submission, index: number, list: number[] | null): number[] {
@@ -254,57 +109,16 @@ export class BatchRun {
     });
   }
 
-  private async submit(s: Omit<Submission, 'jobId'>, script: string): Promise<Submission> {
-    let delay = 1000;
-    for (let attempt = 1; ; attempt++) {
-      const argv = this.sched.submitArgv(script);
-      let r: CommandResult;
-      try {
-        r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });
-      } catch (e) {
-        if (!isUncertain(e)) throw e;
-        // the submission may have reached the scheduler before the connection dropped: look before submitting again
-        await sleep(UNCERTAIN_SETTLE_MS, this.opts.signal);
-        const jobId = await this.findJob(s.label);
-        if (jobId === null && attempt < SUBMIT_RETRIES) continue;
-        if (jobId === null) throw e;
-        const sub: Submission = { ...s, jobId };
-        this.journal(sub);
-        this.opts.onSubmit?.(sub);
-        return sub;
-      }
-      if (r.exitCode === 0) {
-        const sub: Submission = { ...s, jobId: this.sched.parseSubmit(r.stdout) };
-        this.journal(sub);
-        this.opts.onSubmit?.(sub);
-        return sub;
-      }
-      const err = this.sched.submitError(r.stderr, r.exitCode, relative(this.cluster.layout.root, script));
-      if (!err.transient || attempt >= SUBMIT_RETRIES) throw err;
-      await sleep(delay, this.opts.signal);
-      delay = Math.min(delay * 2, 30_000);
-    }
-  }
-
-  /**
-   * The id of a job the scheduler holds under this submission's name, or null. The live queue first, then
-   * (with accounting) the database for jobs the queue has forgotten: sacct lags a few seconds behind a
-   * submission and, asked by name over a time window, never lists a job that is not yet eligible to start
-   * (held, a future --begin, a dependency), so it alone would let a queued chunk be submitted again.
-   */
-  private async findJob(label: string): Promise<string | null> {
-    const name = jobName(this.plan, label);
-    for (const accounting of this.accounting ? [false, true] : [false]) {
-      const found = await this.transport.run(this.sched.findArgv(name, accounting), { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
-      const ids = found.exitCode === 0 ? this.sched.parseFind(found.stdout) : [];
-      if (ids.length > 0) return ids[0];
-    }
-    return null;
+  private submitted(sub: Submission): Submission {
+    this.journal(sub);
+    this.opts.onSubmit?.(sub);
+    return sub;
   }
 
   /** Writes the script of a submission and submits it, unless the scheduler already has a job of that name. */
   private async submitOnce(s: Omit<Submission, 'jobId'>, after?: Dependency): Promise<void> {
-    const existing = await this.findJob(s.label);
+    const name = jobName(this.plan, s.label);
+    const existing = await this.runner.find(name);
     if (existing !== null) {
       // the controller died between the submit and the journal write: adopt the job instead of submitting twice
       const sub: Submission = { ...s, jobId: existing };
@@ -315,13 +129,14 @@ export class BatchRun {
     const rel = relative(this.layout.root, this.layout.script(s.label, this.sched.scriptExt));
     const text = renderSubmission(this.cluster.layout, this.plan, this.sched, s, this.plan.executor.array.throttle, this.cluster, after);
     await this.cluster.writeFile(rel, text, 0o755);
-    this.submissions.push(await this.submit(s, join(this.cluster.layout.root, rel)));
+    const script = join(this.cluster.layout.root, rel);
+    const jobId = await this.runner.submit(script, name, relative(this.cluster.layout.root, script));
+    this.submissions.push(this.submitted({ ...s, jobId }));
   }
 
   /** Runs until every task has a final record with no retry owed. Returns the scheduler calls made. */
   async run(): Promise<void> {
-    const limits = await this.sched.readLimits(this.transport);
-    this.accounting = limits.accounting;
+    const limits = await this.runner.limits();
     await this.cluster.writeFile(join(relative(this.layout.root, this.layout.jobLogsDir), '.keep'), '');
     this.submissions.push(...(await journalSubmissions(this.layout)));
     await this.cluster.sync();
@@ -375,19 +190,16 @@ export class BatchRun {
     this.schedulerWriter?.close();
   }
 
-  /** One status query for every submission not yet settled (sacct when accounting works, else squeue). */
+  /** One status query for every submission not yet settled; a transient failure is an empty answer (asked again next tick). */
   private async query(): Promise<ElementStatus[]> {
     const ids = this.submissions.filter((s) => !this.doneSubmissions.has(s.jobId)).map((s) => s.jobId);
     if (ids.length === 0) return [];
-    const argv = this.sched.statusArgv(ids, this.accounting);
-    const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
-    if (r.exitCode !== 0) {
-      if (this.sched.unknownJobs(r.stderr)) return [];
-      const err = this.sched.queryError(argv, r.stderr, r.exitCode);
-      if (err.transient) return [];
-      throw err;
+    try {
+      return await this.runner.status(ids);
+    } catch (e) {
+      if (e instanceof SchedulerError && e.transient) return [];
+      throw e;
     }
-    return this.sched.parseStatus(r.stdout, this.accounting);
   }
 
   private writer(): RecordWriter {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import type { RemoteSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
-import type { ClusterSide } from '../executor/batch.js';
+import type { ClusterSide } from '../executor/cluster-side.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
 import { shipFiles } from './ship.js';

@@ -1,4 +1,4 @@
-// Renders templates/*.mustache into scripts, with shell quoting as the single escaping layer.
+// Renders templates/<scheduler>/*.mustache into scripts (partials from templates/common/), with shell quoting as the single escaping layer.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Mustache from 'mustache';
@@ -10,14 +10,14 @@ export const templatesDir = join(packageRoot, 'templates');
 let partials: Record<string, string> | undefined;
 function loadPartials(): Record<string, string> {
   partials ??= Object.fromEntries(
-    readdirSync(join(templatesDir, 'partials'))
+    readdirSync(join(templatesDir, 'common'))
       .filter((f) => f.endsWith('.mustache'))
-      .map((f) => [basename(f, '.mustache'), readFileSync(join(templatesDir, 'partials', f), 'utf8')]),
+      .map((f) => [basename(f, '.mustache'), readFileSync(join(templatesDir, 'common', f), 'utf8')]),
   );
   return partials;
 }
 
-/** Renders templates/<name>.mustache; `{{x}}` becomes shellQuote(x), so templates never quote values themselves. */
+/** Renders templates/<name>.mustache (`slurm/array.sbatch`); partials are referenced by file name (`{{> task-body}}`); `{{x}}` becomes shellQuote(x), so templates never quote values themselves. */
 export function renderTemplate(name: string, view: object): string {
   const template = readFileSync(join(templatesDir, `${name}.mustache`), 'utf8');
   return Mustache.render(template, view, loadPartials(), { escape: shellQuote });

@@ -2,12 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { readConfig, readConfigFile } from '../config/load.js';
 import type { Config, ExecutorType } from '../config/types.js';
-import { planSubmissions, renderSubmission } from '../executor/batch.js';
-import { batchScheduler } from '../executor/registry.js';
+import { SchedulerRunner } from '../executor/runner.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { hashConfig } from '../plan/manifest.js';
 import { type ArrayLimits, chunkLabel } from '../plan/plan.js';
 import { type OpenedPlan, type StagePlan, planFileFor, samplePlan, upstreamOf, writePlan } from '../plan/write.js';
+import { planSubmissions, renderSubmission } from '../render/submission.js';
+import { batchScheduler } from '../scheduler/registry.js';
 import { LocalTransport } from '../transport/local.js';
 import type { Transport } from '../transport/transport.js';
 import { planStages } from './stages.js';
@@ -57,17 +58,19 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
   const tasks = plans.reduce((n, p) => n + p.plan.tasks, 0);
   const elements = plans.reduce((n, p) => n + p.plan.elements, 0);
   if (type === 'local') return { tasks, elements, executor: type, limitsNote: null, scripts: [] };
-  const sched = batchScheduler(type, config.executor.dialect);
   const transport = opts.transport ?? new LocalTransport();
+  const runner = new SchedulerRunner(batchScheduler(type, config.executor.dialect), transport);
   let limits: ArrayLimits = {};
   let limitsNote: string | null = null;
   try {
-    limits = await sched.readLimits(transport);
+    limits = await runner.limits();
   } catch (e) {
     limitsNote = `could not read the cluster's limits (${(e as Error).message}); chunks use only the config's overrides`;
   } finally {
     if (!opts.transport) await transport.close();
   }
+  // the binding limits discovery settled on (PBS: Slurm's qsub wrapper names the log files differently)
+  const sched = runner.sched;
   const scripts = plans.flatMap(({ name, plan, layout }) =>
     planSubmissions(plan, limits).map((c) => {
       const label = chunkLabel(c.chunk);

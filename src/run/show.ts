@@ -1,6 +1,6 @@
 // `arrayflow show`: provenance of an ensemble (its manifest) plus the hosts and scheduler jobs that ran its tasks.
 import { readFile } from 'node:fs/promises';
-import { journalSubmissions } from '../executor/batch.js';
+import { journalSubmissions } from '../journal/submissions.js';
 import { readPlan } from '../plan/read.js';
 import { readFinals } from '../records/read.js';
 import { type Counts, countFinals } from './types.js';

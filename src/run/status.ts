@@ -1,10 +1,11 @@
 // `arrayflow status`: done / failed / pending counts of an ensemble (per stage for a multi-stage one), its chunks' states, its failed tasks.
-import { batchScheduler } from '../executor/registry.js';
-import { journalSubmissions } from '../executor/batch.js';
+import { SchedulerRunner } from '../executor/runner.js';
+import { journalSubmissions } from '../journal/submissions.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { readPlan } from '../plan/read.js';
 import { readFinals } from '../records/read.js';
 import type { TaskRecord } from '../records/record.js';
+import { batchScheduler } from '../scheduler/registry.js';
 import type { ElementStatus } from '../scheduler/types.js';
 import type { Transport } from '../transport/transport.js';
 import { readStages } from './stages.js';
@@ -35,21 +36,18 @@ export async function chunkStatus(ensembleDir: string, opts: { transport?: Trans
   const { layout, plan } = await readPlan(ensembleDir);
   const subs = await journalSubmissions(layout);
   if (subs.length === 0 || plan.executor.type === 'local') return [];
-  const sched = batchScheduler(plan.executor.type, plan.executor.dialect);
   const transport = opts.transport ?? (await schedulerTransport(plan.executor));
+  const runner = new SchedulerRunner(batchScheduler(plan.executor.type, plan.executor.dialect), transport);
   let statuses: ElementStatus[];
   try {
-    const limits = await sched.readLimits(transport);
-    const argv = sched.statusArgv(subs.map((s) => s.jobId), limits.accounting);
-    const r = await transport.run(argv);
-    if (r.exitCode !== 0 && !sched.unknownJobs(r.stderr)) throw sched.queryError(argv, r.stderr, r.exitCode);
-    statuses = r.exitCode === 0 ? sched.parseStatus(r.stdout, limits.accounting) : [];
+    await runner.limits();
+    statuses = await runner.status(subs.map((s) => s.jobId));
   } finally {
     if (!opts.transport) await transport.close();
   }
   return subs.map((s) => {
     const counts: Record<string, number> = {};
-    const byIndex = sched.statusByIndex(statuses, s.jobId);
+    const byIndex = runner.sched.statusByIndex(statuses, s.jobId);
     for (let i = 0; i < s.count; i++) {
       const state = byIndex.get(i)?.state ?? 'unknown';
       counts[state] = (counts[state] ?? 0) + 1;

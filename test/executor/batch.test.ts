@@ -1,84 +1,14 @@
-// Rendered Slurm scripts (golden files a Slurm user can read), chunk arithmetic, and retry resource scaling.
-import t, { type Test } from 'tap';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Tests for src/executor/batch.ts: the batch loop against a scripted transport (golden scripts: test/render/submission.test.ts).
+import t from 'tap';
 import { join } from 'node:path';
-import { BatchRun, planSubmissions, renderSubmission } from '../../src/executor/batch.js';
+import { BatchRun } from '../../src/executor/batch.js';
 import { retryPolicy } from '../../src/records/owed.js';
-import { scaleResources } from '../../src/scheduler/resources.js';
 import { readJournal } from '../../src/journal/journal.js';
-import { slurmScheduler } from '../../src/executor/slurm.js';
+import { slurmScheduler } from '../../src/scheduler/slurm/binding.js';
 import { EnsembleLayout } from '../../src/layout/layout.js';
-import { jobName, type PlanFile } from '../../src/plan/plan.js';
+import { jobName } from '../../src/plan/plan.js';
 import type { CommandResult, Transport } from '../../src/transport/transport.js';
-import { packageRoot } from '../../src/util/paths.js';
-
-function plan(over: Partial<PlanFile['executor']> = {}, tasks = 1000, bundle = 4): PlanFile {
-  return {
-    format: 1,
-    name: 'sweep',
-    id: '0a1b2c3d',
-    config_hash: 'f'.repeat(64),
-    tasks,
-    param_names: ['alpha'],
-    bundle,
-    array_tasks: tasks,
-    elements: Math.ceil(tasks / bundle),
-    design: { parameters: { alpha: { kind: 'uniform', low: 0, high: 1 } }, sampling: { method: 'lhs', samples: tasks, seed: 1 } },
-    retries: 2,
-    runtime: { command: ['python3', 'sim.py'], env: {}, inputs: { copy: [], link: [] }, result: { file: 'result.json', format: 'json' }, keep: 'none', timeout: 0, scratch: '$TMPDIR', parallel: 1 },
-    executor: {
-      type: 'slurm',
-      resources: { time: '00:10:00', mem: '2G', cpus: 2, partition: 'debug', account: 'proj-42', extra: { constraint: 'skylake&ib' } },
-      array: { bundle, parallel: 1, throttle: 50 },
-      scratch: '$TMPDIR',
-      retries: 2,
-      retry_scale: { time: 2, mem: 1.5 },
-      ...over,
-    },
-    node: '/opt/node-20/bin/node',
-    arrayflow: '/opt/arrayflow/dist/cli/main.js',
-  };
-}
-
-const layout = new EnsembleLayout('/scratch/ada/runs/sweep');
-
-function golden(t: Test, name: string, actual: string): void {
-  const path = join(packageRoot, 'test', 'fixtures', 'slurm', name);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) writeFileSync(path, actual);
-  t.equal(actual, readFileSync(path, 'utf8'), `rendered script matches ${name}`);
-}
-
-t.test('rendered sbatch scripts (golden files)', async (t) => {
-  golden(t, 'chunk.golden.sbatch', renderSubmission(layout, plan(), slurmScheduler, { label: '0001', offset: 100, count: 100, attempt: 1 }, 50));
-  // a resubmission of listed tasks at attempt 3: time and memory scaled by retry_scale, no throttle
-  golden(
-    t,
-    'retry.golden.sbatch',
-    renderSubmission(layout, plan(), slurmScheduler, { label: 'r2', offset: 0, count: 3, attempt: 3, tasksFile: 'plan/r2-tasks.json' }, undefined),
-  );
-  // an awkward path and directive value: quoted as one shell word each
-  const odd = new EnsembleLayout("/scratch/o'brien/my runs");
-  const text = renderSubmission(odd, plan({ resources: { partition: 'debug', extra: { comment: 'two words' } } }), slurmScheduler, { label: '0000', offset: 0, count: 10, attempt: 1 }, undefined);
-  t.match(text, /task '\/scratch\/o'\\''brien\/my runs' --index-from/);
-  t.match(text, /#SBATCH --comment='two words'/);
-  t.notMatch(text, /alpha|python3|sim\.py/, 'no parameter values or commands in the script');
-});
-
-t.test('chunks: every chunk indexed from 0, ceil(tasks / (bundle x chunk)) submissions', async (t) => {
-  const p = plan({ array: { bundle: 4, parallel: 1, max_array_size: 100 } });
-  const chunks = planSubmissions(p, { maxArraySize: 1001 });
-  t.equal(chunks.length, Math.ceil(1000 / (4 * 100)));
-  t.same(chunks.map((c) => [c.offset, c.count]), [[0, 100], [100, 100], [200, 50]]);
-  t.equal(planSubmissions(plan(), { maxArraySize: 1001, maxSubmitJobs: 40 }).length, Math.ceil(250 / 40), 'MaxSubmitJobs caps the chunk too');
-});
-
-t.test('retry_scale grows time and memory per attempt', async (t) => {
-  const r = { time: '00:10:00', mem: '2G' };
-  t.same(scaleResources(r, { time: 2, mem: 1.5 }, 1), r);
-  t.same(scaleResources(r, { time: 2, mem: 1.5 }, 2), { time: '00:20:00', mem: '3072M' });
-  t.same(scaleResources({ time: '1-12:00:00' }, { time: 2 }, 2), { time: '3-00:00:00' });
-  t.same(scaleResources({ time: '90' }, { time: 1.5 }, 3), { time: '03:22:30' });
-});
+import { slurmPlan as plan } from '../helpers/plans.js';
 
 t.test('a chunk found in the live queue but not (yet) in sacct is adopted, not submitted again', async (t) => {
   // What a restarted controller meets when its predecessor died between sbatch and the journal while the job

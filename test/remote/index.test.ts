@@ -226,7 +226,7 @@ t.test('the SSH connection killed mid-run and under a submission: recovers, one 
       t.equal(r.exitCode, 0, 'the second chunk reached Slurm');
       await killSession(t, ssh);
       lostAnswer = true;
-      throw Object.assign(new TransportError(`ssh: the connection to ${SSH_HOST_ALIAS} dropped while running sbatch; it may or may not have run`), { uncertain: true });
+      throw new TransportError(`ssh: the connection to ${SSH_HOST_ALIAS} dropped while running sbatch; it may or may not have run`, { uncertain: true });
     },
   };
   let killedMidRun: Promise<void> | undefined;

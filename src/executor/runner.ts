@@ -1,0 +1,123 @@
+// The one place scheduler commands run: limits discovery, submit (transient retries, the uncertain-submission lookup), find by name, status, cancel — argv and parsers from the binding, the command through the transport.
+import { userInfo } from 'node:os';
+import { TransportError } from '../errors.js';
+import type { BatchScheduler, FoundLimits, Limits, LimitsQuery } from '../scheduler/contract.js';
+import type { ElementStatus } from '../scheduler/types.js';
+import { type CommandResult, type Transport, isUncertain } from '../transport/transport.js';
+import { sleep } from './sleep.js';
+
+const QUERY_TIMEOUT_MS = 60_000;
+const SUBMIT_RETRIES = 6;
+/** After a submission's answer was lost with the connection, the submit command has finished (or never started) by then. */
+const UNCERTAIN_SETTLE_MS = 2000;
+
+/** The account per-user limits are read for: the transport's (SSH: the login user), else this process's. */
+function userOf(t: Transport): string {
+  if (t.user) return t.user;
+  try {
+    return userInfo().username;
+  } catch {
+    // no passwd entry for this uid (some containers)
+    return process.env.USER ?? process.env.LOGNAME ?? '';
+  }
+}
+
+/** Runs a scheduler's commands through one transport; what it learns (accounting, unknown jobs, the binding that answers) it keeps. */
+export class SchedulerRunner {
+  /** The binding in use: the one given, or the one limits discovery found (PBS: Slurm behind its qsub wrapper). */
+  sched: BatchScheduler;
+  /** Whether status and find go to the accounting database (sacct); set by limits(). */
+  private accounting = false;
+  /** Ids a status query called unknown: left out of later queries where one unknown id fails them all (PBS). */
+  private readonly forgotten: string[] = [];
+
+  constructor(
+    sched: BatchScheduler,
+    private readonly transport: Transport,
+    private readonly opts: { signal?: AbortSignal } = {},
+  ) {
+    this.sched = sched;
+  }
+
+  /** Runs the binding's limits discovery, step by step; a step that allows it gets a command that cannot start as its answer. */
+  async limits(): Promise<Limits> {
+    let step: LimitsQuery | FoundLimits = this.sched.limits(userOf(this.transport));
+    while ('argv' in step) {
+      let answer: CommandResult | Error;
+      try {
+        answer = await this.transport.run(step.argv, { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
+      } catch (e) {
+        if (!step.mayBeMissing || !(e instanceof TransportError)) throw e;
+        answer = e;
+      }
+      step = step.next(answer);
+    }
+    if (step.scheduler) this.sched = step.scheduler;
+    this.accounting = step.limits.accounting;
+    return step.limits;
+  }
+
+  /**
+   * The id of a job the scheduler holds under this name, or null. The live queue first, then (with accounting)
+   * the database for jobs the queue has forgotten: sacct lags a few seconds behind a submission and, asked by
+   * name over a time window, never lists a job that is not yet eligible to start (held, a future --begin, a
+   * dependency), so it alone would let a queued chunk be submitted again.
+   */
+  async find(name: string): Promise<string | null> {
+    for (const accounting of this.accounting ? [false, true] : [false]) {
+      const found = await this.transport.run(this.sched.findArgv(name, accounting), { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
+      const ids = found.exitCode === 0 ? this.sched.parseFind(found.stdout) : [];
+      if (ids.length > 0) return ids[0];
+    }
+    return null;
+  }
+
+  /**
+   * Submits `script` (job name `name`; `shown` names it in messages) and returns the job id. Transient refusals
+   * (a busy controller, a submit limit) are retried with backoff; when the connection drops mid-submit, the job is
+   * looked up by name before submitting again.
+   */
+  async submit(script: string, name: string, shown: string): Promise<string> {
+    let delay = 1000;
+    for (let attempt = 1; ; attempt++) {
+      let r: CommandResult;
+      try {
+        r = await this.transport.run(this.sched.submitArgv(script), { timeoutMs: QUERY_TIMEOUT_MS });
+      } catch (e) {
+        if (!isUncertain(e)) throw e;
+        // the submission may have reached the scheduler before the connection dropped: look before submitting again
+        await sleep(UNCERTAIN_SETTLE_MS, this.opts.signal);
+        const jobId = await this.find(name);
+        if (jobId !== null) return jobId;
+        if (attempt < SUBMIT_RETRIES) continue;
+        throw e;
+      }
+      if (r.exitCode === 0) return this.sched.parseSubmit(r.stdout);
+      const err = this.sched.submitError(r.stderr, r.exitCode, shown);
+      if (!err.transient || attempt >= SUBMIT_RETRIES) throw err;
+      await sleep(delay, this.opts.signal);
+      delay = Math.min(delay * 2, 30_000);
+    }
+  }
+
+  /**
+   * One status query for `jobIds` (sacct when accounting works, else the live queue). An answer that only says the
+   * jobs are unknown is an empty list; any other failure is thrown as a SchedulerError (`transient` when worth retrying).
+   */
+  async status(jobIds: string[]): Promise<ElementStatus[]> {
+    const argv = this.sched.statusArgv(jobIds, this.accounting, this.forgotten);
+    const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
+    if (r.exitCode === 0) return this.sched.parseStatus(r.stdout, this.accounting);
+    const unknown = this.sched.unknownJobs(r.stderr);
+    if (unknown === null) throw this.sched.queryError(argv, r.stderr, r.exitCode);
+    for (const id of unknown) if (!this.forgotten.includes(id)) this.forgotten.push(id);
+    return [];
+  }
+
+  /** Cancels `jobIds` with one command. */
+  async cancel(jobIds: string[]): Promise<void> {
+    const argv = this.sched.cancelArgv(jobIds);
+    const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });
+    if (r.exitCode !== 0) throw this.sched.queryError(argv, r.stderr, r.exitCode);
+  }
+}

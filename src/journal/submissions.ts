@@ -1,0 +1,23 @@
+// The array jobs of an ensemble as the journal records them (`submitted` events): what status, cancel and a restarted run start from.
+import type { EnsembleLayout } from '../layout/layout.js';
+import { readJournal } from './journal.js';
+
+/** One array job: a chunk of the plan's elements, or a resubmission of listed tasks. */
+export interface Submission {
+  label: string;
+  jobId: string;
+  /** Elements offset..offset+count-1 (for a resubmission: slices of tasksFile). */
+  offset: number;
+  count: number;
+  attempt: number;
+  tasksFile?: string;
+}
+
+/** Submissions recorded in the journal. */
+export async function journalSubmissions(layout: EnsembleLayout): Promise<Submission[]> {
+  return (await readJournal(layout.journal)).flatMap((e) =>
+    e.event === 'submitted'
+      ? [{ label: e.chunk, jobId: e.job_id, offset: e.offset, count: e.elements, attempt: e.attempt, ...(e.tasks_file ? { tasksFile: e.tasks_file } : {}) }]
+      : [],
+  );
+}

@@ -1,0 +1,123 @@
+// writePlan: an ensemble directory created from a config, re-opened for the same config, refused for another.
+import t from 'tap';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJournal } from '../../src/journal/journal.js';
+import { EnsembleLayout } from '../../src/layout/layout.js';
+import { hashConfig } from '../../src/plan/manifest.js';
+import { readTaskTable } from '../../src/plan/tasks.js';
+import { planFileFor, samplePlan, upstreamOf, writePlan } from '../../src/plan/write.js';
+import { arrayflowBin } from '../../src/util/paths.js';
+import { configIn, drawnConfig, planIn } from '../helpers/plan.js';
+
+t.test('planFileFor: tasks, elements of `bundle` tasks, the design and runtime, no upstream unless given', async (t) => {
+  const config = configIn('/x', drawnConfig({ n: 5, bundle: 2, extra: 'timeout: 30s' }));
+  const plan = planFileFor(config, 'h'.repeat(64), 5, 'abcd1234');
+  t.match(plan, { format: 1, name: 'drawn', id: 'abcd1234', config_hash: 'h'.repeat(64), tasks: 5, array_tasks: 5, bundle: 2, elements: 3, retries: 0 });
+  t.same(plan.param_names, ['x', 'k']);
+  t.same(plan.design, { parameters: config.parameters, sampling: config.sampling });
+  t.equal(plan.runtime.timeout, 30);
+  t.same(plan.executor, config.executor);
+  t.equal(plan.node, process.execPath);
+  t.equal(plan.arrayflow, arrayflowBin());
+  t.notOk('upstream' in plan);
+  t.notOk('adaptive' in plan);
+  t.equal(planFileFor(config, 'h', 4, 'i').elements, 2, 'an exact multiple');
+  const later = planFileFor(config, 'h', 6, 'i', { stage: 'A', dir: '../A', depend: 'afterany' });
+  t.same(later.param_names, ['A.task', 'x', 'k'], 'the upstream task column first');
+  t.same(later.upstream, { stage: 'A', dir: '../A', depend: 'afterany' });
+});
+
+t.test('planFileFor keeps the adaptive proposer', async (t) => {
+  const config = configIn('/x', drawnConfig({ n: 4, extra: 'adaptive: { command: [propose, "{dataset}"], budget: 10 }' }));
+  t.same(planFileFor(config, 'h', 4, 'i').adaptive, { command: ['propose', '{dataset}'], budget: 10, cwd: '/x' });
+});
+
+t.test('upstreamOf: the stage named by after, its directory relative to this stage, its task count', async (t) => {
+  const a = { name: 'A', layout: new EnsembleLayout('/e/stages/A'), plan: planFileFor(configIn('/x', drawnConfig({ n: 6 })), 'h', 6, 'i') };
+  t.same(upstreamOf({ name: 'B', after: 'A', depend: 'afterok' }, '/e/stages/B', [a]), { spec: { stage: 'A', dir: '../A', depend: 'afterok' }, tasks: 6 });
+  t.equal(upstreamOf({ name: 'A', after: null, depend: 'afterany' }, '/e/stages/A', [a]), undefined, 'the first stage');
+  t.equal(upstreamOf({ name: 'B', after: 'Z', depend: 'afterany' }, '/e/stages/B', [a]), undefined, 'no such stage before it');
+});
+
+t.test('samplePlan: the design, or the design crossed with the upstream tasks', async (t) => {
+  const config = configIn('/x', drawnConfig({ n: 3 }));
+  t.equal((await samplePlan(config)).seeds.length, 3);
+  const crossed = await samplePlan(config, { spec: { stage: 'A', dir: '../A', depend: 'afterany' }, tasks: 4 });
+  t.equal(crossed.seeds.length, 12);
+  t.equal(crossed.columns[0].name, 'A.task');
+});
+
+t.test('writePlan creates the ensemble directory: config, manifest, task table, plan, journal', async (t) => {
+  const dir = t.testdir({});
+  const yaml = drawnConfig({ n: 5, bundle: 2 });
+  const { layout, plan, created, config } = await planIn(dir, yaml);
+  t.equal(created, true);
+  t.equal(layout.root, join(dir, 'ens'));
+  t.match(plan.id, /^[0-9a-f]{8}$/);
+  t.equal(plan.config_hash, hashConfig(config, null));
+  t.match(plan, { tasks: 5, elements: 3, bundle: 2 });
+  t.same(JSON.parse(readFileSync(layout.planFile, 'utf8')), plan, 'plan.json holds the plan returned');
+  t.equal(readFileSync(layout.config, 'utf8'), yaml, 'the config text, frozen as written');
+  t.match(JSON.parse(readFileSync(layout.manifest, 'utf8')), { config_hash: plan.config_hash, tasks: 5 });
+  const rows = await readTaskTable(layout);
+  t.same(rows.map((r) => r.id), [0, 1, 2, 3, 4]);
+  t.same(Object.keys(rows[0].params), ['x', 'k']);
+  for (const d of [layout.resultsDir, layout.jobLogsDir, layout.scriptsDir]) t.ok(statSync(d).isDirectory(), d);
+  const journal = await readJournal(layout.journal);
+  t.match(journal, [{ event: 'planned', tasks: 5, elements: 3, config_hash: plan.config_hash }]);
+});
+
+t.test('writePlan re-opens a plan of the same config untouched', async (t) => {
+  const dir = t.testdir({});
+  const first = await planIn(dir, drawnConfig({ n: 5 }));
+  const tasksBefore = readFileSync(first.layout.tasks);
+  const again = await planIn(dir, drawnConfig({ n: 5 }));
+  t.equal(again.created, false);
+  t.same(again.plan, first.plan, 'the same plan, the same id');
+  t.ok(readFileSync(first.layout.tasks).equals(tasksBefore));
+  t.equal((await readJournal(first.layout.journal)).length, 1, 'planned once');
+});
+
+t.test('writePlan: where it runs is not the ensemble; the plan first written stays', async (t) => {
+  const dir = t.testdir({});
+  const first = await planIn(dir, drawnConfig({ n: 5, bundle: 2 }));
+  const other = await planIn(dir, drawnConfig({ n: 5, bundle: 4 }));
+  t.equal(other.created, false);
+  t.equal(other.plan.bundle, 2);
+  t.equal(other.plan.id, first.plan.id);
+});
+
+t.test('writePlan refuses a directory planned from a different config and changes nothing', async (t) => {
+  const dir = t.testdir({});
+  const first = await planIn(dir, drawnConfig({ n: 5 }));
+  const planText = readFileSync(first.layout.planFile, 'utf8');
+  const config = configIn(dir, drawnConfig({ n: 6 }));
+  await t.rejects(writePlan(config, 'changed'), {
+    name: 'EnsembleError',
+    code: 'E_ENSEMBLE',
+    message: `${join(dir, 'ens')} holds an ensemble planned from a different config (hash ${first.plan.config_hash.slice(0, 12)}, this config ${hashConfig(config, null).slice(0, 12)}): set another ensemble_dir in ${join(dir, 'config.yaml')}, or delete the old directory`,
+  });
+  t.equal(readFileSync(first.layout.planFile, 'utf8'), planText);
+  t.equal(readFileSync(first.layout.config, 'utf8'), drawnConfig({ n: 5 }));
+});
+
+t.test('writePlan: the points file is part of the config', async (t) => {
+  const dir = t.testdir({ 'points.csv': 'x\n0.1\n0.2\n' });
+  const yaml = 'name: pts\nensemble_dir: ens\ncommand: [echo, "{x}"]\nparameters: {x: {uniform: [0, 1]}}\nsampling: {method: list, file: points.csv}\n';
+  const { plan, layout } = await planIn(dir, yaml);
+  t.equal(plan.tasks, 2);
+  t.same((await readTaskTable(layout)).map((r) => r.params.x), [0.1, 0.2]);
+  t.match(JSON.parse(readFileSync(layout.manifest, 'utf8')).sampling, { method: 'list', points_file_sha256: /^[0-9a-f]{64}$/ });
+  writeFileSync(join(dir, 'points.csv'), 'x\n0.1\n0.3\n');
+  await t.rejects(planIn(dir, yaml), { name: 'EnsembleError', message: /planned from a different config/ }, 'an edited points file is another ensemble');
+});
+
+t.test('writePlan: a design of no points is an error and leaves no plan', async (t) => {
+  const dir = t.testdir({});
+  const config = configIn(dir, drawnConfig({ n: 3 }));
+  const empty = { ...config, sampling: { ...config.sampling, samples: 0 } };
+  await t.rejects(writePlan(empty, 'x'), { name: 'EnsembleError', message: `${join(dir, 'config.yaml')}: the sampling produced no points` });
+  t.notOk(existsSync(new EnsembleLayout(config.ensemble_dir).planFile));
+  t.equal((await planIn(dir, drawnConfig({ n: 3 }))).created, true, 'a later plan of a real design goes ahead');
+});

@@ -1,0 +1,81 @@
+// Filesystem primitives: atomic replace without leftovers, directory sync, and append-only files whose torn tail is sealed.
+import t from 'tap';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appendLine, closeFd, openAppendOnly, syncDir, writeFileAtomic } from '../../src/util/fs.js';
+
+t.test('writeFileAtomic writes text and bytes, replaces an old file, leaves no temp file', async (t) => {
+  const dir = t.testdir({ 'a.json': 'old content that is longer than the new one' });
+  const path = join(dir, 'a.json');
+  await writeFileAtomic(path, '{"v":2}\n');
+  t.equal(readFileSync(path, 'utf8'), '{"v":2}\n', 'replaced whole, no tail of the old content');
+  await writeFileAtomic(join(dir, 'b.bin'), new Uint8Array([0, 255, 10]));
+  t.same([...readFileSync(join(dir, 'b.bin'))], [0, 255, 10]);
+  t.same(readdirSync(dir).sort(), ['a.json', 'b.bin'], 'no .tmp- files left');
+});
+
+t.test('writeFileAtomic into a missing directory rejects and creates nothing', async (t) => {
+  const dir = t.testdir({});
+  await t.rejects(writeFileAtomic(join(dir, 'nope', 'a.json'), 'x'), { code: 'ENOENT' });
+  t.same(readdirSync(dir), []);
+});
+
+t.test('writeFileAtomic whose rename fails keeps the old entry and leaves no temp file', async (t) => {
+  const dir = t.testdir({ 'a.json': { 'inside.txt': 'keep' } });
+  await t.rejects(writeFileAtomic(join(dir, 'a.json'), 'new'), 'a file cannot replace a non-empty directory');
+  t.equal(readFileSync(join(dir, 'a.json', 'inside.txt'), 'utf8'), 'keep', 'the old entry is untouched');
+  t.same(readdirSync(dir), ['a.json'], 'no temp file left', {
+    todo: 'a failed rename leaves <path>.tmp-<pid>-<rand> behind: only a failed write or fsync is cleaned up',
+  });
+});
+
+t.test('syncDir: an existing directory syncs, a missing one is no error', async (t) => {
+  const dir = t.testdir({ sub: {} });
+  await t.resolves(syncDir(join(dir, 'sub')));
+  await t.resolves(syncDir(join(dir, 'missing')));
+});
+
+/** Opens `path` as an append-only file, appends `lines` one appendLine each, closes it, and returns its text. */
+function appendAll(path: string, ...lines: string[]): string {
+  const fd = openAppendOnly(path);
+  for (const line of lines) appendLine(fd, line);
+  closeFd(fd);
+  return readFileSync(path, 'utf8');
+}
+
+t.test('appendLine: one newline-terminated line per call, a given newline not doubled', async (t) => {
+  t.equal(appendAll(join(t.testdir({}), 'log.ndjson'), '{"a":1}', '{"a":2}\n'), '{"a":1}\n{"a":2}\n');
+});
+
+t.test('openAppendOnly appends after what is there and never overwrites it', async (t) => {
+  t.equal(appendAll(join(t.testdir({ 'log.ndjson': 'one\n' }), 'log.ndjson'), 'two'), 'one\ntwo\n');
+});
+
+t.test('openAppendOnly seals a torn last line so the next line stays whole', async (t) => {
+  const text = appendAll(join(t.testdir({ 'log.ndjson': '{"a":1}\n{"a":' }), 'log.ndjson'), '{"a":3}');
+  t.same(text.split('\n'), ['{"a":1}', '{"a":', '{"a":3}', '']);
+});
+
+t.test('openAppendOnly on an empty or missing file adds nothing before the first line', async (t) => {
+  const dir = t.testdir({ 'empty.ndjson': '' });
+  t.equal(appendAll(join(dir, 'empty.ndjson'), 'x'), 'x\n');
+  t.equal(appendAll(join(dir, 'new.ndjson'), 'x'), 'x\n');
+  t.equal(appendAll(join(dir, 'nothing.ndjson')), '', 'opening alone creates an empty file');
+});
+
+t.test('two descriptors of one file append whole lines in turn (O_APPEND)', async (t) => {
+  const dir = t.testdir({});
+  const path = join(dir, 'log.ndjson');
+  writeFileSync(path, '');
+  const a = openAppendOnly(path);
+  const b = openAppendOnly(path);
+  for (let i = 0; i < 50; i++) {
+    appendLine(a, `a${i}`);
+    appendLine(b, `b${i}`);
+  }
+  closeFd(a);
+  closeFd(b);
+  const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+  t.equal(lines.length, 100, 'no line overwrote another');
+  t.same(lines.slice(0, 4), ['a0', 'b0', 'a1', 'b1']);
+});

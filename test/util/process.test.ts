@@ -1,0 +1,30 @@
+// processAlive: this process and a running child are alive; an exited child is not.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { processAlive } from '../../src/util/process.js';
+
+t.test('this process is alive', async (t) => {
+  t.equal(processAlive(process.pid), true);
+});
+
+t.test('a child is alive while it runs and dead once it exited and was reaped', async (t) => {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { stdio: 'ignore' });
+  t.teardown(() => child.kill('SIGKILL'));
+  await once(child, 'spawn');
+  const pid = child.pid as number;
+  t.equal(processAlive(pid), true, 'running');
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  t.equal(processAlive(pid), false, 'gone');
+});
+
+t.test('a process of another user counts as alive (EPERM)', { skip: process.getuid?.() === 0 ? 'root may signal every process' : false }, async (t) => {
+  // pid 1 (init) always runs and belongs to root
+  t.equal(processAlive(1), true);
+});
+
+t.test('a pid that no process has is not alive', async (t) => {
+  // above the largest pid Linux hands out (4194304)
+  t.equal(processAlive(2 ** 22 + 1), false);
+});
