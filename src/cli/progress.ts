@@ -11,9 +11,12 @@ export interface Reporter {
 
 export function formatDuration(s: number | null): string {
   if (s === null || !Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.round(s)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  // rounded to the unit shown first, so 59.6 s is 1m00s, never 60s
+  const secs = Math.round(s);
+  if (secs < 60) return `${secs}s`;
+  if (secs < 3600) return `${Math.floor(secs / 60)}m${String(secs % 60).padStart(2, '0')}s`;
+  const mins = Math.floor(secs / 60);
+  return `${Math.floor(mins / 60)}h${String(mins % 60).padStart(2, '0')}m`;
 }
 
 export function progressLine(p: Progress): string {

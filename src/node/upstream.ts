@@ -2,7 +2,7 @@
 // `<stage>.<column>` values (placeholders, params.json, environment, and columns of this task's row).
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { UpstreamError } from '../errors.js';
+import { EnsembleError, UpstreamError } from '../errors.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { type UpstreamSpec, upstreamTaskParam } from '../plan/plan.js';
 import { readTaskRange } from '../plan/tasks.js';
@@ -47,7 +47,11 @@ export async function upstreamInputs(spec: UpstreamSpec, stageRoot: string, row:
   if (!rec) throw new UpstreamError(`${UPSTREAM_FAILED}: ${spec.stage} task ${task} has no record (it never ran or was lost)`);
   if (rec.status !== 'done') throw new UpstreamError(`${UPSTREAM_FAILED}: ${spec.stage} task ${task}: ${rec.reason ?? 'failed'}`);
   const layout = new EnsembleLayout(dir);
-  const [upRow] = await readTaskRange(layout, task, task + 1);
+  const [upRow] = await readTaskRange(layout, task, task + 1).catch((e: unknown) => {
+    // a task past the end of the upstream table: the row below says which reference is bad
+    if (e instanceof EnsembleError) return [];
+    throw e;
+  });
   if (!upRow) throw new UpstreamError(`bad task table: ${spec.stage} has no task ${task} (task ${row.id} refers to it)`);
   const values: Record<string, Scalar> = {};
   for (const [k, v] of Object.entries(upRow.params)) values[prefixed(spec.stage, k)] = v;

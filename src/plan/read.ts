@@ -13,5 +13,9 @@ export async function readPlan(ensembleDir: string): Promise<{ layout: EnsembleL
   } catch (cause) {
     throw new EnsembleError(`${ensembleDir} is not a planned ensemble (no plan/plan.json): run \`arrayflow plan <config>\` first`, { cause });
   }
-  return { layout, plan: JSON.parse(text) as PlanFile };
+  try {
+    return { layout, plan: JSON.parse(text) as PlanFile };
+  } catch (cause) {
+    throw new EnsembleError(`${layout.planFile} is damaged (not JSON): restore it, or plan the ensemble again in a new directory`, { cause });
+  }
 }

@@ -15,7 +15,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw e;
   }
   await fh.close();
-  await rename(tmp, path);
+  await rename(tmp, path).catch(async (e: unknown) => {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  });
 }
 
 /** Makes renames in `dir` durable: without it a crash can leave the directory pointing at the old files. */
