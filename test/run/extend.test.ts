@@ -2,10 +2,10 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJournal } from '../src/journal/journal.js';
-import { EnsembleLayout } from '../src/layout/layout.js';
-import { readTaskTable } from '../src/plan/tasks.js';
-import { behaveSim, duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
+import { readJournal } from '../../src/journal/journal.js';
+import { EnsembleLayout } from '../../src/layout/layout.js';
+import { readTaskTable } from '../../src/plan/tasks.js';
+import { behaveSim, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 
 
 t.test('extend --budget 50 on a 100-task ensemble: 150 rows, the first 100 unchanged and not re-run', async (t) => {

@@ -3,9 +3,9 @@
 import t from 'tap';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJournal } from '../src/journal/journal.js';
-import { packageRoot } from '../src/util/paths.js';
-import { duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
+import { readJournal } from '../../src/journal/journal.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 
 const example = join(packageRoot, 'examples', 'adaptive');
 

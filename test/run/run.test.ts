@@ -4,12 +4,12 @@ import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { readRecordFiles } from '../src/records/read.js';
-import { selectFinal } from '../src/records/select-final.js';
-import { EnsembleLayout } from '../src/layout/layout.js';
-import { readTaskTable } from '../src/plan/tasks.js';
-import { packageRoot } from '../src/util/paths.js';
-import { behaveConfig, cli, duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
+import { readRecordFiles } from '../../src/records/read.js';
+import { selectFinal } from '../../src/records/select-final.js';
+import { EnsembleLayout } from '../../src/layout/layout.js';
+import { readTaskTable } from '../../src/plan/tasks.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { behaveConfig, cli, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 
 
 t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds equal to the records', async (t) => {
