@@ -9,6 +9,9 @@ import { EnsembleLayout } from '../../src/layout/layout.js';
 import { readTaskTable } from '../../src/plan/tasks.js';
 import { behaveConfig, cli, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 
+// the two subtests share nothing (own directories; the SIGKILL one looks for its own workers only) and mostly wait on tasks
+t.jobs = 2;
+
 t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds equal to the records', async (t) => {
   const dir = t.testdir();
   const config = writeConfig(dir, behaveConfig({ modes: ['ok', 'exit3'], xs: [1, 2, 3, 4, 5, 6] }));

@@ -7,6 +7,9 @@ import { behaveSim, duckQuery, runCli, writeConfig } from '../helpers/ensemble.j
 import { checkThreeStages, threeStages } from '../helpers/stages.js';
 import { packageRoot } from '../../src/util/paths.js';
 
+// independent ensembles: the shipped example (the longest) runs beside the other two
+t.jobs = 2;
+
 t.test('a nested stage and a sequential runner on the local executor: rows, lineage, upstream failures, resume', async (t) => {
   const dir = t.testdir();
   const config = writeConfig(dir, threeStages('executor: { type: local, workers: 2 }'));
