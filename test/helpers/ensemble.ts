@@ -48,5 +48,9 @@ export function dropTapHooks(): void {
 export async function duckQuery(sql: string): Promise<Record<string, unknown>[]> {
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
-  return (await c.runAndReadAll(sql)).getRowObjects() as Record<string, unknown>[];
+  try {
+    return (await c.runAndReadAll(sql)).getRowObjects() as Record<string, unknown>[];
+  } finally {
+    c.closeSync();
+  }
 }

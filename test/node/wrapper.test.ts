@@ -6,6 +6,9 @@ import { behaveSim, runCli, writeConfig } from '../helpers/ensemble.js';
 import { readRecordFiles } from '../../src/records/read.js';
 import { selectFinal } from '../../src/records/select-final.js';
 
+// independent ensembles; the first spends most of its time waiting for a task's time limit
+t.jobs = 3;
+
 function listConfig(dir: string, points: Array<{ mode: string; x: string | number }>, extra = ''): string {
   return writeConfig(
     dir,

@@ -7,6 +7,9 @@ import { selectFinal } from '../../src/records/select-final.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { runCli, writeConfig } from '../helpers/ensemble.js';
 
+// inotify and polling run side by side: separate ensembles, and both mostly wait for markers and lingering processes
+t.jobs = 2;
+
 const linger = join(packageRoot, 'test', 'fixtures', 'sim', 'linger.mjs');
 
 /** Running (a zombie, left when no init reaps orphans in this container, counts as stopped). */

@@ -3,9 +3,12 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { behaveSim, duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
-import { checkThreeStages, threeStages } from './helpers/stages.js';
-import { packageRoot } from '../src/util/paths.js';
+import { behaveSim, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
+import { checkThreeStages, threeStages } from '../helpers/stages.js';
+import { packageRoot } from '../../src/util/paths.js';
+
+// independent ensembles: the shipped example (the longest) runs beside the other two
+t.jobs = 2;
 
 t.test('a nested stage and a sequential runner on the local executor: rows, lineage, upstream failures, resume', async (t) => {
   const dir = t.testdir();

@@ -1,11 +1,14 @@
 // Adaptive sampling through the CLI with the shipped example (examples/adaptive): rounds up to the budget, new
 // points that follow the results, and a proposer's bad output or failure quoted without losing a row.
 import t from 'tap';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJournal } from '../src/journal/journal.js';
-import { packageRoot } from '../src/util/paths.js';
-import { duckQuery, runCli, writeConfig } from './helpers/ensemble.js';
+import { readJournal } from '../../src/journal/journal.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
+
+// the two subtests share nothing and spend much of their time waiting on a proposer or a collect
+t.jobs = 2;
 
 const example = join(packageRoot, 'examples', 'adaptive');
 
@@ -26,8 +29,11 @@ async function newPoints(ens: string): Promise<number[]> {
 
 t.test('the adaptive example runs to its budget, and its new points go where the results change', async (t) => {
   const near: Record<string, number[]> = {};
-  for (const at of ['0.62', '0.3']) {
-    const dir = t.testdir();
+  // the two ensembles share nothing: run them at once (each waits on its proposer and its collect in turn)
+  const base = t.testdir();
+  await Promise.all(['0.62', '0.3'].map(async (at) => {
+    const dir = join(base, `step-${at}`);
+    mkdirSync(dir);
     const r = await runCli(['run', exampleConfig(dir), '--no-progress'], { env: { ...process.env, STEP_AT: at } as Record<string, string> });
     t.equal(r.exitCode, 0, r.stderr);
     t.match(r.stdout, /adaptive round 6: 8 new points \(64\/64 tasks\)/);
@@ -37,7 +43,7 @@ t.test('the adaptive example runs to its budget, and its new points go where the
     const rounds = (await readJournal(join(ens, 'journal.ndjson'))).filter((e) => e.event === 'adaptive');
     t.same(rounds.map((e) => (e.event === 'adaptive' ? [e.round, e.from, e.to] : [])), [1, 2, 3, 4, 5, 6].map((k) => [k, 8 + 8 * k, 16 + 8 * k]));
     near[at] = await newPoints(ens);
-  }
+  }));
   // from round 4 on (tasks 40-63) the proposer has found the step: its points crowd around wherever it is
   const within = (xs: number[], at: number) => xs.filter((x) => Math.abs(x - at) < 0.05).length / xs.length;
   t.ok(within(near['0.62'], 0.62) >= 0.8, `step at 0.62: ${near['0.62'].join(' ')}`);
