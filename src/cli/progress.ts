@@ -20,20 +20,20 @@ export function formatDuration(s: number | null): string {
 }
 
 export function progressLine(p: Progress): string {
-  return `progress${p.stage ? ` (stage ${p.stage})` : ''}: ${p.done + p.failed}/${p.total} (${p.done} done, ${p.failed} failed), elapsed ${formatDuration(p.elapsed_s)}, ETA ${formatDuration(p.eta_s)}`;
+  return `progress${p.stage ? ` (stage ${p.stage})` : ''}: ${p.done + p.failed}/${p.total} (${p.done} done, ${p.failed} failed${p.retrying > 0 ? `, ${p.retrying} retrying` : ''}), elapsed ${formatDuration(p.elapsed_s)}, ETA ${formatDuration(p.eta_s)}`;
 }
 
 export function progressReporter(stream: NodeJS.WriteStream): Reporter {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: '{bar} {value}/{total} | {done} done, {failed} failed | ETA {eta_h}', stream, hideCursor: true, clearOnComplete: false },
+      { format: '{bar} {value}/{total} | {done} done, {failed} failed{retrying} | ETA {eta_h}', stream, hideCursor: true, clearOnComplete: false },
       cliProgress.Presets.shades_classic,
     );
     // one bar per stage of a multi-stage ensemble: a new stage starts a new bar
     let started: string | null = null;
     return {
       update(p) {
-        const payload = { done: p.done, failed: p.failed, eta_h: formatDuration(p.eta_s) };
+        const payload = { done: p.done, failed: p.failed, retrying: p.retrying > 0 ? `, ${p.retrying} retrying` : '', eta_h: formatDuration(p.eta_s) };
         const key = p.stage ?? '';
         if (started !== key) {
           if (started !== null) bar.stop();
@@ -50,13 +50,13 @@ export function progressReporter(stream: NodeJS.WriteStream): Reporter {
     update(p) {
       latest = p;
       const now = Date.now();
-      if (now - last >= PLAIN_EVERY_MS || p.pending === 0) {
+      if (now - last >= PLAIN_EVERY_MS || (p.pending === 0 && p.retrying === 0)) {
         last = now;
         stream.write(progressLine(p) + '\n');
       }
     },
     stop() {
-      if (latest && latest.pending !== 0) stream.write(progressLine(latest) + '\n');
+      if (latest && (latest.pending !== 0 || latest.retrying !== 0)) stream.write(progressLine(latest) + '\n');
     },
   };
 }

@@ -9,7 +9,7 @@ import { appendJournal, readJournal, retryRequests } from '../journal/journal.js
 import { acquireLock } from '../journal/lock.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
-import { owedItems, retryPolicy } from '../records/owed.js';
+import { owedAttempt, owedItems, retryPolicy } from '../records/owed.js';
 import { readFinals } from '../records/read.js';
 import type { TaskRecord } from '../records/record.js';
 import { batchScheduler } from '../scheduler/registry.js';
@@ -32,21 +32,34 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
     const items = owedItems(plan.tasks, finals, policy);
     opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: items.length });
     const counts = countFinals(plan, finals);
+    // a failed task owed another attempt (retries, retry_on, `retry --failed`) is work still to do, not a failure
+    const retrying = new Set<number>();
+    for (const { task } of items) {
+      if (finals.get(task)?.status !== 'failed') continue;
+      retrying.add(task);
+      counts.failed--;
+    }
     const t0 = Date.now();
     let finishedThisRun = 0;
     appendJournal(layout.journal, { event: 'run_started', run: runId, executor: opts.executor ?? config.executor.type, pending: items.length });
     const report = () => {
       const elapsed = (Date.now() - t0) / 1000;
       const rate = finishedThisRun / Math.max(elapsed, 1e-3);
-      opts.onProgress?.({ ...counts, finishedThisRun, elapsed_s: elapsed, eta_s: finishedThisRun > 0 ? counts.pending / rate : null });
+      const remaining = counts.pending + retrying.size;
+      // never "ETA 0s" while work remains: at least one second until the last task is in
+      const eta = finishedThisRun === 0 ? null : remaining === 0 ? 0 : Math.max(1, remaining / rate);
+      opts.onProgress?.({ ...counts, retrying: retrying.size, finishedThisRun, elapsed_s: elapsed, eta_s: eta });
     };
     report();
     const onRecord = (rec: TaskRecord) => {
       const prev = finals.get(rec.task);
-      if (prev) counts[prev.status === 'done' ? 'done' : 'failed']--;
+      if (retrying.delete(rec.task)) {
+        // its earlier failure was counted as work to do
+      } else if (prev) counts[prev.status === 'done' ? 'done' : 'failed']--;
       else counts.pending--;
       finals.set(rec.task, rec);
-      counts[rec.status === 'done' ? 'done' : 'failed']++;
+      if (rec.status === 'failed' && owedAttempt(rec, policy) !== null) retrying.add(rec.task);
+      else counts[rec.status === 'done' ? 'done' : 'failed']++;
       finishedThisRun++;
       report();
     };

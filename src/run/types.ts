@@ -16,6 +16,8 @@ export interface Counts {
 export interface Progress extends Counts {
   /** The stage these counts are of (multi-stage ensembles). */
   stage?: string;
+  /** Failed tasks that are owed another attempt (automatic retries, `retry --failed`): still to do, not in `failed`. */
+  retrying: number;
   /** Tasks finished by this run so far, and seconds since it started. */
   finishedThisRun: number;
   elapsed_s: number;

@@ -8,6 +8,7 @@ const progress = (p: Partial<Progress> = {}): Progress => ({
   done: 3,
   failed: 1,
   pending: 6,
+  retrying: 0,
   finishedThisRun: 4,
   elapsed_s: 75,
   eta_s: null,
@@ -50,6 +51,7 @@ t.test('progressLine: finished of total, done and failed, elapsed and ETA', asyn
     'progress (stage fine): 10/10 (10 done, 0 failed), elapsed 1h02m, ETA 0s',
   );
   t.match(progressLine(progress({ eta_s: 42 })), /ETA 42s$/);
+  t.equal(progressLine(progress({ failed: 0, retrying: 1 })), 'progress: 3/10 (3 done, 0 failed, 1 retrying), elapsed 1m15s, ETA ?', 'tasks owed a retry are work to do');
 });
 
 t.test('plain lines: the first update is written, then none within 5 s until nothing is pending', async (t) => {
