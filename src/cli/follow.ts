@@ -1,6 +1,7 @@
 // `arrayflow collect --follow`: keeps dataset/ current while the ensemble runs, prints progress lines, compacts at the end.
 import type { FollowProgress } from '../collect/follow.js';
 import type { FlushInfo } from '../collect/live-dataset.js';
+import { exitStatus } from './shared.js';
 
 // One progress line per this many ms at most (flushes can come twice a second for hours).
 const LINE_EVERY_MS = 1000;
@@ -59,6 +60,7 @@ export async function collectFollow(ensembleDir: string): Promise<void> {
     const c = r.compacted;
     process.stdout.write(`complete: ${c.done + c.failed} rows (${c.done} done, ${c.failed} failed, ${c.pending} pending)\n${c.parquet}\n${c.csv}\n`);
     if (c.badLines > 0) process.stderr.write(`warning: ${c.badLines} malformed record lines skipped\n`);
+    process.exitCode = exitStatus(c);
     return;
   }
   process.stderr.write(`interrupted: ${layout.datasetDir} holds every row committed so far; \`collect --follow\` again resumes, \`collect\` writes dataset.parquet now\n`);

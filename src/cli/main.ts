@@ -14,7 +14,7 @@ import * as status from './commands/status.js';
 import * as summary from './commands/summary.js';
 import * as task from './commands/task.js';
 import * as validate from './commands/validate.js';
-import { fail } from './shared.js';
+import { EXIT_STATUS_HELP, fail } from './shared.js';
 
 // Commands load the library on demand: `arrayflow task`, run once per array element on compute nodes,
 // must not pay for Arrow, Parquet, ajv or ssh at start-up.
@@ -22,7 +22,10 @@ const program = new Command()
   .name('arrayflow')
   .description('Run ensembles of simulations as array jobs (or locally) and get one dataset back.')
   .version(toolVersion())
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText('after', EXIT_STATUS_HELP)
+  // commander's own errors (unknown option, missing argument) become usage errors: exit 2, in fail()
+  .exitOverride();
 
 for (const command of [validate, plan, run, resume, extend, retry, show, status, cancel, collect, summary, task]) command.register(program);
 

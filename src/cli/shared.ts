@@ -1,7 +1,7 @@
 // What the commands share: reading a positional as an ensemble, number options, the run display, and turning errors into exit codes.
 import { stat } from 'node:fs/promises';
-import type { Command } from 'commander';
-import { ArrayflowError, ConfigError, UsageError } from '../errors.js';
+import { type Command, CommanderError } from 'commander';
+import { ArrayflowError, ConfigError, EnsembleError, UsageError } from '../errors.js';
 import type { ExecutorType } from '../config/types.js';
 import type { RunOptions, RunResult } from '../run/types.js';
 
@@ -48,13 +48,29 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
     process.stdout.write(`summary of the done tasks (arrayflow summary ${result.ensembleDir} --by <params> for groups):\n`);
     process.stdout.write(renderSummaryTable(await summarizeEnsemble(result.ensembleDir)));
   }
-  if (abort.signal.aborted) process.exitCode = 130;
+  process.exitCode = exitStatus(result, abort.signal.aborted);
 }
+
+/** The exit status of a command that ran or collected an ensemble (see EXIT_STATUS_HELP). */
+export function exitStatus(result: { failed: number }, interrupted = false): number {
+  if (interrupted) return 130;
+  return result.failed > 0 ? 3 : 0;
+}
+
+/** What `--help` and the README say about exit statuses. */
+export const EXIT_STATUS_HELP = `
+Exit status:
+  0    every task is done
+  3    the ensemble finished with failed tasks (run, resume, retry, extend, collect; see \`status --failed\`)
+  2    a config or usage error (the message names the file, line and key, or the option)
+  1    anything else (a scheduler refusal, a missing ensemble directory, ...)
+  130  interrupted (Ctrl-C)`;
 
 /** A positional that is either an ensemble directory or a config file (whose ensemble_dir is used). */
 export async function ensembleDirOf(target: string): Promise<string> {
   const st = await stat(target).catch(() => null);
   if (st?.isDirectory()) return target;
+  if (st === null) throw new EnsembleError(`${target}: no such ensemble directory or config file`);
   return (await (await import('../config/load.js')).readConfig(target)).ensemble_dir;
 }
 
@@ -72,6 +88,8 @@ export const int = (v: string): number => {
 
 /** Prints an error the way a user can act on, and exits: 2 for config and usage errors, 1 otherwise. */
 export function fail(err: unknown): never {
+  // commander printed its own message (unknown option, missing argument) or the help: only the status is ours
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n${err.issues.length} problem${err.issues.length === 1 ? '' : 's'} in the config.\n`);
     process.exit(2);

@@ -6,6 +6,23 @@ import { runAdaptive } from './adaptive.js';
 import { runPlanned } from './planned.js';
 import { runStagedConfig } from './stages.js';
 import type { RunOptions, RunResult } from './types.js';
+import { SchedulerError } from '../errors.js';
+import { batchScheduler } from '../scheduler/registry.js';
+import { which } from '../util/which.js';
+
+/**
+ * A batch run from this machine needs the scheduler's submit command here: without it, say so in one sentence
+ * before anything is planned (with a login host or a given transport the commands run elsewhere).
+ */
+function requireScheduler(config: Config, opts: RunOptions): void {
+  const type = opts.executor ?? config.executor.type;
+  if (type === 'local' || opts.host || opts.transport || config.executor.host) return;
+  const submit = batchScheduler(type, config.executor.dialect).submitArgv('script')[0];
+  if (which(submit) !== null) return;
+  throw new SchedulerError(
+    `${submit} is not on this machine's PATH, so ${type} jobs cannot be submitted from here: run arrayflow on the cluster's login node, or set executor.host (or --host) to submit over SSH`,
+  );
+}
 
 /** `arrayflow run`: plan (or re-open) the ensemble of the config file at `configPath`, run what is pending, collect. */
 export async function runEnsemble(configPath: string, opts: RunOptions = {}): Promise<RunResult> {
@@ -15,6 +32,7 @@ export async function runEnsemble(configPath: string, opts: RunOptions = {}): Pr
 
 /** {@link runEnsemble} of a validated config; `text` is its YAML, frozen into the ensemble directory as config.yaml. */
 export async function runConfig(config: Config, text: string, opts: RunOptions = {}): Promise<RunResult> {
+  requireScheduler(config, opts);
   if (config.stages) return runStagedConfig(config, text, opts);
   const { layout, plan, created } = await writePlan(config, text);
   const result = await runPlanned(layout, plan, config.executor, created, opts);

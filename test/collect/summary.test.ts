@@ -213,7 +213,7 @@ t.test('CLI: summary of a real ensemble equals DuckDB; --by unknown is a usage e
   const dir = t.testdir();
   const config = writeConfig(dir, behaveConfig({ modes: ['ok', 'exit3'], xs: [1, 2, 3, 4] }));
   const run = await runCli(['run', config, '--no-progress']);
-  t.equal(run.exitCode, 0, run.stderr);
+  t.equal(run.exitCode, 3, run.stderr);
   const ens = join(dir, 'ens');
   const r = await runCli(['summary', config, '--by', 'mode', '--json']);
   t.equal(r.exitCode, 0, r.stderr);

@@ -69,7 +69,7 @@ t.test('stages on Slurm: afterany dependencies, the chain completes with the con
   t.ok(Math.max(...b.map((x) => x.end)) <= Math.min(...c.map((x) => x.start)), 'C started after every B element ended');
 
   const resumed = await runCli(['resume', ens, '--no-progress'], { env: slurmEnv() as Record<string, string> });
-  t.equal(resumed.exitCode, 0, resumed.stderr);
+  t.equal(resumed.exitCode, 3, resumed.stderr);
   t.notMatch(resumed.stdout, /submitted/, 'resume found every job in the journal and submitted nothing');
   t.match(resumed.stdout, /10 done, 5 failed, 0 pending/);
   await checkThreeStages(t, ens);

@@ -40,7 +40,7 @@ t.test('each failure mode becomes a failed record with a distinct reason, and sc
     { mode: 'badresult', x: 0 },
   ]);
   const r = await runCli(['run', config, '--no-progress']);
-  t.equal(r.exitCode, 0, r.stderr);
+  t.equal(r.exitCode, 3, r.stderr);
   t.match(r.stdout, /1 done, 4 failed, 0 pending/);
   const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
   const finals = selectFinal(records);

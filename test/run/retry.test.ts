@@ -20,13 +20,13 @@ executor: { workers: 3, retries: 2, retry_on: [timeout] }
 `,
   );
   const r = await runCli(['run', config, '--no-progress']);
-  t.equal(r.exitCode, 0, r.stderr);
+  t.equal(r.exitCode, 3, r.stderr);
   const ens = join(dir, 'ens');
   let rows = await duckQuery(`select task_id, mode, status, attempt, reason from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
   t.same(rows.map((x) => [x.mode, x.status, x.attempt]), [['ok', 'done', 1], ['exit3', 'failed', 1], ['sleep', 'failed', 3]], 'only the timeout was retried, twice');
 
   const again = await runCli(['retry', ens, '--failed', '--reason', 'exit code', '--no-progress']);
-  t.equal(again.exitCode, 0, again.stderr);
+  t.equal(again.exitCode, 3, again.stderr);
   t.match(again.stdout, /retried 1 failed task/);
   rows = await duckQuery(`select task_id, status, attempt, reason from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
   t.equal(rows[1].attempt, 2, 'the exit-3 task ran a second time');

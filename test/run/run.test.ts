@@ -16,7 +16,7 @@ t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds e
   const dir = t.testdir();
   const config = writeConfig(dir, behaveConfig({ modes: ['ok', 'exit3'], xs: [1, 2, 3, 4, 5, 6] }));
   const r = await runCli(['run', config, '--no-progress']);
-  t.equal(r.exitCode, 0, r.stderr);
+  t.equal(r.exitCode, 3, r.stderr);
   t.match(r.stdout, /6 done, 6 failed, 0 pending/);
   const ens = join(dir, 'ens');
   const rows = await duckQuery(`select * from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);

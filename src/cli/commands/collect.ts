@@ -1,7 +1,7 @@
 // `arrayflow collect`: rebuild the dataset from the records, keep it current with --follow, or import a results tree with --from.
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { ensembleDirOf } from '../shared.js';
+import { ensembleDirOf, exitStatus } from '../shared.js';
 
 interface ImportCliOptions {
   from?: string;
@@ -43,5 +43,6 @@ export function register(program: Command): void {
       const r = await collectEnsembleDir(dir);
       process.stdout.write(`${r.done + r.failed} rows (${r.done} done, ${r.failed} failed, ${r.pending} pending)\n${r.parquet}\n${r.csv}\n`);
       if (r.badLines > 0) process.stderr.write(`warning: ${r.badLines} malformed record lines skipped\n`);
+      process.exitCode = exitStatus(r);
     });
 }
