@@ -30,6 +30,8 @@ export const METADATA_COLUMNS = [
   'start_time',
   'end_time',
   'duration_s',
+  // the seed the task ran with ({task_seed}, ARRAYFLOW_TASK_SEED, params.json): with the parameters, all it needs to be reproduced
+  'task_seed',
 ] as const;
 
 const RESERVED = new Set<string>(['task_id', 'batch', ...METADATA_COLUMNS]);
@@ -333,6 +335,7 @@ export function buildDataset(
   columns.push(column('start_time', new TimestampMillisecond('UTC'), true, timestampData(start)));
   columns.push(column('end_time', new TimestampMillisecond('UTC'), true, timestampData(end)));
   columns.push(column('duration_s', new Float64(), true, float64Data(duration)));
+  columns.push(column('task_seed', new Int64(), true, int64Data(rows.map((t) => t.seed))));
 
   const fields = columns.map((c) => c.field);
   const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns.map((c) => c.data) });

@@ -174,3 +174,14 @@ t.test('int64 params beyond 32 bits and negative values are exact', async (t) =>
   const table = buildDataset([row(0, { n: big }), row(1, { n: -5 })], finalsOf(doneRecord(0), doneRecord(1)), ['n']);
   t.same(col(table, 'n'), [BigInt(big), -5n]);
 });
+
+t.test('task_seed: each row carries the seed its task ran with, pending rows too (reproduce needs it)', async (t) => {
+  const tasks: TaskRow[] = [
+    { id: 0, batch: 0, seed: 4294967295, params: { a: 1 } },
+    { id: 1, batch: 0, seed: 17, params: { a: 2 } },
+  ];
+  const table = buildDataset(tasks, finalsOf(done(0, { y: 1 })), ['a'], { includePending: true });
+  t.equal(types(table).task_seed, 'Int64');
+  t.same(col(table, 'task_seed'), [4294967295n, 17n]);
+  t.same(col(table, 'status'), ['done', 'pending']);
+});

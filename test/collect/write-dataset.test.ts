@@ -92,6 +92,7 @@ t.test('the Parquet file reads back in DuckDB with the same names, types and val
     start_time: 'TIMESTAMP WITH TIME ZONE',
     end_time: 'TIMESTAMP WITH TIME ZONE',
     duration_s: 'DOUBLE',
+    task_seed: 'BIGINT',
   });
   t.same(q.rows, arrowRows(table));
   // And straight against the records, for a done and a failed row.
