@@ -4,7 +4,6 @@ import { readConfig as readConfigFromFile, readConfigFile, readConfigObject, val
 import type { Config } from './config/types.js';
 import { validateConfig as validateText } from './config/validate.js';
 import type { ConfigIssue } from './errors.js';
-import type { TaskRecord } from './records/record.js';
 import { cancelEnsemble } from './run/cancel.js';
 import { collectEnsembleDir } from './run/collect.js';
 import { extendEnsemble } from './run/extend.js';
@@ -13,7 +12,7 @@ import { resumeEnsemble } from './run/resume.js';
 import { retryEnsemble } from './run/retry.js';
 import { runConfig, runEnsemble } from './run/run.js';
 import { showEnsemble } from './run/show.js';
-import { ensembleStatus, failedTasks, stagesStatus } from './run/status.js';
+import { type FailedTask, ensembleStatus, failedTasks, stagesStatus } from './run/status.js';
 import { summarizeEnsemble } from './run/summary.js';
 import type { Counts, RunOptions as OperationOptions, RunResult as InternalRunResult } from './run/types.js';
 import type { Transport } from './transport/transport.js';
@@ -52,6 +51,7 @@ export type {
   StageSpec,
 } from './config/types.js';
 export type { Counts, Progress } from './run/types.js';
+export type { FailedTask } from './run/status.js';
 export type { TaskRecord, TaskStatus } from './records/record.js';
 export type { ColumnSummary, EnsembleSummary, KeyValue, SummaryGroup, SummaryOptions } from './collect/summary.js';
 export type { CommandResult, Transport } from './transport/transport.js';
@@ -354,8 +354,8 @@ export async function status(ensembleDir: string): Promise<EnsembleStatus> {
   return { ensembleDir: dir, name: staged.name, total: sum('total'), done: sum('done'), failed: sum('failed'), pending: sum('pending'), stages };
 }
 
-/** The final records of the failed tasks of a (single-stage) ensemble directory, by task id, with reason and stderr tail. */
-export async function failures(ensembleDir: string): Promise<TaskRecord[]> {
+/** The failed tasks of a (single-stage) ensemble directory, by task id: final record (reason, exit code, stderr tail), parameters and seed. */
+export async function failures(ensembleDir: string): Promise<FailedTask[]> {
   return failedTasks(resolve(ensembleDir));
 }
 

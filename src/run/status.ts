@@ -5,6 +5,7 @@ import { EnsembleLayout } from '../layout/layout.js';
 import { readPlan } from '../plan/read.js';
 import { readFinals } from '../records/read.js';
 import type { TaskRecord } from '../records/record.js';
+import { type TaskRow, readTaskTable } from '../plan/tasks.js';
 import { batchScheduler } from '../scheduler/registry.js';
 import type { ElementStatus } from '../scheduler/types.js';
 import type { Transport } from '../transport/transport.js';
@@ -57,10 +58,16 @@ export async function chunkStatus(ensembleDir: string, opts: { transport?: Trans
 }
 
 
-/** The final records of the failed tasks of an ensemble, by task id. */
-export async function failedTasks(ensembleDir: string): Promise<TaskRecord[]> {
+/** A failed task as `status --failed` shows it: its final record plus the parameters it ran with. */
+export type FailedTask = TaskRecord & { params: TaskRow['params']; seed: number };
+
+/** The failed tasks of an ensemble, by task id: final record, parameters and seed. */
+export async function failedTasks(ensembleDir: string): Promise<FailedTask[]> {
   const { layout } = await readPlan(ensembleDir);
-  return [...(await readFinals(layout.resultsDir)).values()].filter((r) => r.status === 'failed').sort((a, b) => a.task - b.task);
+  const failed = [...(await readFinals(layout.resultsDir)).values()].filter((r) => r.status === 'failed').sort((a, b) => a.task - b.task);
+  if (failed.length === 0) return [];
+  const rows = await readTaskTable(layout);
+  return failed.map((r) => ({ ...r, params: rows[r.task]?.params ?? {}, seed: rows[r.task]?.seed ?? 0 }));
 }
 
 /** The status of each stage of a multi-stage ensemble (`status <dir>/stages/<name>` gives a stage's chunks), or null for a single-stage one. */

@@ -1,6 +1,27 @@
 // `arrayflow status <ensemble>`: done / failed / pending counts, the chunks' scheduler states, and the failed tasks.
 import type { Command } from 'commander';
+import { EnsembleLayout } from '../../layout/layout.js';
+import type { FailedTask } from '../../run/status.js';
 import { ensembleCommand, ensembleDirOf } from '../shared.js';
+
+const TAIL_LINES = 5;
+
+/** Per failed task: reason and attempt, its parameters, the last lines of its stderr; then what to do next. */
+function describeFailures(failed: FailedTask[], ensembleDir: string): string {
+  const out: string[] = [];
+  for (const r of failed) {
+    out.push(`task ${r.task} (attempt ${r.attempt}): ${r.reason}`);
+    const params = Object.entries(r.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    out.push(`  params: ${params || '(none)'}  task_seed=${r.seed}`);
+    const tail = (r.stderr_tail ?? '').trimEnd().split('\n').filter((l) => l !== '').slice(-TAIL_LINES);
+    for (const line of tail) out.push(`  stderr| ${line}`);
+  }
+  if (failed.length > 0) {
+    out.push(`every failure with its full stderr tail: ${new EnsembleLayout(ensembleDir).failuresLog}`);
+    out.push(`after a fix: arrayflow retry ${ensembleDir} --failed [--reason <kind>]`);
+  }
+  return out.map((l) => l + '\n').join('');
+}
 
 export function register(program: Command): void {
   ensembleCommand(program, 'status', 'done / failed / pending counts of an ensemble')
@@ -20,14 +41,18 @@ export function register(program: Command): void {
       }
       const s = await ensembleStatus(dir);
       const chunks = s.pending > 0 ? await chunkStatus(dir) : [];
-      if (o.json) process.stdout.write(JSON.stringify({ ...s, chunks }) + '\n');
-      else {
-        process.stdout.write(`${s.name}: ${s.total} tasks: ${s.done} done, ${s.failed} failed, ${s.pending} pending (${s.ensembleDir})\n`);
-        for (const c of chunks) {
-          const states = Object.entries(c.counts).map(([k, v]) => `${v} ${k}`).join(', ');
-          process.stdout.write(`  chunk ${c.label} job ${c.jobId} (attempt ${c.attempt}, ${c.elements} elements): ${states}\n`);
-        }
+      const failed = o.failed ? await failedTasks(dir) : null;
+      // --json is always one JSON document, the failed tasks inside it
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ ...s, chunks, ...(failed ? { failed_tasks: failed } : {}) }) + '\n');
+        return;
       }
-      if (o.failed) for (const r of await failedTasks(dir)) process.stdout.write(`task ${r.task} (attempt ${r.attempt}): ${r.reason}\n`);
+      process.stdout.write(`${s.name}: ${s.total} tasks: ${s.done} done, ${s.failed} failed, ${s.pending} pending (${s.ensembleDir})\n`);
+      for (const c of chunks) {
+        const states = Object.entries(c.counts).map(([k, v]) => `${v} ${k}`).join(', ');
+        process.stdout.write(`  chunk ${c.label} job ${c.jobId} (attempt ${c.attempt}, ${c.elements} elements): ${states}\n`);
+      }
+      if (failed) process.stdout.write(describeFailures(failed, s.ensembleDir));
+      else if (s.failed > 0) process.stdout.write(`failed tasks, their parameters and stderr: arrayflow status ${target} --failed\n`);
     });
 }

@@ -1,0 +1,43 @@
+// `arrayflow status`: counts, and with --failed each failed task's reason, parameters and stderr tail; --json is one document.
+import { join } from 'node:path';
+import t from 'tap';
+import { behaveConfig, runCli, writeConfig } from '../../helpers/ensemble.js';
+
+t.test('status --failed shows why each task failed and what to do next; --json --failed is one JSON document', async (t) => {
+  const dir = t.testdir();
+  const config = writeConfig(dir, behaveConfig({ modes: ['ok', 'exit3'], xs: [1, 2] }));
+  const run = await runCli(['run', config, '--no-progress']);
+  t.equal(run.exitCode, 3, 'the run had failed tasks');
+  const ens = join(dir, 'ens');
+
+  const plain = await runCli(['status', ens]);
+  t.equal(plain.exitCode, 0);
+  t.match(plain.stdout, /2 done, 2 failed, 0 pending/);
+  t.match(plain.stdout, new RegExp(`failed tasks, their parameters and stderr: arrayflow status ${ens} --failed`), 'points at --failed');
+
+  const failed = await runCli(['status', ens, '--failed']);
+  t.equal(failed.exitCode, 0, failed.stderr);
+  const lines = failed.stdout.split('\n');
+  const at = lines.findIndex((l) => /^task \d+ \(attempt 1\): exit code 3$/.test(l));
+  t.ok(at > 0, 'a failed task with its attempt and reason');
+  t.match(lines[at + 1], /^ {2}params: mode="exit3" x=[12] {2}task_seed=\d+$/, 'its parameters and seed');
+  t.equal(lines[at + 2], '  stderr| simulated failure: giving up', 'the last lines of its stderr');
+  t.match(failed.stdout, `after a fix: arrayflow retry ${ens} --failed`);
+  t.match(failed.stdout, join(ens, 'logs', 'failures.ndjson'));
+
+  const json = await runCli(['status', ens, '--json', '--failed']);
+  const doc = JSON.parse(json.stdout) as { failed: number; failed_tasks: Array<{ task: number; reason: string; params: Record<string, unknown>; stderr_tail: string }> };
+  t.equal(doc.failed, 2);
+  t.equal(doc.failed_tasks.length, 2);
+  for (const f of doc.failed_tasks) {
+    t.equal(f.reason, 'exit code 3');
+    t.equal(f.params.mode, 'exit3');
+    t.match(f.stderr_tail, /simulated failure/);
+  }
+});
+
+t.test('status of a directory that does not exist says so', async (t) => {
+  const r = await runCli(['status', join(t.testdir(), 'nosuch')]);
+  t.equal(r.exitCode, 1);
+  t.match(r.stderr, /nosuch: no such ensemble directory or config file/);
+});
