@@ -87,7 +87,7 @@ t.test('the packed tarball installs, type-checks and runs an ensemble through `i
   const packed = await step('npm pack', 'npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', join(dir, 'packs')], packageRoot);
   const [{ filename, files }] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const paths = files.map((f) => f.path);
-  for (const need of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'configs/arrayflow.schema.json', 'templates/slurm.sbatch.mustache']) {
+  for (const need of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'configs/arrayflow.schema.json', 'templates/slurm/array.sbatch.mustache']) {
     t.ok(paths.includes(need), `the tarball holds ${need}`);
   }
   t.notOk(paths.some((p) => p.startsWith('src/') || p.startsWith('test/')), 'no sources or tests in the tarball');
