@@ -86,6 +86,7 @@ export interface StageInput {
   result?: ConfigInput['result'];
   keep?: ConfigInput['keep'];
   timeout?: number | string;
+  expected_task_time?: number | string;
   parameters?: Record<string, ParameterInput>;
   sampling?: ConfigInput['sampling'];
   resources?: NonNullable<ConfigInput['executor']>['resources'];
@@ -109,6 +110,7 @@ export interface ConfigInput {
   keep?: 'all' | 'none' | string[];
   /** Seconds, or a string such as `90s`, `10m`, `2h`, `HH:MM:SS`. */
   timeout?: number | string;
+  expected_task_time?: number | string;
   parameters?: Record<string, ParameterInput>;
   sampling?: {
     method: 'grid' | 'list' | 'random' | 'lhs' | 'sobol';
@@ -137,8 +139,9 @@ export interface ConfigInput {
       qos?: string | number;
       extra?: Record<string, Scalar>;
     };
-    array?: { throttle?: number; bundle?: number; parallel?: number; max_array_size?: number; max_submit?: number };
+    array?: { throttle?: number; bundle?: number; target_element_time?: number | string; parallel?: number; max_array_size?: number; max_submit?: number };
     scratch?: string;
+    setup?: string[];
     retries?: number;
     retry_on?: string[];
     retry_scale?: { time?: number; mem?: number };
@@ -192,7 +195,7 @@ export interface PlannedEnsemble {
   /** The stage's name in a multi-stage ensemble. */
   stage?: string;
   tasks: number;
-  /** Array elements (tasks / executor.array.bundle, rounded up). */
+  /** Array elements (tasks / bundle, rounded up; the bundle is the config's or chosen at plan time). */
   elements: number;
   /** false when the directory already held a plan of the same config (nothing was written). */
   created: boolean;

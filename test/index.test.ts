@@ -163,6 +163,7 @@ t.test('ConfigInput names every top-level key of the config schema', async (t) =
     result: true,
     keep: true,
     timeout: true,
+    expected_task_time: true,
     parameters: true,
     sampling: true,
     adaptive: true,

@@ -51,6 +51,7 @@ export function normaliseConfig(raw: Raw, file: string): Config {
     result: normaliseResult(asRaw(raw.result)),
     keep: (raw.keep as KeepPolicy | undefined) ?? 'none',
     timeout: raw.timeout === undefined ? 0 : parseDuration(raw.timeout as number | string),
+    ...(raw.expected_task_time === undefined ? {} : { expected_task_time: parseDuration(raw.expected_task_time as number | string) }),
     parameters: Object.fromEntries(
       Object.entries(asRaw(raw.parameters)).map(([k, v]) => [k, normaliseParam(v)]),
     ),
@@ -74,12 +75,21 @@ function normaliseResult(raw: Raw): ResultSpec {
   return { file, format };
 }
 
-/** Seconds from a number or `90s`, `10m`, `2h`, `1d`, `HH:MM:SS`, `MM:SS` (the schema admits only these). */
+/**
+ * Seconds from a number (seconds) or a string: `90s`, `10m`, `2h`, `1d`, or Slurm's time syntax — `MM`, `MM:SS`,
+ * `HH:MM:SS`, `D-HH`, `D-HH:MM`, `D-HH:MM:SS` (a bare number in a string is minutes, as in `--time=30`). The schema
+ * admits only these forms (which of them depends on the key).
+ */
 export function parseDuration(v: number | string): number {
   if (typeof v === 'number') return v;
   const unit = /^(\d+(?:\.\d+)?)([smhd])$/.exec(v);
   if (unit) return Number(unit[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[unit[2] as 's' | 'm' | 'h' | 'd'];
+  const days = /^(\d+)-(.+)$/.exec(v);
+  // after a day count the first field is hours: D-HH, D-HH:MM, D-HH:MM:SS
+  const hms = days ? days[2].split(':').map(Number) : [];
+  if (days) return Number(days[1]) * 86400 + hms.reduce((acc, n, i) => acc + n * 60 ** (2 - i), 0);
   const parts = v.split(':').map(Number);
+  if (parts.length === 1) return parts[0] * 60;
   return parts.reduce((acc, n) => acc * 60 + n, 0);
 }
 
@@ -123,9 +133,10 @@ function normaliseExecutor(raw: Raw, abs: (p: string) => string): ExecutorSpec {
     type,
     resources: normaliseResources(asRaw(raw.resources)),
     array: normaliseArray(asRaw(raw.array)),
-    scratch: (raw.scratch as string | undefined) ?? '$TMPDIR',
+    scratch: (raw.scratch as string | undefined) ?? 'auto',
     retries: (raw.retries as number | undefined) ?? 0,
   };
+  if (raw.setup !== undefined) e.setup = [...(raw.setup as string[])];
   if (raw.workers !== undefined) e.workers = raw.workers as number;
   if (type === 'pbs') e.dialect = (raw.dialect as ExecutorSpec['dialect']) ?? 'pro';
   if (raw.host !== undefined) e.host = raw.host as string;
@@ -167,9 +178,10 @@ function normaliseResources(raw: Raw): ResourceSpec {
 
 function normaliseArray(raw: Raw): ArraySpec {
   const a: ArraySpec = {
-    bundle: (raw.bundle as number | undefined) ?? 1,
     parallel: (raw.parallel as number | undefined) ?? 1,
   };
+  if (raw.bundle !== undefined) a.bundle = raw.bundle as number;
+  if (raw.target_element_time !== undefined) a.target_element_time = parseDuration(raw.target_element_time as number | string);
   if (raw.throttle !== undefined) a.throttle = raw.throttle as number;
   if (raw.max_array_size !== undefined) a.max_array_size = raw.max_array_size as number;
   if (raw.max_submit !== undefined) a.max_submit = raw.max_submit as number;

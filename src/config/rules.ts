@@ -217,16 +217,14 @@ export const scrambleOnlyForSobol: Rule = (data, src) => {
   ];
 };
 
-/** An element runs `bundle` tasks, so no more than that can run at once inside it. */
+/** An element runs `bundle` tasks, so no more than that can run at once inside it (a chosen bundle is at least `parallel`). */
 export const parallelWithinBundle: Rule = (data, src) => {
   const a = obj(obj(data.executor)?.array);
-  if (!a || !num(a.parallel)) return [];
-  const bundle = num(a.bundle) ? a.bundle : 1;
-  if (a.parallel <= bundle) return [];
+  if (!a || !num(a.parallel) || !num(a.bundle) || a.parallel <= a.bundle) return [];
   return [
     src.issue(
       ['executor', 'array', 'parallel'],
-      `parallel (${a.parallel}) is greater than bundle (${bundle}${num(a.bundle) ? '' : ', the default'}); an array element runs only bundle tasks — raise bundle or lower parallel`,
+      `parallel (${a.parallel}) is greater than bundle (${a.bundle}); an array element runs only bundle tasks — raise bundle, lower parallel, or leave bundle out to have it chosen`,
     ),
   ];
 };
@@ -290,6 +288,27 @@ export const directivesAreSingleLine: Rule = (data, src) => {
   return issues;
 };
 
+/**
+ * executor.setup lines are the user's own shell, written as they are: each must stay one line of the script. A line
+ * break, carriage return or NUL is reported at the item, naming the character and its column within the line.
+ */
+export const setupLinesAreSingleLine: Rule = (data, src) => {
+  const setup = obj(data.executor)?.setup;
+  if (!Array.isArray(setup)) return [];
+  return setup.flatMap((line, i) => {
+    if (typeof line !== 'string') return [];
+    const at = line.search(/[\n\r\0]/);
+    if (at < 0) return [];
+    const what = { '\n': 'a line break', '\r': 'a carriage return', '\0': 'a NUL character' }[line[at] as '\n' | '\r' | '\0'];
+    return [
+      src.issue(
+        ['executor', 'setup', i],
+        `setup line ${i + 1} contains ${what} at character ${at + 1}; each setup item is written as one line of the job script — split it into separate items`,
+      ),
+    ];
+  });
+};
+
 /** Submitting over SSH needs a place for the ensemble on the cluster: the workstation's paths mean nothing there. */
 export const hostNeedsRemoteDir: Rule = (data, src) => {
   const e = obj(data.executor);
@@ -316,5 +335,6 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['parallelWithinBundle', parallelWithinBundle],
   ['dialectOnlyForPbs', dialectOnlyForPbs],
   ['directivesAreSingleLine', directivesAreSingleLine],
+  ['setupLinesAreSingleLine', setupLinesAreSingleLine],
   ['hostNeedsRemoteDir', hostNeedsRemoteDir],
 ];

@@ -44,8 +44,10 @@ export interface ResourceSpec {
 export interface ArraySpec {
   /** At most this many array elements run at once (%throttle). */
   throttle?: number;
-  /** Tasks run by one array element. */
-  bundle: number;
+  /** Tasks run by one array element, when the config sets it (it wins); absent: chosen at plan time (src/plan/bundle.ts). */
+  bundle?: number;
+  /** Seconds an array element should run for when the bundle is chosen (absent: 10 minutes, src/plan/bundle.ts). */
+  target_element_time?: number;
   /** Tasks of one bundle run at once inside the element. */
   parallel: number;
   /** Override of the cluster's MaxArraySize (largest index + 1). */
@@ -74,8 +76,10 @@ export interface ExecutorSpec {
   remote?: RemoteSpec;
   resources: ResourceSpec;
   array: ArraySpec;
-  /** Scratch root on the node; `$TMPDIR` (the default) means: $TMPDIR if set, else the OS temp dir. */
+  /** Scratch root on the node; `auto` (the default): the first set of $SLURM_TMPDIR, $LOCAL_SCRATCH, $TMPDIR, else /tmp. */
   scratch: string;
+  /** Shell lines written as they are into the job script before the task wrapper (module load, source venv/bin/activate). */
+  setup?: string[];
   retries: number;
   /** Retry only failures whose reason is of these kinds (`timeout`, `node failure`, ...); all when absent. */
   retry_on?: string[];
@@ -151,6 +155,8 @@ export interface Config {
   keep: KeepPolicy;
   /** Per-task wall-clock limit in seconds (0 = none). */
   timeout: number;
+  /** Expected seconds per task, when the config says: sizes the automatic bundle (src/plan/bundle.ts). */
+  expected_task_time?: number;
   parameters: Record<string, ParamSpec>;
   sampling: SamplingSpec;
   executor: ExecutorSpec;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { appendLine, closeFd, openAppendOnly } from '../util/fs.js';
 
 export type JournalEvent =
-  | { event: 'planned'; tasks: number; elements: number; config_hash: string }
+  | { event: 'planned'; tasks: number; elements: number; config_hash: string; bundle?: number; bundle_reason?: string }
   | { event: 'run_started'; run: string; executor: string; pending: number }
   | { event: 'run_finished'; run: string; done: number; failed: number; pending: number }
   | { event: 'submitted'; run: string; chunk: string; job_id: string; elements: number; offset: number; attempt: number; tasks_file?: string }

@@ -18,8 +18,15 @@ import { parseResult } from './result.js';
 const KILL_GRACE_S = 3;
 const STDERR_TAIL_BYTES = 2048;
 
-/** Expands `$VAR` / `${VAR}` in the scratch root; `$TMPDIR` falls back to the OS temp dir when unset. */
+/** Where `auto` (executor.scratch's default) looks, first set wins: the job's node-local dirs, else /tmp. */
+export const AUTO_SCRATCH_VARS = ['SLURM_TMPDIR', 'LOCAL_SCRATCH', 'TMPDIR'] as const;
+
+/**
+ * The scratch root of spec `executor.scratch`: `auto` is the first set of $SLURM_TMPDIR, $LOCAL_SCRATCH, $TMPDIR,
+ * else /tmp; otherwise `$VAR` / `${VAR}` are expanded (`$TMPDIR` falls back to the OS temp dir when unset).
+ */
 export function resolveScratchRoot(spec: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (spec === 'auto') return AUTO_SCRATCH_VARS.map((v) => env[v]).find((d) => d !== undefined && d !== '') ?? '/tmp';
   const expanded = spec.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a: string | undefined, b: string | undefined) => {
     const name = (a ?? b) as string;
     return env[name] ?? (name === 'TMPDIR' ? tmpdir() : '');
@@ -294,6 +301,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
       duration_s: (end.getTime() - start.getTime()) / 1000,
       result: null,
       source: 'wrapper',
+      scratch: root,
       ...extra,
     };
   };

@@ -12,7 +12,7 @@ export interface RuntimeSpec {
   keep: KeepPolicy;
   /** Per-task wall-clock limit in seconds (0 = none). */
   timeout: number;
-  /** Scratch root; `$TMPDIR` = $TMPDIR when set, else the OS temp dir. */
+  /** Scratch root: `auto` (the first set of $SLURM_TMPDIR, $LOCAL_SCRATCH, $TMPDIR, else /tmp) or a path with $VARs. */
   scratch: string;
   /** Tasks of one array element run at once. */
   parallel: number;
@@ -28,6 +28,8 @@ export interface PlanFile {
   param_names: string[];
   /** Tasks per array element; element e runs tasks [e*bundle, min(array_tasks, (e+1)*bundle)). */
   bundle: number;
+  /** Why this bundle (src/plan/bundle.ts): the config's, or chosen from the task time, target, slots and time limit. */
+  bundle_reason?: string;
   /** Tasks covered by the element layout: those planned first. Tasks added by `extend` run as listed resubmissions. */
   array_tasks: number;
   elements: number;
@@ -128,6 +130,8 @@ export interface ArrayLimits {
   maxJobCount?: number;
   /** Jobs this user may have queued (MaxSubmitJobs); each array element counts as one. */
   maxSubmitJobs?: number;
+  /** CPUs that can run work (`sinfo -h -o %C`: allocated + idle, src/plan/slots.ts), when limits discovery asks. */
+  cpus?: number;
 }
 
 /** Largest chunk the limits allow (config overrides win over what the cluster reports). */

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
+import { parseDuration } from '../config/normalise.js';
 import type { Config, StageSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
@@ -9,6 +10,7 @@ import { readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { arrayflowBin } from '../util/paths.js';
 import { EnsembleLayout } from '../layout/layout.js';
+import { type BundleChoice, DEFAULT_TARGET_S, chooseBundle } from './bundle.js';
 import { readPlan } from './read.js';
 import { buildManifest, hashConfig } from './manifest.js';
 import { type PlanFile, type UpstreamSpec, crossUpstream, paramNames, planRuntime, upstreamTaskParam } from './plan.js';
@@ -21,9 +23,28 @@ export interface OpenedPlan {
   created: boolean;
 }
 
-/** The plan file of `config` with `tasks` tasks and ensemble id `id` (pure). */
-export function planFileFor(config: Config, hash: string, tasks: number, id: string, upstream?: UpstreamSpec): PlanFile {
-  const bundle = config.executor.array.bundle;
+/**
+ * The bundle of `config`'s `tasks` tasks: the config's, or chosen (src/plan/bundle.ts) from expected_task_time (or
+ * timeout), target_element_time, resources.time and `slots`, the elements the cluster runs at once (null: unknown).
+ */
+export function bundleFor(config: Config, tasks: number, slots: number | null = null): BundleChoice {
+  const { array, resources } = config.executor;
+  return chooseBundle({
+    tasks,
+    taskTime: config.expected_task_time ?? null,
+    target: array.target_element_time ?? DEFAULT_TARGET_S,
+    slots,
+    ...(array.throttle === undefined ? {} : { throttle: array.throttle }),
+    timeLimit: resources.time === undefined ? null : parseDuration(resources.time),
+    timeout: config.timeout,
+    parallel: array.parallel,
+    explicit: array.bundle ?? null,
+  });
+}
+
+/** The plan file of `config` with `tasks` tasks and ensemble id `id` (pure); `slots` as for {@link bundleFor}. */
+export function planFileFor(config: Config, hash: string, tasks: number, id: string, upstream?: UpstreamSpec, slots: number | null = null): PlanFile {
+  const { bundle, elements, reason } = bundleFor(config, tasks, slots);
   return {
     ...(upstream ? { upstream } : {}),
     ...(config.adaptive ? { adaptive: config.adaptive } : {}),
@@ -34,9 +55,10 @@ export function planFileFor(config: Config, hash: string, tasks: number, id: str
     tasks,
     param_names: upstream ? [upstreamTaskParam(upstream.stage), ...paramNames(config)] : paramNames(config),
     bundle,
+    bundle_reason: reason,
     array_tasks: tasks,
     design: { parameters: config.parameters, sampling: config.sampling },
-    elements: Math.ceil(tasks / bundle),
+    elements,
     retries: config.executor.retries,
     runtime: planRuntime(config),
     executor: config.executor,
@@ -78,9 +100,10 @@ export async function samplePlan(config: Config, upstream?: Upstream): Promise<T
 
 /**
  * Plans the ensemble of `config` into its ensemble directory. If the directory already holds a plan of the
- * same config it is reused untouched (so `run` resumes); a plan of a different config is an error.
+ * same config it is reused untouched (so `run` resumes); a plan of a different config is an error. `slots`: the
+ * elements the cluster runs at once, when known (see {@link bundleFor}).
  */
-export async function writePlan(config: Config, configText: string, upstream?: Upstream): Promise<OpenedPlan> {
+export async function writePlan(config: Config, configText: string, upstream?: Upstream, slots: number | null = null): Promise<OpenedPlan> {
   const layout = new EnsembleLayout(config.ensemble_dir);
   const pointsFile = config.sampling.file ? await readFile(config.sampling.file) : null;
   const hash = hashConfig(config, pointsFile);
@@ -100,11 +123,12 @@ export async function writePlan(config: Config, configText: string, upstream?: U
   const tasks = table.seeds.length;
   if (tasks === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);
   await writeTaskTable(layout, table);
-  const plan = planFileFor(config, hash, tasks, randomBytes(4).toString('hex'), upstream?.spec);
+  const plan = planFileFor(config, hash, tasks, randomBytes(4).toString('hex'), upstream?.spec, slots);
+  const reason = plan.bundle_reason as string;
   await writeFileAtomic(layout.config, configText);
   await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, hash, tasks, pointsFile), null, 2) + '\n');
   // plan.json last: its presence marks a complete plan
   await writeFileAtomic(layout.planFile, JSON.stringify(plan, null, 2) + '\n');
-  appendJournal(layout.journal, { event: 'planned', tasks: plan.tasks, elements: plan.elements, config_hash: hash });
+  appendJournal(layout.journal, { event: 'planned', tasks: plan.tasks, elements: plan.elements, config_hash: hash, bundle: plan.bundle, bundle_reason: reason });
   return { layout, plan, created: true };
 }

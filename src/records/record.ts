@@ -26,6 +26,8 @@ export interface TaskRecord {
   result: Record<string, string | number | boolean | null> | null;
   /** Last lines of the simulation's stderr when it failed. */
   stderr_tail?: string;
+  /** The scratch root the task ran under (executor.scratch resolved on the node); wrapper records only. */
+  scratch?: string;
   /** Who wrote it: the task wrapper, or the controller/reconciler on behalf of a task that died without a record. */
   source?: 'wrapper' | 'controller' | 'scheduler';
 }

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Mustache from 'mustache';
 import { packageRoot } from '../util/paths.js';
-import { shellQuote } from './shell.js';
+import { scriptValue } from './shell.js';
 
 export const templatesDir = join(packageRoot, 'templates');
 
@@ -17,8 +17,12 @@ function loadPartials(): Record<string, string> {
   return partials;
 }
 
-/** Renders templates/<name>.mustache (`slurm/array.sbatch`); partials are referenced by file name (`{{> task-body}}`); `{{x}}` becomes shellQuote(x), so templates never quote values themselves. */
+/**
+ * Renders templates/<name>.mustache (`slurm/array.sbatch`); partials are referenced by file name (`{{> task-body}}`);
+ * `{{x}}` becomes shellQuote(x), so templates never quote values themselves — except a ShellLine (executor.setup),
+ * written as it is.
+ */
 export function renderTemplate(name: string, view: object): string {
   const template = readFileSync(join(templatesDir, `${name}.mustache`), 'utf8');
-  return Mustache.render(template, view, loadPartials(), { escape: shellQuote });
+  return Mustache.render(template, view, loadPartials(), { escape: scriptValue });
 }

@@ -6,6 +6,7 @@ import { type ArrayLimits, type Chunk, type PlanFile, chunkSize, jobName, planCh
 import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
 import { scaleResources } from '../scheduler/resources.js';
 import { renderTemplate } from './render.js';
+import { ShellLine } from './shell.js';
 
 /** Renders the script of a submission. */
 export function renderSubmission(
@@ -41,6 +42,7 @@ export function renderSubmission(
     offset: s.tasksFile ? 0 : s.offset,
     attempt: s.attempt,
     tasksFile: s.tasksFile ? join(layout.root, s.tasksFile) : undefined,
+    setup: plan.executor.setup?.length ? { lines: plan.executor.setup.map((l) => ({ line: new ShellLine(l) })) } : undefined,
   });
 }
 

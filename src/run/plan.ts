@@ -6,6 +6,7 @@ import { SchedulerRunner } from '../executor/runner.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { hashConfig } from '../plan/manifest.js';
 import { type ArrayLimits, chunkLabel } from '../plan/plan.js';
+import { slotsFor } from '../plan/slots.js';
 import { type OpenedPlan, type StagePlan, planFileFor, samplePlan, upstreamOf, writePlan } from '../plan/write.js';
 import { planSubmissions, renderSubmission } from '../render/submission.js';
 import { batchScheduler } from '../scheduler/registry.js';
@@ -30,6 +31,8 @@ export async function planConfig(config: Config, text: string): Promise<Array<Op
 export interface DryRun {
   tasks: number;
   elements: number;
+  /** The bundle of each stage (one entry, `stage` absent, for a single-stage config) and why it was chosen. */
+  bundles: Array<{ stage?: string; tasks: number; bundle: number; elements: number; reason: string }>;
   executor: ExecutorType;
   /** Why the cluster's limits were not used, when it could not be asked. */
   limitsNote: string | null;
@@ -46,29 +49,40 @@ export interface DryRun {
 export async function dryRunPlan(configPath: string, opts: { executor?: ExecutorType; transport?: Transport } = {}): Promise<DryRun> {
   const config = await readConfig(configPath);
   const type = opts.executor ?? config.executor.type;
+  let limits: ArrayLimits = {};
+  let limitsNote: string | null = null;
+  const transport = type === 'local' ? null : (opts.transport ?? new LocalTransport());
+  const runner = transport && new SchedulerRunner(batchScheduler(type, config.executor.dialect), transport);
+  if (runner) {
+    try {
+      limits = await runner.limits();
+    } catch (e) {
+      limitsNote = `could not read the cluster's limits (${(e as Error).message}); chunks use only the config's overrides`;
+    } finally {
+      if (!opts.transport) await transport?.close();
+    }
+  }
   const stages = config.stages ?? [config];
   const plans: StagePlan[] = [];
   for (const stage of stages) {
     const pointsFile = stage.sampling.file ? await readFile(stage.sampling.file) : null;
     const upstream = stage.stage && upstreamOf(stage.stage, stage.ensemble_dir, plans);
     const tasks = (await samplePlan(stage, upstream)).seeds.length;
-    const plan = planFileFor(stage, hashConfig(stage, pointsFile), tasks, 'dryrun00', upstream?.spec);
+    // the choice writePlan makes; the cluster's CPUs count only where limits discovery reports them (ArrayLimits.cpus)
+    const slots = slotsFor(limits.cpus, stage.executor.resources.cpus);
+    const plan = planFileFor(stage, hashConfig(stage, pointsFile), tasks, 'dryrun00', upstream?.spec, slots);
     plans.push({ name: stage.stage?.name ?? '', plan, layout: new EnsembleLayout(stage.ensemble_dir) });
   }
   const tasks = plans.reduce((n, p) => n + p.plan.tasks, 0);
   const elements = plans.reduce((n, p) => n + p.plan.elements, 0);
-  if (type === 'local') return { tasks, elements, executor: type, limitsNote: null, scripts: [] };
-  const transport = opts.transport ?? new LocalTransport();
-  const runner = new SchedulerRunner(batchScheduler(type, config.executor.dialect), transport);
-  let limits: ArrayLimits = {};
-  let limitsNote: string | null = null;
-  try {
-    limits = await runner.limits();
-  } catch (e) {
-    limitsNote = `could not read the cluster's limits (${(e as Error).message}); chunks use only the config's overrides`;
-  } finally {
-    if (!opts.transport) await transport.close();
-  }
+  const bundles = plans.map(({ name, plan }) => ({
+    ...(name ? { stage: name } : {}),
+    tasks: plan.tasks,
+    bundle: plan.bundle,
+    elements: plan.elements,
+    reason: plan.bundle_reason ?? '',
+  }));
+  if (!runner) return { tasks, elements, bundles, executor: type, limitsNote: null, scripts: [] };
   // the binding limits discovery settled on (PBS: Slurm's qsub wrapper names the log files differently)
   const sched = runner.sched;
   const scripts = plans.flatMap(({ name, plan, layout }) =>
@@ -78,6 +92,6 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
       return { label: name ? `${name}/${label}` : label, script };
     }),
   );
-  return { tasks, elements, executor: type, limitsNote, scripts };
+  return { tasks, elements, bundles, executor: type, limitsNote, scripts };
 }
 

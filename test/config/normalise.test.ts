@@ -32,7 +32,7 @@ t.test('the quick-start config validates and normalises', async (t) => {
       population: { kind: 'values', values: [1000, 10000, 100000] },
     },
     sampling: { method: 'lhs', samples: 200, seed: 42, batch: 100 },
-    executor: { type: 'local', resources: {}, array: { bundle: 1, parallel: 1 }, scratch: '$TMPDIR', retries: 0 },
+    executor: { type: 'local', resources: {}, array: { parallel: 1 }, scratch: 'auto', retries: 0 },
   };
   t.strictSame(config, want);
 });
@@ -56,7 +56,7 @@ t.test('defaults of a minimal config; a relative config path is made absolute', 
     timeout: 0,
     parameters: { x: { kind: 'const', value: 1 } },
     sampling: { method: 'grid', seed: 0 },
-    executor: { type: 'local', resources: {}, array: { bundle: 1, parallel: 1 }, scratch: '$TMPDIR', retries: 0 },
+    executor: { type: 'local', resources: {}, array: { parallel: 1 }, scratch: 'auto', retries: 0 },
   });
 });
 
@@ -70,6 +70,7 @@ inputs: { copy: [sim.py], link: [../mesh.h5], dir: template/ }
 result: { file: out/r.csv }
 keep: [result.json, "*.png"]
 timeout: 1.5h
+expected_task_time: 0-00:02:30
 parameters:
   a: { uniform: [0, 1], levels: 3 }
   b: { loguniform: [1e-3, 1], levels: 4 }
@@ -93,8 +94,9 @@ executor:
     account: 12345
     qos: normal
     extra: { mail-type: END, nodes: 1 }
-  array: { throttle: 50, bundle: 10, parallel: 5, max_array_size: 1001, max_submit: 4000 }
+  array: { throttle: 50, bundle: 10, target_element_time: "00:20:00", parallel: 5, max_array_size: 1001, max_submit: 4000 }
   scratch: /local/scratch
+  setup: ["module load python/3.11", "source ~/venv/bin/activate  # a comment, as written"]
   retries: 2
 `;
   const { config, issues } = validateConfig(text, '/cfg/full.yaml');
@@ -109,6 +111,7 @@ executor:
     result: { file: 'out/r.csv', format: 'csv' },
     keep: ['result.json', '*.png'],
     timeout: 5400,
+    expected_task_time: 150,
     parameters: {
       a: { kind: 'uniform', low: 0, high: 1, levels: 3 },
       b: { kind: 'loguniform', low: 0.001, high: 1, levels: 4 },
@@ -131,9 +134,10 @@ executor:
         qos: 'normal',
         extra: { 'mail-type': 'END', nodes: '1' },
       },
-      array: { bundle: 10, parallel: 5, throttle: 50, max_array_size: 1001, max_submit: 4000 },
+      array: { parallel: 5, bundle: 10, target_element_time: 1200, throttle: 50, max_array_size: 1001, max_submit: 4000 },
       scratch: '/local/scratch',
       retries: 2,
+      setup: ["module load python/3.11", "source ~/venv/bin/activate  # a comment, as written"],
       workers: 4,
       dialect: 'pro',
       host: 'alice@login.example.org:2222',
@@ -174,6 +178,12 @@ t.test('parseDuration', async (t) => {
     ['01:30:00', 5400],
     ['100:00:00', 360000],
     ['05:30', 330],
+    // Slurm's forms (resources.time, expected_task_time, target_element_time): a bare number is minutes
+    ['30', 1800],
+    ['1-12', 129600],
+    ['1-12:30', 131400],
+    ['2-00:00:05', 172805],
+    ['0-00:02:30', 150],
   ];
   for (const [input, seconds] of cases) t.equal(parseDuration(input), seconds, String(input));
 });
@@ -282,6 +292,7 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
     result: { file: 'r.json', format: 'json' },
     keep: ['*.png'],
     timeout: '1h',
+    expected_task_time: '2s',
     parameters: {
       u: { uniform: [0, 1], levels: 2 },
       l: { loguniform: [1, 2], levels: 2 },
@@ -300,8 +311,9 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
       host: 'h',
       remote: { dir: 'd', node: 'n', arrayflow: 'a', ssh_config: 's' },
       resources: { time: '1', mem: '1G', cpus: 1, gpus: 1, partition: 'p', account: 'a', qos: 'q', extra: { x: 'y' } },
-      array: { throttle: 1, bundle: 1, parallel: 1, max_array_size: 1, max_submit: 1 },
+      array: { throttle: 1, bundle: 1, target_element_time: '5m', parallel: 1, max_array_size: 1, max_submit: 1 },
       scratch: '/s',
+      setup: ['module load x'],
       retries: 1,
       retry_on: ['timeout'],
       retry_scale: { time: 2, mem: 1.5 },
@@ -312,7 +324,7 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
   normaliseConfig(recording(schema, raw, seen, unknown) as Record<string, unknown>, '/x/c.yaml');
   // and a multi-stage config whose stages use every stage key
   const { parameters, sampling, adaptive: _adaptive, ...common } = raw;
-  const stage = { command: ['b'], env: { B: 'y' }, inputs: { copy: ['c2'] }, result: { file: 'r.csv' }, keep: 'all', timeout: 5, resources: raw.executor.resources };
+  const stage = { command: ['b'], env: { B: 'y' }, inputs: { copy: ['c2'] }, result: { file: 'r.csv' }, keep: 'all', timeout: 5, expected_task_time: 3, resources: raw.executor.resources };
   const staged = { ...common, stages: [{ name: 'one', ...stage, parameters, sampling }, { name: 'two', after: 'one', depend: 'afterok', ...stage }] };
   normaliseStages(recording(schema, staged, seen, unknown) as Record<string, unknown>, '/x/c.yaml');
   t.strictSame([...unknown], [], 'keys the normaliser reads but the schema lacks');

@@ -17,6 +17,7 @@ import {
   rangesAreNonEmpty,
   samplesForDrawnMethods,
   scrambleOnlyForSobol,
+  setupLinesAreSingleLine,
   type Rule,
 } from '../../src/config/rules.js';
 import { type Located, locatedIssues } from '../helpers/config-issues.js';
@@ -165,13 +166,11 @@ t.test('scrambleOnlyForSobol: the issue sits at the scramble key', async (t) => 
   t.same(check(scrambleOnlyForSobol, 'sampling: {method: sobol, scramble: true}'), []);
 });
 
-t.test('parallelWithinBundle: parallel at most bundle (1 by default)', async (t) => {
-  t.same(check(parallelWithinBundle, 'executor:', '  array:', '    parallel: 3'), [
-    [3, 15, 'executor.array.parallel', 'parallel (3) is greater than bundle (1, the default); an array element runs only bundle tasks — raise bundle or lower parallel'],
+t.test('parallelWithinBundle: parallel at most an explicit bundle (a chosen one is at least parallel)', async (t) => {
+  t.same(check(parallelWithinBundle, 'executor:', '  array:', '    parallel: 3', '    bundle: 2'), [
+    [3, 15, 'executor.array.parallel', 'parallel (3) is greater than bundle (2); an array element runs only bundle tasks — raise bundle, lower parallel, or leave bundle out to have it chosen'],
   ]);
-  t.same(check(parallelWithinBundle, 'executor: {array: {parallel: 3, bundle: 2}}').map((i) => i[3]), [
-    'parallel (3) is greater than bundle (2); an array element runs only bundle tasks — raise bundle or lower parallel',
-  ]);
+  t.same(check(parallelWithinBundle, 'executor:', '  array:', '    parallel: 3'), [], 'no bundle: it is chosen, at least parallel');
   t.same(check(parallelWithinBundle, 'executor: {array: {parallel: 3, bundle: 3}}'), []);
   t.same(check(parallelWithinBundle, 'executor: {array: {parallel: 1}}'), []);
 });
@@ -212,6 +211,31 @@ t.test('directivesAreSingleLine: newline, carriage return and NUL in values and 
   );
 });
 
+t.test('setupLinesAreSingleLine: a line break, carriage return or NUL inside a setup item, located at the item', async (t) => {
+  const tail = 'each setup item is written as one line of the job script — split it into separate items';
+  t.same(
+    check(
+      setupLinesAreSingleLine,
+      'executor:',
+      '  setup:',
+      '    - module load python/3.11',
+      '    - "source venv/bin/activate\\nrm -rf ~"',
+      '    - "cd /x\\r"',
+      '    - "a\\0b"',
+      '    - 42',
+      '    - "echo \'$HOME\' | tee \\"x y\\" ; set -e"',
+    ),
+    [
+      [4, 7, 'executor.setup[1]', `setup line 2 contains a line break at character 25; ${tail}`],
+      [5, 7, 'executor.setup[2]', `setup line 3 contains a carriage return at character 6; ${tail}`],
+      [6, 7, 'executor.setup[3]', `setup line 4 contains a NUL character at character 2; ${tail}`],
+    ],
+    'quotes, pipes and $ are the user\'s shell: not rejected; a number is the schema\'s business',
+  );
+  t.same(check(setupLinesAreSingleLine, 'executor: {setup: "one string"}'), []);
+  t.same(check(setupLinesAreSingleLine, 'name: x'), []);
+});
+
 t.test('hostNeedsRemoteDir: a host without remote.dir, with the config name in the hint', async (t) => {
   t.same(check(hostNeedsRemoteDir, 'name: dune', 'executor:', '  host: alice@login'), [
     [3, 9, 'executor.host', 'host "alice@login" needs remote.dir, the ensemble directory on the cluster\'s shared filesystem; add remote: {dir: /scratch/<you>/dune}'],
@@ -236,6 +260,7 @@ t.test('every rule accepts data of the wrong types without throwing (the schema 
     'env: null',
     'adaptive: x',
     'name: 7',
+    'executor: {setup: [1, null, {a: b}, [x]]}',
     'parameters: {a: null, b: [1, 2], c: {uniform: x}, d: {int: [a, b]}}\nsampling: {method: 5}\nexecutor: {array: 2, type: 9, host: [h]}',
   ];
   for (const text of weird) for (const [name, rule] of RULES) t.same(check(rule, text), [], `${name}: ${text.split('\n')[0]}`);

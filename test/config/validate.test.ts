@@ -80,6 +80,9 @@ const BAD: Record<string, Expected> = {
   'bad-mem.yaml': { line: 11, path: 'executor.resources.mem', says: 'the string "2GiB" is not valid; write a number with an optional unit K, M, G or T' },
   'bad-gpus.yaml': { line: 9, path: 'executor.resources.gpus', says: 'write a count (2) or type:count (a100:2)' },
   'parallel-gt-bundle.yaml': { line: 11, path: 'executor.array.parallel', says: 'parallel (4) is greater than bundle (2)' },
+  'setup-newline.yaml': { line: 11, path: 'executor.setup[1]', says: 'setup line 2 contains a line break at character 25; each setup item is written as one line of the job script' },
+  'bad-expected-task-time.yaml': { line: 4, path: 'expected_task_time', says: 'the string "5" is not valid; write seconds (90), a duration such as 90s' },
+  'bad-target-element-time.yaml': { line: 9, path: 'executor.array.target_element_time', says: 'must be greater than 0, found the number 0' },
 };
 
 t.test('every fixture has an expectation and every expectation a fixture', async (t) => {

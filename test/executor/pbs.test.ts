@@ -38,7 +38,7 @@ t.test('PBS Pro dialect through qsub: every task gets one row, a one-element chu
   if (!(await requireSlurm(t))) return;
   const dir = t.testdir();
   // 2 modes x 6 xs = 12 tasks of one element each; max_array_size 11 -> chunks of 11 and 1
-  const cfg = config(dir, 'pro', 'pro', [0, 1, 2, 3, 4, 5], ['ok', 'exit3'], '{ max_array_size: 11, throttle: 4 }');
+  const cfg = config(dir, 'pro', 'pro', [0, 1, 2, 3, 4, 5], ['ok', 'exit3'], '{ bundle: 1, max_array_size: 11, throttle: 4 }');
   const transport = new LocalTransport();
   const subs: Array<{ label: string; count: number; jobId: string }> = [];
   const result = await runEnsemble(cfg, { transport, tickMs: FAST_TICK, onSubmit: (s) => subs.push(s), onProgress: () => undefined });

@@ -65,7 +65,31 @@ t.test('writePlan creates the ensemble directory: config, manifest, task table, 
   t.same(Object.keys(rows[0].params), ['x', 'k']);
   for (const d of [layout.resultsDir, layout.jobLogsDir, layout.scriptsDir]) t.ok(statSync(d).isDirectory(), d);
   const journal = await readJournal(layout.journal);
-  t.match(journal, [{ event: 'planned', tasks: 5, elements: 3, config_hash: plan.config_hash }]);
+  t.match(journal, [{ event: 'planned', tasks: 5, elements: 3, config_hash: plan.config_hash, bundle: 2, bundle_reason: 'set in the config (executor.array.bundle)' }]);
+});
+
+t.test('planFileFor / writePlan: without bundle, the bundle is chosen and its reason kept in plan.json and the journal', async (t) => {
+  const auto = (extra: string, executor = '{ type: slurm, array: { throttle: 20 } }') =>
+    drawnConfig({ n: 1000, extra }).replace(/^executor: .*$/m, `executor: ${executor}`);
+  const config = configIn('/x', auto('expected_task_time: 2s'));
+  const plan = planFileFor(config, 'h', 1000, 'i');
+  t.match(plan, { bundle: 50, elements: 20 });
+  t.equal(plan.bundle_reason, 'expected 2.0 s per task (expected_task_time), target 10 min per element, 20 slots (throttle): capped so the 1000 tasks fill the slots, ≈ 1.7 min per element');
+  t.notOk('bundle' in plan.executor.array, 'the executor section stays as the config wrote it');
+  t.match(planFileFor(config, 'h', 1000, 'i', undefined, 10), { bundle: 100, elements: 10 }, 'slots given (the cluster is smaller than the throttle)');
+  // resources.time in Slurm syntax bounds it; the timeout stands in for an unknown task time
+  t.match(planFileFor(configIn('/x', auto('expected_task_time: 2s', '{ type: slurm, array: { throttle: 20 }, resources: { time: "1" } }')), 'h', 1000, 'i'), { bundle: 19 });
+  t.match(planFileFor(configIn('/x', auto('timeout: 60')), 'h', 1000, 'i'), { bundle: 9, bundle_reason: /^up to 60 s per task \(timeout/ });
+  t.match(planFileFor(configIn('/x', auto('')), 'h', 1000, 'i'), { bundle: 1, elements: 1000, bundle_reason: /^task time unknown/ });
+
+  const dir = t.testdir({});
+  const written = await planIn(dir, auto('expected_task_time: 2s'));
+  t.match(JSON.parse(readFileSync(written.layout.planFile, 'utf8')), { bundle: 50, elements: 20, bundle_reason: plan.bundle_reason });
+  t.match(await readJournal(written.layout.journal), [{ event: 'planned', bundle: 50, elements: 20, bundle_reason: plan.bundle_reason }]);
+  // the expected task time is not the ensemble's identity: changing it re-opens the plan as it was
+  const again = await planIn(dir, auto('expected_task_time: 20s'));
+  t.equal(again.created, false);
+  t.equal(again.plan.bundle, 50);
 });
 
 t.test('writePlan re-opens a plan of the same config untouched', async (t) => {

@@ -60,3 +60,34 @@ t.test('rendered PBS scripts (golden files)', async (t) => {
   pbsGolden(t, 'torque-array.golden.pbs', renderSubmission(pbsLayout, pbsPlan({ dialect: 'torque', resources: { time: '90', mem: '2G', cpus: 2, gpus: 1, partition: 'batch' } }), torque,
     { label: '0001', offset: 10, count: 10, attempt: 1 }, 5), '0001');
 });
+
+// ------------------------------------------------------------------ executor.setup
+
+const SETUP = ['module load python/3.11', `source "$HOME/venv/bin/activate"  # the user's shell, as written`];
+
+t.test('executor.setup: written as it is after the directives and before the task wrapper (golden files)', async (t) => {
+  const slurm = renderSubmission(layout, plan({ setup: SETUP }), slurmScheduler, { label: '0000', offset: 0, count: 10, attempt: 1 }, 5);
+  golden(t, 'slurm/setup.golden.sbatch', slurm);
+  const lines = slurm.split('\n');
+  const at = (l: string) => lines.indexOf(l);
+  t.ok(at(SETUP[0]) > Math.max(...lines.map((l, i) => (l.startsWith('#SBATCH') ? i : -1))), 'after every directive');
+  t.equal(at(SETUP[1]), at(SETUP[0]) + 1, 'in order, one line each');
+  t.ok(at(SETUP[1]) < lines.findIndex((l) => l.startsWith('exec ')), 'before the wrapper');
+  t.match(slurm, /^#SBATCH --constraint='skylake&ib'$/m, 'every other value is still quoted');
+  // PBS Pro: the array branch and the plain-job branch (one element) both get it; Torque too
+  const pro = pbsScheduler('pro');
+  pbsGolden(t, 'pbspro-setup.golden.pbs', renderSubmission(pbsLayout, pbsPlan({ setup: SETUP }), pro, { label: '0000', offset: 0, count: 10, attempt: 1 }, 8), '0000');
+  const single = renderSubmission(pbsLayout, pbsPlan({ setup: SETUP }), pro, { label: '0002', offset: 19, count: 1, attempt: 1 }, undefined);
+  t.match(single, new RegExp(`\\n${SETUP[0]}\\n[^]*\\nexec .* --index 0 `), 'a one-element PBS Pro job runs them too');
+  const torque = renderSubmission(pbsLayout, pbsPlan({ dialect: 'torque', setup: SETUP }), pbsScheduler('torque'), { label: '0001', offset: 10, count: 10, attempt: 1 }, 5);
+  t.match(torque, new RegExp(`\\n${SETUP[0]}\\n.*activate.*\\n\\n# The task wrapper`));
+});
+
+t.test('executor.setup: none or empty renders the script as before; a line break is refused at render time too', async (t) => {
+  const before = renderSubmission(layout, plan(), slurmScheduler, { label: '0000', offset: 0, count: 10, attempt: 1 }, 5);
+  t.equal(renderSubmission(layout, plan({ setup: [] }), slurmScheduler, { label: '0000', offset: 0, count: 10, attempt: 1 }, 5), before);
+  t.notMatch(before, /executor\.setup/);
+  for (const bad of ['a\nb', 'a\rb', 'a\0b']) {
+    t.throws(() => renderSubmission(layout, plan({ setup: [bad] }), slurmScheduler, { label: '0000', offset: 0, count: 1, attempt: 1 }, undefined), /one line/, JSON.stringify(bad));
+  }
+});

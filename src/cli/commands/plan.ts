@@ -15,6 +15,7 @@ export function register(program: Command): void {
         const d = await dryRunPlan(configPath, { executor: o.executor });
         if (d.limitsNote) process.stderr.write(`warning: ${d.limitsNote}\n`);
         for (const s of d.scripts) process.stdout.write(`# ---- chunk ${s.label} ----\n${s.script}\n`);
+        for (const b of d.bundles) process.stdout.write(`${b.stage ? `stage ${b.stage}: ` : ''}bundle ${b.bundle} (${b.tasks} tasks in ${b.elements} elements): ${b.reason}\n`);
         const submissions = `${d.scripts.length} submission${d.scripts.length === 1 ? '' : 's'}`;
         process.stdout.write(`${d.tasks} tasks in ${d.elements} array elements; ${d.executor === 'local' ? 'local executor: nothing to submit' : submissions}\n`);
         return;
