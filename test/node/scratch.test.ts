@@ -1,0 +1,58 @@
+// A task's scratch dir: one mkdir (0700, like mkdtemp) with its owner file, the root made on first use; removal of
+// files at once and of the dir before the wrapper exits; the sweep of dirs whose owner process is gone.
+import t from 'tap';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { HOST, OWNER_FILE, makeScratch, removeScratch, scratchRemoved, sweepStaleScratch } from '../../src/node/scratch.js';
+
+t.test('makeScratch: <root>/<prefix>XXXXXX, mode 0700, owner file with host and pid; the root is made when missing', async (t) => {
+  const root = join(t.testdir(), 'not', 'yet');
+  const a = makeScratch(root, 'arrayflow-s-t1-');
+  const b = makeScratch(root, 'arrayflow-s-t1-');
+  t.not(a, b, 'two dirs for the same task never collide');
+  for (const dir of [a, b]) {
+    t.match(dir, /\/arrayflow-s-t1-[a-z0-9]{6}$/);
+    t.equal(statSync(dir).mode & 0o777, 0o700);
+    t.same(readdirSync(dir), [OWNER_FILE]);
+    t.same(JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')), { host: hostname(), pid: process.pid });
+  }
+  t.equal(HOST, hostname());
+});
+
+t.test('removeScratch: files, links and subdirs go at once, the dir itself by scratchRemoved', async (t) => {
+  const root = t.testdir({ target: { 'keep.txt': 'not ours' } });
+  const dir = makeScratch(root, 'arrayflow-s-t2-');
+  writeFileSync(join(dir, 'result.json'), '{}');
+  mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
+  writeFileSync(join(dir, 'sub', 'deeper', 'x.bin'), 'x');
+  symlinkSync(join(root, 'target'), join(dir, 'link'));
+  removeScratch(dir);
+  t.ok(!existsSync(join(dir, 'result.json')) && !existsSync(join(dir, 'sub')) && !existsSync(join(dir, 'link')), 'the task files are gone on return');
+  await scratchRemoved();
+  t.notOk(existsSync(dir), 'the dir is gone once scratchRemoved resolves');
+  t.ok(existsSync(join(root, 'target', 'keep.txt')), 'a linked input is unlinked, not followed');
+});
+
+t.test('removeScratch of a dir that is already gone neither throws nor leaves a removal pending', async (t) => {
+  removeScratch(join(t.testdir(), 'never-made'));
+  await scratchRemoved();
+  t.pass();
+});
+
+t.test('sweepStaleScratch removes dirs of this ensemble whose owner process on this host is gone, nothing else', async (t) => {
+  const root = t.testdir();
+  const dead = makeScratch(root, 'arrayflow-sw-t1-');
+  // a pid that is not running: the largest possible pid is never one of ours
+  writeFileSync(join(dead, OWNER_FILE), JSON.stringify({ host: HOST, pid: 2 ** 22 + 1 }));
+  const alive = makeScratch(root, 'arrayflow-sw-t2-');
+  const otherHost = makeScratch(root, 'arrayflow-sw-t3-');
+  writeFileSync(join(otherHost, OWNER_FILE), JSON.stringify({ host: `${HOST}-elsewhere`, pid: 2 ** 22 + 1 }));
+  const otherEnsemble = makeScratch(root, 'arrayflow-other-t1-');
+  writeFileSync(join(otherEnsemble, OWNER_FILE), JSON.stringify({ host: HOST, pid: 2 ** 22 + 1 }));
+  const noOwner = join(root, 'arrayflow-sw-t4-abcdef');
+  mkdirSync(noOwner);
+  t.same(await sweepStaleScratch(root, 'sw'), [dead]);
+  for (const d of [alive, otherHost, otherEnsemble, noOwner]) t.ok(existsSync(d), `${d} kept`);
+  t.same(await sweepStaleScratch(join(root, 'missing'), 'sw'), [], 'a missing root is nothing to sweep');
+});
