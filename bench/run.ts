@@ -6,13 +6,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from './lib.js';
 
-const BENCHES = ['collect', 'plan', 'watch', 'scheduler'] as const;
+const BENCHES = ['collect', 'plan', 'watch', 'local', 'scheduler'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
   collect    [--sizes 1000,10000,100000] [--repeat 3] [--files 100]
   plan       [--samples 1000000] [--repeat 3] [--bundle 1]
   watch      [--inotify-samples 400] [--poll-samples 120] [--poll-ms 1000,250] [--files 8]
+  local      [--tasks 2000] [--python-tasks 500] [--element-tasks 200] [--workers 2] [--repeat 2]
+             [--only true,result,python,element] [--compare <package root of another build>]
   scheduler  [--tasks 1000] [--bundle 10]      (needs the test Slurm: sudo bash scripts/slurm-up.sh)
   all        collect, plan and watch (not scheduler: it needs Slurm)
   every benchmark takes --dir <path> for its generated inputs (default runs/bench/)

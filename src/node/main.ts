@@ -5,11 +5,12 @@ import { createInterface } from 'node:readline';
 import { UsageError } from '../errors.js';
 import { readPlan } from '../plan/read.js';
 import { elementTasks } from '../plan/plan.js';
-import { readTaskRange } from '../plan/tasks.js';
+import { type TaskRow, readTaskRange } from '../plan/tasks.js';
 import type { TaskRecord } from '../records/record.js';
 import type { WorkItem } from '../records/owed.js';
 import { RecordWriter } from '../records/writer.js';
-import { type TaskContext, WrapperState, resolveScratchRoot, runTask, signalExitCode, sweepStaleScratch } from './wrapper.js';
+import { scratchRemoved, sweepStaleScratch } from './scratch.js';
+import { type TaskContext, WrapperState, resolveScratchRoot, runTask, signalExitCode } from './wrapper.js';
 
 /** One unit of work sent to a local worker: a line `{"task":N,"attempt":A}` on its stdin. */
 export type { WorkItem } from '../records/owed.js';
@@ -22,12 +23,37 @@ async function context(ensembleDir: string, jobId: string | null): Promise<TaskC
   return { layout, plan, jobId, state };
 }
 
+/** Rows read per read of the task table: a worker is fed ids mostly in order, an element runs a contiguous range. */
+const ROW_WINDOW = 128;
+
+/** Task rows, read a window at a time (one open, header read and row read per window instead of per task). */
+class TaskRows {
+  private first = 0;
+  private rows: TaskRow[] = [];
+  constructor(
+    private readonly ctx: TaskContext,
+    /** Rows the table holds (plan.json is written after tasks.bin): the window never reads past them. */
+    private readonly total: number,
+  ) {}
+
+  async get(task: number): Promise<TaskRow> {
+    const cached = this.rows[task - this.first];
+    if (cached?.id === task) return cached;
+    const last = Math.max(task + 1, Math.min(this.total, task + ROW_WINDOW));
+    // a window past the table's end (a stale plan.json): the task's own row, or the table's error about it
+    this.rows = await readTaskRange(this.ctx.layout, task, last).catch(() => readTaskRange(this.ctx.layout, task, task + 1));
+    this.first = task;
+    return this.rows[0];
+  }
+}
+
 /** Runs `items` with at most `parallel` at once; stops starting new ones once termination was requested. */
 async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterable<WorkItem>, parallel: number, done: (r: TaskRecord) => void): Promise<void> {
   const active = new Set<Promise<void>>();
+  const rows = new TaskRows(ctx, ctx.plan.tasks);
   for await (const item of items) {
     if (ctx.state.terminating) break;
-    const [row] = await readTaskRange(ctx.layout, item.task, item.task + 1);
+    const row = await rows.get(item.task);
     // the wrapper emits the record itself: before it stops a lingering simulation and removes scratch
     const p = runTask(ctx, row, item.attempt, done).then(() => undefined);
     active.add(p);
@@ -37,17 +63,43 @@ async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterab
   await Promise.all(active);
 }
 
-async function* stdinItems(): AsyncIterable<WorkItem> {
+/**
+ * Work items from stdin, read as they arrive: the controller keeps the next item queued here while a task runs,
+ * so no task waits for a round trip to the controller. EOF (the controller ended the run, was aborted, or died)
+ * drops the items not started yet: the current task finishes, is recorded, and the worker exits.
+ */
+function stdinItems(): AsyncIterable<WorkItem> {
+  const queue: WorkItem[] = [];
+  let ended = false;
+  let wake: (() => void) | null = null;
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const line of rl) {
-    if (line.trim() === '') continue;
-    yield JSON.parse(line) as WorkItem;
-  }
+  rl.on('line', (line) => {
+    if (ended || line.trim() === '') return;
+    queue.push(JSON.parse(line) as WorkItem);
+    wake?.();
+  });
+  rl.on('close', () => {
+    ended = true;
+    queue.length = 0;
+    wake?.();
+  });
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const item = queue.shift();
+        if (item) yield item;
+        else if (ended) return;
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  };
 }
 
 /**
  * Local worker: reads work items from stdin until EOF, appends each record to its own record file, then
- * echoes the record on stdout so the controller can count it. EOF (the controller died) ends it gracefully.
+ * echoes the record on stdout so the controller can count it. EOF (the controller is done or died) ends it
+ * gracefully after the current task; items queued behind it are not started (the controller runs them elsewhere
+ * or a later run does).
  */
 export async function runWorker(ensembleDir: string, writer: string): Promise<number> {
   const ctx = await context(ensembleDir, null);
@@ -59,6 +111,7 @@ export async function runWorker(ensembleDir: string, writer: string): Promise<nu
     });
   } finally {
     out.close();
+    await scratchRemoved();
   }
   return ctx.state.terminating ? signalExitCode(ctx.state.terminating) : 0;
 }
@@ -118,6 +171,7 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
     await runPool(ctx, items, ctx.plan.runtime.parallel, (rec) => out.write(rec));
   } finally {
     out.close();
+    await scratchRemoved();
   }
   // a failed task is a record, not a failed element: non-zero only when the element itself was stopped
   return ctx.state.terminating ? signalExitCode(ctx.state.terminating) : 0;

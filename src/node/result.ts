@@ -1,18 +1,9 @@
-// Parses the result file a simulation wrote: a JSON object (nested objects flattened) or a one-row CSV.
+// Parses the result file a simulation wrote: a JSON object (nested objects flattened, result-json.ts) or a one-row CSV.
 import type { ResultSpec } from '../config/types.js';
 import { parseCsv } from '../util/csv.js';
+import { type ParsedResult, type ResultValue, parseJsonResult } from './result-json.js';
 
-export type ResultValue = string | number | boolean | null;
-export type ParsedResult = { ok: true; result: Record<string, ResultValue> } | { ok: false; reason: string };
-
-function flatten(obj: Record<string, unknown>, prefix: string, out: Record<string, ResultValue>): void {
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix + k;
-    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[key] = v;
-    else if (Array.isArray(v)) out[key] = JSON.stringify(v);
-    else if (typeof v === 'object') flatten(v as Record<string, unknown>, `${key}.`, out);
-  }
-}
+export type { ParsedResult, ResultValue } from './result-json.js';
 
 /** Converts a CSV field: numbers and booleans become typed, the rest stays text. */
 export function csvValue(field: string): ResultValue {
@@ -42,16 +33,5 @@ export function parseResult(text: string, spec: ResultSpec): ParsedResult {
     header.forEach((h, i) => (result[h] = csvValue(values[i])));
     return { ok: true, result };
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, reason: `bad result: ${file} is not valid JSON (${(e as Error).message})` };
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, reason: `bad result: ${file} must hold a JSON object, not ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}` };
-  }
-  const result: Record<string, ResultValue> = {};
-  flatten(value as Record<string, unknown>, '', result);
-  return { ok: true, result };
+  return parseJsonResult(text, spec);
 }

@@ -1,8 +1,10 @@
 // The node-side task wrapper: scratch dir, inputs, run the argv, read the result, copy back, record last, clean.
+// Per task it costs a few synchronous calls on node-local scratch (scratch.ts) besides spawning the simulation;
+// chokidar is loaded only for a marker, picomatch only for a keep list, csv-parse only for a CSV result.
 import { UpstreamError } from '../errors.js';
-import { spawn } from 'node:child_process';
-import { constants as osConstants, hostname, tmpdir } from 'node:os';
-import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cp, mkdir, readdir, stat } from 'node:fs/promises';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { basename, dirname, join, normalize, relative, sep } from 'node:path';
 import { renderTemplate as renderPlaceholders } from '../config/placeholders.js';
 import type { ResultSpec } from '../config/types.js';
@@ -10,12 +12,13 @@ import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
-import { globToRegExp } from '../util/glob.js';
-import { processAlive } from '../util/process.js';
-import { parseResult } from './result.js';
+import { type Exit, type Started, WrapperState, exitReason, startCommand } from './child.js';
+import { parseJsonResult } from './result-json.js';
+import { HOST, OWNER_FILE, makeScratch, removeScratch } from './scratch.js';
 
-/** Seconds between SIGTERM and SIGKILL when a simulation must stop. */
-const KILL_GRACE_S = 3;
+export { WrapperState } from './child.js';
+export { sweepStaleScratch } from './scratch.js';
+
 const STDERR_TAIL_BYTES = 2048;
 
 /** Where `auto` (executor.scratch's default) looks, first set wins: the job's node-local dirs, else /tmp. */
@@ -45,9 +48,13 @@ export function placeholderValues(row: TaskRow, attempt: number, scratch: string
   return values;
 }
 
+let inherited: NodeJS.ProcessEnv | null = null;
+
 /** The environment of the simulation: inherited, plus the task's identity and parameters. */
 export function taskEnv(row: TaskRow, attempt: number, scratch: string, runtime: RuntimeSpec, values: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  // a copy of the inherited environment made once: reading process.env goes through libc on every access
+  inherited ??= { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...inherited };
   // an upstream column `coarse.peak` is ARRAYFLOW_PARAM_coarse__peak: a name every shell can read
   for (const [k, v] of Object.entries(row.params)) env[`ARRAYFLOW_PARAM_${k.replaceAll('.', '__')}`] = String(v);
   env.ARRAYFLOW_TASK_ID = String(row.id);
@@ -60,152 +67,62 @@ export function taskEnv(row: TaskRow, attempt: number, scratch: string, runtime:
 }
 
 async function stageInputs(scratch: string, inputs: RuntimeSpec['inputs']): Promise<void> {
+  // copies come from the shared filesystem (async: a slow read must not stall the other tasks of an element)
   if (inputs.dir) await cp(inputs.dir, scratch, { recursive: true });
   for (const f of inputs.copy) await cp(f, join(scratch, basename(f)), { recursive: true });
-  for (const f of inputs.link) await symlink(f, join(scratch, basename(f)));
+  for (const f of inputs.link) symlinkSync(f, join(scratch, basename(f)));
 }
 
-async function tail(path: string): Promise<string> {
+/** The last lines (at most 2 KiB) of a file in scratch; '' when it cannot be read. */
+function tail(path: string): string {
+  let fd: number;
   try {
-    const fh = await open(path, 'r');
-    try {
-      const { size } = await fh.stat();
-      const len = Math.min(size, STDERR_TAIL_BYTES);
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, size - len);
-      return buf.toString('utf8').split('\n').slice(-10).join('\n').trim();
-    } finally {
-      await fh.close();
-    }
+    fd = openSync(path, 'r');
   } catch {
     return '';
   }
+  try {
+    const { size } = fstatSync(fd);
+    const len = Math.min(size, STDERR_TAIL_BYTES);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    return buf.toString('utf8').split('\n').slice(-10).join('\n').trim();
+  } catch {
+    return '';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The keep list compiled once per process (picomatch loaded only here). */
+let keepPatterns: { keep: string[]; res: RegExp[] } | null = null;
+
+async function keepRegExps(keep: string[]): Promise<RegExp[]> {
+  if (keepPatterns?.keep !== keep) {
+    const { globToRegExp } = await import('../util/glob.js');
+    keepPatterns = { keep, res: keep.map(globToRegExp) };
+  }
+  return keepPatterns.res;
 }
 
 /** Copies the files the keep policy asks for from scratch to outputs/<task>/ (before the record is written). */
 async function copyBack(scratch: string, dest: string, keep: RuntimeSpec['keep'], result: ResultSpec): Promise<void> {
   if (keep === 'none') return;
-  const patterns = keep === 'all' ? null : keep.map(globToRegExp);
+  const patterns = keep === 'all' ? null : await keepRegExps(keep);
   const entries = await readdir(scratch, { recursive: true, withFileTypes: true });
+  const made = new Set<string>();
   for (const e of entries) {
     if (!e.isFile() || e.name === OWNER_FILE) continue;
     const rel = join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(scratch.length + 1);
     if (patterns && !patterns.some((p) => p.test(rel)) && rel !== result.file) continue;
     const target = join(dest, rel);
-    await mkdir(dirname(target), { recursive: true });
+    const dir = dirname(target);
+    if (!made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      made.add(dir);
+    }
     await cp(join(scratch, rel), target);
   }
-}
-
-/** Who made a scratch dir: lets a later wrapper remove what a SIGKILLed one (memory kill) could not. */
-const OWNER_FILE = '.arrayflow-owner';
-
-
-/**
- * Removes scratch dirs of this ensemble under `root` left by wrappers on this host that no longer run.
- * SIGKILL (a scheduler's memory kill, the OOM killer) gives a wrapper no chance to clean up; the next
- * wrapper on the node does it. Returns the dirs removed.
- */
-export async function sweepStaleScratch(root: string, ensembleName: string): Promise<string[]> {
-  const prefix = `arrayflow-${ensembleName}-t`;
-  const removed: string[] = [];
-  const names = await readdir(root).catch(() => [] as string[]);
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const dir = join(root, name);
-    let owner: { host?: string; pid?: number };
-    try {
-      owner = JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8')) as typeof owner;
-    } catch {
-      continue; // being created right now, or not ours
-    }
-    if (owner.host !== hostname() || typeof owner.pid !== 'number' || processAlive(owner.pid)) continue;
-    await rm(dir, { recursive: true, force: true });
-    removed.push(dir);
-  }
-  return removed;
-}
-
-interface Running {
-  kill(signal: NodeJS.Signals): void;
-}
-
-/** State shared by all tasks of one wrapper process: termination request and the children to stop. */
-export class WrapperState {
-  terminating: NodeJS.Signals | null = null;
-  readonly children = new Set<Running>();
-
-  terminate(signal: NodeJS.Signals): void {
-    if (this.terminating) return;
-    this.terminating = signal;
-    for (const c of this.children) c.kill('SIGTERM');
-    setTimeout(() => {
-      for (const c of this.children) c.kill('SIGKILL');
-    }, KILL_GRACE_S * 1000).unref();
-  }
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  spawnError: NodeJS.ErrnoException | null;
-}
-
-/** A started simulation: its exit, and a way to end it (process group: SIGTERM, then SIGKILL after a grace). */
-interface Started {
-  exited: Promise<Exit>;
-  stop(): Promise<void>;
-}
-
-function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv, stdoutFd: number, stderrFd: number, timeout: number, state: WrapperState): Started {
-  let timedOut = false;
-  let settled = false;
-  let resolveExit: (e: Exit) => void = () => undefined;
-  const exited = new Promise<Exit>((resolve) => (resolveExit = resolve));
-  // detached: the simulation gets its own process group, so a timeout kills its children too
-  const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', stdoutFd, stderrFd], detached: true });
-  const running: Running = {
-    kill(signal) {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // already gone
-      }
-    },
-  };
-  const finish = (exit: Exit) => {
-    if (settled) return;
-    settled = true;
-    state.children.delete(running);
-    if (timer) clearTimeout(timer);
-    resolveExit(exit);
-  };
-  state.children.add(running);
-  const timer =
-    timeout > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          running.kill('SIGTERM');
-          setTimeout(() => running.kill('SIGKILL'), KILL_GRACE_S * 1000).unref();
-        }, timeout * 1000)
-      : null;
-  child.on('error', (err) => finish({ code: null, signal: null, timedOut: false, spawnError: err }));
-  child.on('exit', (code, signal) => {
-    // make sure nothing of the group outlives the task (a background child holding scratch files)
-    running.kill('SIGKILL');
-    finish({ code, signal, timedOut, spawnError: null });
-  });
-  return {
-    exited,
-    async stop() {
-      if (settled) return;
-      running.kill('SIGTERM');
-      const kill = setTimeout(() => running.kill('SIGKILL'), KILL_GRACE_S * 1000);
-      await exited;
-      clearTimeout(kill);
-    },
-  };
 }
 
 /** Watches the scratch dir for the marker file (chokidar; polling where the scratch filesystem needs it). */
@@ -250,29 +167,16 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-function exitReason(exit: Exit, argv0: string, timeout: number, state: WrapperState): string | null {
-  if (exit.spawnError) {
-    const code = exit.spawnError.code;
-    const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'not executable' : exit.spawnError.message;
-    return `cannot start: command '${argv0}' ${why} (${code ?? 'error'})`;
-  }
-  if (exit.timedOut) return `timeout: exceeded the task time limit of ${timeout} s`;
-  if (state.terminating && (exit.signal || exit.code !== 0)) {
-    return `terminated: the task wrapper received ${state.terminating} (scheduler time limit, cancel or preemption)`;
-  }
-  if (exit.signal) {
-    const hint = exit.signal === 'SIGKILL' ? ' (possibly out of memory)' : '';
-    return `killed by signal ${exit.signal}${hint}`;
-  }
-  if (exit.code !== 0) return `exit code ${exit.code}`;
-  return null;
-}
-
 export interface TaskContext {
   layout: EnsembleLayout;
   plan: PlanFile;
   jobId: string | null;
   state: WrapperState;
+}
+
+/** The task's result file parsed (csv-parse is loaded for a CSV result only). */
+async function parseResultText(text: string, spec: ResultSpec) {
+  return spec.format === 'csv' ? (await import('./result.js')).parseResult(text, spec) : parseJsonResult(text, spec);
 }
 
 /**
@@ -294,7 +198,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
       reason,
       exit_code: null,
       signal: null,
-      host: hostname(),
+      host: HOST,
       job_id: ctx.jobId,
       start: start.toISOString(),
       end: end.toISOString(),
@@ -313,61 +217,64 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     // a later stage: the upstream row first (no scratch, no simulation when it failed)
     const upstream = ctx.plan.upstream ? await (await import('./upstream.js')).upstreamInputs(ctx.plan.upstream, ctx.layout.root, row) : null;
     const task: TaskRow = upstream ? { ...row, params: { ...upstream.values, ...row.params } } : row;
-    await mkdir(root, { recursive: true });
-    scratch = await mkdtemp(join(root, `arrayflow-${ctx.plan.name}-t${row.id}-`));
-    await writeFile(join(scratch, OWNER_FILE), JSON.stringify({ host: hostname(), pid: process.pid }));
-    await stageInputs(scratch, runtime.inputs);
+    // one mkdir (the root only on first use) and the owner file; scratch is node-local: synchronous calls
+    const dir = makeScratch(root, `arrayflow-${ctx.plan.name}-t${row.id}-`);
+    scratch = dir;
+    await stageInputs(dir, runtime.inputs);
     // the upstream task's kept files appear as <stage>/ in scratch
-    if (upstream?.outputs && ctx.plan.upstream) await symlink(upstream.outputs, join(scratch, ctx.plan.upstream.stage));
-    await writeFile(join(scratch, 'params.json'), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...task.params }) + '\n');
-    const values = placeholderValues(task, attempt, scratch);
+    if (upstream?.outputs && ctx.plan.upstream) symlinkSync(upstream.outputs, join(dir, ctx.plan.upstream.stage));
+    writeFileSync(join(dir, 'params.json'), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...task.params }) + '\n');
+    const values = placeholderValues(task, attempt, dir);
     const argv = runtime.command.map((a) => renderPlaceholders(a, values));
-    const env = taskEnv(task, attempt, scratch, runtime, values);
+    const env = taskEnv(task, attempt, dir, runtime, values);
     const marker = runtime.result.marker;
     // watching starts before the simulation, so no marker can appear unseen
-    if (marker) markerWatch = await watchMarker(scratch, marker);
-    const outFh = await open(join(scratch, 'stdout.txt'), 'w');
-    const errFh = await open(join(scratch, 'stderr.txt'), 'w');
-    let exit: Exit | null;
+    if (marker) markerWatch = await watchMarker(dir, marker);
+    const outFd = openSync(join(dir, 'stdout.txt'), 'w');
+    let started: Started;
     try {
-      const started = startCommand(argv, scratch, env, outFh.fd, errFh.fd, runtime.timeout, ctx.state);
-      proc = started;
-      const markerSeen = markerWatch ? markerWatch.seen.then(() => null) : new Promise<null>(() => undefined);
-      exit = await Promise.race([started.exited, markerSeen]);
+      const errFd = openSync(join(dir, 'stderr.txt'), 'w');
+      try {
+        started = startCommand(argv, dir, env, outFd, errFd, runtime.timeout, ctx.state);
+      } finally {
+        // spawning is synchronous: the simulation holds its own copies of these descriptors now
+        closeSync(errFd);
+      }
     } finally {
-      // the simulation holds its own copies of these descriptors
-      await outFh.close();
-      await errFh.close();
+      closeSync(outFd);
     }
+    proc = started;
+    // without a marker, completion is a plain wait on the child's exit
+    const exit: Exit | null = markerWatch ? await Promise.race([started.exited, markerWatch.seen.then(() => null)]) : await started.exited;
     const exitFields: Partial<TaskRecord> = exit ? { exit_code: exit.code, signal: exit.signal } : {};
-    if (marker && (exit === null || (await exists(join(scratch, marker))))) {
+    if (marker && (exit === null || (await exists(join(dir, marker))))) {
       // the marker says the result is complete, whatever the process does next
-      await copyBack(scratch, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
-      return resultRecord(scratch, exitFields, `wrote the marker ${marker}`, upstream?.values);
+      await copyBack(dir, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
+      return resultRecord(dir, exitFields, `wrote the marker ${marker}`, upstream?.values);
     }
     const reason = exit ? exitReason(exit, argv[0], runtime.timeout, ctx.state) : null;
-    await copyBack(scratch, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
-    if (reason) return record('failed', reason, { ...exitFields, stderr_tail: await tail(join(scratch, 'stderr.txt')) });
+    await copyBack(dir, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
+    if (reason) return record('failed', reason, { ...exitFields, stderr_tail: tail(join(dir, 'stderr.txt')) });
     if (marker) {
       return record('failed', `no result: the simulation exited 0 but did not write the marker ${marker}`, {
         ...exitFields,
-        stderr_tail: await tail(join(scratch, 'stderr.txt')),
+        stderr_tail: tail(join(dir, 'stderr.txt')),
       });
     }
-    return resultRecord(scratch, exitFields, 'exited 0', upstream?.values);
+    return resultRecord(dir, exitFields, 'exited 0', upstream?.values);
   };
   /** The record of a task that completed; a later stage's row carries its upstream columns before its own. */
   const resultRecord = async (dir: string, exitFields: Partial<TaskRecord>, how: string, lineage?: TaskRecord['result']): Promise<TaskRecord> => {
     let text: string;
     try {
-      text = await readFile(join(dir, runtime.result.file), 'utf8');
+      text = readFileSync(join(dir, runtime.result.file), 'utf8');
     } catch {
       return record('failed', `no result: the simulation ${how} but did not write ${runtime.result.file}`, {
         ...exitFields,
-        stderr_tail: await tail(join(dir, 'stderr.txt')),
+        stderr_tail: tail(join(dir, 'stderr.txt')),
       });
     }
-    const parsed = parseResult(text, runtime.result);
+    const parsed = await parseResultText(text, runtime.result);
     if (!parsed.ok) return record('failed', parsed.reason, exitFields);
     return record('done', null, { ...exitFields, result: lineage ? { ...lineage, ...parsed.result } : parsed.result });
   };
@@ -385,7 +292,8 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     const p = proc as Started | null;
     await w?.close().catch(() => undefined);
     await p?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true, maxRetries: 3 });
+    // the task's files go now; the empty dir in the background (awaited before the wrapper exits)
+    if (scratch) removeScratch(scratch);
   }
   return rec;
 }

@@ -31,3 +31,28 @@ executor: { workers: 2, array: { bundle: 100 } }
   t.equal(finals.size, 600);
   t.equal(finals.get(599)?.result?.v, 599, 'the result of the last task');
 });
+
+t.test('a worker killed mid-task: that task gets a lost row, the item queued behind it runs on a fresh worker', async (t) => {
+  const dir = t.testdir();
+  // task 3 kills its worker (its parent) with SIGKILL; the tasks are short, so the worker holds the next item too
+  const config = writeConfig(
+    dir,
+    `name: killed
+ensemble_dir: ens
+command: [sh, -c, 'if [ "$ARRAYFLOW_TASK_ID" = 3 ]; then kill -9 $PPID; sleep 1; fi; echo "{{\\"v\\": $ARRAYFLOW_TASK_ID}}" > result.json']
+parameters:
+  x: { int: [1, 8] }
+sampling: { method: grid }
+executor: { workers: 1 }
+`,
+  );
+  const r = await runCli(['run', config, '--no-progress']);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.match(r.stdout, /7 done, 1 failed, 0 pending/);
+  const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
+  t.equal(records.length, 8, 'one record per task: the queued item was not lost, nor run twice');
+  const finals = selectFinal(records);
+  t.match(finals.get(3), { status: 'failed', source: 'controller', reason: /^lost: the task wrapper process died \(signal SIGKILL\)/ });
+  for (const id of [0, 1, 2, 4, 5, 6, 7]) t.equal(finals.get(id)?.result?.v, id, `task ${id} done`);
+  t.equal(readdirSync(join(dir, 'ens', 'results')).filter((f) => f.startsWith('local-')).length, 2, 'a second worker took over');
+});

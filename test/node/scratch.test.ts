@@ -1,58 +1,58 @@
-// The scratch root: `auto` (the default) is the first set of $SLURM_TMPDIR, $LOCAL_SCRATCH, $TMPDIR, else /tmp; each
-// record names the root its task ran under.
+// A task's scratch dir: one mkdir (0700, like mkdtemp) with its owner file, the root made on first use; removal of
+// files at once and of the dir before the wrapper exits; the sweep of dirs whose owner process is gone.
 import t from 'tap';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { runElement } from '../../src/node/main.js';
-import { resolveScratchRoot } from '../../src/node/wrapper.js';
-import type { TaskRecord } from '../../src/records/record.js';
-import { planIn } from '../helpers/plan.js';
+import { HOST, OWNER_FILE, makeScratch, removeScratch, scratchRemoved, sweepStaleScratch } from '../../src/node/scratch.js';
 
-t.test('resolveScratchRoot: auto picks the first of SLURM_TMPDIR, LOCAL_SCRATCH, TMPDIR that is set, else /tmp', async (t) => {
-  const all = { SLURM_TMPDIR: '/slurm/job1', LOCAL_SCRATCH: '/local', TMPDIR: '/tmp/job1' };
-  t.equal(resolveScratchRoot('auto', all), '/slurm/job1');
-  t.equal(resolveScratchRoot('auto', { ...all, SLURM_TMPDIR: undefined }), '/local');
-  t.equal(resolveScratchRoot('auto', { ...all, SLURM_TMPDIR: '', LOCAL_SCRATCH: '' }), '/tmp/job1', 'an empty variable counts as unset');
-  t.equal(resolveScratchRoot('auto', { TMPDIR: '/pbs/tmp.123' }), '/pbs/tmp.123');
-  t.equal(resolveScratchRoot('auto', {}), '/tmp');
-  // a path as before: variables expanded, $TMPDIR falls back to the OS temp dir
-  t.equal(resolveScratchRoot('/scratch/$USER/af', { USER: 'ada', SLURM_TMPDIR: '/x' }), '/scratch/ada/af');
-  t.equal(resolveScratchRoot('${LOCAL_SCRATCH}/x', all), '/local/x');
-  t.equal(resolveScratchRoot('$TMPDIR', all), '/tmp/job1', 'an explicit $TMPDIR means $TMPDIR, not auto');
+t.test('makeScratch: <root>/<prefix>XXXXXX, mode 0700, owner file with host and pid; the root is made when missing', async (t) => {
+  const root = join(t.testdir(), 'not', 'yet');
+  const a = makeScratch(root, 'arrayflow-s-t1-');
+  const b = makeScratch(root, 'arrayflow-s-t1-');
+  t.not(a, b, 'two dirs for the same task never collide');
+  for (const dir of [a, b]) {
+    t.match(dir, /\/arrayflow-s-t1-[a-z0-9]{6}$/);
+    t.equal(statSync(dir).mode & 0o777, 0o700);
+    t.same(readdirSync(dir), [OWNER_FILE]);
+    t.same(JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')), { host: hostname(), pid: process.pid });
+  }
+  t.equal(HOST, hostname());
 });
 
-t.test('each record names the scratch root its task ran under', async (t) => {
-  const dir = t.testdir({ slurmtmp: {}, local: {}, fixed: {}, 'sim.sh': 'echo "{\\"y\\": $1}" > result.json\n' });
-  const yaml = (scratch: string) => `name: scr
-ensemble_dir: ens${scratch ? '-fixed' : ''}
-command: [sh, sim.sh, "{x}"]
-inputs: { copy: [sim.sh] }
-parameters: { x: [1, 2] }
-sampling: { method: grid }
-executor: { type: slurm, array: { bundle: 2 }${scratch} }
-`;
-  const saved = { SLURM_TMPDIR: process.env.SLURM_TMPDIR, LOCAL_SCRATCH: process.env.LOCAL_SCRATCH };
-  t.teardown(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
-  const records = (root: string): TaskRecord[] =>
-    readdirSync(join(root, 'results')).flatMap((f) => readFileSync(join(root, 'results', f), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as TaskRecord));
+t.test('removeScratch: files, links and subdirs go at once, the dir itself by scratchRemoved', async (t) => {
+  const root = t.testdir({ target: { 'keep.txt': 'not ours' } });
+  const dir = makeScratch(root, 'arrayflow-s-t2-');
+  writeFileSync(join(dir, 'result.json'), '{}');
+  mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
+  writeFileSync(join(dir, 'sub', 'deeper', 'x.bin'), 'x');
+  symlinkSync(join(root, 'target'), join(dir, 'link'));
+  removeScratch(dir);
+  t.ok(!existsSync(join(dir, 'result.json')) && !existsSync(join(dir, 'sub')) && !existsSync(join(dir, 'link')), 'the task files are gone on return');
+  await scratchRemoved();
+  t.notOk(existsSync(dir), 'the dir is gone once scratchRemoved resolves');
+  t.ok(existsSync(join(root, 'target', 'keep.txt')), 'a linked input is unlinked, not followed');
+});
 
-  // the default, auto, on a Slurm node
-  const { layout, plan } = await planIn(dir, yaml(''));
-  t.equal(plan.runtime.scratch, 'auto');
-  process.env.SLURM_TMPDIR = join(dir, 'slurmtmp');
-  process.env.LOCAL_SCRATCH = join(dir, 'local');
-  t.equal(await runElement(layout.root, { index: 0, offset: 0, attempt: 1, jobId: '9_0' }), 0);
-  const recs = records(layout.root);
-  t.same(recs.map((r) => [r.task, r.status, r.scratch]), [0, 1].map((id) => [id, 'done', join(dir, 'slurmtmp')]));
-  t.same(readdirSync(join(dir, 'slurmtmp')), [], 'and cleaned there');
+t.test('removeScratch of a dir that is already gone neither throws nor leaves a removal pending', async (t) => {
+  removeScratch(join(t.testdir(), 'never-made'));
+  await scratchRemoved();
+  t.pass();
+});
 
-  // a root from the config: recorded as expanded on the node
-  const fixed = await planIn(dir, yaml(', scratch: "${LOCAL_SCRATCH}/../fixed"'));
-  t.equal(await runElement(fixed.layout.root, { index: 0, offset: 0, attempt: 1, jobId: '9_1' }), 0);
-  t.same(records(fixed.layout.root).map((r) => r.scratch), [0, 1].map(() => `${join(dir, 'local')}/../fixed`));
+t.test('sweepStaleScratch removes dirs of this ensemble whose owner process on this host is gone, nothing else', async (t) => {
+  const root = t.testdir();
+  const dead = makeScratch(root, 'arrayflow-sw-t1-');
+  // a pid that is not running: the largest possible pid is never one of ours
+  writeFileSync(join(dead, OWNER_FILE), JSON.stringify({ host: HOST, pid: 2 ** 22 + 1 }));
+  const alive = makeScratch(root, 'arrayflow-sw-t2-');
+  const otherHost = makeScratch(root, 'arrayflow-sw-t3-');
+  writeFileSync(join(otherHost, OWNER_FILE), JSON.stringify({ host: `${HOST}-elsewhere`, pid: 2 ** 22 + 1 }));
+  const otherEnsemble = makeScratch(root, 'arrayflow-other-t1-');
+  writeFileSync(join(otherEnsemble, OWNER_FILE), JSON.stringify({ host: HOST, pid: 2 ** 22 + 1 }));
+  const noOwner = join(root, 'arrayflow-sw-t4-abcdef');
+  mkdirSync(noOwner);
+  t.same(await sweepStaleScratch(root, 'sw'), [dead]);
+  for (const d of [alive, otherHost, otherEnsemble, noOwner]) t.ok(existsSync(d), `${d} kept`);
+  t.same(await sweepStaleScratch(join(root, 'missing'), 'sw'), [], 'a missing root is nothing to sweep');
 });

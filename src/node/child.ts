@@ -1,0 +1,108 @@
+// The simulation as a child process of the wrapper: spawned without a shell in its own process group, its exit,
+// its time limit, and the wrapper-wide state that stops every running simulation on SIGTERM.
+
+import { spawn } from 'node:child_process';
+
+/** Seconds between SIGTERM and SIGKILL when a simulation must stop. */
+const KILL_GRACE_S = 3;
+
+interface Running {
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** State shared by all tasks of one wrapper process: termination request and the children to stop. */
+export class WrapperState {
+  terminating: NodeJS.Signals | null = null;
+  readonly children = new Set<Running>();
+
+  terminate(signal: NodeJS.Signals): void {
+    if (this.terminating) return;
+    this.terminating = signal;
+    for (const c of this.children) c.kill('SIGTERM');
+    setTimeout(() => {
+      for (const c of this.children) c.kill('SIGKILL');
+    }, KILL_GRACE_S * 1000).unref();
+  }
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  spawnError: NodeJS.ErrnoException | null;
+}
+
+/** A started simulation: its exit, and a way to end it (process group: SIGTERM, then SIGKILL after a grace). */
+export interface Started {
+  exited: Promise<Exit>;
+  stop(): Promise<void>;
+}
+
+export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv, stdoutFd: number, stderrFd: number, timeout: number, state: WrapperState): Started {
+  let timedOut = false;
+  let settled = false;
+  let resolveExit: (e: Exit) => void = () => undefined;
+  const exited = new Promise<Exit>((resolve) => (resolveExit = resolve));
+  // detached: the simulation gets its own process group, so a timeout kills its children too
+  const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', stdoutFd, stderrFd], detached: true });
+  const running: Running = {
+    kill(signal) {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    },
+  };
+  const finish = (exit: Exit) => {
+    if (settled) return;
+    settled = true;
+    state.children.delete(running);
+    if (timer) clearTimeout(timer);
+    resolveExit(exit);
+  };
+  state.children.add(running);
+  const timer =
+    timeout > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          running.kill('SIGTERM');
+          setTimeout(() => running.kill('SIGKILL'), KILL_GRACE_S * 1000).unref();
+        }, timeout * 1000)
+      : null;
+  child.on('error', (err) => finish({ code: null, signal: null, timedOut: false, spawnError: err }));
+  child.on('exit', (code, signal) => {
+    // make sure nothing of the group outlives the task (a background child holding scratch files)
+    running.kill('SIGKILL');
+    finish({ code, signal, timedOut, spawnError: null });
+  });
+  return {
+    exited,
+    async stop() {
+      if (settled) return;
+      running.kill('SIGTERM');
+      const kill = setTimeout(() => running.kill('SIGKILL'), KILL_GRACE_S * 1000);
+      await exited;
+      clearTimeout(kill);
+    },
+  };
+}
+
+export function exitReason(exit: Exit, argv0: string, timeout: number, state: WrapperState): string | null {
+  if (exit.spawnError) {
+    const code = exit.spawnError.code;
+    const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'not executable' : exit.spawnError.message;
+    return `cannot start: command '${argv0}' ${why} (${code ?? 'error'})`;
+  }
+  if (exit.timedOut) return `timeout: exceeded the task time limit of ${timeout} s`;
+  if (state.terminating && (exit.signal || exit.code !== 0)) {
+    return `terminated: the task wrapper received ${state.terminating} (scheduler time limit, cancel or preemption)`;
+  }
+  if (exit.signal) {
+    const hint = exit.signal === 'SIGKILL' ? ' (possibly out of memory)' : '';
+    return `killed by signal ${exit.signal}${hint}`;
+  }
+  if (exit.code !== 0) return `exit code ${exit.code}`;
+  return null;
+}
+
