@@ -47,7 +47,7 @@ executor: { workers: 1 }
 `,
   );
   const r = await runCli(['run', config, '--no-progress']);
-  t.equal(r.exitCode, 0, r.stderr);
+  t.equal(r.exitCode, 3, r.stderr);
   t.match(r.stdout, /7 done, 1 failed, 0 pending/);
   const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
   t.equal(records.length, 8, 'one record per task: the queued item was not lost, nor run twice');
