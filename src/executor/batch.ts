@@ -227,12 +227,28 @@ export class BatchRun {
   private async query(ids: string[]): Promise<ElementStatus[] | null> {
     if (ids.length === 0) return [];
     try {
-      // the database's detail (exit code) only for open elements the queue calls failed without one
-      return await this.runner.status(ids, (st) => st.index !== null && st.state === 'failed' && st.exitCode === undefined && this.book.isOpen(st.arrayJobId, st.index));
+      return await this.runner.status(ids, (live) => this.askDatabase(live, ids));
     } catch (e) {
       if (e instanceof SchedulerError && e.transient) return null;
       throw e;
     }
+  }
+
+  /**
+   * Jobs the live queue still lists that the database should be asked about too: one with an open element the queue no
+   * longer names (aged out after MinJobAge while its siblings were not, or forgotten) or calls failed without an exit code.
+   */
+  private askDatabase(live: ElementStatus[], ids: string[]): string[] {
+    return ids.filter((jobId) => {
+      const byIndex = this.sched.statusByIndex(live, jobId);
+      if (byIndex.size === 0) return false; // not listed at all: the runner asks the database anyway
+      return this.book.openOf(jobId).some((i) => {
+        const st = byIndex.get(i);
+        // missing: asked once; when the database did not know it either, asking again each tick would not change that
+        if (st === undefined) return !this.missingSince.has(`${jobId}_${i}`);
+        return st.state === 'failed' && st.exitCode === undefined;
+      });
+    });
   }
 
   private writer(): RecordWriter {
@@ -251,41 +267,39 @@ export class BatchRun {
     return list;
   }
 
-  /** When the scheduler first answered nothing at all about a submission. */
-  private readonly unknownSince = new Map<string, number>();
+  /** When an open element was first missing from an answer (`jobId_index`): neither a line nor a pending range of its job names it. */
+  private readonly missingSince = new Map<string, number>();
 
   /**
-   * A job the scheduler no longer knows (neither the queue after MinJobAge nor the database) can never report
-   * a final state: after UNKNOWN_GRACE_MS its unrecorded tasks are lost rather than waited for forever.
+   * Notes the open elements an answer calls final: their verdicts, settled by settle(). An element the scheduler no
+   * longer knows can never report a final state — a whole job past MinJobAge without accounting, or (Slurm 22.05) a
+   * pending array element cancelled by index, which leaves no line in squeue nor in sacct — so one missing from every
+   * answer for UNKNOWN_GRACE_MS is lost rather than waited for forever.
    */
-  private vanished(jobId: string, byIndex: Map<number, ElementStatus>, now: number): boolean {
-    if (byIndex.size > 0) {
-      this.unknownSince.delete(jobId);
-      return false;
-    }
-    const since = this.unknownSince.get(jobId) ?? now;
-    this.unknownSince.set(jobId, since);
-    return now - since >= UNKNOWN_GRACE_MS;
-  }
-
-  /** Notes the open elements a status answer calls final (or gone): their verdicts, settled by settle(). */
   private verdicts(statuses: ElementStatus[], ids: string[], now: number): void {
     for (const jobId of ids) {
       const byIndex = this.sched.statusByIndex(statuses, jobId);
-      const gone = this.vanished(jobId, byIndex, now);
       for (const index of this.book.openOf(jobId)) {
         const key = `${jobId}_${index}`;
         if (this.finalSince.has(key)) continue;
         const st = byIndex.get(index);
-        if (gone) this.finalSince.set(key, { since: 0, st: { arrayJobId: jobId, index, state: 'unknown', rawState: 'no longer known to the scheduler', scheduler: this.sched.name } });
-        else if (st && isFinal(st.state)) this.finalSince.set(key, { since: now, st });
+        if (st) {
+          this.missingSince.delete(key);
+          if (isFinal(st.state)) this.finalSince.set(key, { since: now, st });
+          continue;
+        }
+        const since = this.missingSince.get(key) ?? now;
+        this.missingSince.set(key, since);
+        if (now - since < UNKNOWN_GRACE_MS) continue;
+        this.missingSince.delete(key);
+        this.finalSince.set(key, { since: 0, st: { arrayJobId: jobId, index, state: 'unknown', rawState: 'no longer known to the scheduler', scheduler: this.sched.name } });
       }
     }
   }
 
   /**
    * Writes records for the tasks of elements the scheduler called final that still have none (lost, timeout, OOM,
-   * cancelled...), once `lagMs` has passed since the verdict (records may lag the scheduler: NFS); a vanished job's at once.
+   * cancelled...), once `lagMs` has passed since the verdict (records may lag the scheduler: NFS); a vanished element's at once.
    */
   private async settle(finals: Map<number, TaskRecord>, now: number, lagMs: number): Promise<boolean> {
     let wrote = false;

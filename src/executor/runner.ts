@@ -106,16 +106,16 @@ export class SchedulerRunner {
   /**
    * The status of `jobIds`, from the cheapest source that knows: the live queue (squeue, state-only where it can; qstat),
    * then — with accounting — the database (sacct) only for the jobs the queue no longer lists (they left it: MinJobAge)
-   * and for those with an element `detail` wants more of (a failure without an exit code). Without accounting, the
+   * and for those `more(live answer)` names (the caller's: an element missing, or failed without an exit code). Without accounting, the
    * queue alone. An answer that only says the jobs are unknown is an empty list; any other failure is thrown as a
    * SchedulerError (`transient` when worth retrying).
    */
-  async status(jobIds: string[], detail?: (s: ElementStatus) => boolean): Promise<ElementStatus[]> {
+  async status(jobIds: string[], more?: (live: ElementStatus[]) => string[]): Promise<ElementStatus[]> {
     const live = await this.ask(jobIds, false);
     if (!this.accounting) return live;
     const listed = new Set(live.map((s) => s.arrayJobId));
-    const more = new Set(live.filter((s) => detail?.(s)).map((s) => s.arrayJobId));
-    const left = jobIds.filter((id) => !listed.has(id) || more.has(id));
+    const also = new Set(more?.(live) ?? []);
+    const left = jobIds.filter((id) => !listed.has(id) || also.has(id));
     if (left.length === 0) return live;
     const acct = await this.ask(left, true);
     // the database's lines replace the queue's for the jobs it answered about (sacct lags: it may not list one yet)

@@ -12,13 +12,15 @@ import { followFinals } from '../../src/watch/records.js';
 import { slurmPlan } from '../helpers/plans.js';
 
 const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', exitCode: 0 });
+/** `hidden`: the queue leaves the lost elements out once they are killed (aged out after MinJobAge): only sacct has them. */
+interface Opts { every: number; lost: number[]; killAt: number; hidden?: boolean }
 const JOB = '500';
 
 /**
  * A scripted Slurm whose array `500` "runs" once submitted: element i writes its record at `start + i * every` ms,
  * except the `lost` ones, which the queue calls FAILED (sacct: killed by signal 9) from `killAt` ms on, with no record.
  */
-function fakeSlurm(root: string, tasks: number, opts: { every: number; lost: number[]; killAt: number }) {
+function fakeSlurm(root: string, tasks: number, opts: Opts) {
   const layout = new EnsembleLayout(root);
   mkdirSync(layout.resultsDir, { recursive: true });
   const writer = new RecordWriter(layout.recordFile(`e0-a1-${JOB}`));
@@ -49,7 +51,10 @@ function fakeSlurm(root: string, tasks: number, opts: { every: number; lost: num
         return ok(`${JOB}\n`);
       }
       status.push(argv);
-      if (argv[0] === 'squeue') return ok(Array.from({ length: tasks }, (_, i) => line(i)).join('\n') + '\n');
+      if (argv[0] === 'squeue') {
+        const shown = Array.from({ length: tasks }, (_, i) => i).filter((i) => !(opts.hidden && opts.lost.includes(i) && Date.now() - t0 >= opts.killAt));
+        return ok(shown.map(line).join('\n') + '\n');
+      }
       if (argv[0] === 'sacct') return ok(opts.lost.map((i) => `${JOB}_${i}|${600 + i}|FAILED|0:9|None|vm`).join('\n') + '\n');
       throw new Error(`unexpected ${argv.join(' ')}`);
     },
@@ -58,7 +63,7 @@ function fakeSlurm(root: string, tasks: number, opts: { every: number; lost: num
   return { layout, transport, status, done: () => { timers.forEach(clearTimeout); writer.close(); } };
 }
 
-async function run(root: string, tasks: number, opts: { every: number; lost: number[]; killAt: number }, tickMs: { min: number; max: number }) {
+async function run(root: string, tasks: number, opts: Opts, tickMs: { min: number; max: number }) {
   const p = slurmPlan({ array: { bundle: 1, parallel: 1, throttle: 50 } }, tasks, 1);
   const sim = fakeSlurm(root, tasks, opts);
   const readFinals = followFinals(sim.layout.resultsDir);
@@ -87,4 +92,10 @@ t.test('an element killed without a record: found by the straggler query, writte
   t.match(lost?.reason, /^killed by signal 9 \(SIGKILL\)/, "sacct's exit code detail for the queue's FAILED");
   t.ok(elapsed < 5000, `done in ${elapsed} ms: the early query, not the 5 s interval, found it`);
   t.same(status.map((a) => a[0]), ['squeue', 'squeue', 'sacct'], 'the first query, the straggler query, and the database for the one failed element');
+});
+
+t.test('an open element the queue no longer names: the database is asked about its job, in the same query', async (t) => {
+  const { status, finals } = await run(t.testdir(), 10, { every: 20, lost: [9], killAt: 50, hidden: true }, { min: 20, max: 5000 });
+  t.match(finals.get(9), { status: 'failed', source: 'scheduler', reason: /^killed by signal 9/ });
+  t.same(status.map((a) => a[0]), ['squeue', 'squeue', 'sacct']);
 });

@@ -44,13 +44,13 @@ t.test('jobs in the queue: squeue alone; jobs that left it: sacct for those only
   t.same(both.filter((s) => s.arrayJobId === '13').map((s) => s.state), ['completed', 'timeout']);
 });
 
-t.test('the database for detail: an open element the queue calls failed without an exit code', async (t) => {
+t.test('the database also for the jobs the caller names: e.g. an open element the queue calls failed without an exit code', async (t) => {
   const { transport, argvs } = cluster('22.05.8', () => ok('21_0|22|21|0|FAILED|NonZeroExitCode|vm\n21_1|21|21|1|COMPLETED|None|vm\n'), () => ok('21_0|22|FAILED|127:0|None|vm\n21_1|21|COMPLETED|0:0|None|vm\n'));
   const runner = new SchedulerRunner(slurmScheduler, transport);
   await runner.limits();
-  const plain = await runner.status(['21'], () => false);
+  const plain = await runner.status(['21'], () => []);
   t.equal(plain.find((s) => s.index === 0)?.exitCode, undefined);
-  const detailed = await runner.status(['21'], (s) => s.state === 'failed' && s.exitCode === undefined);
+  const detailed = await runner.status(['21'], (live) => live.filter((s) => s.state === 'failed' && s.exitCode === undefined).map((s) => s.arrayJobId));
   t.equal(detailed.find((s) => s.index === 0)?.exitCode, 127, "sacct's lines replace squeue's for that job");
   t.equal(detailed.length, 2);
   t.same(argvs.filter((a) => a[0] === 'sacct').length, 1);
