@@ -142,6 +142,7 @@ function normaliseExecutor(raw: Raw, abs: (p: string) => string): ExecutorSpec {
   if (raw.host !== undefined) e.host = raw.host as string;
   if (raw.remote !== undefined) e.remote = normaliseRemote(asRaw(raw.remote), abs);
   if (raw.retry_on !== undefined) e.retry_on = raw.retry_on as string[];
+  if (raw.poll !== undefined) e.poll = raw.poll as number;
   if (raw.retry_scale !== undefined) {
     const scale = asRaw(raw.retry_scale);
     e.retry_scale = {};

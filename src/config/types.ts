@@ -85,6 +85,8 @@ export interface ExecutorSpec {
   retry_on?: string[];
   /** Factors applied to resources.time / resources.mem per extra attempt. */
   retry_scale?: { time?: number; mem?: number };
+  /** Batch schedulers: seconds between two status queries in steady state (default 30, at least 5; docs/watching.md). */
+  poll?: number;
 }
 
 /** The cluster side of an SSH run: the ensemble's copy on the shared filesystem and the tools there. */

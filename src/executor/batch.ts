@@ -1,6 +1,5 @@
-// The batch loop (BatchRun): submit every chunk, then reconcile with one status query per tick until every task has a row; commands go through ./runner.ts.
+// The batch loop (BatchRun): submit every chunk, then follow the records, asking the scheduler only when ./poll.ts says so, until every task has a row; commands go through ./runner.ts.
 import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { SchedulerError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
@@ -16,8 +15,11 @@ import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
 import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
 import type { Transport } from '../transport/transport.js';
 import { type ClusterSide, sameHostCluster } from './cluster-side.js';
+import { ElementBook } from './elements.js';
+import { nextQuery, pollSettings } from './poll.js';
 import { SchedulerRunner } from './runner.js';
 import { sleep } from './sleep.js';
+import { schedulerRecord } from './verdict.js';
 
 export type { Dependency } from '../scheduler/contract.js';
 export type { Submission } from '../journal/submissions.js';
@@ -27,7 +29,10 @@ export interface BatchRunOptions {
   policy: RetryPolicy;
   /** Where the ensemble lives for the compute nodes (default: this host, the same directory). */
   cluster?: ClusterSide;
-  /** Poll interval bounds in ms: the tick backs off from min to max while nothing changes. */
+  /**
+   * Timing for tests (ms): `min` is how often records are read and the shortest gap between two status queries, `max`
+   * the steady-state interval between status queries. Default: records every second, queries every `executor.poll` s.
+   */
   tickMs?: { min: number; max: number };
   onRecords?: (finals: Map<number, TaskRecord>) => void;
   onSubmit?: (s: Submission) => void;
@@ -58,15 +63,15 @@ const UNKNOWN_GRACE_MS = 30_000;
  */
 export class BatchRun {
   private readonly submissions: Submission[] = [];
-  /** When an element was first seen final: it is declared lost only one tick later (records may lag). */
-  private readonly finalSince = new Map<string, number>();
+  /** Open elements the scheduler called final, by `jobId_index`, and since when: settled once records had time to land. */
+  private readonly finalSince = new Map<string, { since: number; st: ElementStatus }>();
+  /** Which elements of each submission still wait for a record or a verdict (what the poll policy sees). */
+  private readonly book = new ElementBook();
   private schedulerWriter: RecordWriter | null = null;
   private retrySeq = 0;
   private readonly cluster: ClusterSide;
   /** Every scheduler command of this run goes through it. */
   private readonly runner: SchedulerRunner;
-  /** Submissions whose every element is final and accounted for: no longer queried. */
-  private readonly doneSubmissions = new Set<string>();
 
   constructor(
     private readonly layout: EnsembleLayout,
@@ -159,47 +164,91 @@ export class BatchRun {
       await this.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 }, after);
     }
 
-    const tick = this.opts.tickMs ?? { min: 1000, max: 30_000 };
-    let interval = tick.min;
-    let lastSignature = '';
-    let started = true;
+    await this.loop(finals);
+    this.schedulerWriter?.close();
+  }
+
+  /** Reads records every tick; asks the scheduler only when the poll policy (./poll.ts) says a query is due. */
+  private async loop(initial: Map<number, TaskRecord>): Promise<void> {
+    const timing = pollSettings(this.plan.executor.poll, this.opts.tickMs);
+    let finals = initial;
+    let lastQueryAt: number | null = null;
+    let live: Set<string> | null = null;
+    let started = false;
     for (;;) {
-      const statuses = await this.query();
-      // records after the status: an element the scheduler calls final has written all it will write
-      await this.cluster.sync();
-      finals = await this.readFinals();
-      const wrote = await this.reconcile(statuses, finals);
-      if (wrote) finals = await this.readFinals();
+      await this.track();
+      this.book.observe(finals, Date.now());
+      const unsettled = this.book.unsettled();
+      const due = nextQuery(Date.now(), lastQueryAt, this.book.views(), timing);
+      if (due.at !== null && due.at <= Date.now()) {
+        for (const i of due.early) this.book.spendEarly(unsettled[i]);
+        const statuses = await this.query(unsettled);
+        lastQueryAt = Date.now();
+        if (statuses) {
+          live = new Set(statuses.filter((st) => !isFinal(st.state)).map((st) => st.arrayJobId));
+          this.verdicts(statuses, unsettled, lastQueryAt);
+        }
+        // records after the status: an element the scheduler calls final has written all it will write
+        await this.cluster.sync();
+        finals = await this.readFinals();
+        this.book.observe(finals, Date.now());
+      }
+      if (await this.settle(finals, Date.now(), timing.minGapMs)) finals = await this.readFinals();
       await this.reviveFixed(finals);
-      if (started) {
-        started = false;
+      if (!started && (live !== null || due.at === null)) {
+        started = true;
         // what a later stage may depend on: jobs still queued or running, or just submitted (accounting may lag);
         // a journalled job the scheduler no longer reports would make the dependent submission fail
-        const live = new Set(statuses.filter((st) => !isFinal(st.state)).map((st) => st.arrayJobId));
-        this.opts.onStarted?.(this.submissions.filter((s) => !this.doneSubmissions.has(s.jobId) && (live.has(s.jobId) || this.fresh.has(s.jobId))).map((s) => s.jobId));
+        const known = live ?? new Set<string>();
+        this.opts.onStarted?.(this.submissions.filter((s) => !this.book.settled(s.jobId) && (known.has(s.jobId) || this.fresh.has(s.jobId))).map((s) => s.jobId));
       }
       this.opts.onRecords?.(finals);
       await this.resubmitOwed(finals);
       if (this.finished(finals)) break;
       if (this.opts.signal?.aborted) return;
-      const signature = `${finals.size}|${statuses.map((s) => s.state).join('')}`;
-      interval = signature === lastSignature ? Math.min(interval * 2, tick.max) : tick.min;
-      lastSignature = signature;
-      await sleep(interval, this.opts.signal);
+      await sleep(timing.readMs, this.opts.signal);
+      await this.cluster.sync();
+      finals = await this.readFinals();
     }
-    this.schedulerWriter?.close();
   }
 
-  /** One status query for every submission not yet settled; a transient failure is an empty answer (asked again next tick). */
-  private async query(): Promise<ElementStatus[]> {
-    const ids = this.submissions.filter((s) => !this.doneSubmissions.has(s.jobId)).map((s) => s.jobId);
+  /** Puts every submission into the element book (its task list read once). */
+  private async track(): Promise<void> {
+    for (const s of this.submissions) {
+      const list = await this.taskList(s);
+      this.book.add(s.jobId, s.attempt, s.count, (index) => this.tasksOf(s, index, list));
+    }
+  }
+
+  /**
+   * One status query for the submissions with open elements (the runner asks the live queue first and the accounting
+   * database only for jobs that left it); a transient failure is no answer (asked again at the next due time).
+   */
+  private async query(ids: string[]): Promise<ElementStatus[] | null> {
     if (ids.length === 0) return [];
     try {
-      return await this.runner.status(ids);
+      return await this.runner.status(ids, (live) => this.askDatabase(live, ids));
     } catch (e) {
-      if (e instanceof SchedulerError && e.transient) return [];
+      if (e instanceof SchedulerError && e.transient) return null;
       throw e;
     }
+  }
+
+  /**
+   * Jobs the live queue still lists that the database should be asked about too: one with an open element the queue no
+   * longer names (aged out after MinJobAge while its siblings were not, or forgotten) or calls failed without an exit code.
+   */
+  private askDatabase(live: ElementStatus[], ids: string[]): string[] {
+    return ids.filter((jobId) => {
+      const byIndex = this.sched.statusByIndex(live, jobId);
+      if (byIndex.size === 0) return false; // not listed at all: the runner asks the database anyway
+      return this.book.openOf(jobId).some((i) => {
+        const st = byIndex.get(i);
+        // missing: asked once; when the database did not know it either, asking again each tick would not change that
+        if (st === undefined) return !this.missingSince.has(`${jobId}_${i}`);
+        return st.state === 'failed' && st.exitCode === undefined;
+      });
+    });
   }
 
   private writer(): RecordWriter {
@@ -218,94 +267,72 @@ export class BatchRun {
     return list;
   }
 
-  /** When the scheduler first answered nothing at all about a submission. */
-  private readonly unknownSince = new Map<string, number>();
+  /** When an open element was first missing from an answer (`jobId_index`): neither a line nor a pending range of its job names it. */
+  private readonly missingSince = new Map<string, number>();
 
   /**
-   * A job the scheduler no longer knows (squeue after MinJobAge, or purged accounting) can never report
-   * a final state: after UNKNOWN_GRACE_MS its unrecorded tasks are lost rather than waited for forever.
+   * Notes the open elements an answer calls final: their verdicts, settled by settle(). An element the scheduler no
+   * longer knows can never report a final state — a whole job past MinJobAge without accounting, or (Slurm 22.05) a
+   * pending array element cancelled by index, which leaves no line in squeue nor in sacct — so one missing from every
+   * answer for UNKNOWN_GRACE_MS is lost rather than waited for forever.
    */
-  private vanished(s: Submission, byIndex: Map<number, ElementStatus>, now: number): boolean {
-    if (byIndex.size > 0) {
-      this.unknownSince.delete(s.jobId);
-      return false;
-    }
-    const since = this.unknownSince.get(s.jobId) ?? now;
-    this.unknownSince.set(s.jobId, since);
-    return now - since >= UNKNOWN_GRACE_MS;
-  }
-
-  /** Writes records for tasks of final elements that have none (lost, timeout, OOM, cancelled...). */
-  private async reconcile(statuses: ElementStatus[], finals: Map<number, TaskRecord>): Promise<boolean> {
-    let wrote = false;
-    const now = Date.now();
-    for (const s of this.submissions) {
-      if (this.doneSubmissions.has(s.jobId)) continue;
-      const list = await this.taskList(s);
-      const byIndex = this.sched.statusByIndex(statuses, s.jobId);
-      const gone = this.vanished(s, byIndex, now);
-      let settled = 0;
-      for (let index = 0; index < s.count; index++) {
-        const tasks = this.tasksOf(s, index, list);
-        // a wrapper's "terminated" record waits for the scheduler to say why (time limit, cancel, preemption)
-        const covered = tasks.every((t) => {
-          const rec = finals.get(t);
-          return rec !== undefined && rec.attempt >= s.attempt && !awaitsScheduler(rec);
-        });
-        let st: ElementStatus | undefined = byIndex.get(index);
-        if (!st && gone) st = { arrayJobId: s.jobId, index, state: 'unknown', rawState: 'no longer known to the scheduler', scheduler: this.sched.name };
-        else if (!st || !isFinal(st.state)) {
-          if (covered) settled++;
+  private verdicts(statuses: ElementStatus[], ids: string[], now: number): void {
+    for (const jobId of ids) {
+      const byIndex = this.sched.statusByIndex(statuses, jobId);
+      for (const index of this.book.openOf(jobId)) {
+        const key = `${jobId}_${index}`;
+        if (this.finalSince.has(key)) continue;
+        const st = byIndex.get(index);
+        if (st) {
+          this.missingSince.delete(key);
+          if (isFinal(st.state)) this.finalSince.set(key, { since: now, st });
           continue;
         }
-        const key = `${s.jobId}_${index}`;
-        const since = gone ? 0 : this.finalSince.get(key);
-        if (since === undefined) {
-          this.finalSince.set(key, now);
-          if (!covered) continue;
-        }
-        let reason = failureReason(st);
-        if (st.state === 'failed' || st.state === 'cancelled') {
-          const log = await this.cluster.readFile(relative(this.cluster.layout.root, this.sched.logFile(this.cluster.layout, s.label, s.jobId, index)));
-          st = this.sched.refine(st, log);
-          reason = failureReason(st);
-        }
-        for (const task of tasks) {
-          const rec = finals.get(task);
-          const own = rec !== undefined && rec.attempt >= s.attempt;
-          if (own && !(reason && awaitsScheduler(rec))) continue;
-          if (!own && since === undefined) continue;
-          this.writer().write(this.schedulerRecord(task, s, st, reason, rec ?? null));
-          wrote = true;
-        }
-        settled++;
+        const since = this.missingSince.get(key) ?? now;
+        this.missingSince.set(key, since);
+        if (now - since < UNKNOWN_GRACE_MS) continue;
+        this.missingSince.delete(key);
+        this.finalSince.set(key, { since: 0, st: { arrayJobId: jobId, index, state: 'unknown', rawState: 'no longer known to the scheduler', scheduler: this.sched.name } });
       }
-      if (settled === s.count) this.doneSubmissions.add(s.jobId);
+    }
+  }
+
+  /**
+   * Writes records for the tasks of elements the scheduler called final that still have none (lost, timeout, OOM,
+   * cancelled...), once `lagMs` has passed since the verdict (records may lag the scheduler: NFS); a vanished element's at once.
+   */
+  private async settle(finals: Map<number, TaskRecord>, now: number, lagMs: number): Promise<boolean> {
+    let wrote = false;
+    for (const [key, { since, st: seen }] of this.finalSince) {
+      const cut = key.lastIndexOf('_');
+      const jobId = key.slice(0, cut);
+      const index = Number(key.slice(cut + 1));
+      const s = this.submissions.find((x) => x.jobId === jobId);
+      if (!s || !this.book.isOpen(jobId, index)) {
+        this.finalSince.delete(key);
+        continue;
+      }
+      if (now - since < lagMs) continue;
+      let st = seen;
+      let reason = failureReason(st);
+      if (st.state === 'failed' || st.state === 'cancelled') {
+        const log = await this.cluster.readFile(relative(this.cluster.layout.root, this.sched.logFile(this.cluster.layout, s.label, s.jobId, index)));
+        st = this.sched.refine(st, log);
+        reason = failureReason(st);
+      }
+      for (const task of this.tasksOf(s, index, await this.taskList(s))) {
+        const rec = finals.get(task);
+        const own = rec !== undefined && rec.attempt >= s.attempt;
+        if (own && !(reason && awaitsScheduler(rec))) continue;
+        this.writer().write(schedulerRecord(task, s, st, reason, rec ?? null, this.sched.name));
+        wrote = true;
+      }
+      this.book.close(jobId, index);
+      this.finalSince.delete(key);
     }
     return wrote;
   }
 
-  private schedulerRecord(task: number, s: Submission, st: ElementStatus, reason: string | null, prev: TaskRecord | null): TaskRecord {
-    const now = new Date().toISOString();
-    const own = prev && prev.attempt >= s.attempt ? prev : null;
-    return {
-      task,
-      attempt: s.attempt,
-      status: 'failed',
-      reason: reason ?? `lost: the array element ended (${this.sched.name} ${st.rawState}) without a record for this task`,
-      exit_code: own?.exit_code ?? st.exitCode ?? null,
-      signal: own?.signal ?? null,
-      host: own?.host ?? st.node ?? hostname(),
-      job_id: `${s.jobId}_${st.index}`,
-      start: own?.start ?? now,
-      end: own?.end ?? now,
-      duration_s: own?.duration_s ?? 0,
-      result: null,
-      source: 'scheduler',
-    };
-  }
-
-  /** Resubmits failed tasks that have retries left, as one array per attempt number. */
   /** `task:attempt` pairs some submission runs: chunk elements run attempt 1, listed resubmissions their own. */
   private async coverage(): Promise<Set<string>> {
     const covered = new Set<string>();
@@ -357,7 +384,7 @@ export class BatchRun {
   private finished(finals: Map<number, TaskRecord>): boolean {
     if (this.opts.upstream && !this.opts.upstream.settled()) return false;
     if (finals.size < this.plan.tasks) return false;
-    if (this.submissions.some((s) => !this.doneSubmissions.has(s.jobId))) return false;
+    if (this.submissions.some((s) => !this.book.settled(s.jobId))) return false;
     return owedItems(this.plan.tasks, finals, this.opts.policy).length === 0;
   }
 

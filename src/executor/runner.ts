@@ -26,8 +26,10 @@ function userOf(t: Transport): string {
 export class SchedulerRunner {
   /** The binding in use: the one given, or the one limits discovery found (PBS: Slurm behind its qsub wrapper). */
   sched: BatchScheduler;
-  /** Whether status and find go to the accounting database (sacct); set by limits(). */
+  /** Whether the accounting database (sacct) answers for jobs that left the live queue; set by limits(). */
   private accounting = false;
+  /** Whether the live queue is asked for states only (squeue --only-job-state); set by limits(), dropped if refused. */
+  private stateOnly = false;
   /** Ids a status query called unknown: left out of later queries where one unknown id fails them all (PBS). */
   private readonly forgotten: string[] = [];
 
@@ -54,6 +56,7 @@ export class SchedulerRunner {
     }
     if (step.scheduler) this.sched = step.scheduler;
     this.accounting = step.limits.accounting;
+    this.stateOnly = step.limits.stateOnly === true;
     return step.limits;
   }
 
@@ -101,13 +104,36 @@ export class SchedulerRunner {
   }
 
   /**
-   * One status query for `jobIds` (sacct when accounting works, else the live queue). An answer that only says the
-   * jobs are unknown is an empty list; any other failure is thrown as a SchedulerError (`transient` when worth retrying).
+   * The status of `jobIds`, from the cheapest source that knows: the live queue (squeue, state-only where it can; qstat),
+   * then — with accounting — the database (sacct) only for the jobs the queue no longer lists (they left it: MinJobAge)
+   * and for those `more(live answer)` names (the caller's: an element missing, or failed without an exit code). Without accounting, the
+   * queue alone. An answer that only says the jobs are unknown is an empty list; any other failure is thrown as a
+   * SchedulerError (`transient` when worth retrying).
    */
-  async status(jobIds: string[]): Promise<ElementStatus[]> {
-    const argv = this.sched.statusArgv(jobIds, this.accounting, this.forgotten);
+  async status(jobIds: string[], more?: (live: ElementStatus[]) => string[]): Promise<ElementStatus[]> {
+    const live = await this.ask(jobIds, false);
+    if (!this.accounting) return live;
+    const listed = new Set(live.map((s) => s.arrayJobId));
+    const also = new Set(more?.(live) ?? []);
+    const left = jobIds.filter((id) => !listed.has(id) || also.has(id));
+    if (left.length === 0) return live;
+    const acct = await this.ask(left, true);
+    // the database's lines replace the queue's for the jobs it answered about (sacct lags: it may not list one yet)
+    const answered = new Set(acct.map((s) => s.arrayJobId));
+    return [...live.filter((s) => !answered.has(s.arrayJobId)), ...acct];
+  }
+
+  /** One status command: the database's (`accounting`) or the live queue's. */
+  private async ask(jobIds: string[], accounting: boolean): Promise<ElementStatus[]> {
+    const stateOnly = !accounting && this.stateOnly;
+    const argv = this.sched.statusArgv(jobIds, accounting, this.forgotten, { stateOnly });
     const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
-    if (r.exitCode === 0) return this.sched.parseStatus(r.stdout, this.accounting);
+    if (r.exitCode === 0) return this.sched.parseStatus(r.stdout, accounting);
+    if (stateOnly && /unrecognized option|invalid option|unknown option/i.test(r.stderr)) {
+      // a build without the option despite its version: ask the way every release understands, from now on
+      this.stateOnly = false;
+      return this.ask(jobIds, accounting);
+    }
     const unknown = this.sched.unknownJobs(r.stderr);
     if (unknown === null) throw this.sched.queryError(argv, r.stderr, r.exitCode);
     for (const id of unknown) if (!this.forgotten.includes(id)) this.forgotten.push(id);

@@ -23,8 +23,16 @@ export interface Dependency {
   jobIds: string[];
 }
 
-/** What limits discovery finds: the array limits, and whether the accounting database answers status queries. */
-export type Limits = ArrayLimits & { accounting: boolean };
+/**
+ * What limits discovery finds: the array limits, whether the accounting database answers status queries, and whether
+ * the live queue answers a state-only query (Slurm 23.11+: `squeue --only-job-state`, the cheapest RPC there is).
+ */
+export type Limits = ArrayLimits & { accounting: boolean; stateOnly?: boolean };
+
+/** How a status query is asked: `stateOnly` asks the live queue for states alone (only where limits said it can). */
+export interface StatusOptions {
+  stateOnly?: boolean;
+}
 
 /** The end of limits discovery: the limits, and the binding that fits what answered when it is not the one asked (PBS: Slurm behind its qsub wrapper). */
 export interface FoundLimits {
@@ -66,8 +74,12 @@ export interface BatchScheduler {
   submitArgv(script: string): string[];
   parseSubmit(stdout: string): string;
   submitError(stderr: string, exitCode: number, script: string): SchedulerError;
-  /** One status query for all `jobIds`; `forgotten` are ids an earlier query called unknown (left out where one unknown id fails the whole query). */
-  statusArgv(jobIds: string[], accounting: boolean, forgotten?: readonly string[]): string[];
+  /**
+   * One status query for all `jobIds`: the accounting database's (`accounting`) or the live queue's, which may be asked
+   * for states only (`options.stateOnly`); `forgotten` are ids an earlier query called unknown (left out where one
+   * unknown id fails the whole query). Its output is parsed by parseStatus with the same `accounting`.
+   */
+  statusArgv(jobIds: string[], accounting: boolean, forgotten?: readonly string[], options?: StatusOptions): string[];
   parseStatus(stdout: string, accounting: boolean): ElementStatus[];
   /** When a failed status query only says jobs are unknown: the ids it names (maybe none); null when it failed for another reason. */
   unknownJobs(stderr: string): string[] | null;

@@ -27,9 +27,9 @@ t.test('a chunk found in the live queue but not (yet) in sacct is adopted, not s
       if (argv[0] === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/slurmdbd\n');
       if (argv[0] === 'squeue' && argv.includes('--name')) return ok('4242\n');
       if (argv[0] === 'sacct' && argv.includes('--name')) return ok('');
-      if (argv[0] === 'sacct') {
-        abort.abort(); // the first status query: the submission phase is over
-        return ok('4242_[0-1]|4242|PENDING|0:0|JobHeldUser|None assigned\n');
+      if (argv[0] === 'squeue') {
+        abort.abort(); // the first status query (the live queue): the submission phase is over
+        return ok('4242_[0-1]|4242|4242|0-1|PENDING|JobHeldUser|\n');
       }
       return ok('9999\n');
     },

@@ -51,17 +51,23 @@ export function sacctArgv(jobIds: readonly string[]): string[] {
 /** The format squeueArgv asks for: job id, raw id, array job id, task id or range, state, reason, nodes. */
 export const SQUEUE_FORMAT = '%i|%A|%F|%K|%T|%r|%N';
 
+/** The format of a state-only squeue (`--only-job-state`): the job id as displayed (`12_3`, `12_[4-9%2]`, `12`) and the state. */
+export const SQUEUE_STATE_FORMAT = '%i|%T';
+
 /**
  * argv for ONE squeue call covering all given jobs, including finished ones still within
  * MinJobAge (`-t all`). A pending remainder prints as one line (`6_[2-99%10]`) unless
  * `expandPending` adds `-r`, which prints one line per pending index — 10^5 lines for a large
  * chunk, so it stays off by default (scheduler citizenship).
  */
-export function squeueArgv(jobIds: readonly string[], options: { expandPending?: boolean } = {}): string[] {
+export function squeueArgv(jobIds: readonly string[], options: { expandPending?: boolean; stateOnly?: boolean } = {}): string[] {
   const ids = checkJobIds('squeue', jobIds);
   return [
     'squeue', '-h', ...(options.expandPending ? ['-r'] : []),
-    '-t', 'all', '-j', ids.join(','), '-o', SQUEUE_FORMAT,
+    // Slurm 23.11+: a state-only RPC (and, with SchedulerParameters=enable_job_state_cache, one that takes no job lock);
+    // every field but the id and the state would be empty, so only those are asked for
+    ...(options.stateOnly ? ['--only-job-state'] : []),
+    '-t', 'all', '-j', ids.join(','), '-o', options.stateOnly ? SQUEUE_STATE_FORMAT : SQUEUE_FORMAT,
   ];
 }
 

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { EnsembleLayout } from '../../layout/layout.js';
 import type { PlanFile } from '../../plan/plan.js';
-import type { BatchScheduler, Directive } from '../contract.js';
+import type { BatchScheduler, Directive, StatusOptions } from '../contract.js';
 import type { ElementStatus } from '../types.js';
 import { findArgv, sacctArgv, sbatchArgv, scancelArgv, squeueArgv } from './argv.js';
 import { classifyQueryError, classifySbatchError, isUnknownJobError } from './errors.js';
@@ -48,7 +48,8 @@ export const slurmScheduler: BatchScheduler = {
   submitArgv: sbatchArgv,
   parseSubmit: (stdout: string) => parseSbatchOutput(stdout).jobId,
   submitError: (stderr: string, exitCode: number, script: string) => classifySbatchError(stderr, exitCode, { script }),
-  statusArgv: (ids: string[], accounting: boolean) => (accounting ? sacctArgv(ids) : squeueArgv(ids)),
+  statusArgv: (ids: string[], accounting: boolean, _forgotten?: readonly string[], options?: StatusOptions) =>
+    accounting ? sacctArgv(ids) : squeueArgv(ids, { stateOnly: options?.stateOnly }),
   parseStatus: (stdout: string, accounting: boolean) => (accounting ? parseSacctOutput(stdout) : parseSqueueOutput(stdout)),
   // squeue names no id: "Invalid job id specified" comes only when the one id asked for is gone
   unknownJobs: (stderr: string) => (isUnknownJobError(stderr) ? [] : null),

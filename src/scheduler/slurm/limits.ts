@@ -7,6 +7,8 @@ import { classifyQueryError } from './errors.js';
 export interface SlurmConfig {
   /** Array indexes must be < maxArraySize (it caps the largest INDEX, not the count). */
   maxArraySize?: number;
+  /** SchedulerParameters max_array_tasks: most elements one array may have (MaxArraySize caps the largest index). */
+  maxArrayTasks?: number;
   /** Most jobs (each array task counts) the controller holds at once. */
   maxJobCount?: number;
   /** Seconds a finished job stays visible to squeue/scontrol. */
@@ -55,11 +57,33 @@ export function parseScontrolConfig(stdout: string): SlurmConfig {
   if (maxArraySize !== undefined) config.maxArraySize = maxArraySize;
   if (maxJobCount !== undefined) config.maxJobCount = maxJobCount;
   if (minJobAge !== undefined) config.minJobAge = minJobAge;
+  const maxArrayTasks = leadingInt(/(?:^|,)\s*max_array_tasks=([^,]*)/.exec(kv.get('SchedulerParameters') ?? '')?.[1]);
+  if (maxArrayTasks !== undefined && maxArrayTasks > 0) config.maxArrayTasks = maxArrayTasks;
   const cluster = kv.get('ClusterName');
   if (cluster && cluster !== '(null)') config.clusterName = cluster;
   const version = kv.get('SLURM_VERSION');
   if (version) config.version = version;
   return config;
+}
+
+/** The first Slurm release whose squeue has `--only-job-state` (the state-only RPC). */
+const STATE_ONLY_SINCE: readonly [number, number] = [23, 11];
+
+/** Whether a Slurm version (`23.11.4`, `24.05.0-0rc1`) has `squeue --only-job-state`; unknown versions do not. */
+export function hasStateOnlySqueue(version: string | undefined): boolean {
+  const m = /^\s*([0-9]+)\.([0-9]+)/.exec(version ?? '');
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > STATE_ONLY_SINCE[0] || (major === STATE_ONLY_SINCE[0] && minor >= STATE_ONLY_SINCE[1]);
+}
+
+/**
+ * The most elements one chunk may have. Chunks are indexed from 0, so a chunk of c elements has largest index c - 1:
+ * MaxArraySize (indexes < it) and max_array_tasks (elements <= it) both cap c, and the smaller one is the chunk limit.
+ */
+export function chunkCap(config: Pick<SlurmConfig, 'maxArraySize' | 'maxArrayTasks'>): number | undefined {
+  const caps = [config.maxArraySize, config.maxArrayTasks].filter((c): c is number => c !== undefined && c > 0);
+  return caps.length > 0 ? Math.min(...caps) : undefined;
 }
 
 const USER_RE = /^[A-Za-z0-9_.][A-Za-z0-9_.@-]*$/;
@@ -97,7 +121,8 @@ export function parseSacctmgrLimits(stdout: string, options: { cluster?: string 
 }
 
 /**
- * Limits discovery for `user`: `scontrol show config` (MaxArraySize, MaxJobCount, accounting), then — only when
+ * Limits discovery for `user`: `scontrol show config` (MaxArraySize and max_array_tasks as one chunk cap, MaxJobCount,
+ * accounting, and from the version whether squeue can ask for states only), then — only when
  * accounting enforces association limits — the user's MaxSubmitJobs from sacctmgr (a failed sacctmgr means none).
  */
 export function slurmLimits(user: string): LimitsQuery {
@@ -108,7 +133,13 @@ export function slurmLimits(user: string): LimitsQuery {
       if (r instanceof Error) throw r;
       if (r.exitCode !== 0) throw classifyQueryError(argv, r.stderr, r.exitCode);
       const config = parseScontrolConfig(r.stdout);
-      const limits = (maxSubmitJobs?: number) => ({ maxArraySize: config.maxArraySize, maxJobCount: config.maxJobCount, maxSubmitJobs, accounting: config.accounting });
+      const limits = (maxSubmitJobs?: number) => ({
+        maxArraySize: chunkCap(config),
+        maxJobCount: config.maxJobCount,
+        maxSubmitJobs,
+        accounting: config.accounting,
+        ...(hasStateOnlySqueue(config.version) ? { stateOnly: true } : {}),
+      });
       if (!(config.accounting && config.limitsEnforced)) return { limits: limits() };
       return {
         argv: sacctmgrLimitsArgv(user),

@@ -109,7 +109,7 @@ export function parseSacctOutput(stdout: string): ElementStatus[] {
 
 /**
  * Parses squeueArgv output (SQUEUE_FORMAT; lines of the 6-field format without %N are accepted
- * too). squeue has no exit codes: final states come without exitCode/signal (use sacct for them).
+ * too, and the 2 fields of SQUEUE_STATE_FORMAT, `--only-job-state`). squeue has no exit codes: final states come without exitCode/signal (use sacct for them).
  * Reasons of finished jobs are stale or misleading (`JobLaunchFailure` for a script killed by a
  * signal), so they are kept verbatim but should not be shown as the cause.
  */
@@ -118,8 +118,15 @@ export function parseSqueueOutput(stdout: string): ElementStatus[] {
   for (const rawLine of stdout.split('\n')) {
     const line = rawLine.trim();
     if (line === '') continue;
-    const [display, rawId, arrayId, task, rawState, reason, nodes] = splitLine('squeue', line, [7, 6]);
-    const id = parseJobIdField('squeue', display, line);
+    const fields = splitLine('squeue', line, [7, 6, 2]);
+    const id = parseJobIdField('squeue', fields[0], line);
+    if (fields.length === 2) {
+      // state-only (SQUEUE_STATE_FORMAT): everything comes from the displayed id
+      const status: ElementStatus = { ...id, state: mapSlurmState(fields[1]), rawState: fields[1], scheduler: SCHEDULER };
+      out.push(status);
+      continue;
+    }
+    const [, rawId, arrayId, task, rawState, reason, nodes] = fields;
     let index: number | null = null;
     let range: string | undefined;
     if (/^[0-9]+$/.test(task)) index = Number(task);

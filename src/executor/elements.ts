@@ -1,0 +1,91 @@
+// Which array elements of each submission are still open (no final record that needs no scheduler reason): what BatchRun's poll policy (./poll.ts) is fed.
+import type { TaskRecord } from '../records/record.js';
+import { awaitsScheduler } from '../records/select-final.js';
+import type { SubmissionView } from './poll.js';
+
+interface Tracked {
+  attempt: number;
+  elements: number;
+  tasksOf: (index: number) => number[];
+  /** Element indexes not yet closed, by records or by a scheduler verdict. */
+  open: Set<number>;
+  lastRecordedAt: number | null;
+  longestMs: number;
+  earlySpent: boolean;
+}
+
+/**
+ * A task's record covers it for a submission of attempt `attempt`: a final record of that attempt or later that
+ * needs no scheduler reason (a wrapper's "terminated" waits for the scheduler to say time limit, cancel or preemption).
+ */
+export function covers(rec: TaskRecord | undefined, attempt: number): boolean {
+  return rec !== undefined && rec.attempt >= attempt && !awaitsScheduler(rec);
+}
+
+/** The open elements of every submission; an element closes once and stays closed (records only ever get more final). */
+export class ElementBook {
+  private readonly subs = new Map<string, Tracked>();
+
+  /** Starts tracking a submission (again: no-op); `tasksOf(index)` are the tasks of its element `index`. */
+  add(jobId: string, attempt: number, elements: number, tasksOf: (index: number) => number[]): void {
+    if (this.subs.has(jobId)) return;
+    const open = new Set<number>();
+    for (let i = 0; i < elements; i++) open.add(i);
+    this.subs.set(jobId, { attempt, elements, tasksOf, open, lastRecordedAt: null, longestMs: 0, earlySpent: false });
+  }
+
+  /** Closes the elements whose tasks the records now cover; returns how many closed. Cost: the open elements' tasks only. */
+  observe(finals: Map<number, TaskRecord>, now: number): number {
+    let closed = 0;
+    for (const s of this.subs.values()) {
+      for (const index of s.open) {
+        const tasks = s.tasksOf(index);
+        if (!tasks.every((t) => covers(finals.get(t), s.attempt))) continue;
+        s.open.delete(index);
+        closed++;
+        s.lastRecordedAt = now;
+        const ms = tasks.reduce((sum, t) => sum + Math.max(0, (finals.get(t) as TaskRecord).duration_s || 0) * 1000, 0);
+        s.longestMs = Math.max(s.longestMs, ms);
+      }
+    }
+    return closed;
+  }
+
+  /** Closes one element on the scheduler's word (its records were written on its behalf, or it needs none). */
+  close(jobId: string, index: number): void {
+    this.subs.get(jobId)?.open.delete(index);
+  }
+
+  isOpen(jobId: string, index: number): boolean {
+    return this.subs.get(jobId)?.open.has(index) ?? false;
+  }
+
+  /** Open element indexes of a submission (empty when settled or unknown). */
+  openOf(jobId: string): number[] {
+    return [...(this.subs.get(jobId)?.open ?? [])];
+  }
+
+  /** Every element of the submission is closed. */
+  settled(jobId: string): boolean {
+    const s = this.subs.get(jobId);
+    return s !== undefined && s.open.size === 0;
+  }
+
+  /** Job ids with open elements, in the order they were added. */
+  unsettled(): string[] {
+    return [...this.subs].filter(([, s]) => s.open.size > 0).map(([id]) => id);
+  }
+
+  /** The poll policy's view of the unsettled submissions, in the order of unsettled(). */
+  views(): SubmissionView[] {
+    return this.unsettled().map((id) => {
+      const s = this.subs.get(id) as Tracked;
+      return { elements: s.elements, open: s.open.size, lastRecordedAt: s.lastRecordedAt, longestMs: s.longestMs, earlySpent: s.earlySpent };
+    });
+  }
+
+  spendEarly(jobId: string): void {
+    const s = this.subs.get(jobId);
+    if (s) s.earlySpent = true;
+  }
+}

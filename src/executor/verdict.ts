@@ -1,0 +1,29 @@
+// The record BatchRun writes on behalf of a task whose array element the scheduler called final without a usable record of its own.
+import { hostname } from 'node:os';
+import type { Submission } from '../journal/submissions.js';
+import type { TaskRecord } from '../records/record.js';
+import type { ElementStatus } from '../scheduler/types.js';
+
+/**
+ * A `source: scheduler` failed record for `task` of submission `s`: the scheduler's reason (timeout, out of memory,
+ * cancelled, ...) or `lost:` when it gives none; fields the task's own record of this attempt (`prev`) has are kept.
+ */
+export function schedulerRecord(task: number, s: Submission, st: ElementStatus, reason: string | null, prev: TaskRecord | null, scheduler: string): TaskRecord {
+  const now = new Date().toISOString();
+  const own = prev && prev.attempt >= s.attempt ? prev : null;
+  return {
+    task,
+    attempt: s.attempt,
+    status: 'failed',
+    reason: reason ?? `lost: the array element ended (${scheduler} ${st.rawState}) without a record for this task`,
+    exit_code: own?.exit_code ?? st.exitCode ?? null,
+    signal: own?.signal ?? null,
+    host: own?.host ?? st.node ?? hostname(),
+    job_id: `${s.jobId}_${st.index}`,
+    start: own?.start ?? now,
+    end: own?.end ?? now,
+    duration_s: own?.duration_s ?? 0,
+    result: null,
+    source: 'scheduler',
+  };
+}
