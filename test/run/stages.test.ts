@@ -16,7 +16,7 @@ t.test('a nested stage and a sequential runner on the local executor: rows, line
   const log = join(dir, 'runs.log');
   const env = { ...process.env, BEHAVE_LOG: log } as Record<string, string>;
   const r = await runCli(['run', config, '--no-progress'], { env });
-  t.equal(r.exitCode, 0, r.stderr);
+  t.equal(r.exitCode, 3, r.stderr); // 5 tasks fail (their upstream did)
   t.match(r.stdout, /planned 3 tasks in .*stages\/A; 3 to run/);
   t.match(r.stdout, /planned 6 tasks in .*stages\/B; 6 to run/);
   t.match(r.stdout, /10 done, 5 failed, 0 pending/);
@@ -30,7 +30,7 @@ t.test('a nested stage and a sequential runner on the local executor: rows, line
 
   // run again: every stage resumes with nothing to run, and the dataset is the same
   const again = await runCli(['resume', ens, '--no-progress'], { env });
-  t.equal(again.exitCode, 0, again.stderr);
+  t.equal(again.exitCode, 3, again.stderr);
   t.match(again.stdout, /resuming 6 tasks in .*stages\/C; 0 to run/);
   t.equal(readFileSync(log, 'utf8').trim().split('\n').length, 11, 'nothing ran twice');
   await checkThreeStages(t, ens);
