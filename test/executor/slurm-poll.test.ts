@@ -50,7 +50,9 @@ async function rpcTotals(): Promise<{ slurmctld: number | null; slurmdbd: number
   };
 }
 
-t.test('120 short tasks in 60 elements: status queries bounded by elapsed / interval, not by records; the queue, not the database', async (t) => {
+t.jobs = 2;
+
+t.test('40 short tasks in 20 elements: status queries bounded by elapsed / interval, not by records; the queue, not the database', async (t) => {
   if (!(await requireSlurm(t, { sacct: true }))) return;
   const dir = t.testdir();
   const cfg = writeConfig(
@@ -60,7 +62,7 @@ ensemble_dir: ens
 command: [node, behave.mjs, ok, "{x}"]
 inputs: { copy: [${JSON.stringify(behaveSim)}] }
 parameters:
-  x: { int: [0, 119] }
+  x: { int: [0, 39] }
 sampling: { method: grid }
 executor:
   type: slurm
@@ -74,18 +76,18 @@ executor:
   const result = await runEnsemble(cfg, { transport, tickMs: TICK, onProgress: () => undefined });
   const elapsed = Date.now() - t0;
   const after = await rpcTotals();
-  t.equal(result.done, 120);
+  t.equal(result.done, 40);
   const status = transport.status();
   const bound = Math.floor(elapsed / TICK.max) + 1 /* the first */ + 1 /* the straggler, one submission */ + 1;
-  t.ok(status.length <= bound, `${status.length} status queries in ${elapsed} ms (interval ${TICK.max} ms) for 120 records: <= ${bound}`);
+  t.ok(status.length <= bound, `${status.length} status queries in ${elapsed} ms (interval ${TICK.max} ms) for 40 records: <= ${bound}`);
   t.notOk(status.some((c) => c.argv[0] === 'sacct'), 'the job never left the queue: no sacct status query');
   const squeue = status.filter((c) => c.argv[0] === 'squeue');
   const gaps = squeue.slice(1).map((c, i) => c.at - squeue[i].at);
   t.ok(gaps.every((g) => g >= TICK.min - 50), `never two queries closer than the shortest gap (${gaps.join(', ')} ms)`);
   const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
-  t.equal(records.length, 120, 'one record per task');
+  t.equal(records.length, 40, 'one record per task');
   const delta = (k: 'slurmctld' | 'slurmdbd') => (before[k] === null || after[k] === null ? 'n/a' : String((after[k] as number) - (before[k] as number)));
-  t.comment(`elapsed ${elapsed} ms, status queries ${status.length} (${status.map((c) => c.argv[0]).join(' ')}), records 120; ` +
+  t.comment(`elapsed ${elapsed} ms, status queries ${status.length} (${status.map((c) => c.argv[0]).join(' ')}), records 40; ` +
     `RPCs during the run (whole cluster, other tests included): slurmctld ${delta('slurmctld')}, slurmdbd ${delta('slurmdbd')}`);
   await transport.close();
 });
