@@ -80,12 +80,9 @@ function splitLine(command: string, line: string, counts: readonly number[]): st
  * task that starts last takes the array's id as its JobIDRaw. Cancelled reads `CANCELLED by <uid>`.
  */
 export function parseSacctOutput(stdout: string): ElementStatus[] {
-  const out: ElementStatus[] = [];
-  for (const rawLine of stdout.split('\n')) {
-    const line = rawLine.trim();
-    if (line === '') continue;
-    const [jobId, jobIdRaw, rawState, exit, reason, nodes] = splitLine('sacct', line, [SACCT_FIELDS.length]);
-    if (jobId.includes('.')) continue;
+  return parseStatusLines('sacct', stdout, [SACCT_FIELDS.length], (fields, line) => {
+    const [jobId, jobIdRaw, rawState, exit, reason, nodes] = fields;
+    if (jobId.includes('.')) return null;
     const id = parseJobIdField('sacct', jobId, line);
     const state = mapSlurmState(rawState);
     const status: ElementStatus = { ...id, state, rawState, scheduler: SCHEDULER };
@@ -98,13 +95,8 @@ export function parseSacctOutput(stdout: string): ElementStatus[] {
         if (Number(m[2]) !== 0) status.signal = Number(m[2]);
       }
     }
-    const r = optional(reason);
-    if (r) status.reason = r;
-    const n = optional(nodes);
-    if (n) status.node = n;
-    out.push(status);
-  }
-  return out;
+    return { status, reason, nodes };
+  });
 }
 
 /**
@@ -114,18 +106,10 @@ export function parseSacctOutput(stdout: string): ElementStatus[] {
  * signal), so they are kept verbatim but should not be shown as the cause.
  */
 export function parseSqueueOutput(stdout: string): ElementStatus[] {
-  const out: ElementStatus[] = [];
-  for (const rawLine of stdout.split('\n')) {
-    const line = rawLine.trim();
-    if (line === '') continue;
-    const fields = splitLine('squeue', line, [7, 6, 2]);
+  return parseStatusLines('squeue', stdout, [7, 6, 2], (fields, line) => {
     const id = parseJobIdField('squeue', fields[0], line);
-    if (fields.length === 2) {
-      // state-only (SQUEUE_STATE_FORMAT): everything comes from the displayed id
-      const status: ElementStatus = { ...id, state: mapSlurmState(fields[1]), rawState: fields[1], scheduler: SCHEDULER };
-      out.push(status);
-      continue;
-    }
+    // state-only (SQUEUE_STATE_FORMAT): everything comes from the displayed id
+    if (fields.length === 2) return { status: { ...id, state: mapSlurmState(fields[1]), rawState: fields[1], scheduler: SCHEDULER } };
     const [, rawId, arrayId, task, rawState, reason, nodes] = fields;
     let index: number | null = null;
     let range: string | undefined;
@@ -135,9 +119,30 @@ export function parseSqueueOutput(stdout: string): ElementStatus[] {
     const status: ElementStatus = { arrayJobId, index, state: mapSlurmState(rawState), rawState, scheduler: SCHEDULER };
     if (range !== undefined) status.range = range;
     else if (status.state !== 'pending' && /^[0-9]+$/.test(rawId)) status.rawJobId = rawId;
-    const r = optional(reason);
+    return { status, reason, nodes };
+  });
+}
+
+/**
+ * One status per non-blank line of `stdout`: `build` reads the split fields (null skips the line), and the
+ * reason and node list it hands back are kept when Slurm gave one.
+ */
+function parseStatusLines(
+  tool: string,
+  stdout: string,
+  counts: number[],
+  build: (fields: string[], line: string) => { status: ElementStatus; reason?: string; nodes?: string } | null,
+): ElementStatus[] {
+  const out: ElementStatus[] = [];
+  for (const rawLine of stdout.split('\n')) {
+    const line = rawLine.trim();
+    if (line === '') continue;
+    const built = build(splitLine(tool, line, counts), line);
+    if (built === null) continue;
+    const { status } = built;
+    const r = optional(built.reason);
     if (r) status.reason = r;
-    const n = optional(nodes);
+    const n = optional(built.nodes);
     if (n) status.node = n;
     out.push(status);
   }
