@@ -26,9 +26,9 @@ const finalsCache = new Map<string, Map<number, TaskRecord>>();
 async function upstreamFinals(dir: string, refresh: boolean): Promise<Map<number, TaskRecord>> {
   let finals = finalsCache.get(dir);
   if (!finals || refresh) {
-    // loaded only by later stages, and not through collect/index.js: the node side ships without apache-arrow
-    const [{ readRecordFiles }, { selectFinal }] = await Promise.all([import('../records/read.js'), import('../records/select-final.js')]);
-    finals = selectFinal((await readRecordFiles(new EnsembleLayout(dir).resultsDir)).records);
+    // loaded only by later stages: a first stage's tasks never read records
+    const { readFinals } = await import('../records/read.js');
+    finals = await readFinals(new EnsembleLayout(dir).resultsDir);
     finalsCache.set(dir, finals);
   }
   return finals;
