@@ -1,5 +1,6 @@
 // Shared helpers of the benchmarks: machine facts, load, measured child processes (wall time, peak RSS), best-of-N, tables.
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -161,3 +162,40 @@ export async function workDir(argv: string[], name: string): Promise<string> {
 
 /** Milliseconds-resolution sleep. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What one measured command cost: wall seconds from spawn to exit, CPU seconds (user + system) of it and its descendants, peak RSS. */
+export interface Cost {
+  wall: number;
+  cpu: number;
+  /** Peak resident set of the largest process of the tree, MB (GNU time's %M). */
+  peakRssMb: number;
+  stdout: string;
+}
+
+const TIME_PREFIX = 'BENCH_TIME ';
+
+/**
+ * Runs a command under /usr/bin/time (its CPU includes every descendant it waited for: workers and simulations),
+ * stdin from a file or ignored; rejects on a non-zero exit. CPU time is less sensitive to the shared machine's
+ * load than wall time.
+ */
+export function timed(argv: string[], opts: { stdinFile?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Cost> {
+  const fd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : 'ignore';
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const p = spawn('/usr/bin/time', ['-f', `${TIME_PREFIX}%U %S %M`, ...argv], { stdio: [fd, 'pipe', 'pipe'], cwd: opts.cwd, env: opts.env });
+    if (typeof fd === 'number') closeSync(fd);
+    let out = '';
+    let err = '';
+    p.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const wall = (performance.now() - t0) / 1000;
+      const line = err.split('\n').find((l) => l.startsWith(TIME_PREFIX));
+      if (code !== 0 || !line) return reject(new Error(`${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
+      const [user, sys, rssKb] = line.slice(TIME_PREFIX.length).split(' ').map(Number);
+      resolve({ wall, cpu: user + sys, peakRssMb: rssKb / 1024, stdout: out });
+    });
+  });
+}

@@ -1,14 +1,14 @@
 // Benchmark: the local executor (2 workers) against `xargs -P 2` and GNU parallel on tiny tasks, and the node runner
 // (`arrayflow task` running one array element of N tasks) against a shell loop spawning the same simulation N times.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLocal } from '../src/executor/local.js';
 import { readPlan } from '../src/plan/read.js';
 import { retryPolicy } from '../src/records/owed.js';
-import { childArgs, header, loadLine, option, report, s, startClock, table, workDir } from './lib.js';
+import { childArgs, type Cost, header, loadLine, option, report, s, startClock, table, timed, workDir } from './lib.js';
 
 interface Scenario {
   key: 'true' | 'result' | 'python';
@@ -33,40 +33,6 @@ const best = (xs: number[]): number => Math.min(...xs);
 const cli = (b: Build) => join(b.root, 'dist', 'cli', 'main.js');
 const buildEnv = (b: Build): NodeJS.ProcessEnv => ({ ...process.env, ARRAYFLOW_BENCH_ROOT: b.root, ARRAYFLOW_BIN: cli(b) });
 
-/** What one measured command cost: wall seconds from spawn to exit, CPU seconds (user + system) of it and its descendants. */
-interface Cost {
-  wall: number;
-  cpu: number;
-  stdout: string;
-}
-
-/**
- * Runs a command under /usr/bin/time (its CPU includes every descendant it waited for: workers and simulations),
- * stdin from a file or ignored; rejects on a non-zero exit. CPU time is less sensitive to the shared machine's
- * load than wall time.
- */
-function timed(argv: string[], opts: { stdinFile?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Cost> {
-  const fd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : 'ignore';
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const p = spawn('/usr/bin/time', ['-f', `${TIME_PREFIX}%U %S`, ...argv], { stdio: [fd, 'pipe', 'pipe'], cwd: opts.cwd, env: opts.env });
-    if (typeof fd === 'number') closeSync(fd);
-    let out = '';
-    let err = '';
-    p.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const wall = (performance.now() - t0) / 1000;
-      const line = err.split('\n').find((l) => l.startsWith(TIME_PREFIX));
-      if (code !== 0 || !line) return reject(new Error(`${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
-      const [user, sys] = line.slice(TIME_PREFIX.length).split(' ').map(Number);
-      resolve({ wall, cpu: user + sys, stdout: out });
-    });
-  });
-}
-
-const TIME_PREFIX = 'BENCH_TIME ';
 const runJs = fileURLToPath(new URL('./run.js', import.meta.url));
 
 /** The executor alone in a fresh Node process of build `b`: its report's seconds (module load excluded) and the CPU of the whole tree. */

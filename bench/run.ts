@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from './lib.js';
 
-const BENCHES = ['collect', 'plan', 'watch', 'local', 'scheduler'] as const;
+const BENCHES = ['collect', 'plan', 'watch', 'local', 'scheduler', 'e2e'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
@@ -16,7 +16,9 @@ const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
   local      [--tasks 2000] [--python-tasks 500] [--element-tasks 200] [--workers 2] [--repeat 2]
              [--only true,result,python,element] [--compare <package root of another build>]
   scheduler  [--tasks 1000] [--bundle 10]      (needs the test Slurm: sudo bash scripts/slurm-up.sh)
-  all        collect, plan and watch (not scheduler: it needs Slurm)
+  e2e        [--only python,trivial,million] [--tasks 1000] [--trivial 20000] [--million 1000000] [--million-peer] [--repeat 1]
+             arrayflow at its defaults against a hand-written sbatch --array script (needs the test Slurm)
+  all        collect, plan and watch (not scheduler or e2e: they need Slurm)
   every benchmark takes --dir <path> for its generated inputs (default runs/bench/)
 Build first: npm run build. The run uses a snapshot of dist/ taken at its start (ARRAYFLOW_BENCH_ROOT=<dir> to use another build).`;
 

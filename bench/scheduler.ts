@@ -8,6 +8,7 @@ import type { Submission } from '../src/journal/submissions.js';
 import { LocalTransport } from '../src/transport/local.js';
 import type { CommandResult } from '../src/transport/transport.js';
 import { header, loadLine, option, packageRoot, table, workDir } from './lib.js';
+import { othersJobs, rpcDelta, sdiag, slurmDown, sum } from './slurm-stats.js';
 
 const run = promisify(execFile);
 
@@ -38,52 +39,14 @@ class LoggingTransport extends LocalTransport {
   }
 }
 
-/** RPC counts per message type from `sdiag` ("Remote Procedure Call statistics by message type"). */
-async function sdiag(): Promise<{ byType: Map<string, number> }> {
-  const { stdout } = await run('sdiag', [], { timeout: 10_000 });
-  const byType = new Map<string, number>();
-  const section = stdout.split('Remote Procedure Call statistics by message type')[1]?.split('Remote Procedure Call statistics by user')[0] ?? '';
-  for (const line of section.split('\n')) {
-    const m = /^\s*([A-Z_]+)\s+\(\s*\d+\)\s+count:(\d+)/.exec(line);
-    if (m) byType.set(m[1], Number(m[2]));
-  }
-  return { byType };
-}
-
-function rpcDelta(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [k, v] of b) {
-    const d = v - (a.get(k) ?? 0);
-    // sdiag's own requests are not the ensemble's
-    if (d > 0 && k !== 'REQUEST_STATS_INFO') out.set(k, d);
-  }
-  return out;
-}
-
-/** Jobs (array elements count one each) submitted since `since` that are not this ensemble's. */
-async function othersJobs(since: Date, ownPrefix: string): Promise<number> {
-  // sacct reads -S in the local time zone
-  const local = new Date(since.getTime() - since.getTimezoneOffset() * 60_000);
-  const start = local.toISOString().slice(0, 19);
-  try {
-    const { stdout } = await run('sacct', ['-a', '-X', '-n', '-P', '-S', start, '-E', 'now', '-o', 'JobID,JobName'], { timeout: 30_000 });
-    return stdout.split('\n').filter((l) => l.includes('|') && !l.split('|')[1].startsWith(ownPrefix)).length;
-  } catch {
-    return NaN;
-  }
-}
-
-const sum = (m: Map<string, number>) => [...m.values()].reduce((x, y) => x + y, 0);
 
 export async function main(argv: string[]): Promise<void> {
   const tasks = Number(option(argv, 'tasks', '1000'));
   const bundle = Number(option(argv, 'bundle', '10'));
   await header(`scheduler load: a ${tasks}-task ensemble (bundle ${bundle}) of tiny tasks on the test Slurm`);
-  try {
-    const { stdout } = await run('scontrol', ['ping'], { timeout: 10_000 });
-    if (!/\bUP\b/.test(stdout)) throw new Error(stdout.trim());
-  } catch (e) {
-    console.error(`Slurm is not running (${(e as Error).message.split('\n')[0]}): start it with \`sudo bash scripts/slurm-up.sh\` (docs/slurm-testing.md)`);
+  const down = await slurmDown();
+  if (down !== null) {
+    console.error(down);
     process.exitCode = 1;
     return;
   }

@@ -5,7 +5,8 @@ import { SchedulerError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
 import { type Submission, journalSubmissions } from '../journal/submissions.js';
 import type { EnsembleLayout } from '../layout/layout.js';
-import { type PlanFile, chunkLabel, elementTasks, jobName } from '../plan/plan.js';
+import { type ArrayLimits, type PlanFile, chunkLabel, chunkSize, elementTasks, jobName } from '../plan/plan.js';
+import { slotsFor } from '../plan/slots.js';
 import { type RetryPolicy, UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
 import type { TaskRecord } from '../records/record.js';
 import { awaitsScheduler } from '../records/select-final.js';
@@ -16,6 +17,7 @@ import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.j
 import type { Transport } from '../transport/transport.js';
 import { type ClusterSide, sameHostCluster } from './cluster-side.js';
 import { ElementBook } from './elements.js';
+import { type LearnedBundle, learnBundle } from './learn.js';
 import { nextQuery, pollSettings } from './poll.js';
 import { SchedulerRunner } from './runner.js';
 import { sleep } from './sleep.js';
@@ -69,6 +71,10 @@ export class BatchRun {
   private readonly book = new ElementBook();
   private schedulerWriter: RecordWriter | null = null;
   private retrySeq = 0;
+  private limits: ArrayLimits = {};
+  /** The bundle learned from the probe (plan.bundle_probe); null while it is measuring or the plan has none. */
+  private learned: LearnedBundle | null = null;
+  private readonly startedAt = Date.now();
   private readonly cluster: ClusterSide;
   /** Every scheduler command of this run goes through it. */
   private readonly runner: SchedulerRunner;
@@ -93,7 +99,8 @@ export class BatchRun {
   private tasksOf(s: Submission, index: number, list: number[] | null): number[] {
     // a resubmission's elements are slices of its task list; a chunk's are the plan's elements
     const element = s.offset + index;
-    if (list) return list.slice(element * this.plan.bundle, (element + 1) * this.plan.bundle);
+    const bundle = s.bundle ?? this.plan.bundle;
+    if (list) return list.slice(element * bundle, (element + 1) * bundle);
     return elementTasks(this.plan, element);
   }
 
@@ -111,6 +118,7 @@ export class BatchRun {
       offset: sub.offset,
       attempt: sub.attempt,
       ...(sub.tasksFile ? { tasks_file: sub.tasksFile } : {}),
+      ...(sub.bundle ? { bundle: sub.bundle } : {}),
     });
   }
 
@@ -142,6 +150,7 @@ export class BatchRun {
   /** Runs until every task has a final record with no retry owed. Returns the scheduler calls made. */
   async run(): Promise<void> {
     const limits = await this.runner.limits();
+    this.limits = limits;
     await this.cluster.writeFile(join(relative(this.layout.root, this.layout.jobLogsDir), '.keep'), '');
     this.submissions.push(...(await journalSubmissions(this.layout)));
     await this.cluster.sync();
@@ -344,24 +353,47 @@ export class BatchRun {
   }
 
   /**
-   * Submits, as one listed array per attempt number, every task owed an attempt that no submission runs:
-   * retries (automatic or asked for) and tasks added by `extend` beyond the plan's element layout.
+   * The bundle of listed submissions: the plan's, or the one learned from the probe. Null while the probe is still
+   * measuring: the tasks after it are held until then (learnBundle), the choice journalled once.
+   */
+  private listBundle(finals: Map<number, TaskRecord>): number | null {
+    if (this.plan.bundle_probe === undefined) return this.plan.bundle;
+    if (this.learned === null) {
+      const slots = slotsFor(this.limits.cpus, this.plan.executor.resources.cpus);
+      this.learned = learnBundle(this.plan, finals, slots, (Date.now() - this.startedAt) / 1000);
+      if (this.learned !== null) appendJournal(this.layout.journal, { event: 'bundle_learned', bundle: this.learned.bundle, reason: this.learned.reason });
+    }
+    return this.learned?.bundle ?? null;
+  }
+
+  /**
+   * Submits, as listed arrays per attempt number (split at the cluster's chunk size), every task owed an attempt that
+   * no submission runs: retries (automatic or asked for), tasks added by `extend` beyond the plan's element layout,
+   * and the tasks a probe held back once their bundle is learned.
    */
   private async resubmitOwed(finals: Map<number, TaskRecord>): Promise<void> {
     const covered = await this.coverage();
+    const bundle = this.listBundle(finals);
+    const probe = this.plan.bundle_probe ?? 0;
     const byAttempt = new Map<number, number[]>();
     for (const { task, attempt } of owedItems(this.plan.tasks, finals, this.opts.policy)) {
       if (covered.has(`${task}:${attempt}`)) continue;
+      if (bundle === null && attempt === 1 && task >= probe) continue;
       const list = byAttempt.get(attempt) ?? [];
       list.push(task);
       byAttempt.set(attempt, list);
     }
-    for (const [attempt, ids] of byAttempt) {
-      const label = `r${++this.retrySeq}`;
-      // journalled relative to the ensemble root: the same list serves the local and the cluster copy
-      const tasksFile = relative(this.layout.root, join(this.layout.planDir, `${label}-tasks.json`));
-      await this.cluster.writeFile(tasksFile, JSON.stringify(ids));
-      await this.submitOnce({ label, offset: 0, count: Math.ceil(ids.length / this.plan.bundle), attempt, tasksFile });
+    const per = bundle ?? this.plan.bundle;
+    const size = chunkSize(this.limits, this.plan.executor.array) * per;
+    for (const [attempt, all] of byAttempt) {
+      for (let i = 0; i < all.length; i += size) {
+        const ids = all.slice(i, i + size);
+        const label = `r${++this.retrySeq}`;
+        // journalled relative to the ensemble root: the same list serves the local and the cluster copy
+        const tasksFile = relative(this.layout.root, join(this.layout.planDir, `${label}-tasks.json`));
+        await this.cluster.writeFile(tasksFile, JSON.stringify(ids));
+        await this.submitOnce({ label, offset: 0, count: Math.ceil(ids.length / per), attempt, tasksFile, ...(per !== this.plan.bundle ? { bundle: per } : {}) });
+      }
     }
   }
 

@@ -6,7 +6,8 @@ export type JournalEvent =
   | { event: 'planned'; tasks: number; elements: number; config_hash: string; bundle?: number; bundle_reason?: string }
   | { event: 'run_started'; run: string; executor: string; pending: number }
   | { event: 'run_finished'; run: string; done: number; failed: number; pending: number }
-  | { event: 'submitted'; run: string; chunk: string; job_id: string; elements: number; offset: number; attempt: number; tasks_file?: string }
+  | { event: 'submitted'; run: string; chunk: string; job_id: string; elements: number; offset: number; attempt: number; tasks_file?: string; bundle?: number }
+  | { event: 'bundle_learned'; bundle: number; reason: string }
   | { event: 'collected'; rows: number; done: number; failed: number }
   | { event: 'cancelled'; job_ids: string[] }
   | { event: 'extended'; from: number; to: number }

@@ -11,13 +11,15 @@ export interface Submission {
   count: number;
   attempt: number;
   tasksFile?: string;
+  /** Tasks per element of a resubmission (absent: the plan's bundle). */
+  bundle?: number;
 }
 
 /** Submissions recorded in the journal. */
 export async function journalSubmissions(layout: EnsembleLayout): Promise<Submission[]> {
   return (await readJournal(layout.journal)).flatMap((e) =>
     e.event === 'submitted'
-      ? [{ label: e.chunk, jobId: e.job_id, offset: e.offset, count: e.elements, attempt: e.attempt, ...(e.tasks_file ? { tasksFile: e.tasks_file } : {}) }]
+      ? [{ label: e.chunk, jobId: e.job_id, offset: e.offset, count: e.elements, attempt: e.attempt, ...(e.tasks_file ? { tasksFile: e.tasks_file } : {}), ...(e.bundle ? { bundle: e.bundle } : {}) }]
       : [],
   );
 }

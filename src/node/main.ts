@@ -125,6 +125,8 @@ export interface ElementOptions {
   jobId: string | null;
   /** A resubmission (retry) runs the task ids listed in this JSON file instead of the plan's elements. */
   tasksFile?: string;
+  /** Tasks per element of the listed submission (default: the plan's bundle). */
+  bundle?: number;
 }
 
 /**
@@ -158,7 +160,8 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
   let writer: string;
   if (opts.tasksFile) {
     const list = JSON.parse(await readFile(opts.tasksFile, 'utf8')) as number[];
-    ids = list.slice(element * ctx.plan.bundle, (element + 1) * ctx.plan.bundle);
+    const bundle = opts.bundle ?? ctx.plan.bundle;
+    ids = list.slice(element * bundle, (element + 1) * bundle);
     writer = `r${basename(opts.tasksFile, '.json')}-e${element}`;
   } else {
     ids = elementTasks(ctx.plan, element);

@@ -6,18 +6,20 @@
 //
 // The rule, in order:
 //  1. An explicit `executor.array.bundle` wins.
-//  2. The time per task is `expected_task_time` (config, or a smoke run) when known; else `timeout`, the most a task
-//     may take, is used as an upper bound (so the worst case of an element still meets the target and the limit);
-//     with neither, the bundle is 1: nothing bounds a task's time, and resources.time was sized for one task when
-//     bundle 1 was the default — a bundle of ten 8-minute tasks would be killed by a 10-minute limit. Each task
-//     costs its time plus TASK_OVERHEAD_S.
+//  2. The time per task is `expected_task_time` (config, or a smoke run) when known; else it is learned when the
+//     executor is a batch scheduler (`learnable`) and there are more tasks than slots: the first `slots` tasks
+//     (the probe) run one per element, and the batch loop bundles the rest from their measured time (chooseBundle
+//     again, with that time). Else `timeout`, the most a task may take, is used as an upper bound (so the worst case of
+//     an element still meets the target and the limit); with neither, the bundle is 1. A task's time is never
+//     guessed: resources.time may have been sized for one task (ten 8-minute tasks in a 10-minute element would be
+//     killed). Each task costs its time plus TASK_OVERHEAD_S.
 //  3. Target: as many rounds of `parallel` tasks as fit in `target_element_time` (at least one round).
 //  4. Slots: a short ensemble is never packed into fewer elements than the cluster runs at once; the bundle is at
 //     most floor(tasks / slots), so elements >= slots. Slots are the elements the cluster can run at once (its
 //     CPUs over CPUs per element, `sinfo -h -o %C`), capped by `throttle`; DEFAULT_SLOTS when unknown.
 //  5. Time limit: the expected element time times TIME_MARGIN must fit in `resources.time`.
 //  6. The smallest of 3-5, at least 1, and at least `parallel` (so the element's CPUs are used).
-// Learning the task time from the first chunk's records is the batch loop's business and not done here.
+// Measuring the probe's task time is the batch loop's business (src/executor/learn.ts), not this file's.
 
 /** Seconds the wrapper adds per task inside an element (scratch dir, params.json, spawn, record): measured 50-60 ms. */
 export const TASK_OVERHEAD_S = 0.06;
@@ -48,6 +50,8 @@ export interface BundleInput {
   parallel: number;
   /** executor.array.bundle when the config sets it. */
   explicit: number | null;
+  /** Whether an unknown task time may be learned from a probe (a batch executor, not a later stage or adaptive round). */
+  learnable?: boolean;
 }
 
 export interface BundleChoice {
@@ -57,6 +61,8 @@ export interface BundleChoice {
   reason: string;
   /** Expected seconds per element (worst case when sized by timeout); null when nothing bounds a task's time. */
   elementTime: number | null;
+  /** Set when the task time is to be learned: the first `probe` tasks run one per element, the rest wait for their time. */
+  probe?: number;
 }
 
 /** A duration for people: `0.1 s`, `2.0 s`, `45 s`, `10 min`, `1.5 h`. */
@@ -84,6 +90,20 @@ export function chooseBundle(input: BundleInput): BundleChoice {
     const over = t !== null && timeLimit !== null && t > timeLimit ? `; warning: ≈ ${formatSeconds(t)} per element exceeds resources.time (${formatSeconds(timeLimit)})` : '';
     return { bundle: b, elements: elementsOf(b), reason: `set in the config (executor.array.bundle)${over}`, elementTime: t };
   }
+  const cluster = input.slots ?? DEFAULT_SLOTS;
+  const slots = Math.max(1, Math.min(cluster, input.throttle ?? Infinity));
+  const slotsFrom = slots < cluster ? 'throttle' : input.slots === null ? 'default' : 'cluster';
+  if (known === null && input.learnable && tasks > slots) {
+    return {
+      bundle: 1,
+      elements: tasks,
+      probe: slots,
+      reason:
+        `task time unknown: the first ${slots} tasks (${slots} slots, ${slotsFrom}) run one per element to measure it, ` +
+        `then the other ${tasks - slots} go out bundled from the measured time (set expected_task_time to skip the probe)`,
+      elementTime: null,
+    };
+  }
   if (perTask === null || cost === null) {
     return {
       bundle: 1,
@@ -92,9 +112,6 @@ export function chooseBundle(input: BundleInput): BundleChoice {
       elementTime: null,
     };
   }
-  const cluster = input.slots ?? DEFAULT_SLOTS;
-  const slots = Math.max(1, Math.min(cluster, input.throttle ?? Infinity));
-  const slotsFrom = slots < cluster ? 'throttle' : input.slots === null ? 'default' : 'cluster';
   const byTarget = Math.max(1, Math.floor(target / cost)) * parallel;
   const bySlots = Math.max(1, Math.floor(tasks / slots));
   const byLimit = timeLimit === null ? Infinity : Math.floor(timeLimit / TIME_MARGIN / cost) * parallel;

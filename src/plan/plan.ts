@@ -30,6 +30,11 @@ export interface PlanFile {
   bundle: number;
   /** Why this bundle (src/plan/bundle.ts): the config's, or chosen from the task time, target, slots and time limit. */
   bundle_reason?: string;
+  /**
+   * Set when the task time is learned: only elements 0..bundle_probe-1 go out as chunks (one task each); the other
+   * tasks wait for the probe's measured time and go out as listed submissions bundled from it (src/executor/learn.ts).
+   */
+  bundle_probe?: number;
   /** Tasks covered by the element layout: those planned first. Tasks added by `extend` run as listed resubmissions. */
   array_tasks: number;
   elements: number;

@@ -1,5 +1,5 @@
-// How many array elements a cluster runs at once: parsing `sinfo -h -o %C` (pure). Limits discovery in
-// src/scheduler/slurm/ may ask it and fill ArrayLimits.cpus; the bundle choice reads the slots from there.
+// How many array elements a cluster runs at once: parsing `sinfo` (pure). Slurm's limits discovery
+// (src/scheduler/slurm/limits.ts) asks it and fills ArrayLimits.cpus; the bundle choice reads the slots from there.
 
 /** CPU counts of `sinfo -h -o %C`: allocated/idle/other/total, summed over the lines printed. */
 export interface ClusterCpus {
@@ -24,6 +24,21 @@ export function parseSinfoCpus(text: string): ClusterCpus | null {
     sum.total += Number(m[4]);
   }
   return sum;
+}
+
+/**
+ * The CPUs of the default partition from `sinfo -h -o '%P %C'` (`debug* 1/7/0/8`, the default marked `*`); when no
+ * line is marked, the largest partition. Summing every partition would count a node once per partition it is in.
+ */
+export function parseSinfoPartitionCpus(text: string): ClusterCpus | null {
+  const rows = text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length === 2)
+    .map(([name, cpus]) => ({ name, cpus: parseSinfoCpus(cpus) }));
+  if (rows.length === 0 || rows.some((r) => r.cpus === null)) return null;
+  const marked = rows.find((r) => r.name.endsWith('*'));
+  return (marked ?? rows.reduce((a, b) => ((b.cpus as ClusterCpus).total > (a.cpus as ClusterCpus).total ? b : a))).cpus;
 }
 
 /** The CPUs that can run work: allocated + idle (down and drained CPUs run nothing). */

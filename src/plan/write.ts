@@ -3,14 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { parseDuration } from '../config/normalise.js';
-import type { Config, StageSpec } from '../config/types.js';
+import type { Config, ExecutorSpec, StageSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
 import { readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { arrayflowBin } from '../util/paths.js';
 import { EnsembleLayout } from '../layout/layout.js';
-import { type BundleChoice, DEFAULT_TARGET_S, chooseBundle } from './bundle.js';
+import { type BundleChoice, type BundleInput, DEFAULT_TARGET_S, chooseBundle } from './bundle.js';
 import { readPlan } from './read.js';
 import { buildManifest, hashConfig } from './manifest.js';
 import { type PlanFile, type UpstreamSpec, crossUpstream, paramNames, planRuntime, upstreamTaskParam } from './plan.js';
@@ -23,28 +23,44 @@ export interface OpenedPlan {
   created: boolean;
 }
 
-/**
- * The bundle of `config`'s `tasks` tasks: the config's, or chosen (src/plan/bundle.ts) from expected_task_time (or
- * timeout), target_element_time, resources.time and `slots`, the elements the cluster runs at once (null: unknown).
- */
-export function bundleFor(config: Config, tasks: number, slots: number | null = null): BundleChoice {
-  const { array, resources } = config.executor;
-  return chooseBundle({
+/** What the bundle choice reads of a config or a plan: the executor section and the per-task timeout. */
+export function bundleInput(
+  executor: ExecutorSpec,
+  timeout: number,
+  tasks: number,
+  taskTime: number | null,
+  slots: number | null,
+): Omit<BundleInput, 'learnable'> {
+  const { array, resources } = executor;
+  return {
     tasks,
-    taskTime: config.expected_task_time ?? null,
+    taskTime,
     target: array.target_element_time ?? DEFAULT_TARGET_S,
     slots,
     ...(array.throttle === undefined ? {} : { throttle: array.throttle }),
     timeLimit: resources.time === undefined ? null : parseDuration(resources.time),
-    timeout: config.timeout,
+    timeout,
     parallel: array.parallel,
     explicit: array.bundle ?? null,
+  };
+}
+
+/**
+ * The bundle of `config`'s `tasks` tasks: the config's, or chosen (src/plan/bundle.ts) from expected_task_time (or a
+ * probe, or timeout), target_element_time, resources.time and `slots`, the elements the cluster runs at once (null:
+ * unknown). A probe (learning the task time) is for a batch executor's single-stage, non-adaptive ensemble: a later stage's
+ * jobs depend on the jobs its upstream has when they start, and an adaptive round is sized by its proposer.
+ */
+export function bundleFor(config: Config, tasks: number, slots: number | null = null): BundleChoice {
+  return chooseBundle({
+    ...bundleInput(config.executor, config.timeout, tasks, config.expected_task_time ?? null, slots),
+    learnable: config.executor.type !== 'local' && config.stage === undefined && config.adaptive === undefined,
   });
 }
 
 /** The plan file of `config` with `tasks` tasks and ensemble id `id` (pure); `slots` as for {@link bundleFor}. */
 export function planFileFor(config: Config, hash: string, tasks: number, id: string, upstream?: UpstreamSpec, slots: number | null = null): PlanFile {
-  const { bundle, elements, reason } = bundleFor(config, tasks, slots);
+  const { bundle, elements, reason, probe } = bundleFor(config, tasks, slots);
   return {
     ...(upstream ? { upstream } : {}),
     ...(config.adaptive ? { adaptive: config.adaptive } : {}),
@@ -56,6 +72,7 @@ export function planFileFor(config: Config, hash: string, tasks: number, id: str
     param_names: upstream ? [upstreamTaskParam(upstream.stage), ...paramNames(config)] : paramNames(config),
     bundle,
     bundle_reason: reason,
+    ...(probe === undefined ? {} : { bundle_probe: probe }),
     array_tasks: tasks,
     design: { parameters: config.parameters, sampling: config.sampling },
     elements,

@@ -42,11 +42,12 @@ export function renderSubmission(
     offset: s.tasksFile ? 0 : s.offset,
     attempt: s.attempt,
     tasksFile: s.tasksFile ? join(layout.root, s.tasksFile) : undefined,
+    bundle: s.tasksFile && s.bundle !== undefined ? s.bundle : undefined,
     setup: plan.executor.setup?.length ? { lines: plan.executor.setup.map((l) => ({ line: new ShellLine(l) })) } : undefined,
   });
 }
 
-/** The chunks of a plan under the cluster's limits (config overrides win). */
+/** The chunks of a plan under the cluster's limits (config overrides win): only the probe's when the bundle is learned. */
 export function planSubmissions(plan: PlanFile, limits: ArrayLimits): Chunk[] {
-  return planChunks(plan.elements, chunkSize(limits, plan.executor.array));
+  return planChunks(Math.min(plan.elements, plan.bundle_probe ?? Infinity), chunkSize(limits, plan.executor.array));
 }

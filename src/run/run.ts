@@ -9,6 +9,11 @@ import type { RunOptions, RunResult } from './types.js';
 import { SchedulerError } from '../errors.js';
 import { batchScheduler } from '../scheduler/registry.js';
 import { which } from '../util/which.js';
+import { existsSync } from 'node:fs';
+import { SchedulerRunner } from '../executor/runner.js';
+import { EnsembleLayout } from '../layout/layout.js';
+import { slotsFor } from '../plan/slots.js';
+import { LocalTransport } from '../transport/local.js';
 
 /**
  * A batch run from this machine needs the scheduler's submit command here: without it, say so in one sentence
@@ -24,6 +29,26 @@ function requireScheduler(config: Config, opts: RunOptions): void {
   );
 }
 
+/**
+ * The elements the cluster runs at once, for the automatic bundle of a new plan (src/plan/bundle.ts): asked of a batch
+ * scheduler on this machine (or through the given transport); null when the plan exists, the run goes over SSH (one
+ * connection per run: the default slots are assumed) or the cluster does not say.
+ */
+async function newPlanSlots(config: Config, opts: RunOptions): Promise<number | null> {
+  const type = opts.executor ?? config.executor.type;
+  if (type === 'local' || opts.host || config.executor.host || existsSync(new EnsembleLayout(config.ensemble_dir).planFile)) return null;
+  const transport = opts.transport ?? new LocalTransport();
+  try {
+    const limits = await new SchedulerRunner(batchScheduler(type, config.executor.dialect), transport).limits();
+    return slotsFor(limits.cpus, config.executor.resources.cpus);
+  } catch {
+    // the run's own limits discovery reports what is wrong
+    return null;
+  } finally {
+    if (!opts.transport) await transport.close();
+  }
+}
+
 /** `arrayflow run`: plan (or re-open) the ensemble of the config file at `configPath`, run what is pending, collect. */
 export async function runEnsemble(configPath: string, opts: RunOptions = {}): Promise<RunResult> {
   const { config, text } = await readConfigFile(configPath);
@@ -34,7 +59,7 @@ export async function runEnsemble(configPath: string, opts: RunOptions = {}): Pr
 export async function runConfig(config: Config, text: string, opts: RunOptions = {}): Promise<RunResult> {
   requireScheduler(config, opts);
   if (config.stages) return runStagedConfig(config, text, opts);
-  const { layout, plan, created } = await writePlan(config, text);
+  const { layout, plan, created } = await writePlan(config, text, undefined, await newPlanSlots(config, opts));
   const result = await runPlanned(layout, plan, config.executor, created, opts);
   // the config's proposer wins over the plan's: raising adaptive.budget and running again goes on
   if (!config.adaptive) return result;

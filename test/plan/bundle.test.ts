@@ -27,11 +27,16 @@ const TABLE: Array<[string, Partial<BundleInput>, number, number, RegExp]> = [
   ['explicit wins', { tasks: 100_000, taskTime: 2, explicit: 7 }, 7, 14_286, /^set in the config \(executor\.array\.bundle\)$/],
   ['explicit wins, with a warning past the limit', { tasks: 10_000, taskTime: 30, explicit: 50, timeLimit: 600 }, 50, 200, /; warning: ≈ 25\.1 min per element exceeds resources\.time \(10 min\)$/],
   ['explicit wins over unknown time', { explicit: 3 }, 3, 334, /^set in the config/],
+  ['unknown time on a batch scheduler: a probe of one task per slot', { learnable: true, slots: 8 }, 1, 1000, /^task time unknown: the first 8 tasks \(8 slots, cluster\) run one per element to measure it, then the other 992 go out bundled/],
+  ['learnable wins over the timeout bound', { learnable: true, timeout: 60 }, 1, 1000, /^task time unknown: the first 100 tasks \(100 slots, default\)/],
+  ['no more tasks than slots: no probe', { learnable: true, tasks: 8, slots: 8 }, 1, 8, /^task time unknown and no timeout/],
+  ['a known time needs no probe', { learnable: true, taskTime: 0.1, slots: 8 }, 125, 8, /expected 0\.1 s per task/],
 ];
 
 t.test('chooseBundle: the table', async (t) => {
   for (const [what, over, bundle, elements, why] of TABLE) {
     const c = chooseBundle({ ...base, ...over });
+    t.equal(c.probe, /the first \d+ tasks/.test(c.reason) ? (over.slots ?? DEFAULT_SLOTS) : undefined, `${what}: probe`);
     t.same([c.bundle, c.elements], [bundle, elements], `${what}: bundle and elements`);
     t.match(c.reason, why, `${what}: reason`);
     t.equal(c.elements, Math.ceil((over.tasks ?? base.tasks) / c.bundle), `${what}: elements = ceil(tasks / bundle)`);

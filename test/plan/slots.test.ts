@@ -1,6 +1,6 @@
 // parseSinfoCpus and slotsFor: the elements a cluster runs at once, from `sinfo -h -o %C` and resources.cpus.
 import t from 'tap';
-import { parseSinfoCpus, slotsFor, usableCpus } from '../../src/plan/slots.js';
+import { parseSinfoCpus, parseSinfoPartitionCpus, slotsFor, usableCpus } from '../../src/plan/slots.js';
 
 t.test('parseSinfoCpus: A/I/O/T, summed over lines; anything else is null', async (t) => {
   // `sinfo -h -o %C` on a cluster with some nodes drained
@@ -19,4 +19,11 @@ t.test('slotsFor: usable CPUs over CPUs per element; null when unknown', async (
   t.equal(slotsFor(6, 4), 1, 'at least one');
   t.equal(slotsFor(undefined, 4), null);
   t.equal(slotsFor(0, 1), null);
+});
+
+t.test("parseSinfoPartitionCpus: the default partition's CPUs (a node in two partitions counted once)", async (t) => {
+  t.same(parseSinfoPartitionCpus('debug* 0/8/0/8\n'), { allocated: 0, idle: 8, other: 0, total: 8 }, 'the test cluster');
+  t.same(parseSinfoPartitionCpus('short 4/60/0/64\nlong* 10/100/18/128\n'), { allocated: 10, idle: 100, other: 18, total: 128 });
+  t.same(parseSinfoPartitionCpus('a 4/60/0/64\nb 10/100/18/128\n'), { allocated: 10, idle: 100, other: 18, total: 128 }, 'none marked: the largest');
+  for (const bad of ['', 'debug*\n', 'debug* n/a\n', '0/8/0/8\n']) t.equal(parseSinfoPartitionCpus(bad), null, JSON.stringify(bad));
 });

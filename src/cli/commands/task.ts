@@ -12,6 +12,7 @@ interface TaskOptions {
   attempt: number;
   jobIdFrom?: string;
   tasksFile?: string;
+  bundle?: number;
 }
 
 export function register(program: Command): void {
@@ -27,6 +28,7 @@ export function register(program: Command): void {
     .addOption(new Option('--attempt <n>', 'attempt number').argParser(int).default(1))
     .option('--job-id-from <vars>', 'array job id variable(s); the element job id is <value>_<index>')
     .option('--tasks-file <file>', 'run the task ids listed in this JSON file (a resubmission)')
+    .addOption(new Option('--bundle <n>', "tasks per element of the listed submission (default: the plan's bundle)").argParser(int))
     .action(async (dir: string, o: TaskOptions) => {
       const { indexFromEnv, jobIdFromEnv, runElement, runWorker } = await import('../../node/main.js');
       if (o.worker) {
@@ -36,6 +38,6 @@ export function register(program: Command): void {
       const index = o.index ?? (o.indexFrom ? indexFromEnv(o.indexFrom.split(',')) : undefined);
       if (index === undefined) throw new UsageError('task needs --worker, --index or --index-from');
       const jobId = o.jobIdFrom ? jobIdFromEnv(o.jobIdFrom.split(','), index) : null;
-      process.exitCode = await runElement(dir, { index, offset: o.offset, attempt: o.attempt, jobId, tasksFile: o.tasksFile });
+      process.exitCode = await runElement(dir, { index, offset: o.offset, attempt: o.attempt, jobId, tasksFile: o.tasksFile, ...(o.bundle === undefined ? {} : { bundle: o.bundle }) });
     });
 }

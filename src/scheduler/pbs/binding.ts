@@ -17,8 +17,8 @@ import type { PbsDialect } from './states.js';
 
 export type { PbsBackend, PbsBinding } from './script.js';
 
-/** Limits discovery through Slurm behind the qsub wrapper; any failure means neither PBS nor Slurm answered. */
-function viaSlurmWrapper(query: LimitsQuery, dialect: PbsDialect): LimitsQuery {
+/** Limits discovery through Slurm behind the qsub wrapper; a failure of its first step (or a refused answer) means neither PBS nor Slurm answered. */
+function viaSlurmWrapper(query: LimitsQuery, dialect: PbsDialect, first = true): LimitsQuery {
   const neither = (e: unknown) =>
     new SchedulerError(
       'found neither a PBS server (`qmgr -c "print server"` is missing) nor Slurm behind the qsub wrapper ' +
@@ -27,16 +27,16 @@ function viaSlurmWrapper(query: LimitsQuery, dialect: PbsDialect): LimitsQuery {
     );
   return {
     argv: query.argv,
-    mayBeMissing: true,
+    mayBeMissing: first || query.mayBeMissing,
     next(answer): LimitsQuery | FoundLimits {
-      if (answer instanceof Error) throw neither(answer);
+      if (answer instanceof Error && first) throw neither(answer);
       let out: LimitsQuery | FoundLimits;
       try {
         out = query.next(answer);
       } catch (e) {
         throw neither(e);
       }
-      return 'argv' in out ? viaSlurmWrapper(out, dialect) : { limits: out.limits, scheduler: slurmWrapperScheduler(dialect) };
+      return 'argv' in out ? viaSlurmWrapper(out, dialect, false) : { limits: out.limits, scheduler: slurmWrapperScheduler(dialect) };
     },
   };
 }

@@ -1,6 +1,7 @@
 // Slurm limits discovery as data: `scontrol show config`, then `sacctmgr` only when accounting enforces limits; argv, parsers and the steps.
 import { SchedulerError } from '../../errors.js';
 import type { LimitsQuery } from '../contract.js';
+import { parseSinfoPartitionCpus, usableCpus } from '../../plan/slots.js';
 import { classifyQueryError } from './errors.js';
 
 /** What arrayflow needs from `scontrol show config`. */
@@ -120,10 +121,16 @@ export function parseSacctmgrLimits(stdout: string, options: { cluster?: string 
   return min === undefined ? {} : { maxSubmitJobs: min };
 }
 
+/** argv for the CPUs of every partition (the default one marked `*`): how many elements the cluster runs at once. */
+export function sinfoCpusArgv(): string[] {
+  return ['sinfo', '-h', '-o', '%P %C'];
+}
+
 /**
  * Limits discovery for `user`: `scontrol show config` (MaxArraySize and max_array_tasks as one chunk cap, MaxJobCount,
  * accounting, and from the version whether squeue can ask for states only), then — only when
- * accounting enforces association limits — the user's MaxSubmitJobs from sacctmgr (a failed sacctmgr means none).
+ * accounting enforces association limits — the user's MaxSubmitJobs from sacctmgr (a failed sacctmgr means none),
+ * then the default partition's usable CPUs from sinfo (what the automatic bundle calls slots; unknown when it fails).
  */
 export function slurmLimits(user: string): LimitsQuery {
   const argv = scontrolConfigArgv();
@@ -133,19 +140,28 @@ export function slurmLimits(user: string): LimitsQuery {
       if (r instanceof Error) throw r;
       if (r.exitCode !== 0) throw classifyQueryError(argv, r.stderr, r.exitCode);
       const config = parseScontrolConfig(r.stdout);
-      const limits = (maxSubmitJobs?: number) => ({
+      const limits = (maxSubmitJobs: number | undefined, cpus: number | undefined) => ({
         maxArraySize: chunkCap(config),
         maxJobCount: config.maxJobCount,
         maxSubmitJobs,
         accounting: config.accounting,
+        ...(cpus === undefined ? {} : { cpus }),
         ...(hasStateOnlySqueue(config.version) ? { stateOnly: true } : {}),
       });
-      if (!(config.accounting && config.limitsEnforced)) return { limits: limits() };
+      const cpus = (maxSubmitJobs?: number): LimitsQuery => ({
+        argv: sinfoCpusArgv(),
+        mayBeMissing: true,
+        next(q) {
+          const found = q instanceof Error || q.exitCode !== 0 ? null : parseSinfoPartitionCpus(q.stdout);
+          return { limits: limits(maxSubmitJobs, found === null ? undefined : usableCpus(found)) };
+        },
+      });
+      if (!(config.accounting && config.limitsEnforced)) return cpus();
       return {
         argv: sacctmgrLimitsArgv(user),
         next(q) {
           if (q instanceof Error) throw q;
-          return { limits: limits(q.exitCode === 0 ? parseSacctmgrLimits(q.stdout, { cluster: config.clusterName }).maxSubmitJobs : undefined) };
+          return cpus(q.exitCode === 0 ? parseSacctmgrLimits(q.stdout, { cluster: config.clusterName }).maxSubmitJobs : undefined);
         },
       };
     },

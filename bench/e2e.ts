@@ -1,0 +1,226 @@
+// Benchmark: arrayflow at its defaults (no `array:` settings) against the hand-written `sbatch --array` script a user
+// already has, end to end on the test Slurm, one after the other in the same run: wall, sbatch calls, status queries,
+// slurmctld and slurmdbd RPCs, the controller's CPU and memory, and the ratios against issue 11's goals.
+import { readFile, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { type Cost, header, loadLine, mb, option, s, table, timed, workDir } from './lib.js';
+import { dbdStats, othersJobs, rpcDelta, sdiag, slurmDown, sum } from './slurm-stats.js';
+
+/** The scheduler commands either side may run; a shim on PATH logs each call, then runs the real one. */
+const SHIMMED = ['sbatch', 'squeue', 'sacct', 'scontrol', 'sinfo', 'scancel'];
+
+interface Scenario {
+  key: 'python' | 'trivial' | 'million';
+  label: string;
+  tasks: number;
+  /** Tasks per element of the hand-written array (1: one task per element). */
+  loop: number;
+  /** The simulation's argv after the interpreter, and the interpreter. */
+  sim: { interpreter: string; file: string };
+  goals: string;
+}
+
+/** One side's run: what it cost and what the cluster saw. */
+interface Side {
+  cost: Cost;
+  calls: Map<string, number>;
+  ctld: number;
+  dbd: number;
+  rows: number;
+  others: number;
+}
+
+async function shims(dir: string): Promise<string> {
+  const bin = join(dir, 'shim-bin');
+  await mkdir(bin, { recursive: true });
+  for (const cmd of SHIMMED) {
+    const real = execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim();
+    await writeFile(join(bin, cmd), `#!/bin/sh\necho "${cmd}" >> "$AF_BENCH_CALLS"\nexec ${real} "$@"\n`);
+    await chmod(join(bin, cmd), 0o755);
+  }
+  return bin;
+}
+
+/** The user's job script: one task per element, or `loop` tasks per element in a shell loop. */
+function plainJob(sc: Scenario, name: string): string {
+  const elements = Math.ceil(sc.tasks / sc.loop);
+  const run = `mkdir -p out/$i && (cd out/$i && ${sc.sim.interpreter} ../../${sc.sim.file} "$i")`;
+  const body =
+    sc.loop === 1
+      ? `i=$SLURM_ARRAY_TASK_ID\n${run}\n`
+      : `for k in $(seq 0 ${sc.loop - 1}); do\n  i=$((SLURM_ARRAY_TASK_ID * ${sc.loop} + k))\n  [ "$i" -lt ${sc.tasks} ] || break\n  ${run}\ndone\n`;
+  return `#!/bin/bash
+#SBATCH --job-name=${name}
+#SBATCH --array=0-${elements - 1}
+#SBATCH --time=00:10:00
+#SBATCH --mem=200M
+#SBATCH --output=/dev/null
+${body}`;
+}
+
+/** The user's driver: submit, wait with squeue every 5 s, gather the results into one file. */
+const PLAIN_DRIVER = `#!/bin/bash
+set -e
+cd "$(dirname "$0")"
+rm -rf out results.ndjson
+job=$(sbatch --parsable job.sh)
+while [ -n "$(squeue -h -j "$job" -o %i)" ]; do sleep 5; done
+find out -name result.json -exec cat {} + > results.ndjson
+`;
+
+/** The config a user would write for the same ensemble: no `array:` settings. */
+function arrayflowConfig(sc: Scenario, name: string, dir: string): string {
+  return `name: ${name}
+ensemble_dir: ${JSON.stringify(join(dir, name))}
+command: [${sc.sim.interpreter}, ${sc.sim.file}, "{x}"]
+inputs: { copy: [${sc.sim.file}] }
+parameters:
+  x: { int: [0, ${sc.tasks - 1}] }
+sampling: { method: grid }
+executor:
+  type: slurm
+  resources: { time: "00:10:00", mem: 200M }
+`;
+}
+
+async function countCalls(file: string): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  const text = await readFile(file, 'utf8').catch(() => '');
+  for (const c of text.split('\n').filter(Boolean)) calls.set(c, (calls.get(c) ?? 0) + 1);
+  return calls;
+}
+
+/** Runs one side under /usr/bin/time with the shims on PATH, reading the cluster's counters around it. */
+async function side(argv: string[], dir: string, bin: string, own: string[], rows: () => Promise<number>): Promise<Side> {
+  const callsFile = join(dir, 'calls.log');
+  await rm(callsFile, { force: true });
+  // what one `sacctmgr show stats` adds to slurmdbd's counters, so the readings do not count themselves
+  const d0 = await dbdStats();
+  const d1 = await dbdStats();
+  const ownDbd = rpcDelta(d0, d1, new Map());
+  const c0 = await sdiag();
+  const startedAt = new Date();
+  const cost = await timed(argv, { cwd: dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, AF_BENCH_CALLS: callsFile } });
+  const c1 = await sdiag();
+  const d2 = await dbdStats();
+  return {
+    cost,
+    calls: await countCalls(callsFile),
+    ctld: sum(rpcDelta(c0.byType, c1.byType)),
+    dbd: sum(rpcDelta(d1, d2, ownDbd)),
+    rows: await rows(),
+    others: await othersJobs(startedAt, own),
+  };
+}
+
+const lines = async (file: string): Promise<number> => (await readFile(file, 'utf8')).split('\n').filter(Boolean).length;
+
+async function scenario(sc: Scenario, base: string, bin: string, repeat: number, withPeer: boolean): Promise<void> {
+  const dir = join(base, sc.key);
+  await mkdir(dir, { recursive: true });
+  const sim = join(dir, sc.sim.file);
+  await writeFile(
+    sim,
+    sc.sim.interpreter === 'python3'
+      ? 'import json, sys, time\ntime.sleep(0.1)\nopen("result.json", "w").write(json.dumps({"y": int(sys.argv[1]) ** 2}) + "\\n")\n'
+      : 'printf \'{"y": %s}\\n\' "$1" > result.json\n',
+  );
+  const plainName = `plain-${sc.key}`;
+  await writeFile(join(dir, 'job.sh'), plainJob(sc, plainName));
+  await writeFile(join(dir, 'driver.sh'), PLAIN_DRIVER);
+  const cli = join(process.env.ARRAYFLOW_BENCH_ROOT as string, 'dist', 'cli', 'main.js');
+  console.log(`## ${sc.label}`);
+  console.log(`hand-written: ${dir}/job.sh (array of ${Math.ceil(sc.tasks / sc.loop)} element(s), ${sc.loop} task(s) each) + driver.sh (squeue every 5 s, then gather)`);
+  const results: Record<string, Side[]> = {};
+  for (let r = 0; r < repeat; r++) {
+    if (withPeer) {
+      const plain = await side(['bash', 'driver.sh'], dir, bin, [plainName], () => lines(join(dir, 'results.ndjson')));
+      (results['hand-written'] ??= []).push(plain);
+      console.log(`  round ${r + 1}: hand-written ${s(plain.cost.wall)}; ${loadLine()}`);
+    }
+    const name = `e2e${sc.key}${Date.now().toString(36)}`;
+    await writeFile(join(dir, `${name}.yaml`), arrayflowConfig(sc, name, dir));
+    const af = await side([process.execPath, cli, 'run', `${name}.yaml`, '--no-progress'], dir, bin, [`af-${name}`], () =>
+      lines(join(dir, name, 'dataset.csv')).then((n) => n - 1),
+    );
+    const planned = JSON.parse(await readFile(join(dir, name, 'plan', 'plan.json'), 'utf8')) as { bundle: number; bundle_reason?: string };
+    console.log(`  round ${r + 1}: arrayflow ${s(af.cost.wall)}; bundle ${planned.bundle}: ${planned.bundle_reason ?? ''}; ${loadLine()}`);
+    (results.arrayflow ??= []).push(af);
+    await rm(join(dir, name), { recursive: true, force: true });
+  }
+  const queries = (x: Side) => (x.calls.get('squeue') ?? 0) + (x.calls.get('sacct') ?? 0);
+  const rows = Object.entries(results).flatMap(([k, runs]) =>
+    runs.map((x, i) => [
+      `${k} #${i + 1}`,
+      s(x.cost.wall),
+      x.rows,
+      x.calls.get('sbatch') ?? 0,
+      queries(x),
+      [...x.calls].map(([c, n]) => `${c} ${n}`).join(', '),
+      x.ctld,
+      x.dbd,
+      s(x.cost.cpu),
+      mb(x.cost.peakRssMb),
+      x.others,
+    ]),
+  );
+  console.log(table(['side', 'wall', 'rows', 'sbatch', 'status queries', 'scheduler commands', 'slurmctld RPCs', 'slurmdbd RPCs', 'CPU (driver tree)', 'peak RSS', "others' jobs"], rows));
+  const bestOf = (k: string, f: (x: Side) => number) => Math.min(...(results[k] ?? []).map(f));
+  const af = { wall: bestOf('arrayflow', (x) => x.cost.wall), dbd: bestOf('arrayflow', (x) => x.dbd), q: bestOf('arrayflow', queries), cpu: bestOf('arrayflow', (x) => x.cost.cpu) };
+  console.log(`arrayflow best: ${s(af.wall)} wall, ${af.q} status queries (wall/30 + 5 = ${(af.wall / 30 + 5).toFixed(1)}), CPU ${s(af.cpu)} (controller + its scheduler commands)`);
+  if (withPeer) {
+    const plain = { wall: bestOf('hand-written', (x) => x.cost.wall), dbd: bestOf('hand-written', (x) => x.dbd) };
+    console.log(`ratios (best of each): wall ${(af.wall / plain.wall).toFixed(2)}×, slurmdbd RPCs ${(af.dbd / plain.dbd).toFixed(2)}×`);
+  }
+  console.log(`goals (issue 11): ${sc.goals}`);
+  console.log('');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const down = await slurmDown();
+  if (down !== null) {
+    console.error(down);
+    process.exitCode = 1;
+    return;
+  }
+  // jobs inherit the submitter's environment: no loader hooks or inspector flags in every task's node
+  delete process.env.NODE_OPTIONS;
+  const only = option(argv, 'only', 'python,trivial').split(',');
+  const repeat = Number(option(argv, 'repeat', '1'));
+  const scenarios: Scenario[] = [
+    {
+      key: 'python',
+      label: `${option(argv, 'tasks', '1000')} × a 0.1 s Python script`,
+      tasks: Number(option(argv, 'tasks', '1000')),
+      loop: 1,
+      sim: { interpreter: 'python3', file: 'sim.py' },
+      goals: 'wall <= 0.6× the plain array; status queries <= wall/30 + 5; controller CPU <= 5 s; slurmdbd RPCs <= 0.2× the plain array',
+    },
+    {
+      key: 'trivial',
+      label: `${option(argv, 'trivial', '20000')} trivial tasks (sh writing a one-key result.json) against an array looping 100 per element`,
+      tasks: Number(option(argv, 'trivial', '20000')),
+      loop: 100,
+      sim: { interpreter: 'sh', file: 'sim.sh' },
+      goals: 'wall <= 1.2× the hand-written looping array',
+    },
+    {
+      key: 'million',
+      label: `${option(argv, 'million', '1000000')} trivial tasks end to end`,
+      tasks: Number(option(argv, 'million', '1000000')),
+      loop: 1000,
+      sim: { interpreter: 'sh', file: 'sim.sh' },
+      goals: 'done, one dataset of every row, <= 10 sbatch calls',
+    },
+  ];
+  const base = await workDir(argv, 'e2e');
+  const bin = await shims(base);
+  await header('e2e: arrayflow with no `array:` settings against the hand-written `sbatch --array` script, on the test Slurm');
+  console.log(`each side runs alone in turn (never both at once); status queries = squeue + sacct calls (a PATH shim counts every scheduler command);`);
+  console.log(`RPCs = sdiag and \`sacctmgr show stats\` after - before (they include other users' jobs in the window: see the last column)\n`);
+  for (const sc of scenarios.filter((x) => only.includes(x.key))) {
+    await scenario(sc, base, bin, repeat, sc.key !== 'million' || argv.includes('--million-peer'));
+  }
+  console.log(`end: ${loadLine()}`);
+}
