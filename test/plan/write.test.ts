@@ -79,8 +79,13 @@ t.test('planFileFor / writePlan: without bundle, the bundle is chosen and its re
   t.match(planFileFor(config, 'h', 1000, 'i', undefined, 10), { bundle: 100, elements: 10 }, 'slots given (the cluster is smaller than the throttle)');
   // resources.time in Slurm syntax bounds it; the timeout stands in for an unknown task time
   t.match(planFileFor(configIn('/x', auto('expected_task_time: 2s', '{ type: slurm, array: { throttle: 20 }, resources: { time: "1" } }')), 'h', 1000, 'i'), { bundle: 19 });
-  t.match(planFileFor(configIn('/x', auto('timeout: 60')), 'h', 1000, 'i'), { bundle: 9, bundle_reason: /^up to 60 s per task \(timeout/ });
-  t.match(planFileFor(configIn('/x', auto('')), 'h', 1000, 'i'), { bundle: 1, elements: 1000, bundle_reason: /^task time unknown/ });
+  // an unknown task time is measured by a probe of one task per slot (the timeout bound is for where it cannot be)
+  t.match(planFileFor(configIn('/x', auto('timeout: 60')), 'h', 1000, 'i'), { bundle: 1, bundle_probe: 20, bundle_reason: /^task time unknown: the first 20 tasks \(20 slots, throttle\)/ });
+  t.match(planFileFor(configIn('/x', auto('')), 'h', 1000, 'i', undefined, 8), { bundle: 1, elements: 1000, bundle_probe: 8 });
+  t.match(planFileFor(configIn('/x', auto('expected_task_time: 2s')), 'h', 1000, 'i'), { bundle_probe: undefined }, 'a known time: no probe');
+  const noProbe = (extra: string, executor: string) => planFileFor(configIn('/x', auto(extra, executor)), 'h', 1000, 'i');
+  t.match(noProbe('timeout: 60', '{ type: local }'), { bundle_probe: undefined, bundle: 9, bundle_reason: /^up to 60 s per task \(timeout/ }, 'the local executor learns nothing');
+  t.match(noProbe('', '{ type: local }'), { bundle_probe: undefined, bundle: 1, bundle_reason: /^task time unknown and no timeout/ });
 
   const dir = t.testdir({});
   const written = await planIn(dir, auto('expected_task_time: 2s'));

@@ -42,7 +42,7 @@ t.test('dryRunPlan: the chosen bundle and its reason, the chunks it makes, the s
   t.match(d, { tasks: 1000, elements: 40, executor: 'slurm', limitsNote: null });
   t.equal(d.scripts.length, 1, '40 elements: one submission under MaxArraySize 101');
   t.match(d.scripts[0].script, /\nmodule load python\/3\.11\n\n# The task wrapper/);
-  t.same(transport.argvs, [['scontrol', 'show', 'config']], 'nothing submitted');
+  t.same(transport.argvs, [['scontrol', 'show', 'config'], ['sinfo', '-h', '-o', '%P %C']], 'nothing submitted: the limits and the CPUs asked');
 });
 
 t.test('dryRunPlan: an explicit bundle wins; each stage of a multi-stage config has its own choice', async (t) => {
