@@ -32,7 +32,8 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
         `cluster copy ${r.host}:${r.root}: ${r.upload.sent} files sent, ${r.upload.kept} unchanged${r.shipped ? ' (arrayflow shipped into .arrayflow/)' : ''}\n`,
       ),
     onAdaptive: (a) => process.stdout.write(`adaptive round ${a.round}: ${a.points} new points (${a.tasks}/${a.budget} tasks)\n`),
-    onSubmit: (s) => process.stdout.write(`submitted ${s.label}: job ${s.jobId} (${s.count} array elements, attempt ${s.attempt})\n`),
+    onSubmit: (s) =>
+      process.stdout.write(`submitted ${s.label}: job ${s.jobId} (${s.count} array elements${s.bundle ? ` of ${s.bundle} tasks` : ''}, attempt ${s.attempt})\n`),
     onPlanned: (p) => process.stdout.write(`${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run\n`),
     onProgress: (p) => progress?.update(p),
   });
