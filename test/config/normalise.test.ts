@@ -32,7 +32,7 @@ t.test('the quick-start config validates and normalises', async (t) => {
       population: { kind: 'values', values: [1000, 10000, 100000] },
     },
     sampling: { method: 'lhs', samples: 200, seed: 42, batch: 100 },
-    executor: { type: 'local', resources: {}, array: { parallel: 1 }, scratch: 'auto', retries: 0 },
+    executor: { type: 'local', resources: {}, array: { parallel: 1, steal: true }, scratch: 'auto', retries: 0 },
   };
   t.strictSame(config, want);
 });
@@ -56,7 +56,7 @@ t.test('defaults of a minimal config; a relative config path is made absolute', 
     timeout: 0,
     parameters: { x: { kind: 'const', value: 1 } },
     sampling: { method: 'grid', seed: 0 },
-    executor: { type: 'local', resources: {}, array: { parallel: 1 }, scratch: 'auto', retries: 0 },
+    executor: { type: 'local', resources: {}, array: { parallel: 1, steal: true }, scratch: 'auto', retries: 0 },
   });
 });
 

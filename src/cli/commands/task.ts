@@ -12,6 +12,8 @@ interface TaskOptions {
   attempt: number;
   jobIdFrom?: string;
   tasksFile?: string;
+  claims?: string;
+  elements?: number;
 }
 
 export function register(program: Command): void {
@@ -27,6 +29,8 @@ export function register(program: Command): void {
     .addOption(new Option('--attempt <n>', 'attempt number').argParser(int).default(1))
     .option('--job-id-from <vars>', 'array job id variable(s); the element job id is <value>_<index>')
     .option('--tasks-file <file>', 'run the task ids listed in this JSON file (a resubmission)')
+    .option('--claims <label>', "claim tasks under claims/<label>/ and steal the siblings' unclaimed ones (needs --elements)")
+    .addOption(new Option('--elements <n>', 'array elements of the submission (with --claims)').argParser(int))
     .action(async (dir: string, o: TaskOptions) => {
       const { indexFromEnv, jobIdFromEnv, runElement, runWorker } = await import('../../node/main.js');
       if (o.worker) {
@@ -36,6 +40,8 @@ export function register(program: Command): void {
       const index = o.index ?? (o.indexFrom ? indexFromEnv(o.indexFrom.split(',')) : undefined);
       if (index === undefined) throw new UsageError('task needs --worker, --index or --index-from');
       const jobId = o.jobIdFrom ? jobIdFromEnv(o.jobIdFrom.split(','), index) : null;
-      process.exitCode = await runElement(dir, { index, offset: o.offset, attempt: o.attempt, jobId, tasksFile: o.tasksFile });
+      if ((o.claims === undefined) !== (o.elements === undefined)) throw new UsageError('task: --claims and --elements go together');
+      const claims = o.claims !== undefined ? { label: o.claims, elements: o.elements as number } : undefined;
+      process.exitCode = await runElement(dir, { index, offset: o.offset, attempt: o.attempt, jobId, tasksFile: o.tasksFile, claims });
     });
 }
