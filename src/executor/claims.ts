@@ -1,4 +1,5 @@
 // Who holds an unrecorded task of an array element that ended: the claim of its block (records/claims.ts), so the task's verdict is that of the element that ran it.
+import { hostname } from 'node:os';
 import { relative } from 'node:path';
 import type { Submission } from '../journal/submissions.js';
 import type { EnsembleLayout } from '../layout/layout.js';
@@ -32,7 +33,7 @@ export class ClaimHolders {
     let holder = this.known.get(key);
     if (holder === undefined) {
       const rel = relative(this.layout.root, this.layout.claimFile(s.label, name));
-      const text = await this.cluster.createExclusive(rel, formatClaim({ element, by: `controller-${this.runId}` }));
+      const text = await this.cluster.createExclusive(rel, formatClaim({ element, by: `controller-${this.runId}`, host: hostname(), pid: process.pid }));
       // an empty claim: its creator died between create and write, before it could start a task
       const claimer = parseClaim(text)?.element ?? element;
       holder = claimer - s.offset >= 0 && claimer - s.offset < s.count ? claimer - s.offset : index;

@@ -1,5 +1,6 @@
 // The tasks an array element runs when stealing is on: its own slice block by block, then blocks taken from the ends of the slowest siblings' slices.
 import { mkdirSync, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Claim, blockSize, claimName, parseClaimName, readClaim, tryClaim } from '../records/claims.js';
 
@@ -30,7 +31,7 @@ function blocks(slice: number[], size: number): number {
  */
 export function* claimedTasks(scope: ClaimScope): Generator<number> {
   const size = blockSize(scope.bundle);
-  const me: Claim = { element: scope.element, by: scope.by };
+  const me: Claim = { element: scope.element, by: scope.by, host: hostname(), pid: process.pid };
   mkdirSync(scope.dir, { recursive: true });
   const path = (element: number, block: number) => join(scope.dir, claimName(element, block));
   const own = scope.sliceOf(scope.element);

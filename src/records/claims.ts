@@ -15,6 +15,9 @@ export interface Claim {
   element: number;
   /** The creator: `<job id>` of an array element, `pid<pid>@<host>` without one, `controller-<run>` for the controller. */
   by: string;
+  /** Where the creator ran (for people looking at a stuck claim). */
+  host?: string;
+  pid?: number;
 }
 
 /** Blocks per slice: a thief takes one block at a time, so a block is the grain of the tail (1/16 of an element's work). */
@@ -44,7 +47,7 @@ export function formatClaim(c: Claim): string {
 export function parseClaim(text: string): Claim | null {
   try {
     const v = JSON.parse(text) as Partial<Claim>;
-    return Number.isSafeInteger(v.element) && typeof v.by === 'string' ? { element: v.element as number, by: v.by } : null;
+    return Number.isSafeInteger(v.element) && typeof v.by === 'string' ? (v as Claim) : null;
   } catch {
     return null;
   }

@@ -94,7 +94,7 @@ executor:
     account: 12345
     qos: normal
     extra: { mail-type: END, nodes: 1 }
-  array: { throttle: 50, bundle: 10, target_element_time: "00:20:00", parallel: 5, max_array_size: 1001, max_submit: 4000 }
+  array: { throttle: 50, bundle: 10, target_element_time: "00:20:00", parallel: 5, steal: false, max_array_size: 1001, max_submit: 4000 }
   scratch: /local/scratch
   setup: ["module load python/3.11", "source ~/venv/bin/activate  # a comment, as written"]
   retries: 2
@@ -134,7 +134,7 @@ executor:
         qos: 'normal',
         extra: { 'mail-type': 'END', nodes: '1' },
       },
-      array: { parallel: 5, bundle: 10, target_element_time: 1200, throttle: 50, max_array_size: 1001, max_submit: 4000 },
+      array: { parallel: 5, steal: false, bundle: 10, target_element_time: 1200, throttle: 50, max_array_size: 1001, max_submit: 4000 },
       scratch: '/local/scratch',
       retries: 2,
       setup: ["module load python/3.11", "source ~/venv/bin/activate  # a comment, as written"],
