@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from './lib.js';
 
-const BENCHES = ['collect', 'plan', 'watch', 'local', 'scheduler'] as const;
+const BENCHES = ['collect', 'plan', 'watch', 'local', 'scheduler', 'tail'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
@@ -16,6 +16,7 @@ const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
   local      [--tasks 2000] [--python-tasks 500] [--element-tasks 200] [--workers 2] [--repeat 2]
              [--only true,result,python,element] [--compare <package root of another build>]
   scheduler  [--tasks 1000] [--bundle 10]      (needs the test Slurm: sudo bash scripts/slurm-up.sh)
+  tail       [--tasks 64] [--min 0.1] [--max 1] [--order ramp|shuffled] [--repeat 2]   (test Slurm: fixed slices vs claims)
   all        collect, plan and watch (not scheduler: it needs Slurm)
   every benchmark takes --dir <path> for its generated inputs (default runs/bench/)
 Build first: npm run build. The run uses a snapshot of dist/ taken at its start (ARRAYFLOW_BENCH_ROOT=<dir> to use another build).`;

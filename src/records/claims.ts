@@ -7,7 +7,7 @@
 // create under a lock. Claim files are never renamed over, removed or locked with flock (not coherent across NFS
 // clients without lockd): the create is the whole protocol, and an existing claim is final for the submission.
 // NFSv2 has no exclusive create: set executor.array.steal: false there (every element then runs its own slice).
-// Tested by test/records/claims.test.ts (processes racing for the same blocks) and test/node/claims.test.ts.
+// Tested by test/node/claims.test.ts (element processes racing for the same blocks) and test/executor/slurm-claims.test.ts.
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 /** Who holds a block: the element (number within the plan or resubmission) it is attributed to, and the creator. */
