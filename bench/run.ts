@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from './lib.js';
 
-const BENCHES = ['collect', 'plan', 'watch', 'local', 'scheduler', 'e2e'] as const;
+const BENCHES = ['collect', 'plan', 'watch', 'local', 'scheduler', 'e2e', 'tail'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
@@ -18,7 +18,8 @@ const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
   scheduler  [--tasks 1000] [--bundle 10]      (needs the test Slurm: sudo bash scripts/slurm-up.sh)
   e2e        [--only python,trivial,million] [--tasks 1000] [--trivial 20000] [--million 1000000] [--million-peer] [--repeat 1]
              arrayflow at its defaults against a hand-written sbatch --array script (needs the test Slurm)
-  all        collect, plan and watch (not scheduler or e2e: they need Slurm)
+  tail       [--tasks 64] [--min 0.1] [--max 1] [--order ramp|shuffled] [--repeat 2]   (test Slurm: fixed slices vs claims)
+  all        collect, plan and watch (not scheduler, e2e or tail: they need Slurm)
   every benchmark takes --dir <path> for its generated inputs (default runs/bench/)
 Build first: npm run build. The run uses a snapshot of dist/ taken at its start (ARRAYFLOW_BENCH_ROOT=<dir> to use another build).`;
 

@@ -180,6 +180,7 @@ function normaliseResources(raw: Raw): ResourceSpec {
 function normaliseArray(raw: Raw): ArraySpec {
   const a: ArraySpec = {
     parallel: (raw.parallel as number | undefined) ?? 1,
+    steal: (raw.steal as boolean | undefined) ?? true,
   };
   if (raw.bundle !== undefined) a.bundle = raw.bundle as number;
   if (raw.target_element_time !== undefined) a.target_element_time = parseDuration(raw.target_element_time as number | string);

@@ -50,6 +50,8 @@ export interface ArraySpec {
   target_element_time?: number;
   /** Tasks of one bundle run at once inside the element. */
   parallel: number;
+  /** Elements claim tasks and steal the unclaimed ones of their siblings (docs/claims.md); false: fixed slices. */
+  steal: boolean;
   /** Override of the cluster's MaxArraySize (largest index + 1). */
   max_array_size?: number;
   /** Override of the number of jobs this user may have queued. */

@@ -5,7 +5,7 @@ import { SchedulerError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
 import { type Submission, journalSubmissions } from '../journal/submissions.js';
 import type { EnsembleLayout } from '../layout/layout.js';
-import { type ArrayLimits, type PlanFile, chunkLabel, chunkSize, elementTasks, jobName } from '../plan/plan.js';
+import { type ArrayLimits, type PlanFile, chunkLabel, chunkSize, claimsTasks, elementTasks, jobName } from '../plan/plan.js';
 import { slotsFor } from '../plan/slots.js';
 import { type RetryPolicy, UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
 import type { TaskRecord } from '../records/record.js';
@@ -15,6 +15,7 @@ import { planSubmissions, renderSubmission } from '../render/submission.js';
 import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
 import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
 import type { Transport } from '../transport/transport.js';
+import { ClaimHolders } from './claims.js';
 import { type ClusterSide, sameHostCluster } from './cluster-side.js';
 import { ElementBook } from './elements.js';
 import { type LearnedBundle, learnBundle } from './learn.js';
@@ -78,6 +79,8 @@ export class BatchRun {
   private readonly cluster: ClusterSide;
   /** Every scheduler command of this run goes through it. */
   private readonly runner: SchedulerRunner;
+  /** Which element holds a task an ended element's slice did not record (stealing, ./claims.ts). */
+  private readonly holders: ClaimHolders;
 
   constructor(
     private readonly layout: EnsembleLayout,
@@ -89,6 +92,7 @@ export class BatchRun {
   ) {
     this.cluster = opts.cluster ?? sameHostCluster(layout, plan);
     this.runner = new SchedulerRunner(sched, transport, { signal: opts.signal });
+    this.holders = new ClaimHolders(layout, this.cluster, opts.runId);
   }
 
   /** The binding in use (limits discovery may have found another one: PBS through Slurm's qsub wrapper). */
@@ -329,10 +333,18 @@ export class BatchRun {
         st = this.sched.refine(st, log);
         reason = failureReason(st);
       }
-      for (const task of this.tasksOf(s, index, await this.taskList(s))) {
+      const slice = this.tasksOf(s, index, await this.taskList(s));
+      for (const task of this.book.held(jobId, index)) {
         const rec = finals.get(task);
         const own = rec !== undefined && rec.attempt >= s.attempt;
         if (own && !(reason && awaitsScheduler(rec))) continue;
+        // a task of its slice that a sibling claimed is the sibling's to answer for (the adopted ones are this element's)
+        const pos = slice.indexOf(task);
+        const holder = pos >= 0 && claimsTasks(this.plan, s.count) ? await this.holders.holder(s, index, pos, s.bundle ?? this.plan.bundle) : index;
+        if (holder !== index) {
+          this.book.adopt(jobId, holder, task);
+          continue;
+        }
         this.writer().write(schedulerRecord(task, s, st, reason, rec ?? null, this.sched.name));
         wrote = true;
       }

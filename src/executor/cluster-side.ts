@@ -18,6 +18,11 @@ export interface ClusterSide {
   writeFile(rel: string, content: string, mode?: number): Promise<void>;
   /** Reads a cluster file at `rel` ('' when it does not exist). */
   readFile(rel: string): Promise<string>;
+  /**
+   * Creates the cluster file `rel` with `content` by exclusive create (O_CREAT|O_EXCL: a claim, records/claims.ts) unless
+   * it exists; returns the file's content afterwards: `content` when this call (or a retry of it) created it.
+   */
+  createExclusive(rel: string, content: string): Promise<string>;
   /** Brings the cluster's new record bytes into the local results dir (no-op when they are the same dir). */
   sync(): Promise<void>;
 }
@@ -34,6 +39,17 @@ export function sameHostCluster(layout: EnsembleLayout, plan: PlanFile): Cluster
       await writeFile(path, content, mode === undefined ? undefined : { mode });
     },
     readFile: (rel) => readFile(join(layout.root, rel), 'utf8').catch(() => ''),
+    async createExclusive(rel, content) {
+      const path = join(layout.root, rel);
+      await mkdir(dirname(path), { recursive: true });
+      try {
+        await writeFile(path, content, { flag: 'wx' });
+        return content;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        return readFile(path, 'utf8');
+      }
+    },
     sync: async () => undefined,
   };
 }

@@ -7,6 +7,8 @@ interface Tracked {
   attempt: number;
   elements: number;
   tasksOf: (index: number) => number[];
+  /** Tasks of siblings' slices an element claimed (stole) and ended without recording: it holds them too (docs/claims.md). */
+  adopted: Map<number, number[]>;
   /** Element indexes not yet closed, by records or by a scheduler verdict. */
   open: Set<number>;
   lastRecordedAt: number | null;
@@ -31,15 +33,33 @@ export class ElementBook {
     if (this.subs.has(jobId)) return;
     const open = new Set<number>();
     for (let i = 0; i < elements; i++) open.add(i);
-    this.subs.set(jobId, { attempt, elements, tasksOf, open, lastRecordedAt: null, longestMs: 0, earlySpent: false });
+    this.subs.set(jobId, { attempt, elements, tasksOf, adopted: new Map(), open, lastRecordedAt: null, longestMs: 0, earlySpent: false });
+  }
+
+  /** The tasks element `index` answers for: its slice, and the stolen tasks handed to it by {@link adopt}. */
+  held(jobId: string, index: number): number[] {
+    const s = this.subs.get(jobId);
+    if (!s) return [];
+    const stolen = s.adopted.get(index);
+    return stolen ? [...s.tasksOf(index), ...stolen] : s.tasksOf(index);
+  }
+
+  /** Hands `task` to element `index` (its claimer) and opens it again: it closes once the task has a record or a verdict. */
+  adopt(jobId: string, index: number, task: number): void {
+    const s = this.subs.get(jobId);
+    if (!s) return;
+    const list = s.adopted.get(index) ?? [];
+    if (!list.includes(task)) list.push(task);
+    s.adopted.set(index, list);
+    s.open.add(index);
   }
 
   /** Closes the elements whose tasks the records now cover; returns how many closed. Cost: the open elements' tasks only. */
   observe(finals: Map<number, TaskRecord>, now: number): number {
     let closed = 0;
-    for (const s of this.subs.values()) {
+    for (const [jobId, s] of this.subs) {
       for (const index of s.open) {
-        const tasks = s.tasksOf(index);
+        const tasks = this.held(jobId, index);
         if (!tasks.every((t) => covers(finals.get(t), s.attempt))) continue;
         s.open.delete(index);
         closed++;

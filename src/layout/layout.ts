@@ -28,6 +28,10 @@ export class EnsembleLayout {
   get resultsDir(): string { return join(this.root, 'results'); }
   recordFile(writer: string): string { return join(this.resultsDir, `${writer}.ndjson`); }
 
+  /** Claim files of a submission's blocks (`0003`, `r1`): which element runs which block (records/claims.ts). */
+  claimsDir(label: string): string { return join(this.root, 'claims', label); }
+  claimFile(label: string, name: string): string { return join(this.claimsDir(label), name); }
+
   /** The inputs of a copy on a cluster (copy/<i>/, link/<i>/, dir/): its plan's runtime.inputs point here. */
   get inputsDir(): string { return join(this.root, 'inputs'); }
   /** arrayflow itself, shipped into a copy on a cluster (package.json, dist/, node_modules/). */

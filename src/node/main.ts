@@ -1,5 +1,6 @@
 // Entry points of `arrayflow task`: a local worker fed task ids on stdin, or one scheduler array element.
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../errors.js';
@@ -9,6 +10,7 @@ import { type TaskRow, readTaskRange } from '../plan/tasks.js';
 import type { TaskRecord } from '../records/record.js';
 import type { WorkItem } from '../records/owed.js';
 import { RecordWriter } from '../records/writer.js';
+import { claimedTasks } from './claims.js';
 import { scratchRemoved, sweepStaleScratch } from './scratch.js';
 import { type TaskContext, WrapperState, resolveScratchRoot, runTask, signalExitCode } from './wrapper.js';
 
@@ -59,6 +61,8 @@ async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterab
     active.add(p);
     void p.finally(() => active.delete(p));
     if (active.size >= parallel) await Promise.race(active);
+    // checked before the next item is pulled: pulling one may claim a block (./claims.ts)
+    if (ctx.state.terminating) break;
   }
   await Promise.all(active);
 }
@@ -127,6 +131,11 @@ export interface ElementOptions {
   tasksFile?: string;
   /** Tasks per element of the listed submission (default: the plan's bundle). */
   bundle?: number;
+  /**
+   * Stealing (executor.array.steal): the submission's label and element count. The element claims its tasks block by
+   * block under claims/<label>/ and, once its own are claimed, takes unclaimed blocks of its siblings (./claims.ts).
+   */
+  claims?: { label: string; elements: number };
 }
 
 /**
@@ -152,25 +161,32 @@ export function jobIdFromEnv(names: string[], index: number, env: NodeJS.Process
   return v === undefined ? null : `${v}_${index}`;
 }
 
-/** One array element: runs its bundle of tasks (`parallel` at once) and appends their records to one file. */
+/** One array element: runs its bundle of tasks (`parallel` at once), or claims and steals them, and appends their records to one file. */
 export async function runElement(ensembleDir: string, opts: ElementOptions): Promise<number> {
   const ctx = await context(ensembleDir, opts.jobId);
   const element = opts.offset + opts.index;
-  let ids: number[];
+  const bundle = opts.bundle ?? ctx.plan.bundle;
+  let sliceOf: (e: number) => number[];
   let writer: string;
   if (opts.tasksFile) {
     const list = JSON.parse(await readFile(opts.tasksFile, 'utf8')) as number[];
-    const bundle = opts.bundle ?? ctx.plan.bundle;
-    ids = list.slice(element * bundle, (element + 1) * bundle);
+    sliceOf = (e) => list.slice(e * bundle, (e + 1) * bundle);
     writer = `r${basename(opts.tasksFile, '.json')}-e${element}`;
   } else {
-    ids = elementTasks(ctx.plan, element);
+    sliceOf = (e) => elementTasks(ctx.plan, e);
     writer = `e${element}-a${opts.attempt}`;
   }
-  writer += `-${(opts.jobId ?? `pid${process.pid}`).replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+  const self = opts.jobId ?? `pid${process.pid}`;
+  writer += `-${self.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+  const c = opts.claims;
+  const ids = c
+    ? claimedTasks({ dir: ctx.layout.claimsDir(c.label), element, first: opts.offset, count: c.elements, sliceOf, bundle, by: opts.jobId ?? `${self}@${hostname()}` })
+    : sliceOf(element);
   const out = new RecordWriter(ctx.layout.recordFile(writer));
   try {
-    const items = ids.map((task) => ({ task, attempt: opts.attempt }));
+    const items = (function* () {
+      for (const task of ids) yield { task, attempt: opts.attempt };
+    })();
     await runPool(ctx, items, ctx.plan.runtime.parallel, (rec) => out.write(rec));
   } finally {
     out.close();

@@ -96,6 +96,14 @@ export function elementTasks(plan: Pick<PlanFile, 'bundle' | 'array_tasks'>, ele
   return ids;
 }
 
+/**
+ * Whether the elements of a submission of `count` elements claim their tasks and steal unclaimed ones (docs/claims.md):
+ * executor.array.steal (plans made before it existed steal too) and a sibling to steal from.
+ */
+export function claimsTasks(plan: Pick<PlanFile, 'executor'>, count: number): boolean {
+  return plan.executor.array.steal !== false && count > 1;
+}
+
 export function planRuntime(config: Config): RuntimeSpec {
   return {
     command: config.command,

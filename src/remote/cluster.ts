@@ -115,6 +115,16 @@ export class RemoteCluster implements ClusterSide {
     }
   }
 
+  async createExclusive(rel: string, content: string): Promise<string> {
+    const remotePath = posix.join(this.layout.root, rel);
+    const dir = posix.dirname(remotePath);
+    if (!this.madeDirs.has(dir)) {
+      await this.host.mkdirp(dir);
+      this.madeDirs.add(dir);
+    }
+    return this.host.createExclusive(remotePath, content);
+  }
+
   async sync(): Promise<void> {
     const grown: string[] = [];
     for (const e of await this.host.listDir(this.layout.resultsDir)) {

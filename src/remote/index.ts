@@ -26,7 +26,7 @@ export async function connectLogin(target: string, spec: RemoteSpec | undefined)
 
 function isRemoteHost(t: Transport): t is RemoteHost {
   const h = t as Partial<RemoteHost>;
-  return typeof h.putFile === 'function' && typeof h.readFile === 'function' && typeof h.listDir === 'function' && typeof h.stat === 'function';
+  return typeof h.putFile === 'function' && typeof h.readFile === 'function' && typeof h.createExclusive === 'function' && typeof h.listDir === 'function' && typeof h.stat === 'function';
 }
 
 export interface OpenedRemote {

@@ -8,7 +8,7 @@ import type { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';
 
 /** What the cluster side needs of a connection: commands plus SFTP file calls (SshTransport has them all). */
-export type RemoteHost = Transport & Pick<SshTransport, 'putFile' | 'readFile' | 'stat' | 'listDir' | 'mkdirp'>;
+export type RemoteHost = Transport & Pick<SshTransport, 'putFile' | 'readFile' | 'createExclusive' | 'stat' | 'listDir' | 'mkdirp'>;
 
 /** One file to make present on the cluster. */
 export interface UploadItem {

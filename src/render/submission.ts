@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Submission } from '../journal/submissions.js';
 import type { EnsembleLayout } from '../layout/layout.js';
-import { type ArrayLimits, type Chunk, type PlanFile, chunkSize, jobName, planChunks } from '../plan/plan.js';
+import { type ArrayLimits, type Chunk, type PlanFile, chunkSize, claimsTasks, jobName, planChunks } from '../plan/plan.js';
 import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
 import { scaleResources } from '../scheduler/resources.js';
 import { renderTemplate } from './render.js';
@@ -43,6 +43,7 @@ export function renderSubmission(
     attempt: s.attempt,
     tasksFile: s.tasksFile ? join(layout.root, s.tasksFile) : undefined,
     bundle: s.tasksFile && s.bundle !== undefined ? s.bundle : undefined,
+    claims: claimsTasks(plan, s.count) ? { label: s.label, elements: s.count } : undefined,
     setup: plan.executor.setup?.length ? { lines: plan.executor.setup.map((l) => ({ line: new ShellLine(l) })) } : undefined,
   });
 }

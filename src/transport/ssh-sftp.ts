@@ -1,4 +1,4 @@
-// SFTP file operations over a live SSH link: put a file or a tree, read from an offset, stat, list, mkdir -p.
+// SFTP file operations over a live SSH link: put a file or a tree, read from an offset, exclusive create, stat, list, mkdir -p.
 import { readdir, stat as localStat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { TransportError } from '../errors.js';
@@ -120,6 +120,21 @@ export class SftpFiles {
         s.on('end', () => resolve(Buffer.concat(chunks)));
       }),
     );
+  }
+
+  /**
+   * Creates `remote` with `content` unless it exists (SFTP open with CREAT|EXCL: sftp-server's open(O_CREAT|O_EXCL) on
+   * the cluster's filesystem); returns the file's content afterwards. A rerun after a dropped link finds its own content.
+   */
+  async createExclusive(remote: string, content: string): Promise<string> {
+    const made = await this.withSftp(`create ${remote}`, (sftp) =>
+      new Promise<Error | null>((resolve) => sftp.writeFile(remote, content, { flag: 'wx' }, (e) => resolve(e ?? null))),
+    );
+    if (made === null) return content;
+    // sftp-server reports EEXIST as a plain failure: the file's content tells whether it exists
+    const now = (await this.readFile(remote).catch(() => Buffer.alloc(0))).toString('utf8');
+    if (now === '') throw this.fail('create', remote, made);
+    return now;
   }
 
   /** Metadata of a remote path (following symlinks), or null when it does not exist. */

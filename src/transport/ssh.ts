@@ -347,6 +347,11 @@ export class SshTransport implements Transport {
     return this.files.readFile(remote, opts);
   }
 
+  /** Creates `remote` with `content` by exclusive create unless it exists; returns its content afterwards. */
+  createExclusive(remote: string, content: string): Promise<string> {
+    return this.files.createExclusive(remote, content);
+  }
+
   /** Metadata of a remote path (following symlinks), or null when it does not exist. */
   stat(remote: string): Promise<RemoteStat | null> {
     return this.files.stat(remote);

@@ -30,6 +30,7 @@ export interface Sftp {
   mkdir(path: string, cb: (err: SftpError | undefined) => void): void;
   fastPut(local: string, remote: string, opts: { mode?: number; concurrency?: number }, cb: (err: Error | undefined) => void): void;
   createReadStream(path: string, opts: { start?: number }): Readable;
+  writeFile(path: string, data: string, opts: { flag?: string }, cb: (err: SftpError | undefined) => void): void;
   end(): void;
 }
 export interface SftpError extends Error {

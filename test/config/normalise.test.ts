@@ -32,7 +32,7 @@ t.test('the quick-start config validates and normalises', async (t) => {
       population: { kind: 'values', values: [1000, 10000, 100000] },
     },
     sampling: { method: 'lhs', samples: 200, seed: 42, batch: 100 },
-    executor: { type: 'local', resources: {}, array: { parallel: 1 }, scratch: 'auto', retries: 0 },
+    executor: { type: 'local', resources: {}, array: { parallel: 1, steal: true }, scratch: 'auto', retries: 0 },
   };
   t.strictSame(config, want);
 });
@@ -56,7 +56,7 @@ t.test('defaults of a minimal config; a relative config path is made absolute', 
     timeout: 0,
     parameters: { x: { kind: 'const', value: 1 } },
     sampling: { method: 'grid', seed: 0 },
-    executor: { type: 'local', resources: {}, array: { parallel: 1 }, scratch: 'auto', retries: 0 },
+    executor: { type: 'local', resources: {}, array: { parallel: 1, steal: true }, scratch: 'auto', retries: 0 },
   });
 });
 
@@ -94,7 +94,7 @@ executor:
     account: 12345
     qos: normal
     extra: { mail-type: END, nodes: 1 }
-  array: { throttle: 50, bundle: 10, target_element_time: "00:20:00", parallel: 5, max_array_size: 1001, max_submit: 4000 }
+  array: { throttle: 50, bundle: 10, target_element_time: "00:20:00", parallel: 5, steal: false, max_array_size: 1001, max_submit: 4000 }
   scratch: /local/scratch
   setup: ["module load python/3.11", "source ~/venv/bin/activate  # a comment, as written"]
   retries: 2
@@ -134,7 +134,7 @@ executor:
         qos: 'normal',
         extra: { 'mail-type': 'END', nodes: '1' },
       },
-      array: { parallel: 5, bundle: 10, target_element_time: 1200, throttle: 50, max_array_size: 1001, max_submit: 4000 },
+      array: { parallel: 5, steal: false, bundle: 10, target_element_time: 1200, throttle: 50, max_array_size: 1001, max_submit: 4000 },
       scratch: '/local/scratch',
       retries: 2,
       setup: ["module load python/3.11", "source ~/venv/bin/activate  # a comment, as written"],

@@ -14,7 +14,7 @@ t.test('a chunk found in the live queue but not (yet) in sacct is adopted, not s
   // What a restarted controller meets when its predecessor died between sbatch and the journal while the job
   // is queued: squeue knows the job; sacct, asked by name, does not list a job before it is eligible to start
   // (held, --begin, dependency) and lags behind a submission.
-  const p = plan({ array: { bundle: 4, parallel: 1 } }, 8, 4);
+  const p = plan({ array: { bundle: 4, parallel: 1, steal: true } }, 8, 4);
   const root = t.testdir();
   const abort = new AbortController();
   const asked: string[][] = [];

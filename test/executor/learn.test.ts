@@ -7,7 +7,7 @@ import { slurmPlan } from '../helpers/plans.js';
 
 /** 1,000 tasks at bundle 1 with a probe of 8 (what the plan of a task time unknown on an 8-CPU cluster holds), resources.time 10 min. */
 // executor.array.bundle 1: what the run's effective plan carries (the probe's bundle), not a bundle from the config
-const plan = { ...slurmPlan({ array: { bundle: 1, parallel: 1, throttle: 50 } }, 1000, 1), bundle_probe: 8 };
+const plan = { ...slurmPlan({ array: { bundle: 1, parallel: 1, throttle: 50, steal: true } }, 1000, 1), bundle_probe: 8 };
 const finals = (records: TaskRecord[]) => new Map(records.map((r) => [r.task, r]));
 
 t.test('nothing learned while the probe has not said enough', async (t) => {

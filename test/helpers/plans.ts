@@ -19,7 +19,7 @@ export function slurmPlan(over: Partial<PlanFile['executor']> = {}, tasks = 1000
     executor: {
       type: 'slurm',
       resources: { time: '00:10:00', mem: '2G', cpus: 2, partition: 'debug', account: 'proj-42', extra: { constraint: 'skylake&ib' } },
-      array: { bundle, parallel: 1, throttle: 50 },
+      array: { bundle, parallel: 1, throttle: 50, steal: true },
       scratch: '$TMPDIR',
       retries: 2,
       retry_scale: { time: 2, mem: 1.5 },

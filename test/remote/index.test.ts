@@ -217,6 +217,7 @@ t.test('the SSH connection killed mid-run and under a submission: recovers, one 
     close: () => ssh.close(),
     putFile: (l, r) => ssh.putFile(l, r),
     readFile: (r, o) => ssh.readFile(r, o),
+    createExclusive: (r, c) => ssh.createExclusive(r, c),
     stat: (r) => ssh.stat(r),
     listDir: (r) => ssh.listDir(r),
     mkdirp: (r) => ssh.mkdirp(r),

@@ -29,7 +29,7 @@ t.test('rendered sbatch scripts (golden files)', async (t) => {
 });
 
 t.test('chunks: every chunk indexed from 0, ceil(tasks / (bundle x chunk)) submissions', async (t) => {
-  const p = plan({ array: { bundle: 4, parallel: 1, max_array_size: 100 } });
+  const p = plan({ array: { bundle: 4, parallel: 1, max_array_size: 100, steal: true } });
   const chunks = planSubmissions(p, { maxArraySize: 1001 });
   t.equal(chunks.length, Math.ceil(1000 / (4 * 100)));
   t.same(chunks.map((c) => [c.offset, c.count]), [[0, 100], [100, 100], [200, 50]]);

@@ -13,6 +13,8 @@ interface TaskOptions {
   jobIdFrom?: string;
   tasksFile?: string;
   bundle?: number;
+  claims?: string;
+  elements?: number;
 }
 
 export function register(program: Command): void {
@@ -29,6 +31,8 @@ export function register(program: Command): void {
     .option('--job-id-from <vars>', 'array job id variable(s); the element job id is <value>_<index>')
     .option('--tasks-file <file>', 'run the task ids listed in this JSON file (a resubmission)')
     .addOption(new Option('--bundle <n>', "tasks per element of the listed submission (default: the plan's bundle)").argParser(int))
+    .option('--claims <label>', "claim tasks under claims/<label>/ and steal the siblings' unclaimed ones (needs --elements)")
+    .addOption(new Option('--elements <n>', 'array elements of the submission (with --claims)').argParser(int))
     .action(async (dir: string, o: TaskOptions) => {
       const { indexFromEnv, jobIdFromEnv, runElement, runWorker } = await import('../../node/main.js');
       if (o.worker) {
@@ -38,6 +42,8 @@ export function register(program: Command): void {
       const index = o.index ?? (o.indexFrom ? indexFromEnv(o.indexFrom.split(',')) : undefined);
       if (index === undefined) throw new UsageError('task needs --worker, --index or --index-from');
       const jobId = o.jobIdFrom ? jobIdFromEnv(o.jobIdFrom.split(','), index) : null;
-      process.exitCode = await runElement(dir, { index, offset: o.offset, attempt: o.attempt, jobId, tasksFile: o.tasksFile, ...(o.bundle === undefined ? {} : { bundle: o.bundle }) });
+      if ((o.claims === undefined) !== (o.elements === undefined)) throw new UsageError('task: --claims and --elements go together');
+      const claims = o.claims !== undefined ? { label: o.claims, elements: o.elements as number } : undefined;
+      process.exitCode = await runElement(dir, { index, offset: o.offset, attempt: o.attempt, jobId, tasksFile: o.tasksFile, claims, ...(o.bundle === undefined ? {} : { bundle: o.bundle }) });
     });
 }

@@ -1,0 +1,72 @@
+// Stealing on the real Slurm (src/executor/claims.ts, src/node/claims.ts): a slow task's bundle siblings are taken by a
+// faster element, and a task whose thief was killed is answered for by the thief and run again by the retry.
+import t from 'tap';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Submission } from '../../src/executor/batch.js';
+import { readClaim } from '../../src/records/claims.js';
+import { readRecordFiles } from '../../src/records/read.js';
+import { runEnsemble } from '../../src/run/run.js';
+import { LocalTransport } from '../../src/transport/local.js';
+import { behaveConfig, dropTapHooks, writeConfig } from '../helpers/ensemble.js';
+import { requireSlurm } from '../helpers/slurm.js';
+
+const FAST_TICK = { min: 300, max: 2000 };
+dropTapHooks();
+
+/** Two elements of `bundle` sleeping tasks (seconds `xs`, in task order), with `extra` executor lines. */
+function sleepers(dir: string, name: string, xs: number[], bundle: number, extra = ''): string {
+  return writeConfig(
+    dir,
+    behaveConfig({
+      name,
+      modes: ['sleep'],
+      xs,
+      executor: `executor:\n  type: slurm\n  resources: { time: "00:05:00", mem: 200M }\n  array: { bundle: ${bundle} }\n${extra}`,
+    }),
+    `${name}.yaml`,
+  );
+}
+
+t.test('a bundle with one slow task: a faster element steals its other tasks; one row per task', async (t) => {
+  if (!(await requireSlurm(t, { sacct: true }))) return;
+  const dir = t.testdir();
+  // element 0: one 5 s task, then two short ones; element 1: three short ones (the slow task leaves time for a busy machine)
+  const cfg = sleepers(dir, 'steal', [5, 0.11, 0.12, 0.13, 0.14, 0.15], 3);
+  const result = await runEnsemble(cfg, { transport: new LocalTransport(), tickMs: FAST_TICK, onProgress: () => undefined });
+  t.equal(result.done, 6);
+  const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
+  t.same(records.map((r) => r.task).sort(), [0, 1, 2, 3, 4, 5], 'each task ran once');
+  t.match(records.find((r) => r.task === 0), { result: { slept: 5 }, job_id: /_0$/ }, 'the slow task stayed with its element');
+  const stolen = records.filter((r) => r.task >= 1 && r.task <= 2 && r.job_id?.endsWith('_1'));
+  t.ok(stolen.length >= 1, `element 1 ran ${stolen.length} of the slow element's other tasks`);
+});
+
+t.test('a task whose thief was killed (SIGKILL, no record) gets the thief\'s verdict and is run again by the retry', async (t) => {
+  if (!(await requireSlurm(t, { sacct: true }))) return;
+  const dir = t.testdir();
+  // element 0: 6 s, 0.1 s, 3 s; element 1: three short tasks, then it steals task 2 (the last block of element 0)
+  const cfg = sleepers(dir, 'died', [6, 0.11, 3, 0.12, 0.13, 0.14], 3, '  retries: 1\n');
+  const claim = join(dir, 'ens', 'claims', '0000', '0.2');
+  const subs: Submission[] = [];
+  let killed = false;
+  const kill = (async () => {
+    for (let i = 0; i < 600 && !killed; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const held = existsSync(claim) ? readClaim(claim) : null;
+      if (held?.element !== 1 || held.pid === undefined) continue;
+      // the thief's wrapper dies at once, as on a node crash: no record, no cleanup
+      process.kill(held.pid, 'SIGKILL');
+      killed = true;
+    }
+  })();
+  const result = await runEnsemble(cfg, { transport: new LocalTransport(), tickMs: FAST_TICK, onSubmit: (s) => subs.push(s), onProgress: () => undefined });
+  await kill;
+  t.ok(killed, 'element 1 claimed task 2 and was killed');
+  t.equal(result.done, 6, 'every task done, task 2 by its retry');
+  const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
+  const task2 = records.filter((r) => r.task === 2).sort((a, b) => a.attempt - b.attempt);
+  t.match(task2, [{ attempt: 1, status: 'failed', source: 'scheduler', job_id: `${subs[0].jobId}_1` }, { attempt: 2, status: 'done' }], "attempt 1 is the thief's (element 1), not its slice owner's");
+  t.equal(records.filter((r) => r.task !== 2).length, 5, 'the other tasks once each');
+  t.notOk(readFileSync(join(dir, 'ens', 'journal.ndjson'), 'utf8').includes('"chunk":"r2"'), 'one retry submission');
+});
