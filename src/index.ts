@@ -13,6 +13,7 @@ import { resumeEnsemble } from './run/resume.js';
 import { retryEnsemble } from './run/retry.js';
 import { runConfig, runEnsemble } from './run/run.js';
 import { showEnsemble } from './run/show.js';
+import { type SmokeOptions, type SmokeResult, smokeConfig } from './run/smoke.js';
 import { type FailedTask, ensembleStatus, failedTasks, stagesStatus } from './run/status.js';
 import { summarizeEnsemble } from './run/summary.js';
 import type { Counts, RunOptions as OperationOptions, RunResult as InternalRunResult } from './run/types.js';
@@ -44,6 +45,7 @@ export type {
   KeepPolicy,
   ParamSpec,
   Point,
+  PrologueSpec,
   RemoteSpec,
   ResourceSpec,
   ResultSpec,
@@ -54,6 +56,8 @@ export type {
 export type { Counts, Progress } from './run/types.js';
 export type { FailedTask } from './run/status.js';
 export type { ReproduceOptions, ReproduceRunOptions } from './run/reproduce.js';
+export type { SmokeOptions, SmokeResult, SmokeStage, SmokeTask } from './run/smoke.js';
+export type { BundleChoice } from './plan/bundle.js';
 export type { TaskRecord, TaskStatus } from './records/record.js';
 export type { ColumnSummary, EnsembleSummary, KeyValue, SummaryGroup, SummaryOptions } from './collect/summary.js';
 export type { CommandResult, Transport } from './transport/transport.js';
@@ -125,6 +129,8 @@ export interface ConfigInput {
     replicates?: number;
   };
   adaptive?: { command: Array<string | number>; batch?: number; budget: number };
+  /** Run once before the first task of the ensemble and before a smoke run, in the ensemble directory. */
+  prologue?: { command: Array<string | number> };
   executor?: {
     type?: 'local' | 'slurm' | 'pbs';
     workers?: number;
@@ -418,6 +424,18 @@ export async function reproduce(ensembleDir: string, task: number, options: Repr
 export async function reproduceScript(ensembleDir: string, task: number, options: ReproduceOptions = {}): Promise<{ dir: string; script: string }> {
   const r = await prepareReproduction(ensembleDir, task, options);
   return { dir: r.dir, script: renderReproduction(r) };
+}
+
+/**
+ * A smoke run: `n` tasks spread evenly over the design (per stage; a later stage's among those whose upstream smoke
+ * task succeeded) run on this machine one after the other with the task wrapper, in a throw-away directory removed
+ * afterwards, after the config's prologue. Resolves with each task's record (result, or reason and stderr tail, and
+ * duration), the mean time per done task, and the bundle the plan would choose with it. Writes nothing into the
+ * ensemble directory of the config. `config` as in {@link run}.
+ */
+export async function smoke(config: string | ConfigInput, n: number, options: SmokeOptions & PlanOptions = {}): Promise<SmokeResult> {
+  const read = typeof config === 'string' ? await readConfigFile(config) : await readConfigObject(config, options.baseDir ?? process.cwd());
+  return smokeConfig(read.config, read.text, n, options);
 }
 
 /**

@@ -26,12 +26,14 @@ export interface OpenedPlan {
 /**
  * The bundle of `config`'s `tasks` tasks: the config's, or chosen (src/plan/bundle.ts) from expected_task_time (or
  * timeout), target_element_time, resources.time and `slots`, the elements the cluster runs at once (null: unknown).
+ * `taskTimeFrom` names where expected_task_time came from in the reason (a smoke run's measurement).
  */
-export function bundleFor(config: Config, tasks: number, slots: number | null = null): BundleChoice {
+export function bundleFor(config: Config, tasks: number, slots: number | null = null, taskTimeFrom?: string): BundleChoice {
   const { array, resources } = config.executor;
   return chooseBundle({
     tasks,
     taskTime: config.expected_task_time ?? null,
+    ...(taskTimeFrom === undefined ? {} : { taskTimeFrom }),
     target: array.target_element_time ?? DEFAULT_TARGET_S,
     slots,
     ...(array.throttle === undefined ? {} : { throttle: array.throttle }),
@@ -48,6 +50,7 @@ export function planFileFor(config: Config, hash: string, tasks: number, id: str
   return {
     ...(upstream ? { upstream } : {}),
     ...(config.adaptive ? { adaptive: config.adaptive } : {}),
+    ...(config.prologue ? { prologue: config.prologue } : {}),
     format: 1,
     name: config.name,
     id,
@@ -115,7 +118,9 @@ export async function writePlan(config: Config, configText: string, upstream?: U
           `this config ${hash.slice(0, 12)}): set another ensemble_dir in ${config.source}, or delete the old directory`,
       );
     }
-    return { layout: existing.layout, plan: existing.plan, created: false };
+    // the prologue is the config's as it is now (not part of the hash): a fixed prologue runs on the next `run`
+    const { prologue: _frozen, ...plan } = existing.plan;
+    return { layout: existing.layout, plan: config.prologue ? { ...plan, prologue: config.prologue } : plan, created: false };
   }
 
   await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));
