@@ -8,10 +8,12 @@ import { cancelEnsemble } from './run/cancel.js';
 import { collectEnsembleDir } from './run/collect.js';
 import { extendEnsemble } from './run/extend.js';
 import { planConfig } from './run/plan.js';
+import { type ReproduceOptions, type ReproduceRunOptions, prepareReproduction, renderReproduction, runReproduction } from './run/reproduce.js';
 import { resumeEnsemble } from './run/resume.js';
 import { retryEnsemble } from './run/retry.js';
 import { runConfig, runEnsemble } from './run/run.js';
 import { showEnsemble } from './run/show.js';
+import { type SmokeOptions, type SmokeResult, smokeConfig } from './run/smoke.js';
 import { type FailedTask, ensembleStatus, failedTasks, stagesStatus } from './run/status.js';
 import { summarizeEnsemble } from './run/summary.js';
 import type { Counts, RunOptions as OperationOptions, RunResult as InternalRunResult } from './run/types.js';
@@ -43,6 +45,7 @@ export type {
   KeepPolicy,
   ParamSpec,
   Point,
+  PrologueSpec,
   RemoteSpec,
   ResourceSpec,
   ResultSpec,
@@ -52,6 +55,9 @@ export type {
 } from './config/types.js';
 export type { Counts, Progress } from './run/types.js';
 export type { FailedTask } from './run/status.js';
+export type { ReproduceOptions, ReproduceRunOptions } from './run/reproduce.js';
+export type { SmokeOptions, SmokeResult, SmokeStage, SmokeTask } from './run/smoke.js';
+export type { BundleChoice } from './plan/bundle.js';
 export type { TaskRecord, TaskStatus } from './records/record.js';
 export type { ColumnSummary, EnsembleSummary, KeyValue, SummaryGroup, SummaryOptions } from './collect/summary.js';
 export type { CommandResult, Transport } from './transport/transport.js';
@@ -123,6 +129,8 @@ export interface ConfigInput {
     replicates?: number;
   };
   adaptive?: { command: Array<string | number>; batch?: number; budget: number };
+  /** Run once before the first task of the ensemble and before a smoke run, in the ensemble directory. */
+  prologue?: { command: Array<string | number> };
   executor?: {
     type?: 'local' | 'slurm' | 'pbs';
     workers?: number;
@@ -381,6 +389,53 @@ export async function show(ensembleDir: string): Promise<EnsembleInfo> {
  */
 export async function summary(ensembleDir: string, options: SummaryOptions = {}): Promise<EnsembleSummary> {
   return summarizeEnsemble(resolve(ensembleDir), options);
+}
+
+/** The outcome of {@link reproduce}. */
+export interface ReproduceResult {
+  /** The directory the task was rebuilt and ran in (kept). */
+  dir: string;
+  /** The task's exit code (128 + n when killed by signal n, 127 when it could not start). */
+  exitCode: number;
+  /** The reason the wrapper would have recorded (`exit code 3`, `timeout: ...`), or null when it exited 0. */
+  reason: string | null;
+}
+
+/**
+ * Runs task `task` of a planned ensemble (done, failed or pending) again, alone, on this machine: rebuilds its scratch
+ * as the task wrapper does (inputs, params.json, environment, argv, seed; a later stage's upstream row from the
+ * upstream stage's records) in `options.dir` (default: a new directory under the temp dir, kept), and runs it in
+ * the foreground, its output on `options.stdout`/`options.stderr` (default: this process's). Writes nothing into
+ * the ensemble: no record, no journal line, no dataset change. For a multi-stage ensemble, `options.stage` names
+ * the stage and `task` is its id there.
+ *
+ * @throws {@link UsageError} for a task or stage the ensemble does not have, or a `dir` that is not empty;
+ *   {@link EnsembleError} when there is no plan; {@link UpstreamError} when a later stage's upstream task did not succeed.
+ */
+export async function reproduce(ensembleDir: string, task: number, options: ReproduceOptions & ReproduceRunOptions = {}): Promise<ReproduceResult> {
+  const r = await prepareReproduction(ensembleDir, task, options);
+  return { dir: r.dir, ...(await runReproduction(r, options)) };
+}
+
+/**
+ * Rebuilds task `task`'s directory as {@link reproduce} does, runs nothing, and returns the shell command that runs
+ * it there (`cd <dir> && env VAR=value ... argv`, every word quoted; paste it into a shell).
+ */
+export async function reproduceScript(ensembleDir: string, task: number, options: ReproduceOptions = {}): Promise<{ dir: string; script: string }> {
+  const r = await prepareReproduction(ensembleDir, task, options);
+  return { dir: r.dir, script: renderReproduction(r) };
+}
+
+/**
+ * A smoke run: `n` tasks spread evenly over the design (per stage; a later stage's among those whose upstream smoke
+ * task succeeded) run on this machine one after the other with the task wrapper, in a throw-away directory removed
+ * afterwards, after the config's prologue. Resolves with each task's record (result, or reason and stderr tail, and
+ * duration), the mean time per done task, and the bundle the plan would choose with it. Writes nothing into the
+ * ensemble directory of the config. `config` as in {@link run}.
+ */
+export async function smoke(config: string | ConfigInput, n: number, options: SmokeOptions & PlanOptions = {}): Promise<SmokeResult> {
+  const read = typeof config === 'string' ? await readConfigFile(config) : await readConfigObject(config, options.baseDir ?? process.cwd());
+  return smokeConfig(read.config, read.text, n, options);
 }
 
 /**

@@ -143,7 +143,7 @@ t.test('a bad config object rejects with a ConfigError located in its YAML text'
 });
 
 t.test('the entry point exports the operations, the config functions and the error classes', async (t) => {
-  for (const name of ['run', 'plan', 'resume', 'extend', 'retry', 'cancel', 'status', 'failures', 'collect', 'show', 'summary', 'readConfig', 'validateConfig', 'validateConfigText']) {
+  for (const name of ['run', 'plan', 'resume', 'extend', 'retry', 'cancel', 'status', 'failures', 'collect', 'show', 'summary', 'reproduce', 'reproduceScript', 'smoke', 'readConfig', 'validateConfig', 'validateConfigText']) {
     t.type((api as Record<string, unknown>)[name], 'function', name);
   }
   for (const name of ['ArrayflowError', 'ConfigError', 'UsageError', 'EnsembleError', 'SchedulerError', 'TransportError', 'DataError', 'UpstreamError']) {
@@ -167,6 +167,7 @@ t.test('ConfigInput names every top-level key of the config schema', async (t) =
     parameters: true,
     sampling: true,
     adaptive: true,
+    prologue: true,
     executor: true,
     stages: true,
   };

@@ -143,6 +143,8 @@ export function normaliseStages(data: Raw, file: string): Config {
   const firstSeed = obj(obj(obj((data.stages as unknown[])[0])?.sampling))?.seed;
   config.stages = views(data).map((v) => {
     const raw: Raw = { ...v.raw, name: `${config.name}.${v.name}`, ensemble_dir: new EnsembleLayout(config.ensemble_dir).stageDir(v.name) };
+    // the prologue runs once, before the first stage's tasks
+    if (v.index > 0) delete raw.prologue;
     // a sequential runner's task seeds differ from its upstream's (same ids), yet follow from the design's seed
     if (raw.parameters === undefined) Object.assign(raw, { parameters: {}, sampling: { method: 'list', points: [{}], seed: (typeof firstSeed === 'number' ? firstSeed : 0) + v.index } });
     return { ...normaliseConfig(raw, file), stage: v.spec };

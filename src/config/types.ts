@@ -135,6 +135,14 @@ export interface AdaptiveSpec {
   cwd: string;
 }
 
+/** A one-time setup command run before the first task of an ensemble and before a smoke run (src/run/prologue.ts). */
+export interface PrologueSpec {
+  /** argv, run without a shell in the ensemble directory. */
+  command: string[];
+  /** The config's directory ($ARRAYFLOW_CONFIG_DIR). */
+  config_dir: string;
+}
+
 /** Where a stage of a multi-stage ensemble sits in the chain (docs/stages.md). */
 export interface StageSpec {
   name: string;
@@ -165,6 +173,8 @@ export interface Config {
   sampling: SamplingSpec;
   executor: ExecutorSpec;
   adaptive?: AdaptiveSpec;
+  /** Run once before the first task (a multi-stage ensemble: its first stage carries it). */
+  prologue?: PrologueSpec;
   /** A multi-stage ensemble: one complete Config per stage, in order (their ensemble_dir is <ensemble_dir>/stages/<name>). */
   stages?: Config[];
   /** Set on each stage's Config. */

@@ -11,6 +11,8 @@ export type JournalEvent =
   | { event: 'collected'; rows: number; done: number; failed: number }
   | { event: 'cancelled'; job_ids: string[] }
   | { event: 'extended'; from: number; to: number }
+  /** The config's prologue ran (exit_code 0: it succeeded and is not run again). */
+  | { event: 'prologue'; command: string[]; exit_code: number | null; duration_s: number }
   | { event: 'adaptive'; round: number; from: number; to: number }
   /** `arrayflow retry`: each [task, attempt] gets one more attempt after that one. */
   | { event: 'retry'; tasks: Array<[number, number]> };

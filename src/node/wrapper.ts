@@ -12,6 +12,7 @@ import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
+import type { UpstreamInputs } from './upstream.js';
 import { type Exit, type Started, WrapperState, exitReason, startCommand } from './child.js';
 import { parseJsonResult } from './result-json.js';
 import { HOST, OWNER_FILE, makeScratch, removeScratch } from './scratch.js';
@@ -48,22 +49,27 @@ export function placeholderValues(row: TaskRow, attempt: number, scratch: string
   return values;
 }
 
+/** The variables a task adds to the inherited environment: its identity, parameters, and the config's `env`. */
+export function taskVars(row: TaskRow, attempt: number, scratch: string, runtime: RuntimeSpec, values: Record<string, string>): Record<string, string> {
+  const vars: Record<string, string> = {};
+  // an upstream column `coarse.peak` is ARRAYFLOW_PARAM_coarse__peak: a name every shell can read
+  for (const [k, v] of Object.entries(row.params)) vars[`ARRAYFLOW_PARAM_${k.replaceAll('.', '__')}`] = String(v);
+  vars.ARRAYFLOW_TASK_ID = String(row.id);
+  vars.ARRAYFLOW_TASK_SEED = String(row.seed);
+  vars.ARRAYFLOW_ATTEMPT = String(attempt);
+  vars.ARRAYFLOW_SCRATCH = scratch;
+  vars.ARRAYFLOW_PARAMS = join(scratch, 'params.json');
+  for (const [k, v] of Object.entries(runtime.env)) vars[k] = renderPlaceholders(v, values);
+  return vars;
+}
+
 let inherited: NodeJS.ProcessEnv | null = null;
 
-/** The environment of the simulation: inherited, plus the task's identity and parameters. */
-export function taskEnv(row: TaskRow, attempt: number, scratch: string, runtime: RuntimeSpec, values: Record<string, string>): NodeJS.ProcessEnv {
+/** The environment of the simulation: inherited, plus {@link taskVars}. */
+export function taskEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   // a copy of the inherited environment made once: reading process.env goes through libc on every access
   inherited ??= { ...process.env };
-  const env: NodeJS.ProcessEnv = { ...inherited };
-  // an upstream column `coarse.peak` is ARRAYFLOW_PARAM_coarse__peak: a name every shell can read
-  for (const [k, v] of Object.entries(row.params)) env[`ARRAYFLOW_PARAM_${k.replaceAll('.', '__')}`] = String(v);
-  env.ARRAYFLOW_TASK_ID = String(row.id);
-  env.ARRAYFLOW_TASK_SEED = String(row.seed);
-  env.ARRAYFLOW_ATTEMPT = String(attempt);
-  env.ARRAYFLOW_SCRATCH = scratch;
-  env.ARRAYFLOW_PARAMS = join(scratch, 'params.json');
-  for (const [k, v] of Object.entries(runtime.env)) env[k] = renderPlaceholders(v, values);
-  return env;
+  return { ...inherited, ...vars };
 }
 
 async function stageInputs(scratch: string, inputs: RuntimeSpec['inputs']): Promise<void> {
@@ -174,6 +180,35 @@ export interface TaskContext {
   state: WrapperState;
 }
 
+/** A task's directory made ready to run: what {@link prepareTask} staged, and how to start the simulation there. */
+export interface PreparedTask {
+  dir: string;
+  /** The command with the task's placeholders filled in. */
+  argv: string[];
+  /** What the task adds to the inherited environment ({@link taskVars}). */
+  vars: Record<string, string>;
+  /** A later stage's upstream row, when the plan has an upstream stage. */
+  upstream: UpstreamInputs | null;
+}
+
+/**
+ * Prepares one attempt of task `row` the one way the wrapper does, for `runTask` and `arrayflow reproduce`: reads
+ * a later stage's upstream row first (UpstreamError when it did not succeed: no directory is made), then the
+ * directory (`makeDir`), the inputs, the upstream task's kept files as `<stage>/`, params.json, the argv and the
+ * environment. Reads the ensemble, writes only into the directory.
+ */
+export async function prepareTask(ctx: Pick<TaskContext, 'layout' | 'plan'>, row: TaskRow, attempt: number, makeDir: () => string): Promise<PreparedTask> {
+  const { runtime, upstream: up } = ctx.plan;
+  const upstream = up ? await (await import('./upstream.js')).upstreamInputs(up, ctx.layout.root, row) : null;
+  const task: TaskRow = upstream ? { ...row, params: { ...upstream.values, ...row.params } } : row;
+  const dir = makeDir();
+  await stageInputs(dir, runtime.inputs);
+  if (upstream?.outputs && up) symlinkSync(upstream.outputs, join(dir, up.stage));
+  writeFileSync(join(dir, 'params.json'), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...task.params }) + '\n');
+  const values = placeholderValues(task, attempt, dir);
+  return { dir, argv: runtime.command.map((a) => renderPlaceholders(a, values)), vars: taskVars(task, attempt, dir, runtime, values), upstream };
+}
+
 /** The task's result file parsed (csv-parse is loaded for a CSV result only). */
 async function parseResultText(text: string, spec: ResultSpec) {
   return spec.format === 'csv' ? (await import('./result.js')).parseResult(text, spec) : parseJsonResult(text, spec);
@@ -214,19 +249,9 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
   let proc: Started | null = null;
   let markerWatch: MarkerWatch | null = null;
   const attemptTask = async (): Promise<TaskRecord> => {
-    // a later stage: the upstream row first (no scratch, no simulation when it failed)
-    const upstream = ctx.plan.upstream ? await (await import('./upstream.js')).upstreamInputs(ctx.plan.upstream, ctx.layout.root, row) : null;
-    const task: TaskRow = upstream ? { ...row, params: { ...upstream.values, ...row.params } } : row;
     // one mkdir (the root only on first use) and the owner file; scratch is node-local: synchronous calls
-    const dir = makeScratch(root, `arrayflow-${ctx.plan.name}-t${row.id}-`);
-    scratch = dir;
-    await stageInputs(dir, runtime.inputs);
-    // the upstream task's kept files appear as <stage>/ in scratch
-    if (upstream?.outputs && ctx.plan.upstream) symlinkSync(upstream.outputs, join(dir, ctx.plan.upstream.stage));
-    writeFileSync(join(dir, 'params.json'), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...task.params }) + '\n');
-    const values = placeholderValues(task, attempt, dir);
-    const argv = runtime.command.map((a) => renderPlaceholders(a, values));
-    const env = taskEnv(task, attempt, dir, runtime, values);
+    const { dir, argv, vars, upstream } = await prepareTask(ctx, row, attempt, () => (scratch = makeScratch(root, `arrayflow-${ctx.plan.name}-t${row.id}-`)));
+    const env = taskEnv(vars);
     const marker = runtime.result.marker;
     // watching starts before the simulation, so no marker can appear unseen
     if (marker) markerWatch = await watchMarker(dir, marker);

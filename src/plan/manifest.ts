@@ -29,13 +29,13 @@ export interface Manifest {
 /**
  * sha256 of what defines the tasks and their results: the normalised config (comments and formatting don't
  * change it) without the executor section — the same ensemble may run locally, then on Slurm — nor the expected task
- * time, and the points file.
+ * time or the prologue, and the points file.
  */
 export function hashConfig(config: Config, pointsFile: Uint8Array | null): string {
   const h = createHash('sha256');
-  // where and how it runs (the expected task time only sizes bundles), and the adaptive proposer (its budget may
-  // grow), are not the design's identity
-  const { source: _source, executor: _executor, adaptive: _adaptive, expected_task_time: _expected, ...rest } = config;
+  // where and how it runs (the expected task time only sizes bundles, the prologue prepares the machine), and the
+  // adaptive proposer (its budget may grow), are not the design's identity
+  const { source: _source, executor: _executor, adaptive: _adaptive, expected_task_time: _expected, prologue: _prologue, ...rest } = config;
   h.update(JSON.stringify(rest));
   if (pointsFile) h.update(pointsFile);
   return h.digest('hex');

@@ -1,5 +1,5 @@
 // Points -> tasks -> array elements: the pure planning functions, and the plan file every stage reads.
-import type { AdaptiveSpec, Config, ExecutorSpec, KeepPolicy, ParamSpec, ResultSpec, SamplingSpec } from '../config/types.js';
+import type { AdaptiveSpec, Config, ExecutorSpec, KeepPolicy, ParamSpec, PrologueSpec, ResultSpec, SamplingSpec } from '../config/types.js';
 import { taskSeeds } from '../sampling/hash.js';
 import type { TaskTable } from './tasks.js';
 
@@ -51,6 +51,8 @@ export interface PlanFile {
   upstream?: UpstreamSpec;
   /** The adaptive proposer as last run with (docs/adaptive.md), so `resume` goes on without the config. */
   adaptive?: AdaptiveSpec;
+  /** The config's prologue, run once before the first task (src/run/prologue.ts). */
+  prologue?: PrologueSpec;
 }
 
 /** Task t of a later stage runs on row `params["<stage>.task"]` of the upstream stage, read when t starts. */

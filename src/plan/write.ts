@@ -50,10 +50,12 @@ export function bundleInput(
  * probe, or timeout), target_element_time, resources.time and `slots`, the elements the cluster runs at once (null:
  * unknown). A probe (learning the task time) is for a batch executor's single-stage, non-adaptive ensemble: a later stage's
  * jobs depend on the jobs its upstream has when they start, and an adaptive round is sized by its proposer.
+ * `taskTimeFrom` names where expected_task_time came from in the reason (a smoke run's measurement).
  */
-export function bundleFor(config: Config, tasks: number, slots: number | null = null): BundleChoice {
+export function bundleFor(config: Config, tasks: number, slots: number | null = null, taskTimeFrom?: string): BundleChoice {
   return chooseBundle({
     ...bundleInput(config.executor, config.timeout, tasks, config.expected_task_time ?? null, slots),
+    ...(taskTimeFrom === undefined ? {} : { taskTimeFrom }),
     learnable: config.executor.type !== 'local' && config.stage === undefined && config.adaptive === undefined,
   });
 }
@@ -64,6 +66,7 @@ export function planFileFor(config: Config, hash: string, tasks: number, id: str
   return {
     ...(upstream ? { upstream } : {}),
     ...(config.adaptive ? { adaptive: config.adaptive } : {}),
+    ...(config.prologue ? { prologue: config.prologue } : {}),
     format: 1,
     name: config.name,
     id,
@@ -132,7 +135,9 @@ export async function writePlan(config: Config, configText: string, upstream?: U
           `this config ${hash.slice(0, 12)}): set another ensemble_dir in ${config.source}, or delete the old directory`,
       );
     }
-    return { layout: existing.layout, plan: existing.plan, created: false };
+    // the prologue is the config's as it is now (not part of the hash): a fixed prologue runs on the next `run`
+    const { prologue: _frozen, ...plan } = existing.plan;
+    return { layout: existing.layout, plan: config.prologue ? { ...plan, prologue: config.prologue } : plan, created: false };
   }
 
   await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));

@@ -16,6 +16,7 @@ import { batchScheduler } from '../scheduler/registry.js';
 import { LocalTransport } from '../transport/local.js';
 import { followFinals } from '../watch/records.js';
 import { collectEnsemble } from './collect-plan.js';
+import { prologueDone, runPrologue } from './prologue.js';
 import { type RunOptions, type RunResult, type StageChain, countFinals, newRunId } from './types.js';
 
 /** Runs the pending work of a planned ensemble with `executor` (resources and limits as they are now). */
@@ -28,9 +29,18 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
   try {
     const runId = opts.runId ?? newRunId();
     const finals = await readFinals(layout.resultsDir);
-    const policy = retryPolicy(executor.retries, executor.retry_on, retryRequests(await readJournal(layout.journal)));
+    const journal = await readJournal(layout.journal);
+    const policy = retryPolicy(executor.retries, executor.retry_on, retryRequests(journal));
     const items = owedItems(plan.tasks, finals, policy);
     opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: items.length });
+    const type = opts.executor ?? config.executor.type;
+    const host = opts.host ?? config.executor.host;
+    if (plan.prologue && items.length > 0 && !prologueDone(journal)) {
+      // on a batch scheduler this machine is the submitting host, on the shared filesystem: the tasks see what it made
+      if (host) throw new UsageError(`the prologue runs on the machine arrayflow runs on, and submitting over SSH (${host}) that is not the cluster: run arrayflow on the login node, or remove prologue`);
+      const duration_s = await runPrologue(layout, plan.prologue);
+      opts.onPrologue?.({ command: plan.prologue.command, duration_s });
+    }
     const counts = countFinals(plan, finals);
     // a failed task owed another attempt (retries, retry_on, `retry --failed`) is work still to do, not a failure
     const retrying = new Set<number>();
@@ -63,7 +73,6 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
       finishedThisRun++;
       report();
     };
-    const type = opts.executor ?? config.executor.type;
     if (opts.host && type === 'local') {
       throw new UsageError(`host ${opts.host}: submitting over SSH needs a batch scheduler, but the executor is local; set executor.type to slurm or pbs`);
     }
@@ -79,7 +88,6 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
       // resources and limits come from the config as it is now; the element layout (bundle) from the plan
       const effective: PlanFile = { ...plan, executor: { ...config.executor, array: { ...config.executor.array, bundle: plan.bundle } } };
       // from a workstation: one SSH connection for the whole run, and the ensemble's copy on the cluster (docs/ssh.md)
-      const host = opts.host ?? config.executor.host;
       const remote = host ? await (await import('../remote/index.js')).openRemote(host, config.executor.remote, layout, plan, { transport: opts.transport }) : null;
       if (remote && host) opts.onRemote?.({ host, ...remote.setup });
       const transport = remote?.transport ?? opts.transport ?? new LocalTransport();

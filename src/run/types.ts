@@ -51,6 +51,8 @@ export interface RunOptions {
     toRun: number;
   }) => void;
   onProgress?: (p: Progress) => void;
+  /** The config's prologue ran, before the first task (src/run/prologue.ts). */
+  onPrologue?: (p: { command: string[]; duration_s: number }) => void;
   /** An adaptive round added points (docs/adaptive.md). */
   onAdaptive?: (a: { round: number; points: number; tasks: number; budget: number }) => void;
   signal?: AbortSignal;

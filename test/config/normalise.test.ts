@@ -304,6 +304,7 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
     },
     sampling: { method: 'list', samples: 1, seed: 1, batch: 1, file: 'f', points: [{ u: 1 }], scramble: true, replicates: 1 },
     adaptive: { command: ['p', '{dataset}'], batch: 2, budget: 3 },
+    prologue: { command: ['make', 1] },
     executor: {
       type: 'pbs',
       workers: 1,
@@ -337,4 +338,12 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
   };
   const unread = [...schemaPaths(schema)].filter((p) => !covered(p));
   t.strictSame(unread, [], 'keys the schema defines but the normaliser never reads');
+});
+
+t.test('prologue: argv as strings with the config directory; a multi-stage config gives it to its first stage only', async (t) => {
+  const base = { name: 'n', command: ['a'], parameters: { x: 1 }, sampling: { method: 'grid' } };
+  t.strictSame(normaliseConfig({ ...base, prologue: { command: ['make', 2] } }, '/x/c.yaml').prologue, { command: ['make', '2'], config_dir: '/x' });
+  const { parameters, sampling, ...common } = base;
+  const staged = normaliseStages({ ...common, prologue: { command: ['make'] }, stages: [{ name: 'one', parameters, sampling }, { name: 'two' }] }, '/x/c.yaml');
+  t.same(staged.stages?.map((s) => s.prologue?.command ?? null), [['make'], null]);
 });
