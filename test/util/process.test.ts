@@ -31,12 +31,15 @@ t.test('a pid that no process has is not alive', async (t) => {
 });
 
 t.test('a zombie (exited, its parent not reaping it) is not alive', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
-  // the shell starts `true` in the background, then becomes `sleep`, which never waits for it
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // the shell starts a short sleep in the background, then becomes a long one, which never waits for it
+  const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.teardown(() => parent.kill('SIGKILL'));
   const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
   const zombie = Number(line.toString().trim());
-  for (let i = 0; i < 100 && !readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z'); i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(processAlive(zombie), true, 'alive while it sleeps');
+  const state = () => readFileSync(`/proc/${zombie}/stat`, 'utf8');
+  for (let i = 0; i < 250 && !state().includes(') Z'); i++) await new Promise((r) => setTimeout(r, 20));
+  t.match(state(), /\) Z/, 'a zombie now');
   t.equal(processAlive(zombie), false);
   t.equal(processAlive(parent.pid as number), true, 'its parent runs');
 });
