@@ -13,7 +13,7 @@ export interface RunFlags {
 }
 
 /** What an interrupt does, said when it comes: it depends on the executor (null: nothing planned yet). */
-export function interruptMessage(signal: NodeJS.Signals, run: { ensembleDir: string; executor: ExecutorType } | null): string {
+function interruptMessage(signal: NodeJS.Signals, run: { ensembleDir: string; executor: ExecutorType } | null): string {
   const again = `${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once`;
   if (run === null) return `interrupted (${signal}): stopping; ${again}`;
   if (run.executor === 'local') {
