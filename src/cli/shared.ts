@@ -12,17 +12,39 @@ export interface RunFlags {
   progress: boolean;
 }
 
-/** Runs `fn` with Ctrl-C handling and a progress display, then prints the outcome. */
+/** What an interrupt does, said when it comes: it depends on the executor (null: nothing planned yet). */
+function interruptMessage(signal: NodeJS.Signals, run: { ensembleDir: string; executor: ExecutorType } | null): string {
+  const again = `${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once`;
+  if (run === null) return `interrupted (${signal}): stopping; ${again}`;
+  if (run.executor === 'local') {
+    return (
+      `interrupted (${signal}): stopping the running tasks (SIGTERM, SIGKILL 3 s later); they are recorded as interrupted, not failed, ` +
+      `and \`arrayflow resume ${run.ensembleDir}\` runs them again with the pending ones; ${again} (the tasks are stopped all the same)`
+    );
+  }
+  return (
+    `interrupted (${signal}): no more submissions; the submitted jobs keep running in the queue: ` +
+    `\`arrayflow resume ${run.ensembleDir}\` follows them again, \`arrayflow cancel ${run.ensembleDir}\` stops them; ${again}`
+  );
+}
+
+/** Runs `fn` with Ctrl-C (and SIGTERM) handling and a progress display, then prints the outcome. */
 export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promise<RunResult>): Promise<void> {
   const abort = new AbortController();
-  let interrupts = 0;
-  process.on('SIGINT', () => {
-    if (++interrupts > 1) process.exit(130);
-    process.stderr.write('\ninterrupted: finishing the running tasks (Ctrl-C again to abandon them; `resume` continues)\n');
-    abort.abort();
-  });
   const { progressReporter } = await import('./progress.js');
-  const progress = o.progress ? progressReporter(process.stderr) : null;
+  let progress = o.progress ? progressReporter(process.stderr) : null;
+  let run: { ensembleDir: string; executor: ExecutorType } | null = null;
+  let interrupts = 0;
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (++interrupts > 1) process.exit(130);
+    // no bar after this: it would draw over the message
+    progress?.stop();
+    progress = null;
+    process.stderr.write(`\n${interruptMessage(signal, run)}\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   const result = await fn({
     workers: o.workers,
     ...(o.host ? { host: o.host } : {}),
@@ -35,14 +57,18 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
     onSubmit: (s) =>
       process.stdout.write(`submitted ${s.label}: job ${s.jobId} (${s.count} array elements${s.bundle ? ` of ${s.bundle} tasks` : ''}, attempt ${s.attempt})\n`),
     onPrologue: (p) => process.stdout.write(`prologue ${p.command.join(' ')}: done in ${p.duration_s.toFixed(1)} s\n`),
-    onPlanned: (p) => process.stdout.write(`${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run\n`),
+    onPlanned: (p) => {
+      run = p;
+      process.stdout.write(`${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run\n`);
+    },
     onProgress: (p) => progress?.update(p),
   });
   progress?.stop();
   process.stdout.write(
     `${result.done} done, ${result.failed} failed, ${result.pending} pending\n` +
       `dataset: ${result.parquet}\n         ${result.csv}\n` +
-      (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : ''),
+      (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : '') +
+      (abort.signal.aborted && result.pending > 0 ? `interrupted: arrayflow resume ${result.ensembleDir} runs the ${result.pending} pending tasks\n` : ''),
   );
   if (result.done > 0) {
     // a first look at the results, read back from dataset.parquet (arrayflow summary --by for more); by stage for stages

@@ -15,7 +15,7 @@ import {
   type Data,
   type DataType,
 } from 'apache-arrow';
-import type { TaskRecord } from '../records/record.js';
+import { type TaskRecord, endsTask } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
 
 /** The metadata columns, in order, after the params and results. */
@@ -236,8 +236,8 @@ function freeName(name: string, prefix: string, taken: (s: string) => boolean): 
 }
 
 /**
- * Builds the dataset: one row per task that has a final record, in task-id order (plus pending tasks
- * with `includePending`). Columns: `task_id`, `batch`, the params in `paramNames` order, the result
+ * Builds the dataset: one row per task that has a final record ending it (done or failed), in task-id order
+ * (plus pending tasks, an interrupted one among them, with `includePending`). Columns: `task_id`, `batch`, the params in `paramNames` order, the result
  * keys in first-seen order, then {@link METADATA_COLUMNS}. See docs/dataset.md for names and types.
  */
 export function buildDataset(
@@ -246,7 +246,7 @@ export function buildDataset(
   paramNames: string[],
   opts: BuildDatasetOptions = {},
 ): Table {
-  let rows = tasks.filter((t) => opts.includePending === true || finals.has(t.id));
+  let rows = tasks.filter((t) => opts.includePending === true || endsTask(finals.get(t.id)));
   for (let i = 1; i < rows.length; i++) {
     if (rows[i - 1].id >= rows[i].id) {
       rows = [...rows].sort((a, b) => a.id - b.id);
@@ -254,7 +254,10 @@ export function buildDataset(
     }
   }
   const n = rows.length;
-  const recs: Array<TaskRecord | undefined> = rows.map((t) => finals.get(t.id));
+  const recs: Array<TaskRecord | undefined> = rows.map((t) => {
+    const r = finals.get(t.id);
+    return endsTask(r) ? r : undefined;
+  });
 
   const columns: Column[] = [];
   columns.push(column('task_id', new Int32(), false, int32Data(rows.map((t) => t.id))));

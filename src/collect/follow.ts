@@ -12,12 +12,12 @@ import { RecordFollower } from '../watch/records.js';
 import { type FlushInfo, LiveDataset, type LiveDatasetOptions } from './live-dataset.js';
 
 /**
- * Whether every task has its final row: each has a final record and, while a controller still runs and
+ * Whether every task has its final row: each has a final record that ends it (not an interrupted attempt) and, while a controller still runs and
  * may change it (`policy` given), none is owed another attempt (retries, retry_on, `retry --failed`)
  * or waits for the scheduler's reason.
  */
 export function isComplete(state: FinalState, tasks: number, policy: RetryPolicy | null): boolean {
-  if (state.size < tasks) return false;
+  if (state.ended < tasks) return false;
   if (policy === null) return true;
   for (const r of state.finals.values()) {
     if (owedAttempt(r, policy) !== null || awaitsScheduler(r)) return false;

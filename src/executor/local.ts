@@ -17,8 +17,10 @@ export interface LocalRunOptions {
   onRecord?: (rec: TaskRecord) => void;
   /** Decides whether a failed attempt gets another one. */
   policy: RetryPolicy;
-  /** When aborted, no new task starts; running tasks finish and are recorded. */
+  /** When aborted, no new task starts; running tasks are stopped and recorded `interrupted` (the next run runs them again). */
   signal?: AbortSignal;
+  /** The pids of the live workers, each time one starts (the controller lock lists them: they outlive a crashed controller briefly). */
+  onWorkers?: (pids: number[]) => void;
 }
 
 
@@ -46,6 +48,12 @@ const gracefulExit = (code: number | null, signal: NodeJS.Signals | null) => sig
  * Runs `items` on this machine with `workers` worker processes. A worker that dies mid-task (OOM killer,
  * SIGKILL) leaves that task with a controller-written `lost` record, and a fresh worker takes its place;
  * the item it held queued behind that task had not started and goes back to the queue.
+ *
+ * Workers run in their own session, so neither Ctrl-C on the terminal nor a kill of the controller's process group
+ * reaches them: they stop on the end of their stdin instead, which the controller closes when it is done or
+ * interrupted and the kernel closes when the controller dies by any signal. A worker then stops its simulation (its
+ * process group: SIGTERM, SIGKILL after a grace), records the task `interrupted` and exits, so no simulation
+ * outlives the controller (Linux's PR_SET_PDEATHSIG would do it for direct children only, and Node has no binding).
  */
 export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: WorkItem[], opts: LocalRunOptions): Promise<void> {
   const queue = [...items];
@@ -89,10 +97,12 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
       const logFd = openSync(join(layout.logsDir, `${writer}.log`), 'a');
       const proc = spawn(plan.node, [plan.arrayflow, 'task', layout.root, '--worker', '--writer', writer], {
         stdio: ['pipe', 'pipe', logFd],
+        detached: true,
       });
       closeSync(logFd);
       const w: Worker = { proc, sent: [], depth: 1, exited: false };
       workers.add(w);
+      if (proc.pid !== undefined) opts.onWorkers?.([...workers].flatMap((x) => (x.exited || x.proc.pid === undefined ? [] : [x.proc.pid])));
       proc.stdin?.on('error', () => undefined); // EPIPE when the worker died: handled by 'exit'
       createInterface({ input: proc.stdout! }).on('line', (line) => {
         let rec: TaskRecord;

@@ -1,4 +1,5 @@
-// The controller lock: one controller per ensemble; a lock left by a dead process on this host is taken over.
+// The controller lock: one controller per ensemble; a lock left by a dead process on this host is taken over once its task workers are gone.
+import { renameSync, writeFileSync } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { EnsembleError } from '../errors.js';
@@ -9,7 +10,13 @@ export interface LockHolder {
   pid: number;
   host: string;
   since: string;
+  /** The holder's local task workers: a worker outlives a controller that died by the seconds it takes to stop its simulation. */
+  workers?: number[];
 }
+
+/** How long a new controller waits for a dead one's workers to stop their simulations (a stop's grace is 3 s). */
+const WORKERS_GONE_MS = 15_000;
+const WORKERS_POLL_MS = 100;
 
 /** The live holder of a lock file (same host: its pid runs; other host: assumed live), or null. */
 export async function lockHolder(path: string): Promise<LockHolder | null> {
@@ -25,7 +32,28 @@ export async function lockHolder(path: string): Promise<LockHolder | null> {
 }
 
 export interface Lock {
+  /** Lists the controller's live task workers in the lock file (temp file + rename: a reader sees the old or the new). */
+  setWorkers(pids: number[]): void;
   release(): Promise<void>;
+}
+
+/**
+ * Waits until the workers of a dead holder have exited: they notice its death and stop their simulations within a
+ * few seconds; running the same tasks meanwhile would run them twice at once.
+ */
+async function awaitWorkers(holder: LockHolder, path: string): Promise<void> {
+  const deadline = Date.now() + WORKERS_GONE_MS;
+  for (;;) {
+    const alive = (holder.workers ?? []).filter((pid) => Number.isInteger(pid) && processAlive(pid));
+    if (alive.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new EnsembleError(
+        `the task workers (pid ${alive.join(', ')}) of a controller that died (pid ${holder.pid}) still run after ${WORKERS_GONE_MS / 1000} s; ` +
+          `stop them (kill ${alive.join(' ')}) and try again (${path})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, WORKERS_POLL_MS));
+  }
 }
 
 /** Takes the lock file at `path`, or throws EnsembleError naming the live holder. */
@@ -36,7 +64,14 @@ export async function acquireLock(path: string): Promise<Lock> {
       const fh = await open(path, 'wx');
       await fh.writeFile(JSON.stringify(me) + '\n');
       await fh.close();
-      return { release: () => unlink(path).catch(() => undefined) };
+      return {
+        setWorkers(pids) {
+          const tmp = `${path}.${process.pid}.tmp`;
+          writeFileSync(tmp, JSON.stringify({ ...me, workers: pids }) + '\n');
+          renameSync(tmp, path);
+        },
+        release: () => unlink(path).catch(() => undefined),
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
@@ -55,6 +90,7 @@ export async function acquireLock(path: string): Promise<Lock> {
     if (holder && processAlive(holder.pid)) {
       throw new EnsembleError(`another arrayflow controller (pid ${holder.pid}, since ${holder.since}) is running this ensemble (${path})`);
     }
+    if (holder) await awaitWorkers(holder, path);
     await unlink(path).catch(() => undefined);
   }
   throw new EnsembleError(`could not take the controller lock ${path}`);

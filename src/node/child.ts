@@ -1,5 +1,6 @@
 // The simulation as a child process of the wrapper: spawned without a shell in its own process group, its exit,
-// its time limit, and the wrapper-wide state that stops every running simulation on SIGTERM.
+// its time limit, and the wrapper-wide state that stops every running simulation on SIGTERM (or, in a local
+// worker, when the controller ends its input: Ctrl-C, or the controller died).
 
 import { spawn } from 'node:child_process';
 
@@ -10,14 +11,28 @@ interface Running {
   kill(signal: NodeJS.Signals): void;
 }
 
+/** Why a wrapper stops its simulations: a signal it received, or (a local worker) the end of its input. */
+export type StopCause = NodeJS.Signals | 'end of input';
+
 /** State shared by all tasks of one wrapper process: termination request and the children to stop. */
 export class WrapperState {
-  terminating: NodeJS.Signals | null = null;
+  terminating: StopCause | null = null;
   readonly children = new Set<Running>();
 
-  terminate(signal: NodeJS.Signals): void {
+  /**
+   * @param interrupts a local worker's: a stop interrupts its tasks (status `interrupted`, run again by `resume`)
+   * instead of failing them as an array element's SIGTERM does (time limit, cancel, preemption: the scheduler says which).
+   */
+  constructor(readonly interrupts = false) {}
+
+  /** Whether a task that did not complete was stopped by an interrupt rather than failing. */
+  get interrupted(): boolean {
+    return this.interrupts && this.terminating !== null;
+  }
+
+  terminate(cause: StopCause): void {
     if (this.terminating) return;
-    this.terminating = signal;
+    this.terminating = cause;
     for (const c of this.children) c.kill('SIGTERM');
     setTimeout(() => {
       for (const c of this.children) c.kill('SIGKILL');
@@ -95,9 +110,7 @@ export function exitReason(exit: Exit, argv0: string, timeout: number, state: Wr
     return `cannot start: command '${argv0}' ${why} (${code ?? 'error'})`;
   }
   if (exit.timedOut) return `timeout: exceeded the task time limit of ${timeout} s`;
-  if (state.terminating && (exit.signal || exit.code !== 0)) {
-    return `terminated: the task wrapper received ${state.terminating} (scheduler time limit, cancel or preemption)`;
-  }
+  if (state.terminating && (exit.signal || exit.code !== 0)) return stopReason(state.terminating);
   if (exit.signal) {
     const hint = exit.signal === 'SIGKILL' ? ' (possibly out of memory)' : '';
     return `killed by signal ${exit.signal}${hint}`;
@@ -106,3 +119,13 @@ export function exitReason(exit: Exit, argv0: string, timeout: number, state: Wr
   return null;
 }
 
+/** The reason of a task an array element's wrapper stopped on a signal (the scheduler's record refines it). */
+export function stopReason(cause: StopCause): string {
+  return `terminated: the task wrapper received ${cause} (scheduler time limit, cancel or preemption)`;
+}
+
+/** The reason of a local worker's task that an interrupt stopped. */
+export function interruptReason(cause: StopCause): string {
+  const why = cause === 'end of input' ? 'the controller stopped (Ctrl-C, a signal) or died' : `the task worker received ${cause}`;
+  return `interrupted: ${why} while this task ran; \`arrayflow resume\` runs it again`;
+}

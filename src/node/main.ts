@@ -12,14 +12,14 @@ import type { WorkItem } from '../records/owed.js';
 import { RecordWriter } from '../records/writer.js';
 import { claimedTasks } from './claims.js';
 import { scratchRemoved, sweepStaleScratch } from './scratch.js';
-import { type TaskContext, WrapperState, resolveScratchRoot, runTask, signalExitCode } from './wrapper.js';
+import { type TaskContext, WrapperState, resolveScratchRoot, runTask, stopExitCode } from './wrapper.js';
 
 /** One unit of work sent to a local worker: a line `{"task":N,"attempt":A}` on its stdin. */
 export type { WorkItem } from '../records/owed.js';
 
-async function context(ensembleDir: string, jobId: string | null): Promise<TaskContext> {
+async function context(ensembleDir: string, jobId: string | null, interrupts = false): Promise<TaskContext> {
   const { layout, plan } = await readPlan(ensembleDir);
-  const state = new WrapperState();
+  const state = new WrapperState(interrupts);
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => state.terminate(sig));
   await sweepStaleScratch(resolveScratchRoot(plan.runtime.scratch), plan.name);
   return { layout, plan, jobId, state };
@@ -69,10 +69,9 @@ async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterab
 
 /**
  * Work items from stdin, read as they arrive: the controller keeps the next item queued here while a task runs,
- * so no task waits for a round trip to the controller. EOF (the controller ended the run, was aborted, or died)
- * drops the items not started yet: the current task finishes, is recorded, and the worker exits.
+ * so no task waits for a round trip to the controller. EOF drops the items not started yet and calls `onEnd`.
  */
-function stdinItems(): AsyncIterable<WorkItem> {
+function stdinItems(onEnd: () => void): AsyncIterable<WorkItem> {
   const queue: WorkItem[] = [];
   let ended = false;
   let wake: (() => void) | null = null;
@@ -85,6 +84,7 @@ function stdinItems(): AsyncIterable<WorkItem> {
   rl.on('close', () => {
     ended = true;
     queue.length = 0;
+    onEnd();
     wake?.();
   });
   return {
@@ -101,15 +101,18 @@ function stdinItems(): AsyncIterable<WorkItem> {
 
 /**
  * Local worker: reads work items from stdin until EOF, appends each record to its own record file, then
- * echoes the record on stdout so the controller can count it. EOF (the controller is done or died) ends it
- * gracefully after the current task; items queued behind it are not started (the controller runs them elsewhere
- * or a later run does).
+ * echoes the record on stdout so the controller can count it. The controller closes stdin of an idle worker when
+ * the run is done, and of every worker when it is interrupted; a controller that dies (even by SIGKILL) closes it
+ * too. So EOF stops the running task's simulation and records the task `interrupted`, and the worker exits: no
+ * simulation outlives its controller by more than the grace of a stop. Items queued behind it are not started.
  */
 export async function runWorker(ensembleDir: string, writer: string): Promise<number> {
-  const ctx = await context(ensembleDir, null);
+  const ctx = await context(ensembleDir, null, true);
   const out = new RecordWriter(ctx.layout.recordFile(writer));
+  // a dead controller's end of the pipe: the record is in the record file, a later run reads it there
+  process.stdout.on('error', () => undefined);
   try {
-    await runPool(ctx, stdinItems(), 1, (rec) => {
+    await runPool(ctx, stdinItems(() => ctx.state.terminate('end of input')), 1, (rec) => {
       out.write(rec);
       process.stdout.write(JSON.stringify(rec) + '\n');
     });
@@ -117,7 +120,7 @@ export async function runWorker(ensembleDir: string, writer: string): Promise<nu
     out.close();
     await scratchRemoved();
   }
-  return ctx.state.terminating ? signalExitCode(ctx.state.terminating) : 0;
+  return stopExitCode(ctx.state.terminating);
 }
 
 export interface ElementOptions {
@@ -193,5 +196,5 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
     await scratchRemoved();
   }
   // a failed task is a record, not a failed element: non-zero only when the element itself was stopped
-  return ctx.state.terminating ? signalExitCode(ctx.state.terminating) : 0;
+  return stopExitCode(ctx.state.terminating);
 }

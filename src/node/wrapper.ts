@@ -13,7 +13,7 @@ import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
 import type { UpstreamInputs } from './upstream.js';
-import { type Exit, type Started, WrapperState, exitReason, startCommand } from './child.js';
+import { type Exit, type Started, type StopCause, WrapperState, exitReason, interruptReason, startCommand, stopReason } from './child.js';
 import { parseJsonResult } from './result-json.js';
 import { HOST, OWNER_FILE, makeScratch, removeScratch } from './scratch.js';
 
@@ -226,6 +226,11 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
   const start = new Date();
   const record = (status: TaskRecord['status'], reason: string | null, extra: Partial<TaskRecord> = {}): TaskRecord => {
     const end = new Date();
+    // a local worker stopped mid-task (Ctrl-C, the controller gone): no outcome, the task runs again on `resume`
+    if (status === 'failed' && ctx.state.interrupted) {
+      status = 'interrupted';
+      reason = interruptReason(ctx.state.terminating!);
+    }
     return {
       task: row.id,
       attempt,
@@ -255,6 +260,8 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     const marker = runtime.result.marker;
     // watching starts before the simulation, so no marker can appear unseen
     if (marker) markerWatch = await watchMarker(dir, marker);
+    // stopped while staging: the simulation is not started (nothing would stop it)
+    if (ctx.state.terminating) return record('failed', stopReason(ctx.state.terminating));
     const outFd = openSync(join(dir, 'stdout.txt'), 'w');
     let started: Started;
     try {
@@ -278,6 +285,8 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
       return resultRecord(dir, exitFields, `wrote the marker ${marker}`, upstream?.values);
     }
     const reason = exit ? exitReason(exit, argv[0], runtime.timeout, ctx.state) : null;
+    // an interrupted attempt's files are partial: the next attempt's are the task's
+    if (reason && ctx.state.interrupted) return record('failed', reason, exitFields);
     await copyBack(dir, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
     if (reason) return record('failed', reason, { ...exitFields, stderr_tail: tail(join(dir, 'stderr.txt')) });
     if (marker) {
@@ -323,7 +332,8 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
   return rec;
 }
 
-/** Exit status of a wrapper that was told to stop by a signal (128 + signal number, like a shell). */
-export function signalExitCode(signal: NodeJS.Signals): number {
-  return 128 + (osConstants.signals[signal] ?? 15);
+/** Exit status of a wrapper: 0, or after a stop by a signal 128 + its number, like a shell (the end of its input is no signal). */
+export function stopExitCode(cause: StopCause | null): number {
+  if (cause === null || cause === 'end of input') return 0;
+  return 128 + (osConstants.signals[cause] ?? 15);
 }

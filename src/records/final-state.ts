@@ -12,6 +12,7 @@ export class FinalState {
   private readonly bestScheduler = new Map<number, TaskRecord>();
   private readonly current = new Map<number, TaskRecord>();
   private doneCount = 0;
+  private failedCount = 0;
 
   /** @param tasks when given, records of task ids outside 0..tasks-1 are ignored (the dataset has no row for them). */
   constructor(readonly tasks?: number) {}
@@ -45,7 +46,9 @@ export class FinalState {
       const prev = this.current.get(task);
       if (prev !== undefined && (prev === next || JSON.stringify(prev) === JSON.stringify(next))) continue;
       if (prev?.status === 'done') this.doneCount--;
+      if (prev?.status === 'failed') this.failedCount--;
       if (next.status === 'done') this.doneCount++;
+      if (next.status === 'failed') this.failedCount++;
       this.current.set(task, next);
       changed.push(task);
     }
@@ -62,8 +65,14 @@ export class FinalState {
     return this.current.get(task);
   }
 
+  /** Tasks with a final record, an interrupted one included. */
   get size(): number {
     return this.current.size;
+  }
+
+  /** Tasks whose final record ends them (done or failed: a row of the dataset). */
+  get ended(): number {
+    return this.doneCount + this.failedCount;
   }
 
   get done(): number {
@@ -71,6 +80,6 @@ export class FinalState {
   }
 
   get failed(): number {
-    return this.current.size - this.doneCount;
+    return this.failedCount;
   }
 }

@@ -38,6 +38,8 @@ export function retryPolicy(retries: number, retryOn: readonly string[] | undefi
 /** The attempt a task with final record `rec` is owed next, or null when it is finished. */
 export function owedAttempt(rec: TaskRecord | undefined, policy: RetryPolicy): number | null {
   if (!rec) return 1;
+  // an interrupted attempt is no failure: the next run gives the task the next attempt, whatever the retry policy
+  if (rec.status === 'interrupted') return rec.attempt + 1;
   if (rec.status !== 'failed') return null;
   if (policy.requested.get(rec.task) === rec.attempt) return rec.attempt + 1;
   const kind = reasonKind(rec.reason);

@@ -23,7 +23,7 @@ export function isTaskRecord(v: unknown): v is TaskRecord {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const r = v as Record<string, unknown>;
   if (!isCount(r.task, 0) || !isCount(r.attempt, 1)) return false;
-  if (r.status !== 'done' && r.status !== 'failed') return false;
+  if (r.status !== 'done' && r.status !== 'failed' && r.status !== 'interrupted') return false;
   if (r.source !== undefined && !SOURCES.has(r.source as string)) return false;
   const res = r.result;
   if (res !== undefined && res !== null && (typeof res !== 'object' || Array.isArray(res))) return false;

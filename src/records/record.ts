@@ -1,7 +1,11 @@
 // The task record: what the node-side wrapper appends (one JSON line per finished task) to its record file.
 
-/** Final state of one attempt of one task. */
-export type TaskStatus = 'done' | 'failed';
+/**
+ * Final state of one attempt of one task. `interrupted`: the run was stopped (Ctrl-C, or the controller died) while
+ * the attempt ran, so it has no outcome: the task is still pending, its attempt is not a failure, and the next run
+ * (`resume`) gives it the next attempt.
+ */
+export type TaskStatus = 'done' | 'failed' | 'interrupted';
 
 export interface TaskRecord {
   /** Task id (index in the task table). */
@@ -30,4 +34,9 @@ export interface TaskRecord {
   scratch?: string;
   /** Who wrote it: the task wrapper, or the controller/reconciler on behalf of a task that died without a record. */
   source?: 'wrapper' | 'controller' | 'scheduler';
+}
+
+/** Whether a (final) record ends its task with a row: done or failed, not interrupted (a pending task, owed another attempt). */
+export function endsTask(r: TaskRecord | undefined): r is TaskRecord {
+  return r !== undefined && r.status !== 'interrupted';
 }

@@ -10,8 +10,9 @@ export function awaitsScheduler(r: TaskRecord): boolean {
   return (r.source ?? 'wrapper') === 'wrapper' && r.status === 'failed' && (r.reason ?? '').startsWith('terminated');
 }
 
-/** Higher wins at equal attempt: the wrapper saw the task run, the others only infer its fate. */
+/** Higher wins at equal attempt: the wrapper saw the task run, the others only infer its fate; an interrupted attempt has none. */
 function rank(r: TaskRecord): number {
+  if (r.status === 'interrupted') return -1;
   switch (r.source ?? 'wrapper') {
     case 'wrapper':
       return r.status === 'done' ? 3 : 2;
@@ -56,7 +57,7 @@ function refine(r: TaskRecord, s: TaskRecord | undefined): TaskRecord {
 
 /**
  * Picks each task's final record: the highest attempt; at equal attempt a wrapper `done`, then a
- * wrapper `failed`, then a scheduler record, then a controller record. A wrapper failure whose reason
+ * wrapper `failed`, then a scheduler record, then a controller record, then an `interrupted` one. A wrapper failure whose reason
  * starts with "terminated" (SIGTERM: time limit or scancel, the wrapper cannot tell) takes the reason of
  * a scheduler record of the same attempt, keeping its other fields. Independent of input order.
  */

@@ -32,8 +32,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
     const journal = await readJournal(layout.journal);
     const policy = retryPolicy(executor.retries, executor.retry_on, retryRequests(journal));
     const items = owedItems(plan.tasks, finals, policy);
-    opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: items.length });
     const type = opts.executor ?? config.executor.type;
+    opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: items.length, executor: type });
     const host = opts.host ?? config.executor.host;
     if (plan.prologue && items.length > 0 && !prologueDone(journal)) {
       // on a batch scheduler this machine is the submitting host, on the shared filesystem: the tasks see what it made
@@ -51,7 +51,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
     }
     const t0 = Date.now();
     let finishedThisRun = 0;
-    appendJournal(layout.journal, { event: 'run_started', run: runId, executor: opts.executor ?? config.executor.type, pending: items.length });
+    appendJournal(layout.journal, { event: 'run_started', run: runId, executor: type, pending: items.length });
     const report = () => {
       const elapsed = (Date.now() - t0) / 1000;
       const rate = finishedThisRun / Math.max(elapsed, 1e-3);
@@ -61,16 +61,15 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
       opts.onProgress?.({ ...counts, retrying: retrying.size, finishedThisRun, elapsed_s: elapsed, eta_s: eta });
     };
     report();
+    // an interrupted task (Ctrl-C) is pending: the next run gives it another attempt
+    const bucket = (r: TaskRecord | undefined) => (r === undefined || r.status === 'interrupted' ? 'pending' : r.status);
     const onRecord = (rec: TaskRecord) => {
-      const prev = finals.get(rec.task);
-      if (retrying.delete(rec.task)) {
-        // its earlier failure was counted as work to do
-      } else if (prev) counts[prev.status === 'done' ? 'done' : 'failed']--;
-      else counts.pending--;
+      // a failed task in `retrying` was counted as work to do
+      if (!retrying.delete(rec.task)) counts[bucket(finals.get(rec.task))]--;
       finals.set(rec.task, rec);
       if (rec.status === 'failed' && owedAttempt(rec, policy) !== null) retrying.add(rec.task);
-      else counts[rec.status === 'done' ? 'done' : 'failed']++;
-      finishedThisRun++;
+      else counts[bucket(rec)]++;
+      if (rec.status !== 'interrupted') finishedThisRun++;
       report();
     };
     if (opts.host && type === 'local') {
@@ -83,6 +82,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
         signal: opts.signal,
         onRecord,
         policy,
+        onWorkers: (pids) => lock.setWorkers(pids),
       });
     } else {
       // resources and limits come from the config as it is now; the element layout (bundle) from the plan

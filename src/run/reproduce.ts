@@ -7,7 +7,7 @@ import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { WrapperState, exitReason, startCommand } from '../node/child.js';
-import { type PreparedTask, prepareTask, signalExitCode, taskEnv } from '../node/wrapper.js';
+import { type PreparedTask, prepareTask, stopExitCode, taskEnv } from '../node/wrapper.js';
 import { readPlan } from '../plan/read.js';
 import { type TaskRow, readTaskRange } from '../plan/tasks.js';
 import { readFinals } from '../records/read.js';
@@ -134,7 +134,7 @@ export async function runReproduction(r: Reproduction, opts: ReproduceRunOptions
   try {
     const started = startCommand(r.argv, r.dir, taskEnv(r.vars), opts.stdout ?? 1, opts.stderr ?? 2, timeout, state);
     const exit = await started.exited;
-    const exitCode = exit.code ?? (exit.signal ? signalExitCode(exit.signal) : 127);
+    const exitCode = exit.code ?? (exit.signal ? stopExitCode(exit.signal) : 127);
     return { exitCode, reason: exitReason(exit, r.argv[0], timeout, state) };
   } finally {
     opts.signal?.removeEventListener('abort', stop);

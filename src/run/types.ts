@@ -49,6 +49,8 @@ export interface RunOptions {
     tasks: number;
     created: boolean;
     toRun: number;
+    /** The executor that runs them (what Ctrl-C does depends on it). */
+    executor: ExecutorType;
   }) => void;
   onProgress?: (p: Progress) => void;
   /** The config's prologue ran, before the first task (src/run/prologue.ts). */
@@ -70,13 +72,13 @@ export function newRunId(): string {
   return `${Date.now().toString(36)}-${process.pid}`;
 }
 
-/** Done / failed / pending counts of a plan given its final records. */
+/** Done / failed / pending counts of a plan given its final records (an interrupted task is pending). */
 export function countFinals(plan: PlanFile, finals: Map<number, TaskRecord>): Counts {
   let done = 0;
   let failed = 0;
   for (const r of finals.values()) {
     if (r.status === 'done') done++;
-    else failed++;
+    else if (r.status === 'failed') failed++;
   }
   return { total: plan.tasks, done, failed, pending: plan.tasks - done - failed };
 }

@@ -157,6 +157,16 @@ t.test('includePending: every task, pending ones with nulls', async (t) => {
   t.same(col(table, 'a'), [1n, 2n, 3n], 'params are known for pending tasks');
 });
 
+t.test('an interrupted task has no row (it is pending); with includePending its row says pending', async (t) => {
+  const tasks = [row(0, { a: 1 }), row(1, { a: 2 })];
+  const interrupted: TaskRecord = { ...failedRecord(1, 'interrupted: the controller died'), status: 'interrupted' };
+  const finals = finalsOf(done(0, { y: 1 }), interrupted);
+  t.same(col(buildDataset(tasks, finals, ['a']), 'task_id'), [0]);
+  const all = buildDataset(tasks, finals, ['a'], { includePending: true });
+  t.same(col(all, 'status'), ['done', 'pending']);
+  t.same(col(all, 'reason'), [null, null]);
+});
+
 t.test('rows come out in task-id order; finals for unknown tasks are ignored', async (t) => {
   const tasks = [row(2, {}), row(0, {}), row(1, {})];
   const table = buildDataset(tasks, finalsOf(doneRecord(1), doneRecord(2), doneRecord(0), doneRecord(7)), []);

@@ -1,5 +1,7 @@
-// The controller lock: taken and released, refused while a live controller holds it, taken over from a dead one.
+// The controller lock: taken and released, refused while a live controller holds it, taken over from a dead one once its workers are gone.
 import t from 'tap';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +45,31 @@ t.test('a lock left by a dead process on this host is taken over', async (t) => 
   t.equal(await lockHolder(path), null, 'a dead holder is no holder');
   const lock = await acquireLock(path);
   t.equal(JSON.parse(readFileSync(path, 'utf8')).pid, process.pid);
+  await lock.release();
+});
+
+t.test('the lock lists the live workers; the lock of a dead holder is taken over only once its workers have exited', async (t) => {
+  const path = join(t.testdir({}), 'controller.lock');
+  const first = await acquireLock(path);
+  first.setWorkers([101, 102]);
+  t.match(JSON.parse(readFileSync(path, 'utf8')), { pid: process.pid, workers: [101, 102] }, 'rewritten with the workers');
+  await first.release();
+
+  // a worker still stopping its simulation after its controller died
+  const worker = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.teardown(() => worker.kill('SIGKILL'));
+  await once(worker, 'spawn');
+  writeFileSync(path, JSON.stringify({ pid: await deadPid(), host: hostname(), since: '2024-05-01T10:00:00.000Z', workers: [worker.pid] }) + '\n');
+  let taken = false;
+  const next = acquireLock(path).then((l) => {
+    taken = true;
+    return l;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(taken, false, 'waits while the worker runs');
+  worker.kill('SIGKILL');
+  const lock = await next;
+  t.equal(JSON.parse(readFileSync(path, 'utf8')).pid, process.pid, 'taken once it exited');
   await lock.release();
 });
 

@@ -1,5 +1,5 @@
 // The local worker's stdin protocol (`arrayflow task --worker`): items run in order, one at a time, each record appended
-// then echoed; an item queued behind the running task is dropped at EOF (the controller is done, aborted or died).
+// then echoed; EOF (the controller is done, interrupted or died) interrupts the running task and drops the item queued behind it.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -61,7 +61,7 @@ t.test('items sent ahead run in order, each recorded once and echoed; EOF after 
   t.same(readdirSync(join(dir, 'scratch')), [], 'scratch removed before the worker exits');
 });
 
-t.test('EOF while a task runs: that task finishes and is recorded, the item queued behind it is not started', async (t) => {
+t.test('EOF while a task runs: that task is stopped and recorded interrupted, the item queued behind it is not started', async (t) => {
   const { dir, layout } = await ensemble(t);
   const w = worker(layout.root, 'w1');
   w.send(0);
@@ -70,7 +70,8 @@ t.test('EOF while a task runs: that task finishes and is recorded, the item queu
   while (readdirSync(join(dir, 'scratch')).length === 0) await new Promise((r) => setTimeout(r, 20));
   w.proc.stdin.end();
   t.equal(await w.exited, 0, 'a graceful exit');
-  t.same(w.echoes.map((r) => [r.task, r.status]), [[0, 'done']]);
+  t.match(w.echoes, [{ task: 0, attempt: 1, status: 'interrupted', reason: /^interrupted: the controller stopped \(Ctrl-C, a signal\) or died/ }]);
+  t.equal(w.echoes.length, 1);
   t.same(readFileSync(layout.recordFile('w1'), 'utf8').trimEnd().split('\n').length, 1, 'one record');
   t.same(readdirSync(join(dir, 'scratch')), []);
 });

@@ -73,3 +73,16 @@ t.test('records of tasks outside the plan are ignored', async (t) => {
   t.same(s.add([{ ...r, task: 5 }, { ...r, task: 1 }]), [1]);
   t.equal(s.size, 1);
 });
+
+t.test('an interrupted final counts neither done nor failed, and ends no task; its next attempt replaces it', async (t) => {
+  const base = randomRecord(rng(4), 1);
+  const s = new FinalState(3);
+  s.add([
+    { ...base, task: 0, attempt: 1, status: 'done', reason: null },
+    { ...base, task: 1, attempt: 1, status: 'failed', reason: 'exit code 1' },
+    { ...base, task: 2, attempt: 1, status: 'interrupted', reason: 'interrupted: the controller died' },
+  ]);
+  t.match({ done: s.done, failed: s.failed, ended: s.ended, size: s.size }, { done: 1, failed: 1, ended: 2, size: 3 });
+  t.same(s.add([{ ...base, task: 2, attempt: 2, status: 'failed', reason: 'exit code 2' }]), [2]);
+  t.match({ done: s.done, failed: s.failed, ended: s.ended }, { done: 1, failed: 2, ended: 3 });
+});

@@ -54,6 +54,12 @@ t.test('owedAttempt: retry_on limits the automatic retries to its kinds', async 
   t.equal(owedAttempt(failed(0, 1, 'no result: no result.json'), policy), null);
 });
 
+t.test('owedAttempt: an interrupted attempt is owed the next one, whatever the retry policy', async (t) => {
+  const rec = taskRecord(2, { attempt: 1, status: 'interrupted', reason: 'interrupted: the controller stopped', result: null });
+  t.equal(owedAttempt(rec, retryPolicy(0, [])), 2, 'no retries, none retried: it is no failure');
+  t.equal(owedAttempt({ ...rec, attempt: 3 }, retryPolicy(1, undefined)), 4);
+});
+
 t.test('owedAttempt: a task whose upstream failed is not retried automatically', async (t) => {
   const rec = failed(5, 1, `${UPSTREAM_FAILED}: coarse task 2: exit code 3`);
   t.equal(owedAttempt(rec, retryPolicy(3, undefined)), null);

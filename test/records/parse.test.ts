@@ -71,6 +71,7 @@ t.test('CRLF line endings are tolerated', async (t) => {
 t.test('isTaskRecord', async (t) => {
   t.ok(isTaskRecord(doneRecord(0)));
   t.ok(isTaskRecord({ ...doneRecord(0), source: undefined }));
+  t.ok(isTaskRecord({ ...failedRecord(0, 'interrupted: the controller died'), status: 'interrupted' }), 'an interrupted attempt');
   t.notOk(isTaskRecord(null));
   t.notOk(isTaskRecord({ ...doneRecord(0), task: 1.5 }));
   t.notOk(isTaskRecord({ ...doneRecord(0), result: 'x' }));

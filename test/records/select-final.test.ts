@@ -39,6 +39,14 @@ t.test('at equal attempt: wrapper done > wrapper failed > scheduler > controller
   t.equal(stableSelect(t, [ctl, noSource as TaskRecord]).get(0)?.reason, 'exit code 2');
 });
 
+t.test('at equal attempt an interrupted record loses to any other; a higher attempt wins over it and it over a lower one', async (t) => {
+  const int = failedRecord(0, 'interrupted: the controller died', { status: 'interrupted', attempt: 2 });
+  const ctl = failedRecord(0, 'lost: no record', { source: 'controller', attempt: 2 });
+  t.equal(stableSelect(t, [int, ctl]).get(0)?.reason, 'lost: no record');
+  t.equal(stableSelect(t, [int, doneRecord(0)]).get(0)?.status, 'interrupted', 'attempt 2 was interrupted after attempt 1 was done');
+  t.equal(stableSelect(t, [int, { ...doneRecord(0), attempt: 3 }]).get(0)?.status, 'done');
+});
+
 t.test('a scheduler record refines a "terminated" wrapper failure of the same attempt', async (t) => {
   const w = failedRecord(0, 'terminated: SIGTERM', { signal: 'SIGTERM', exit_code: null, host: 'n1', stderr_tail: 'bye' });
   const s = failedRecord(0, 'timeout: time limit 00:10:00 reached', { source: 'scheduler', host: 'other', exit_code: 0 });
