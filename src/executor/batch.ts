@@ -315,8 +315,9 @@ export class BatchRun {
       if (now - since < lagMs) continue;
       let st = seen;
       let reason = failureReason(st);
+      let log = '';
       if (st.state === 'failed' || st.state === 'cancelled') {
-        const log = await this.cluster.readFile(relative(this.cluster.layout.root, this.sched.logFile(this.cluster.layout, s.label, s.jobId, index)));
+        log = await this.cluster.readFile(relative(this.cluster.layout.root, this.sched.logFile(this.cluster.layout, s.label, s.jobId, index)));
         st = this.sched.refine(st, log);
         reason = failureReason(st);
       }
@@ -324,7 +325,7 @@ export class BatchRun {
         const rec = finals.get(task);
         const own = rec !== undefined && rec.attempt >= s.attempt;
         if (own && !(reason && awaitsScheduler(rec))) continue;
-        this.writer().write(schedulerRecord(task, s, st, reason, rec ?? null, this.sched.name));
+        this.writer().write(schedulerRecord(task, s, st, reason, rec ?? null, this.sched.name, log));
         wrote = true;
       }
       this.book.close(jobId, index);

@@ -1,36 +1,17 @@
 // The simulation's stdout and stderr: written to scratch while it runs, their tail put in a failure record, their
 // last TASK_LOG_CAP bytes kept under logs/tasks/ (config `logs`) before the record is written.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TASK_LOG_CAP } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';
+import { readStderrTail } from '../records/tail.js';
 
 /** The files in scratch the simulation's stdout and stderr go to (a `keep` list may name them). */
 export const STREAM_FILES = { stdout: 'stdout.txt', stderr: 'stderr.txt' } as const;
 
-const STDERR_TAIL_BYTES = 2048;
-const STDERR_TAIL_LINES = 10;
-
-/** The last lines (at most 10, 2 KiB) of the stderr in scratch dir `scratch`; '' when there is none. */
+/** The stderr tail of the simulation that ran in scratch dir `scratch`; '' when there is none. */
 export function stderrTail(scratch: string): string {
-  let fd: number;
-  try {
-    fd = openSync(join(scratch, STREAM_FILES.stderr), 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const { size } = fstatSync(fd);
-    const len = Math.min(size, STDERR_TAIL_BYTES);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    return buf.toString('utf8').trimEnd().split('\n').slice(-STDERR_TAIL_LINES).join('\n').trim();
-  } catch {
-    return '';
-  } finally {
-    closeSync(fd);
-  }
+  return readStderrTail(join(scratch, STREAM_FILES.stderr));
 }
 
 /** The last `cap` bytes of file `src` written to `dest`; nothing when `src` does not exist (the task never started). */
