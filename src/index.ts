@@ -112,8 +112,11 @@ export interface ConfigInput {
   env?: Record<string, Scalar>;
   /** Paths relative to the base directory. */
   inputs?: { copy?: string[]; link?: string[]; dir?: string };
-  result?: { file?: string; format?: 'json' | 'csv' };
+  /** `max_size`: bytes, or `512K`, `10M`, `1G` (default 1M); a larger result file fails its task. */
+  result?: { file?: string; format?: 'json' | 'csv'; max_size?: number | string };
   keep?: 'all' | 'none' | string[];
+  /** Whose stdout/stderr are kept in logs/tasks/ (last 1 MiB each): `failed` (default), `all` or `none`. */
+  logs?: 'none' | 'failed' | 'all';
   /** Seconds, or a string such as `90s`, `10m`, `2h`, `HH:MM:SS`. */
   timeout?: number | string;
   expected_task_time?: number | string;

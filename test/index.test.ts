@@ -162,6 +162,7 @@ t.test('ConfigInput names every top-level key of the config schema', async (t) =
     inputs: true,
     result: true,
     keep: true,
+    logs: true,
     timeout: true,
     expected_task_time: true,
     parameters: true,

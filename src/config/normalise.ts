@@ -8,6 +8,7 @@ import type {
   ExecutorType,
   InputsSpec,
   KeepPolicy,
+  LogsPolicy,
   ParamSpec,
   RemoteSpec,
   ResourceSpec,
@@ -15,6 +16,7 @@ import type {
   SamplingMethod,
   SamplingSpec,
 } from './types.js';
+import { DEFAULT_LOGS, DEFAULT_RESULT_MAX_SIZE } from './types.js';
 
 type Raw = Record<string, unknown>;
 type Scalar = string | number | boolean;
@@ -51,6 +53,7 @@ export function normaliseConfig(raw: Raw, file: string): Config {
     inputs: normaliseInputs(asRaw(raw.inputs), abs),
     result: normaliseResult(asRaw(raw.result)),
     keep: (raw.keep as KeepPolicy | undefined) ?? 'none',
+    logs: (raw.logs as LogsPolicy | undefined) ?? DEFAULT_LOGS,
     timeout: raw.timeout === undefined ? 0 : parseDuration(raw.timeout as number | string),
     ...(raw.expected_task_time === undefined ? {} : { expected_task_time: parseDuration(raw.expected_task_time as number | string) }),
     parameters: Object.fromEntries(
@@ -73,7 +76,15 @@ function normaliseInputs(raw: Raw, abs: (p: string) => string): InputsSpec {
 function normaliseResult(raw: Raw): ResultSpec {
   const file = (raw.file as string | undefined) ?? 'result.json';
   const format = (raw.format as ResultSpec['format'] | undefined) ?? (/\.csv$/i.test(file) ? 'csv' : 'json');
-  return { file, format };
+  const max = raw.max_size as number | string | undefined;
+  return { file, format, max_size: max === undefined ? DEFAULT_RESULT_MAX_SIZE : parseSize(max) };
+}
+
+/** Bytes from a number (bytes) or a string with a binary unit: `512K`, `10M`, `1G` (the schema admits only these). */
+export function parseSize(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)([KMG])$/i.exec(v) as RegExpExecArray;
+  return Number(m[1]) * 1024 ** ('KMG'.indexOf(m[2].toUpperCase()) + 1);
 }
 
 /**

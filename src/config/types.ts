@@ -29,6 +29,18 @@ export interface SamplingSpec {
 
 export type KeepPolicy = 'all' | 'none' | string[];
 
+/** Which tasks' stdout and stderr are kept under logs/tasks/ (the last {@link TASK_LOG_CAP} bytes of each). */
+export type LogsPolicy = 'none' | 'failed' | 'all';
+
+/** Whose logs are kept when the config does not say (and in plans written before `logs` existed). */
+export const DEFAULT_LOGS: LogsPolicy = 'failed';
+
+/** Bytes kept of a task's stdout and of its stderr: the last 1 MiB of each. */
+export const TASK_LOG_CAP = 1024 * 1024;
+
+/** A result file larger than this fails its task (`result too large`) unless result.max_size says otherwise. */
+export const DEFAULT_RESULT_MAX_SIZE = 1024 * 1024;
+
 export interface ResourceSpec {
   time?: string;
   mem?: string;
@@ -121,6 +133,8 @@ export interface ResultSpec {
    * completion is the process exit. Not in the config schema yet (docs/watching.md).
    */
   marker?: string;
+  /** Bytes: a larger result file fails the task (`result too large`) and is kept in outputs/<task>/, not parsed. */
+  max_size: number;
 }
 
 /** Adaptive sampling: a proposer command run on the dataset between batches (docs/adaptive.md). */
@@ -165,6 +179,8 @@ export interface Config {
   inputs: InputsSpec;
   result: ResultSpec;
   keep: KeepPolicy;
+  /** Whose stdout/stderr are kept under logs/tasks/: none, failed tasks (the default) or all. */
+  logs: LogsPolicy;
   /** Per-task wall-clock limit in seconds (0 = none). */
   timeout: number;
   /** Expected seconds per task, when the config says: sizes the automatic bundle (src/plan/bundle.ts). */

@@ -328,8 +328,9 @@ export class BatchRun {
       if (now - since < lagMs) continue;
       let st = seen;
       let reason = failureReason(st);
+      let log = '';
       if (st.state === 'failed' || st.state === 'cancelled') {
-        const log = await this.cluster.readFile(relative(this.cluster.layout.root, this.sched.logFile(this.cluster.layout, s.label, s.jobId, index)));
+        log = await this.cluster.readFile(relative(this.cluster.layout.root, this.sched.logFile(this.cluster.layout, s.label, s.jobId, index)));
         st = this.sched.refine(st, log);
         reason = failureReason(st);
       }
@@ -345,7 +346,7 @@ export class BatchRun {
           this.book.adopt(jobId, holder, task);
           continue;
         }
-        this.writer().write(schedulerRecord(task, s, st, reason, rec ?? null, this.sched.name));
+        this.writer().write(schedulerRecord(task, s, st, reason, rec ?? null, this.sched.name, log));
         wrote = true;
       }
       this.book.close(jobId, index);

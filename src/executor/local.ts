@@ -8,6 +8,7 @@ import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
 import { type RetryPolicy, type WorkItem, owedAttempt } from '../records/owed.js';
+import { readStderrTail } from '../records/tail.js';
 import { RecordWriter } from '../records/writer.js';
 
 export interface LocalRunOptions {
@@ -143,6 +144,8 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
             end: now,
             duration_s: 0,
             result: null,
+            // the worker's own stderr (its crash, if it said anything): the simulation's is in the scratch it left
+            stderr_tail: readStderrTail(join(layout.logsDir, `${writer}.log`)),
             source: 'controller',
           };
           lostWriter ??= new RecordWriter(layout.recordFile(`controller-${opts.runId}`));

@@ -2,13 +2,15 @@
 import { hostname } from 'node:os';
 import type { Submission } from '../journal/submissions.js';
 import type { TaskRecord } from '../records/record.js';
+import { stderrTailOf } from '../records/tail.js';
 import type { ElementStatus } from '../scheduler/types.js';
 
 /**
  * A `source: scheduler` failed record for `task` of submission `s`: the scheduler's reason (timeout, out of memory,
  * cancelled, ...) or `lost:` when it gives none; fields the task's own record of this attempt (`prev`) has are kept.
+ * Its stderr tail is the task's own, else the end of the element's job log `log` (e.g. slurmstepd's oom_kill line).
  */
-export function schedulerRecord(task: number, s: Submission, st: ElementStatus, reason: string | null, prev: TaskRecord | null, scheduler: string): TaskRecord {
+export function schedulerRecord(task: number, s: Submission, st: ElementStatus, reason: string | null, prev: TaskRecord | null, scheduler: string, log = ''): TaskRecord {
   const now = new Date().toISOString();
   const own = prev && prev.attempt >= s.attempt ? prev : null;
   return {
@@ -24,6 +26,7 @@ export function schedulerRecord(task: number, s: Submission, st: ElementStatus, 
     end: own?.end ?? now,
     duration_s: own?.duration_s ?? 0,
     result: null,
+    stderr_tail: own?.stderr_tail ?? stderrTailOf(log),
     source: 'scheduler',
   };
 }

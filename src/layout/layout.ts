@@ -44,6 +44,12 @@ export class EnsembleLayout {
   /** Scheduler stdout/stderr of array elements. */
   get jobLogsDir(): string { return join(this.logsDir, 'jobs'); }
   get failuresLog(): string { return join(this.logsDir, 'failures.ndjson'); }
+  /** The simulations' kept stdout and stderr (config `logs`), written by the task wrapper before the task's record. */
+  get taskLogsDir(): string { return join(this.logsDir, 'tasks'); }
+  /** `logs/tasks/12.1.stderr`: the last 1 MiB of task 12's stderr in attempt 1. */
+  taskLog(task: number, attempt: number, stream: 'stdout' | 'stderr'): string {
+    return join(this.taskLogsDir, `${task}.${attempt}.${stream}`);
+  }
 
   /** `dataset.parquet`, `dataset.csv`: the dataset in one output format (see collect/writers.ts). */
   dataset(format: string): string { return join(this.root, `dataset.${format}`); }

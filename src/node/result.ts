@@ -13,7 +13,7 @@ export function csvValue(field: string): ResultValue {
   return Number.isFinite(n) && /^[\s]*[-+]?(\d|\.\d)/.test(field) ? n : field;
 }
 
-export function parseResult(text: string, spec: ResultSpec): ParsedResult {
+export function parseResult(text: string, spec: Pick<ResultSpec, 'file' | 'format'>): ParsedResult {
   const file = spec.file;
   if (spec.format === 'csv') {
     let rows: string[][];

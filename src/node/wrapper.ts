@@ -2,25 +2,24 @@
 // Per task it costs a few synchronous calls on node-local scratch (scratch.ts) besides spawning the simulation;
 // chokidar is loaded only for a marker, picomatch only for a keep list, csv-parse only for a CSV result.
 import { UpstreamError } from '../errors.js';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { basename, dirname, join, normalize, relative, sep } from 'node:path';
 import { renderTemplate as renderPlaceholders } from '../config/placeholders.js';
-import type { ResultSpec } from '../config/types.js';
+import { DEFAULT_LOGS, DEFAULT_RESULT_MAX_SIZE, type ResultSpec } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
 import type { UpstreamInputs } from './upstream.js';
 import { type Exit, type Started, type StopCause, WrapperState, exitReason, interruptReason, startCommand, stopReason } from './child.js';
+import { STREAM_FILES, keepTaskLogs, stderrTail } from './logs.js';
 import { parseJsonResult } from './result-json.js';
 import { HOST, OWNER_FILE, makeScratch, removeScratch } from './scratch.js';
 
 export { WrapperState } from './child.js';
 export { sweepStaleScratch } from './scratch.js';
-
-const STDERR_TAIL_BYTES = 2048;
 
 /** Where `auto` (executor.scratch's default) looks, first set wins: the job's node-local dirs, else /tmp. */
 export const AUTO_SCRATCH_VARS = ['SLURM_TMPDIR', 'LOCAL_SCRATCH', 'TMPDIR'] as const;
@@ -79,27 +78,6 @@ async function stageInputs(scratch: string, inputs: RuntimeSpec['inputs']): Prom
   for (const f of inputs.link) symlinkSync(f, join(scratch, basename(f)));
 }
 
-/** The last lines (at most 2 KiB) of a file in scratch; '' when it cannot be read. */
-function tail(path: string): string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const { size } = fstatSync(fd);
-    const len = Math.min(size, STDERR_TAIL_BYTES);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    return buf.toString('utf8').split('\n').slice(-10).join('\n').trim();
-  } catch {
-    return '';
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** The keep list compiled once per process (picomatch loaded only here). */
 let keepPatterns: { keep: string[]; res: RegExp[] } | null = null;
 
@@ -129,6 +107,12 @@ async function copyBack(scratch: string, dest: string, keep: RuntimeSpec['keep']
     }
     await cp(join(scratch, rel), target);
   }
+}
+
+/** Copies one file of scratch to outputs/<task>/ (a result too large to read, whatever the keep policy). */
+async function keepFile(scratch: string, dest: string, rel: string): Promise<void> {
+  await mkdir(dirname(join(dest, rel)), { recursive: true });
+  await cp(join(scratch, rel), join(dest, rel));
 }
 
 /** Watches the scratch dir for the marker file (chokidar; polling where the scratch filesystem needs it). */
@@ -262,10 +246,10 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     if (marker) markerWatch = await watchMarker(dir, marker);
     // stopped while staging: the simulation is not started (nothing would stop it)
     if (ctx.state.terminating) return record('failed', stopReason(ctx.state.terminating));
-    const outFd = openSync(join(dir, 'stdout.txt'), 'w');
+    const outFd = openSync(join(dir, STREAM_FILES.stdout), 'w');
     let started: Started;
     try {
-      const errFd = openSync(join(dir, 'stderr.txt'), 'w');
+      const errFd = openSync(join(dir, STREAM_FILES.stderr), 'w');
       try {
         started = startCommand(argv, dir, env, outFd, errFd, runtime.timeout, ctx.state);
       } finally {
@@ -288,25 +272,32 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     // an interrupted attempt's files are partial: the next attempt's are the task's
     if (reason && ctx.state.interrupted) return record('failed', reason, exitFields);
     await copyBack(dir, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
-    if (reason) return record('failed', reason, { ...exitFields, stderr_tail: tail(join(dir, 'stderr.txt')) });
-    if (marker) {
-      return record('failed', `no result: the simulation exited 0 but did not write the marker ${marker}`, {
-        ...exitFields,
-        stderr_tail: tail(join(dir, 'stderr.txt')),
-      });
-    }
+    if (reason) return record('failed', reason, exitFields);
+    if (marker) return record('failed', `no result: the simulation exited 0 but did not write the marker ${marker}`, exitFields);
     return resultRecord(dir, exitFields, 'exited 0', upstream?.values);
   };
   /** The record of a task that completed; a later stage's row carries its upstream columns before its own. */
   const resultRecord = async (dir: string, exitFields: Partial<TaskRecord>, how: string, lineage?: TaskRecord['result']): Promise<TaskRecord> => {
+    const { file } = runtime.result;
+    let fd: number;
+    try {
+      fd = openSync(join(dir, file), 'r');
+    } catch {
+      return record('failed', `no result: the simulation ${how} but did not write ${file}`, exitFields);
+    }
     let text: string;
     try {
-      text = readFileSync(join(dir, runtime.result.file), 'utf8');
-    } catch {
-      return record('failed', `no result: the simulation ${how} but did not write ${runtime.result.file}`, {
-        ...exitFields,
-        stderr_tail: tail(join(dir, 'stderr.txt')),
-      });
+      // a runaway result (a 50 MB file) is not read into memory nor into the dataset: it stays in outputs/ to look at
+      const size = fstatSync(fd).size;
+      const max = runtime.result.max_size ?? DEFAULT_RESULT_MAX_SIZE; // plans written before result.max_size existed
+      if (size > max) {
+        // copyBack has kept it already unless keep is none
+        if (runtime.keep === 'none') await keepFile(dir, ctx.layout.outputs(row.id), file);
+        return record('failed', `result too large: ${file} has ${size} bytes (> result.max_size, ${max} bytes); kept in outputs/${row.id}/`, exitFields);
+      }
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
     }
     const parsed = await parseResultText(text, runtime.result);
     if (!parsed.ok) return record('failed', parsed.reason, exitFields);
@@ -317,6 +308,15 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     rec = await attemptTask();
   } catch (e) {
     rec = record('failed', e instanceof UpstreamError ? e.message : `wrapper error: ${(e as Error).message}`);
+  }
+  // every failure carries the end of the simulation's stderr ('' when none ran); the logs are kept before the record
+  const ran = scratch as string | null;
+  if (rec.status === 'failed') rec.stderr_tail = ran ? stderrTail(ran) : '';
+  const logs = runtime.logs ?? DEFAULT_LOGS; // plans written before `logs` existed
+  if (ran && (logs === 'all' || (logs === 'failed' && rec.status === 'failed'))) {
+    await keepTaskLogs(ran, ctx.layout, row.id, attempt).catch((e: unknown) => {
+      process.stderr.write(`arrayflow: cannot keep the logs of task ${row.id}: ${(e as Error).message}\n`);
+    });
   }
   try {
     // the record goes out before the simulation is stopped and scratch removed: marker last, work kept

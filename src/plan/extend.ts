@@ -19,7 +19,7 @@ export async function extendPlan(layout: EnsembleLayout, plan: PlanFile, budget:
     throw new EnsembleError(`${layout.root} is a later stage: its tasks are the rows of stage ${plan.upstream.stage} (times its own points) and cannot be extended`);
   }
   const { parameters, sampling } = plan.design;
-  const withPoints = sampling.file ? { ...sampling, points: await readPointsFile(sampling.file) } : sampling;
+  const withPoints = sampling.file ? { ...sampling, points: await readPointsFile(sampling.file, parameters) } : sampling;
   const design = sampleDesign(parameters, withPoints, { start: plan.tasks, count: budget });
   if (design.count === 0) {
     throw new EnsembleError(`the ${sampling.method} design of ${layout.root} has no points beyond the ${plan.tasks} planned: nothing to extend`);

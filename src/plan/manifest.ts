@@ -29,14 +29,16 @@ export interface Manifest {
 /**
  * sha256 of what defines the tasks and their results: the normalised config (comments and formatting don't
  * change it) without the executor section — the same ensemble may run locally, then on Slurm — nor the expected task
- * time or the prologue, and the points file.
+ * time, the prologue, `logs` and `result.max_size`, and the points file.
  */
 export function hashConfig(config: Config, pointsFile: Uint8Array | null): string {
   const h = createHash('sha256');
   // where and how it runs (the expected task time only sizes bundles, the prologue prepares the machine), and the
-  // adaptive proposer (its budget may grow), are not the design's identity
-  const { source: _source, executor: _executor, adaptive: _adaptive, expected_task_time: _expected, prologue: _prologue, ...rest } = config;
-  h.update(JSON.stringify(rest));
+  // adaptive proposer (its budget may grow), are not the design's identity; nor are which logs are kept and the result
+  // size limit (raising it is the fix for a `result too large` failure)
+  const { source: _source, executor: _executor, adaptive: _adaptive, expected_task_time: _expected, prologue: _prologue, logs: _logs, ...rest } = config;
+  const { max_size: _maxSize, ...result } = rest.result;
+  h.update(JSON.stringify({ ...rest, result }));
   if (pointsFile) h.update(pointsFile);
   return h.digest('hex');
 }

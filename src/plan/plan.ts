@@ -1,5 +1,5 @@
 // Points -> tasks -> array elements: the pure planning functions, and the plan file every stage reads.
-import type { AdaptiveSpec, Config, ExecutorSpec, KeepPolicy, ParamSpec, PrologueSpec, ResultSpec, SamplingSpec } from '../config/types.js';
+import type { AdaptiveSpec, Config, ExecutorSpec, KeepPolicy, LogsPolicy, ParamSpec, PrologueSpec, ResultSpec, SamplingSpec } from '../config/types.js';
 import { taskSeeds } from '../sampling/hash.js';
 import type { TaskTable } from './tasks.js';
 
@@ -10,6 +10,8 @@ export interface RuntimeSpec {
   inputs: { copy: string[]; link: string[]; dir?: string };
   result: ResultSpec;
   keep: KeepPolicy;
+  /** Whose stdout/stderr go to logs/tasks/ (absent in plans written before it existed: DEFAULT_LOGS). */
+  logs?: LogsPolicy;
   /** Per-task wall-clock limit in seconds (0 = none). */
   timeout: number;
   /** Scratch root: `auto` (the first set of $SLURM_TMPDIR, $LOCAL_SCRATCH, $TMPDIR, else /tmp) or a path with $VARs. */
@@ -113,6 +115,7 @@ export function planRuntime(config: Config): RuntimeSpec {
     inputs: config.inputs,
     result: config.result,
     keep: config.keep,
+    logs: config.logs,
     timeout: config.timeout,
     scratch: config.executor.scratch,
     parallel: config.executor.array.parallel,

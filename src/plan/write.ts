@@ -112,7 +112,7 @@ export function upstreamOf(spec: StageSpec, stageDir: string, before: readonly S
 
 /** The task table of `config` (reads the points file of method `list`), crossed with the upstream stage's tasks. */
 export async function samplePlan(config: Config, upstream?: Upstream): Promise<TaskTable> {
-  const sampling = config.sampling.file ? { ...config.sampling, points: await readPointsFile(config.sampling.file) } : config.sampling;
+  const sampling = config.sampling.file ? { ...config.sampling, points: await readPointsFile(config.sampling.file, config.parameters) } : config.sampling;
   const design = sampleDesign(config.parameters, sampling);
   const own = designTable(config.parameters, design, config.sampling.seed, config.sampling.batch ?? design.count, 0);
   return upstream ? crossUpstream(upstream.spec.stage, upstream.tasks, own, config.sampling.seed, config.sampling.batch) : own;

@@ -14,7 +14,7 @@ export interface TaskRecord {
   attempt: number;
   status: TaskStatus;
   /** Readable failure reason, starting with its category: "exit code 3", "timeout: ...", "no result: ...",
-   *  "bad result: ...", "lost: ...", "out of memory: ...", "cancelled: ...", "node failure: ...". null when done. */
+   *  "bad result: ...", "result too large: ...", "lost: ...", "out of memory: ...", "cancelled: ...", "node failure: ...". null when done. */
   reason: string | null;
   exit_code: number | null;
   /** Signal that ended the simulation, e.g. "SIGKILL" (null when it exited). */
@@ -28,7 +28,7 @@ export interface TaskRecord {
   duration_s: number;
   /** The simulation's result: a flat object of scalars (null when failed). */
   result: Record<string, string | number | boolean | null> | null;
-  /** Last lines of the simulation's stderr when it failed. */
+  /** Last lines of the simulation's stderr: in every failure record the wrapper writes ('' when no simulation ran). */
   stderr_tail?: string;
   /** The scratch root the task ran under (executor.scratch resolved on the node); wrapper records only. */
   scratch?: string;

@@ -1,4 +1,6 @@
 // `arrayflow status`: done / failed / pending counts of an ensemble (per stage for a multi-stage one), its chunks' states, its failed tasks.
+import { readdir } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { SchedulerRunner } from '../executor/runner.js';
 import { journalSubmissions } from '../journal/submissions.js';
 import { EnsembleLayout } from '../layout/layout.js';
@@ -58,16 +60,25 @@ export async function chunkStatus(ensembleDir: string, opts: { transport?: Trans
 }
 
 
-/** A failed task as `status --failed` shows it: its final record plus the parameters it ran with. */
-export type FailedTask = TaskRecord & { params: TaskRow['params']; seed: number };
+/**
+ * A failed task as `status --failed` shows it: its final record (reason, attempt, stderr tail), the parameters it
+ * ran with, and the paths of its kept stdout and stderr (config `logs`; null when none were kept).
+ */
+export type FailedTask = TaskRecord & { params: TaskRow['params']; seed: number; logs: { stdout: string; stderr: string } | null };
 
-/** The failed tasks of an ensemble, by task id: final record, parameters and seed. */
+/** The failed tasks of an ensemble, by task id: final record, parameters, seed and kept logs. */
 export async function failedTasks(ensembleDir: string): Promise<FailedTask[]> {
   const { layout } = await readPlan(ensembleDir);
   const failed = [...(await readFinals(layout.resultsDir)).values()].filter((r) => r.status === 'failed').sort((a, b) => a.task - b.task);
   if (failed.length === 0) return [];
   const rows = await readTaskTable(layout);
-  return failed.map((r) => ({ ...r, params: rows[r.task]?.params ?? {}, seed: rows[r.task]?.seed ?? 0 }));
+  // one listing of logs/tasks/ rather than a stat per failed task
+  const kept = new Set(await readdir(layout.taskLogsDir).catch(() => [] as string[]));
+  return failed.map((r) => {
+    const [stdout, stderr] = (['stdout', 'stderr'] as const).map((s) => layout.taskLog(r.task, r.attempt, s));
+    const logs = kept.has(basename(stderr)) ? { stdout, stderr } : null;
+    return { ...r, params: rows[r.task]?.params ?? {}, seed: rows[r.task]?.seed ?? 0, logs };
+  });
 }
 
 /** The status of each stage of a multi-stage ensemble (`status <dir>/stages/<name>` gives a stage's chunks), or null for a single-stage one. */

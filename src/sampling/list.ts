@@ -4,6 +4,8 @@ import { DataError } from '../errors.js';
 import type { Value } from './map.js';
 
 function describe(v: unknown): string {
+  // an empty CSV cell: said in words, a bare "" is easy to miss
+  if (v === '') return 'an empty value ("")';
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
@@ -14,7 +16,7 @@ function check(spec: ParamSpec, v: Value): { value: Value } | { error: string } 
     case 'loguniform':
     case 'int': {
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        return { error: `expected a ${spec.kind === 'int' ? 'integer' : 'number'}, got ${describe(v)}` };
+        return { error: `expected ${spec.kind === 'int' ? 'an integer' : 'a number'}, got ${describe(v)}` };
       }
       if (spec.kind === 'int' && !Number.isInteger(v)) return { error: `expected an integer, got ${v}` };
       if (v < spec.low || v > spec.high) return { error: `${v} is outside [${spec.low}, ${spec.high}]` };

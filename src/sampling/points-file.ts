@@ -1,8 +1,9 @@
 // Points files for method `list` (CSV on csv-parse, JSON), errors at file:line; the JSON error locator is ours: V8's JSON.parse gives no position for some errors.
 import { readFile } from 'node:fs/promises';
-import type { Point } from '../config/types.js';
+import type { ParamSpec, Point } from '../config/types.js';
 import { DataError } from '../errors.js';
 import { parseCsvRecords } from '../util/csv.js';
+import { validatePoints } from './list.js';
 import type { Value } from './map.js';
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -193,13 +194,18 @@ export function parsePointsFile(text: string, file: string): ParsedPoints {
   return /\.json$/i.test(file) ? parseJsonPoints(text, file) : parseCsvPoints(text, file);
 }
 
-/** Reads a CSV (header row) or JSON (array of objects) points file for method `list`. */
-export async function readPointsFile(path: string): Promise<Point[]> {
+/**
+ * Reads a CSV (header row) or JSON (array of objects) points file for method `list`, its points checked against
+ * `parameters` and put in parameter order. Errors name file:line and the column (an empty CSV cell is the empty
+ * string: a point of a string level "", an error for a number).
+ */
+export async function readPointsFile(path: string, parameters: Record<string, ParamSpec>): Promise<Point[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw new DataError(`cannot read points file ${path}: ${(e as Error).message}`, { cause: e });
   }
-  return parsePointsFile(text, path).points;
+  const { points, lines } = parsePointsFile(text, path);
+  return validatePoints(parameters, points, (i) => `${path}:${lines[i]}`);
 }

@@ -23,8 +23,9 @@ t.test('the quick-start config validates and normalises', async (t) => {
     command: ['node', 'sim.mjs', '--beta', '{beta}', '--gamma', '{gamma}', '--population', '{population}', '--seed', '{task_seed}'],
     env: {},
     inputs: { copy: [path.join(ROOT, 'examples/quickstart/sim.mjs')], link: [] },
-    result: { file: 'result.json', format: 'json' },
+    result: { file: 'result.json', format: 'json', max_size: 1024 * 1024 },
     keep: 'none',
+    logs: 'failed',
     timeout: 60,
     parameters: {
       beta: { kind: 'uniform', low: 0.1, high: 0.6 },
@@ -51,8 +52,9 @@ t.test('defaults of a minimal config; a relative config path is made absolute', 
     command: ['sim', '7', '2.5'],
     env: {},
     inputs: { copy: [], link: [] },
-    result: { file: 'result.json', format: 'json' },
+    result: { file: 'result.json', format: 'json', max_size: 1024 * 1024 },
     keep: 'none',
+    logs: 'failed',
     timeout: 0,
     parameters: { x: { kind: 'const', value: 1 } },
     sampling: { method: 'grid', seed: 0 },
@@ -67,8 +69,9 @@ ensemble_dir: /data/ens
 command: [python3, sim.py, "{a}", "{{literal}}", "{task_id}"]
 env: { OMP_NUM_THREADS: 1, TAG: "{b}-{attempt}", DEBUG: true }
 inputs: { copy: [sim.py], link: [../mesh.h5], dir: template/ }
-result: { file: out/r.csv }
+result: { file: out/r.csv, max_size: 10M }
 keep: [result.json, "*.png"]
+logs: all
 timeout: 1.5h
 expected_task_time: 0-00:02:30
 parameters:
@@ -108,8 +111,9 @@ executor:
     command: ['python3', 'sim.py', '{a}', '{{literal}}', '{task_id}'],
     env: { OMP_NUM_THREADS: '1', TAG: '{b}-{attempt}', DEBUG: 'true' },
     inputs: { copy: ['/cfg/sim.py'], link: ['/mesh.h5'], dir: '/cfg/template' },
-    result: { file: 'out/r.csv', format: 'csv' },
+    result: { file: 'out/r.csv', format: 'csv', max_size: 10 * 1024 * 1024 },
     keep: ['result.json', '*.png'],
+    logs: 'all',
     timeout: 5400,
     expected_task_time: 150,
     parameters: {
@@ -289,8 +293,9 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
     command: ['a', 1],
     env: { A: 'x' },
     inputs: { copy: ['c'], link: ['l'], dir: 'd' },
-    result: { file: 'r.json', format: 'json' },
+    result: { file: 'r.json', format: 'json', max_size: 4096 },
     keep: ['*.png'],
+    logs: 'none',
     timeout: '1h',
     expected_task_time: '2s',
     parameters: {

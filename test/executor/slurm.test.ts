@@ -10,6 +10,7 @@ import type { Submission } from '../../src/executor/batch.js';
 import { readRecordFiles } from '../../src/records/read.js';
 import { selectFinal } from '../../src/records/select-final.js';
 import { LocalTransport } from '../../src/transport/local.js';
+import { EnsembleLayout } from '../../src/layout/layout.js';
 import { behaveSim, dropTapHooks, writeConfig } from '../helpers/ensemble.js';
 import { requireSlurm } from '../helpers/slurm.js';
 
@@ -151,6 +152,7 @@ ${extra}
 
   const oom = await finals('oom');
   t.match(oom.get(0)?.reason, /^out of memory: /, 'the memory kill is recognised from the job log');
+  t.match(oom.get(0)?.stderr_tail, /slurmstepd.*exceeded memory limit/, 'the end of the job log is its stderr tail');
   t.equal(oom.get(1)?.status, 'done');
 
   const cancel = (await finals('cancel')).get(0);
@@ -159,6 +161,10 @@ ${extra}
   const exit = (await finals('exit')).get(0);
   t.equal(exit?.reason, 'exit code 3');
   t.equal(exit?.exit_code, 3);
+  // written on the compute node into the shared ensemble dir, as on the local executor
+  t.equal(exit?.stderr_tail, 'simulated failure: giving up');
+  const kept = new EnsembleLayout(join(dir, 'ens-exit')).taskLog(0, 1, 'stderr');
+  t.equal(readFileSync(kept, 'utf8'), 'simulated failure: giving up\n', 'the failed task\'s stderr kept under logs/tasks/');
 
   for (const name of Object.keys(configs)) {
     const root = scratch(name);

@@ -15,7 +15,7 @@ export function slurmPlan(over: Partial<PlanFile['executor']> = {}, tasks = 1000
     elements: Math.ceil(tasks / bundle),
     design: { parameters: { alpha: { kind: 'uniform', low: 0, high: 1 } }, sampling: { method: 'lhs', samples: tasks, seed: 1 } },
     retries: 2,
-    runtime: { command: ['python3', 'sim.py'], env: {}, inputs: { copy: [], link: [] }, result: { file: 'result.json', format: 'json' }, keep: 'none', timeout: 0, scratch: '$TMPDIR', parallel: 1 },
+    runtime: { command: ['python3', 'sim.py'], env: {}, inputs: { copy: [], link: [] }, result: { file: 'result.json', format: 'json', max_size: 1024 * 1024 }, keep: 'none', logs: 'failed', timeout: 0, scratch: '$TMPDIR', parallel: 1 },
     executor: {
       type: 'slurm',
       resources: { time: '00:10:00', mem: '2G', cpus: 2, partition: 'debug', account: 'proj-42', extra: { constraint: 'skylake&ib' } },
@@ -44,7 +44,7 @@ export function pbsPlan(over: Partial<PlanFile['executor']> = {}): PlanFile {
     elements: 20,
     design: { parameters: { x: { kind: 'int' as const, low: 0, high: 39 } }, sampling: { method: 'grid' as const, seed: 0 } },
     retries: 0,
-    runtime: { command: ['sim'], env: {}, inputs: { copy: [], link: [] }, result: { file: 'result.json', format: 'json' as const }, keep: 'none' as const, timeout: 0, scratch: '$TMPDIR', parallel: 1 },
+    runtime: { command: ['sim'], env: {}, inputs: { copy: [], link: [] }, result: { file: 'result.json', format: 'json' as const, max_size: 1024 * 1024 }, keep: 'none' as const, logs: 'failed' as const, timeout: 0, scratch: '$TMPDIR', parallel: 1 },
     executor: {
       type: 'pbs' as const,
       dialect: 'pro' as const,

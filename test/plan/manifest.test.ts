@@ -45,6 +45,11 @@ t.test('hashConfig: where and how it runs is not part of it; the design and the 
   t.equal(hashConfig({ ...base, source: '/elsewhere/c.yaml' }, null), h, 'the config file path');
   t.equal(hashConfig({ ...base, executor: { ...base.executor, type: 'local', retries: 3 } }, null), h, 'the executor');
   t.equal(hashConfig(configIn('/x', drawnConfig({ n: 4, extra: 'adaptive: {command: [p], budget: 9}' })), null), h, 'the adaptive proposer');
+  t.equal(hashConfig({ ...base, logs: 'all', result: { ...base.result, max_size: 5 } }, null), h, 'which logs are kept, the result size limit');
+  // an ensemble planned before `logs` and `result.max_size` existed keeps its hash: neither was in the hashed text
+  const dropped = new Set(['source', 'executor', 'logs', 'max_size']);
+  const before = createHash('sha256').update(JSON.stringify(base, (k, v: unknown) => (dropped.has(k) ? undefined : v)));
+  t.equal(before.digest('hex'), h, 'the hash of earlier versions');
   t.not(hashConfig(configIn('/x', drawnConfig({ n: 5 })), null), h, 'the number of samples');
   t.not(hashConfig({ ...base, sampling: { ...base.sampling, seed: 4 } }, null), h, 'the seed');
   t.not(hashConfig({ ...base, command: ['echo', '{k}'] }, null), h, 'the command');

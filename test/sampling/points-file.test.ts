@@ -54,7 +54,7 @@ t.test('a row holding only "" is a point with an empty value, never dropped', as
   // The empty value reaches the domain check, which names the column (or takes it, for a string level).
   const { points, lines } = parseCsvPoints('x,mode\n1,a\n"",""\n', 'p.csv');
   const params: Record<string, ParamSpec> = { x: { kind: 'uniform', low: 0, high: 2 }, mode: { kind: 'values', values: ['a', ''] } };
-  t.throws(() => validatePoints(params, points, (i) => `p.csv:${lines[i]}`), { message: 'p.csv:3: parameter "x": expected a number, got ""' });
+  t.throws(() => validatePoints(params, points, (i) => `p.csv:${lines[i]}`), { message: 'p.csv:3: parameter "x": expected a number, got an empty value ("")' });
   t.same(validatePoints({ ...params, x: { kind: 'values', values: [1, ''] } }, points), [{ x: 1, mode: 'a' }, { x: '', mode: '' }]);
 });
 
@@ -82,14 +82,23 @@ t.test('JSON: array of objects, errors at file:line', async (t) => {
   t.throws(() => parseJsonPoints('[{"a": "x\\"y"}] z', 'p.json'), { message: /^p\.json:1: invalid JSON/ });
 });
 
-t.test('readPointsFile picks the format by extension', async (t) => {
+t.test('readPointsFile picks the format by extension and checks the points, errors at file:line', async (t) => {
   const dir = t.testdir({
     'p.csv': 'x,y\n1,"a"\n2,b\n',
     'p.json': '[{"x": 1, "y": "a"}]',
     'bad.csv': 'x,y\n1\n',
+    'empty-cells.csv': 'x,y\n1,a\n"",b\n',
+    'empty-label.csv': 'x,y\n1,a\n2,""\n',
   });
-  t.same(await readPointsFile(join(dir, 'p.csv')), [{ x: 1, y: 'a' }, { x: 2, y: 'b' }]);
-  t.same(await readPointsFile(join(dir, 'p.json')), [{ x: 1, y: 'a' }]);
-  await t.rejects(readPointsFile(join(dir, 'bad.csv')), { name: 'DataError', message: `${join(dir, 'bad.csv')}:2: 1 fields, but the header has 2` });
-  await t.rejects(readPointsFile(join(dir, 'missing.csv')), { name: 'DataError', code: 'E_DATA', message: /cannot read points file/ });
+  const params: Record<string, ParamSpec> = { x: { kind: 'int', low: 0, high: 9 }, y: { kind: 'values', values: ['a', 'b', ''] } };
+  t.same(await readPointsFile(join(dir, 'p.csv'), params), [{ x: 1, y: 'a' }, { x: 2, y: 'b' }]);
+  t.same(await readPointsFile(join(dir, 'p.json'), params), [{ x: 1, y: 'a' }]);
+  await t.rejects(readPointsFile(join(dir, 'bad.csv'), params), { name: 'DataError', message: `${join(dir, 'bad.csv')}:2: 1 fields, but the header has 2` });
+  await t.rejects(readPointsFile(join(dir, 'missing.csv'), params), { name: 'DataError', code: 'E_DATA', message: /cannot read points file/ });
+  // an empty cell: the empty string, a value of a string level, an error at file:line naming the column for a number
+  t.same(await readPointsFile(join(dir, 'empty-label.csv'), params), [{ x: 1, y: 'a' }, { x: 2, y: '' }], 'no row dropped');
+  await t.rejects(readPointsFile(join(dir, 'empty-cells.csv'), params), {
+    name: 'DataError',
+    message: `${join(dir, 'empty-cells.csv')}:3: parameter "x": expected an integer, got an empty value ("")`,
+  });
 });

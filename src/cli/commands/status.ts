@@ -6,7 +6,7 @@ import { ensembleCommand, ensembleDirOf } from '../shared.js';
 
 const TAIL_LINES = 5;
 
-/** Per failed task: reason and attempt, its parameters, the last lines of its stderr; then what to do next. */
+/** Per failed task: reason and attempt, its parameters, the last lines of its stderr, its kept logs; then what to do next. */
 function describeFailures(failed: FailedTask[], ensembleDir: string): string {
   const out: string[] = [];
   for (const r of failed) {
@@ -15,9 +15,10 @@ function describeFailures(failed: FailedTask[], ensembleDir: string): string {
     out.push(`  params: ${params || '(none)'}  task_seed=${r.seed}`);
     const tail = (r.stderr_tail ?? '').trimEnd().split('\n').filter((l) => l !== '').slice(-TAIL_LINES);
     for (const line of tail) out.push(`  stderr| ${line}`);
+    if (r.logs) out.push(`  logs: ${r.logs.stderr}  ${r.logs.stdout}`);
   }
   if (failed.length > 0) {
-    out.push(`every failure with its full stderr tail: ${new EnsembleLayout(ensembleDir).failuresLog}`);
+    out.push(`every failure with its stderr tail: ${new EnsembleLayout(ensembleDir).failuresLog}`);
     out.push(`after a fix: arrayflow retry ${ensembleDir} --failed [--reason <kind>]`);
   }
   return out.map((l) => l + '\n').join('');

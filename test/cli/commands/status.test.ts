@@ -1,4 +1,5 @@
 // `arrayflow status`: counts, and with --failed each failed task's reason, parameters and stderr tail; --json is one document.
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { behaveConfig, runCli, writeConfig } from '../../helpers/ensemble.js';
@@ -22,18 +23,26 @@ t.test('status --failed shows why each task failed and what to do next; --json -
   t.ok(at > 0, 'a failed task with its attempt and reason');
   t.match(lines[at + 1], /^ {2}params: mode="exit3" x=[12] {2}task_seed=\d+$/, 'its parameters and seed');
   t.equal(lines[at + 2], '  stderr| simulated failure: giving up', 'the last lines of its stderr');
+  const task = Number(/^task (\d+)/.exec(lines[at])?.[1]);
+  const [stderrLog, stdoutLog] = ['stderr', 'stdout'].map((s) => join(ens, 'logs', 'tasks', `${task}.1.${s}`));
+  t.equal(lines[at + 3], `  logs: ${stderrLog}  ${stdoutLog}`, 'where its full stdout and stderr are');
+  t.equal(readFileSync(stderrLog, 'utf8'), 'simulated failure: giving up\n', 'kept by default for a failed task');
   t.match(failed.stdout, `after a fix: arrayflow retry ${ens} --failed`);
   t.match(failed.stdout, join(ens, 'logs', 'failures.ndjson'));
 
   const json = await runCli(['status', ens, '--json', '--failed']);
-  const doc = JSON.parse(json.stdout) as { failed: number; failed_tasks: Array<{ task: number; reason: string; params: Record<string, unknown>; stderr_tail: string }> };
+  type Failed = { task: number; attempt: number; reason: string; params: Record<string, unknown>; stderr_tail: string; logs: { stdout: string; stderr: string } };
+  const doc = JSON.parse(json.stdout) as { failed: number; failed_tasks: Failed[] };
   t.equal(doc.failed, 2);
   t.equal(doc.failed_tasks.length, 2);
   for (const f of doc.failed_tasks) {
     t.equal(f.reason, 'exit code 3');
+    t.equal(f.attempt, 1);
     t.equal(f.params.mode, 'exit3');
     t.match(f.stderr_tail, /simulated failure/);
+    t.same(f.logs, { stdout: join(ens, 'logs', 'tasks', `${f.task}.1.stdout`), stderr: join(ens, 'logs', 'tasks', `${f.task}.1.stderr`) });
   }
+  t.same(readdirSync(join(ens, 'logs', 'tasks')).length, 4, 'no logs of the done tasks');
 });
 
 t.test('status of a directory that does not exist says so', async (t) => {
