@@ -69,7 +69,8 @@ stages:
   const printed = await runCli(['reproduce', config, '1', '--stage', 'B', '--dir', scratch, '--print']);
   t.equal(printed.exitCode, 0, printed.stderr);
   t.match(printed.stdout, /ARRAYFLOW_PARAM_A__y=4 \\/);
-  t.match(printed.stdout, /node behave\.mjs ok 4 'it'\\''s a x=2'\n$/);
+  // the command is the last line (execa strips the final newline)
+  t.match(printed.stdout, /node behave\.mjs ok 4 'it'\\''s a x=2'$/);
   const sh = await execa('sh', ['-c', printed.stdout], { reject: false, env: { ...process.env, ARRAYFLOW_PARAM_A__y: 'not this' } });
   t.equal(sh.exitCode, 0, sh.stderr);
   t.same(JSON.parse(readFileSync(join(scratch, 'result.json'), 'utf8')).argv, ['4', "it's a x=2"], 'the argv of the stage task');
