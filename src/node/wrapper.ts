@@ -9,7 +9,7 @@ import { basename, dirname, join, normalize, relative, sep } from 'node:path';
 import { renderTemplate as renderPlaceholders } from '../config/placeholders.js';
 import type { ResultSpec } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';
-import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
+import { type PlanFile, type RuntimeSpec, attemptTimeout } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
 import { type Exit, type Started, WrapperState, exitReason, startCommand } from './child.js';
@@ -188,6 +188,7 @@ async function parseResultText(text: string, spec: ResultSpec) {
  */
 export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, emit?: (rec: TaskRecord) => void): Promise<TaskRecord> {
   const { runtime } = ctx.plan;
+  const timeout = attemptTimeout(ctx.plan, attempt);
   const start = new Date();
   const record = (status: TaskRecord['status'], reason: string | null, extra: Partial<TaskRecord> = {}): TaskRecord => {
     const end = new Date();
@@ -235,7 +236,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     try {
       const errFd = openSync(join(dir, 'stderr.txt'), 'w');
       try {
-        started = startCommand(argv, dir, env, outFd, errFd, runtime.timeout, ctx.state);
+        started = startCommand(argv, dir, env, outFd, errFd, timeout, ctx.state);
       } finally {
         // spawning is synchronous: the simulation holds its own copies of these descriptors now
         closeSync(errFd);
@@ -252,7 +253,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
       await copyBack(dir, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
       return resultRecord(dir, exitFields, `wrote the marker ${marker}`, upstream?.values);
     }
-    const reason = exit ? exitReason(exit, argv[0], runtime.timeout, ctx.state) : null;
+    const reason = exit ? exitReason(exit, argv[0], timeout, ctx.state) : null;
     await copyBack(dir, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
     if (reason) return record('failed', reason, { ...exitFields, stderr_tail: tail(join(dir, 'stderr.txt')) });
     if (marker) {

@@ -1,7 +1,6 @@
 // Running the pending work of one planned ensemble: lock, live dataset, local workers or the batch loop, then collect.
 import { availableParallelism } from 'node:os';
 import { startLiveDataset } from '../collect/live-dataset.js';
-import type { ExecutorSpec } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { BatchRun } from '../executor/batch.js';
 import { runLocal } from '../executor/local.js';
@@ -18,9 +17,9 @@ import { followFinals } from '../watch/records.js';
 import { collectEnsemble } from './collect-plan.js';
 import { type RunOptions, type RunResult, type StageChain, countFinals, newRunId } from './types.js';
 
-/** Runs the pending work of a planned ensemble with `executor` (resources and limits as they are now). */
-export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: ExecutorSpec, created: boolean, opts: RunOptions, chain: StageChain = {}): Promise<RunResult> {
-  const config = { executor };
+/** Runs the pending work of a planned ensemble with the execution settings its plan holds now (src/plan/settings.ts). */
+export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created: boolean, opts: RunOptions, chain: StageChain = {}): Promise<RunResult> {
+  const { executor } = plan;
   const lock = await acquireLock(layout.lock);
   // dataset/ is kept current while tasks finish, unless a `collect --follow` does it already (docs/watching.md);
   // a failure there must not stop the run: the compaction at the end is the dataset
@@ -41,7 +40,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
     }
     const t0 = Date.now();
     let finishedThisRun = 0;
-    appendJournal(layout.journal, { event: 'run_started', run: runId, executor: opts.executor ?? config.executor.type, pending: items.length });
+    appendJournal(layout.journal, { event: 'run_started', run: runId, executor: opts.executor ?? executor.type, pending: items.length });
     const report = () => {
       const elapsed = (Date.now() - t0) / 1000;
       const rate = finishedThisRun / Math.max(elapsed, 1e-3);
@@ -63,27 +62,27 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
       finishedThisRun++;
       report();
     };
-    const type = opts.executor ?? config.executor.type;
+    const type = opts.executor ?? executor.type;
     if (opts.host && type === 'local') {
       throw new UsageError(`host ${opts.host}: submitting over SSH needs a batch scheduler, but the executor is local; set executor.type to slurm or pbs`);
     }
     if (type === 'local') {
       await runLocal(layout, plan, items, {
-        workers: opts.workers ?? config.executor.workers ?? availableParallelism(),
+        workers: opts.workers ?? executor.workers ?? availableParallelism(),
         runId,
         signal: opts.signal,
         onRecord,
         policy,
       });
     } else {
-      // resources and limits come from the config as it is now; the element layout (bundle) from the plan
-      const effective: PlanFile = { ...plan, executor: { ...config.executor, array: { ...config.executor.array, bundle: plan.bundle } } };
+      // the element layout (bundle) is the plan's, whatever executor.array.bundle says now
+      const effective: PlanFile = { ...plan, executor: { ...executor, array: { ...executor.array, bundle: plan.bundle } } };
       // from a workstation: one SSH connection for the whole run, and the ensemble's copy on the cluster (docs/ssh.md)
-      const host = opts.host ?? config.executor.host;
-      const remote = host ? await (await import('../remote/index.js')).openRemote(host, config.executor.remote, layout, plan, { transport: opts.transport }) : null;
+      const host = opts.host ?? executor.host;
+      const remote = host ? await (await import('../remote/index.js')).openRemote(host, executor.remote, layout, plan, { transport: opts.transport }) : null;
       if (remote && host) opts.onRemote?.({ host, ...remote.setup });
       const transport = remote?.transport ?? opts.transport ?? new LocalTransport();
-      const batch = new BatchRun(layout, effective, batchScheduler(type, config.executor.dialect), transport, followFinals(layout.resultsDir), {
+      const batch = new BatchRun(layout, effective, batchScheduler(type, executor.dialect), transport, followFinals(layout.resultsDir), {
         runId,
         policy,
         tickMs: opts.tickMs,
