@@ -21,14 +21,19 @@ import { type RunOptions, reportSettings } from './types.js';
  * Plans the ensemble of a config (or re-opens it when it is planned already): one entry per stage of a
  * multi-stage config, else one. Nothing runs.
  */
-export async function planEnsemble(configPath: string): Promise<Array<OpenedPlan & { name?: string }>> {
+export async function planEnsemble(configPath: string, opts: Pick<RunOptions, 'onSettings'> = {}): Promise<Array<OpenedPlan & { name?: string }>> {
   const { config, text } = await readConfigFile(configPath);
-  return planConfig(config, text);
+  return planConfig(config, text, opts);
 }
 
-/** {@link planEnsemble} of a validated config (`name`: the stage's, for a multi-stage one); `text` is its YAML, frozen into the ensemble directory as config.yaml. */
-export async function planConfig(config: Config, text: string): Promise<Array<OpenedPlan & { name?: string }>> {
-  return config.stages ? planStages(config, text) : [await writePlan(config, text)];
+/**
+ * {@link planEnsemble} of a validated config (`name`: the stage's, for a multi-stage one); `text` is its YAML, frozen
+ * into the ensemble directory as config.yaml. Execution settings it changes are reported through `opts.onSettings`.
+ */
+export async function planConfig(config: Config, text: string, opts: Pick<RunOptions, 'onSettings'> = {}): Promise<Array<OpenedPlan & { name?: string }>> {
+  const opened = config.stages ? await planStages(config, text) : [await writePlan(config, text)];
+  reportSettings(opened, opts);
+  return opened;
 }
 
 /**
@@ -46,7 +51,7 @@ export async function openTarget(target: string, opts: Pick<RunOptions, 'onSetti
   if (!existsSync(layout.planFile) && !existsSync(layout.stagesFile)) {
     throw new EnsembleError(`${config.ensemble_dir} (ensemble_dir of ${target}) holds no planned ensemble: \`arrayflow run ${target}\` plans and runs it`);
   }
-  reportSettings(await planConfig(config, text), opts);
+  await planConfig(config, text, opts);
   return config.ensemble_dir;
 }
 
