@@ -7,12 +7,12 @@ import type { ConfigIssue } from './errors.js';
 import { cancelEnsemble } from './run/cancel.js';
 import { collectEnsembleDir } from './run/collect.js';
 import { extendEnsemble } from './run/extend.js';
-import { planConfig } from './run/plan.js';
+import { openTarget, planConfig } from './run/plan.js';
 import { type ReproduceOptions, type ReproduceRunOptions, prepareReproduction, renderReproduction, runReproduction } from './run/reproduce.js';
 import { resumeEnsemble } from './run/resume.js';
 import { retryEnsemble } from './run/retry.js';
 import { runConfig, runEnsemble } from './run/run.js';
-import { showEnsemble } from './run/show.js';
+import { type EnsembleShow, showEnsemble } from './run/show.js';
 import { type SmokeOptions, type SmokeResult, smokeConfig } from './run/smoke.js';
 import { type FailedTask, ensembleStatus, failedTasks, stagesStatus } from './run/status.js';
 import { summarizeEnsemble } from './run/summary.js';
@@ -53,7 +53,9 @@ export type {
   SamplingSpec,
   StageSpec,
 } from './config/types.js';
-export type { Counts, Progress } from './run/types.js';
+export type { Counts, Progress, SettingsUpdate } from './run/types.js';
+export type { ExecutionSettings } from './plan/settings.js';
+export type { SettingChange } from './journal/journal.js';
 export type { FailedTask } from './run/status.js';
 export type { ReproduceOptions, ReproduceRunOptions } from './run/reproduce.js';
 export type { SmokeOptions, SmokeResult, SmokeStage, SmokeTask } from './run/smoke.js';
@@ -191,6 +193,8 @@ export interface RunResult extends Counts {
   dataset: { parquet: string; csv: string };
   /** Record lines that could not be parsed (torn writes); 0 normally. */
   badLines: number;
+  /** Failed tasks that were cancelled (scancel, qdel, {@link cancel}): `retry(dir, { reason: 'cancelled' })` runs them again. */
+  cancelled: number;
 }
 
 /** The outcome of {@link retry}. */
@@ -238,15 +242,19 @@ export interface EnsembleStatus extends Counts {
   stages?: StageStatus[];
 }
 
-/** The outcome of {@link show}: provenance and where the tasks ran. */
+/** The outcome of {@link show}: provenance, where the tasks ran, and the execution settings. */
 export interface EnsembleInfo {
-  /** manifest.json: tool and Node versions, host, user, config hash, seeds, git state, timestamps. */
+  /** manifest.json: tool and Node versions, host, user, task hash, seeds, git state, timestamps. */
   manifest: unknown;
   /** Hosts that wrote final records. */
   hosts: string[];
   /** Scheduler job ids submitted (none on the local executor). */
   jobs: string[];
   counts: Counts;
+  /** The execution settings the next {@link resume} uses (timeout, keep, executor). */
+  settings: EnsembleShow['settings'];
+  /** Every change of them since the ensemble was planned (the journal's `settings` events), oldest first. */
+  settings_changes: EnsembleShow['settings_changes'];
 }
 
 /** The outcome of {@link validateConfig}: the normalised config, or every issue found (then `config` is null). */
@@ -264,6 +272,7 @@ function toResult(r: InternalRunResult): RunResult {
     pending: r.pending,
     dataset: { parquet: r.parquet, csv: r.csv },
     badLines: r.badLines,
+    cancelled: r.cancelled,
   };
 }
 
@@ -313,13 +322,16 @@ export async function plan(config: string | ConfigInput, options: PlanOptions = 
 }
 
 /**
- * Continues a planned ensemble from its directory alone, e.g. after the controller died: re-attaches to submitted
- * jobs, submits only what never ran, collects what finished meanwhile. Never prints.
+ * Continues a planned ensemble, e.g. after the controller died: re-attaches to submitted jobs, submits only what
+ * never ran, collects what finished meanwhile. Never prints. `target` is the ensemble directory (its latest
+ * execution settings are used) or its config file: then the config's execution settings (timeout, keep, executor)
+ * replace the ensemble's, journalled and reported through `options.onSettings` (docs/config.md).
  *
- * @throws {@link EnsembleError} when `ensembleDir` holds no plan or another controller holds its lock.
+ * @throws {@link EnsembleError} when `target` holds no plan, its config defines other tasks (the message names the
+ *   keys), or another controller holds its lock.
  */
-export async function resume(ensembleDir: string, options: ResumeOptions = {}): Promise<RunResult> {
-  return toResult(await resumeEnsemble(resolve(ensembleDir), options));
+export async function resume(target: string, options: ResumeOptions = {}): Promise<RunResult> {
+  return toResult(await resumeEnsemble(await openTarget(resolve(target), options), options));
 }
 
 /**
@@ -335,10 +347,12 @@ export async function extend(ensembleDir: string, budget: number, options: Resum
 
 /**
  * Gives every failed task (with `filter.reason`: only failures of that kind, e.g. `timeout`, `out of memory`,
- * `exit code`) one more attempt, journals the request, then runs them. Earlier attempts stay on record. Never prints.
+ * `exit code`, `cancelled`) one more attempt, journals the request, then runs them. Earlier attempts stay on record.
+ * `target` as in {@link resume}: given the config file, its execution settings apply (a raised `timeout`, more
+ * memory). Never prints.
  */
-export async function retry(ensembleDir: string, filter: { reason?: string } = {}, options: ResumeOptions = {}): Promise<RetryResult> {
-  const r = await retryEnsemble(resolve(ensembleDir), filter, options);
+export async function retry(target: string, filter: { reason?: string } = {}, options: ResumeOptions = {}): Promise<RetryResult> {
+  const r = await retryEnsemble(await openTarget(resolve(target), options), filter, options);
   return { ...toResult(r), retried: r.retried };
 }
 

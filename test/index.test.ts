@@ -54,6 +54,7 @@ t.test('run(config object) resolves to the counts and the dataset, prints nothin
     pending: 0,
     dataset: { parquet: join(ens, 'dataset.parquet'), csv: join(ens, 'dataset.csv') },
     badLines: 0,
+    cancelled: 0,
   });
   t.ok(existsSync(r.dataset.parquet) && existsSync(r.dataset.csv), 'both dataset files written');
   t.equal(readFileSync(r.dataset.csv, 'utf8').trim().split('\n').length, 7, 'a header and one row per task');

@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import { type Command, CommanderError } from 'commander';
 import { ArrayflowError, ConfigError, EnsembleError, UsageError } from '../errors.js';
 import type { ExecutorType } from '../config/types.js';
-import type { RunOptions, RunResult } from '../run/types.js';
+import { describeChange } from '../plan/settings.js';
+import type { RunOptions, RunResult, SettingsUpdate } from '../run/types.js';
 
 export interface RunFlags {
   workers?: number;
@@ -26,6 +27,17 @@ function interruptMessage(signal: NodeJS.Signals, run: { ensembleDir: string; ex
     `interrupted (${signal}): no more submissions; the submitted jobs keep running in the queue: ` +
     `\`arrayflow resume ${run.ensembleDir}\` follows them again, \`arrayflow cancel ${run.ensembleDir}\` stops them; ${again}`
   );
+}
+
+/** Prints the execution settings a config changed in an ensemble planned before. */
+export function printSettings(u: SettingsUpdate): void {
+  const lines = u.changes.map((c) => `  ${describeChange(c, u.bundle)}\n`).join('');
+  process.stdout.write(`execution settings of ${u.ensembleDir} changed (journalled; \`arrayflow show\` lists every change):\n${lines}`);
+}
+
+/** How to run the cancelled tasks of an ensemble again (after scancel, qdel or `arrayflow cancel`). */
+export function cancelledHint(cancelled: number, ensembleDir: string): string {
+  return `${cancelled} task${cancelled === 1 ? ' was' : 's were'} cancelled; run ${cancelled === 1 ? 'it' : 'them'} again with: arrayflow retry ${ensembleDir} --failed --reason cancelled\n`;
 }
 
 /** Runs `fn` with Ctrl-C (and SIGTERM) handling and a progress display, then prints the outcome. */
@@ -62,13 +74,15 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
       process.stdout.write(`${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run\n`);
     },
     onProgress: (p) => progress?.update(p),
+    onSettings: printSettings,
   });
   progress?.stop();
   process.stdout.write(
     `${result.done} done, ${result.failed} failed, ${result.pending} pending\n` +
       `dataset: ${result.parquet}\n         ${result.csv}\n` +
       (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : '') +
-      (abort.signal.aborted && result.pending > 0 ? `interrupted: arrayflow resume ${result.ensembleDir} runs the ${result.pending} pending tasks\n` : ''),
+      (abort.signal.aborted && result.pending > 0 ? `interrupted: arrayflow resume ${result.ensembleDir} runs the ${result.pending} pending tasks\n` : '') +
+      (result.cancelled > 0 ? cancelledHint(result.cancelled, result.ensembleDir) : ''),
   );
   if (result.done > 0) {
     // a first look at the results, read back from dataset.parquet (arrayflow summary --by for more); by stage for stages

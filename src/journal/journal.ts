@@ -2,8 +2,15 @@
 import { readFile } from 'node:fs/promises';
 import { appendLine, closeFd, openAppendOnly } from '../util/fs.js';
 
+/** One changed execution setting: its key path (`executor.resources.time`) and both values (undefined: unset). */
+export interface SettingChange {
+  key: string;
+  from: unknown;
+  to: unknown;
+}
+
 export type JournalEvent =
-  | { event: 'planned'; tasks: number; elements: number; config_hash: string; bundle?: number; bundle_reason?: string }
+  | { event: 'planned'; tasks: number; elements: number; task_hash: string; bundle?: number; bundle_reason?: string }
   | { event: 'run_started'; run: string; executor: string; pending: number }
   | { event: 'run_finished'; run: string; done: number; failed: number; pending: number }
   | { event: 'submitted'; run: string; chunk: string; job_id: string; elements: number; offset: number; attempt: number; tasks_file?: string; bundle?: number }
@@ -13,6 +20,8 @@ export type JournalEvent =
   | { event: 'extended'; from: number; to: number }
   /** The config's prologue ran (exit_code 0: it succeeded and is not run again). */
   | { event: 'prologue'; command: string[]; exit_code: number | null; duration_s: number }
+  /** Execution settings changed (timeout, keep, executor...; src/plan/settings.ts): plan.json holds the new ones. */
+  | { event: 'settings'; changes: SettingChange[] }
   | { event: 'adaptive'; round: number; from: number; to: number }
   /** `arrayflow retry`: each [task, attempt] gets one more attempt after that one. */
   | { event: 'retry'; tasks: Array<[number, number]> };
@@ -53,4 +62,9 @@ export async function readJournal(path: string): Promise<JournalEntry[]> {
 /** The `[task, after attempt]` requests of every `arrayflow retry` in the journal, oldest first. */
 export function retryRequests(journal: JournalEntry[]): Array<[number, number]> {
   return journal.flatMap((e) => (e.event === 'retry' ? e.tasks : []));
+}
+
+/** Every `settings` event of the journal, oldest first: when and what changed. */
+export function settingsHistory(journal: JournalEntry[]): Array<{ ts: string; changes: SettingChange[] }> {
+  return journal.flatMap((e) => (e.event === 'settings' ? [{ ts: e.ts, changes: e.changes }] : []));
 }

@@ -9,7 +9,7 @@ import { basename, dirname, join, normalize, relative, sep } from 'node:path';
 import { renderTemplate as renderPlaceholders } from '../config/placeholders.js';
 import { DEFAULT_LOGS, DEFAULT_RESULT_MAX_SIZE, type ResultSpec } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';
-import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
+import { type PlanFile, type RuntimeSpec, attemptTimeout } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
 import type { UpstreamInputs } from './upstream.js';
@@ -207,6 +207,7 @@ async function parseResultText(text: string, spec: ResultSpec) {
  */
 export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, emit?: (rec: TaskRecord) => void): Promise<TaskRecord> {
   const { runtime } = ctx.plan;
+  const timeout = attemptTimeout(ctx.plan, attempt);
   const start = new Date();
   const record = (status: TaskRecord['status'], reason: string | null, extra: Partial<TaskRecord> = {}): TaskRecord => {
     const end = new Date();
@@ -251,7 +252,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     try {
       const errFd = openSync(join(dir, STREAM_FILES.stderr), 'w');
       try {
-        started = startCommand(argv, dir, env, outFd, errFd, runtime.timeout, ctx.state);
+        started = startCommand(argv, dir, env, outFd, errFd, timeout, ctx.state);
       } finally {
         // spawning is synchronous: the simulation holds its own copies of these descriptors now
         closeSync(errFd);
@@ -268,7 +269,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
       await copyBack(dir, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
       return resultRecord(dir, exitFields, `wrote the marker ${marker}`, upstream?.values);
     }
-    const reason = exit ? exitReason(exit, argv[0], runtime.timeout, ctx.state) : null;
+    const reason = exit ? exitReason(exit, argv[0], timeout, ctx.state) : null;
     // an interrupted attempt's files are partial: the next attempt's are the task's
     if (reason && ctx.state.interrupted) return record('failed', reason, exitFields);
     await copyBack(dir, ctx.layout.outputs(row.id), runtime.keep, runtime.result);

@@ -20,27 +20,11 @@ export interface Manifest {
   user: string;
   created: string;
   config_file: string;
-  config_hash: string;
+  /** sha256 of what defines the tasks (src/plan/settings.ts: taskKeys, taskHash); execution settings are not part of it. */
+  task_hash: string;
   sampling: { method: string; seed: number; samples: number | null; points_file_sha256: string | null };
   tasks: number;
   git: GitState | null;
-}
-
-/**
- * sha256 of what defines the tasks and their results: the normalised config (comments and formatting don't
- * change it) without the executor section — the same ensemble may run locally, then on Slurm — nor the expected task
- * time, the prologue, `logs` and `result.max_size`, and the points file.
- */
-export function hashConfig(config: Config, pointsFile: Uint8Array | null): string {
-  const h = createHash('sha256');
-  // where and how it runs (the expected task time only sizes bundles, the prologue prepares the machine), and the
-  // adaptive proposer (its budget may grow), are not the design's identity; nor are which logs are kept and the result
-  // size limit (raising it is the fix for a `result too large` failure)
-  const { source: _source, executor: _executor, adaptive: _adaptive, expected_task_time: _expected, prologue: _prologue, logs: _logs, ...rest } = config;
-  const { max_size: _maxSize, ...result } = rest.result;
-  h.update(JSON.stringify({ ...rest, result }));
-  if (pointsFile) h.update(pointsFile);
-  return h.digest('hex');
 }
 
 /** The git commit and dirty flag of the repository holding `dir`, or null when it is not in one. */
@@ -67,7 +51,7 @@ export async function buildManifest(config: Config, hash: string, tasks: number,
     user,
     created: new Date().toISOString(),
     config_file: config.source,
-    config_hash: hash,
+    task_hash: hash,
     sampling: {
       method: config.sampling.method,
       seed: config.sampling.seed,

@@ -25,7 +25,9 @@ export interface PlanFile {
   name: string;
   /** Random id of this ensemble instance: job names carry it, so a re-created ensemble never adopts old jobs. */
   id: string;
-  config_hash: string;
+  /** sha256 of what defines the tasks; `task_keys` has one short hash per key path, so a refusal names what changed (./settings.ts). */
+  task_hash: string;
+  task_keys: Record<string, string>;
   tasks: number;
   param_names: string[];
   /** Tasks per array element; element e runs tasks [e*bundle, min(array_tasks, (e+1)*bundle)). */
@@ -120,6 +122,18 @@ export function planRuntime(config: Config): RuntimeSpec {
     scratch: config.executor.scratch,
     parallel: config.executor.array.parallel,
   };
+}
+
+/**
+ * The wall-clock limit of attempt `attempt` of a task in seconds (0 = none): runtime.timeout, grown by
+ * executor.retry_scale.time per extra attempt as resources.time is (src/scheduler/resources.ts).
+ */
+export function attemptTimeout(plan: Pick<PlanFile, 'runtime' | 'executor'>, attempt: number): number {
+  const { timeout } = plan.runtime;
+  const factor = plan.executor.retry_scale?.time;
+  if (timeout <= 0 || !factor || attempt <= 1) return timeout;
+  // to the millisecond: the limit is quoted in failure reasons
+  return Math.round(timeout * factor ** (attempt - 1) * 1000) / 1000;
 }
 
 /** Names of the parameters in config order. */

@@ -5,22 +5,26 @@ import { relative } from 'node:path';
 import { parseDuration } from '../config/normalise.js';
 import type { Config, ExecutorSpec, StageSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
-import { appendJournal } from '../journal/journal.js';
+import { type SettingChange, appendJournal } from '../journal/journal.js';
+import { acquireLock } from '../journal/lock.js';
 import { readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { arrayflowBin } from '../util/paths.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { type BundleChoice, type BundleInput, DEFAULT_TARGET_S, chooseBundle } from './bundle.js';
 import { readPlan } from './read.js';
-import { buildManifest, hashConfig } from './manifest.js';
+import { buildManifest } from './manifest.js';
+import { configSettings, planSettings, settingsChanges, taskChanges, taskHash, taskKeys, withSettings } from './settings.js';
 import { type PlanFile, type UpstreamSpec, crossUpstream, paramNames, planRuntime, upstreamTaskParam } from './plan.js';
 import { type TaskTable, designTable, writeTaskTable } from './tasks.js';
 
 export interface OpenedPlan {
   layout: EnsembleLayout;
   plan: PlanFile;
-  /** false when the ensemble directory already held a plan of the same config (a resume). */
+  /** false when the ensemble directory already held a plan of the same tasks (a resume). */
   created: boolean;
+  /** The execution settings this config changed in an ensemble planned before (journalled; plan.json holds the new ones). */
+  changes: SettingChange[];
 }
 
 /** What the bundle choice reads of a config or a plan: the executor section and the per-task timeout. */
@@ -61,7 +65,7 @@ export function bundleFor(config: Config, tasks: number, slots: number | null = 
 }
 
 /** The plan file of `config` with `tasks` tasks and ensemble id `id` (pure); `slots` as for {@link bundleFor}. */
-export function planFileFor(config: Config, hash: string, tasks: number, id: string, upstream?: UpstreamSpec, slots: number | null = null): PlanFile {
+export function planFileFor(config: Config, keys: Record<string, string>, tasks: number, id: string, upstream?: UpstreamSpec, slots: number | null = null): PlanFile {
   const { bundle, elements, reason, probe } = bundleFor(config, tasks, slots);
   return {
     ...(upstream ? { upstream } : {}),
@@ -70,7 +74,8 @@ export function planFileFor(config: Config, hash: string, tasks: number, id: str
     format: 1,
     name: config.name,
     id,
-    config_hash: hash,
+    task_hash: taskHash(keys),
+    task_keys: keys,
     tasks,
     param_names: upstream ? [upstreamTaskParam(upstream.stage), ...paramNames(config)] : paramNames(config),
     bundle,
@@ -119,38 +124,75 @@ export async function samplePlan(config: Config, upstream?: Upstream): Promise<T
 }
 
 /**
- * Plans the ensemble of `config` into its ensemble directory. If the directory already holds a plan of the
- * same config it is reused untouched (so `run` resumes); a plan of a different config is an error. `slots`: the
- * elements the cluster runs at once, when known (see {@link bundleFor}).
+ * What to say when `config` defines other tasks than the ensemble planned in its directory: the keys that differ,
+ * and what to do instead.
+ */
+function refusal(config: Config, changed: string[]): string {
+  const dir = config.ensemble_dir;
+  const extend = changed.includes('sampling.samples')
+    ? `; to add samples to this ensemble, put sampling.samples back and run \`arrayflow extend ${dir} --budget N\``
+    : '';
+  return (
+    `${dir} holds an ensemble whose tasks ${config.source} now defines differently (changed: ${changed.join(', ')}). ` +
+    `Only execution settings (timeout, keep, executor.*) may change between runs of one ensemble: put ${changed.length === 1 ? 'that key' : 'those keys'} back, ` +
+    `or set another ensemble_dir for a new ensemble (this one stays as it is)${extend}`
+  );
+}
+
+/**
+ * Re-opens the ensemble planned in `config`'s directory: refused when the config defines other tasks; otherwise its
+ * execution settings become the config's (plan.json and the frozen config.yaml rewritten, the change journalled).
+ */
+async function reopenPlan(config: Config, configText: string, existing: { layout: EnsembleLayout; plan: PlanFile }, keys: Record<string, string>): Promise<OpenedPlan> {
+  const { layout, plan } = existing;
+  if (!plan.task_keys) {
+    throw new EnsembleError(
+      `${config.ensemble_dir} was planned by an earlier arrayflow (its plan.json has no task_keys), so ${config.source} cannot be compared with it: ` +
+        `continue it with \`arrayflow resume ${config.ensemble_dir}\`, or set another ensemble_dir`,
+    );
+  }
+  const changed = taskChanges(plan.task_keys, keys);
+  if (changed.length > 0) throw new EnsembleError(refusal(config, changed));
+  const settings = configSettings(config);
+  if (settingsChanges(planSettings(plan), settings).length === 0) return { layout, plan, created: false, changes: [] };
+  const lock = await acquireLock(layout.lock);
+  try {
+    // the plan as it is now, under the lock (extend or an adaptive round may have added tasks)
+    const current = (await readPlan(config.ensemble_dir)).plan;
+    const changes = settingsChanges(planSettings(current), settings);
+    const next = withSettings(current, settings);
+    await writeFileAtomic(layout.config, configText);
+    await writeFileAtomic(layout.planFile, JSON.stringify(next, null, 2) + '\n');
+    if (changes.length > 0) appendJournal(layout.journal, { event: 'settings', changes });
+    return { layout, plan: next, created: false, changes };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Plans the ensemble of `config` into its ensemble directory. If the directory already holds a plan of the same
+ * tasks it is re-opened (so `run` resumes) with the config's execution settings; a plan of other tasks is an error
+ * naming the keys that differ. `slots`: the elements the cluster runs at once, when known (see {@link bundleFor}).
  */
 export async function writePlan(config: Config, configText: string, upstream?: Upstream, slots: number | null = null): Promise<OpenedPlan> {
   const layout = new EnsembleLayout(config.ensemble_dir);
   const pointsFile = config.sampling.file ? await readFile(config.sampling.file) : null;
-  const hash = hashConfig(config, pointsFile);
+  const keys = taskKeys(config, pointsFile);
   const existing = await readPlan(config.ensemble_dir).catch(() => null);
-  if (existing) {
-    if (existing.plan.config_hash !== hash) {
-      throw new EnsembleError(
-        `${config.ensemble_dir} holds an ensemble planned from a different config (hash ${existing.plan.config_hash.slice(0, 12)}, ` +
-          `this config ${hash.slice(0, 12)}): set another ensemble_dir in ${config.source}, or delete the old directory`,
-      );
-    }
-    // the prologue is the config's as it is now (not part of the hash): a fixed prologue runs on the next `run`
-    const { prologue: _frozen, ...plan } = existing.plan;
-    return { layout: existing.layout, plan: config.prologue ? { ...plan, prologue: config.prologue } : plan, created: false };
-  }
+  if (existing) return reopenPlan(config, configText, existing, keys);
 
   await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));
   const table = await samplePlan(config, upstream);
   const tasks = table.seeds.length;
   if (tasks === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);
   await writeTaskTable(layout, table);
-  const plan = planFileFor(config, hash, tasks, randomBytes(4).toString('hex'), upstream?.spec, slots);
+  const plan = planFileFor(config, keys, tasks, randomBytes(4).toString('hex'), upstream?.spec, slots);
   const reason = plan.bundle_reason as string;
   await writeFileAtomic(layout.config, configText);
-  await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, hash, tasks, pointsFile), null, 2) + '\n');
+  await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, plan.task_hash, tasks, pointsFile), null, 2) + '\n');
   // plan.json last: its presence marks a complete plan
   await writeFileAtomic(layout.planFile, JSON.stringify(plan, null, 2) + '\n');
-  appendJournal(layout.journal, { event: 'planned', tasks: plan.tasks, elements: plan.elements, config_hash: hash, bundle: plan.bundle, bundle_reason: reason });
-  return { layout, plan, created: true };
+  appendJournal(layout.journal, { event: 'planned', tasks: plan.tasks, elements: plan.elements, task_hash: plan.task_hash, bundle: plan.bundle, bundle_reason: reason });
+  return { layout, plan, created: true, changes: [] };
 }

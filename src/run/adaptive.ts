@@ -2,7 +2,7 @@
 // points as JSON lines; they are appended to the plan and run, round after round, up to the budget.
 import { execa } from 'execa';
 import { renderTemplate } from '../config/placeholders.js';
-import type { AdaptiveSpec, ExecutorSpec, Point } from '../config/types.js';
+import type { AdaptiveSpec, Point } from '../config/types.js';
 import { runPlanned } from './planned.js';
 import type { RunOptions, RunResult } from './types.js';
 import { DataError, EnsembleError } from '../errors.js';
@@ -50,7 +50,7 @@ async function propose(spec: AdaptiveSpec, layout: EnsembleLayout, plan: PlanFil
  * until the plan holds `budget` tasks or the proposer prints nothing. Resumable: the rounds are in the plan
  * and the journal, so a restart runs what is pending, then asks for the next round.
  */
-export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFile; result: RunResult }, spec: AdaptiveSpec, executor: ExecutorSpec, opts: RunOptions): Promise<RunResult> {
+export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFile; result: RunResult }, spec: AdaptiveSpec, opts: RunOptions): Promise<RunResult> {
   let { plan, result } = first;
   let round = (await readJournal(layout.journal)).filter((e) => e.event === 'adaptive').length;
   for (;;) {
@@ -72,6 +72,6 @@ export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFil
     }
     if (take.length === 0) continue;
     opts.onAdaptive?.({ round, points: take.length, tasks: plan.tasks, budget: spec.budget });
-    result = await runPlanned(layout, plan, executor, false, opts);
+    result = await runPlanned(layout, plan, false, opts);
   }
 }

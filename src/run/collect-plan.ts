@@ -7,7 +7,7 @@ import type { PlanFile } from '../plan/plan.js';
 import { readTaskTable } from '../plan/tasks.js';
 import type { TaskRecord } from '../records/record.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { type RunResult, countFinals } from './types.js';
+import { type RunResult, countCancelled, countFinals } from './types.js';
 
 /** logs/failures.ndjson: per failed task its parameters, reason, exit code and stderr tail (derived; rewritten whole). */
 async function writeFailuresLog(layout: EnsembleLayout, finals: Map<number, TaskRecord>): Promise<void> {
@@ -34,5 +34,5 @@ export async function collectWithFinals(layout: EnsembleLayout, plan: PlanFile):
   await removeLiveParts(layout);
   await writeFailuresLog(layout, finals);
   appendJournal(layout.journal, { event: 'collected', rows: c.rows, done: c.done, failed: c.failed });
-  return { result: { ensembleDir: layout.root, ...countFinals(plan, finals), parquet: c.files.parquet, csv: c.files.csv, badLines: c.badLines }, finals };
+  return { result: { ensembleDir: layout.root, ...countFinals(plan, finals), cancelled: countCancelled(finals), parquet: c.files.parquet, csv: c.files.csv, badLines: c.badLines }, finals };
 }

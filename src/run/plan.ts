@@ -1,10 +1,11 @@
 // `arrayflow plan`: expand a config into its ensemble directory (every stage of a multi-stage one), or show what would be submitted.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { readConfig, readConfigFile } from '../config/load.js';
 import type { Config, ExecutorType } from '../config/types.js';
 import { SchedulerRunner } from '../executor/runner.js';
 import { EnsembleLayout } from '../layout/layout.js';
-import { hashConfig } from '../plan/manifest.js';
+import { taskKeys } from '../plan/settings.js';
 import { type ArrayLimits, chunkLabel } from '../plan/plan.js';
 import { slotsFor } from '../plan/slots.js';
 import { type OpenedPlan, type StagePlan, planFileFor, samplePlan, upstreamOf, writePlan } from '../plan/write.js';
@@ -12,20 +13,46 @@ import { planSubmissions, renderSubmission } from '../render/submission.js';
 import { batchScheduler } from '../scheduler/registry.js';
 import { LocalTransport } from '../transport/local.js';
 import type { Transport } from '../transport/transport.js';
+import { EnsembleError } from '../errors.js';
 import { planStages } from './stages.js';
+import { type RunOptions, reportSettings } from './types.js';
 
 /**
  * Plans the ensemble of a config (or re-opens it when it is planned already): one entry per stage of a
  * multi-stage config, else one. Nothing runs.
  */
-export async function planEnsemble(configPath: string): Promise<Array<OpenedPlan & { name?: string }>> {
+export async function planEnsemble(configPath: string, opts: Pick<RunOptions, 'onSettings'> = {}): Promise<Array<OpenedPlan & { name?: string }>> {
   const { config, text } = await readConfigFile(configPath);
-  return planConfig(config, text);
+  return planConfig(config, text, opts);
 }
 
-/** {@link planEnsemble} of a validated config (`name`: the stage's, for a multi-stage one); `text` is its YAML, frozen into the ensemble directory as config.yaml. */
-export async function planConfig(config: Config, text: string): Promise<Array<OpenedPlan & { name?: string }>> {
-  return config.stages ? planStages(config, text) : [await writePlan(config, text)];
+/**
+ * {@link planEnsemble} of a validated config (`name`: the stage's, for a multi-stage one); `text` is its YAML, frozen
+ * into the ensemble directory as config.yaml. Execution settings it changes are reported through `opts.onSettings`.
+ */
+export async function planConfig(config: Config, text: string, opts: Pick<RunOptions, 'onSettings'> = {}): Promise<Array<OpenedPlan & { name?: string }>> {
+  const opened = config.stages ? await planStages(config, text) : [await writePlan(config, text)];
+  reportSettings(opened, opts);
+  return opened;
+}
+
+/**
+ * The ensemble directory `resume` and `retry` work on: a directory as it is (with the execution settings its plan
+ * holds); for a config file, its ensemble re-opened with the config's execution settings (changes journalled and
+ * reported through `opts.onSettings`; a config defining other tasks is refused). A config whose ensemble was never
+ * planned is an error: `run` plans it.
+ */
+export async function openTarget(target: string, opts: Pick<RunOptions, 'onSettings'> = {}): Promise<string> {
+  const st = await stat(target).catch(() => null);
+  if (st === null) throw new EnsembleError(`${target}: no such ensemble directory or config file`);
+  if (st.isDirectory()) return target;
+  const { config, text } = await readConfigFile(target);
+  const layout = new EnsembleLayout(config.ensemble_dir);
+  if (!existsSync(layout.planFile) && !existsSync(layout.stagesFile)) {
+    throw new EnsembleError(`${config.ensemble_dir} (ensemble_dir of ${target}) holds no planned ensemble: \`arrayflow run ${target}\` plans and runs it`);
+  }
+  await planConfig(config, text, opts);
+  return config.ensemble_dir;
 }
 
 export interface DryRun {
@@ -70,7 +97,7 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
     const tasks = (await samplePlan(stage, upstream)).seeds.length;
     // the choice writePlan makes; the cluster's CPUs count only where limits discovery reports them (ArrayLimits.cpus)
     const slots = slotsFor(limits.cpus, stage.executor.resources.cpus);
-    const plan = planFileFor(stage, hashConfig(stage, pointsFile), tasks, 'dryrun00', upstream?.spec, slots);
+    const plan = planFileFor(stage, taskKeys(stage, pointsFile), tasks, 'dryrun00', upstream?.spec, slots);
     plans.push({ name: stage.stage?.name ?? '', plan, layout: new EnsembleLayout(stage.ensemble_dir) });
   }
   const tasks = plans.reduce((n, p) => n + p.plan.tasks, 0);

@@ -1,7 +1,6 @@
 // Running the pending work of one planned ensemble: lock, live dataset, local workers or the batch loop, then collect.
 import { availableParallelism } from 'node:os';
 import { startLiveDataset } from '../collect/live-dataset.js';
-import type { ExecutorSpec } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { BatchRun } from '../executor/batch.js';
 import { runLocal } from '../executor/local.js';
@@ -19,9 +18,9 @@ import { collectEnsemble } from './collect-plan.js';
 import { prologueDone, runPrologue } from './prologue.js';
 import { type RunOptions, type RunResult, type StageChain, countFinals, newRunId } from './types.js';
 
-/** Runs the pending work of a planned ensemble with `executor` (resources and limits as they are now). */
-export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executor: ExecutorSpec, created: boolean, opts: RunOptions, chain: StageChain = {}): Promise<RunResult> {
-  const config = { executor };
+/** Runs the pending work of a planned ensemble with the execution settings its plan holds now (src/plan/settings.ts). */
+export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created: boolean, opts: RunOptions, chain: StageChain = {}): Promise<RunResult> {
+  const { executor } = plan;
   const lock = await acquireLock(layout.lock);
   // dataset/ is kept current while tasks finish, unless a `collect --follow` does it already (docs/watching.md);
   // a failure there must not stop the run: the compaction at the end is the dataset
@@ -32,9 +31,9 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
     const journal = await readJournal(layout.journal);
     const policy = retryPolicy(executor.retries, executor.retry_on, retryRequests(journal));
     const items = owedItems(plan.tasks, finals, policy);
-    const type = opts.executor ?? config.executor.type;
+    const type = opts.executor ?? executor.type;
     opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: items.length, executor: type });
-    const host = opts.host ?? config.executor.host;
+    const host = opts.host ?? executor.host;
     if (plan.prologue && items.length > 0 && !prologueDone(journal)) {
       // on a batch scheduler this machine is the submitting host, on the shared filesystem: the tasks see what it made
       if (host) throw new UsageError(`the prologue runs on the machine arrayflow runs on, and submitting over SSH (${host}) that is not the cluster: run arrayflow on the login node, or remove prologue`);
@@ -77,7 +76,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
     }
     if (type === 'local') {
       await runLocal(layout, plan, items, {
-        workers: opts.workers ?? config.executor.workers ?? availableParallelism(),
+        workers: opts.workers ?? executor.workers ?? availableParallelism(),
         runId,
         signal: opts.signal,
         onRecord,
@@ -85,13 +84,13 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, executo
         onWorkers: (pids) => lock.setWorkers(pids),
       });
     } else {
-      // resources and limits come from the config as it is now; the element layout (bundle) from the plan
-      const effective: PlanFile = { ...plan, executor: { ...config.executor, array: { ...config.executor.array, bundle: plan.bundle } } };
+      // the element layout (bundle) is the plan's, whatever executor.array.bundle says now
+      const effective: PlanFile = { ...plan, executor: { ...executor, array: { ...executor.array, bundle: plan.bundle } } };
       // from a workstation: one SSH connection for the whole run, and the ensemble's copy on the cluster (docs/ssh.md)
-      const remote = host ? await (await import('../remote/index.js')).openRemote(host, config.executor.remote, layout, plan, { transport: opts.transport }) : null;
+      const remote = host ? await (await import('../remote/index.js')).openRemote(host, executor.remote, layout, plan, { transport: opts.transport }) : null;
       if (remote && host) opts.onRemote?.({ host, ...remote.setup });
       const transport = remote?.transport ?? opts.transport ?? new LocalTransport();
-      const batch = new BatchRun(layout, effective, batchScheduler(type, config.executor.dialect), transport, followFinals(layout.resultsDir), {
+      const batch = new BatchRun(layout, effective, batchScheduler(type, executor.dialect), transport, followFinals(layout.resultsDir), {
         runId,
         policy,
         tickMs: opts.tickMs,

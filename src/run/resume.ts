@@ -15,7 +15,7 @@ export async function resumeEnsemble(ensembleDir: string, opts: RunOptions = {})
   const file = await readStages(ensembleDir);
   if (file) return resumeStages(ensembleDir, file, opts);
   const { layout, plan } = await readPlan(ensembleDir);
-  const result = await runPlanned(layout, plan, plan.executor, false, opts);
+  const result = await runPlanned(layout, plan, false, opts);
   if (!plan.adaptive) return result;
-  return runAdaptive(layout, { plan, result }, plan.adaptive, plan.executor, opts);
+  return runAdaptive(layout, { plan, result }, plan.adaptive, opts);
 }

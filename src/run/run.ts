@@ -5,7 +5,7 @@ import { writePlan } from '../plan/write.js';
 import { runAdaptive } from './adaptive.js';
 import { runPlanned } from './planned.js';
 import { runStagedConfig } from './stages.js';
-import type { RunOptions, RunResult } from './types.js';
+import { type RunOptions, type RunResult, reportSettings } from './types.js';
 import { SchedulerError } from '../errors.js';
 import { batchScheduler } from '../scheduler/registry.js';
 import { which } from '../util/which.js';
@@ -59,9 +59,11 @@ export async function runEnsemble(configPath: string, opts: RunOptions = {}): Pr
 export async function runConfig(config: Config, text: string, opts: RunOptions = {}): Promise<RunResult> {
   requireScheduler(config, opts);
   if (config.stages) return runStagedConfig(config, text, opts);
-  const { layout, plan, created } = await writePlan(config, text, undefined, await newPlanSlots(config, opts));
-  const result = await runPlanned(layout, plan, config.executor, created, opts);
+  const opened = await writePlan(config, text, undefined, await newPlanSlots(config, opts));
+  reportSettings([opened], opts);
+  const { layout, plan, created } = opened;
+  const result = await runPlanned(layout, plan, created, opts);
   // the config's proposer wins over the plan's: raising adaptive.budget and running again goes on
   if (!config.adaptive) return result;
-  return runAdaptive(layout, { plan, result }, config.adaptive, config.executor, opts);
+  return runAdaptive(layout, { plan, result }, config.adaptive, opts);
 }

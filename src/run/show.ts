@@ -1,16 +1,29 @@
 // `arrayflow show`: provenance of an ensemble (its manifest) plus the hosts and scheduler jobs that ran its tasks.
 import { readFile } from 'node:fs/promises';
+import { type SettingChange, readJournal, settingsHistory } from '../journal/journal.js';
 import { journalSubmissions } from '../journal/submissions.js';
+import { type ExecutionSettings, planSettings } from '../plan/settings.js';
 import { readPlan } from '../plan/read.js';
 import { readFinals } from '../records/read.js';
 import { type Counts, countFinals } from './types.js';
 
-/** `arrayflow show`: the provenance manifest plus the hosts and job ids that ran tasks. */
-export async function showEnsemble(ensembleDir: string): Promise<{ manifest: unknown; hosts: string[]; jobs: string[]; counts: Counts }> {
+export interface EnsembleShow {
+  manifest: unknown;
+  hosts: string[];
+  jobs: string[];
+  counts: Counts;
+  /** The execution settings the next run uses, and every change of them since the ensemble was planned. */
+  settings: ExecutionSettings;
+  settings_changes: Array<{ ts: string; changes: SettingChange[] }>;
+}
+
+/** `arrayflow show`: the provenance manifest, the hosts and job ids that ran tasks, the execution settings and their changes. */
+export async function showEnsemble(ensembleDir: string): Promise<EnsembleShow> {
   const { layout, plan } = await readPlan(ensembleDir);
   const manifest = JSON.parse(await readFile(layout.manifest, 'utf8')) as unknown;
   const finals = await readFinals(layout.resultsDir);
   const hosts = [...new Set([...finals.values()].map((r) => r.host))].sort();
   const jobs = [...new Set((await journalSubmissions(layout)).map((s) => s.jobId))];
-  return { manifest, hosts, jobs, counts: countFinals(plan, finals) };
+  const settings_changes = settingsHistory(await readJournal(layout.journal));
+  return { manifest, hosts, jobs, counts: countFinals(plan, finals), settings: planSettings(plan), settings_changes };
 }

@@ -7,7 +7,7 @@ import { PARAMS_METADATA_KEY } from '../collect/import.js';
 import type { Config, StageSpec } from '../config/types.js';
 import { collectWithFinals } from './collect-plan.js';
 import { runPlanned } from './planned.js';
-import type { RunOptions, RunResult } from './types.js';
+import { type RunOptions, type RunResult, reportSettings } from './types.js';
 import { readFinals } from '../records/read.js';
 import { EnsembleError, UsageError } from '../errors.js';
 import type { Dependency, UpstreamWatch } from '../executor/batch.js';
@@ -17,6 +17,7 @@ import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
 import { type StagePlan, upstreamOf, writePlan } from '../plan/write.js';
 import type { TaskRecord } from '../records/record.js';
+import type { SettingChange } from '../journal/journal.js';
 import type { TaskRow } from '../plan/tasks.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -29,6 +30,8 @@ export interface StagesFile {
 
 interface PlannedStage extends StagePlan {
   created: boolean;
+  /** Execution settings the config changed (none when re-opened from the directory). */
+  changes: SettingChange[];
 }
 
 /** The stages of a multi-stage ensemble directory, or null for a single-stage one. */
@@ -65,7 +68,7 @@ export async function planStages(config: Config, configText: string): Promise<Pl
 
 async function openStages(root: string, file: StagesFile): Promise<PlannedStage[]> {
   const layout = new EnsembleLayout(root);
-  return Promise.all(file.stages.map(async (s) => ({ name: s.name, ...(await readPlan(layout.stageDir(s.name))), created: false })));
+  return Promise.all(file.stages.map(async (s) => ({ name: s.name, ...(await readPlan(layout.stageDir(s.name))), created: false, changes: [] })));
 }
 
 /**
@@ -84,7 +87,7 @@ async function runStages(root: string, stages: PlannedStage[], opts: RunOptions)
   if (type === 'local') {
     for (const s of stages) {
       if (opts.signal?.aborted) break;
-      await runPlanned(s.layout, s.plan, s.plan.executor, s.created, stageOpts(s));
+      await runPlanned(s.layout, s.plan, s.created, stageOpts(s));
     }
   } else {
     // one stage failing stops them all (a downstream stage must not wait for an upstream that will never finish)
@@ -102,7 +105,7 @@ async function runStages(root: string, stages: PlannedStage[], opts: RunOptions)
       const upStarted = up ? started.get(up.stage) : undefined;
       const after = upStarted && up ? upStarted.then((jobIds): Dependency => ({ kind: up.depend, jobIds })) : undefined;
       const upstream = up ? upstreamWatch(s, stages.find((u) => u.name === up.stage) as PlannedStage, settled) : undefined;
-      const run = runPlanned(s.layout, s.plan, s.plan.executor, s.created, { ...stageOpts(s), signal: stop.signal }, { after, onStarted: resolve, upstream });
+      const run = runPlanned(s.layout, s.plan, s.created, { ...stageOpts(s), signal: stop.signal }, { after, onStarted: resolve, upstream });
       // ended (done, failed or stopped): the downstream stages stop waiting for it; an upstream that stopped before it
       // submitted leaves them aborted, so they submit nothing without their dependency
       run.catch(() => stop.abort()).finally(() => {
@@ -136,6 +139,7 @@ function upstreamWatch(s: PlannedStage, u: PlannedStage, settled: Set<string>): 
 export async function runStagedConfig(config: Config, configText: string, opts: RunOptions): Promise<RunResult> {
   if (opts.host) throw new UsageError(`host ${opts.host}: multi-stage ensembles cannot be submitted over SSH yet; run ${config.source} on the login node`);
   const stages = await planStages(config, configText);
+  reportSettings(stages, opts);
   return runStages(config.ensemble_dir, stages, opts);
 }
 
@@ -155,12 +159,12 @@ export async function collectStages(root: string): Promise<RunResult> {
   const rows: TaskRow[] = [];
   const finals = new Map<number, TaskRecord>();
   const names = ['stage', 'stage_task'];
-  const totals = { total: 0, done: 0, failed: 0, pending: 0, badLines: 0 };
+  const totals = { total: 0, done: 0, failed: 0, pending: 0, cancelled: 0, badLines: 0 };
   const stages = await openStages(root, file);
   for (const s of stages) for (const n of s.plan.param_names) if (!names.includes(n)) names.push(n);
   for (const s of stages) {
     const { result: r, finals: own } = await collectWithFinals(s.layout, s.plan);
-    for (const k of ['total', 'done', 'failed', 'pending', 'badLines'] as const) totals[k] += r[k];
+    for (const k of ['total', 'done', 'failed', 'pending', 'cancelled', 'badLines'] as const) totals[k] += r[k];
     for (const t of await readTaskTable(s.layout)) {
       const id = rows.length;
       const params: TaskRow['params'] = { stage: s.name, stage_task: t.id, ...t.params };

@@ -2,6 +2,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SchedulerRunner } from '../executor/runner.js';
+import { type SettingChange, readJournal, settingsHistory } from '../journal/journal.js';
 import { journalSubmissions } from '../journal/submissions.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { readPlan } from '../plan/read.js';
@@ -13,17 +14,33 @@ import type { ElementStatus } from '../scheduler/types.js';
 import type { Transport } from '../transport/transport.js';
 import { readStages } from './stages.js';
 import { schedulerTransport } from './transport.js';
-import { type Counts, countFinals } from './types.js';
+import { type Counts, countCancelled, countFinals } from './types.js';
 
 export interface EnsembleStatus extends Counts {
   ensembleDir: string;
   name: string;
+  /** Failed tasks that were cancelled (`retry --failed --reason cancelled` runs them again). */
+  cancelled: number;
 }
 
 /** Done / failed / pending counts of an ensemble directory. */
 export async function ensembleStatus(ensembleDir: string): Promise<EnsembleStatus> {
   const { layout, plan } = await readPlan(ensembleDir);
-  return { ensembleDir: layout.root, name: plan.name, ...countFinals(plan, await readFinals(layout.resultsDir)) };
+  const finals = await readFinals(layout.resultsDir);
+  return { ensembleDir: layout.root, name: plan.name, ...countFinals(plan, finals), cancelled: countCancelled(finals) };
+}
+
+/**
+ * The execution settings that differ from those the ensemble was planned with, from the journal's `settings`
+ * events: per key the planned value, the current one and when it last changed.
+ */
+export async function changedSettings(ensembleDir: string): Promise<Array<SettingChange & { ts: string }>> {
+  const { layout } = await readPlan(ensembleDir);
+  const net = new Map<string, SettingChange & { ts: string }>();
+  for (const { ts, changes } of settingsHistory(await readJournal(layout.journal))) {
+    for (const c of changes) net.set(c.key, { key: c.key, from: net.has(c.key) ? net.get(c.key)?.from : c.from, to: c.to, ts });
+  }
+  return [...net.values()].filter((c) => JSON.stringify(c.from) !== JSON.stringify(c.to));
 }
 
 export interface ChunkStatus {

@@ -1,7 +1,10 @@
 // What the operations on an ensemble take and return: options, counts, progress and results (types, and the two helpers that make them).
 import type { ExecutorType } from '../config/types.js';
 import type { Dependency, Submission, UpstreamWatch } from '../executor/batch.js';
+import type { SettingChange } from '../journal/journal.js';
+import type { OpenedPlan } from '../plan/write.js';
 import type { PlanFile } from '../plan/plan.js';
+import { reasonKind } from '../records/owed.js';
 import type { TaskRecord } from '../records/record.js';
 import type { RemoteSetup } from '../remote/index.js';
 import type { Transport } from '../transport/transport.js';
@@ -55,13 +58,30 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** The config's prologue ran, before the first task (src/run/prologue.ts). */
   onPrologue?: (p: { command: string[]; duration_s: number }) => void;
+  /** A config changed the execution settings of an ensemble planned before (journalled; docs/config.md). */
+  onSettings?: (s: SettingsUpdate) => void;
   /** An adaptive round added points (docs/adaptive.md). */
   onAdaptive?: (a: { round: number; points: number; tasks: number; budget: number }) => void;
   signal?: AbortSignal;
 }
 
+/** The execution settings a config changed in one ensemble directory (a stage's, for a multi-stage one). */
+export interface SettingsUpdate {
+  ensembleDir: string;
+  /** The plan's element layout, which a changed bundle does not alter. */
+  bundle: number;
+  changes: SettingChange[];
+}
+
+/** Tells `opts.onSettings` about every re-opened plan whose execution settings changed. */
+export function reportSettings(opened: ReadonlyArray<Pick<OpenedPlan, 'layout' | 'plan' | 'changes'>>, opts: Pick<RunOptions, 'onSettings'>): void {
+  for (const p of opened) if (p.changes.length > 0) opts.onSettings?.({ ensembleDir: p.layout.root, bundle: p.plan.bundle, changes: p.changes });
+}
+
 export interface RunResult extends Counts {
   ensembleDir: string;
+  /** Failed tasks whose reason is `cancelled` (scancel, qdel, `arrayflow cancel`): `retry --failed --reason cancelled` runs them again. */
+  cancelled: number;
   parquet: string;
   csv: string;
   badLines: number;
@@ -81,6 +101,13 @@ export function countFinals(plan: PlanFile, finals: Map<number, TaskRecord>): Co
     else if (r.status === 'failed') failed++;
   }
   return { total: plan.tasks, done, failed, pending: plan.tasks - done - failed };
+}
+
+/** Failed tasks whose final record says `cancelled` (scancel, qdel, `arrayflow cancel`). */
+export function countCancelled(finals: Map<number, TaskRecord>): number {
+  let n = 0;
+  for (const r of finals.values()) if (r.status === 'failed' && reasonKind(r.reason) === 'cancelled') n++;
+  return n;
 }
 
 /** How a stage of a multi-stage ensemble waits for its upstream on a batch scheduler (run/stages.ts). */

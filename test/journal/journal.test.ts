@@ -7,14 +7,14 @@ import { type JournalEntry, appendJournal, readJournal, retryRequests } from '..
 t.test('appended events are read back in order, each with an ISO timestamp', async (t) => {
   const path = join(t.testdir({}), 'journal.ndjson');
   const before = Date.now();
-  appendJournal(path, { event: 'planned', tasks: 8, elements: 2, config_hash: 'abc' });
+  appendJournal(path, { event: 'planned', tasks: 8, elements: 2, task_hash: 'abc' });
   appendJournal(path, { event: 'run_started', run: 'r1', executor: 'local', pending: 8 });
   appendJournal(path, { event: 'cancelled', job_ids: ['12', '13'] });
   const text = readFileSync(path, 'utf8');
   t.equal(text.split('\n').length, 4, 'three lines, each ending in a newline');
   const entries = await readJournal(path);
   t.same(entries.map((e) => e.event), ['planned', 'run_started', 'cancelled']);
-  t.match(entries[0], { event: 'planned', tasks: 8, elements: 2, config_hash: 'abc' });
+  t.match(entries[0], { event: 'planned', tasks: 8, elements: 2, task_hash: 'abc' });
   t.same((entries[2] as Extract<JournalEntry, { event: 'cancelled' }>).job_ids, ['12', '13']);
   for (const e of entries) {
     t.match(e.ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

@@ -12,7 +12,7 @@ t.test('extendPlan continues the design: the next points, new ids, seeds and bat
   const { layout, plan, config } = await planIn(t.testdir({}), drawnConfig({ n: 4 }));
   const before = await readTaskTable(layout);
   const next = await extendPlan(layout, plan, 3);
-  t.match(next, { tasks: 7, array_tasks: 4, elements: plan.elements, id: plan.id, config_hash: plan.config_hash });
+  t.match(next, { tasks: 7, array_tasks: 4, elements: plan.elements, id: plan.id, task_hash: plan.task_hash });
   t.same((await readPlan(layout.root)).plan, next, 'plan.json rewritten');
   const rows = await readTaskTable(layout);
   t.same(rows.slice(0, 4), before, 'the planned rows are untouched');

@@ -1,11 +1,11 @@
-// Provenance: the config hash (what defines the tasks, nothing else), the git state of the config's repository, manifest fields.
+// Provenance: the git state of the config's repository, manifest fields.
 import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { buildManifest, hashConfig, readGitState } from '../../src/plan/manifest.js';
+import { buildManifest, readGitState } from '../../src/plan/manifest.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { configIn, drawnConfig } from '../helpers/plan.js';
 
@@ -17,46 +17,6 @@ function outsideRepo(t: Test): string {
 }
 
 const git = (dir: string, ...args: string[]) => execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.org', '-c', 'commit.gpgsign=false', ...args]);
-
-t.test('hashConfig: sha256 of the normalised config, so formatting and comments do not count', async (t) => {
-  const block = configIn('/x', drawnConfig({ n: 4 }));
-  const reformatted = configIn(
-    '/x',
-    `# the same ensemble, written differently
-name: drawn
-ensemble_dir: ens
-command:
-  - echo
-  - "{x}"
-  - "{k}"
-parameters:
-  x: {uniform: [0.0, 1.0]}   # same numbers
-  k: [a, b]
-sampling: {seed: 3, samples: 4, method: sobol}
-`,
-  );
-  t.match(hashConfig(block, null), /^[0-9a-f]{64}$/);
-  t.equal(hashConfig(reformatted, null), hashConfig(block, null));
-});
-
-t.test('hashConfig: where and how it runs is not part of it; the design and the points file are', async (t) => {
-  const base = configIn('/x', drawnConfig({ n: 4 }));
-  const h = hashConfig(base, null);
-  t.equal(hashConfig({ ...base, source: '/elsewhere/c.yaml' }, null), h, 'the config file path');
-  t.equal(hashConfig({ ...base, executor: { ...base.executor, type: 'local', retries: 3 } }, null), h, 'the executor');
-  t.equal(hashConfig(configIn('/x', drawnConfig({ n: 4, extra: 'adaptive: {command: [p], budget: 9}' })), null), h, 'the adaptive proposer');
-  t.equal(hashConfig({ ...base, logs: 'all', result: { ...base.result, max_size: 5 } }, null), h, 'which logs are kept, the result size limit');
-  // an ensemble planned before `logs` and `result.max_size` existed keeps its hash: neither was in the hashed text
-  const dropped = new Set(['source', 'executor', 'logs', 'max_size']);
-  const before = createHash('sha256').update(JSON.stringify(base, (k, v: unknown) => (dropped.has(k) ? undefined : v)));
-  t.equal(before.digest('hex'), h, 'the hash of earlier versions');
-  t.not(hashConfig(configIn('/x', drawnConfig({ n: 5 })), null), h, 'the number of samples');
-  t.not(hashConfig({ ...base, sampling: { ...base.sampling, seed: 4 } }, null), h, 'the seed');
-  t.not(hashConfig({ ...base, command: ['echo', '{k}'] }, null), h, 'the command');
-  t.not(hashConfig({ ...base, timeout: 9 }, null), h, 'the task time limit');
-  t.not(hashConfig(base, Buffer.from('x\n1\n')), h, 'a points file');
-  t.not(hashConfig(base, Buffer.from('x\n1\n')), hashConfig(base, Buffer.from('x\n2\n')), 'its content');
-});
 
 t.test('readGitState: null outside a repository and in one without commits', async (t) => {
   const dir = outsideRepo(t);
@@ -91,7 +51,7 @@ t.test('buildManifest: tool, host, config file and hash, sampling, tasks, and th
   t.type(m.user, 'string');
   t.ok(Date.parse(m.created) >= before - 1000 && Date.parse(m.created) <= Date.now());
   t.equal(m.config_file, join(dir, 'config.yaml'));
-  t.equal(m.config_hash, 'h'.repeat(64));
+  t.equal(m.task_hash, 'h'.repeat(64));
   t.same(m.sampling, { method: 'sobol', seed: 3, samples: 4, points_file_sha256: null });
   t.equal(m.tasks, 4);
   t.equal(m.git, null, 'the config is in no repository');

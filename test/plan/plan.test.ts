@@ -1,9 +1,10 @@
-// The pure planning functions: element tasks, job names, chunking under the cluster's limits, upstream crossing.
+// The pure planning functions: element tasks, job names, chunking under the cluster's limits, upstream crossing, the timeout of an attempt.
 import t from 'tap';
-import { chunkLabel, chunkSize, crossUpstream, elementTasks, jobName, paramNames, planChunks, planRuntime, upstreamTaskParam } from '../../src/plan/plan.js';
+import { attemptTimeout, chunkLabel, chunkSize, crossUpstream, elementTasks, jobName, paramNames, planChunks, planRuntime, upstreamTaskParam } from '../../src/plan/plan.js';
 import { rowsTable } from '../../src/plan/tasks.js';
 import { taskSeed } from '../../src/sampling/index.js';
 import { configIn } from '../helpers/plan.js';
+import { slurmPlan } from '../helpers/plans.js';
 
 t.test('elementTasks: element e runs the bundle [e*bundle, (e+1)*bundle), cut at array_tasks', async (t) => {
   const plan = { bundle: 3, array_tasks: 8 };
@@ -103,4 +104,15 @@ t.test('crossUpstream: a runner (one empty point) has one task per upstream task
   t.same([...x.data[0]], [0, 1, 2, 3]);
   t.equal(x.seeds.length, 4);
   t.equal(crossUpstream('coarse', 0, rowsTable([{ id: 0, batch: 0, seed: 0, params: {} }]), 0, undefined).seeds.length, 0, 'no upstream tasks, no tasks');
+});
+
+t.test('attemptTimeout: the timeout grows by retry_scale.time per extra attempt; none stays none', async (t) => {
+  const plan = slurmPlan({ retry_scale: { time: 2 } });
+  const at = (timeout: number, attempt: number, scale = plan.executor) => attemptTimeout({ runtime: { ...plan.runtime, timeout }, executor: scale }, attempt);
+  t.equal(at(10, 1), 10);
+  t.equal(at(10, 2), 20);
+  t.equal(at(10, 3), 40);
+  t.equal(at(0, 3), 0, 'no limit');
+  t.equal(at(10, 3, { ...plan.executor, retry_scale: { mem: 2 } }), 10, 'only memory scaled');
+  t.equal(at(0.3, 2, { ...plan.executor, retry_scale: { time: 1.5 } }), 0.45);
 });

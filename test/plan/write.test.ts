@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJournal } from '../../src/journal/journal.js';
 import { EnsembleLayout } from '../../src/layout/layout.js';
-import { hashConfig } from '../../src/plan/manifest.js';
+import { taskHash, taskKeys } from '../../src/plan/settings.js';
 import { readTaskTable } from '../../src/plan/tasks.js';
 import { planFileFor, samplePlan, upstreamOf, writePlan } from '../../src/plan/write.js';
 import { arrayflowBin } from '../../src/util/paths.js';
@@ -12,8 +12,8 @@ import { configIn, drawnConfig, planIn } from '../helpers/plan.js';
 
 t.test('planFileFor: tasks, elements of `bundle` tasks, the design and runtime, no upstream unless given', async (t) => {
   const config = configIn('/x', drawnConfig({ n: 5, bundle: 2, extra: 'timeout: 30s' }));
-  const plan = planFileFor(config, 'h'.repeat(64), 5, 'abcd1234');
-  t.match(plan, { format: 1, name: 'drawn', id: 'abcd1234', config_hash: 'h'.repeat(64), tasks: 5, array_tasks: 5, bundle: 2, elements: 3, retries: 0 });
+  const plan = planFileFor(config, {}, 5, 'abcd1234');
+  t.match(plan, { format: 1, name: 'drawn', id: 'abcd1234', task_hash: taskHash({}), tasks: 5, array_tasks: 5, bundle: 2, elements: 3, retries: 0 });
   t.same(plan.param_names, ['x', 'k']);
   t.same(plan.design, { parameters: config.parameters, sampling: config.sampling });
   t.equal(plan.runtime.timeout, 30);
@@ -22,19 +22,19 @@ t.test('planFileFor: tasks, elements of `bundle` tasks, the design and runtime, 
   t.equal(plan.arrayflow, arrayflowBin());
   t.notOk('upstream' in plan);
   t.notOk('adaptive' in plan);
-  t.equal(planFileFor(config, 'h', 4, 'i').elements, 2, 'an exact multiple');
-  const later = planFileFor(config, 'h', 6, 'i', { stage: 'A', dir: '../A', depend: 'afterany' });
+  t.equal(planFileFor(config, {}, 4, 'i').elements, 2, 'an exact multiple');
+  const later = planFileFor(config, {}, 6, 'i', { stage: 'A', dir: '../A', depend: 'afterany' });
   t.same(later.param_names, ['A.task', 'x', 'k'], 'the upstream task column first');
   t.same(later.upstream, { stage: 'A', dir: '../A', depend: 'afterany' });
 });
 
 t.test('planFileFor keeps the adaptive proposer', async (t) => {
   const config = configIn('/x', drawnConfig({ n: 4, extra: 'adaptive: { command: [propose, "{dataset}"], budget: 10 }' }));
-  t.same(planFileFor(config, 'h', 4, 'i').adaptive, { command: ['propose', '{dataset}'], budget: 10, cwd: '/x' });
+  t.same(planFileFor(config, {}, 4, 'i').adaptive, { command: ['propose', '{dataset}'], budget: 10, cwd: '/x' });
 });
 
 t.test('upstreamOf: the stage named by after, its directory relative to this stage, its task count', async (t) => {
-  const a = { name: 'A', layout: new EnsembleLayout('/e/stages/A'), plan: planFileFor(configIn('/x', drawnConfig({ n: 6 })), 'h', 6, 'i') };
+  const a = { name: 'A', layout: new EnsembleLayout('/e/stages/A'), plan: planFileFor(configIn('/x', drawnConfig({ n: 6 })), {}, 6, 'i') };
   t.same(upstreamOf({ name: 'B', after: 'A', depend: 'afterok' }, '/e/stages/B', [a]), { spec: { stage: 'A', dir: '../A', depend: 'afterok' }, tasks: 6 });
   t.equal(upstreamOf({ name: 'A', after: null, depend: 'afterany' }, '/e/stages/A', [a]), undefined, 'the first stage');
   t.equal(upstreamOf({ name: 'B', after: 'Z', depend: 'afterany' }, '/e/stages/B', [a]), undefined, 'no such stage before it');
@@ -55,35 +55,35 @@ t.test('writePlan creates the ensemble directory: config, manifest, task table, 
   t.equal(created, true);
   t.equal(layout.root, join(dir, 'ens'));
   t.match(plan.id, /^[0-9a-f]{8}$/);
-  t.equal(plan.config_hash, hashConfig(config, null));
+  t.equal(plan.task_hash, taskHash(taskKeys(config, null)));
   t.match(plan, { tasks: 5, elements: 3, bundle: 2 });
   t.same(JSON.parse(readFileSync(layout.planFile, 'utf8')), plan, 'plan.json holds the plan returned');
   t.equal(readFileSync(layout.config, 'utf8'), yaml, 'the config text, frozen as written');
-  t.match(JSON.parse(readFileSync(layout.manifest, 'utf8')), { config_hash: plan.config_hash, tasks: 5 });
+  t.match(JSON.parse(readFileSync(layout.manifest, 'utf8')), { task_hash: plan.task_hash, tasks: 5 });
   const rows = await readTaskTable(layout);
   t.same(rows.map((r) => r.id), [0, 1, 2, 3, 4]);
   t.same(Object.keys(rows[0].params), ['x', 'k']);
   for (const d of [layout.resultsDir, layout.jobLogsDir, layout.scriptsDir]) t.ok(statSync(d).isDirectory(), d);
   const journal = await readJournal(layout.journal);
-  t.match(journal, [{ event: 'planned', tasks: 5, elements: 3, config_hash: plan.config_hash, bundle: 2, bundle_reason: 'set in the config (executor.array.bundle)' }]);
+  t.match(journal, [{ event: 'planned', tasks: 5, elements: 3, task_hash: plan.task_hash, bundle: 2, bundle_reason: 'set in the config (executor.array.bundle)' }]);
 });
 
 t.test('planFileFor / writePlan: without bundle, the bundle is chosen and its reason kept in plan.json and the journal', async (t) => {
   const auto = (extra: string, executor = '{ type: slurm, array: { throttle: 20 } }') =>
     drawnConfig({ n: 1000, extra }).replace(/^executor: .*$/m, `executor: ${executor}`);
   const config = configIn('/x', auto('expected_task_time: 2s'));
-  const plan = planFileFor(config, 'h', 1000, 'i');
+  const plan = planFileFor(config, {}, 1000, 'i');
   t.match(plan, { bundle: 50, elements: 20 });
   t.equal(plan.bundle_reason, 'expected 2.0 s per task (expected_task_time), target 10 min per element, 20 slots (throttle): capped so the 1000 tasks fill the slots, ≈ 1.7 min per element');
   t.notOk('bundle' in plan.executor.array, 'the executor section stays as the config wrote it');
-  t.match(planFileFor(config, 'h', 1000, 'i', undefined, 10), { bundle: 100, elements: 10 }, 'slots given (the cluster is smaller than the throttle)');
+  t.match(planFileFor(config, {}, 1000, 'i', undefined, 10), { bundle: 100, elements: 10 }, 'slots given (the cluster is smaller than the throttle)');
   // resources.time in Slurm syntax bounds it; the timeout stands in for an unknown task time
-  t.match(planFileFor(configIn('/x', auto('expected_task_time: 2s', '{ type: slurm, array: { throttle: 20 }, resources: { time: "1" } }')), 'h', 1000, 'i'), { bundle: 19 });
+  t.match(planFileFor(configIn('/x', auto('expected_task_time: 2s', '{ type: slurm, array: { throttle: 20 }, resources: { time: "1" } }')), {}, 1000, 'i'), { bundle: 19 });
   // an unknown task time is measured by a probe of one task per slot (the timeout bound is for where it cannot be)
-  t.match(planFileFor(configIn('/x', auto('timeout: 60')), 'h', 1000, 'i'), { bundle: 1, bundle_probe: 20, bundle_reason: /^task time unknown: the first 20 tasks \(20 slots, throttle\)/ });
-  t.match(planFileFor(configIn('/x', auto('')), 'h', 1000, 'i', undefined, 8), { bundle: 1, elements: 1000, bundle_probe: 8 });
-  t.match(planFileFor(configIn('/x', auto('expected_task_time: 2s')), 'h', 1000, 'i'), { bundle_probe: undefined }, 'a known time: no probe');
-  const noProbe = (extra: string, executor: string) => planFileFor(configIn('/x', auto(extra, executor)), 'h', 1000, 'i');
+  t.match(planFileFor(configIn('/x', auto('timeout: 60')), {}, 1000, 'i'), { bundle: 1, bundle_probe: 20, bundle_reason: /^task time unknown: the first 20 tasks \(20 slots, throttle\)/ });
+  t.match(planFileFor(configIn('/x', auto('')), {}, 1000, 'i', undefined, 8), { bundle: 1, elements: 1000, bundle_probe: 8 });
+  t.match(planFileFor(configIn('/x', auto('expected_task_time: 2s')), {}, 1000, 'i'), { bundle_probe: undefined }, 'a known time: no probe');
+  const noProbe = (extra: string, executor: string) => planFileFor(configIn('/x', auto(extra, executor)), {}, 1000, 'i');
   t.match(noProbe('timeout: 60', '{ type: local }'), { bundle_probe: undefined, bundle: 9, bundle_reason: /^up to 60 s per task \(timeout/ }, 'the local executor learns nothing');
   t.match(noProbe('', '{ type: local }'), { bundle_probe: undefined, bundle: 1, bundle_reason: /^task time unknown and no timeout/ });
 
@@ -108,16 +108,16 @@ t.test('writePlan re-opens a plan of the same config untouched', async (t) => {
   t.equal((await readJournal(first.layout.journal)).length, 1, 'planned once');
 });
 
-t.test('writePlan: where it runs is not the ensemble; the plan first written stays', async (t) => {
+t.test('writePlan: where it runs is not the ensemble; the element layout first planned stays', async (t) => {
   const dir = t.testdir({});
   const first = await planIn(dir, drawnConfig({ n: 5, bundle: 2 }));
   const other = await planIn(dir, drawnConfig({ n: 5, bundle: 4 }));
   t.equal(other.created, false);
-  t.equal(other.plan.bundle, 2);
-  t.equal(other.plan.id, first.plan.id);
+  t.match(other.plan, { bundle: 2, elements: 3, id: first.plan.id });
+  t.same(other.changes, [{ key: 'executor.array.bundle', from: 2, to: 4 }], 'the change is journalled and shown, the layout kept');
 });
 
-t.test('writePlan refuses a directory planned from a different config and changes nothing', async (t) => {
+t.test('writePlan refuses a config that defines other tasks, naming the keys, and changes nothing', async (t) => {
   const dir = t.testdir({});
   const first = await planIn(dir, drawnConfig({ n: 5 }));
   const planText = readFileSync(first.layout.planFile, 'utf8');
@@ -125,10 +125,33 @@ t.test('writePlan refuses a directory planned from a different config and change
   await t.rejects(writePlan(config, 'changed'), {
     name: 'EnsembleError',
     code: 'E_ENSEMBLE',
-    message: `${join(dir, 'ens')} holds an ensemble planned from a different config (hash ${first.plan.config_hash.slice(0, 12)}, this config ${hashConfig(config, null).slice(0, 12)}): set another ensemble_dir in ${join(dir, 'config.yaml')}, or delete the old directory`,
+    message:
+      `${join(dir, 'ens')} holds an ensemble whose tasks ${join(dir, 'config.yaml')} now defines differently (changed: sampling.samples). ` +
+      'Only execution settings (timeout, keep, executor.*) may change between runs of one ensemble: put that key back, ' +
+      `or set another ensemble_dir for a new ensemble (this one stays as it is); to add samples to this ensemble, put sampling.samples back and run \`arrayflow extend ${join(dir, 'ens')} --budget N\``,
   });
+  const other = drawnConfig({ n: 5 }).replace('command: [echo, "{x}", "{k}"]', 'command: [echo, "{k}"]').replace('values: [a, b]', 'values: [a, c]');
+  await t.rejects(planIn(dir, other), { name: 'EnsembleError', message: /\(changed: command, parameters\.k\)\. .*put those keys back, or set another ensemble_dir/ });
   t.equal(readFileSync(first.layout.planFile, 'utf8'), planText);
   t.equal(readFileSync(first.layout.config, 'utf8'), drawnConfig({ n: 5 }));
+  t.equal((await readJournal(first.layout.journal)).length, 1, 'nothing journalled');
+});
+
+t.test('writePlan re-opens a plan with changed execution settings: plan.json and config.yaml rewritten, the change journalled', async (t) => {
+  const dir = t.testdir({});
+  const first = await planIn(dir, drawnConfig({ n: 5, extra: 'timeout: 2' }));
+  const yaml = drawnConfig({ n: 5, extra: 'timeout: 30\nkeep: all' }).replace(/^executor: .*$/m, 'executor: { type: local, array: { bundle: 2 }, retries: 1 }');
+  const again = await planIn(dir, yaml);
+  t.equal(again.created, false);
+  t.same(again.changes.map((c) => c.key), ['executor.retries', 'executor.type', 'keep', 'timeout']);
+  t.same(again.changes.find((c) => c.key === 'timeout'), { key: 'timeout', from: 2, to: 30 });
+  t.match(again.plan, { id: first.plan.id, task_hash: first.plan.task_hash, retries: 1, runtime: { timeout: 30, keep: 'all' }, executor: { type: 'local', retries: 1 } });
+  t.same(JSON.parse(readFileSync(first.layout.planFile, 'utf8')), again.plan, 'plan.json holds the new settings');
+  t.equal(readFileSync(first.layout.config, 'utf8'), yaml, 'config.yaml is the config as last run');
+  t.match(await readJournal(first.layout.journal), [{ event: 'planned' }, { event: 'settings', changes: again.changes }]);
+  const same = await planIn(dir, yaml);
+  t.same(same.changes, [], 'the same settings again: no change');
+  t.equal((await readJournal(first.layout.journal)).length, 2, 'and nothing journalled');
 });
 
 t.test('writePlan: the points file is part of the config', async (t) => {
@@ -139,7 +162,7 @@ t.test('writePlan: the points file is part of the config', async (t) => {
   t.same((await readTaskTable(layout)).map((r) => r.params.x), [0.1, 0.2]);
   t.match(JSON.parse(readFileSync(layout.manifest, 'utf8')).sampling, { method: 'list', points_file_sha256: /^[0-9a-f]{64}$/ });
   writeFileSync(join(dir, 'points.csv'), 'x\n0.1\n0.3\n');
-  await t.rejects(planIn(dir, yaml), { name: 'EnsembleError', message: /planned from a different config/ }, 'an edited points file is another ensemble');
+  await t.rejects(planIn(dir, yaml), { name: 'EnsembleError', message: /\(changed: sampling\.file \(contents\)\)/ }, 'an edited points file is another ensemble');
 });
 
 t.test('writePlan: a design of no points is an error and leaves no plan', async (t) => {

@@ -31,6 +31,6 @@ sampling: { method: lhs, samples: 500, seed: 11 }
   writeConfig(dir, yaml('one').replace('seed: 11', 'seed: 12'), 'changed.yaml');
   const changed = await runCli(['plan', join(dir, 'changed.yaml')]);
   t.equal(changed.exitCode, 1);
-  t.match(changed.stderr, /planned from a different config/);
+  t.match(changed.stderr, /now defines differently \(changed: sampling\.seed\)/);
   t.notMatch(changed.stderr, /\n\s+at /);
 });

@@ -13,7 +13,7 @@ t.test('a flaky task shows as retrying, not failed, until its second attempt is 
   const config = await readConfig(path);
   const { layout, plan, created } = await writePlan(config, readFileSync(path, 'utf8'));
   const seen: Progress[] = [];
-  const result = await runPlanned(layout, plan, config.executor, created, { onProgress: (p) => seen.push({ ...p }) });
+  const result = await runPlanned(layout, plan, created, { onProgress: (p) => seen.push({ ...p }) });
   t.equal(result.done, 4, 'every task ends done: the flaky ones on their second attempt');
   t.equal(result.failed, 0);
   t.ok(seen.some((p) => p.retrying > 0), 'a failed first attempt owed a retry is reported as retrying');

@@ -1,7 +1,8 @@
-// Retries on the local executor: automatic ones under retry_on, `arrayflow retry --failed` by hand, attempts in the dataset (and `show`).
+// Retries on the local executor: automatic ones under retry_on and retry_scale, `arrayflow retry --failed` by hand (with the config's new settings), attempts in the dataset (and `show`).
 import t from 'tap';
 import { join } from 'node:path';
-import { behaveSim, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
+import { failures, retry, run, show } from '../../src/index.js';
+import { behaveConfig, behaveSim, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 
 t.test('automatic retries honour retry_on; retry --failed by hand adds an attempt; attempts are in the dataset', async (t) => {
   const dir = t.testdir();
@@ -38,4 +39,43 @@ executor: { workers: 3, retries: 2, retry_on: [timeout] }
   t.equal(info.counts.total, 3);
   t.ok(info.hosts.length >= 1, 'the hosts that ran tasks are listed');
   t.equal(info.manifest.sampling.method, 'grid');
+});
+
+t.test('a too-short timeout fixed in the config: retry CONFIG --failed runs the task with the new one (journalled, shown); other tasks are refused', async (t) => {
+  const dir = t.testdir();
+  const yaml = (timeout: string, command = '[node, behave.mjs, "{mode}", "{x}"]') =>
+    behaveConfig({ name: 'fix', modes: ['sleep'], xs: [3], timeout, executor: 'executor: { type: local, workers: 1 }' }).replace('[node, behave.mjs, "{mode}", "{x}"]', command);
+  const config = writeConfig(dir, yaml('2s'));
+  const first = await run(config);
+  t.match(first, { done: 0, failed: 1 });
+  t.match((await failures(first.ensembleDir))[0], { reason: 'timeout: exceeded the task time limit of 2 s', attempt: 1 });
+
+  // what the task runs may not change: refused, naming the key, before anything runs
+  writeConfig(dir, yaml('30s', '[node, behave.mjs, "{mode}", "{x}", extra]'));
+  await t.rejects(retry(config, { reason: 'timeout' }), { name: 'EnsembleError', message: /whose tasks .* now defines differently \(changed: command\)\. Only execution settings/ });
+
+  writeConfig(dir, yaml('30s'));
+  const r = await runCli(['retry', config, '--failed', '--no-progress']);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.match(r.stdout, /execution settings of .*ens changed \(journalled.*\n {2}timeout: 2 -> 30\n/);
+  t.match(r.stdout, /retried 1 failed task/);
+  const rows = await duckQuery(`select status, attempt, slept from read_parquet('${join(first.ensembleDir, 'dataset.parquet')}')`);
+  t.same(rows, [{ status: 'done', attempt: 2, slept: 3 }], 'one row: done on its second attempt');
+  const info = await show(first.ensembleDir);
+  t.equal(info.settings.timeout, 30, 'show: the settings the next run uses');
+  t.same(info.settings_changes.map((s) => s.changes), [[{ key: 'timeout', from: 2, to: 30 }]], 'show: every change');
+  const status = await runCli(['status', first.ensembleDir]);
+  t.match(status.stdout, /execution settings changed since planned .*\n {2}timeout: 2 -> 30 \(\d{4}-/);
+});
+
+t.test('retry_scale.time grows the local timeout per attempt', async (t) => {
+  const dir = t.testdir();
+  const config = writeConfig(
+    dir,
+    behaveConfig({ name: 'scale', modes: ['sleep'], xs: [1.5], timeout: '1s', executor: 'executor: { type: local, workers: 1, retries: 1, retry_scale: { time: 4 } }' }),
+  );
+  const r = await run(config);
+  t.match(r, { done: 1, failed: 0 });
+  const rows = await duckQuery(`select status, attempt from read_parquet('${r.dataset.parquet}')`);
+  t.same(rows, [{ status: 'done', attempt: 2 }], 'the first attempt timed out at 1 s, the second had 4 s');
 });

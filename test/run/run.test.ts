@@ -43,7 +43,7 @@ t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds e
   t.equal(manifest.tool.name, 'arrayflow');
   t.equal(manifest.node, process.version);
   t.equal(manifest.sampling.seed, 7);
-  t.match(manifest.config_hash, /^[0-9a-f]{64}$/);
+  t.match(manifest.task_hash, /^[0-9a-f]{64}$/);
 
   const status = await runCli(['status', ens, '--json']);
   t.same(JSON.parse(status.stdout), { ensembleDir: ens, name: 'test', total: 12, done: 6, failed: 6, pending: 0, chunks: [] });

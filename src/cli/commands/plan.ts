@@ -1,6 +1,7 @@
 // `arrayflow plan <config> [--dry-run]`: write the ensemble directory, or print the array scripts it would submit.
 import { type Command, Option } from 'commander';
 import { EXECUTOR_TYPES, type ExecutorType } from '../../config/types.js';
+import { printSettings } from '../shared.js';
 
 export function register(program: Command): void {
   program
@@ -20,7 +21,7 @@ export function register(program: Command): void {
         process.stdout.write(`${d.tasks} tasks in ${d.elements} array elements; ${d.executor === 'local' ? 'local executor: nothing to submit' : submissions}\n`);
         return;
       }
-      for (const { layout, plan, created } of await planEnsemble(configPath)) {
+      for (const { layout, plan, created } of await planEnsemble(configPath, { onSettings: printSettings })) {
         process.stdout.write(`${created ? 'planned' : 'already planned'}: ${plan.tasks} tasks in ${layout.root}\n`);
       }
     });

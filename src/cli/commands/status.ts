@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { EnsembleLayout } from '../../layout/layout.js';
 import type { FailedTask } from '../../run/status.js';
-import { ensembleCommand, ensembleDirOf } from '../shared.js';
+import { describeChange } from '../../plan/settings.js';
+import { cancelledHint, ensembleCommand, ensembleDirOf } from '../shared.js';
 
 const TAIL_LINES = 5;
 
@@ -30,7 +31,7 @@ export function register(program: Command): void {
     .option('--failed', 'list the failed tasks with their reasons')
     .action(async (target: string, o: { json?: boolean; failed?: boolean }) => {
       const dir = await ensembleDirOf(target);
-      const { chunkStatus, ensembleStatus, failedTasks, stagesStatus } = await import('../../run/status.js');
+      const { changedSettings, chunkStatus, ensembleStatus, failedTasks, stagesStatus } = await import('../../run/status.js');
       const staged = await stagesStatus(dir);
       if (staged) {
         // a multi-stage ensemble: one line per stage (`status <dir>/stages/<name>` for its chunks and failures)
@@ -43,9 +44,10 @@ export function register(program: Command): void {
       const s = await ensembleStatus(dir);
       const chunks = s.pending > 0 ? await chunkStatus(dir) : [];
       const failed = o.failed ? await failedTasks(dir) : null;
+      const settings = await changedSettings(dir);
       // --json is always one JSON document, the failed tasks inside it
       if (o.json) {
-        process.stdout.write(JSON.stringify({ ...s, chunks, ...(failed ? { failed_tasks: failed } : {}) }) + '\n');
+        process.stdout.write(JSON.stringify({ ...s, chunks, settings_changed: settings, ...(failed ? { failed_tasks: failed } : {}) }) + '\n');
         return;
       }
       process.stdout.write(`${s.name}: ${s.total} tasks: ${s.done} done, ${s.failed} failed, ${s.pending} pending (${s.ensembleDir})\n`);
@@ -53,7 +55,18 @@ export function register(program: Command): void {
         const states = Object.entries(c.counts).map(([k, v]) => `${v} ${k}`).join(', ');
         process.stdout.write(`  chunk ${c.label} job ${c.jobId} (attempt ${c.attempt}, ${c.elements} elements): ${states}\n`);
       }
+      if (settings.length > 0) {
+        process.stdout.write(`execution settings changed since planned (\`arrayflow show\` lists every change):\n`);
+        for (const c of settings) process.stdout.write(`  ${describeChange(c)} (${c.ts})\n`);
+      }
       if (failed) process.stdout.write(describeFailures(failed, s.ensembleDir));
       else if (s.failed > 0) process.stdout.write(`failed tasks, their parameters and stderr: arrayflow status ${target} --failed\n`);
+      if (s.cancelled > 0) process.stdout.write(cancelledHint(s.cancelled, s.ensembleDir));
+      else if (chunks.some((c) => (c.counts.cancelled ?? 0) > 0)) {
+        // cancelled while no controller ran: the tasks have no record yet
+        process.stdout.write(
+          `jobs were cancelled: \`arrayflow resume ${s.ensembleDir}\` records their tasks as cancelled, then \`arrayflow retry ${s.ensembleDir} --failed --reason cancelled\` runs them again\n`,
+        );
+      }
     });
 }
