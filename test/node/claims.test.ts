@@ -12,8 +12,8 @@ import { planIn } from '../helpers/plan.js';
 t.test('three element processes on one claims directory (two of them the same element) run each of 40 tasks exactly once', async (t) => {
   const dir = t.testdir({
     scratch: {},
-    // element 0's tasks (0-19) take a little longer, so element 1 runs out first and steals from their end
-    'sim.sh': 'echo "$1" >> "$RUN_LOG"; if [ "$1" -lt 20 ]; then sleep 0.05; fi; echo "{\\"i\\": $1}" > result.json\n',
+    // element 0's tasks (0-19) take 0.2 s (element 1's none: robust to a loaded machine), so element 1 runs out first and steals from their end
+    'sim.sh': 'echo "$1" >> "$RUN_LOG"; if [ "$1" -lt 20 ]; then sleep 0.2; fi; echo "{\\"i\\": $1}" > result.json\n',
   });
   const { layout } = await planIn(
     dir,
