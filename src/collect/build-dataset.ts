@@ -1,22 +1,21 @@
-// Final records + task table -> one Arrow table (one row per task): column naming, type inference, typed-array columns.
-import {
-  Bool,
-  Field,
-  Float64,
-  Int32,
-  Int64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  TimestampMillisecond,
-  Utf8,
-  type Data,
-  type DataType,
-} from 'apache-arrow';
+// Final records + task rows -> the dataset's Arrow tables (one row per task): the column plan (names, kinds) and the batches.
+import { Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Table, TimestampMillisecond, Utf8 } from 'apache-arrow';
 import { type TaskRecord, endsTask } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
+import {
+  classOf,
+  column,
+  float64Data,
+  inferredColumn,
+  int32Data,
+  int64Data,
+  KindCounter,
+  timestampData,
+  utf8Data,
+  type Column,
+  type Kind,
+  type ValueClass,
+} from './columns.js';
 
 /** The metadata columns, in order, after the params and results. */
 export const METADATA_COLUMNS = [
@@ -41,185 +40,92 @@ export interface BuildDatasetOptions {
   includePending?: boolean;
 }
 
-export type Kind = 'int64' | 'float64' | 'bool' | 'utf8';
-/** One column's values by row; holes and undefined are nulls. */
-type Values = ArrayLike<unknown>;
-
-/** all numbers -> float64 (int64 if `allowInt` and all are safe integers); all booleans -> bool; else utf8. */
-export function inferKind(vals: Values, allowInt: boolean): Kind {
-  const n = vals.length;
-  let nums = 0;
-  let ints = 0;
-  let bools = 0;
-  let others = 0;
-  for (let i = 0; i < n; i++) {
-    const v = vals[i];
-    if (v === null || v === undefined) continue;
-    if (typeof v === 'number') {
-      nums++;
-      if (Number.isSafeInteger(v)) ints++;
-    } else if (typeof v === 'boolean') bools++;
-    else others++;
-  }
-  if (others === 0 && bools === 0 && nums > 0) return allowInt && ints === nums ? 'int64' : 'float64';
-  if (others === 0 && nums === 0 && bools > 0) return 'bool';
-  return 'utf8';
+/** One parameter or result column: its key in the params or result object, its column name and kind. */
+interface PlannedColumn {
+  key: string;
+  name: string;
+  kind: Kind;
 }
 
-interface Column {
-  field: Field;
-  data: Data;
+/** The columns of a dataset, decided from all its rows before any batch is built, so that every batch has the same schema. */
+export interface DatasetColumns {
+  params: PlannedColumn[];
+  results: PlannedColumn[];
 }
 
-function column<T extends DataType>(name: string, type: T, nullable: boolean, data: Data<T>): Column {
-  return { field: new Field(name, type, nullable), data: data as unknown as Data };
-}
+/**
+ * The result keys of records and the classes of their values, interned: a task's result is kept as
+ * a small shape id, so the result columns of a million rows are planned without holding the records.
+ */
+export class ResultShapes {
+  private readonly ids = new Map<string, number>();
+  /** Shape 0: no result (not done, or a null result). */
+  readonly shapes: Array<Array<[string, ValueClass]>> = [[]];
 
-/** Validity bitmap helper: bits set for valid rows; omitted from the Data when nothing is null. */
-class Validity {
-  readonly bits: Uint8Array;
-  nulls = 0;
-  constructor(n: number) {
-    this.bits = new Uint8Array((n + 7) >> 3);
-  }
-  valid(i: number): void {
-    this.bits[i >> 3] |= 1 << (i & 7);
-  }
-  bitmap(): Uint8Array | undefined {
-    return this.nulls === 0 ? undefined : this.bits;
-  }
-}
-
-function float64Data(vals: Values): Data<Float64> {
-  const n = vals.length;
-  const values = new Float64Array(n);
-  const v = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const x = vals[i];
-    if (typeof x === 'number') {
-      values[i] = x;
-      v.valid(i);
-    } else v.nulls++;
-  }
-  return makeData({ type: new Float64(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
-}
-
-/** Writes a safe integer into slot `i` of a little-endian int64 buffer without allocating a BigInt. */
-function setInt64(words: Int32Array, i: number, x: number): void {
-  const hi = Math.floor(x / 4294967296);
-  words[2 * i] = (x - hi * 4294967296) | 0;
-  words[2 * i + 1] = hi;
-}
-
-/** 64-bit little-endian words of `toInt(x)` per value (NaN or a non-safe integer: null) and their validity. */
-function int64Words(vals: Values, toInt: (x: unknown) => number): { values: BigInt64Array; v: Validity } {
-  const n = vals.length;
-  const values = new BigInt64Array(n);
-  const words = new Int32Array(values.buffer);
-  const v = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const x = toInt(vals[i]);
-    if (Number.isSafeInteger(x)) {
-      setInt64(words, i, x);
-      v.valid(i);
-    } else v.nulls++;
-  }
-  return { values, v };
-}
-
-function int64Data(vals: Values): Data<Int64> {
-  const { values, v } = int64Words(vals, (x) => (typeof x === 'number' ? x : NaN));
-  return makeData({ type: new Int64(), length: vals.length, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
-}
-
-function int32Data(vals: Values): Data<Int32> {
-  const n = vals.length;
-  const values = new Int32Array(n);
-  const v = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const x = vals[i];
-    if (typeof x === 'number' && Number.isInteger(x) && x >= -0x80000000 && x <= 0x7fffffff) {
-      values[i] = x;
-      v.valid(i);
-    } else v.nulls++;
-  }
-  return makeData({ type: new Int32(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
-}
-
-function boolData(vals: Values): Data<Bool> {
-  const n = vals.length;
-  const values = new Uint8Array((n + 7) >> 3);
-  const v = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const x = vals[i];
-    if (typeof x === 'boolean') {
-      if (x) values[i >> 3] |= 1 << (i & 7);
-      v.valid(i);
-    } else v.nulls++;
-  }
-  return makeData({ type: new Bool(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
-}
-
-const HAS_ZONE = /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/;
-
-/** Date.parse, except that a date-time without a zone is UTC (not the collecting host's local time). */
-function parseUtc(s: string): number {
-  if (s.endsWith('Z') || !s.includes('T') || HAS_ZONE.test(s)) return Date.parse(s);
-  return Date.parse(s + 'Z');
-}
-
-/** ISO-8601 strings -> epoch milliseconds; unparseable or missing -> null. */
-function timestampData(vals: Values): Data<TimestampMillisecond> {
-  const { values, v } = int64Words(vals, (x) => (typeof x === 'string' ? parseUtc(x) : NaN));
-  return makeData({ type: new TimestampMillisecond('UTC'), length: vals.length, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
-}
-
-/** Strings as-is, other non-null values JSON-encoded. */
-function utf8Data(vals: Values): Data<Utf8> {
-  const n = vals.length;
-  const strs: string[] = [];
-  const charOffsets = new Int32Array(n + 1);
-  const v = new Validity(n);
-  let pos = 0;
-  for (let i = 0; i < n; i++) {
-    const x = vals[i];
-    if (x === null || x === undefined) v.nulls++;
-    else {
-      const s = typeof x === 'string' ? x : JSON.stringify(x);
-      strs.push(s);
-      pos += s.length;
-      v.valid(i);
+  /** The shape id of a final record's result (only `done` records give their result columns). */
+  idOf(r: TaskRecord | undefined): number {
+    if (r === undefined || r.status !== 'done' || r.result === null || typeof r.result !== 'object') return 0;
+    const res = r.result;
+    let sig = '';
+    for (const k in res) sig += `${k.length}:${k}${classOf(res[k])}`;
+    let id = this.ids.get(sig);
+    if (id === undefined) {
+      const entries: Array<[string, ValueClass]> = [];
+      for (const k in res) entries.push([k, classOf(res[k])]);
+      id = this.shapes.push(entries) - 1;
+      this.ids.set(sig, id);
     }
-    charOffsets[i + 1] = pos;
+    return id;
   }
-  // One encode for the whole column; per-string byte lengths are needed only when something is non-ASCII.
-  const joined = strs.join('');
-  const bytes = Buffer.from(joined, 'utf8');
-  let offsets = charOffsets;
-  if (bytes.length !== joined.length) {
-    offsets = new Int32Array(n + 1);
-    let b = 0;
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      if (charOffsets[i + 1] !== charOffsets[i]) b += Buffer.byteLength(strs[k++]);
-      else if (((v.bits[i >> 3] >> (i & 7)) & 1) === 1) k++; // a valid empty string
-      offsets[i + 1] = b;
+}
+
+/** Accumulates the parameter and result kinds of the dataset's rows, in task-id order, then plans the columns. */
+export class ColumnPlanner {
+  private readonly params = new Map<string, KindCounter>();
+  private readonly results = new Map<string, KindCounter>();
+  private readonly seenShapes = new Set<number>();
+
+  constructor(
+    private readonly paramNames: string[],
+    private readonly shapes: ResultShapes,
+  ) {
+    for (const p of paramNames) this.params.set(p, new KindCounter());
+  }
+
+  /** Adds one row: its task's parameters and the shape id of its final record's result (0 for none). */
+  add(row: TaskRow, shape: number): void {
+    for (const [p, k] of this.params) k.add(classOf(row.params?.[p]));
+    if (this.seenShapes.has(shape)) return;
+    this.seenShapes.add(shape);
+    // keys in first-seen order: a shape seen before adds no key that is not already there
+    for (const [key, c] of this.shapes.shapes[shape]) {
+      let k = this.results.get(key);
+      if (k === undefined) this.results.set(key, (k = new KindCounter()));
+      k.add(c);
     }
   }
-  const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-  return makeData({ type: new Utf8(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), valueOffsets: offsets, data });
-}
 
-function inferredColumn(name: string, kind: Kind, vals: Values): Column {
-  switch (kind) {
-    case 'int64':
-      return column(name, new Int64(), true, int64Data(vals));
-    case 'float64':
-      return column(name, new Float64(), true, float64Data(vals));
-    case 'bool':
-      return column(name, new Bool(), true, boolData(vals));
-    default:
-      return column(name, new Utf8(), true, utf8Data(vals));
+  /** Column names: params (prefixed `param_` if they clash with a reserved name), then results (`result_` if they clash). */
+  plan(): DatasetColumns {
+    const names = new Set<string>(RESERVED);
+    const params: PlannedColumn[] = [];
+    for (const p of this.paramNames) {
+      if (params.some((c) => c.key === p)) continue;
+      const name = freeName(p, 'param_', (s) => names.has(s));
+      names.add(name);
+      params.push({ key: p, name, kind: this.params.get(p)!.kind(true) });
+    }
+    const taken = new Set<string>([...names, ...this.results.keys()]);
+    const results: PlannedColumn[] = [];
+    for (const [key, k] of this.results) {
+      let name = key;
+      if (names.has(key)) {
+        name = freeName(`result_${key}`, 'result_', (s) => taken.has(s));
+        taken.add(name);
+      }
+      results.push({ key, name, kind: k.kind(false) });
+    }
+    return { params, results };
   }
 }
 
@@ -236,70 +142,31 @@ function freeName(name: string, prefix: string, taken: (s: string) => boolean): 
 }
 
 /**
- * Builds the dataset: one row per task that has a final record ending it (done or failed), in task-id order
- * (plus pending tasks, an interrupted one among them, with `includePending`). Columns: `task_id`, `batch`, the params in `paramNames` order, the result
- * keys in first-seen order, then {@link METADATA_COLUMNS}. See docs/dataset.md for names and types.
+ * One batch of the dataset: row i is task `rows[i]` with final record `recs[i]` (undefined: pending),
+ * in the columns of `cols`. Columns: `task_id`, `batch`, the params, the results, then {@link METADATA_COLUMNS}.
  */
-export function buildDataset(
-  tasks: TaskRow[],
-  finals: Map<number, TaskRecord>,
-  paramNames: string[],
-  opts: BuildDatasetOptions = {},
-): Table {
-  let rows = tasks.filter((t) => opts.includePending === true || endsTask(finals.get(t.id)));
-  for (let i = 1; i < rows.length; i++) {
-    if (rows[i - 1].id >= rows[i].id) {
-      rows = [...rows].sort((a, b) => a.id - b.id);
-      break;
-    }
-  }
+export function buildBatch(rows: TaskRow[], recs: Array<TaskRecord | undefined>, cols: DatasetColumns): Table {
   const n = rows.length;
-  const recs: Array<TaskRecord | undefined> = rows.map((t) => {
-    const r = finals.get(t.id);
-    return endsTask(r) ? r : undefined;
-  });
-
   const columns: Column[] = [];
   columns.push(column('task_id', new Int32(), false, int32Data(rows.map((t) => t.id))));
   columns.push(column('batch', new Int32(), true, int32Data(rows.map((t) => t.batch))));
-
-  const names = new Set<string>(RESERVED);
-  const paramCols: Array<[string, string]> = [];
-  for (const p of paramNames) {
-    if (paramCols.some(([raw]) => raw === p)) continue;
-    const col = freeName(p, 'param_', (s) => names.has(s));
-    names.add(col);
-    paramCols.push([p, col]);
-  }
-  for (const [raw, col] of paramCols) {
-    const vals = rows.map((t) => t.params?.[raw]);
-    columns.push(inferredColumn(col, inferKind(vals, true), vals));
+  for (const c of cols.params) {
+    const vals = rows.map((t) => t.params?.[c.key]);
+    columns.push(inferredColumn(c.name, c.kind, vals));
   }
 
   // Transposed in one pass: keyed loads on 10^5 result objects per column were the slowest part of the build.
-  const resultValues = new Map<string, unknown[]>();
+  const resultValues = new Map<string, unknown[]>(cols.results.map((c) => [c.key, new Array<unknown>(n)]));
   for (let i = 0; i < n; i++) {
     const r = recs[i];
     if (r === undefined || r.status !== 'done' || r.result === null || typeof r.result !== 'object') continue;
     const res = r.result;
     for (const k in res) {
-      let vals = resultValues.get(k);
-      if (vals === undefined) {
-        vals = new Array<unknown>(n);
-        resultValues.set(k, vals);
-      }
-      vals[i] = res[k];
+      const vals = resultValues.get(k);
+      if (vals !== undefined) vals[i] = res[k];
     }
   }
-  const taken = new Set<string>([...names, ...resultValues.keys()]);
-  for (const [key, vals] of resultValues) {
-    let col = key;
-    if (names.has(key)) {
-      col = freeName(`result_${key}`, 'result_', (s) => taken.has(s));
-      taken.add(col);
-    }
-    columns.push(inferredColumn(col, inferKind(vals, false), vals));
-  }
+  for (const c of cols.results) columns.push(inferredColumn(c.name, c.kind, resultValues.get(c.key)!));
 
   const status: unknown[] = new Array(n);
   const reason: unknown[] = new Array(n);
@@ -340,7 +207,30 @@ export function buildDataset(
   columns.push(column('duration_s', new Float64(), true, float64Data(duration)));
   columns.push(column('task_seed', new Int64(), true, int64Data(rows.map((t) => t.seed))));
 
-  const fields = columns.map((c) => c.field);
+  const fields: Field[] = columns.map((c) => c.field);
   const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns.map((c) => c.data) });
   return new Table(new RecordBatch(new Schema(fields), struct));
+}
+
+/**
+ * Builds the dataset of rows held in memory: one row per task whose final record ends it (done or failed), in
+ * task-id order (plus pending tasks, an interrupted one among them, with `includePending`). Columns: `task_id`, `batch`, the params in
+ * `paramNames` order, the result keys in first-seen order, then {@link METADATA_COLUMNS}. See docs/dataset.md.
+ */
+export function buildDataset(tasks: TaskRow[], finals: Map<number, TaskRecord>, paramNames: string[], opts: BuildDatasetOptions = {}): Table {
+  let rows = tasks.filter((t) => opts.includePending === true || endsTask(finals.get(t.id)));
+  for (let i = 1; i < rows.length; i++) {
+    if (rows[i - 1].id >= rows[i].id) {
+      rows = [...rows].sort((a, b) => a.id - b.id);
+      break;
+    }
+  }
+  const recs = rows.map((t) => {
+    const r = finals.get(t.id);
+    return endsTask(r) ? r : undefined;
+  });
+  const shapes = new ResultShapes();
+  const planner = new ColumnPlanner(paramNames, shapes);
+  rows.forEach((t, i) => planner.add(t, shapes.idOf(recs[i])));
+  return buildBatch(rows, recs, planner.plan());
 }

@@ -1,19 +1,20 @@
-// One collection pass over an ensemble directory: task table + record files -> dataset.parquet + dataset.csv.
+// One collection pass over an ensemble directory: task table + record files -> dataset.parquet + dataset.csv, streamed in batches of rows.
 import type { Table } from 'apache-arrow';
 import { EnsembleError } from '../errors.js';
 import type { EnsembleLayout } from '../layout/layout.js';
-import type { TaskRecord } from '../records/record.js';
-import { readTaskTable } from '../plan/tasks.js';
+import { type TaskRecord, endsTask } from '../records/record.js';
+import { readTaskCount, readTaskRange } from '../plan/tasks.js';
 import type { TaskRow } from '../plan/tasks.js';
-import { buildDataset } from './build-dataset.js';
-import { readRecordFiles } from '../records/read.js';
-import { selectFinal } from '../records/select-final.js';
-import { writeDataset } from './write-dataset.js';
+import { buildBatch, ColumnPlanner, ResultShapes, type DatasetColumns } from './build-dataset.js';
+import { type FinalIndex, readFinalIndex } from '../records/final-index.js';
+import { writeDatasetStream } from './write-dataset.js';
 import type { DatasetFiles } from './writers.js';
 
 export interface CollectOptions {
   /** Also write rows for tasks without a final record yet (status "pending"). */
   includePending?: boolean;
+  /** Called with each row written, in task-id order (the failures log is written from these). */
+  onRow?: (row: TaskRow, rec: TaskRecord | undefined) => void;
 }
 
 export interface CollectResult {
@@ -25,13 +26,15 @@ export interface CollectResult {
   badLines: number;
   /** The dataset file of each format. */
   files: DatasetFiles;
-  /** Each task's final record (what the rows were built from). */
-  finals: Map<number, TaskRecord>;
 }
 
-async function readTasks(layout: EnsembleLayout): Promise<TaskRow[]> {
+// Rows per batch: the records, task rows and columns of about this many rows are in memory at once
+// (a quarter of a Parquet row group, whose rows wait in wasm memory as compact Arrow arrays).
+const BATCH_ROWS = 32 * 1024;
+
+async function readCount(layout: EnsembleLayout): Promise<number> {
   try {
-    return await readTaskTable(layout);
+    return await readTaskCount(layout);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     throw new EnsembleError(`no task table at ${layout.tasks} — is ${layout.root} an ensemble directory? Run \`arrayflow plan\` first`, {
@@ -40,29 +43,69 @@ async function readTasks(layout: EnsembleLayout): Promise<TaskRow[]> {
   }
 }
 
-/** The dataset table and the counts of the result, from the task table and the record files. */
-async function buildTable(layout: EnsembleLayout, paramNames: string[], opts: CollectOptions): Promise<{ table: Table } & Omit<CollectResult, 'rows' | 'files'>> {
-  const [tasks, { records, bad }] = await Promise.all([readTasks(layout), readRecordFiles(layout.resultsDir)]);
-  const finals = selectFinal(records);
-  const table = buildDataset(tasks, finals, paramNames, opts);
-  let done = 0;
-  let failed = 0;
-  for (const t of tasks) {
-    const s = finals.get(t.id)?.status;
-    if (s === 'done') done++;
-    else if (s === 'failed') failed++;
+/** The dataset's columns: every row's parameters and result shape, read before the first batch is built. */
+async function planColumns(layout: EnsembleLayout, index: FinalIndex, shapes: ResultShapes, paramNames: string[], included: (t: number) => boolean): Promise<DatasetColumns> {
+  const planner = new ColumnPlanner(paramNames, shapes);
+  for (let from = 0; from < index.tasks; from += BATCH_ROWS) {
+    for (const row of await readTaskRange(layout, from, Math.min(index.tasks, from + BATCH_ROWS))) {
+      if (included(row.id)) planner.add(row, index.tags[row.id]);
+    }
   }
-  return { table, done, failed, badLines: bad.length, finals };
+  return planner.plan();
+}
+
+/**
+ * The dataset's rows as tables of BATCH_ROWS rows (the last one shorter; at least one table, maybe
+ * empty, so the files always have the schema). Equal-sized batches, a whole number of them per row
+ * group, make the same Parquet pages as one table of all the rows would.
+ */
+async function* batches(layout: EnsembleLayout, index: FinalIndex, cols: DatasetColumns, opts: CollectOptions, included: (t: number) => boolean): AsyncGenerator<Table> {
+  let rows: TaskRow[] = [];
+  let recs: Array<TaskRecord | undefined> = [];
+  let any = false;
+  for (let from = 0; from < index.tasks; from += BATCH_ROWS) {
+    const to = Math.min(index.tasks, from + BATCH_ROWS);
+    const [range, finals] = await Promise.all([readTaskRange(layout, from, to), index.read(from, to)]);
+    for (const row of range) {
+      if (!included(row.id)) continue;
+      // an interrupted attempt is no row of its own: the task is pending (records/record.ts endsTask)
+      const found = finals[row.id - from];
+      const rec = endsTask(found) ? found : undefined;
+      opts.onRow?.(row, rec);
+      rows.push(row);
+      recs.push(rec);
+    }
+    while (rows.length >= BATCH_ROWS) {
+      any = true;
+      yield buildBatch(rows.slice(0, BATCH_ROWS), recs.slice(0, BATCH_ROWS), cols);
+      rows = rows.slice(BATCH_ROWS);
+      recs = recs.slice(BATCH_ROWS);
+    }
+  }
+  if (rows.length > 0 || !any) yield buildBatch(rows, recs, cols);
 }
 
 /**
  * Reads `plan/tasks.bin` and `results/*.ndjson` of the ensemble, selects each task's final record
- * and (re)writes its dataset files. Idempotent: the same records give byte-identical files.
+ * and (re)writes its dataset files. Idempotent: the same records give byte-identical files. Memory
+ * stays flat in the number of tasks but for an index of ~40 bytes a task: a first pass over the
+ * record files locates each task's final record, then the rows are read back, built and written
+ * in batches (Parquet row groups, CSV chunks).
  */
 export async function collect(layout: EnsembleLayout, paramNames: string[], opts: CollectOptions = {}): Promise<CollectResult> {
-  // Built in its own call so that the records and task rows are garbage once the table exists: the
-  // writing (Parquet in wasm memory, the CSV thread) then needs no more memory than they took.
-  const { table, ...counts } = await buildTable(layout, paramNames, opts);
-  const files = await writeDataset(table, layout);
-  return { rows: table.numRows, ...counts, files };
+  const tasks = await readCount(layout);
+  const shapes = new ResultShapes();
+  const index = await readFinalIndex(layout.resultsDir, tasks, (r) => shapes.idOf(r));
+  const included = (t: number): boolean => opts.includePending === true || index.has(t);
+  const cols = await planColumns(layout, index, shapes, paramNames, included);
+  const files = await writeDatasetStream(batches(layout, index, cols, opts, included), layout);
+  let rows = 0;
+  let done = 0;
+  let failed = 0;
+  for (let t = 0; t < tasks; t++) {
+    if (included(t)) rows++;
+    if (index.done(t)) done++;
+    else if (index.failed(t)) failed++;
+  }
+  return { rows, done, failed, badLines: index.bad, files };
 }

@@ -174,11 +174,14 @@ function segments(cols: Data[], from: number, to: number): Array<ArrayLike<unkno
   return out;
 }
 
-/** Yields the CSV text of `table`: the header line, then chunks of complete CRLF-terminated rows. */
-export function* renderCsvChunks(table: Table, rowsPerChunk = ROWS_PER_CHUNK): Generator<string> {
-  const names = table.schema.fields.map((f) => f.name);
-  yield names.map(csvField).join(',') + '\r\n';
-  if (names.length === 0) return;
+/** The CSV header line of `table` (CRLF-terminated). */
+export function csvHeader(table: Table): string {
+  return table.schema.fields.map((f) => csvField(f.name)).join(',') + '\r\n';
+}
+
+/** Yields the CSV text of the rows of `table` (no header) in chunks of complete CRLF-terminated rows. */
+export function* renderCsvRows(table: Table, rowsPerChunk = ROWS_PER_CHUNK): Generator<string> {
+  if (table.schema.fields.length === 0) return;
   for (const batch of table.batches) {
     const cols: Data[] = batch.data.children;
     for (let from = 0; from < batch.numRows; from += rowsPerChunk) {
@@ -194,4 +197,10 @@ export function* renderCsvChunks(table: Table, rowsPerChunk = ROWS_PER_CHUNK): G
       yield lines.join('\r\n') + '\r\n';
     }
   }
+}
+
+/** Yields the CSV text of `table`: the header line, then chunks of complete CRLF-terminated rows. */
+export function* renderCsvChunks(table: Table, rowsPerChunk = ROWS_PER_CHUNK): Generator<string> {
+  yield csvHeader(table);
+  yield* renderCsvRows(table, rowsPerChunk);
 }

@@ -7,7 +7,7 @@ import { DataError, UsageError } from '../errors.js';
 import { csvValue, parseResult, type ResultValue } from '../node/result.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { globToRegExp } from '../util/glob.js';
-import { type Kind, inferKind } from './build-dataset.js';
+import { type Kind, inferKind } from './columns.js';
 import { writeDataset } from './write-dataset.js';
 import { DATASET_WRITERS } from './writers.js';
 import { EnsembleLayout } from '../layout/layout.js';

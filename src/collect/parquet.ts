@@ -1,6 +1,6 @@
 // Parquet as arrayflow writes and reads it: parquet-wasm encodes (snappy, deterministic bytes), arrow-js-ffi reads back.
 import { readFile } from 'node:fs/promises';
-import { tableToIPC, Type, type Table } from 'apache-arrow';
+import { tableToIPC, Type, type Schema, type Table } from 'apache-arrow';
 import { parseTable } from 'arrow-js-ffi';
 import * as parquet from 'parquet-wasm';
 import { DataError } from '../errors.js';
@@ -9,20 +9,82 @@ import { DataError } from '../errors.js';
 const ROW_GROUP_ROWS = 128 * 1024;
 
 /**
- * Encodes `table` as Parquet bytes: snappy (pyarrow's default; zstd is ~20% smaller but
- * markedly slower in a cold wasm instance), dictionary pages only for string columns (numbers and
- * times are nearly all distinct, where a dictionary costs time and bytes), parquet-wasm's constant
- * created_by and no timestamps, so equal tables give equal bytes.
+ * The writer settings of every Parquet file arrayflow writes: snappy (pyarrow's default; zstd is
+ * ~20% smaller but markedly slower in a cold wasm instance), dictionary pages only for string columns
+ * (numbers and times are nearly all distinct, where a dictionary costs time and bytes), parquet-wasm's
+ * constant created_by and no timestamps, so equal tables give equal bytes.
  */
-export function encodeParquet(table: Table): Uint8Array {
-  let builder = new parquet.WriterPropertiesBuilder()
-    .setCompression(parquet.Compression.SNAPPY)
-    .setMaxRowGroupSize(ROW_GROUP_ROWS);
-  for (const f of table.schema.fields) {
+function writerProperties(schema: Schema): parquet.WriterProperties {
+  let builder = new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.SNAPPY).setMaxRowGroupSize(ROW_GROUP_ROWS);
+  for (const f of schema.fields) {
     if (f.typeId !== Type.Utf8) builder = builder.setColumnDictionaryEnabled(f.name, false);
   }
+  return builder.build();
+}
+
+/** `table` as a table in wasm memory (the caller frees it, or hands it to a call that takes ownership). */
+function toWasm(table: Table): parquet.Table {
+  return parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
+}
+
+/** Encodes a whole `table` as Parquet bytes (the live dataset's parts; the dataset file is streamed, see {@link ParquetStream}). */
+export function encodeParquet(table: Table): Uint8Array {
   // writeParquet takes ownership of (and frees) both the wasm table and the properties.
-  return parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(table, 'stream')), builder.build());
+  return parquet.writeParquet(toWasm(table), writerProperties(table.schema));
+}
+
+/**
+ * Parquet bytes from tables added one at a time, all of one schema: each goes into wasm memory,
+ * parquet-wasm's stream writer cuts row groups of ROW_GROUP_ROWS rows (the same bytes as
+ * {@link encodeParquet} of all the rows at once) and hands each one to `sink` as it is done, so
+ * memory holds one row group, not the file.
+ */
+export class ParquetStream {
+  private readonly input: ReadableStream<parquet.RecordBatch>;
+  private controller!: ReadableStreamDefaultController<parquet.RecordBatch>;
+  private drained: (() => void) | null = null;
+  private pump: Promise<void> | undefined;
+
+  constructor(private readonly sink: (chunk: Uint8Array) => Promise<void>) {
+    this.input = new ReadableStream<parquet.RecordBatch>(
+      {
+        start: (c) => {
+          this.controller = c;
+        },
+        pull: () => {
+          this.drained?.();
+          this.drained = null;
+        },
+      },
+      { highWaterMark: 1 },
+    );
+  }
+
+  private async run(props: parquet.WriterProperties): Promise<void> {
+    const out = (await parquet.transformParquetStream(this.input, props)) as ReadableStream<Uint8Array>;
+    for await (const chunk of out) await this.sink(chunk);
+  }
+
+  /** Adds the rows of `table`; resolves once the writer has taken them (so at most one table waits in memory). */
+  async add(table: Table): Promise<void> {
+    this.pump ??= this.run(writerProperties(table.schema));
+    const wasm = toWasm(table);
+    const batches = wasm.recordBatches();
+    wasm.free();
+    for (const b of batches) {
+      this.controller.enqueue(b);
+      if ((this.controller.desiredSize ?? 0) > 0) continue;
+      const taken = new Promise<void>((r) => (this.drained = r));
+      // a writer that failed takes nothing more: its error is the answer
+      await Promise.race([taken, this.pump.then(() => Promise.reject(new Error('the Parquet writer stopped before its input ended')))]);
+    }
+  }
+
+  /** Ends the file: writes the last row group and the footer. */
+  async end(): Promise<void> {
+    this.controller.close();
+    await this.pump;
+  }
 }
 
 /**

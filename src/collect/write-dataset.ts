@@ -3,7 +3,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import type { Table } from 'apache-arrow';
 import type { EnsembleLayout } from '../layout/layout.js';
 import { syncDir } from '../util/fs.js';
-import { DATASET_WRITERS, type DatasetFiles, type DatasetWriter } from './writers.js';
+import { DATASET_WRITERS, type DatasetEncoder, type DatasetFiles, type DatasetWriter } from './writers.js';
 
 function tempName(path: string): string {
   return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
@@ -18,45 +18,62 @@ async function writeAll(fh: FileHandle, data: string | Uint8Array): Promise<void
   }
 }
 
-/** Writes the chunks to a fresh temp name next to `path` and fsyncs it; returns the temp name. */
-async function writeTemp(path: string, chunks: Iterable<string | Uint8Array>): Promise<string> {
+/** A file being written under a temp name next to its path, fed by one writer's encoder. */
+interface TempFile {
+  path: string;
+  tmp: string;
+  fh: FileHandle;
+  encoder: DatasetEncoder;
+  /** The write in flight: one at a time, while the next chunk is produced, so rendering overlaps the disk. */
+  pending: Promise<void>;
+}
+
+async function openTemp(path: string, w: DatasetWriter): Promise<TempFile> {
   const tmp = tempName(path);
   const fh = await open(tmp, 'wx');
-  try {
-    // One write in flight while the next chunk is produced, so rendering overlaps the disk.
-    let pending: Promise<void> = Promise.resolve();
-    for (const c of chunks) {
-      await pending;
-      pending = writeAll(fh, c);
-    }
-    await pending;
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fh.close();
-  return tmp;
+  const file: TempFile = { path, tmp, fh, encoder: undefined as unknown as DatasetEncoder, pending: Promise.resolve() };
+  file.encoder = w.open(async (chunk) => {
+    await file.pending;
+    file.pending = writeAll(fh, chunk);
+  });
+  return file;
 }
 
 /**
- * Writes `dataset.<format>` of `layout` for each writer, each atomically (temp name in the same
- * directory, fsync, rename), so a reader sees the old or the new file, never a partial one.
+ * Writes `dataset.<format>` of `layout` for each writer from `tables` (row batches of one schema, at
+ * least one, in row order), each atomically (temp name in the same directory, fsync, rename), so a
+ * reader sees the old or the new file, never a partial one. Memory holds about one table at a time.
  */
-export async function writeDataset(table: Table, layout: EnsembleLayout, writers: readonly DatasetWriter[] = DATASET_WRITERS): Promise<DatasetFiles> {
-  const paths = writers.map((w) => layout.dataset(w.format));
-  // Each file goes to disk (and fsync) while the next one is being rendered.
-  const written = await Promise.allSettled(writers.map((w, i) => writeTemp(paths[i], w.encode(table))));
-  const temps = written.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
+export async function writeDatasetStream(
+  tables: AsyncIterable<Table> | Iterable<Table>,
+  layout: EnsembleLayout,
+  writers: readonly DatasetWriter[] = DATASET_WRITERS,
+): Promise<DatasetFiles> {
+  const opened = await Promise.allSettled(writers.map((w) => openTemp(layout.dataset(w.format), w)));
+  const files = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   try {
-    for (const w of written) if (w.status === 'rejected') throw w.reason;
+    for (const o of opened) if (o.status === 'rejected') throw o.reason;
+    for await (const table of tables) await Promise.all(files.map((f) => f.encoder.add(table)));
+    await Promise.all(
+      files.map(async (f) => {
+        await f.encoder.end();
+        await f.pending;
+        await f.fh.sync();
+      }),
+    );
+    await Promise.all(files.map((f) => f.fh.close()));
     // All are complete before any replaces its old file, so the set is mismatched only between two renames.
-    for (let i = 0; i < paths.length; i++) await rename(temps[i], paths[i]);
+    for (const f of files) await rename(f.tmp, f.path);
   } catch (e) {
-    await Promise.all(temps.map((t) => unlink(t).catch(() => undefined)));
+    await Promise.all(files.map((f) => f.fh.close().catch(() => undefined)));
+    await Promise.all(files.map((f) => unlink(f.tmp).catch(() => undefined)));
     throw e;
   }
   await syncDir(layout.root);
-  return Object.fromEntries(writers.map((w, i) => [w.format, paths[i]])) as DatasetFiles;
+  return Object.fromEntries(writers.map((w) => [w.format, layout.dataset(w.format)])) as DatasetFiles;
+}
+
+/** {@link writeDatasetStream} of one table held in memory. */
+export async function writeDataset(table: Table, layout: EnsembleLayout, writers: readonly DatasetWriter[] = DATASET_WRITERS): Promise<DatasetFiles> {
+  return writeDatasetStream([table], layout, writers);
 }

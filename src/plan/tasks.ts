@@ -272,6 +272,17 @@ export async function appendTaskTable(layout: EnsembleLayout, table: TaskTable):
   }
 }
 
+/** The number of tasks in the table (its header only). */
+export async function readTaskCount(layout: EnsembleLayout): Promise<number> {
+  const path = layout.tasks;
+  const fh = await open(path, 'r');
+  try {
+    return (await readHead(reader(fh, path), (await fh.stat()).size, path)).rows;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Reads the rows of tasks [first, last) with one read after the header's. */
 export async function readTaskRange(layout: EnsembleLayout, first: number, last: number): Promise<TaskRow[]> {
   if (last <= first) return [];

@@ -29,25 +29,40 @@ function endMs(r: TaskRecord): number {
   return Number.isNaN(t) ? Infinity : t;
 }
 
+/** What {@link compareRecords} looks at before the JSON text: numbers a reader can keep per task instead of the record. */
+export interface RecordKey {
+  attempt: number;
+  rank: number;
+  end: number;
+}
+
+export function recordKey(r: TaskRecord): RecordKey {
+  return { attempt: r.attempt, rank: rank(r), end: endMs(r) };
+}
+
+/** The order of {@link compareRecords} on keys alone: 0 when the keys tie and only the JSON text can tell. */
+export function compareKeys(a: RecordKey, b: RecordKey): number {
+  if (a.attempt !== b.attempt) return b.attempt - a.attempt;
+  if (a.rank !== b.rank) return b.rank - a.rank;
+  if (a.end !== b.end) return a.end < b.end ? -1 : 1;
+  return 0;
+}
+
 /**
  * Total order on records of one task: negative when `a` should be final rather than `b`. Ties beyond
  * attempt and rank go to the earliest end (the first copy to finish, as a follower would see it), then
  * to the smaller JSON text, so the choice never depends on the order records were read in.
  */
 function compare(a: TaskRecord, b: TaskRecord): number {
-  if (a.attempt !== b.attempt) return b.attempt - a.attempt;
-  const ra = rank(a);
-  const rb = rank(b);
-  if (ra !== rb) return rb - ra;
-  const ea = endMs(a);
-  const eb = endMs(b);
-  if (ea !== eb) return ea < eb ? -1 : 1;
+  const k = compareKeys(recordKey(a), recordKey(b));
+  if (k !== 0) return k;
   const ja = JSON.stringify(a);
   const jb = JSON.stringify(b);
   return ja < jb ? -1 : ja > jb ? 1 : 0;
 }
 
-function refine(r: TaskRecord, s: TaskRecord | undefined): TaskRecord {
+/** `r` with the reason of `s`, the best scheduler record of its task, where a SIGTERM left r's own reason vague (see {@link selectFinal}). */
+export function refine(r: TaskRecord, s: TaskRecord | undefined): TaskRecord {
   if ((r.source ?? 'wrapper') !== 'wrapper' || r.status !== 'failed') return r;
   if (typeof r.reason !== 'string' || !r.reason.startsWith('terminated')) return r;
   // `s` is the scheduler record of the highest attempt, which can only be r's attempt or lower.

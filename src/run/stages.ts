@@ -5,7 +5,7 @@ import { buildDataset } from '../collect/build-dataset.js';
 import { writeDataset } from '../collect/write-dataset.js';
 import { PARAMS_METADATA_KEY } from '../collect/import.js';
 import type { Config, StageSpec } from '../config/types.js';
-import { collectWithFinals } from './collect-plan.js';
+import { collectEnsemble } from './collect-plan.js';
 import { runPlanned } from './planned.js';
 import { type RunOptions, type RunResult, reportSettings } from './types.js';
 import { readFinals } from '../records/read.js';
@@ -163,7 +163,8 @@ export async function collectStages(root: string): Promise<RunResult> {
   const stages = await openStages(root, file);
   for (const s of stages) for (const n of s.plan.param_names) if (!names.includes(n)) names.push(n);
   for (const s of stages) {
-    const { result: r, finals: own } = await collectWithFinals(s.layout, s.plan);
+    const r = await collectEnsemble(s.layout, s.plan);
+    const own = await readFinals(s.layout.resultsDir);
     for (const k of ['total', 'done', 'failed', 'pending', 'cancelled', 'badLines'] as const) totals[k] += r[k];
     for (const t of await readTaskTable(s.layout)) {
       const id = rows.length;

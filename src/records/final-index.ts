@@ -1,0 +1,256 @@
+// Each task's final record located, not held: one streaming pass over the record files keeps where each task's final record is (file, byte offset), then finals are read back range by range.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EnsembleError } from '../errors.js';
+import { isTaskRecord } from './parse.js';
+import type { TaskRecord } from './record.js';
+import { awaitsScheduler, compareKeys, compareRecords, recordKey, refine, type RecordKey } from './select-final.js';
+
+// Bytes read at a time from one record file: a file of any size is read with this much memory (more only for a longer line).
+const CHUNK_BYTES = 4 << 20;
+// Record files read at once: enough to hide shared-filesystem latency, few enough to keep memory small.
+const READ_CONCURRENCY = 8;
+// Final records closer than this in one file are fetched with one read (bundles write neighbouring tasks side by side).
+const GAP_BYTES = 64 << 10;
+
+const enum State {
+  None = 0,
+  Done = 1,
+  Failed = 2,
+  /** The final record is `interrupted`: the task is pending (no row), owed another attempt. */
+  Interrupted = 3,
+}
+
+/** Where a record is and how it ranks, for the few records kept outside the typed arrays (scheduler records). */
+interface Located extends RecordKey {
+  file: number;
+  offset: number;
+  length: number;
+}
+
+function isNotFound(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+/**
+ * The final record of each task 0..tasks-1 as {@link selectFinal} would choose it, located in the
+ * record files: per task a few numbers (about 40 bytes), so a million tasks take ~40 MB whatever
+ * their records hold. Built by {@link readFinalIndex}; records are read back with {@link read}.
+ */
+export class FinalIndex {
+  /** The record files, by index (file-name order). */
+  readonly files: string[];
+  /** Complete lines that are not a valid record. */
+  bad = 0;
+  private readonly file: Int32Array;
+  private readonly offset: Float64Array;
+  private readonly length: Int32Array;
+  private readonly attempt: Float64Array;
+  private readonly rank: Uint8Array;
+  private readonly end: Float64Array;
+  private readonly state: Uint8Array;
+  /** Per task, the caller's tag of its final record (see {@link readFinalIndex}). */
+  readonly tags: Int32Array;
+  private readonly scheduler = new Map<number, Located>();
+
+  constructor(
+    readonly tasks: number,
+    files: string[],
+    private readonly tagOf: (r: TaskRecord) => number,
+  ) {
+    this.files = files;
+    this.file = new Int32Array(tasks).fill(-1);
+    this.offset = new Float64Array(tasks);
+    this.length = new Int32Array(tasks);
+    this.attempt = new Float64Array(tasks);
+    this.rank = new Uint8Array(tasks);
+    this.end = new Float64Array(tasks);
+    this.state = new Uint8Array(tasks);
+    this.tags = new Int32Array(tasks);
+  }
+
+  /** Whether the task has a final record that ends it with a row (done or failed; see endsTask). */
+  has(task: number): boolean {
+    return this.state[task] === State.Done || this.state[task] === State.Failed;
+  }
+
+  /** Whether the task's final record is `done`. */
+  done(task: number): boolean {
+    return this.state[task] === State.Done;
+  }
+
+  /** Whether the task's final record is `failed`. */
+  failed(task: number): boolean {
+    return this.state[task] === State.Failed;
+  }
+
+  /** Offers record `r`, found in file `file` at `offset` (`length` bytes without the newline). */
+  offer(r: TaskRecord, file: number, offset: number, length: number): void {
+    const t = r.task;
+    if (t >= this.tasks) return;
+    const key = recordKey(r);
+    if (this.wins(r, key, this.file[t] < 0 ? undefined : this.keyOf(t), () => this.readAt(this.file[t], this.offset[t], this.length[t]))) {
+      this.file[t] = file;
+      this.offset[t] = offset;
+      this.length[t] = length;
+      this.attempt[t] = key.attempt;
+      this.rank[t] = key.rank;
+      this.end[t] = key.end;
+      this.state[t] = r.status === 'done' ? State.Done : r.status === 'interrupted' ? State.Interrupted : State.Failed;
+      this.tags[t] = this.tagOf(r);
+    }
+    if (r.source === 'scheduler') {
+      const s = this.scheduler.get(t);
+      if (this.wins(r, key, s, () => this.readAt(s!.file, s!.offset, s!.length))) this.scheduler.set(t, { ...key, file, offset, length });
+    }
+  }
+
+  /** Whether `r` beats the record of key `cur` (read with `load` only when the keys tie). */
+  private wins(r: TaskRecord, key: RecordKey, cur: RecordKey | undefined, load: () => TaskRecord): boolean {
+    if (cur === undefined) return true;
+    const k = compareKeys(key, cur);
+    return k < 0 || (k === 0 && compareRecords(r, load()) < 0);
+  }
+
+  private keyOf(t: number): RecordKey {
+    return { attempt: this.attempt[t], rank: this.rank[t], end: this.end[t] };
+  }
+
+  /** One record line, read again (synchronously: rare, for ties and scheduler reasons). */
+  private readAt(file: number, offset: number, length: number): TaskRecord {
+    const buf = Buffer.allocUnsafe(length);
+    const fd = openSync(this.files[file], 'r');
+    try {
+      if (readSync(fd, buf, 0, length, offset) !== length) throw new EnsembleError(`record file ${this.files[file]} shrank while it was collected`);
+    } finally {
+      closeSync(fd);
+    }
+    return JSON.parse(buf.toString('utf8')) as TaskRecord;
+  }
+
+  /**
+   * The final records of tasks [from, to), by `task - from` (undefined: none): the lines are read
+   * again, file by file in offset order, neighbouring lines with one read.
+   */
+  async read(from: number, to: number): Promise<Array<TaskRecord | undefined>> {
+    const out = new Array<TaskRecord | undefined>(to - from);
+    const ids: number[] = [];
+    for (let t = from; t < to; t++) if (this.file[t] >= 0) ids.push(t);
+    ids.sort((a, b) => this.file[a] - this.file[b] || this.offset[a] - this.offset[b]);
+    for (let i = 0; i < ids.length; ) {
+      const f = this.file[ids[i]];
+      const fh = await open(this.files[f], 'r');
+      try {
+        while (i < ids.length && this.file[ids[i]] === f) {
+          // one read for a run of lines with small gaps between them
+          let j = i + 1;
+          let stop = this.offset[ids[i]] + this.length[ids[i]];
+          while (j < ids.length && this.file[ids[j]] === f && this.offset[ids[j]] - stop < GAP_BYTES && stop - this.offset[ids[i]] < CHUNK_BYTES) {
+            stop = Math.max(stop, this.offset[ids[j]] + this.length[ids[j]]);
+            j++;
+          }
+          const base = this.offset[ids[i]];
+          const buf = Buffer.allocUnsafe(stop - base);
+          const { bytesRead } = await fh.read(buf, 0, buf.length, base);
+          if (bytesRead !== buf.length) throw new EnsembleError(`record file ${this.files[f]} shrank while it was collected`);
+          for (; i < j; i++) {
+            const t = ids[i];
+            const o = this.offset[t] - base;
+            const r = JSON.parse(buf.toString('utf8', o, o + this.length[t])) as TaskRecord;
+            const s = awaitsScheduler(r) ? this.scheduler.get(t) : undefined;
+            out[t - from] = s === undefined ? r : refine(r, this.readAt(s.file, s.offset, s.length));
+          }
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    return out;
+  }
+}
+
+/** Offers every complete line of `text` (decoded from bytes starting at file offset `base`) to the index. */
+function offerLines(index: FinalIndex, file: number, text: string, base: number): void {
+  const ascii = Buffer.byteLength(text) === text.length;
+  let pos = 0;
+  let byte = base;
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    const line = text.slice(pos, nl);
+    const bytes = ascii ? line.length : Buffer.byteLength(line);
+    if (line.trim() !== '') {
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        value = undefined;
+      }
+      if (isTaskRecord(value)) index.offer(value, file, byte, bytes);
+      else index.bad++;
+    }
+    byte += bytes + 1;
+    pos = nl + 1;
+  }
+}
+
+/** Reads one record file in chunks of whole lines; an unterminated last line is ignored (its writer may be writing it). */
+async function indexFile(index: FinalIndex, file: number): Promise<void> {
+  const path = index.files[file];
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    // A file listed a moment ago may be gone (an operator cleaning up): nothing to collect from it.
+    if (isNotFound(e)) return;
+    throw new EnsembleError(`cannot read record file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let held = 0; // bytes of an unfinished line carried over from the last read
+    let base = 0; // file offset of buf[0]
+    for (;;) {
+      if (held === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]); // a line longer than the buffer
+      const { bytesRead } = await fh.read(buf, held, buf.length - held, base + held);
+      if (bytesRead === 0) return;
+      const filled = held + bytesRead;
+      const last = buf.lastIndexOf(0x0a, filled - 1);
+      if (last >= 0) {
+        offerLines(index, file, buf.toString('utf8', 0, last), base);
+        buf.copy(buf, 0, last + 1, filled);
+        base += last + 1;
+        held = filled - last - 1;
+      } else held = filled;
+    }
+  } catch (e) {
+    throw new EnsembleError(`cannot read record file ${path}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Streams every `*.ndjson` record file directly inside `resultsDir` (a missing directory means no
+ * records yet) and locates the final record of each task 0..tasks-1 (records of other ids are
+ * ignored). `tagOf(r)` is kept per task for its final record, for a caller that needs one number of
+ * each final record before reading them back (the dataset's result columns).
+ */
+export async function readFinalIndex(resultsDir: string, tasks: number, tagOf: (r: TaskRecord) => number = () => 0): Promise<FinalIndex> {
+  let names: string[];
+  try {
+    const entries = await readdir(resultsDir, { withFileTypes: true });
+    names = entries.filter((e) => e.isFile() && e.name.endsWith('.ndjson')).map((e) => e.name);
+  } catch (e) {
+    if (!isNotFound(e)) throw new EnsembleError(`cannot list record files in ${resultsDir}: ${(e as Error).message}`, { cause: e });
+    names = [];
+  }
+  names.sort();
+  const index = new FinalIndex(tasks, names.map((n) => join(resultsDir, n)), tagOf);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < names.length) await indexFile(index, next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, names.length) }, worker));
+  return index;
+}

@@ -1,0 +1,62 @@
+import t from 'tap';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readFinalIndex } from '../../src/records/final-index.js';
+import type { TaskRecord } from '../../src/records/record.js';
+import { selectFinal } from '../../src/records/select-final.js';
+import { doneRecord, failedRecord, shuffled } from '../collect/fixtures/ensemble.js';
+
+/** Retries, on-behalf records, a SIGTERM refined by the scheduler, exact and near duplicates (same key, other host). */
+function records(n: number): TaskRecord[] {
+  const out: TaskRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 7 === 6) continue; // no record yet
+    if (i % 7 === 0) out.push(failedRecord(i, 'exit code 1'), doneRecord(i, 2), failedRecord(i, 'exit code 2', { attempt: 3, source: 'controller' }));
+    else if (i % 7 === 1) out.push(failedRecord(i, 'terminated: SIGTERM'), failedRecord(i, 'timeout: limit', { source: 'scheduler' }));
+    else if (i % 7 === 2) out.push(doneRecord(i), doneRecord(i), { ...doneRecord(i), host: 'zz' }, { ...doneRecord(i), host: 'aa' });
+    else if (i % 7 === 3) out.push(failedRecord(i, 'lost: no record', { source: 'controller' }), failedRecord(i, 'out of memory', { source: 'scheduler' }));
+    else out.push(doneRecord(i));
+  }
+  return out;
+}
+
+function writeFiles(dir: string, recs: TaskRecord[], files: number): void {
+  const lines: string[][] = Array.from({ length: files }, () => []);
+  recs.forEach((r, i) => lines[i % files].push(JSON.stringify(r) + '\n'));
+  lines.forEach((l, f) => writeFileSync(join(dir, `e${f}.ndjson`), l.join('')));
+}
+
+t.test('the located finals are the ones selectFinal picks, whatever the files and their order', async (t) => {
+  const n = 300;
+  const all = records(n);
+  const expected = selectFinal(all);
+  for (const [files, seed] of [[1, 1], [5, 2], [40, 3]]) {
+    const dir = t.testdir({});
+    writeFiles(dir, shuffled(all, seed), files);
+    const index = await readFinalIndex(dir, n);
+    const got = await index.read(0, n);
+    for (let task = 0; task < n; task++) t.same(got[task], expected.get(task), `task ${task}, ${files} files`);
+    t.equal(index.bad, 0);
+    // a range in the middle, by task - from
+    const mid = await index.read(100, 110);
+    t.same(mid, Array.from({ length: 10 }, (_, i) => expected.get(100 + i)));
+  }
+});
+
+t.test('bad lines are counted, a torn last line and records of other tasks are ignored, non-ASCII offsets hold', async (t) => {
+  const dir = t.testdir({});
+  const a = { ...doneRecord(0), host: 'nöde-ü' };
+  const b = { ...doneRecord(1), result: { label: 'π ≈ 3.14' } };
+  writeFileSync(join(dir, 'a.ndjson'), `${JSON.stringify(a)}\nnot json\n\n{"task": 1}\n${JSON.stringify(b)}\n${JSON.stringify(doneRecord(9))}\n`);
+  appendFileSync(join(dir, 'a.ndjson'), JSON.stringify(doneRecord(2)).slice(0, 40));
+  writeFileSync(join(dir, 'notes.txt'), JSON.stringify(doneRecord(2)) + '\n');
+  const index = await readFinalIndex(dir, 3);
+  t.equal(index.bad, 2);
+  t.same(await index.read(0, 3), [a, b, undefined]);
+  t.same([index.done(0), index.has(2), index.failed(1)], [true, false, false]);
+});
+
+t.test('a missing results directory is no records', async (t) => {
+  const index = await readFinalIndex(join(t.testdir({}), 'results'), 4);
+  t.same(await index.read(0, 4), [undefined, undefined, undefined, undefined]);
+});
