@@ -46,7 +46,7 @@ t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds e
   t.match(manifest.task_hash, /^[0-9a-f]{64}$/);
 
   const status = await runCli(['status', ens, '--json']);
-  t.same(JSON.parse(status.stdout), { ensembleDir: ens, name: 'test', total: 12, done: 6, failed: 6, pending: 0, chunks: [] });
+  t.same(JSON.parse(status.stdout), { ensembleDir: ens, name: 'test', total: 12, done: 6, failed: 6, pending: 0, cancelled: 0, settings_changed: [], chunks: [] });
 });
 
 t.test('SIGKILL of `run` mid-ensemble, then run again: every task once, recorded tasks not re-run', async (t) => {
@@ -60,14 +60,17 @@ t.test('SIGKILL of `run` mid-ensemble, then run again: every task once, recorded
   while ((await recordsSoFar()) < 6) await new Promise((r) => setTimeout(r, 100));
   child.kill('SIGKILL');
   await child;
-  // orphaned workers finish their current task and exit (their stdin closed): wait until none is left
+  // orphaned workers stop their current task (recorded as interrupted) and exit (their stdin closed): wait until none is left
   for (let i = 0; i < 100; i++) {
     const ps = await execa('pgrep', ['-f', `task ${join(dir, 'ens')} --worker`], { reject: false });
     if (ps.stdout.trim() === '') break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const before = new Set(selectFinal((await readRecordFiles(results)).records).keys());
+  // the tasks that ended before the kill; the interrupted ones run again
+  const finals = [...selectFinal((await readRecordFiles(results)).records).values()];
+  const before = new Set(finals.filter((r) => r.status === 'done').map((r) => r.task));
   t.ok(before.size >= 6 && before.size < 30, `killed mid-ensemble with ${before.size} tasks recorded`);
+  t.ok(finals.every((r) => r.status === 'done' || r.status === 'interrupted'), 'a task stopped by the kill is interrupted, not failed');
 
   const again = await execa(process.execPath, [cli, 'run', config, '--no-progress'], { env, reject: false });
   t.equal(again.exitCode, 0, again.stderr);
