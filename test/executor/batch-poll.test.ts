@@ -41,6 +41,7 @@ function fakeSlurm(root: string, tasks: number, opts: Opts) {
     calls: new Map(),
     async run(argv) {
       if (argv[0] === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/slurmdbd\nSLURM_VERSION = 22.05.8\n');
+      if (argv[0] === 'sinfo') return ok('debug* 0/8/0/8\n');
       if (argv.includes('--name')) return ok('');
       if (argv[0] === 'sbatch') {
         t0 = Date.now();

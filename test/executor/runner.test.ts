@@ -47,7 +47,7 @@ t.test('backend: a PBS server answers qmgr; without qmgr but with scontrol it is
   const l2 = await wrapped.limits();
   t.equal((wrapped.sched as PbsBinding).backend, 'slurm-wrapper');
   t.equal(l2.maxArraySize, 1001);
-  t.same(transport.argvs.map((a) => a[0]), ['qmgr', 'scontrol']);
+  t.same(transport.argvs.map((a) => a[0]), ['qmgr', 'scontrol', 'sinfo'], 'then the CPUs (sinfo missing here: unknown)');
 
   await t.rejects(new SchedulerRunner(pbsScheduler('pro'), fakeTransport({})).limits(), { name: 'SchedulerError', message: /neither a PBS server/ });
   await t.rejects(new SchedulerRunner(slurmScheduler, fakeTransport({})).limits(), { name: 'TransportError' }, 'a step that may not be missing: the transport error itself');
