@@ -108,12 +108,13 @@ sampling: { method: list, points: [{ mode: sleep, x: 6 }, { mode: ok, x: 1 }, { 
 executor:
   type: slurm
   resources: { time: "00:05:00", mem: 200M }
-  array: { bundle: 1, throttle: 1 }
+  array: { bundle: 1, throttle: 1, steal: false }
 `,
   );
   const transport = new CountingTransport();
   const journal = join(dir, 'ens', 'journal.ndjson');
   // throttle 1: element 0 sleeps while 1 and 2 wait; element 2 is cancelled while it waits, so it never writes a record
+  // (steal: false, or element 1 would take element 2's task once its own is done: slurm-claims.test.ts covers that)
   const cancel = (async () => {
     for (let i = 0; i < 300; i++) {
       await new Promise((r) => setTimeout(r, 200));
