@@ -108,6 +108,7 @@ t.test('the packed tarball installs, type-checks and runs an ensemble through `i
     done: 3,
     failed: 1,
     pending: 0,
+    cancelled: 0,
     dataset: { parquet: join(ens, 'dataset.parquet'), csv: join(ens, 'dataset.csv') },
     badLines: 0,
   }, 'stdout holds only the result the script printed');

@@ -111,6 +111,9 @@ export function exitReason(exit: Exit, argv0: string, timeout: number, state: Wr
   }
   if (exit.timedOut) return `timeout: exceeded the task time limit of ${timeout} s`;
   if (state.terminating && (exit.signal || exit.code !== 0)) return stopReason(state.terminating);
+  // an array element's simulation killed by a SIGTERM the wrapper did not send: the scheduler signals every process of
+  // the job at once (time limit, cancel, preemption), often before the wrapper's own handler has run; its record says which
+  if (exit.signal === 'SIGTERM' && !state.interrupts) return 'terminated: the simulation received SIGTERM (scheduler time limit, cancel or preemption)';
   if (exit.signal) {
     const hint = exit.signal === 'SIGKILL' ? ' (possibly out of memory)' : '';
     return `killed by signal ${exit.signal}${hint}`;
