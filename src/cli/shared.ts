@@ -10,6 +10,17 @@ export interface RunFlags {
   executor?: ExecutorType;
   host?: string;
   progress: boolean;
+  /** `--report`: write <ensemble>/report.html at the end. */
+  report?: boolean;
+}
+
+/** Writes <ensemble>/report.html (`arrayflow report`, `--report` of run, resume and collect) and says where. */
+export async function writeReportFor(ensembleDir: string, opts: { x?: string[]; y?: string[] } = {}): Promise<void> {
+  const { writeReport } = await import('../report/report.js');
+  const r = await writeReport(ensembleDir, opts);
+  for (const w of r.warnings) process.stderr.write(`warning: report chart ${w}\n`);
+  const charts = r.x.length > 0 ? `; results: ${r.y.join(', ')} against ${r.x.join(', ')}` : '';
+  process.stdout.write(`report: ${r.path} (${r.total} tasks: ${r.done} done, ${r.failed} failed, ${r.pending} pending${charts})\n`);
 }
 
 /** What an interrupt does, said when it comes: it depends on the executor (null: nothing planned yet). */
@@ -76,6 +87,7 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
     process.stdout.write(`summary of the done tasks (arrayflow summary ${result.ensembleDir} --by <params> for groups):\n`);
     process.stdout.write(renderSummaryTable(await summarizeEnsemble(result.ensembleDir)));
   }
+  if (o.report) await writeReportFor(result.ensembleDir);
   process.exitCode = exitStatus(result, abort.signal.aborted);
 }
 
