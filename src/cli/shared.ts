@@ -119,6 +119,9 @@ export function ensembleCommand(program: Command, name: string, description: str
   return program.command(name).description(description).argument('<ensemble>', 'ensemble directory or config file');
 }
 
+/** A comma-separated option (`--by a,b`) as its words; undefined when not given. */
+export const commaList = (v?: string): string[] | undefined => v?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+
 /** commander's parser of a whole-number option. */
 export const int = (v: string): number => {
   const n = Number(v);
