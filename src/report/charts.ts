@@ -2,7 +2,7 @@
 import * as vega from 'vega';
 import { type TopLevelSpec, compile } from 'vega-lite';
 import type { ReportData } from './gather.js';
-import { type Outcome, outcomes, points, stageLabel } from './derive.js';
+import { type Outcome, binCounts, outcomes, points, stageLabel } from './derive.js';
 
 /** One chart of the report: where it goes, what it shows, and its spec. */
 export interface ChartSpec {
@@ -20,10 +20,10 @@ const HEIGHT = 220;
 // The same colour for a status in every chart (Vega's tableau10 blue, green, red, grey).
 const COLOURS = { started: '#4c78a8', done: '#54a24b', failed: '#e45756', pending: '#bab0ac' };
 const statusScale = (keys: Array<keyof typeof COLOURS>) => ({ domain: keys, range: keys.map((k) => COLOURS[k]) });
-// Durations and progress bin into at most this many steps, so the SVG stays small for a million tasks.
+// Durations and progress bin into at most this many steps (counted in derive.ts, so Vega draws a few hundred tuples).
 const MAX_BINS = { durations: 40, progress: 120 };
 // A scatter of more done tasks than this shows an even sample of them (the caption says so).
-export const MAX_POINTS = 20000;
+export const MAX_POINTS = 10000;
 
 const base = { width: WIDTH, config: { font: 'sans-serif', view: { stroke: null } } } as const;
 
@@ -42,7 +42,13 @@ function progress(events: Outcome[]): ChartSpec {
   // the unit that keeps the axis' numbers short
   const [unit, per] = span < 300 ? ['s', 1] : span < 5 * 3600 ? ['min', 60] : ['h', 3600];
   const at = (ms: number) => (ms - t0) / 1000 / per;
-  const values = events.flatMap((o) => [{ t: at(o.start), series: 'started' }, { t: at(o.end), series: o.status }]);
+  const bins = binCounts(events.flatMap((o) => [{ key: 'started', v: at(o.start) }, { key: o.status, v: at(o.end) }]), MAX_BINS.progress);
+  // tasks so far at the end of each bin, per series (bins come in series, then time order)
+  const values: Array<{ series: string; t: number; tasks: number }> = [];
+  for (const b of bins) {
+    const before = values.at(-1)?.series === b.key ? values[values.length - 1].tasks : 0;
+    values.push({ series: b.key, t: b.b1, tasks: before + b.n });
+  }
   return {
     id,
     title,
@@ -51,14 +57,9 @@ function progress(events: Outcome[]): ChartSpec {
       ...base,
       height: HEIGHT,
       data: { values },
-      transform: [
-        { bin: { maxbins: MAX_BINS.progress }, field: 't', as: ['t0', 't1'] },
-        { aggregate: [{ op: 'count', as: 'n' }], groupby: ['t1', 'series'] },
-        { window: [{ op: 'sum', field: 'n', as: 'tasks' }], sort: [{ field: 't1' }], groupby: ['series'], frame: [null, 0] },
-      ],
       mark: { type: 'line', interpolate: 'step-after', point: true },
       encoding: {
-        x: { field: 't1', type: 'quantitative', title: `time (${unit})` },
+        x: { field: 't', type: 'quantitative', title: `time (${unit})` },
         y: { field: 'tasks', type: 'quantitative', title: 'tasks' },
         color: { field: 'series', type: 'nominal', scale: statusScale(['started', 'done', 'failed']), title: null },
       },
@@ -92,7 +93,11 @@ function durations(events: Outcome[], staged: boolean): ChartSpec {
   const id = 'durations';
   const title = 'Task durations';
   if (events.length === 0) return { id, title, caption: 'no finished task yet', spec: null };
-  const values = events.map((o) => ({ stage: o.stage, status: o.status, duration_s: o.duration_s }));
+  // one key per stage and status, split again after counting
+  const values = binCounts(events.map((o) => ({ key: JSON.stringify([o.stage, o.status]), v: o.duration_s })), MAX_BINS.durations).map((b) => {
+    const [stage, status] = JSON.parse(b.key) as [string, string];
+    return { stage, status, b0: b.b0, b1: b.b1, tasks: b.n };
+  });
   return {
     id,
     title,
@@ -103,8 +108,9 @@ function durations(events: Outcome[], staged: boolean): ChartSpec {
       data: { values },
       mark: 'bar',
       encoding: {
-        x: { field: 'duration_s', type: 'quantitative', bin: { maxbins: MAX_BINS.durations }, title: 'duration (s)' },
-        y: { aggregate: 'count', type: 'quantitative', title: 'tasks' },
+        x: { field: 'b0', type: 'quantitative', bin: 'binned', title: 'duration (s)' },
+        x2: { field: 'b1' },
+        y: { field: 'tasks', type: 'quantitative', title: 'tasks', stack: 'zero' },
         color: { field: 'status', type: 'nominal', scale: statusScale(['done', 'failed']), title: null },
         ...(staged ? { row: { field: 'stage', type: 'nominal', title: null, sort: null } } : {}),
       },

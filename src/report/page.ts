@@ -36,8 +36,8 @@ function table(t: Table, id: string): string {
 }
 
 function figure(c: RenderedChart): string {
-  const body = c.svg ?? `<p class="empty">${esc(c.caption)}</p>`;
-  return `<figure id="${esc(c.id)}" class="chart"><h3>${esc(c.title)}</h3>${body}<figcaption>${esc(c.caption)}</figcaption></figure>`;
+  const body = c.svg === null ? `<p class="empty">${esc(c.caption)}</p>` : `${c.svg}<figcaption>${esc(c.caption)}</figcaption>`;
+  return `<figure id="${esc(c.id)}" class="chart"><h3>${esc(c.title)}</h3>${body}</figure>`;
 }
 
 function failureRows(rows: FailureRow[], staged: boolean): string {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { UsageError, report, run } from '../../src/index.js';
 import type { ReportStage } from '../../src/report/gather.js';
+import { binCounts } from '../../src/report/derive.js';
 import { reasonCategory, submissionsTable } from '../../src/report/tables.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { launchChromium, requireChromium } from '../helpers/chromium.js';
@@ -59,6 +60,17 @@ t.test('an array job table counts the final records its elements wrote; reasons 
   t.same(submissionsTable(stage)?.rows.map((r) => r.slice(0, 8)), [['0000', '41', '1', '2', '0', '2', '1', '1'], ['r1', '42', '2', '1', '0', '1', '1', '0']]);
   t.equal(submissionsTable({ ...stage, submissions: [] }), null, 'none on the local executor');
   t.same(['timeout: after 60 s', 'exit code 3', null].map(reasonCategory), ['timeout', 'exit code 3', 'failed']);
+});
+
+t.test('binCounts: nice bins over the common extent, the maximum in the last bin, per key', async (t) => {
+  const items = [0, 0.5, 1.2, 3.9, 4].map((v) => ({ key: 'a', v })).concat([{ key: 'b', v: 2 }]);
+  t.same(binCounts(items, 4), [
+    { key: 'a', b0: 0, b1: 1, n: 2 },
+    { key: 'a', b0: 1, b1: 2, n: 1 },
+    { key: 'a', b0: 3, b1: 4, n: 2 },
+    { key: 'b', b0: 2, b1: 3, n: 1 },
+  ]);
+  t.same(binCounts([], 10), []);
 });
 
 t.test('headless Chromium opens the report from a file: no error, no request out, the charts drawn with their marks', async (t) => {
