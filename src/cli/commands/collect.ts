@@ -36,7 +36,10 @@ export function register(program: Command): void {
     .option('--follow', 'keep dataset/ current while the ensemble runs; compact when every task has its final row (docs/watching.md)')
     .option('--report', 'also write <ensemble>/report.html (docs/report.md)')
     .action(async (target: string | undefined, o: ImportCliOptions & { follow?: boolean; report?: boolean }) => {
-      if (o.from !== undefined || o.pattern !== undefined || o.out !== undefined) return collectFrom(target, o);
+      if (o.from !== undefined || o.pattern !== undefined || o.out !== undefined) {
+        if (o.report) throw new UsageError('collect --from takes no --report: an imported results tree has no records or plan to report on');
+        return collectFrom(target, o);
+      }
       if (target === undefined) throw new UsageError('collect needs an ensemble directory or config file (or --from DIR --pattern GLOB)');
       const dir = await ensembleDirOf(target);
       if (o.follow) return (await import('../follow.js')).collectFollow(dir);
