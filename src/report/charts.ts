@@ -23,7 +23,7 @@ const statusScale = (keys: Array<keyof typeof COLOURS>) => ({ domain: keys, rang
 // Durations and progress bin into at most this many steps (counted in derive.ts, so Vega draws a few hundred tuples).
 const MAX_BINS = { durations: 40, progress: 120 };
 // A scatter of more done tasks than this shows an even sample of them (the caption says so).
-export const MAX_POINTS = 10000;
+const MAX_POINTS = 10000;
 
 const base = { width: WIDTH, config: { font: 'sans-serif', view: { stroke: null } } } as const;
 

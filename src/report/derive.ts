@@ -15,7 +15,6 @@ export function stageLabel(data: ReportData, s: ReportStage): string {
 /** One finished task (done or failed) of one stage. */
 export interface Outcome {
   stage: string;
-  task: number;
   status: 'done' | 'failed';
   /** Epoch milliseconds of the final attempt's start and end. */
   start: number;
@@ -23,13 +22,13 @@ export interface Outcome {
   duration_s: number;
 }
 
-/** Every finished task of every stage, stage by stage in task order. */
+/** Every finished task of every stage. */
 export function outcomes(data: ReportData): Outcome[] {
   const out: Outcome[] = [];
   for (const s of data.stages) {
     const stage = stageLabel(data, s);
-    for (const r of [...s.finals.values()].sort((a, b) => a.task - b.task)) {
-      out.push({ stage, task: r.task, status: r.status as Outcome['status'], start: Date.parse(r.start), end: Date.parse(r.end), duration_s: r.duration_s });
+    for (const r of s.finals.values()) {
+      out.push({ stage, status: r.status as Outcome['status'], start: Date.parse(r.start), end: Date.parse(r.end), duration_s: r.duration_s });
     }
   }
   return out;
