@@ -16,6 +16,7 @@ import { type EnsembleShow, showEnsemble } from './run/show.js';
 import { type SmokeOptions, type SmokeResult, smokeConfig } from './run/smoke.js';
 import { type FailedTask, ensembleStatus, failedTasks, stagesStatus } from './run/status.js';
 import { summarizeEnsemble } from './run/summary.js';
+import { type ReportOptions, type ReportResult, writeReport } from './report/report.js';
 import type { Counts, RunOptions as OperationOptions, RunResult as InternalRunResult } from './run/types.js';
 import type { Transport } from './transport/transport.js';
 import type { EnsembleSummary, SummaryOptions } from './collect/summary.js';
@@ -62,6 +63,7 @@ export type { SmokeOptions, SmokeResult, SmokeStage, SmokeTask } from './run/smo
 export type { BundleChoice } from './plan/bundle.js';
 export type { TaskRecord, TaskStatus } from './records/record.js';
 export type { ColumnSummary, EnsembleSummary, KeyValue, SummaryGroup, SummaryOptions } from './collect/summary.js';
+export type { ReportOptions, ReportResult } from './report/report.js';
 export type { CommandResult, Transport } from './transport/transport.js';
 export type { Submission } from './executor/batch.js';
 export type { RemoteSetup } from './remote/cluster.js';
@@ -406,6 +408,19 @@ export async function show(ensembleDir: string): Promise<EnsembleInfo> {
  */
 export async function summary(ensembleDir: string, options: SummaryOptions = {}): Promise<EnsembleSummary> {
   return summarizeEnsemble(resolve(ensembleDir), options);
+}
+
+/**
+ * Writes `<ensemble>/report.html`: one self-contained page (inline SVG charts and style, no script, no network) with
+ * progress over time, status counts, a histogram of task durations, failures with their reasons and stderr tails, a
+ * table per stage and per array job, and `options.y` against `options.x` for the done tasks (one chart per pair;
+ * default: the first numeric result against the first numeric parameter). Reads only the records, task tables and
+ * journal; safe while the ensemble runs. See docs/report.md.
+ *
+ * @throws {@link UsageError} for an `x` or `y` column the ensemble does not have; {@link EnsembleError} when there is no plan.
+ */
+export async function report(ensembleDir: string, options: ReportOptions = {}): Promise<ReportResult> {
+  return writeReport(resolve(ensembleDir), options);
 }
 
 /** The outcome of {@link reproduce}. */

@@ -144,7 +144,7 @@ t.test('a bad config object rejects with a ConfigError located in its YAML text'
 });
 
 t.test('the entry point exports the operations, the config functions and the error classes', async (t) => {
-  for (const name of ['run', 'plan', 'resume', 'extend', 'retry', 'cancel', 'status', 'failures', 'collect', 'show', 'summary', 'reproduce', 'reproduceScript', 'smoke', 'readConfig', 'validateConfig', 'validateConfigText']) {
+  for (const name of ['run', 'plan', 'resume', 'extend', 'retry', 'cancel', 'status', 'failures', 'collect', 'show', 'summary', 'report', 'reproduce', 'reproduceScript', 'smoke', 'readConfig', 'validateConfig', 'validateConfigText']) {
     t.type((api as Record<string, unknown>)[name], 'function', name);
   }
   for (const name of ['ArrayflowError', 'ConfigError', 'UsageError', 'EnsembleError', 'SchedulerError', 'TransportError', 'DataError', 'UpstreamError']) {

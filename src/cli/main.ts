@@ -6,6 +6,7 @@ import * as cancel from './commands/cancel.js';
 import * as collect from './commands/collect.js';
 import * as extend from './commands/extend.js';
 import * as plan from './commands/plan.js';
+import * as report from './commands/report.js';
 import * as reproduce from './commands/reproduce.js';
 import * as resume from './commands/resume.js';
 import * as retry from './commands/retry.js';
@@ -28,7 +29,7 @@ const program = new Command()
   // commander's own errors (unknown option, missing argument) become usage errors: exit 2, in fail()
   .exitOverride();
 
-for (const command of [validate, plan, run, resume, extend, retry, show, status, cancel, collect, summary, reproduce, task]) command.register(program);
+for (const command of [validate, plan, run, resume, extend, retry, show, status, cancel, collect, summary, report, reproduce, task]) command.register(program);
 
 // `arrayflow status | head`: a closed stdout ends the command quietly, like other Unix tools
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -11,6 +11,17 @@ export interface RunFlags {
   executor?: ExecutorType;
   host?: string;
   progress: boolean;
+  /** `--report`: write <ensemble>/report.html at the end. */
+  report?: boolean;
+}
+
+/** Writes <ensemble>/report.html (`arrayflow report`, `--report` of run, resume and collect) and says where. */
+export async function writeReportFor(ensembleDir: string, opts: { x?: string[]; y?: string[] } = {}): Promise<void> {
+  const { writeReport } = await import('../report/report.js');
+  const r = await writeReport(ensembleDir, opts);
+  for (const w of r.warnings) process.stderr.write(`warning: report chart ${w}\n`);
+  const charts = r.x.length > 0 ? `; results: ${r.y.join(', ')} against ${r.x.join(', ')}` : '';
+  process.stdout.write(`report: ${r.path} (${r.total} tasks: ${r.done} done, ${r.failed} failed, ${r.pending} pending${charts})\n`);
 }
 
 /** What an interrupt does, said when it comes: it depends on the executor (null: nothing planned yet). */
@@ -90,6 +101,7 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
     process.stdout.write(`summary of the done tasks (arrayflow summary ${result.ensembleDir} --by <params> for groups):\n`);
     process.stdout.write(renderSummaryTable(await summarizeEnsemble(result.ensembleDir)));
   }
+  if (o.report) await writeReportFor(result.ensembleDir);
   process.exitCode = exitStatus(result, abort.signal.aborted);
 }
 
@@ -120,6 +132,9 @@ export async function ensembleDirOf(target: string): Promise<string> {
 export function ensembleCommand(program: Command, name: string, description: string): Command {
   return program.command(name).description(description).argument('<ensemble>', 'ensemble directory or config file');
 }
+
+/** A comma-separated option (`--by a,b`) as its words; undefined when not given. */
+export const commaList = (v?: string): string[] | undefined => v?.split(',').map((x) => x.trim()).filter((x) => x !== '');
 
 /** commander's parser of a whole-number option. */
 export const int = (v: string): number => {

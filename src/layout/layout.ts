@@ -60,4 +60,6 @@ export class EnsembleLayout {
   datasetPart(name: string, format: string): string { return join(this.datasetDir, `${name}.${format}`); }
   get datasetParts(): string { return join(this.datasetDir, 'parts.json'); }
   get followLock(): string { return join(this.datasetDir, 'follow.lock'); }
+  /** The HTML report (`arrayflow report`, docs/report.md). */
+  get report(): string { return join(this.root, 'report.html'); }
 }

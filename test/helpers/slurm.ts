@@ -118,8 +118,8 @@ function sshdProblem(): Promise<string | null> {
   return sshdProbe;
 }
 
-// Call first in a test, before any assertion: t.plan(0, why) turns the test into a skip.
-function gate(t: GateTest, what: string, hint: string, problem: string | null): boolean {
+// Call first in a test, before any assertion: t.plan(0, why) turns the test into a skip (also the gate of helpers/chromium.ts).
+export function gate(t: GateTest, what: string, hint: string, problem: string | null): boolean {
   if (problem === null) return true;
   if (process.env.CI === 'true') {
     t.fail(`${what} not running (${problem}); CI=true, so this test fails instead of skipping: ${hint}`);

@@ -35,6 +35,7 @@ function allPaths(l: EnsembleLayout): Record<string, string> {
     datasetPart: l.datasetPart('part-00012', 'parquet'),
     datasetParts: l.datasetParts,
     followLock: l.followLock,
+    report: l.report,
   };
 }
 

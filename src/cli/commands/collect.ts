@@ -1,7 +1,7 @@
 // `arrayflow collect`: rebuild the dataset from the records, keep it current with --follow, or import a results tree with --from.
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { ensembleDirOf, exitStatus } from '../shared.js';
+import { ensembleDirOf, exitStatus, writeReportFor } from '../shared.js';
 
 interface ImportCliOptions {
   from?: string;
@@ -34,8 +34,12 @@ export function register(program: Command): void {
     .option('--pattern <glob>', "with --from: the result files, e.g. 'run_*/result.json'")
     .option('--out <dir>', 'with --from: where the dataset goes (default: the --from directory)')
     .option('--follow', 'keep dataset/ current while the ensemble runs; compact when every task has its final row (docs/watching.md)')
-    .action(async (target: string | undefined, o: ImportCliOptions & { follow?: boolean }) => {
-      if (o.from !== undefined || o.pattern !== undefined || o.out !== undefined) return collectFrom(target, o);
+    .option('--report', 'also write <ensemble>/report.html (docs/report.md)')
+    .action(async (target: string | undefined, o: ImportCliOptions & { follow?: boolean; report?: boolean }) => {
+      if (o.from !== undefined || o.pattern !== undefined || o.out !== undefined) {
+        if (o.report) throw new UsageError('collect --from takes no --report: an imported results tree has no records or plan to report on');
+        return collectFrom(target, o);
+      }
       if (target === undefined) throw new UsageError('collect needs an ensemble directory or config file (or --from DIR --pattern GLOB)');
       const dir = await ensembleDirOf(target);
       if (o.follow) return (await import('../follow.js')).collectFollow(dir);
@@ -43,6 +47,7 @@ export function register(program: Command): void {
       const r = await collectEnsembleDir(dir);
       process.stdout.write(`${r.done + r.failed} rows (${r.done} done, ${r.failed} failed, ${r.pending} pending)\n${r.parquet}\n${r.csv}\n`);
       if (r.badLines > 0) process.stderr.write(`warning: ${r.badLines} malformed record lines skipped\n`);
+      if (o.report) await writeReportFor(dir);
       process.exitCode = exitStatus(r);
     });
 }

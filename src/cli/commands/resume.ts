@@ -7,6 +7,7 @@ export function register(program: Command): void {
     .addOption(new Option('-w, --workers <n>', 'concurrent tasks on the local executor').argParser(int))
     .option('--host <login>', 'submit over SSH from this machine (as for run)')
     .option('--no-progress', 'no progress bar or lines')
+    .option('--report', 'write <ensemble>/report.html at the end (docs/report.md)')
     .action(async (target: string, o: RunFlags) => {
       const { openTarget } = await import('../../run/plan.js');
       const dir = await openTarget(target, { onSettings: printSettings });

@@ -64,6 +64,7 @@ export function register(program: Command): void {
       new Option('--smoke <n>', 'instead: run n tasks spread over the design here, one at a time, in a throw-away directory; print their results or failures, durations and the bundle their time gives; exit 3 if any failed').argParser(int),
     )
     .option('--no-progress', 'no progress bar or lines')
+    .option('--report', 'write <ensemble>/report.html at the end (docs/report.md)')
     .action(async (configPath: string, o: RunFlags & { smoke?: number }) => {
       if (o.smoke !== undefined) return smokeRun(configPath, o.smoke);
       const { runEnsemble } = await import('../../run/run.js');

@@ -1,8 +1,6 @@
 // `arrayflow summary <ensemble> [--by a,b]`: statistics of the numeric results of the done tasks so far.
 import type { Command } from 'commander';
-import { ensembleDirOf } from '../shared.js';
-
-const list = (v?: string) => v?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+import { commaList, ensembleDirOf } from '../shared.js';
 
 export function register(program: Command): void {
   program
@@ -15,7 +13,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (target: string, o: { by?: string; columns?: string; records?: boolean; json?: boolean }) => {
       const { readEnsembleSummary, renderSummaryTable } = await import('../../collect/summary.js');
-      const s = await readEnsembleSummary(await ensembleDirOf(target), { by: list(o.by), columns: list(o.columns), fromRecords: o.records });
+      const s = await readEnsembleSummary(await ensembleDirOf(target), { by: commaList(o.by), columns: commaList(o.columns), fromRecords: o.records });
       if (o.json) {
         process.stdout.write(JSON.stringify(s) + '\n');
         return;
