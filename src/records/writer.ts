@@ -2,16 +2,19 @@
 import { appendLine, closeFd, openAppendOnly } from '../util/fs.js';
 import type { TaskRecord } from './record.js';
 
-/** The single writer of one record file: whole JSON lines, appended with one write(2) each. */
+/**
+ * The single writer of one record file: whole JSON lines, appended with one write(2) each. The file is created by the
+ * first record: a writer with nothing to write (an element whose tasks its siblings took) leaves no file behind.
+ */
 export class RecordWriter {
-  private readonly fd: number;
-  constructor(readonly path: string) {
-    this.fd = openAppendOnly(path);
-  }
+  private fd: number | null = null;
+  constructor(readonly path: string) {}
   write(rec: TaskRecord): void {
+    this.fd ??= openAppendOnly(this.path);
     appendLine(this.fd, JSON.stringify(rec));
   }
   close(): void {
-    closeFd(this.fd);
+    if (this.fd !== null) closeFd(this.fd);
+    this.fd = null;
   }
 }
