@@ -39,10 +39,10 @@ t.test('limits discovery: a PBS server answers qmgr; a qmgr that refuses still m
 t.test("limits discovery: no qmgr but scontrol means Slurm behind its qsub wrapper; neither is an error that says so", async (t) => {
   const scontrol = 'ClusterName = c\nMaxArraySize = 1001\nMaxJobCount = 10000\nAccountingStorageType = accounting_storage/none\n';
   const { found, asked } = discover(pbsScheduler('pro').limits('alice'), { scontrol: ok(scontrol) });
-  t.same(asked.map((a) => a[0]), ['qmgr', 'scontrol']);
+  t.same(asked.map((a) => a[0]), ['qmgr', 'scontrol', 'sinfo'], 'then the CPUs: sinfo missing here, so unknown, not an error');
   t.equal(found.limits.maxArraySize, 1001);
   t.equal((found.scheduler as PbsBinding).backend, 'slurm-wrapper');
-  t.same(discover(pbsScheduler('pro').limits('alice'), { qmgr: { stdout: '', stderr: 'qmgr: command not found', exitCode: 127 }, scontrol: ok(scontrol) }).asked.map((a) => a[0]), ['qmgr', 'scontrol'], 'exit 127 (ssh: not found) is a missing qmgr too');
+  t.same(discover(pbsScheduler('pro').limits('alice'), { qmgr: { stdout: '', stderr: 'qmgr: command not found', exitCode: 127 }, scontrol: ok(scontrol) }).asked.map((a) => a[0]), ['qmgr', 'scontrol', 'sinfo'], 'exit 127 (ssh: not found) is a missing qmgr too');
   t.throws(() => discover(pbsScheduler('pro').limits('alice'), {}), { name: 'SchedulerError', message: /neither a PBS server/ });
   t.throws(() => discover(pbsScheduler('pro').limits('alice'), { scontrol: { stdout: '', stderr: 'slurm_load_ctl_conf error', exitCode: 1 } }), { name: 'SchedulerError', message: /neither a PBS server.*slurm_load_ctl_conf/ });
 });
