@@ -177,17 +177,12 @@ export class BatchRun {
       await this.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 }, after);
     }
 
-    const live = await this.loop(finals);
-    if (live) await this.cancelIdle(live);
+    await this.loop(finals);
     this.schedulerWriter?.close();
   }
 
-  /**
-   * Reads records every tick; asks the scheduler only when the poll policy (./poll.ts) says a query is due. Returns,
-   * once every task has its final record, the jobs the last status query saw queued or running (null: none asked);
-   * undefined when stopped.
-   */
-  private async loop(initial: Map<number, TaskRecord>): Promise<Set<string> | null | undefined> {
+  /** Reads records every tick; asks the scheduler only when the poll policy (./poll.ts) says a query is due. */
+  private async loop(initial: Map<number, TaskRecord>): Promise<void> {
     const timing = pollSettings(this.plan.executor.poll, this.opts.tickMs);
     let finals = initial;
     let lastQueryAt: number | null = null;
@@ -222,23 +217,12 @@ export class BatchRun {
       }
       this.opts.onRecords?.(finals);
       await this.resubmitOwed(finals);
-      if (this.finished(finals)) return live;
-      if (this.opts.signal?.aborted) return undefined;
+      if (this.finished(finals)) break;
+      if (this.opts.signal?.aborted) return;
       await sleep(timing.readMs, this.opts.signal);
       await this.cluster.sync();
       finals = await this.readFinals();
     }
-  }
-
-  /**
-   * Once every task has its final record, an element of a stealing submission still queued holds no work: its slice was
-   * claimed by its siblings. Its job is cancelled so that none of the ensemble's jobs is left behind (`live`: the jobs
-   * the last status query saw unfinished). A job that ended meanwhile makes the cancel fail: nothing to do then.
-   */
-  private async cancelIdle(live: Set<string>): Promise<void> {
-    const ids = this.submissions.filter((s) => live.has(s.jobId) && claimsTasks(this.plan, s.count)).map((s) => s.jobId);
-    if (ids.length === 0) return;
-    await this.runner.cancel(ids).catch(() => undefined);
   }
 
   /** Puts every submission into the element book (its task list read once). */

@@ -8,13 +8,16 @@ import type { TaskRecord } from './record.js';
  */
 export class RecordWriter {
   private fd: number | null = null;
+  private closed = false;
   constructor(readonly path: string) {}
   write(rec: TaskRecord): void {
+    if (this.closed) throw Object.assign(new Error(`record file ${this.path}: written after close`), { code: 'EBADF' });
     this.fd ??= openAppendOnly(this.path);
     appendLine(this.fd, JSON.stringify(rec));
   }
   close(): void {
     if (this.fd !== null) closeFd(this.fd);
     this.fd = null;
+    this.closed = true;
   }
 }
