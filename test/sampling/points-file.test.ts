@@ -82,6 +82,12 @@ t.test('JSON: array of objects, errors at file:line', async (t) => {
   t.throws(() => parseJsonPoints('[{"a": "x\\"y"}] z', 'p.json'), { message: /^p\.json:1: invalid JSON/ });
 });
 
+t.test('JSON nested deeper than the stack: a DataError at the line, not a RangeError (fuzz counterexample)', async (t) => {
+  t.throws(() => parseJsonPoints('['.repeat(20000), 'p.json'), { name: 'DataError', message: /^p\.json:1: invalid JSON/ });
+  t.throws(() => parseJsonPoints(`[\n${'{"a": ['.repeat(20000)}\n`, 'p.json'), { name: 'DataError', message: /^p\.json:3: invalid JSON/ });
+  t.throws(() => parseJsonPoints(`[\n${'['.repeat(20000)}1,\n}`, 'p.json'), { name: 'DataError', message: /^p\.json:3: invalid JSON/ });
+});
+
 t.test('readPointsFile picks the format by extension', async (t) => {
   const dir = t.testdir({
     'p.csv': 'x,y\n1,"a"\n2,b\n',
