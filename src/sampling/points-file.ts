@@ -44,11 +44,8 @@ export function parseCsvPoints(text: string, file: string): ParsedPoints {
         `${file}:${row.line}: ${row.cells.length} fields, but the header has ${header.cells.length}`,
       );
     }
-    const p: Point = {};
-    header.cells.forEach((name, k) => {
-      p[name] = parseCell(row.cells[k]);
-    });
-    points.push(p);
+    // fromEntries defines keys: an assignment to a column named __proto__ would drop it unseen
+    points.push(Object.fromEntries(header.cells.map((name, k) => [name, parseCell(row.cells[k])])));
     lines.push(row.line);
   }
   return { points, lines };
@@ -175,14 +172,12 @@ export function parseJsonPoints(text: string, file: string): ParsedPoints {
     if (el === null || typeof el !== 'object' || Array.isArray(el)) {
       throw new DataError(`${at}: point ${i} is not an object of parameter values`);
     }
-    const p: Point = {};
     for (const [k, v] of Object.entries(el)) {
       if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) {
         throw new DataError(`${at}: point ${i}, "${k}": expected a number, string or boolean, got ${JSON.stringify(v)}`);
       }
-      p[k] = v;
     }
-    return p;
+    return { ...(el as Point) };
   });
   return { points, lines };
 }
