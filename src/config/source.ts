@@ -50,7 +50,8 @@ const START: Position = { line: 1, col: 1 };
 
 export function parseConfigSource(text: string, file: string): ConfigSource {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, merge: true });
+  // logLevel error: yaml's warnings (a collection as a key) would be printed to the user's terminal; such keys are issues here
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, merge: true, logLevel: 'error' });
   const pos = (offset: number): Position => {
     const p = lc.linePos(offset);
     return { line: p.line, col: p.col };
@@ -128,6 +129,17 @@ export function parseConfigSource(text: string, file: string): ConfigSource {
     return source;
   }
 
+  const oddKey = nonScalarKey(doc);
+  if (oddKey) {
+    source.issues.push({
+      file,
+      ...pos(oddKey.offset),
+      path: formatPath(oddKey.path),
+      message: `a key must be a name (text or a number), found ${oddKey.found}; write the key as plain text`,
+    });
+    return source;
+  }
+
   try {
     source.data = doc.toJS() as Record<string, unknown>;
   } catch (e) {
@@ -188,21 +200,45 @@ function syntaxMessage(err: YAMLError, path: Segment[]): string {
   }
 }
 
+/** The key path of `node`, visited below `ancestors`. */
+function visitedPath(ancestors: readonly unknown[], node: unknown): Segment[] {
+  const path: Segment[] = [];
+  for (let i = 0; i < ancestors.length; i++) {
+    const a = ancestors[i];
+    if (isPair(a) && isScalar(a.key)) path.push(String(a.key.value));
+    else if (isSeq(a)) {
+      const child = ancestors[i + 1] ?? node;
+      path.push(a.items.indexOf(child as never));
+    }
+  }
+  return path;
+}
+
 function unresolvedAlias(doc: Document): { name: string; offset: number; path: Segment[] } | undefined {
   let found: { name: string; offset: number; path: Segment[] } | undefined;
   visit(doc, {
     Alias(_key, node, ancestors) {
       if (node.resolve(doc) !== undefined) return undefined;
-      const path: Segment[] = [];
-      for (let i = 0; i < ancestors.length; i++) {
-        const a = ancestors[i];
-        if (isPair(a) && isScalar(a.key)) path.push(String(a.key.value));
-        else if (isSeq(a)) {
-          const child = ancestors[i + 1] ?? node;
-          path.push(a.items.indexOf(child as never));
-        }
-      }
-      found = { name: node.source, offset: node.range?.[0] ?? 0, path };
+      found = { name: node.source, offset: node.range?.[0] ?? 0, path: visitedPath(ancestors, node) };
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** The first mapping key that is not text, a number, true/false or empty: a list, a mapping, binary data (`? [a, b]`, `!!binary`), directly or by an alias. */
+function nonScalarKey(doc: Document): { found: string; offset: number; path: Segment[] } | undefined {
+  let found: { found: string; offset: number; path: Segment[] } | undefined;
+  visit(doc, {
+    Pair(_key, pair, ancestors) {
+      const k = pair.key;
+      // an alias key stands for its anchor's value
+      const v: unknown = isAlias(k) ? k.resolve(doc) : k;
+      // a merge key `<<` holds a symbol
+      const plain = v === null || v === undefined || (isScalar(v) && (v.value === null || ['string', 'number', 'boolean', 'symbol'].includes(typeof v.value)));
+      if (plain) return undefined;
+      const what = isSeq(v) ? 'a list' : isMap(v) ? 'a mapping' : 'binary or tagged data';
+      found = { found: what, offset: (k as Node).range?.[0] ?? 0, path: visitedPath(ancestors, pair) };
       return visit.BREAK;
     },
   });
