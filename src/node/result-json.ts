@@ -19,7 +19,8 @@ export function parseJsonResult(text: string, spec: Pick<ResultSpec, 'file'>): P
   const file = spec.file;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // a BOM (Windows tools, PowerShell's Out-File) is no part of the JSON
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     return { ok: false, reason: `bad result: ${file} is not valid JSON (${(e as Error).message})` };
   }

@@ -13,6 +13,10 @@ t.test('JSON: nested objects flatten to dotted keys, arrays become JSON text, nu
   t.same(json('{}'), { ok: true, result: {} });
 });
 
+t.test('JSON: a leading BOM is skipped, as in CSV results and points files (fuzz counterexample)', async (t) => {
+  t.same(json('\ufeff{"y": 1}'), { ok: true, result: { y: 1 } });
+});
+
 t.test('JSON: anything but an object is a bad result that says what it got', async (t) => {
   t.match(json('{"y": NaN}'), { ok: false, reason: /^bad result: result\.json is not valid JSON \(/ });
   t.match(json(''), { ok: false, reason: /is not valid JSON/ });
