@@ -5,13 +5,36 @@ import type { ResultSpec } from '../config/types.js';
 export type ResultValue = string | number | boolean | null;
 export type ParsedResult = { ok: true; result: Record<string, ResultValue> } | { ok: false; reason: string };
 
-function flatten(obj: Record<string, unknown>, prefix: string, out: Record<string, ResultValue>): void {
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix + k;
-    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[key] = v;
-    else if (Array.isArray(v)) out[key] = JSON.stringify(v);
-    else if (typeof v === 'object') flatten(v as Record<string, unknown>, `${key}.`, out);
+/**
+ * The object's leaves as one row: nested objects become dotted keys, arrays JSON text. A loop with a stack, not
+ * recursion: a result nested 20,000 deep must not overflow it.
+ */
+function flatten(root: Record<string, unknown>, file: string): ParsedResult {
+  const row: Record<string, ResultValue> = {};
+  const stack = [{ prefix: '', entries: Object.entries(root), next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next === top.entries.length) {
+      stack.pop();
+      continue;
+    }
+    const [k, v] = top.entries[top.next++];
+    const key = top.prefix + k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      stack.push({ prefix: `${key}.`, entries: Object.entries(v), next: 0 });
+      continue;
+    }
+    if (!Array.isArray(v)) {
+      row[key] = v as ResultValue;
+      continue;
+    }
+    try {
+      row[key] = JSON.stringify(v);
+    } catch {
+      return { ok: false, reason: `bad result: ${file}: the list ${JSON.stringify(key)} is nested too deeply to be written back as JSON` };
+    }
   }
+  return { ok: true, result: row };
 }
 
 /** A JSON result file's text as one flat row, or the reason it is not one. */
@@ -27,7 +50,5 @@ export function parseJsonResult(text: string, spec: Pick<ResultSpec, 'file'>): P
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, reason: `bad result: ${file} must hold a JSON object, not ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}` };
   }
-  const result: Record<string, ResultValue> = {};
-  flatten(value as Record<string, unknown>, '', result);
-  return { ok: true, result };
+  return flatten(value as Record<string, unknown>, file);
 }

@@ -17,6 +17,12 @@ t.test('JSON: a leading BOM is skipped, as in CSV results and points files (fuzz
   t.same(json('\ufeff{"y": 1}'), { ok: true, result: { y: 1 } });
 });
 
+t.test('JSON nested 20,000 deep: a row or a bad result, not a RangeError (fuzz counterexample)', async (t) => {
+  const d = 20000;
+  t.same(json(`{"x":${'{"a":'.repeat(d)}1${'}'.repeat(d)}}`), { ok: true, result: { [`x${'.a'.repeat(d)}`]: 1 } });
+  t.match(json(`{"x":${'['.repeat(d)}1${']'.repeat(d)}}`), { ok: false, reason: 'bad result: result.json: the list "x" is nested too deeply to be written back as JSON' });
+});
+
 t.test('JSON: anything but an object is a bad result that says what it got', async (t) => {
   t.match(json('{"y": NaN}'), { ok: false, reason: /^bad result: result\.json is not valid JSON \(/ });
   t.match(json(''), { ok: false, reason: /is not valid JSON/ });
