@@ -7,10 +7,12 @@ export type ParsedResult = { ok: true; result: Record<string, ResultValue> } | {
 
 /**
  * The object's leaves as one row: nested objects become dotted keys, arrays JSON text. A loop with a stack, not
- * recursion: a result nested 20,000 deep must not overflow it.
+ * recursion: a result nested 20,000 deep must not overflow it. Keys are defined, not assigned (an assigned
+ * `__proto__` would vanish), and a value that cannot be kept as it is makes the result bad rather than lost.
  */
 function flatten(root: Record<string, unknown>, file: string): ParsedResult {
-  const row: Record<string, ResultValue> = {};
+  const row: Array<[string, ResultValue]> = [];
+  const seen = new Set<string>();
   const stack = [{ prefix: '', entries: Object.entries(root), next: 0 }];
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
@@ -24,17 +26,22 @@ function flatten(root: Record<string, unknown>, file: string): ParsedResult {
       stack.push({ prefix: `${key}.`, entries: Object.entries(v), next: 0 });
       continue;
     }
+    if (seen.has(key)) return { ok: false, reason: `bad result: ${file} has two values for the column ${JSON.stringify(key)} (a dotted key and a nested object); rename one` };
+    seen.add(key);
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      return { ok: false, reason: `bad result: ${file}: ${JSON.stringify(key)} is a number beyond the range of a double (about ±1.8e308); write it as a string or rescale it` };
+    }
     if (!Array.isArray(v)) {
-      row[key] = v as ResultValue;
+      row.push([key, v as ResultValue]);
       continue;
     }
     try {
-      row[key] = JSON.stringify(v);
+      row.push([key, JSON.stringify(v)]);
     } catch {
       return { ok: false, reason: `bad result: ${file}: the list ${JSON.stringify(key)} is nested too deeply to be written back as JSON` };
     }
   }
-  return { ok: true, result: row };
+  return { ok: true, result: Object.fromEntries(row) };
 }
 
 /** A JSON result file's text as one flat row, or the reason it is not one. */
