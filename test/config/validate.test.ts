@@ -184,3 +184,9 @@ t.test('the examples in docs/config.md validate', async (t) => {
   t.ok(blocks.length >= 2);
   for (const b of blocks) t.strictSame(validateConfig(b, 'docs/example.yaml').issues, [], b.split('\n')[1]);
 });
+
+t.test('a parameter named __proto__ is refused where it is written (it validated, then sampling threw an unlocated DataError)', async (t) => {
+  const { config, issues } = validateConfig('name: s\ncommand: [echo, "{__proto__}"]\nparameters: {__proto__: [1, 2]}\nsampling: {method: grid}\n', 'c.yaml');
+  t.equal(config, null);
+  t.match(issues, [{ file: 'c.yaml', line: 3, col: 14, path: 'parameters.__proto__', message: /^name '__proto__' cannot be used: .*reserved .*by JavaScript/ }]);
+});
