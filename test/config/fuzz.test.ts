@@ -2,8 +2,9 @@
 import fc from 'fast-check';
 import * as path from 'node:path';
 import t from 'tap';
-import { readConfigObject, readConfigText } from '../../src/config/load.js';
+import { configObjectText, readConfigObject, readConfigText } from '../../src/config/load.js';
 import { validateConfig } from '../../src/config/validate.js';
+import { sampleDesign } from '../../src/sampling/index.js';
 import { ConfigError, type ConfigIssue } from '../../src/errors.js';
 import { configObject, configText, deepConfig, fuzzParams, junk, noHang } from '../helpers/fuzz.js';
 
@@ -43,6 +44,18 @@ t.test('config texts: a Config or located issues, never a throw, a warning or a 
     fuzzParams(1000),
   );
   t.pass('all valid or located');
+});
+
+t.test('a config that validates can be sampled: validation leaves nothing for the sampler to refuse', async (t) => {
+  fc.assert(
+    fc.property(configObject, (value) => {
+      const { config } = validateConfig(configObjectText(value, 'c.yaml'), 'c.yaml');
+      // list points are checked against the domains when the ensemble is planned (a points file is read then too)
+      for (const c of config ? (config.stages ?? [config]) : []) if (c.sampling.method !== 'list') sampleDesign(c.parameters, c.sampling, { start: 0, count: 2 });
+    }),
+    fuzzParams(1000),
+  );
+  t.pass('sampled');
 });
 
 t.test('nesting deeper than any stack: located issues, no throw', async (t) => {
