@@ -41,7 +41,7 @@ t.test('config texts: a Config or located issues, never a throw, a warning or a 
       located(issues, text, 'c.yaml');
       if (warnings.length > 0) throw new Error(`a process warning: ${warnings.join('; ')}`);
     }),
-    fuzzParams(1000),
+    fuzzParams(600),
   );
   t.pass('all valid or located');
 });
@@ -53,7 +53,7 @@ t.test('a config that validates can be sampled: validation leaves nothing for th
       // list points are checked against the domains when the ensemble is planned (a points file is read then too)
       for (const c of config ? (config.stages ?? [config]) : []) if (c.sampling.method !== 'list') sampleDesign(c.parameters, c.sampling, { start: 0, count: 2 });
     }),
-    fuzzParams(1000),
+    fuzzParams(400),
   );
   t.pass('sampled');
 });
