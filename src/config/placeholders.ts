@@ -5,7 +5,7 @@ import { DataError } from '../errors.js';
 /** Placeholders every task provides besides its parameters. */
 export const BUILTIN_PLACEHOLDERS = ['task_id', 'task_seed', 'attempt', 'scratch'] as const;
 
-/** Names a parameter may not take: the built-ins and the bookkeeping columns of the dataset. */
+/** Names a parameter may not take: the built-ins, the bookkeeping columns of the dataset, and __proto__ (a point's key by that name would set its prototype). */
 export const RESERVED_NAMES: readonly string[] = [
   ...BUILTIN_PLACEHOLDERS,
   'status',
@@ -20,6 +20,7 @@ export const RESERVED_NAMES: readonly string[] = [
   'stage',
   'stage_task',
   'batch',
+  '__proto__',
 ];
 
 export type TemplatePart = { literal: string } | { name: string };

@@ -11,6 +11,7 @@ import {
   visit,
   type Document,
   type Node,
+  type Pair,
   type YAMLError,
 } from 'yaml';
 import type { ConfigIssue } from '../errors.js';
@@ -50,7 +51,8 @@ const START: Position = { line: 1, col: 1 };
 
 export function parseConfigSource(text: string, file: string): ConfigSource {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, merge: true });
+  // logLevel error: yaml's warnings (a collection as a key) would be printed to the user's terminal; such keys are issues here
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, merge: true, logLevel: 'error' });
   const pos = (offset: number): Position => {
     const p = lc.linePos(offset);
     return { line: p.line, col: p.col };
@@ -92,6 +94,10 @@ export function parseConfigSource(text: string, file: string): ConfigSource {
   });
 
   const source: ConfigSource = { file, data: undefined, issues: [], locate, issue };
+  const located = (at: Found, message: string): ConfigSource => {
+    source.issues.push({ file, ...pos(at.offset), path: formatPath(at.path), message });
+    return source;
+  };
 
   if (doc.errors.length > 0) {
     const seen = new Set<string>();
@@ -128,18 +134,23 @@ export function parseConfigSource(text: string, file: string): ConfigSource {
     return source;
   }
 
+  const oddKey = nonScalarKey(doc);
+  if (oddKey) return located(oddKey, `a key must be a name (text or a number), found ${oddKey.what}; write the key as plain text`);
+
   try {
     source.data = doc.toJS() as Record<string, unknown>;
   } catch (e) {
+    // what toJS refuses, located: an alias to nothing, a merge of a non-mapping, aliases that expand without end
     const alias = unresolvedAlias(doc);
-    source.issues.push({
-      file,
-      ...(alias ? pos(alias.offset) : START),
-      path: alias ? formatPath(alias.path) : '',
-      message: alias
-        ? `alias *${alias.name} refers to no anchor &${alias.name} defined before it; define the anchor first or write the value out`
-        : `cannot expand the YAML aliases (${(e as Error).message}); write the values out`,
-    });
+    if (alias) return located(alias, `alias *${alias.what} refers to no anchor &${alias.what} defined before it; define the anchor first or write the value out`);
+    const merge = badMerge(doc);
+    if (merge) return located(merge, `a merge key << takes a mapping or an alias of one (<<: *base), found ${merge.what}`);
+    const first = firstAlias(doc);
+    const why = /resource exhaustion/.test((e as Error).message)
+      ? 'the aliases expand to too much data (an alias of an alias of ..., the "billion laughs"); write the values out'
+      : `cannot expand the YAML aliases (${(e as Error).message}); write the values out`;
+    if (first) return located(first, why);
+    source.issues.push({ file, ...START, path: '', message: why });
   }
   return source;
 }
@@ -188,23 +199,63 @@ function syntaxMessage(err: YAMLError, path: Segment[]): string {
   }
 }
 
-function unresolvedAlias(doc: Document): { name: string; offset: number; path: Segment[] } | undefined {
-  let found: { name: string; offset: number; path: Segment[] } | undefined;
-  visit(doc, {
-    Alias(_key, node, ancestors) {
-      if (node.resolve(doc) !== undefined) return undefined;
-      const path: Segment[] = [];
-      for (let i = 0; i < ancestors.length; i++) {
-        const a = ancestors[i];
-        if (isPair(a) && isScalar(a.key)) path.push(String(a.key.value));
-        else if (isSeq(a)) {
-          const child = ancestors[i + 1] ?? node;
-          path.push(a.items.indexOf(child as never));
-        }
-      }
-      found = { name: node.source, offset: node.range?.[0] ?? 0, path };
-      return visit.BREAK;
-    },
-  });
+/** The key path of `node`, visited below `ancestors`. */
+function visitedPath(ancestors: readonly unknown[], node: unknown): Segment[] {
+  const path: Segment[] = [];
+  for (let i = 0; i < ancestors.length; i++) {
+    const a = ancestors[i];
+    if (isPair(a) && isScalar(a.key)) path.push(String(a.key.value));
+    else if (isSeq(a)) {
+      const child = ancestors[i + 1] ?? node;
+      path.push(a.items.indexOf(child as never));
+    }
+  }
+  return path;
+}
+
+/** A node found by {@link findNode}: what it is, where, and its key path. */
+interface Found {
+  what: string;
+  offset: number;
+  path: Segment[];
+}
+
+/** The first alias or pair (in document order) that `test` names, with where it is. */
+function findNode(doc: Document, kind: 'Alias' | 'Pair', test: (node: Node | Pair) => string | undefined): Found | undefined {
+  let found: Found | undefined;
+  const at = (node: Node | Pair, ancestors: readonly unknown[]) => {
+    const what = test(node);
+    if (what === undefined) return undefined;
+    const range = isPair(node) ? (node.key as Node | null)?.range : node.range;
+    found = { what, offset: range?.[0] ?? 0, path: visitedPath(ancestors, node) };
+    return visit.BREAK;
+  };
+  visit(doc, kind === 'Alias' ? { Alias: (_k, node, ancestors) => at(node, ancestors) } : { Pair: (_k, node, ancestors) => at(node as Pair, ancestors) });
   return found;
 }
+
+const unresolvedAlias = (doc: Document) => findNode(doc, 'Alias', (a) => (isAlias(a) && a.resolve(doc) === undefined ? a.source : undefined));
+
+const firstAlias = (doc: Document) => findNode(doc, 'Alias', (a) => (isAlias(a) ? a.source : undefined));
+
+/** A value as an issue names it. */
+const kindOf = (v: unknown): string => (isSeq(v) ? 'a list' : isMap(v) ? 'a mapping' : isScalar(v) && v.value !== null ? `the value ${JSON.stringify(String(v.value))}` : 'nothing');
+
+/** The first merge key `<<` whose value is not a mapping, an alias of one, or a list of those. */
+const badMerge = (doc: Document) =>
+  findNode(doc, 'Pair', (p) => {
+    if (!isPair(p) || !isScalar(p.key) || typeof p.key.value !== 'symbol') return undefined;
+    const mapping = (v: unknown) => isMap(isAlias(v) ? v.resolve(doc) : v);
+    const bad = isSeq(p.value) ? p.value.items.find((v) => !mapping(v)) : mapping(p.value) ? undefined : p.value;
+    return bad === undefined ? undefined : kindOf(isAlias(bad) ? bad.resolve(doc) : bad);
+  });
+
+/** The first mapping key that is not text, a number, true/false or empty: a list, a mapping, binary data (`? [a, b]`, `!!binary`), directly or by an alias. */
+const nonScalarKey = (doc: Document) =>
+  findNode(doc, 'Pair', (p) => {
+    if (!isPair(p)) return undefined;
+    // an alias key stands for its anchor's value; a merge key `<<` holds a symbol
+    const v: unknown = isAlias(p.key) ? p.key.resolve(doc) : p.key;
+    const plain = v === null || v === undefined || (isScalar(v) && (v.value === null || ['string', 'number', 'boolean', 'symbol'].includes(typeof v.value)));
+    return plain ? undefined : isSeq(v) || isMap(v) ? kindOf(v) : 'binary or tagged data';
+  });

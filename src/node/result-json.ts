@@ -5,13 +5,43 @@ import type { ResultSpec } from '../config/types.js';
 export type ResultValue = string | number | boolean | null;
 export type ParsedResult = { ok: true; result: Record<string, ResultValue> } | { ok: false; reason: string };
 
-function flatten(obj: Record<string, unknown>, prefix: string, out: Record<string, ResultValue>): void {
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix + k;
-    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[key] = v;
-    else if (Array.isArray(v)) out[key] = JSON.stringify(v);
-    else if (typeof v === 'object') flatten(v as Record<string, unknown>, `${key}.`, out);
+/**
+ * The object's leaves as one row: nested objects become dotted keys, arrays JSON text. A loop with a stack, not
+ * recursion: a result nested 20,000 deep must not overflow it. Keys are defined, not assigned (an assigned
+ * `__proto__` would vanish), and a value that cannot be kept as it is makes the result bad rather than lost.
+ */
+function flatten(root: Record<string, unknown>, file: string): ParsedResult {
+  const row: Array<[string, ResultValue]> = [];
+  const seen = new Set<string>();
+  const stack = [{ prefix: '', entries: Object.entries(root), next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next === top.entries.length) {
+      stack.pop();
+      continue;
+    }
+    const [k, v] = top.entries[top.next++];
+    const key = top.prefix + k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      stack.push({ prefix: `${key}.`, entries: Object.entries(v), next: 0 });
+      continue;
+    }
+    if (seen.has(key)) return { ok: false, reason: `bad result: ${file} has two values for the column ${JSON.stringify(key)} (a dotted key and a nested object); rename one` };
+    seen.add(key);
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      return { ok: false, reason: `bad result: ${file}: ${JSON.stringify(key)} is a number beyond the range of a double (about ±1.8e308); write it as a string or rescale it` };
+    }
+    if (!Array.isArray(v)) {
+      row.push([key, v as ResultValue]);
+      continue;
+    }
+    try {
+      row.push([key, JSON.stringify(v)]);
+    } catch {
+      return { ok: false, reason: `bad result: ${file}: the list ${JSON.stringify(key)} is nested too deeply to be written back as JSON` };
+    }
   }
+  return { ok: true, result: Object.fromEntries(row) };
 }
 
 /** A JSON result file's text as one flat row, or the reason it is not one. */
@@ -19,14 +49,13 @@ export function parseJsonResult(text: string, spec: Pick<ResultSpec, 'file'>): P
   const file = spec.file;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // a BOM (Windows tools, PowerShell's Out-File) is no part of the JSON
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     return { ok: false, reason: `bad result: ${file} is not valid JSON (${(e as Error).message})` };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, reason: `bad result: ${file} must hold a JSON object, not ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}` };
   }
-  const result: Record<string, ResultValue> = {};
-  flatten(value as Record<string, unknown>, '', result);
-  return { ok: true, result };
+  return flatten(value as Record<string, unknown>, file);
 }

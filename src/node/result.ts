@@ -29,9 +29,10 @@ export function parseResult(text: string, spec: Pick<ResultSpec, 'file' | 'forma
     if (header.length !== values.length) {
       return { ok: false, reason: `bad result: ${file} has ${header.length} header fields but ${values.length} values` };
     }
-    const result: Record<string, ResultValue> = {};
-    header.forEach((h, i) => (result[h] = csvValue(values[i])));
-    return { ok: true, result };
+    const twice = header.find((h, i) => header.indexOf(h) !== i);
+    if (twice !== undefined) return { ok: false, reason: `bad result: ${file} has the column ${JSON.stringify(twice)} twice in its header; rename one` };
+    // fromEntries defines keys: an assigned __proto__ column would vanish
+    return { ok: true, result: Object.fromEntries(header.map((h, i) => [h, csvValue(values[i])])) };
   }
   return parseJsonResult(text, spec);
 }

@@ -45,11 +45,8 @@ export function parseCsvPoints(text: string, file: string): ParsedPoints {
         `${file}:${row.line}: ${row.cells.length} fields, but the header has ${header.cells.length}`,
       );
     }
-    const p: Point = {};
-    header.cells.forEach((name, k) => {
-      p[name] = parseCell(row.cells[k]);
-    });
-    points.push(p);
+    // fromEntries defines keys: an assignment to a column named __proto__ would drop it unseen
+    points.push(Object.fromEntries(header.cells.map((name, k) => [name, parseCell(row.cells[k])])));
     lines.push(row.line);
   }
   return { points, lines };
@@ -93,69 +90,68 @@ const JSON_SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null
 /**
  * Offset of the first JSON syntax error, or -1. Only run after JSON.parse failed: V8's messages
  * carry a position for some errors and not for others, and a points file error must name its line.
+ * A loop with a stack of open brackets, not recursion: a file of 20,000 `[` must not overflow the stack.
  */
 function jsonErrorOffset(text: string): number {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const fail = (): never => {
-    throw i;
-  };
   const ws = (): void => {
     while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
   };
-  const str = (): void => {
+  const str = (): boolean => {
     for (i++; i < text.length; i++) {
       if (text[i] === '"') {
         i++;
-        return;
+        return true;
       }
       if (text[i] === '\\') i++;
-      else if (text.charCodeAt(i) < 0x20) fail();
+      else if (text.charCodeAt(i) < 0x20) return false;
     }
-    fail();
+    return false;
   };
-  const value = (): void => {
+  const key = (): boolean => {
+    ws();
+    if (text[i] !== '"' || !str()) return false;
+    ws();
+    if (text[i] !== ':') return false;
+    i++;
+    return true;
+  };
+  const closers: string[] = [];
+  for (;;) {
     ws();
     const open = text[i];
     if (open === '{' || open === '[') {
       const close = open === '{' ? '}' : ']';
       i++;
       ws();
+      if (text[i] !== close) {
+        closers.push(close);
+        if (close === '}' && !key()) return i;
+        continue;
+      }
+      i++;
+    } else if (open === '"') {
+      if (!str()) return i;
+    } else {
+      JSON_SCALAR.lastIndex = i;
+      const m = JSON_SCALAR.exec(text);
+      if (!m) return i;
+      i += m[0].length;
+    }
+    // a value ended: close what it ends, then a comma starts the next value (after its key in an object)
+    for (;;) {
+      ws();
+      const close = closers[closers.length - 1];
+      if (close === undefined) return i < text.length ? i : -1;
       if (text[i] === close) {
         i++;
-        return;
-      }
-      for (;;) {
-        if (open === '{') {
-          ws();
-          if (text[i] !== '"') fail();
-          str();
-          ws();
-          if (text[i] !== ':') fail();
-          i++;
-        }
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === close) {
-          i++;
-          return;
-        } else fail();
-      }
+        closers.pop();
+      } else if (text[i] === ',') {
+        i++;
+        if (close === '}' && !key()) return i;
+        break;
+      } else return i;
     }
-    if (open === '"') return str();
-    JSON_SCALAR.lastIndex = i;
-    const m = JSON_SCALAR.exec(text);
-    if (!m) fail();
-    i += (m as RegExpExecArray)[0].length;
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail();
-    return -1;
-  } catch (e) {
-    if (typeof e === 'number') return e;
-    throw e;
   }
 }
 
@@ -177,14 +173,12 @@ export function parseJsonPoints(text: string, file: string): ParsedPoints {
     if (el === null || typeof el !== 'object' || Array.isArray(el)) {
       throw new DataError(`${at}: point ${i} is not an object of parameter values`);
     }
-    const p: Point = {};
     for (const [k, v] of Object.entries(el)) {
       if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v))) {
         throw new DataError(`${at}: point ${i}, "${k}": expected a number, string or boolean, got ${JSON.stringify(v)}`);
       }
-      p[k] = v;
     }
-    return p;
+    return { ...(el as Point) };
   });
   return { points, lines };
 }

@@ -38,6 +38,30 @@ t.test('several syntax errors: one issue each, no stack', async (t) => {
   for (const i of src.issues) t.notMatch(i.message, /\n|at .*:\d+:\d+/);
 });
 
+t.test('a list, a mapping or binary data as a key is an issue at the key, and no warning is printed (fuzz counterexample)', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  t.teardown(() => void process.off('warning', onWarning));
+  const issues = (text: string) => parseConfigSource(text, 'c.yaml').issues.map((i) => [i.line, i.col, i.path, i.message]);
+  const must = (found: string) => `a key must be a name (text or a number), found ${found}; write the key as plain text`;
+  t.strictSame(issues('name: s\nexecutor:\n  ? [a, b]\n  : 1\n'), [[3, 5, 'executor', must('a list')]]);
+  t.strictSame(issues('!!binary aGk=name: s\n'), [[1, 10, '', must('binary or tagged data')]]);
+  t.strictSame(issues('k: &m {a: 1}\nenv:\n  *m : 1\n'), [[3, 3, 'env', must('a mapping')]]);
+  t.strictSame(issues('k: &a A\nenv: {*a : 1, 1: x, true: y}\n'), [], 'an alias of text, numbers and true/false are keys');
+  await new Promise((r) => setImmediate(r));
+  t.strictSame(warnings, []);
+});
+
+t.test('what aliases cannot give is located: a merge of a non-mapping, the billion laughs, refused by the maxAliasCount of yaml (fuzz counterexamples, both were at 1:1)', async (t) => {
+  const issues = (text: string) => parseConfigSource(text, 'c.yaml').issues.map((i) => [i.line, i.col, i.path, i.message]);
+  t.strictSame(issues('name: s\nexecutor:\n  <<: 1\n'), [[3, 3, 'executor', 'a merge key << takes a mapping or an alias of one (<<: *base), found the value "1"']]);
+  t.strictSame(issues('b: &b [1]\nexecutor: {<<: [*b]}\n'), [[2, 12, 'executor', 'a merge key << takes a mapping or an alias of one (<<: *base), found a list']]);
+  let laughs = 'l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+  for (let d = 1; d < 10; d++) laughs += `l${d}: &l${d} [${Array(9).fill(`*l${d - 1}`).join(', ')}]\n`;
+  t.strictSame(issues(`name: s\n${laughs}`), [[3, 10, 'l1[0]', 'the aliases expand to too much data (an alias of an alias of ..., the "billion laughs"); write the values out']]);
+});
+
 t.test('a scalar root', async (t) => {
   const src = parseConfigSource('42\n', 'c.yaml');
   t.match(src.issues, [{ line: 1, col: 1, path: '', message: /top level must be a mapping.*found a single value/ }]);

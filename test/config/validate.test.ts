@@ -184,3 +184,21 @@ t.test('the examples in docs/config.md validate', async (t) => {
   t.ok(blocks.length >= 2);
   for (const b of blocks) t.strictSame(validateConfig(b, 'docs/example.yaml').issues, [], b.split('\n')[1]);
 });
+
+t.test('a parameter named __proto__ is refused where it is written (it validated, then sampling threw an unlocated DataError)', async (t) => {
+  const { config, issues } = validateConfig('name: s\ncommand: [echo, "{__proto__}"]\nparameters: {__proto__: [1, 2]}\nsampling: {method: grid}\n', 'c.yaml');
+  t.equal(config, null);
+  t.match(issues, [{ file: 'c.yaml', line: 3, col: 14, path: 'parameters.__proto__', message: /^name '__proto__' cannot be used: .*reserved .*by JavaScript/ }]);
+});
+
+t.test('seed, samples and replicates past 2^53 are refused where they are written (a seed of 2^53 validated, then sampling refused it unlocated; fuzz counterexample)', async (t) => {
+  const { issues } = validateConfig('name: s\ncommand: [echo]\nparameters: {a: [1]}\nsampling: {method: random, seed: 9007199254740992, samples: 1e20, replicates: 1e300}\n', 'c.yaml');
+  t.match(
+    issues.map((i) => [i.line, i.path, i.message]),
+    [
+      [4, 'sampling.seed', /^must be at most 9007199254740991, found the number 9007199254740992; a whole number from 0 to 2\^53/],
+      [4, 'sampling.samples', 'must be at most 9007199254740991, found the number 100000000000000000000'],
+      [4, 'sampling.replicates', /^must be at most 9007199254740991/],
+    ],
+  );
+});

@@ -31,9 +31,9 @@ ${opts.extra ?? ''}
 `;
 }
 
-/** Runs the built CLI; never rejects. */
-export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-  return execa(process.execPath, [cli, ...args], { reject: false, cwd: opts.cwd, env: opts.env, stdin: 'ignore' });
+/** Runs the built CLI; never rejects (with `timeout`, ms, a hung CLI is killed and comes back `timedOut`). */
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}) {
+  return execa(process.execPath, [cli, ...args], { reject: false, cwd: opts.cwd, env: opts.env, stdin: 'ignore', timeout: opts.timeout });
 }
 
 /**

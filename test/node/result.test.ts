@@ -13,6 +13,23 @@ t.test('JSON: nested objects flatten to dotted keys, arrays become JSON text, nu
   t.same(json('{}'), { ok: true, result: {} });
 });
 
+t.test('JSON: a leading BOM is skipped, as in CSV results and points files (fuzz counterexample)', async (t) => {
+  t.same(json('\ufeff{"y": 1}'), { ok: true, result: { y: 1 } });
+});
+
+t.test('JSON nested 20,000 deep: a row or a bad result, not a RangeError (fuzz counterexample)', async (t) => {
+  const d = 20000;
+  t.same(json(`{"x":${'{"a":'.repeat(d)}1${'}'.repeat(d)}}`), { ok: true, result: { [`x${'.a'.repeat(d)}`]: 1 } });
+  t.match(json(`{"x":${'['.repeat(d)}1${']'.repeat(d)}}`), { ok: false, reason: 'bad result: result.json: the list "x" is nested too deeply to be written back as JSON' });
+});
+
+t.test('nothing is dropped silently: a __proto__ column is kept; two values for one column and overflowing numbers are bad results (fuzz counterexamples)', async (t) => {
+  for (const parsed of [json('{"__proto__": 1, "y": 2}'), csv('__proto__,y\n1,2\n')]) t.strictSame(parsed.ok && Object.entries(parsed.result), [['__proto__', 1], ['y', 2]]);
+  t.same(json('{"a.b": 1, "a": {"b": 2}}'), { ok: false, reason: 'bad result: result.json has two values for the column "a.b" (a dotted key and a nested object); rename one' });
+  t.same(csv('y,y\n1,2\n'), { ok: false, reason: 'bad result: out.csv has the column "y" twice in its header; rename one' });
+  t.same(json('{"s": {"y": -1e400}}'), { ok: false, reason: 'bad result: result.json: "s.y" is a number beyond the range of a double (about ±1.8e308); write it as a string or rescale it' });
+});
+
 t.test('JSON: anything but an object is a bad result that says what it got', async (t) => {
   t.match(json('{"y": NaN}'), { ok: false, reason: /^bad result: result\.json is not valid JSON \(/ });
   t.match(json(''), { ok: false, reason: /is not valid JSON/ });

@@ -82,6 +82,21 @@ t.test('JSON: array of objects, errors at file:line', async (t) => {
   t.throws(() => parseJsonPoints('[{"a": "x\\"y"}] z', 'p.json'), { message: /^p\.json:1: invalid JSON/ });
 });
 
+t.test('JSON nested deeper than the stack: a DataError at the line, not a RangeError (fuzz counterexample)', async (t) => {
+  t.throws(() => parseJsonPoints('['.repeat(20000), 'p.json'), { name: 'DataError', message: /^p\.json:1: invalid JSON/ });
+  t.throws(() => parseJsonPoints(`[\n${'{"a": ['.repeat(20000)}\n`, 'p.json'), { name: 'DataError', message: /^p\.json:3: invalid JSON/ });
+  t.throws(() => parseJsonPoints(`[\n${'['.repeat(20000)}1,\n}`, 'p.json'), { name: 'DataError', message: /^p\.json:3: invalid JSON/ });
+});
+
+t.test('a column named __proto__ is kept, so it is reported as an unknown parameter rather than dropped (fuzz counterexample)', async (t) => {
+  const params: Record<string, ParamSpec> = { alpha: { kind: 'values', values: [2] } };
+  for (const [text, file] of [['__proto__,alpha\n1,2\n', 'p.csv'], ['[{"__proto__": 1, "alpha": 2}]', 'p.json']]) {
+    const { points } = (file === 'p.csv' ? parseCsvPoints : parseJsonPoints)(text, file);
+    t.strictSame(points.map((p) => Object.entries(p)), [[['__proto__', 1], ['alpha', 2]]], file);
+    t.throws(() => validatePoints(params, points), { name: 'DataError', message: /unknown parameter "__proto__"/ }, file);
+  }
+});
+
 t.test('readPointsFile picks the format by extension and checks the points, errors at file:line', async (t) => {
   const dir = t.testdir({
     'p.csv': 'x,y\n1,"a"\n2,b\n',
