@@ -1,12 +1,7 @@
 // Multi-stage ensembles (docs/stages.md): every stage is an ensemble of its own under <root>/stages/<name>/, a later
 // stage's tasks read their upstream rows when they start, and the root's dataset holds every stage's rows.
 import { mkdir, readFile } from 'node:fs/promises';
-import { buildDataset } from '../collect/build-dataset.js';
-import { writeDataset } from '../collect/write-dataset.js';
-import { PARAMS_METADATA_KEY } from '../collect/import.js';
 import type { Config, StageSpec } from '../config/types.js';
-import { collectWithFinals } from './collect-plan.js';
-import { runPlanned } from './planned.js';
 import type { RunOptions, RunResult } from './types.js';
 import { readFinals } from '../records/read.js';
 import { EnsembleError, UsageError } from '../errors.js';
@@ -15,7 +10,7 @@ import { EnsembleLayout } from '../layout/layout.js';
 import { upstreamTaskParam } from '../plan/plan.js';
 import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
-import { type StagePlan, upstreamOf, writePlan } from '../plan/write.js';
+import type { StagePlan } from '../plan/write.js';
 import type { TaskRecord } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -31,6 +26,8 @@ interface PlannedStage extends StagePlan {
   created: boolean;
 }
 
+// status, summary and reproduce read only stages.json: the planner, the executors and Arrow/Parquet load on first use.
+
 /** The stages of a multi-stage ensemble directory, or null for a single-stage one. */
 export async function readStages(root: string): Promise<StagesFile | null> {
   const path = new EnsembleLayout(root).stagesFile;
@@ -45,6 +42,7 @@ export async function readStages(root: string): Promise<StagesFile | null> {
 
 /** Plans every stage in order (a later stage's size is its upstream's times its own points); re-opens planned ones. */
 export async function planStages(config: Config, configText: string): Promise<PlannedStage[]> {
+  const { upstreamOf, writePlan } = await import('../plan/write.js');
   const root = new EnsembleLayout(config.ensemble_dir);
   const stages = config.stages ?? [];
   await mkdir(root.root, { recursive: true });
@@ -74,6 +72,7 @@ async function openStages(root: string, file: StagesFile): Promise<PlannedStage[
  * chain proceeds on the cluster even if this controller dies.
  */
 async function runStages(root: string, stages: PlannedStage[], opts: RunOptions): Promise<RunResult> {
+  const { runPlanned } = await import('./planned.js');
   const type = opts.executor ?? stages[0].plan.executor.type;
   // progress and submissions name their stage (the stages of a batch run report at once)
   const stageOpts = (s: PlannedStage): RunOptions => ({
@@ -151,6 +150,12 @@ export async function resumeStages(root: string, file: StagesFile, opts: RunOpti
 export async function collectStages(root: string): Promise<RunResult> {
   const file = await readStages(root);
   if (!file) throw new EnsembleError(`${root} is not a multi-stage ensemble (no stages.json)`);
+  const [{ buildDataset }, { writeDataset }, { PARAMS_METADATA_KEY }, { collectWithFinals }] = await Promise.all([
+    import('../collect/build-dataset.js'),
+    import('../collect/write-dataset.js'),
+    import('../collect/import.js'),
+    import('./collect-plan.js'),
+  ]);
   const layout = new EnsembleLayout(root);
   const rows: TaskRow[] = [];
   const finals = new Map<number, TaskRecord>();
