@@ -1,12 +1,7 @@
 // Multi-stage ensembles (docs/stages.md): every stage is an ensemble of its own under <root>/stages/<name>/, a later
 // stage's tasks read their upstream rows when they start, and the root's dataset holds every stage's rows.
 import { mkdir, readFile } from 'node:fs/promises';
-import { buildDataset } from '../collect/build-dataset.js';
-import { writeDataset } from '../collect/write-dataset.js';
-import { PARAMS_METADATA_KEY } from '../collect/import.js';
 import type { Config, StageSpec } from '../config/types.js';
-import { collectEnsemble } from './collect-plan.js';
-import { runPlanned } from './planned.js';
 import { type RunOptions, type RunResult, reportSettings } from './types.js';
 import { readFinals } from '../records/read.js';
 import { EnsembleError, UsageError } from '../errors.js';
@@ -15,8 +10,8 @@ import { EnsembleLayout } from '../layout/layout.js';
 import { upstreamTaskParam } from '../plan/plan.js';
 import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
-import { type StagePlan, upstreamOf, writePlan } from '../plan/write.js';
-import type { TaskRecord } from '../records/record.js';
+import type { StagePlan } from '../plan/write.js';
+import { type TaskRecord, endsTask } from '../records/record.js';
 import type { SettingChange } from '../journal/journal.js';
 import type { TaskRow } from '../plan/tasks.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -34,6 +29,8 @@ interface PlannedStage extends StagePlan {
   changes: SettingChange[];
 }
 
+// status, summary and reproduce read only stages.json: the planner, the executors and Arrow/Parquet load on first use.
+
 /** The stages of a multi-stage ensemble directory, or null for a single-stage one. */
 export async function readStages(root: string): Promise<StagesFile | null> {
   const path = new EnsembleLayout(root).stagesFile;
@@ -48,6 +45,7 @@ export async function readStages(root: string): Promise<StagesFile | null> {
 
 /** Plans every stage in order (a later stage's size is its upstream's times its own points); re-opens planned ones. */
 export async function planStages(config: Config, configText: string): Promise<PlannedStage[]> {
+  const { upstreamOf, writePlan } = await import('../plan/write.js');
   const root = new EnsembleLayout(config.ensemble_dir);
   const stages = config.stages ?? [];
   await mkdir(root.root, { recursive: true });
@@ -77,6 +75,7 @@ async function openStages(root: string, file: StagesFile): Promise<PlannedStage[
  * chain proceeds on the cluster even if this controller dies.
  */
 async function runStages(root: string, stages: PlannedStage[], opts: RunOptions): Promise<RunResult> {
+  const { runPlanned } = await import('./planned.js');
   const type = opts.executor ?? stages[0].plan.executor.type;
   // progress and submissions name their stage (the stages of a batch run report at once)
   const stageOpts = (s: PlannedStage): RunOptions => ({
@@ -155,6 +154,12 @@ export async function resumeStages(root: string, file: StagesFile, opts: RunOpti
 export async function collectStages(root: string): Promise<RunResult> {
   const file = await readStages(root);
   if (!file) throw new EnsembleError(`${root} is not a multi-stage ensemble (no stages.json)`);
+  const [{ buildDataset }, { writeDataset }, { PARAMS_METADATA_KEY }, { collectEnsemble }] = await Promise.all([
+    import('../collect/build-dataset.js'),
+    import('../collect/write-dataset.js'),
+    import('../collect/import.js'),
+    import('./collect-plan.js'),
+  ]);
   const layout = new EnsembleLayout(root);
   const rows: TaskRow[] = [];
   const finals = new Map<number, TaskRecord>();
@@ -169,7 +174,9 @@ export async function collectStages(root: string): Promise<RunResult> {
     for (const t of await readTaskTable(s.layout)) {
       const id = rows.length;
       const params: TaskRow['params'] = { stage: s.name, stage_task: t.id, ...t.params };
-      const rec = own.get(t.id);
+      const found = own.get(t.id);
+      // an interrupted attempt is no row (the task is pending): records/record.ts endsTask
+      const rec = endsTask(found) ? found : undefined;
       if (rec) {
         // lineage that is a parameter of an earlier stage (`coarse.task`) goes in that parameter's column
         let result: TaskRecord['result'] = null;
