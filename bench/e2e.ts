@@ -5,7 +5,7 @@ import { readFile, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { type Cost, header, loadLine, mb, option, s, table, timed, workDir } from './lib.js';
-import { dbdStats, othersJobs, rpcDelta, sdiag, slurmDown, sum } from './slurm-stats.js';
+import { dbdStats, othersJobs, rpcDelta, sdiag, slurmReady, sum } from './slurm-stats.js';
 
 /** The scheduler commands either side may run; a shim on PATH logs each call, then runs the real one. */
 const SHIMMED = ['sbatch', 'squeue', 'sacct', 'scontrol', 'sinfo', 'scancel'];
@@ -178,14 +178,7 @@ async function scenario(sc: Scenario, base: string, bin: string, repeat: number,
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const down = await slurmDown();
-  if (down !== null) {
-    console.error(down);
-    process.exitCode = 1;
-    return;
-  }
-  // jobs inherit the submitter's environment: no loader hooks or inspector flags in every task's node
-  delete process.env.NODE_OPTIONS;
+  if (!(await slurmReady())) return;
   const only = option(argv, 'only', 'python,trivial').split(',');
   const repeat = Number(option(argv, 'repeat', '1'));
   const scenarios: Scenario[] = [

@@ -8,7 +8,7 @@ import type { Submission } from '../src/journal/submissions.js';
 import { LocalTransport } from '../src/transport/local.js';
 import type { CommandResult } from '../src/transport/transport.js';
 import { header, loadLine, option, packageRoot, table, workDir } from './lib.js';
-import { othersJobs, rpcDelta, sdiag, slurmDown, sum } from './slurm-stats.js';
+import { othersJobs, rpcDelta, sdiag, slurmReady, sum } from './slurm-stats.js';
 
 const run = promisify(execFile);
 
@@ -44,14 +44,7 @@ export async function main(argv: string[]): Promise<void> {
   const tasks = Number(option(argv, 'tasks', '1000'));
   const bundle = Number(option(argv, 'bundle', '10'));
   await header(`scheduler load: a ${tasks}-task ensemble (bundle ${bundle}) of tiny tasks on the test Slurm`);
-  const down = await slurmDown();
-  if (down !== null) {
-    console.error(down);
-    process.exitCode = 1;
-    return;
-  }
-  // jobs inherit the submitter's environment: no loader hooks or inspector flags in every task's node
-  delete process.env.NODE_OPTIONS;
+  if (!(await slurmReady())) return;
 
   const dir = await workDir(argv, 'scheduler');
   const name = `sched${Date.now().toString(36)}`;

@@ -54,13 +54,19 @@ export async function othersJobs(since: Date, ownPrefix: string | string[]): Pro
 
 export const sum = (m: Map<string, number>): number => [...m.values()].reduce((x, y) => x + y, 0);
 
-/** Null when the test Slurm answers `scontrol ping`; else the sentence to print. */
-export async function slurmDown(): Promise<string | null> {
+/**
+ * Whether the test Slurm answers `scontrol ping`; when it does not, says so and sets exit status 1. Jobs inherit the
+ * submitter's environment, so it also drops NODE_OPTIONS: no loader hooks or inspector flags in every task's node.
+ */
+export async function slurmReady(): Promise<boolean> {
   try {
     const { stdout } = await run('scontrol', ['ping'], { timeout: 10_000 });
     if (!/\bUP\b/.test(stdout)) throw new Error(stdout.trim());
-    return null;
   } catch (e) {
-    return `Slurm is not running (${(e as Error).message.split('\n')[0]}): start it with \`sudo bash scripts/slurm-up.sh\` (docs/slurm-testing.md)`;
+    console.error(`Slurm is not running (${(e as Error).message.split('\n')[0]}): start it with \`sudo bash scripts/slurm-up.sh\` (docs/slurm-testing.md)`);
+    process.exitCode = 1;
+    return false;
   }
+  delete process.env.NODE_OPTIONS;
+  return true;
 }
