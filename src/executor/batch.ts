@@ -177,12 +177,15 @@ export class BatchRun {
       await this.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 }, after);
     }
 
-    await this.loop(finals);
+    if (await this.loop(finals)) await this.cancelIdle();
     this.schedulerWriter?.close();
   }
 
-  /** Reads records every tick; asks the scheduler only when the poll policy (./poll.ts) says a query is due. */
-  private async loop(initial: Map<number, TaskRecord>): Promise<void> {
+  /**
+   * Reads records every tick; asks the scheduler only when the poll policy (./poll.ts) says a query is due. True once
+   * every task has its final record; false when stopped.
+   */
+  private async loop(initial: Map<number, TaskRecord>): Promise<boolean> {
     const timing = pollSettings(this.plan.executor.poll, this.opts.tickMs);
     let finals = initial;
     let lastQueryAt: number | null = null;
@@ -217,12 +220,22 @@ export class BatchRun {
       }
       this.opts.onRecords?.(finals);
       await this.resubmitOwed(finals);
-      if (this.finished(finals)) break;
-      if (this.opts.signal?.aborted) return;
+      if (this.finished(finals)) return true;
+      if (this.opts.signal?.aborted) return false;
       await sleep(timing.readMs, this.opts.signal);
       await this.cluster.sync();
       finals = await this.readFinals();
     }
+  }
+
+  /**
+   * Once every task has its final record, an element of a stealing submission that is still queued has no work: its
+   * siblings claimed its slice. Its queued elements are cancelled (running ones are left to finish) so that no job of
+   * the ensemble is left behind; where the scheduler cannot cancel by state, such an element starts later and exits.
+   */
+  private async cancelIdle(): Promise<void> {
+    const ids = this.submissions.filter((s) => claimsTasks(this.plan, s.count)).map((s) => s.jobId);
+    await this.runner.cancelPending(ids).catch(() => undefined);
   }
 
   /** Puts every submission into the element book (its task list read once). */

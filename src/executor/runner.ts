@@ -141,6 +141,14 @@ export class SchedulerRunner {
   }
 
   /** Cancels `jobIds` with one command. */
+  /** Cancels the still-queued elements of these arrays where the binding can (Slurm); elsewhere nothing. */
+  async cancelPending(jobIds: string[]): Promise<void> {
+    if (!this.sched.cancelPendingArgv || jobIds.length === 0) return;
+    const argv = this.sched.cancelPendingArgv(jobIds);
+    const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });
+    if (r.exitCode !== 0) throw this.sched.queryError(argv, r.stderr, r.exitCode);
+  }
+
   async cancel(jobIds: string[]): Promise<void> {
     const argv = this.sched.cancelArgv(jobIds);
     const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });

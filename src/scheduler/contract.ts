@@ -89,6 +89,8 @@ export interface BatchScheduler {
   findArgv(name: string, accounting: boolean): string[];
   parseFind(stdout: string): string[];
   cancelArgv(jobIds: string[]): string[];
+  /** argv to cancel only the elements of arrays still queued (not started), where the scheduler can say so. */
+  cancelPendingArgv?(jobIds: string[]): string[];
   /** Refines a final status with the element's stderr (e.g. an over-memory kill). */
   refine(status: ElementStatus, stderrText: string): ElementStatus;
 }

@@ -43,6 +43,8 @@ function fakeSlurm(root: string, tasks: number, opts: Opts) {
       if (argv[0] === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/slurmdbd\nSLURM_VERSION = 22.05.8\n');
       if (argv[0] === 'sinfo') return ok('debug* 0/8/0/8\n');
       if (argv.includes('--name')) return ok('');
+      // the end of a stealing run: its queued elements cancelled (nothing is queued here)
+      if (argv[0] === 'scancel') return ok('');
       if (argv[0] === 'sbatch') {
         t0 = Date.now();
         for (let i = 0; i < tasks; i++) {

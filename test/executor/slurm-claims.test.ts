@@ -1,7 +1,8 @@
 // Stealing on the real Slurm (src/executor/claims.ts, src/node/claims.ts): a slow task's bundle siblings are taken by a
 // faster element, and a task whose thief was killed is answered for by the thief and run again by the retry.
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import type { Submission } from '../../src/executor/batch.js';
 import { readClaim } from '../../src/records/claims.js';
@@ -9,7 +10,7 @@ import { readRecordFiles } from '../../src/records/read.js';
 import { runEnsemble } from '../../src/run/run.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { behaveConfig, dropTapHooks, writeConfig } from '../helpers/ensemble.js';
-import { requireSlurm } from '../helpers/slurm.js';
+import { requireSlurm, slurmEnv } from '../helpers/slurm.js';
 
 const FAST_TICK = { min: 300, max: 2000 };
 dropTapHooks();
@@ -40,6 +41,22 @@ t.test('a bundle with one slow task: a faster element steals its other tasks; on
   t.match(records.find((r) => r.task === 0), { result: { slept: 5 }, job_id: /_0$/ }, 'the slow task stayed with its element');
   const stolen = records.filter((r) => r.task >= 1 && r.task <= 2 && r.job_id?.endsWith('_1'));
   t.ok(stolen.length >= 1, `element 1 ran ${stolen.length} of the slow element's other tasks`);
+});
+
+t.test('throttle 1: the first element runs every task; the queued ones are cancelled at the end, none left behind', async (t) => {
+  if (!(await requireSlurm(t, { sacct: true }))) return;
+  const dir = t.testdir();
+  const cfg = sleepers(dir, 'idle', [0.1, 0.1, 0.1, 0.1], 1, '  # throttle 1: the siblings wait while element 0 steals their tasks\n');
+  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('array: { bundle: 1 }', 'array: { bundle: 1, throttle: 1 }'));
+  const submissions: Submission[] = [];
+  const transport = new LocalTransport();
+  const result = await runEnsemble(cfg, { transport, tickMs: FAST_TICK, onSubmit: (s) => submissions.push(s), onProgress: () => undefined });
+  t.equal(result.done, 4);
+  const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
+  t.ok(records.length === 4 && records.every((r) => r.job_id?.endsWith('_0')), `element 0 ran all 4 tasks (${records.map((r) => r.job_id).join(', ')})`);
+  t.equal(transport.calls.get('scancel'), 1, 'one scancel --state=PENDING at the end');
+  const queued = await execa('squeue', ['-h', '-t', 'PENDING', '-j', submissions[0].jobId, '-o', '%i'], { env: slurmEnv(), reject: false });
+  t.equal(String(queued.stdout).trim(), '', 'no element of the ensemble left in the queue');
 });
 
 t.test('a task whose thief was killed (SIGKILL, no record) gets the thief\'s verdict and is run again by the retry', async (t) => {

@@ -76,6 +76,11 @@ export function scancelArgv(jobIds: readonly string[]): string[] {
   return ['scancel', ...checkJobIds('scancel', jobIds)];
 }
 
+/** argv to cancel the still-queued elements of arrays, leaving the running ones alone (`scancel --state=PENDING`). */
+export function scancelPendingArgv(jobIds: readonly string[]): string[] {
+  return ['scancel', '--state=PENDING', ...checkJobIds('scancel', jobIds)];
+}
+
 /**
  * argv to find the array job ids held under a job name (a submission the journal missed). The live queue
  * (`squeue -t all`, finished jobs until MinJobAge) or, with accounting, the database over the last 30 days.

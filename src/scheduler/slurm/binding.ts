@@ -4,7 +4,7 @@ import type { EnsembleLayout } from '../../layout/layout.js';
 import type { PlanFile } from '../../plan/plan.js';
 import type { BatchScheduler, Directive, StatusOptions } from '../contract.js';
 import type { ElementStatus } from '../types.js';
-import { findArgv, sacctArgv, sbatchArgv, scancelArgv, squeueArgv } from './argv.js';
+import { findArgv, sacctArgv, sbatchArgv, scancelArgv, scancelPendingArgv, squeueArgv } from './argv.js';
 import { classifyQueryError, classifySbatchError, isUnknownJobError } from './errors.js';
 import { slurmLimits } from './limits.js';
 import { applyMemoryKill } from './memory-kill.js';
@@ -58,5 +58,6 @@ export const slurmScheduler: BatchScheduler = {
   findArgv,
   parseFind: parseFindOutput,
   cancelArgv: scancelArgv,
+  cancelPendingArgv: scancelPendingArgv,
   refine: applyMemoryKill,
 };
