@@ -5,10 +5,9 @@ import { appendJournal } from '../journal/journal.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import type { TaskRow } from '../plan/tasks.js';
-import { reasonKind } from '../records/owed.js';
 import type { TaskRecord } from '../records/record.js';
 import { writeFileAtomic } from '../util/fs.js';
-import type { RunResult } from './types.js';
+import { type RunResult, isCancelled } from './types.js';
 
 /** One line of logs/failures.ndjson: a failed task's parameters, reason, exit code and stderr tail. */
 function failureLine(row: TaskRow, r: TaskRecord): string {
@@ -23,7 +22,7 @@ export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): P
     onRow: (row, rec) => {
       if (rec?.status !== 'failed') return;
       failures.push(failureLine(row, rec));
-      if (reasonKind(rec.reason) === 'cancelled') cancelled++;
+      if (isCancelled(rec)) cancelled++;
     },
   });
   // the parts of an earlier live view are superseded (left alone while a live process keeps them)

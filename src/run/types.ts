@@ -103,10 +103,15 @@ export function countFinals(plan: PlanFile, finals: Map<number, TaskRecord>): Co
   return { total: plan.tasks, done, failed, pending: plan.tasks - done - failed };
 }
 
-/** Failed tasks whose final record says `cancelled` (scancel, qdel, `arrayflow cancel`). */
+/** Whether a final record is a cancelled task's (scancel, qdel, `arrayflow cancel`). */
+export function isCancelled(r: TaskRecord): boolean {
+  return r.status === 'failed' && reasonKind(r.reason) === 'cancelled';
+}
+
+/** Failed tasks whose final record says `cancelled`. */
 export function countCancelled(finals: Map<number, TaskRecord>): number {
   let n = 0;
-  for (const r of finals.values()) if (r.status === 'failed' && reasonKind(r.reason) === 'cancelled') n++;
+  for (const r of finals.values()) if (isCancelled(r)) n++;
   return n;
 }
 
