@@ -9,7 +9,7 @@ import { selectFinal } from '../../src/records/select-final.js';
 import { runEnsemble } from '../../src/run/run.js';
 import type { Submission } from '../../src/executor/batch.js';
 import { LocalTransport } from '../../src/transport/local.js';
-import { behaveSim, dropTapHooks, writeConfig } from '../helpers/ensemble.js';
+import { behaveConfig, dropTapHooks, writeConfig } from '../helpers/ensemble.js';
 import { requireSlurm } from '../helpers/slurm.js';
 
 dropTapHooks();
@@ -19,18 +19,12 @@ t.test('no task time: 8 probe tasks (8 CPUs), then 32 in bundles of 4, chunks of
   const dir = t.testdir();
   const cfg = writeConfig(
     dir,
-    `name: probe
-ensemble_dir: ens
-command: [node, behave.mjs, ok, "{x}"]
-inputs: { copy: [${JSON.stringify(behaveSim)}] }
-parameters:
-  x: { int: [0, 39] }
-sampling: { method: grid }
-executor:
-  type: slurm
-  resources: { time: "00:05:00", mem: 200M }
-  array: { max_array_size: 4 }
-`,
+    behaveConfig({
+      name: 'probe',
+      modes: ['ok'],
+      xs: Array.from({ length: 40 }, (_, i) => i),
+      executor: 'executor:\n  type: slurm\n  resources: { time: "00:05:00", mem: 200M }\n  array: { max_array_size: 4 }',
+    }),
   );
   const transport = new LocalTransport();
   const submissions: Submission[] = [];
