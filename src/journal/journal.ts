@@ -1,6 +1,6 @@
 // The append-only journal of an ensemble (journal.ndjson): one JSON event per line, written by the controller only.
 import { readFile } from 'node:fs/promises';
-import { appendLine, closeFd, openAppendOnly } from '../util/fs.js';
+import { AppendOnlyFile } from '../util/fs.js';
 
 /** One changed execution setting: its key path (`executor.resources.time`) and both values (undefined: unset). */
 export interface SettingChange {
@@ -29,11 +29,11 @@ export type JournalEvent =
 export type JournalEntry = JournalEvent & { ts: string };
 
 export function appendJournal(path: string, event: JournalEvent): void {
-  const fd = openAppendOnly(path);
+  const file = new AppendOnlyFile(path);
   try {
-    appendLine(fd, JSON.stringify({ ts: new Date().toISOString(), ...event }));
+    file.append(JSON.stringify({ ts: new Date().toISOString(), ...event }));
   } finally {
-    closeFd(fd);
+    file.close();
   }
 }
 
@@ -53,7 +53,7 @@ export async function readJournal(path: string): Promise<JournalEntry[]> {
     try {
       entries.push(JSON.parse(line) as JournalEntry);
     } catch {
-      // a torn line left by a writer killed mid-write (openAppendOnly terminated it): skip it
+      // a torn line left by a writer killed mid-write (AppendOnlyFile sealed it): skip it
     }
   }
   return entries;

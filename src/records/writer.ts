@@ -1,5 +1,5 @@
 // The single writer of one record file: whole JSON lines appended with one write(2) each (marker last, docs/architecture.md).
-import { appendLine, closeFd, openAppendOnly } from '../util/fs.js';
+import { AppendOnlyFile } from '../util/fs.js';
 import type { TaskRecord } from './record.js';
 
 /**
@@ -7,17 +7,17 @@ import type { TaskRecord } from './record.js';
  * first record: a writer with nothing to write (an element whose tasks its siblings took) leaves no file behind.
  */
 export class RecordWriter {
-  private fd: number | null = null;
+  private file: AppendOnlyFile | null = null;
   private closed = false;
   constructor(readonly path: string) {}
   write(rec: TaskRecord): void {
     if (this.closed) throw Object.assign(new Error(`record file ${this.path}: written after close`), { code: 'EBADF' });
-    this.fd ??= openAppendOnly(this.path);
-    appendLine(this.fd, JSON.stringify(rec));
+    this.file ??= new AppendOnlyFile(this.path);
+    this.file.append(JSON.stringify(rec));
   }
   close(): void {
-    if (this.fd !== null) closeFd(this.fd);
-    this.fd = null;
+    this.file?.close();
+    this.file = null;
     this.closed = true;
   }
 }

@@ -35,25 +35,29 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Opens an append-only file for a single writer. If an earlier writer was killed mid-line, the torn
- * line is terminated first so that it stays one malformed line instead of corrupting the next record.
+ * An append-only file of whole lines, each appended with one write(2) on an O_APPEND descriptor. If an earlier
+ * writer was killed mid-line, the first line written starts with a newline so the torn line stays one malformed
+ * line instead of corrupting the record. The seal travels in the same write(2) as that line: a separate write
+ * could land after another writer's line, and a file another process is appending to can look torn while its
+ * write is under way; then the cost is one blank line, which every reader skips.
  */
-export function openAppendOnly(path: string): number {
-  const fd = openSync(path, 'a+');
-  const size = fstatSync(fd).size;
-  if (size > 0) {
+export class AppendOnlyFile {
+  private fd: number | null;
+  private seal: boolean;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a+');
+    const size = fstatSync(this.fd).size;
     const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    if (last[0] !== 0x0a) writeSync(fd, '\n');
+    this.seal = size > 0 && readSync(this.fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
   }
-  return fd;
-}
-
-/** Appends one line with a single write(2) on an O_APPEND descriptor. */
-export function appendLine(fd: number, line: string): void {
-  writeSync(fd, line.endsWith('\n') ? line : line + '\n');
-}
-
-export function closeFd(fd: number): void {
-  closeSync(fd);
+  /** Appends `line` (a newline added unless it has one) with a single write(2). */
+  append(line: string): void {
+    if (this.fd === null) throw Object.assign(new Error(`${this.path}: written after close`), { code: 'EBADF' });
+    writeSync(this.fd, (this.seal ? '\n' : '') + (line.endsWith('\n') ? line : line + '\n'));
+    this.seal = false;
+  }
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
 }

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendLine, closeFd, openAppendOnly, syncDir, writeFileAtomic } from '../../src/util/fs.js';
+import { AppendOnlyFile, syncDir, writeFileAtomic } from '../../src/util/fs.js';
 
 t.test('writeFileAtomic writes text and bytes, replaces an old file, leaves no temp file', async (t) => {
   const dir = t.testdir({ 'a.json': 'old content that is longer than the new one' });
@@ -33,28 +33,28 @@ t.test('syncDir: an existing directory syncs, a missing one is no error', async 
   await t.resolves(syncDir(join(dir, 'missing')));
 });
 
-/** Opens `path` as an append-only file, appends `lines` one appendLine each, closes it, and returns its text. */
+/** Opens `path` as an append-only file, appends `lines` one call each, closes it, and returns its text. */
 function appendAll(path: string, ...lines: string[]): string {
-  const fd = openAppendOnly(path);
-  for (const line of lines) appendLine(fd, line);
-  closeFd(fd);
+  const file = new AppendOnlyFile(path);
+  for (const line of lines) file.append(line);
+  file.close();
   return readFileSync(path, 'utf8');
 }
 
-t.test('appendLine: one newline-terminated line per call, a given newline not doubled', async (t) => {
+t.test('append: one newline-terminated line per call, a given newline not doubled', async (t) => {
   t.equal(appendAll(join(t.testdir({}), 'log.ndjson'), '{"a":1}', '{"a":2}\n'), '{"a":1}\n{"a":2}\n');
 });
 
-t.test('openAppendOnly appends after what is there and never overwrites it', async (t) => {
+t.test('AppendOnlyFile appends after what is there and never overwrites it', async (t) => {
   t.equal(appendAll(join(t.testdir({ 'log.ndjson': 'one\n' }), 'log.ndjson'), 'two'), 'one\ntwo\n');
 });
 
-t.test('openAppendOnly seals a torn last line so the next line stays whole', async (t) => {
+t.test('AppendOnlyFile seals a torn last line so the next line stays whole', async (t) => {
   const text = appendAll(join(t.testdir({ 'log.ndjson': '{"a":1}\n{"a":' }), 'log.ndjson'), '{"a":3}');
   t.same(text.split('\n'), ['{"a":1}', '{"a":', '{"a":3}', '']);
 });
 
-t.test('openAppendOnly on an empty or missing file adds nothing before the first line', async (t) => {
+t.test('AppendOnlyFile on an empty or missing file adds nothing before the first line', async (t) => {
   const dir = t.testdir({ 'empty.ndjson': '' });
   t.equal(appendAll(join(dir, 'empty.ndjson'), 'x'), 'x\n');
   t.equal(appendAll(join(dir, 'new.ndjson'), 'x'), 'x\n');
@@ -65,14 +65,14 @@ t.test('two descriptors of one file append whole lines in turn (O_APPEND)', asyn
   const dir = t.testdir({});
   const path = join(dir, 'log.ndjson');
   writeFileSync(path, '');
-  const a = openAppendOnly(path);
-  const b = openAppendOnly(path);
+  const a = new AppendOnlyFile(path);
+  const b = new AppendOnlyFile(path);
   for (let i = 0; i < 50; i++) {
-    appendLine(a, `a${i}`);
-    appendLine(b, `b${i}`);
+    a.append(`a${i}`);
+    b.append(`b${i}`);
   }
-  closeFd(a);
-  closeFd(b);
+  a.close();
+  b.close();
   const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
   t.equal(lines.length, 100, 'no line overwrote another');
   t.same(lines.slice(0, 4), ['a0', 'b0', 'a1', 'b1']);
