@@ -1,11 +1,14 @@
-// Tests of the JSON Schema file: it compiles, documents every key, and agrees with the code's constants.
+// Tests of the JSON Schema file: it compiles (ahead of time as in the process), documents every key, and agrees with the code's constants.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { parse } from 'yaml';
 import { RESERVED_NAMES } from '../../src/config/placeholders.js';
 import { EXECUTOR_TYPES } from '../../src/config/types.js';
-import { configSchema, validateSchema } from '../../src/config/schema.js';
+import type { ValidateFunction } from 'ajv';
+import { COMPILED_VALIDATOR_PATH, compileValidator, configSchema, validateSchema } from '../../src/config/schema.js';
 import { parseConfigSource } from '../../src/config/source.js';
 
 type Schema = Record<string, unknown>;
@@ -54,4 +57,26 @@ t.test('validateSchema alone: ajv errors rewritten and located', async (t) => {
     { file: 'c.yaml', line: 4, col: 33, path: 'sampling.batch', message: 'must be at least 1, found the number 0' },
   ]);
   t.strictSame(validateSchema(src.data, src, (p) => p === 'sampling.batch'), [], 'skip drops issues at a path');
+});
+
+t.test('the validator compiled by the build reports exactly what one compiled in the process reports', async (t) => {
+  const ahead = createRequire(import.meta.url)(COMPILED_VALIDATOR_PATH) as ValidateFunction;
+  const fresh = compileValidator(configSchema());
+  const dir = fileURLToPath(new URL('../fixtures/configs/bad/', import.meta.url));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  t.ok(files.length > 40, `${files.length} bad configs`);
+  let invalid = 0;
+  for (const f of files) {
+    let data: unknown;
+    try {
+      data = parse(readFileSync(dir + f, 'utf8'), { uniqueKeys: false });
+    } catch {
+      continue; // a YAML error, reported before the schema is asked
+    }
+    const ok = ahead(data);
+    t.equal(fresh(data), ok, f);
+    t.same(ahead.errors ?? null, fresh.errors ?? null, `${f}: the same errors`);
+    if (!ok) invalid++;
+  }
+  t.ok(invalid > 20, `${invalid} of them fail the schema itself`);
 });
