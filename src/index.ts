@@ -39,6 +39,7 @@ export { EXECUTOR_TYPES } from './config/types.js';
 export type {
   AdaptiveSpec,
   ArraySpec,
+  Caps,
   Config,
   ExecutorSpec,
   ExecutorType,
@@ -55,6 +56,7 @@ export type {
   StageSpec,
 } from './config/types.js';
 export type { Counts, Progress, SettingsUpdate } from './run/types.js';
+export type { LogLevel } from './util/log.js';
 export type { ExecutionSettings } from './plan/settings.js';
 export type { SettingChange } from './journal/journal.js';
 export type { FailedTask } from './run/status.js';

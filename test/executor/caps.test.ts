@@ -4,6 +4,8 @@ import { CapsGate, type Load, machineLoad, overCaps } from '../../src/executor/c
 import { runLocal } from '../../src/executor/local.js';
 import { retryPolicy } from '../../src/records/owed.js';
 import type { TaskRecord } from '../../src/records/record.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { formatIssue } from '../../src/errors.js';
 import { planIn } from '../helpers/plan.js';
 
 t.test('overCaps names the cap a reading is above; a first CPU reading (no interval yet) holds nothing', async (t) => {
@@ -12,6 +14,16 @@ t.test('overCaps names the cap a reading is above; a first CPU reading (no inter
   t.equal(overCaps({ memory: 0.5, cpu: 0.97 }, { memory: 0.9 }), null, 'no cpu cap');
   t.equal(overCaps({ memory: 0.5, cpu: null }, { cpu: 0.5 }), null);
   t.equal(overCaps({ memory: 0.9, cpu: 0.95 }, { memory: 0.9, cpu: 0.95 }), null, 'at the cap is not above it');
+});
+
+t.test('executor.caps in the config: percentages as shares; a wrong one pointed at by file:line:col', async (t) => {
+  const yaml = (caps: string) => `name: c\nensemble_dir: ens\ncommand: [echo]\nparameters: { x: { values: [1] } }\nsampling: { method: grid }\nexecutor:\n  caps: ${caps}\n`;
+  t.same(validateConfig(yaml('{ memory: 90%, cpu: 95.5 }'), '/d/c.yaml').config?.executor.caps, { memory: 0.9, cpu: 0.955 });
+  const bad = validateConfig(yaml('{ memory: 150%, disk: 1 }'), '/d/c.yaml').issues.map(formatIssue);
+  t.match(bad, [
+    /^\/d\/c\.yaml:7:\d+: executor\.caps\.memory: the string "150%" is not valid; write a percentage from 1% to 100%, e\.g\. 90%$/,
+    /^\/d\/c\.yaml:7:\d+: executor\.caps\.disk: unknown key 'disk'; valid keys here: memory, cpu/,
+  ]);
 });
 
 t.test('machineLoad reads this machine: shares between 0 and 1', async (t) => {
