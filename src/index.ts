@@ -39,7 +39,6 @@ export { EXECUTOR_TYPES } from './config/types.js';
 export type {
   AdaptiveSpec,
   ArraySpec,
-  Caps,
   Config,
   ExecutorSpec,
   ExecutorType,
@@ -55,8 +54,7 @@ export type {
   SamplingSpec,
   StageSpec,
 } from './config/types.js';
-export type { Counts, Progress, SettingsUpdate } from './run/types.js';
-export type { LogLevel } from './util/log.js';
+export type { Counts, LogLevel, Progress, SettingsUpdate } from './run/types.js';
 export type { ExecutionSettings } from './plan/settings.js';
 export type { SettingChange } from './journal/journal.js';
 export type { FailedTask } from './run/status.js';

@@ -10,6 +10,8 @@ import type { RemoteSetup } from '../remote/index.js';
 import type { Transport } from '../transport/transport.js';
 import type { LogLevel } from '../util/log.js';
 
+export type { LogLevel } from '../util/log.js';
+
 export interface Counts {
   total: number;
   done: number;
