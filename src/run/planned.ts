@@ -30,7 +30,10 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
   const lock = await acquireLock(layout.lock);
   const runId = opts.runId ?? newRunId();
   // logs/controller.log and logs/tasks.stats: written by the controller that holds the lock, and no other
-  const controllerLog = await openLog(layout.controllerLog, level);
+  const controllerLog = await openLog(layout.controllerLog, level).catch(async (e: unknown) => {
+    await lock.release();
+    throw e;
+  });
   const log = controllerLog.log.child({ run: runId });
   const stats = new TaskStats(layout.taskStats);
   // dataset/ is kept current while tasks finish, unless a `collect --follow` does it already (docs/watching.md);

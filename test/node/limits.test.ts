@@ -18,12 +18,12 @@ t.test('taskLimits: the local executor holds a task to resources.time and resour
   t.same(taskLimits(plan({ time: '00:01:00', mem: '100M' }, 0), 1, false), { time: 0, timeKey: 'timeout', mem: null }, 'on a batch scheduler: the scheduler enforces them');
 });
 
-/** Runs python3 allocating `mb` megabytes for a second under `limits`; the reason the wrapper would record. */
+/** Runs python3 allocating `mb` megabytes for 0.6 s under `limits`; the reason the wrapper would record. */
 async function allocate(t: Test, mb: number, limits: Parameters<typeof startCommand>[5]) {
   const dir = t.testdir();
   const out = openSync(join(dir, 'out'), 'w');
   const state = new WrapperState(true);
-  const started = startCommand(['python3', '-c', `b=bytearray(${mb}_000_000); import time; time.sleep(1)`], dir, process.env, out, out, limits, state);
+  const started = startCommand(['python3', '-c', `b=bytearray(${mb}_000_000); import time; time.sleep(0.6)`], dir, process.env, out, out, limits, state);
   closeSync(out);
   const exit = await started.exited;
   return { exit, reason: exitReason(exit, 'python3', limits, state) };
