@@ -54,7 +54,7 @@ export type {
   SamplingSpec,
   StageSpec,
 } from './config/types.js';
-export type { Counts, Progress, SettingsUpdate } from './run/types.js';
+export type { Counts, LogLevel, Progress, SettingsUpdate } from './run/types.js';
 export type { ExecutionSettings } from './plan/settings.js';
 export type { SettingChange } from './journal/journal.js';
 export type { FailedTask } from './run/status.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The arrayflow command line: registers one thin command per file of cli/commands/; the only place that prints or exits.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { LOG_LEVELS } from '../util/log.js';
 import { toolVersion } from '../util/paths.js';
 import * as cancel from './commands/cancel.js';
 import * as collect from './commands/collect.js';
@@ -16,7 +17,7 @@ import * as status from './commands/status.js';
 import * as summary from './commands/summary.js';
 import * as task from './commands/task.js';
 import * as validate from './commands/validate.js';
-import { EXIT_STATUS_HELP, fail } from './shared.js';
+import { EXIT_STATUS_HELP, fail, setGlobalOptions } from './shared.js';
 
 // Commands load the library on demand: `arrayflow task`, run once per array element on compute nodes,
 // must not pay for Arrow, Parquet, ajv or ssh at start-up.
@@ -26,6 +27,8 @@ const program = new Command()
   .version(toolVersion())
   .showHelpAfterError()
   .addHelpText('after', EXIT_STATUS_HELP)
+  .addOption(new Option('--log-level <level>', 'level of <ensemble>/logs/controller.log (default: $ARRAYFLOW_LOG, else info)').choices(LOG_LEVELS))
+  .hook('preAction', (root: Command) => setGlobalOptions(root.opts()))
   // commander's own errors (unknown option, missing argument) become usage errors: exit 2, in fail()
   .exitOverride();
 

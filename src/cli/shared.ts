@@ -5,6 +5,7 @@ import { ArrayflowError, ConfigError, EnsembleError, UsageError } from '../error
 import type { ExecutorType } from '../config/types.js';
 import { describeChange } from '../plan/settings.js';
 import type { RunOptions, RunResult, SettingsUpdate } from '../run/types.js';
+import type { LogLevel } from '../util/log.js';
 
 export interface RunFlags {
   workers?: number;
@@ -13,6 +14,13 @@ export interface RunFlags {
   progress: boolean;
   /** `--report`: write <ensemble>/report.html at the end. */
   report?: boolean;
+}
+
+/** The options given before the command (`arrayflow --log-level debug run ...`), set once they are parsed. */
+let globalOptions: { logLevel?: LogLevel } = {};
+
+export function setGlobalOptions(o: { logLevel?: LogLevel }): void {
+  globalOptions = o;
 }
 
 /** Writes <ensemble>/report.html (`arrayflow report`, `--report` of run, resume and collect) and says where. */
@@ -70,6 +78,7 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
   process.on('SIGTERM', interrupt);
   const result = await fn({
     workers: o.workers,
+    logLevel: globalOptions.logLevel,
     ...(o.host ? { host: o.host } : {}),
     signal: abort.signal,
     onRemote: (r) =>

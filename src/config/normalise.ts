@@ -155,6 +155,12 @@ function normaliseExecutor(raw: Raw, abs: (p: string) => string): ExecutorSpec {
   if (raw.remote !== undefined) e.remote = normaliseRemote(asRaw(raw.remote), abs);
   if (raw.retry_on !== undefined) e.retry_on = raw.retry_on as string[];
   if (raw.poll !== undefined) e.poll = raw.poll as number;
+  if (raw.caps !== undefined) {
+    const caps = asRaw(raw.caps);
+    e.caps = {};
+    if (caps.memory !== undefined) e.caps.memory = share(caps.memory as number | string);
+    if (caps.cpu !== undefined) e.caps.cpu = share(caps.cpu as number | string);
+  }
   if (raw.retry_scale !== undefined) {
     const scale = asRaw(raw.retry_scale);
     e.retry_scale = {};
@@ -162,6 +168,11 @@ function normaliseExecutor(raw: Raw, abs: (p: string) => string): ExecutorSpec {
     if (scale.mem !== undefined) e.retry_scale.mem = scale.mem as number;
   }
   return e;
+}
+
+/** A percentage (`90%`, or the number 90) as a share: 0.9. */
+function share(v: number | string): number {
+  return (typeof v === 'number' ? v : Number(v.slice(0, -1))) / 100;
 }
 
 /** Cluster paths stay as written (they name files over there); only the local ssh_config is made absolute. */

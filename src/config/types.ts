@@ -101,6 +101,14 @@ export interface ExecutorSpec {
   retry_scale?: { time?: number; mem?: number };
   /** Batch schedulers: seconds between two status queries in steady state (default 30, at least 5; docs/watching.md). */
   poll?: number;
+  /** Local executor: no new task starts while the machine's memory or CPU use is above these shares (0-1; docs/config.md). */
+  caps?: Caps;
+}
+
+/** Shares (0-1] of the machine's memory in use and of its CPU time busy above which no new task starts. */
+export interface Caps {
+  memory?: number;
+  cpu?: number;
 }
 
 /** The cluster side of an SSH run: the ensemble's copy on the shared filesystem and the tools there. */

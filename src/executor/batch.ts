@@ -15,6 +15,7 @@ import { planSubmissions, renderSubmission } from '../render/submission.js';
 import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
 import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
 import type { Transport } from '../transport/transport.js';
+import type { Logger } from '../util/log.js';
 import { ClaimHolders } from './claims.js';
 import { type ClusterSide, sameHostCluster } from './cluster-side.js';
 import { ElementBook } from './elements.js';
@@ -46,6 +47,8 @@ export interface BatchRunOptions {
   onStarted?: (activeJobIds: string[]) => void;
   /** A later stage: whether its upstream stage has finished, and which of its tasks' upstream rows are done now. */
   upstream?: UpstreamWatch;
+  /** The controller's log: submissions, scheduler commands with their timing, records written from the scheduler's word. */
+  log?: Logger;
 }
 
 /**
@@ -91,7 +94,7 @@ export class BatchRun {
     private readonly opts: BatchRunOptions,
   ) {
     this.cluster = opts.cluster ?? sameHostCluster(layout, plan);
-    this.runner = new SchedulerRunner(sched, transport, { signal: opts.signal });
+    this.runner = new SchedulerRunner(sched, transport, { signal: opts.signal, log: opts.log });
     this.holders = new ClaimHolders(layout, this.cluster, opts.runId);
   }
 
@@ -128,6 +131,7 @@ export class BatchRun {
 
   private submitted(sub: Submission): Submission {
     this.journal(sub);
+    this.opts.log?.info({ chunk: sub.label, job_id: sub.jobId, elements: sub.count, attempt: sub.attempt }, 'submitted');
     this.opts.onSubmit?.(sub);
     return sub;
   }
@@ -139,6 +143,7 @@ export class BatchRun {
     if (existing !== null) {
       // the controller died between the submit and the journal write: adopt the job instead of submitting twice
       const sub: Submission = { ...s, jobId: existing };
+      this.opts.log?.info({ chunk: s.label, job_id: existing }, 'adopted the queued job of this name: submitted before the journal said so');
       this.journal(sub);
       this.submissions.push(sub);
       return;
@@ -255,7 +260,10 @@ export class BatchRun {
     try {
       return await this.runner.status(ids, (live) => this.askDatabase(live, ids));
     } catch (e) {
-      if (e instanceof SchedulerError && e.transient) return null;
+      if (e instanceof SchedulerError && e.transient) {
+        this.opts.log?.warn({ err: e }, 'status query failed (transient): asked again at the next due time');
+        return null;
+      }
       throw e;
     }
   }
@@ -359,6 +367,7 @@ export class BatchRun {
           this.book.adopt(jobId, holder, task);
           continue;
         }
+        this.opts.log?.warn({ task, job_id: `${jobId}_${index}`, state: st.rawState, reason }, 'no record from the element: recorded from the scheduler');
         this.writer().write(schedulerRecord(task, s, st, reason, rec ?? null, this.sched.name, log));
         wrote = true;
       }

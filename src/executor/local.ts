@@ -4,12 +4,15 @@ import { openSync, closeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Caps } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
 import { type RetryPolicy, type WorkItem, owedAttempt } from '../records/owed.js';
 import { readStderrTail } from '../records/tail.js';
 import { RecordWriter } from '../records/writer.js';
+import type { Logger } from '../util/log.js';
+import { CapsGate, type Load } from './caps.js';
 
 export interface LocalRunOptions {
   workers: number;
@@ -22,6 +25,10 @@ export interface LocalRunOptions {
   signal?: AbortSignal;
   /** The pids of the live workers, each time one starts (the controller lock lists them: they outlive a crashed controller briefly). */
   onWorkers?: (pids: number[]) => void;
+  /** executor.caps: no task starts while the machine is above them (./caps.ts); `load` reads the machine (tests inject one). */
+  caps?: Caps;
+  load?: () => Load;
+  log?: Logger;
 }
 
 
@@ -32,6 +39,8 @@ interface Worker {
   /** Items to keep sent: 1, or {@link DEPTH} while its tasks are short. */
   depth: number;
   exited: boolean;
+  /** Waiting at the caps gate for its next item. */
+  waiting: boolean;
 }
 
 /**
@@ -63,6 +72,13 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
   // workers that died in a row without returning a record: a broken installation, not a broken task
   let barrenDeaths = 0;
   const workers = new Set<Worker>();
+  const { log } = opts;
+  const gate = opts.caps
+    ? new CapsGate(opts.caps, opts.load, {
+        onHold: (why) => log?.info({ why }, 'caps: holding back the next task'),
+        onRelease: (waitedMs) => log?.info({ waited_ms: waitedMs }, 'caps: the next task starts'),
+      })
+    : null;
 
   return new Promise<void>((resolve, reject) => {
     const finishIfIdle = () => {
@@ -76,7 +92,7 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
       }
     };
 
-    const feed = (w: Worker) => {
+    const send = (w: Worker) => {
       let lines = '';
       while (!opts.signal?.aborted && !w.exited && w.sent.length < w.depth && queue.length > 0) {
         const item = queue.shift() as WorkItem;
@@ -85,6 +101,17 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
       }
       if (lines !== '') w.proc.stdin?.write(lines);
       finishIfIdle();
+    };
+
+    // with caps, each item passes the gate when its worker is free for it (depth 1): the load is read at its start
+    const feed = (w: Worker) => {
+      if (gate === null) return send(w);
+      if (w.waiting || w.sent.length > 0 || queue.length === 0) return finishIfIdle();
+      w.waiting = true;
+      void gate.wait(opts.signal).then(() => {
+        w.waiting = false;
+        send(w);
+      });
     };
 
     const onRecord = (rec: TaskRecord) => {
@@ -101,8 +128,9 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
         detached: true,
       });
       closeSync(logFd);
-      const w: Worker = { proc, sent: [], depth: 1, exited: false };
+      const w: Worker = { proc, sent: [], depth: 1, exited: false, waiting: false };
       workers.add(w);
+      log?.debug({ writer, worker_pid: proc.pid }, 'worker started');
       if (proc.pid !== undefined) opts.onWorkers?.([...workers].flatMap((x) => (x.exited || x.proc.pid === undefined ? [] : [x.proc.pid])));
       proc.stdin?.on('error', () => undefined); // EPIPE when the worker died: handled by 'exit'
       createInterface({ input: proc.stdout! }).on('line', (line) => {
@@ -115,7 +143,7 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
         // a worker runs its items in order: the record is the first sent item's
         const i = w.sent.findIndex((x) => x.task === rec.task && x.attempt === rec.attempt);
         w.sent.splice(Math.max(i, 0), 1);
-        w.depth = rec.duration_s < SHORT_TASK_S ? DEPTH : 1;
+        w.depth = gate === null && rec.duration_s < SHORT_TASK_S ? DEPTH : 1;
         barrenDeaths = 0;
         onRecord(rec);
         feed(w);
@@ -148,6 +176,7 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
             stderr_tail: readStderrTail(join(layout.logsDir, `${writer}.log`)),
             source: 'controller',
           };
+          log?.warn({ writer, task: lost.task, attempt: lost.attempt, code, signal }, 'worker died while running a task: recorded lost');
           lostWriter ??= new RecordWriter(layout.recordFile(`controller-${opts.runId}`));
           lostWriter.write(rec);
           onRecord(rec);

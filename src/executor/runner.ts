@@ -4,6 +4,7 @@ import { TransportError } from '../errors.js';
 import type { BatchScheduler, FoundLimits, Limits, LimitsQuery } from '../scheduler/contract.js';
 import type { ElementStatus } from '../scheduler/types.js';
 import { type CommandResult, type Transport, isUncertain } from '../transport/transport.js';
+import type { Logger } from '../util/log.js';
 import { sleep } from './sleep.js';
 
 const QUERY_TIMEOUT_MS = 60_000;
@@ -36,9 +37,26 @@ export class SchedulerRunner {
   constructor(
     sched: BatchScheduler,
     private readonly transport: Transport,
-    private readonly opts: { signal?: AbortSignal } = {},
+    private readonly opts: { signal?: AbortSignal; log?: Logger } = {},
   ) {
     this.sched = sched;
+  }
+
+  /**
+   * Runs one scheduler command through the transport, logged with how long it took: at info the ones a run makes by
+   * the clock or per submission (status, submit, cancel), at debug the look-ups (limits, find).
+   */
+  private async run(op: 'limits' | 'find' | 'submit' | 'status' | 'cancel', argv: string[], o: Parameters<Transport['run']>[1]): Promise<CommandResult> {
+    const t0 = Date.now();
+    const level = op === 'limits' || op === 'find' ? 'debug' : 'info';
+    try {
+      const r = await this.transport.run(argv, o);
+      this.opts.log?.[level]({ op, argv, ms: Date.now() - t0, exit_code: r.exitCode }, 'scheduler command');
+      return r;
+    } catch (e) {
+      this.opts.log?.warn({ op, argv, ms: Date.now() - t0, err: e }, 'scheduler command failed');
+      throw e;
+    }
   }
 
   /** Runs the binding's limits discovery, step by step; a step that allows it gets a command that cannot start as its answer. */
@@ -47,7 +65,7 @@ export class SchedulerRunner {
     while ('argv' in step) {
       let answer: CommandResult | Error;
       try {
-        answer = await this.transport.run(step.argv, { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
+        answer = await this.run('limits', step.argv, { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
       } catch (e) {
         if (!step.mayBeMissing || !(e instanceof TransportError)) throw e;
         answer = e;
@@ -68,7 +86,7 @@ export class SchedulerRunner {
    */
   async find(name: string): Promise<string | null> {
     for (const accounting of this.accounting ? [false, true] : [false]) {
-      const found = await this.transport.run(this.sched.findArgv(name, accounting), { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
+      const found = await this.run('find', this.sched.findArgv(name, accounting), { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
       const ids = found.exitCode === 0 ? this.sched.parseFind(found.stdout) : [];
       if (ids.length > 0) return ids[0];
     }
@@ -85,7 +103,7 @@ export class SchedulerRunner {
     for (let attempt = 1; ; attempt++) {
       let r: CommandResult;
       try {
-        r = await this.transport.run(this.sched.submitArgv(script), { timeoutMs: QUERY_TIMEOUT_MS });
+        r = await this.run('submit', this.sched.submitArgv(script), { timeoutMs: QUERY_TIMEOUT_MS });
       } catch (e) {
         if (!isUncertain(e)) throw e;
         // the submission may have reached the scheduler before the connection dropped: look before submitting again
@@ -127,7 +145,7 @@ export class SchedulerRunner {
   private async ask(jobIds: string[], accounting: boolean): Promise<ElementStatus[]> {
     const stateOnly = !accounting && this.stateOnly;
     const argv = this.sched.statusArgv(jobIds, accounting, this.forgotten, { stateOnly });
-    const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
+    const r = await this.run('status', argv, { timeoutMs: QUERY_TIMEOUT_MS, idempotent: true });
     if (r.exitCode === 0) return this.sched.parseStatus(r.stdout, accounting);
     if (stateOnly && /unrecognized option|invalid option|unknown option/i.test(r.stderr)) {
       // a build without the option despite its version: ask the way every release understands, from now on
@@ -145,13 +163,13 @@ export class SchedulerRunner {
   async cancelPending(jobIds: string[]): Promise<void> {
     if (!this.sched.cancelPendingArgv || jobIds.length === 0) return;
     const argv = this.sched.cancelPendingArgv(jobIds);
-    const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });
+    const r = await this.run('cancel', argv, { timeoutMs: QUERY_TIMEOUT_MS });
     if (r.exitCode !== 0) throw this.sched.queryError(argv, r.stderr, r.exitCode);
   }
 
   async cancel(jobIds: string[]): Promise<void> {
     const argv = this.sched.cancelArgv(jobIds);
-    const r = await this.transport.run(argv, { timeoutMs: QUERY_TIMEOUT_MS });
+    const r = await this.run('cancel', argv, { timeoutMs: QUERY_TIMEOUT_MS });
     if (r.exitCode !== 0) throw this.sched.queryError(argv, r.stderr, r.exitCode);
   }
 }

@@ -44,6 +44,10 @@ export class EnsembleLayout {
   /** Scheduler stdout/stderr of array elements. */
   get jobLogsDir(): string { return join(this.logsDir, 'jobs'); }
   get failuresLog(): string { return join(this.logsDir, 'failures.ndjson'); }
+  /** The controller's log: JSON lines with levels (src/util/log.ts, docs/watching.md). */
+  get controllerLog(): string { return join(this.logsDir, 'controller.log'); }
+  /** One human-readable line per attempt of a task, appended by the controller (src/records/stats.ts). */
+  get taskStats(): string { return join(this.logsDir, 'tasks.stats'); }
   /** The simulations' kept stdout and stderr (config `logs`), written by the task wrapper before the task's record. */
   get taskLogsDir(): string { return join(this.logsDir, 'tasks'); }
   /** `logs/tasks/12.1.stderr`: the last 1 MiB of task 12's stderr in attempt 1. */

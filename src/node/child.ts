@@ -3,6 +3,7 @@
 // worker, when the controller ends its input: Ctrl-C, or the controller died).
 
 import { spawn } from 'node:child_process';
+import { type MemoryLimit, watchMemory } from './limits.js';
 
 /** Seconds between SIGTERM and SIGKILL when a simulation must stop. */
 const KILL_GRACE_S = 3;
@@ -44,7 +45,16 @@ export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
+  /** Killed for using more memory than its limit (resources.mem on the local executor). */
+  memExceeded: boolean;
   spawnError: NodeJS.ErrnoException | null;
+}
+
+/** What a simulation may use: wall-clock seconds (0 = none) and the key that set them, and memory (null = not watched). */
+export interface TaskLimits {
+  time: number;
+  timeKey: 'timeout' | 'resources.time';
+  mem: MemoryLimit | null;
 }
 
 /** A started simulation: its exit, and a way to end it (process group: SIGTERM, then SIGKILL after a grace). */
@@ -53,8 +63,10 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv, stdoutFd: number, stderrFd: number, timeout: number, state: WrapperState): Started {
+export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv, stdoutFd: number, stderrFd: number, limits: TaskLimits, state: WrapperState): Started {
+  const timeout = limits.time;
   let timedOut = false;
+  let memExceeded = false;
   let settled = false;
   let resolveExit: (e: Exit) => void = () => undefined;
   const exited = new Promise<Exit>((resolve) => (resolveExit = resolve));
@@ -74,6 +86,7 @@ export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv
     settled = true;
     state.children.delete(running);
     if (timer) clearTimeout(timer);
+    stopWatch?.();
     resolveExit(exit);
   };
   state.children.add(running);
@@ -85,11 +98,19 @@ export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv
           setTimeout(() => running.kill('SIGKILL'), KILL_GRACE_S * 1000).unref();
         }, timeout * 1000)
       : null;
-  child.on('error', (err) => finish({ code: null, signal: null, timedOut: false, spawnError: err }));
+  // over its memory limit the group is killed at once, as the kernel's OOM killer would: a SIGTERM grace lets it grow on
+  const stopWatch =
+    limits.mem && child.pid
+      ? watchMemory(child.pid, limits.mem.bytes, () => {
+          memExceeded = true;
+          running.kill('SIGKILL');
+        })
+      : null;
+  child.on('error', (err) => finish({ code: null, signal: null, timedOut: false, memExceeded: false, spawnError: err }));
   child.on('exit', (code, signal) => {
     // make sure nothing of the group outlives the task (a background child holding scratch files)
     running.kill('SIGKILL');
-    finish({ code, signal, timedOut, spawnError: null });
+    finish({ code, signal, timedOut, memExceeded, spawnError: null });
   });
   return {
     exited,
@@ -103,13 +124,14 @@ export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv
   };
 }
 
-export function exitReason(exit: Exit, argv0: string, timeout: number, state: WrapperState): string | null {
+export function exitReason(exit: Exit, argv0: string, limits: TaskLimits, state: WrapperState): string | null {
   if (exit.spawnError) {
     const code = exit.spawnError.code;
     const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'not executable' : exit.spawnError.message;
     return `cannot start: command '${argv0}' ${why} (${code ?? 'error'})`;
   }
-  if (exit.timedOut) return `timeout: exceeded the task time limit of ${timeout} s`;
+  if (exit.memExceeded && limits.mem) return `out of memory: used more than ${limits.mem.text} (resources.mem)`;
+  if (exit.timedOut) return `timeout: exceeded the task time limit of ${limits.time} s${limits.timeKey === 'timeout' ? '' : ` (${limits.timeKey})`}`;
   if (state.terminating && (exit.signal || exit.code !== 0)) return stopReason(state.terminating);
   // an array element's simulation killed by a SIGTERM the wrapper did not send: the scheduler signals every process of
   // the job at once (time limit, cancel, preemption), often before the wrapper's own handler has run; its record says which

@@ -17,12 +17,13 @@ import { type TaskContext, WrapperState, resolveScratchRoot, runTask, stopExitCo
 /** One unit of work sent to a local worker: a line `{"task":N,"attempt":A}` on its stdin. */
 export type { WorkItem } from '../records/owed.js';
 
-async function context(ensembleDir: string, jobId: string | null, interrupts = false): Promise<TaskContext> {
+/** `local`: a local worker's (its tasks are interrupted by a stop, and held to resources.time and resources.mem). */
+async function context(ensembleDir: string, jobId: string | null, local = false): Promise<TaskContext> {
   const { layout, plan } = await readPlan(ensembleDir);
-  const state = new WrapperState(interrupts);
+  const state = new WrapperState(local);
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => state.terminate(sig));
   await sweepStaleScratch(resolveScratchRoot(plan.runtime.scratch), plan.name);
-  return { layout, plan, jobId, state };
+  return { layout, plan, jobId, state, local };
 }
 
 /** Rows read per read of the task table: a worker is fed ids mostly in order, an element runs a contiguous range. */

@@ -9,11 +9,12 @@ import { basename, dirname, join, normalize, relative, sep } from 'node:path';
 import { renderTemplate as renderPlaceholders } from '../config/placeholders.js';
 import { DEFAULT_LOGS, DEFAULT_RESULT_MAX_SIZE, type ResultSpec } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';
-import { type PlanFile, type RuntimeSpec, attemptTimeout } from '../plan/plan.js';
+import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
 import type { UpstreamInputs } from './upstream.js';
 import { type Exit, type Started, type StopCause, WrapperState, exitReason, interruptReason, startCommand, stopReason } from './child.js';
+import { taskLimits } from './limits.js';
 import { STREAM_FILES, keepTaskLogs, stderrTail } from './logs.js';
 import { parseJsonResult } from './result-json.js';
 import { HOST, OWNER_FILE, makeScratch, removeScratch } from './scratch.js';
@@ -162,6 +163,8 @@ export interface TaskContext {
   plan: PlanFile;
   jobId: string | null;
   state: WrapperState;
+  /** A local worker's: resources.time and resources.mem are enforced per task (./limits.ts). */
+  local?: boolean;
 }
 
 /** A task's directory made ready to run: what {@link prepareTask} staged, and how to start the simulation there. */
@@ -207,7 +210,7 @@ async function parseResultText(text: string, spec: ResultSpec) {
  */
 export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, emit?: (rec: TaskRecord) => void): Promise<TaskRecord> {
   const { runtime } = ctx.plan;
-  const timeout = attemptTimeout(ctx.plan, attempt);
+  const limits = taskLimits(ctx.plan, attempt, ctx.local === true);
   const start = new Date();
   const record = (status: TaskRecord['status'], reason: string | null, extra: Partial<TaskRecord> = {}): TaskRecord => {
     const end = new Date();
@@ -252,7 +255,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     try {
       const errFd = openSync(join(dir, STREAM_FILES.stderr), 'w');
       try {
-        started = startCommand(argv, dir, env, outFd, errFd, timeout, ctx.state);
+        started = startCommand(argv, dir, env, outFd, errFd, limits, ctx.state);
       } finally {
         // spawning is synchronous: the simulation holds its own copies of these descriptors now
         closeSync(errFd);
@@ -269,7 +272,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
       await copyBack(dir, ctx.layout.outputs(row.id), runtime.keep, runtime.result);
       return resultRecord(dir, exitFields, `wrote the marker ${marker}`, upstream?.values);
     }
-    const reason = exit ? exitReason(exit, argv[0], timeout, ctx.state) : null;
+    const reason = exit ? exitReason(exit, argv[0], limits, ctx.state) : null;
     // an interrupted attempt's files are partial: the next attempt's are the task's
     if (reason && ctx.state.interrupted) return record('failed', reason, exitFields);
     await copyBack(dir, ctx.layout.outputs(row.id), runtime.keep, runtime.result);

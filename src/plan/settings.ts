@@ -8,7 +8,7 @@ import type { PlanFile } from './plan.js';
  * How, where and for how long the tasks run: `timeout`, `keep`, `logs`, `result.max_size` (raising it is the fix for a
  * `result too large` failure), the `prologue` (it prepares the machine; one that succeeded does not run again) and the
  * whole `executor` section (type, workers, resources, array throttle and limits, scratch, setup lines, retries,
- * retry_on, retry_scale, poll, host). They may change between runs; plan.json holds the current ones, the journal
+ * retry_on, retry_scale, poll, caps, host). They may change between runs; plan.json holds the current ones, the journal
  * every change (`settings` events).
  */
 export interface ExecutionSettings {

@@ -11,23 +11,38 @@ import type { PlanFile } from '../plan/plan.js';
 import { owedAttempt, owedItems, retryPolicy } from '../records/owed.js';
 import { readFinals } from '../records/read.js';
 import type { TaskRecord } from '../records/record.js';
+import { TaskStats } from '../records/stats.js';
 import { batchScheduler } from '../scheduler/registry.js';
 import { LocalTransport } from '../transport/local.js';
+import { logLevel, openLog } from '../util/log.js';
 import { followFinals } from '../watch/records.js';
 import { collectEnsemble } from './collect-plan.js';
 import { prologueDone, runPrologue } from './prologue.js';
 import { type RunOptions, type RunResult, type StageChain, countFinals, newRunId } from './types.js';
 
+/** The shortest time between two progress lines of the controller's log at level info. */
+const PROGRESS_LOG_MS = 10_000;
+
 /** Runs the pending work of a planned ensemble with the execution settings its plan holds now (src/plan/settings.ts). */
 export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created: boolean, opts: RunOptions, chain: StageChain = {}): Promise<RunResult> {
   const { executor } = plan;
+  const level = logLevel(opts.logLevel);
   const lock = await acquireLock(layout.lock);
+  const runId = opts.runId ?? newRunId();
+  // logs/controller.log and logs/tasks.stats: written by the controller that holds the lock, and no other
+  const controllerLog = await openLog(layout.controllerLog, level).catch(async (e: unknown) => {
+    await lock.release();
+    throw e;
+  });
+  const log = controllerLog.log.child({ run: runId });
+  const stats = new TaskStats(layout.taskStats);
   // dataset/ is kept current while tasks finish, unless a `collect --follow` does it already (docs/watching.md);
   // a failure there must not stop the run: the compaction at the end is the dataset
   let live = await startLiveDataset(layout, plan).catch(() => null);
   try {
-    const runId = opts.runId ?? newRunId();
     const finals = await readFinals(layout.resultsDir);
+    // records that arrived while no controller ran (a resume after a crash; jobs that went on in the queue)
+    stats.catchUp(finals.values(), false);
     const journal = await readJournal(layout.journal);
     const policy = retryPolicy(executor.retries, executor.retry_on, retryRequests(journal));
     const items = owedItems(plan.tasks, finals, policy);
@@ -51,6 +66,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     const t0 = Date.now();
     let finishedThisRun = 0;
     appendJournal(layout.journal, { event: 'run_started', run: runId, executor: type, pending: items.length });
+    log.info({ ensemble: layout.root, executor: type, tasks: plan.tasks, pending: items.length, created }, 'run started');
+    let progressLoggedAt = t0;
     const report = () => {
       const elapsed = (Date.now() - t0) / 1000;
       const rate = finishedThisRun / Math.max(elapsed, 1e-3);
@@ -70,6 +87,14 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       else counts[bucket(rec)]++;
       if (rec.status !== 'interrupted') finishedThisRun++;
       report();
+      stats.record(rec);
+      log.debug({ task: rec.task, attempt: rec.attempt, status: rec.status, reason: rec.reason, host: rec.host, duration_s: rec.duration_s }, 'record');
+      if (retrying.has(rec.task)) log.info({ task: rec.task, attempt: rec.attempt, reason: rec.reason }, 'retry owed');
+      else if (rec.status === 'failed') log.warn({ task: rec.task, attempt: rec.attempt, reason: rec.reason }, 'task failed');
+      if (Date.now() - progressLoggedAt >= PROGRESS_LOG_MS) {
+        progressLoggedAt = Date.now();
+        log.info({ ...counts, retrying: retrying.size, finishedThisRun }, 'progress');
+      }
     };
     if (opts.host && type === 'local') {
       throw new UsageError(`host ${opts.host}: submitting over SSH needs a batch scheduler, but the executor is local; set executor.type to slurm or pbs`);
@@ -82,6 +107,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         onRecord,
         policy,
         onWorkers: (pids) => lock.setWorkers(pids),
+        caps: executor.caps,
+        log,
       });
     } else {
       // the element layout (bundle) is the plan's, whatever executor.array.bundle says now
@@ -96,6 +123,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         tickMs: opts.tickMs,
         signal: opts.signal,
         onSubmit: opts.onSubmit,
+        log,
         ...chain,
         ...(remote ? { cluster: remote.cluster } : {}),
         onRecords: (latest) => {
@@ -111,13 +139,21 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         if (!opts.transport) await transport.close();
       }
     }
+    // the last records as they are (a reason the scheduler never refined included)
+    stats.catchUp(finals.values(), true);
     const result = await collectEnsemble(layout, plan);
     // the compacted dataset (from the records) supersedes the live parts
     await live?.release({ removeParts: true }).catch(() => undefined);
     live = null;
     appendJournal(layout.journal, { event: 'run_finished', run: runId, done: result.done, failed: result.failed, pending: result.pending });
+    log.info({ done: result.done, failed: result.failed, pending: result.pending, elapsed_s: (Date.now() - t0) / 1000, interrupted: opts.signal?.aborted === true }, 'run finished');
     return result;
+  } catch (e) {
+    log.error({ err: e }, 'run failed');
+    throw e;
   } finally {
+    stats.close();
+    controllerLog.close();
     await live?.release({ removeParts: false }).catch(() => undefined);
     await lock.release();
   }

@@ -128,14 +128,14 @@ export interface ReproduceOutcome {
 /** Runs a prepared task in its directory, in the foreground, the way the wrapper starts it. */
 export async function runReproduction(r: Reproduction, opts: ReproduceRunOptions = {}): Promise<ReproduceOutcome> {
   const state = new WrapperState();
-  const timeout = opts.timeout ?? r.timeout;
+  const limits = { time: opts.timeout ?? r.timeout, timeKey: 'timeout', mem: null } as const;
   const stop = () => state.terminate('SIGINT');
   opts.signal?.addEventListener('abort', stop, { once: true });
   try {
-    const started = startCommand(r.argv, r.dir, taskEnv(r.vars), opts.stdout ?? 1, opts.stderr ?? 2, timeout, state);
+    const started = startCommand(r.argv, r.dir, taskEnv(r.vars), opts.stdout ?? 1, opts.stderr ?? 2, limits, state);
     const exit = await started.exited;
     const exitCode = exit.code ?? (exit.signal ? stopExitCode(exit.signal) : 127);
-    return { exitCode, reason: exitReason(exit, r.argv[0], timeout, state) };
+    return { exitCode, reason: exitReason(exit, r.argv[0], limits, state) };
   } finally {
     opts.signal?.removeEventListener('abort', stop);
   }

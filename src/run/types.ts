@@ -8,6 +8,9 @@ import { reasonKind } from '../records/owed.js';
 import type { TaskRecord } from '../records/record.js';
 import type { RemoteSetup } from '../remote/index.js';
 import type { Transport } from '../transport/transport.js';
+import type { LogLevel } from '../util/log.js';
+
+export type { LogLevel } from '../util/log.js';
 
 export interface Counts {
   total: number;
@@ -63,6 +66,8 @@ export interface RunOptions {
   /** An adaptive round added points (docs/adaptive.md). */
   onAdaptive?: (a: { round: number; points: number; tasks: number; budget: number }) => void;
   signal?: AbortSignal;
+  /** Level of logs/controller.log (default: $ARRAYFLOW_LOG, else info). */
+  logLevel?: LogLevel;
 }
 
 /** The execution settings a config changed in one ensemble directory (a stage's, for a multi-stage one). */

@@ -29,13 +29,15 @@ export function scaleResources(resources: ResourceSpec, scale: { time?: number; 
   if (!scale || attempt <= 1) return resources;
   const out = { ...resources };
   if (scale.time && resources.time) out.time = formatSlurmTime(parseSlurmTime(resources.time) * scale.time ** (attempt - 1));
-  if (scale.mem && resources.mem) {
-    const m = /^(\d+)([KMGT]?)B?$/i.exec(resources.mem);
-    if (m) {
-      const units = ['K', 'M', 'G', 'T'];
-      const mb = Number(m[1]) * 1024 ** (units.indexOf((m[2] || 'M').toUpperCase()) - 1);
-      out.mem = `${Math.ceil(mb * scale.mem ** (attempt - 1))}M`;
-    }
-  }
+  const mb = resources.mem === undefined ? null : memMegabytes(resources.mem);
+  if (scale.mem && mb !== null) out.mem = `${Math.ceil(mb * scale.mem ** (attempt - 1))}M`;
   return out;
+}
+
+/** A Slurm-syntax memory size (`2G`, `500M`, `4096`: megabytes without a unit) in megabytes (MiB); null when not one. */
+export function memMegabytes(mem: string): number | null {
+  const m = /^(\d+)([KMGT]?)B?$/i.exec(mem);
+  if (!m) return null;
+  const units = ['K', 'M', 'G', 'T'];
+  return Number(m[1]) * 1024 ** (units.indexOf((m[2] || 'M').toUpperCase()) - 1);
 }

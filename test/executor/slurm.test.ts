@@ -65,6 +65,14 @@ executor:
   t.ok(statusCalls >= 1 && statusCalls <= maxTicks, `status queries ${statusCalls} <= ticks ${maxTicks}`);
   t.equal(transport.calls.get('sacct'), 3, 'sacct only for the find-by-name lookups: status comes from the live queue');
 
+  // logs/controller.log: each status query and submission at info, with its timing; logs/tasks.stats: a line per task
+  const logged = readFileSync(join(dir, 'ens-slurm', 'logs', 'controller.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const queries = logged.filter((l) => l.msg === 'scheduler command' && l.op === 'status');
+  t.equal(queries.length, statusCalls, 'every status query logged');
+  t.ok(queries.every((q) => q.level === 'info' && typeof q.ms === 'number'), 'with the time it took');
+  t.same(logged.filter((l) => l.msg === 'submitted').map((l) => l.job_id), submissions.map((s) => s.jobId));
+  t.equal(readFileSync(join(dir, 'ens-slurm', 'logs', 'tasks.stats'), 'utf8').trim().split('\n').length, 30);
+
   const { records } = await readRecordFiles(join(dir, 'ens-slurm', 'results'));
   t.equal(records.length, 30, 'exactly one record per task');
   t.equal(selectFinal(records).size, 30);
