@@ -6,7 +6,7 @@ import { validateConfig as validateText } from './config/validate.js';
 import type { ConfigIssue } from './errors.js';
 import { cancelEnsemble } from './run/cancel.js';
 import { collectEnsembleDir } from './run/collect.js';
-import { extendEnsemble } from './run/extend.js';
+import { type ExtendRequest, extendEnsemble } from './run/extend.js';
 import { openTarget, planConfig } from './run/plan.js';
 import { type ReproduceOptions, type ReproduceRunOptions, prepareReproduction, renderReproduction, runReproduction } from './run/reproduce.js';
 import { resumeEnsemble } from './run/resume.js';
@@ -55,6 +55,7 @@ export type {
   StageSpec,
 } from './config/types.js';
 export type { Counts, Progress, SettingsUpdate } from './run/types.js';
+export type { ExtendRequest } from './run/extend.js';
 export type { ExecutionSettings } from './plan/settings.js';
 export type { SettingChange } from './journal/journal.js';
 export type { FailedTask } from './run/status.js';
@@ -337,14 +338,16 @@ export async function resume(target: string, options: ResumeOptions = {}): Promi
 }
 
 /**
- * Adds `budget` tasks continuing the ensemble's design (the next points of its sequence), then runs only the new
- * ones. Never prints.
+ * Grows the ensemble's design to `budget` samples in all (the next points of its sequence, each with all its
+ * replicates), or, given `{ replicates }`, raises every point to that many replicates (new tasks with new task
+ * seeds); then runs only the new tasks. A number is `{ budget }`. Never prints.
  *
- * @throws {@link EnsembleError} when the design has no points beyond the planned ones (e.g. a full grid), the
- *   directory is a later stage, `budget` is not a positive whole number, or as {@link resume}.
+ * @throws {@link EnsembleError} when the design has no points beyond the planned ones (e.g. a full grid), `budget` is
+ *   not above the samples planned, every point has `replicates` already, the directory is a later stage, or as
+ *   {@link resume}; {@link UsageError} when neither is given.
  */
-export async function extend(ensembleDir: string, budget: number, options: ResumeOptions = {}): Promise<RunResult> {
-  return toResult(await extendEnsemble(resolve(ensembleDir), budget, options));
+export async function extend(ensembleDir: string, request: number | ExtendRequest, options: ResumeOptions = {}): Promise<RunResult> {
+  return toResult(await extendEnsemble(resolve(ensembleDir), typeof request === 'number' ? { budget: request } : request, options));
 }
 
 /**
