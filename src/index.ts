@@ -6,7 +6,7 @@ import { validateConfig as validateText } from './config/validate.js';
 import type { ConfigIssue } from './errors.js';
 import { cancelEnsemble } from './run/cancel.js';
 import { collectEnsembleDir } from './run/collect.js';
-import { type ExtendRequest, extendEnsemble } from './run/extend.js';
+import { extendEnsemble } from './run/extend.js';
 import { openTarget, planConfig } from './run/plan.js';
 import { type ReproduceOptions, type ReproduceRunOptions, prepareReproduction, renderReproduction, runReproduction } from './run/reproduce.js';
 import { resumeEnsemble } from './run/resume.js';
@@ -17,7 +17,7 @@ import { type SmokeOptions, type SmokeResult, smokeConfig } from './run/smoke.js
 import { type FailedTask, ensembleStatus, failedTasks, stagesStatus } from './run/status.js';
 import { summarizeEnsemble } from './run/summary.js';
 import { type ReportOptions, type ReportResult, writeReport } from './report/report.js';
-import type { Counts, RunOptions as OperationOptions, RunResult as InternalRunResult } from './run/types.js';
+import type { Counts, ExtendRequest, RunOptions as OperationOptions, RunResult as InternalRunResult } from './run/types.js';
 import type { Transport } from './transport/transport.js';
 import type { EnsembleSummary, SummaryOptions } from './collect/summary.js';
 
@@ -54,8 +54,7 @@ export type {
   SamplingSpec,
   StageSpec,
 } from './config/types.js';
-export type { Counts, Progress, SettingsUpdate } from './run/types.js';
-export type { ExtendRequest } from './run/extend.js';
+export type { Counts, ExtendRequest, Progress, SettingsUpdate } from './run/types.js';
 export type { ExecutionSettings } from './plan/settings.js';
 export type { SettingChange } from './journal/journal.js';
 export type { FailedTask } from './run/status.js';
@@ -338,13 +337,11 @@ export async function resume(target: string, options: ResumeOptions = {}): Promi
 }
 
 /**
- * Grows the ensemble's design to `budget` samples in all (the next points of its sequence, each with all its
- * replicates), or, given `{ replicates }`, raises every point to that many replicates (new tasks with new task
- * seeds); then runs only the new tasks. A number is `{ budget }`. Never prints.
+ * Grows the design to `budget` samples in all (the next points of its sequence, each with all its replicates) and/or
+ * raises every point to `replicates` replicates (new tasks, new seeds); runs only the new tasks. Never prints.
  *
- * @throws {@link EnsembleError} when the design has no points beyond the planned ones (e.g. a full grid), `budget` is
- *   not above the samples planned, every point has `replicates` already, the directory is a later stage, or as
- *   {@link resume}; {@link UsageError} when neither is given.
+ * @throws {@link EnsembleError} when nothing is left to add (a full grid; `budget` or `replicates` not above the
+ *   planned), the directory is a later stage, or as {@link resume}; {@link UsageError} when neither is given.
  */
 export async function extend(ensembleDir: string, request: number | ExtendRequest, options: ResumeOptions = {}): Promise<RunResult> {
   return toResult(await extendEnsemble(resolve(ensembleDir), typeof request === 'number' ? { budget: request } : request, options));

@@ -4,13 +4,7 @@ import { acquireLock } from '../journal/lock.js';
 import { extendPlan, replicatePlan } from '../plan/extend.js';
 import { readPlan } from '../plan/read.js';
 import { resumeEnsemble } from './resume.js';
-import type { RunOptions, RunResult } from './types.js';
-
-/** What `extend` adds: `budget`, the new total of samples (design points); `replicates`, the new number of replicates of every point. */
-export interface ExtendRequest {
-  budget?: number;
-  replicates?: number;
-}
+import type { ExtendRequest, RunOptions, RunResult } from './types.js';
 
 /**
  * `arrayflow extend`: raises every point to `replicates` replicates, then grows the design to `budget` samples (each
