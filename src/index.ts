@@ -17,7 +17,7 @@ import { type SmokeOptions, type SmokeResult, smokeConfig } from './run/smoke.js
 import { type FailedTask, ensembleStatus, failedTasks, stagesStatus } from './run/status.js';
 import { summarizeEnsemble } from './run/summary.js';
 import { type ReportOptions, type ReportResult, writeReport } from './report/report.js';
-import type { Counts, RunOptions as OperationOptions, RunResult as InternalRunResult } from './run/types.js';
+import type { Counts, ExtendRequest, RunOptions as OperationOptions, RunResult as InternalRunResult } from './run/types.js';
 import type { Transport } from './transport/transport.js';
 import type { EnsembleSummary, SummaryOptions } from './collect/summary.js';
 
@@ -54,7 +54,7 @@ export type {
   SamplingSpec,
   StageSpec,
 } from './config/types.js';
-export type { Counts, LogLevel, Progress, SettingsUpdate } from './run/types.js';
+export type { Counts, ExtendRequest, LogLevel, Progress, SettingsUpdate } from './run/types.js';
 export type { ExecutionSettings } from './plan/settings.js';
 export type { SettingChange } from './journal/journal.js';
 export type { FailedTask } from './run/status.js';
@@ -337,14 +337,14 @@ export async function resume(target: string, options: ResumeOptions = {}): Promi
 }
 
 /**
- * Adds `budget` tasks continuing the ensemble's design (the next points of its sequence), then runs only the new
- * ones. Never prints.
+ * Grows the design to `budget` samples in all (the next points of its sequence, each with all its replicates) and/or
+ * raises every point to `replicates` replicates (new tasks, new seeds); runs only the new tasks. Never prints.
  *
- * @throws {@link EnsembleError} when the design has no points beyond the planned ones (e.g. a full grid), the
- *   directory is a later stage, `budget` is not a positive whole number, or as {@link resume}.
+ * @throws {@link EnsembleError} when nothing is left to add (a full grid; `budget` or `replicates` not above the
+ *   planned), the directory is a later stage, or as {@link resume}; {@link UsageError} when neither is given.
  */
-export async function extend(ensembleDir: string, budget: number, options: ResumeOptions = {}): Promise<RunResult> {
-  return toResult(await extendEnsemble(resolve(ensembleDir), budget, options));
+export async function extend(ensembleDir: string, request: number | ExtendRequest, options: ResumeOptions = {}): Promise<RunResult> {
+  return toResult(await extendEnsemble(resolve(ensembleDir), typeof request === 'number' ? { budget: request } : request, options));
 }
 
 /**

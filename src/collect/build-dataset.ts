@@ -33,7 +33,13 @@ export const METADATA_COLUMNS = [
   'task_seed',
 ] as const;
 
-const RESERVED = new Set<string>(['task_id', 'batch', ...METADATA_COLUMNS]);
+/**
+ * The columns naming a task's place in the design, after `task_id` and `batch` in every dataset: its design point and
+ * which replicate of that point it is (src/plan/points.ts; null for a row not placed).
+ */
+export const PLACE_COLUMNS = ['point', 'replicate'] as const;
+
+const RESERVED = new Set<string>(['task_id', 'batch', ...PLACE_COLUMNS, ...METADATA_COLUMNS]);
 
 export interface BuildDatasetOptions {
   /** Also emit tasks without a final record, with status "pending" and nulls elsewhere. */
@@ -143,13 +149,15 @@ function freeName(name: string, prefix: string, taken: (s: string) => boolean): 
 
 /**
  * One batch of the dataset: row i is task `rows[i]` with final record `recs[i]` (undefined: pending),
- * in the columns of `cols`. Columns: `task_id`, `batch`, the params, the results, then {@link METADATA_COLUMNS}.
+ * in the columns of `cols`. Columns: `task_id`, `batch`, {@link PLACE_COLUMNS}, the params, the results, then {@link METADATA_COLUMNS}.
  */
 export function buildBatch(rows: TaskRow[], recs: Array<TaskRecord | undefined>, cols: DatasetColumns): Table {
   const n = rows.length;
   const columns: Column[] = [];
   columns.push(column('task_id', new Int32(), false, int32Data(rows.map((t) => t.id))));
   columns.push(column('batch', new Int32(), true, int32Data(rows.map((t) => t.batch))));
+  columns.push(column('point', new Int32(), true, int32Data(rows.map((t) => t.point))));
+  columns.push(column('replicate', new Int32(), true, int32Data(rows.map((t) => t.replicate))));
   for (const c of cols.params) {
     const vals = rows.map((t) => t.params?.[c.key]);
     columns.push(inferredColumn(c.name, c.kind, vals));
@@ -214,7 +222,7 @@ export function buildBatch(rows: TaskRow[], recs: Array<TaskRecord | undefined>,
 
 /**
  * Builds the dataset of rows held in memory: one row per task whose final record ends it (done or failed), in
- * task-id order (plus pending tasks, an interrupted one among them, with `includePending`). Columns: `task_id`, `batch`, the params in
+ * task-id order (plus pending tasks, an interrupted one among them, with `includePending`). Columns: `task_id`, `batch`, `point`, `replicate`, the params in
  * `paramNames` order, the result keys in first-seen order, then {@link METADATA_COLUMNS}. See docs/dataset.md.
  */
 export function buildDataset(tasks: TaskRow[], finals: Map<number, TaskRecord>, paramNames: string[], opts: BuildDatasetOptions = {}): Table {

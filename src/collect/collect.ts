@@ -5,6 +5,7 @@ import type { EnsembleLayout } from '../layout/layout.js';
 import { type TaskRecord, endsTask } from '../records/record.js';
 import { readTaskCount, readTaskRange } from '../plan/tasks.js';
 import type { TaskRow } from '../plan/tasks.js';
+import { type PointBlock, placeRows } from '../plan/points.js';
 import { buildBatch, ColumnPlanner, ResultShapes, type DatasetColumns } from './build-dataset.js';
 import { type FinalIndex, readFinalIndex } from '../records/final-index.js';
 import { writeDatasetStream } from './write-dataset.js';
@@ -15,6 +16,8 @@ export interface CollectOptions {
   includePending?: boolean;
   /** Called with each row written, in task-id order (the failures log is written from these). */
   onRow?: (row: TaskRow, rec: TaskRecord | undefined) => void;
+  /** The plan's point blocks (src/plan/points.ts pointBlocks), for the `point` and `replicate` columns (null without). */
+  points?: readonly PointBlock[];
 }
 
 export interface CollectResult {
@@ -66,6 +69,7 @@ async function* batches(layout: EnsembleLayout, index: FinalIndex, cols: Dataset
   for (let from = 0; from < index.tasks; from += BATCH_ROWS) {
     const to = Math.min(index.tasks, from + BATCH_ROWS);
     const [range, finals] = await Promise.all([readTaskRange(layout, from, to), index.read(from, to)]);
+    if (opts.points) placeRows(range, opts.points);
     for (const row of range) {
       if (!included(row.id)) continue;
       // an interrupted attempt is no row of its own: the task is pending (records/record.ts endsTask)

@@ -5,6 +5,7 @@ import { acquireLock, lockHolder, type Lock } from '../journal/lock.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import { type TaskRow, readTaskTable } from '../plan/tasks.js';
+import { placeRows, pointBlocks } from '../plan/points.js';
 import { FinalState } from '../records/final-state.js';
 import type { WatchOptions, WatchPlan } from '../watch/fstype.js';
 import { RecordFollower } from '../watch/records.js';
@@ -119,6 +120,7 @@ export class LiveDataset {
         }
       }
       const rows = await readTaskTable(layout);
+      placeRows(rows, pointBlocks(plan));
       const follower = new RecordFollower(layout.resultsDir, { ...opts, offsets: cp.offsets });
       const live = new LiveDataset(layout, plan, rows, follower, lock, cp, opts);
       const consumed = await follower.readConsumed();

@@ -1,4 +1,4 @@
-// Grouped statistics (count, mean, sample std, min, max) of an ensemble's done rows, from dataset.parquet or straight from the records.
+// Grouped statistics (count, mean, sample std, standard error, min, max) of an ensemble's done rows, from dataset.parquet or straight from the records.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeVector, Precision, Type, type Data, type Float, type Table, type Vector } from 'apache-arrow';
@@ -7,7 +7,8 @@ import { UsageError } from '../errors.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
-import { buildDataset, METADATA_COLUMNS } from './build-dataset.js';
+import { placeRows, pointBlocks } from '../plan/points.js';
+import { buildDataset, METADATA_COLUMNS, PLACE_COLUMNS } from './build-dataset.js';
 import { PARAMS_METADATA_KEY } from './import.js';
 import { readRecordFiles } from '../records/read.js';
 import { selectFinal } from '../records/select-final.js';
@@ -21,6 +22,8 @@ export interface ColumnSummary {
   mean: number | null;
   /** Sample standard deviation (divisor count - 1); null when count < 2. */
   std: number | null;
+  /** Standard error of the mean, std / sqrt(count); null when count < 2. */
+  sem: number | null;
   min: number | null;
   max: number | null;
 }
@@ -39,8 +42,19 @@ export interface SummaryGroup {
   stats: Record<string, ColumnSummary>;
 }
 
-/** Columns never summarized by default: identifiers and run metadata, not results. */
-const NOT_RESULTS = new Set<string>(['task_id', 'batch', ...METADATA_COLUMNS]);
+/** Columns never summarized by default: identifiers, the design place and run metadata, not results. */
+const NOT_RESULTS = new Set<string>(['task_id', 'batch', ...PLACE_COLUMNS, ...METADATA_COLUMNS]);
+
+/**
+ * The columns summarized by default: numeric, not grouped by, not a parameter, not in NOT_RESULTS, and not an
+ * upstream stage's value in a later stage's row (`coarse.y` beside `coarse.task`, docs/stages.md): those are the
+ * upstream's parameters and results, summarized with its own rows.
+ */
+function resultColumns(table: Table, by: string[], params: string[]): string[] {
+  const names = table.schema.fields.map((f) => f.name);
+  const upstream = names.filter((n) => n.endsWith('.task')).map((n) => n.slice(0, -'task'.length));
+  return numericColumns(table).filter((c) => !by.includes(c) && !params.includes(c) && !NOT_RESULTS.has(c) && !upstream.some((u) => c.startsWith(u)));
+}
 
 function isNumeric(typeId: Type): boolean {
   return typeId === Type.Int || typeId === Type.Float;
@@ -138,11 +152,13 @@ class Accumulators {
 
   result(g: number): ColumnSummary {
     const n = this.n[g];
-    if (n === 0) return { count: 0, mean: null, std: null, min: null, max: null };
+    if (n === 0) return { count: 0, mean: null, std: null, sem: null, min: null, max: null };
+    const std = n < 2 ? null : Math.sqrt(this.m2[g] / (n - 1));
     return {
       count: n,
       mean: this.mean[g],
-      std: n < 2 ? null : Math.sqrt(this.m2[g] / (n - 1)),
+      std,
+      sem: std === null ? null : std / Math.sqrt(n),
       min: this.min[g],
       max: this.max[g],
     };
@@ -168,7 +184,7 @@ function accumulate(vec: Vector, groupOf: Int32Array, status: Uint8Array, acc: A
 /**
  * Groups the rows of `table` by the values of the `by` columns (none: one group) and, for each
  * numeric column in `columns` (default: every numeric column except `by`, `task_id`, `batch`, the
- * run metadata and the parameters an imported table lists in its schema metadata), computes count, mean, sample std, min and max over the group's **done** rows
+ * design place, run metadata, upstream values and the parameters an imported table lists in its schema metadata), computes count, mean, sample std, sem, min and max over the group's **done** rows
  * (`status = 'done'`; every row when the table has no `status` column). Failed rows are counted per
  * group; pending rows are ignored. Groups come in ascending key order (nulls last); with an empty
  * `by` there is always exactly one group. Throws a UsageError for an unknown or
@@ -181,10 +197,7 @@ export function summarize(table: Table, by: string[], columns?: string[]): Summa
   }
   const numeric = numericColumns(table);
   let cols: string[];
-  if (columns === undefined) {
-    const params = listedParams(table) ?? [];
-    cols = numeric.filter((c) => !by.includes(c) && !NOT_RESULTS.has(c) && !params.includes(c));
-  }
+  if (columns === undefined) cols = resultColumns(table, by, listedParams(table) ?? []);
   else {
     for (const c of columns) {
       if (!names.includes(c)) throw new UsageError(`unknown column '${c}'; the numeric columns are ${numeric.join(', ') || '(none)'}`);
@@ -328,11 +341,12 @@ async function staleness(layout: EnsembleLayout): Promise<string | null> {
   return null;
 }
 
-/** The parameter columns of a dataset built by buildDataset: right after task_id and batch, one per parameter. */
+/** The parameter columns of a dataset built by buildDataset: after task_id, batch, point and replicate (datasets written before point and replicate existed lack them), one per parameter. */
 function paramColumns(table: Table, paramNames: string[]): string[] {
   const fields = table.schema.fields.map((f) => f.name);
   if (fields[0] !== 'task_id' || fields[1] !== 'batch') return paramNames.filter((p) => fields.includes(p));
-  return fields.slice(2, 2 + paramNames.length);
+  const at = PLACE_COLUMNS.every((c, i) => fields[2 + i] === c) ? 2 + PLACE_COLUMNS.length : 2;
+  return fields.slice(at, at + paramNames.length);
 }
 
 /** The run-describing columns an imported table lists in its schema metadata (undefined when it lists none). */
@@ -387,7 +401,7 @@ export async function readEnsembleSummary(dir: string, opts: SummaryOptions = {}
     const table = await readDatasetParquet(layout.datasetParquet);
     const params = importedParams(table);
     checkBy(table, by, params);
-    const columns = opts.columns ?? numericColumns(table).filter((c) => !params.includes(c) && !by.includes(c));
+    const columns = opts.columns ?? resultColumns(table, by, params);
     const groups = summarize(table, by, columns);
     const rows = table.numRows;
     return { dir, name: null, source: 'dataset', staleReason: null, total: rows, done: rows, failed: 0, pending: 0, by, columns: [...new Set(columns)], groups };
@@ -399,11 +413,12 @@ export async function readEnsembleSummary(dir: string, opts: SummaryOptions = {}
   if (stale === null) table = await readDatasetParquet(layout.datasetParquet);
   else {
     const [tasks, { records }] = await Promise.all([readTaskTable(layout), readRecordFiles(layout.resultsDir)]);
+    placeRows(tasks, pointBlocks(plan));
     table = buildDataset(tasks, selectFinal(records), plan.param_names);
   }
   const params = paramColumns(table, plan.param_names);
   checkBy(table, by, params);
-  const columns = opts.columns ?? numericColumns(table).filter((c) => !params.includes(c) && !NOT_RESULTS.has(c) && !by.includes(c));
+  const columns = opts.columns ?? resultColumns(table, by, params);
   const groups = summarize(table, by, columns);
   const status = rowStatus(table);
   let done = 0;
@@ -436,10 +451,10 @@ function num(x: number | null): string {
 
 /**
  * Renders the summary as an aligned text table, one line per group and column: the `by` values,
- * the group's done and failed rows, then count, mean, std, min, max of that column.
+ * the group's done and failed rows, then count, mean, std, sem, min, max of that column.
  */
 export function renderSummaryTable(s: EnsembleSummary): string {
-  const head = [...s.by, 'done', 'failed', 'column', 'count', 'mean', 'std', 'min', 'max'];
+  const head = [...s.by, 'done', 'failed', 'column', 'count', 'mean', 'std', 'sem', 'min', 'max'];
   const rightAligned = head.map((h, i) => i >= s.by.length && h !== 'column');
   const rows: string[][] = [];
   for (const g of s.groups) {
@@ -449,7 +464,7 @@ export function renderSummaryTable(s: EnsembleSummary): string {
       const st = c === null ? null : g.stats[c];
       // grouped, a column with no value in this group is another group's (a later stage's results): left out
       if (st && st.count === 0 && s.by.length > 0) continue;
-      rows.push([...key, String(g.done), String(g.failed), c ?? '-', st ? String(st.count) : '-', num(st?.mean ?? null), num(st?.std ?? null), num(st?.min ?? null), num(st?.max ?? null)]);
+      rows.push([...key, String(g.done), String(g.failed), c ?? '-', st ? String(st.count) : '-', num(st?.mean ?? null), num(st?.std ?? null), num(st?.sem ?? null), num(st?.min ?? null), num(st?.max ?? null)]);
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

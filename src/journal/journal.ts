@@ -18,6 +18,8 @@ export type JournalEvent =
   | { event: 'collected'; rows: number; done: number; failed: number }
   | { event: 'cancelled'; job_ids: string[] }
   | { event: 'extended'; from: number; to: number }
+  /** `extend --replicates`: tasks [from, to) raise every point to `replicates` replicates. */
+  | { event: 'replicated'; replicates: number; from: number; to: number }
   /** The config's prologue ran (exit_code 0: it succeeded and is not run again). */
   | { event: 'prologue'; command: string[]; exit_code: number | null; duration_s: number }
   /** Execution settings changed (timeout, keep, executor...; src/plan/settings.ts): plan.json holds the new ones. */

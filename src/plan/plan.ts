@@ -1,6 +1,7 @@
 // Points -> tasks -> array elements: the pure planning functions, and the plan file every stage reads.
 import type { AdaptiveSpec, Config, ExecutorSpec, KeepPolicy, LogsPolicy, ParamSpec, PrologueSpec, ResultSpec, SamplingSpec } from '../config/types.js';
 import { taskSeeds } from '../sampling/hash.js';
+import type { PointBlock } from './points.js';
 import type { TaskTable } from './tasks.js';
 
 /** What the node-side wrapper needs to run a task: read from plan/plan.json, never from the YAML. */
@@ -44,6 +45,8 @@ export interface PlanFile {
   elements: number;
   /** The design, so `extend` can continue it without the config file. */
   design: { parameters: Record<string, ParamSpec>; sampling: SamplingSpec };
+  /** Task ids -> (point, replicate), written once tasks are added (src/plan/points.ts; absent: laid out as sampled). */
+  point_blocks?: PointBlock[];
   retries: number;
   runtime: RuntimeSpec;
   /** The executor section of the config (resources, array limits), so a resume needs only this file. */

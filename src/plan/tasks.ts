@@ -16,6 +16,9 @@ export interface TaskRow {
   /** Deterministic per-task seed ({task_seed} placeholder). */
   seed: number;
   params: Record<string, string | number | boolean>;
+  /** The design point the task samples and which of its replicates it is (set from the plan by src/plan/points.ts placeRows). */
+  point?: number;
+  replicate?: number;
 }
 
 type Value = string | number | boolean;
@@ -77,7 +80,7 @@ function taskColumns(parameters: Record<string, ParamSpec>): TaskColumn[] {
  * Tasks first .. first + design.count - 1 of a design sampled from `parameters`: task seeds derived
  * from the sampling seed, batch = id / batchSize.
  */
-export function designTable(parameters: Record<string, ParamSpec>, design: Design, seed: number, batchSize: number, first: number): TaskTable {
+export function designTable(parameters: Record<string, ParamSpec>, design: Pick<Design, 'count' | 'columns'>, seed: number, batchSize: number, first: number): TaskTable {
   const batches = new Float64Array(design.count);
   for (let i = 0; i < batches.length; i++) batches[i] = Math.floor((first + i) / batchSize);
   return { columns: taskColumns(parameters), first, seeds: taskSeeds(seed, first, design.count), batches, data: design.columns };
@@ -296,6 +299,24 @@ export async function readTaskRange(layout: EnsembleLayout, first: number, last:
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * The stored values of the parameters of tasks `ids` (in that order, repeats allowed), as a TaskTable holds them:
+ * the numbers, or the indexes into a dict column's values. `extend --replicates` copies a point's values with these.
+ */
+export async function readTaskValues(layout: EnsembleLayout, ids: readonly number[]): Promise<Float64Array[]> {
+  const path = layout.tasks;
+  const buf = await readFile(path);
+  const head = await readHead(async (pos, len) => buf.subarray(pos, pos + len), buf.length, path);
+  const stored = (head.stride - 16) / 8;
+  const data = Array.from({ length: stored }, () => new Float64Array(ids.length));
+  ids.forEach((id, k) => {
+    if (!(Number.isSafeInteger(id) && id >= 0 && id < head.rows)) throw new EnsembleError(`${path} holds tasks 0..${head.rows - 1}, not ${id}: re-plan the ensemble`);
+    const off = head.dataStart + id * head.stride + 16;
+    for (let j = 0; j < stored; j++) data[j][k] = buf.readDoubleLE(off + 8 * j);
+  });
+  return data;
 }
 
 /** Reads the whole task table. */

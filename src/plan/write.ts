@@ -129,9 +129,12 @@ export async function samplePlan(config: Config, upstream?: Upstream): Promise<T
  */
 function refusal(config: Config, changed: string[]): string {
   const dir = config.ensemble_dir;
-  const extend = changed.includes('sampling.samples')
-    ? `; to add samples to this ensemble, put sampling.samples back and run \`arrayflow extend ${dir} --budget N\``
-    : '';
+  const { samples, replicates } = config.sampling;
+  const more = [
+    changed.includes('sampling.samples') ? ['sampling.samples', 'samples', `--budget ${samples ?? 'N'}`] : null,
+    changed.includes('sampling.replicates') ? ['sampling.replicates', 'replicates', `--replicates ${replicates ?? 'R'}`] : null,
+  ].filter((m) => m !== null);
+  const extend = more.map(([key, what, flag]) => `; to add ${what} to this ensemble, put ${key} back and run \`arrayflow extend ${dir} ${flag}\``).join('');
   return (
     `${dir} holds an ensemble whose tasks ${config.source} now defines differently (changed: ${changed.join(', ')}). ` +
     `Only execution settings (timeout, keep, executor.*) may change between runs of one ensemble: put ${changed.length === 1 ? 'that key' : 'those keys'} back, ` +

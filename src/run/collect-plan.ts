@@ -4,6 +4,7 @@ import { removeLiveParts } from '../collect/live-dataset.js';
 import { appendJournal } from '../journal/journal.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
+import { pointBlocks } from '../plan/points.js';
 import type { TaskRow } from '../plan/tasks.js';
 import type { TaskRecord } from '../records/record.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -19,6 +20,7 @@ export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): P
   const failures: string[] = [];
   let cancelled = 0;
   const c = await collect(layout, plan.param_names, {
+    points: pointBlocks(plan),
     onRow: (row, rec) => {
       if (rec?.status !== 'failed') return;
       failures.push(failureLine(row, rec));

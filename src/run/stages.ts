@@ -10,6 +10,7 @@ import { EnsembleLayout } from '../layout/layout.js';
 import { upstreamTaskParam } from '../plan/plan.js';
 import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
+import { placeRows, pointBlocks } from '../plan/points.js';
 import type { StagePlan } from '../plan/write.js';
 import { type TaskRecord, endsTask } from '../records/record.js';
 import type { SettingChange } from '../journal/journal.js';
@@ -171,7 +172,9 @@ export async function collectStages(root: string): Promise<RunResult> {
     const r = await collectEnsemble(s.layout, s.plan);
     const own = await readFinals(s.layout.resultsDir);
     for (const k of ['total', 'done', 'failed', 'pending', 'cancelled', 'badLines'] as const) totals[k] += r[k];
-    for (const t of await readTaskTable(s.layout)) {
+    const stageRows = await readTaskTable(s.layout);
+    placeRows(stageRows, pointBlocks(s.plan));
+    for (const t of stageRows) {
       const id = rows.length;
       const params: TaskRow['params'] = { stage: s.name, stage_task: t.id, ...t.params };
       const found = own.get(t.id);
@@ -186,7 +189,7 @@ export async function collectStages(root: string): Promise<RunResult> {
         }
         finals.set(id, { ...rec, task: id, result });
       }
-      rows.push({ id, batch: t.batch, seed: t.seed, params });
+      rows.push({ id, batch: t.batch, seed: t.seed, params, point: t.point, replicate: t.replicate });
     }
   }
   const table = buildDataset(rows, finals, names);

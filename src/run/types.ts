@@ -127,3 +127,9 @@ export interface StageChain {
   upstream?: UpstreamWatch;
 }
 
+
+/** What `extend` adds: `budget`, the new total of samples (design points); `replicates`, the new number of replicates of every point. */
+export interface ExtendRequest {
+  budget?: number;
+  replicates?: number;
+}

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Table } from 'apache-arrow';
-import { buildDataset, METADATA_COLUMNS } from '../../src/collect/build-dataset.js';
+import { buildDataset, METADATA_COLUMNS, PLACE_COLUMNS } from '../../src/collect/build-dataset.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import type { TaskRow } from '../../src/plan/tasks.js';
 import { doneRecord, failedRecord } from './fixtures/ensemble.js';
@@ -16,13 +16,17 @@ const finalsOf = (...rs: TaskRecord[]): Map<number, TaskRecord> => new Map(rs.ma
 const row = (id: number, params: TaskRow['params'], batch = 0): TaskRow => ({ id, batch, seed: id, params });
 const done = (task: number, result: TaskRecord['result']): TaskRecord => ({ ...doneRecord(task), result });
 
-t.test('column order: ids, params, results in first-seen order, metadata', async (t) => {
+t.test('column order: ids, design place, params, results in first-seen order, metadata', async (t) => {
   const tasks = [row(0, { b: 1, a: 0.5 }), row(1, { b: 2, a: 1.5 }, 1), row(2, { b: 3, a: 2 }, 1)];
+  tasks.forEach((r, i) => Object.assign(r, { point: [4, 4, 0][i], replicate: [0, 1, 2][i] }));
   const finals = finalsOf(done(2, { z: 1, y: 2 }), done(0, { y: 1, x: 3 }), done(1, { w: 1 }));
   const table = buildDataset(tasks, finals, ['a', 'b']);
-  t.same(table.schema.fields.map((f) => f.name), ['task_id', 'batch', 'a', 'b', 'y', 'x', 'w', 'z', ...METADATA_COLUMNS]);
+  t.same(table.schema.fields.map((f) => f.name), ['task_id', 'batch', ...PLACE_COLUMNS, 'a', 'b', 'y', 'x', 'w', 'z', ...METADATA_COLUMNS]);
   t.same(col(table, 'task_id'), [0, 1, 2]);
   t.same(col(table, 'batch'), [0, 1, 1]);
+  t.same(col(table, 'point'), [4, 4, 0], 'the rows\' points');
+  t.same(col(table, 'replicate'), [0, 1, 2]);
+  t.same(col(buildDataset([row(0, {})], finalsOf(doneRecord(0)), []), 'point'), [null], 'a row not placed: null');
 });
 
 t.test('type inference for params and results; missing -> null', async (t) => {
@@ -88,6 +92,7 @@ t.test('name collisions: result_ prefix for results, param_ for params named lik
   t.same(table.schema.fields.map((f) => f.name), [
     'task_id',
     'batch',
+    ...PLACE_COLUMNS,
     'alpha',
     'param_host',
     'result_alpha',
@@ -105,6 +110,8 @@ t.test('name collisions: result_ prefix for results, param_ for params named lik
   t.same(col(table, 'param_host'), ['h']);
   t.same(col(table, 'status'), ['done']);
   t.equal(new Set(table.schema.fields.map((f) => f.name)).size, table.numCols, 'names are unique');
+  const placed = buildDataset([row(0, { point: 1, replicate: 'r' })], finalsOf(doneRecord(0)), ['point', 'replicate']);
+  t.same(placed.schema.fields.slice(2, 6).map((f) => f.name), ['point', 'replicate', 'param_point', 'param_replicate'], 'parameters named like the place columns');
 });
 
 t.test('a failed row has nulls for results and carries its reason; metadata values', async (t) => {
@@ -176,7 +183,7 @@ t.test('rows come out in task-id order; finals for unknown tasks are ignored', a
 t.test('empty: no rows, but the fixed columns are there', async (t) => {
   const table = buildDataset([row(0, { a: 1 })], new Map(), ['a']);
   t.equal(table.numRows, 0);
-  t.same(table.schema.fields.map((f) => f.name), ['task_id', 'batch', 'a', ...METADATA_COLUMNS]);
+  t.same(table.schema.fields.map((f) => f.name), ['task_id', 'batch', ...PLACE_COLUMNS, 'a', ...METADATA_COLUMNS]);
 });
 
 t.test('int64 params beyond 32 bits and negative values are exact', async (t) => {

@@ -44,7 +44,7 @@ t.test('a dataset renders as RFC 4180 with CRLF, empty fields for null, ISO time
   t.equal(r0.duration_s, String(doneRecord(0).duration_s));
   t.match(r1, { task_id: '1', x: '', s: '', b: '', status: 'failed', reason: 'exit code 3, see log', exit_code: '3', signal: '' });
   t.ok(text.endsWith('\r\n'));
-  t.match(text, /\r\n1,0,2,,,,,/, 'nulls are empty, unquoted fields');
+  t.match(text, /\r\n1,0,,,2,,,,,/, 'nulls are empty, unquoted fields');
   t.match(text, /,"",/, 'the empty string is a quoted empty field');
 });
 

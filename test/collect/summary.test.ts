@@ -47,7 +47,7 @@ function partialRecords(n: number): TaskRecord[] {
 }
 
 function writePlanFile(dir: string, tasks: number): void {
-  writeFileSync(join(dir, 'plan', 'plan.json'), JSON.stringify({ format: 1, name: 'partial', tasks, param_names: PARAMS }));
+  writeFileSync(join(dir, 'plan', 'plan.json'), JSON.stringify({ format: 1, name: 'partial', tasks, param_names: PARAMS, design: { sampling: { replicates: 1 } } }));
 }
 
 /** null for a match (equal within 1e-9 relative, or both null), else what differs. */
@@ -58,9 +58,11 @@ function mismatch(got: number | null, want: unknown, what: string): string | nul
   return `${what}: ${got}, DuckDB ${w}`;
 }
 
-/** Compares summarize's groups with DuckDB's count/avg/stddev_samp/min/max over the done rows of the same Parquet file. */
+/** Compares summarize's groups with DuckDB's count/avg/stddev_samp/(its sem)/min/max over the done rows of the same Parquet file. */
 async function compareWithDuckDb(t: Test, parquet: string, by: string[], groups: SummaryGroup[]): Promise<void> {
-  const aggs = RESULTS.map((c) => `count(${c}) as ${c}_n, avg(${c}) as ${c}_mean, stddev_samp(${c}) as ${c}_std, min(${c}) as ${c}_min, max(${c}) as ${c}_max`);
+  const aggs = RESULTS.map(
+    (c) => `count(${c}) as ${c}_n, avg(${c}) as ${c}_mean, stddev_samp(${c}) as ${c}_std, stddev_samp(${c}) / sqrt(count(${c})) as ${c}_sem, min(${c}) as ${c}_min, max(${c}) as ${c}_max`,
+  );
   const keys = by.join(', ');
   const sql =
     `select ${by.length ? keys + ', ' : ''}${aggs.join(', ')} from read_parquet('${parquet}') where status = 'done'` +
@@ -80,12 +82,12 @@ async function compareWithDuckDb(t: Test, parquet: string, by: string[], groups:
     for (const c of RESULTS) {
       const s = g.stats[c];
       if (s.count !== w[`${c}_n`]) bad.push(`${c} count: ${s.count}, DuckDB ${w[`${c}_n`]}`);
-      for (const stat of ['mean', 'std', 'min', 'max'] as const) {
+      for (const stat of ['mean', 'std', 'sem', 'min', 'max'] as const) {
         const m = mismatch(s[stat], w[`${c}_${stat}`], `${c} ${stat}`);
         if (m !== null) bad.push(m);
       }
     }
-    t.same(bad, [], `group ${key}: ${RESULTS.length} columns × count, mean, std, min, max agree`);
+    t.same(bad, [], `group ${key}: ${RESULTS.length} columns × count, mean, std, sem, min, max agree`);
   }
 }
 
@@ -110,7 +112,7 @@ t.test('summarize on a partial dataset equals DuckDB count/avg/stddev_samp/min/m
   t.same(byMode.map((g) => g.done + g.failed), [200, 200].map((_, i) => table.toArray().filter((r) => r.mode === ['fast', 'slow'][i] && r.status !== 'pending').length));
   const singles = summarize(table, ['alpha', 'beta']).filter((g) => g.done === 1);
   t.ok(singles.length > 0, 'some groups have a single done row');
-  for (const g of singles) t.equal(g.stats.r0.std, null, 'std of one value is null');
+  for (const g of singles) t.same([g.stats.r0.std, g.stats.r0.sem], [null, null], 'std and sem of one value are null');
 });
 
 t.test('summarize: numerics, key types and order, columns, errors', async (t) => {
@@ -140,8 +142,8 @@ t.test('summarize: numerics, key types and order, columns, errors', async (t) =>
     'int64 keys as numbers (text beyond 2^53), ascending, nulls last',
   );
   t.same(Object.keys(groups[0].stats), ['i', 'v'], 'int columns are numeric too; the by column is not summarized');
-  t.same(groups[1].stats.v, { count: 2, mean: 2.5, std: Math.SQRT2, min: 1.5, max: 3.5 });
-  t.same(groups[3].stats.v, { count: 0, mean: null, std: null, min: null, max: null });
+  t.same(groups[1].stats.v, { count: 2, mean: 2.5, std: Math.SQRT2, sem: 1, min: 1.5, max: 3.5 });
+  t.same(groups[3].stats.v, { count: 0, mean: null, std: null, sem: null, min: null, max: null });
   t.same(summarize(table, ['s', 'k'], ['v']).map((x) => x.key), [
     { s: 'a', k: 1 },
     { s: 'a', k: String(2n ** 60n) },
@@ -149,7 +151,7 @@ t.test('summarize: numerics, key types and order, columns, errors', async (t) =>
     { s: 'b', k: 3 },
     { s: null, k: 1 },
   ]);
-  t.same(summarize(new Table({ v: vectorFromArray([], new Float64()) }), []), [{ key: {}, done: 0, failed: 0, stats: { v: { count: 0, mean: null, std: null, min: null, max: null } } }]);
+  t.same(summarize(new Table({ v: vectorFromArray([], new Float64()) }), []), [{ key: {}, done: 0, failed: 0, stats: { v: { count: 0, mean: null, std: null, sem: null, min: null, max: null } } }]);
   t.throws(() => summarize(table, ['nope']), { name: 'UsageError', code: 'E_USAGE', message: /unknown group-by column 'nope'; the columns are k, s, i, v/ });
   t.throws(() => summarize(table, [], ['s']), { code: 'E_USAGE', message: /column 's' is Utf8, not numeric; the numeric columns are k, i, v/ });
   t.throws(() => summarize(table, [], ['w']), { code: 'E_USAGE', message: /unknown column 'w'/ });
@@ -195,11 +197,11 @@ t.test('readEnsembleSummary: from the records while the dataset is missing or st
   await t.rejects(readEnsembleSummary(dir, { by: ['gamma'] }), {
     name: 'UsageError',
     code: 'E_USAGE',
-    message: /^unknown group-by column 'gamma': the parameters are alpha, beta, mode; other columns: task_id, batch, r0/,
+    message: /^unknown group-by column 'gamma': the parameters are alpha, beta, mode; other columns: task_id, batch, point, replicate, r0/,
   });
   const text = renderSummaryTable(stale);
   const lines = text.trimEnd().split('\n');
-  t.match(lines[0], /^mode\s+done\s+failed\s+column\s+count\s+mean\s+std\s+min\s+max$/);
+  t.match(lines[0], /^mode\s+done\s+failed\s+column\s+count\s+mean\s+std\s+sem\s+min\s+max$/);
   t.equal(lines.length, 1 + 2 * RESULTS.length, 'a line per group and column');
   t.equal(new Set(lines.map((l) => l.length)).size, 1, 'every line as wide as the header: aligned');
 });
@@ -237,7 +239,7 @@ t.test('CLI: summary of a real ensemble equals DuckDB; --by unknown is a usage e
   const human = await runCli(['summary', ens, '--by', 'mode,x', '--columns', 'y,duration_s']);
   t.equal(human.exitCode, 0, human.stderr);
   t.match(human.stdout, /^test: 8 tasks: 4 done, 4 failed, 0 pending \(from dataset\.parquet\)\nmode\s+x\s+done\s+failed\s+column/);
-  t.match(human.stdout, /\nok\s+4\s+1\s+0\s+y\s+1\s+8\s+-\s+8\s+8\n/);
+  t.match(human.stdout, /\nok\s+4\s+1\s+0\s+y\s+1\s+8\s+-\s+-\s+8\s+8\n/);
 
   const bad = await runCli(['summary', ens, '--by', 'mode,alpha']);
   t.equal(bad.exitCode, 2);

@@ -68,6 +68,8 @@ t.test('the Parquet file reads back in DuckDB with the same names, types and val
   t.same(Object.fromEntries(q.names.map((n, i) => [n, q.types[i]])), {
     task_id: 'INTEGER',
     batch: 'INTEGER',
+    point: 'INTEGER',
+    replicate: 'INTEGER',
     alpha: 'DOUBLE',
     beta: 'BIGINT',
     mode: 'VARCHAR',
@@ -169,7 +171,7 @@ t.test('writes are atomic: they replace old files and leave no temp files behind
   await writeDataset(table, new EnsembleLayout(dir));
   t.same(readdirSync(dir).sort(), ['dataset.csv', 'dataset.parquet']);
   t.ok(statSync(join(dir, 'dataset.parquet')).size > 100);
-  t.match(readFileSync(join(dir, 'dataset.csv'), 'utf8'), /^task_id,batch,alpha/);
+  t.match(readFileSync(join(dir, 'dataset.csv'), 'utf8'), /^task_id,batch,point,replicate,alpha/);
   await t.rejects(writeDataset(table, new EnsembleLayout(join(dir, 'missing', 'dir'))), { code: 'ENOENT' });
   t.same(readdirSync(dir).sort(), ['dataset.csv', 'dataset.parquet']);
   // A failing rename (the CSV name is taken by a directory) leaves no temp file behind either.

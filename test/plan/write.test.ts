@@ -128,7 +128,14 @@ t.test('writePlan refuses a config that defines other tasks, naming the keys, an
     message:
       `${join(dir, 'ens')} holds an ensemble whose tasks ${join(dir, 'config.yaml')} now defines differently (changed: sampling.samples). ` +
       'Only execution settings (timeout, keep, executor.*) may change between runs of one ensemble: put that key back, ' +
-      `or set another ensemble_dir for a new ensemble (this one stays as it is); to add samples to this ensemble, put sampling.samples back and run \`arrayflow extend ${join(dir, 'ens')} --budget N\``,
+      `or set another ensemble_dir for a new ensemble (this one stays as it is); to add samples to this ensemble, put sampling.samples back and run \`arrayflow extend ${join(dir, 'ens')} --budget 6\``,
+  });
+  const more = configIn(dir, drawnConfig({ n: 5 }).replace('seed: 3 }', 'seed: 3, replicates: 4 }'));
+  await t.rejects(writePlan(more, 'changed'), {
+    name: 'EnsembleError',
+    message: new RegExp(
+      `\\(changed: sampling\\.replicates\\)\\. .*; to add replicates to this ensemble, put sampling\\.replicates back and run \`arrayflow extend ${join(dir, 'ens')} --replicates 4\`$`,
+    ),
   });
   const other = drawnConfig({ n: 5 }).replace('command: [echo, "{x}", "{k}"]', 'command: [echo, "{k}"]').replace('values: [a, b]', 'values: [a, c]');
   await t.rejects(planIn(dir, other), { name: 'EnsembleError', message: /\(changed: command, parameters\.k\)\. .*put those keys back, or set another ensemble_dir/ });

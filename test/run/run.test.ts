@@ -21,7 +21,8 @@ t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds e
   const ens = join(dir, 'ens');
   const rows = await duckQuery(`select * from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
   t.equal(rows.length, 12, 'one row per task, failed ones included');
-  t.same(Object.keys(rows[0]).slice(0, 4), ['task_id', 'batch', 'mode', 'x']);
+  t.same(Object.keys(rows[0]).slice(0, 6), ['task_id', 'batch', 'point', 'replicate', 'mode', 'x']);
+  t.same(rows.map((r) => [Number(r.point), Number(r.replicate)]), rows.map((r) => [Number(r.task_id), 0]), 'without replicates, each task is a point of its own');
   for (const col of ['y', 'label', 'even', 'status', 'reason', 'exit_code', 'attempt', 'host', 'start_time', 'end_time', 'duration_s']) {
     t.ok(col in rows[0], `column ${col}`);
   }

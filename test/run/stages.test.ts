@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { behaveSim, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 import { checkThreeStages, threeStages } from '../helpers/stages.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { summary } from '../../src/index.js';
 
 // independent ensembles: the shipped example (the longest) runs beside the other two
 t.jobs = 2;
@@ -22,6 +23,12 @@ t.test('a nested stage and a sequential runner on the local executor: rows, line
   t.match(r.stdout, /10 done, 5 failed, 0 pending/);
   const ens = join(dir, 'ens');
   await checkThreeStages(t, ens);
+  // summary --by stage: each stage's own results only (C's is text), not ids, place, run metadata or upstream values
+  const s = await summary(ens, { by: ['stage'] });
+  t.same(s.columns, ['y']);
+  t.same(s.groups.map((g) => [g.key.stage, g.done, g.stats.y.count]), [['A', 2, 2], ['B', 4, 4], ['C', 4, 0]]);
+  t.same((await summary(join(ens, 'stages', 'C'))).columns, [], "a later stage's own directory: not A.x, B.y, B.task");
+  t.notMatch(r.stdout, /\b(task_id|batch|point|exit_code|attempt|duration_s|task_seed|A\.\w+)\b/, 'the summary run prints at the end');
   // the upstream failures never started a simulation: 3 A + 4 B + 4 C runs
   t.equal(readFileSync(log, 'utf8').trim().split('\n').length, 11);
 

@@ -5,9 +5,9 @@ import { commaList, ensembleDirOf } from '../shared.js';
 export function register(program: Command): void {
   program
     .command('summary')
-    .description('count, mean, std, min, max of the numeric results of the done tasks so far, grouped by parameters')
+    .description('count, mean, std, sem, min, max of the numeric results of the done tasks so far, grouped by parameters (or by point: averaged replicates)')
     .argument('<ensemble>', 'ensemble directory or config file (or a directory holding an imported dataset.parquet)')
-    .option('--by <columns>', 'comma-separated parameters to group by')
+    .option('--by <columns>', 'comma-separated parameters (or point, replicate, stage, any column) to group by')
     .option('--columns <columns>', 'comma-separated numeric columns to summarize (default: every numeric result)')
     .option('--records', 'compute from the record files even when dataset.parquet is up to date')
     .option('--json', 'machine-readable output')
