@@ -138,6 +138,8 @@ export interface ConfigInput {
   adaptive?: { command: Array<string | number>; batch?: number; budget: number };
   /** Run once before the first task of the ensemble and before a smoke run, in the ensemble directory. */
   prologue?: { command: Array<string | number> };
+  /** `require_clean_git: true` refuses to run while the simulation's or the config's repository is dirty (docs/provenance.md). */
+  provenance?: { require_clean_git?: boolean };
   executor?: {
     type?: 'local' | 'slurm' | 'pbs';
     workers?: number;
@@ -246,7 +248,7 @@ export interface EnsembleStatus extends Counts {
 
 /** The outcome of {@link show}: provenance, where the tasks ran, and the execution settings. */
 export interface EnsembleInfo {
-  /** manifest.json: tool and Node versions, host, user, task hash, seeds, git state, timestamps. */
+  /** manifest.json: tool and Node versions, host, user, task hash, seeds, timestamps, and `provenance` (docs/provenance.md). */
   manifest: unknown;
   /** Hosts that wrote final records. */
   hosts: string[];
@@ -257,6 +259,8 @@ export interface EnsembleInfo {
   settings: EnsembleShow['settings'];
   /** Every change of them since the ensemble was planned (the journal's `settings` events), oldest first. */
   settings_changes: EnsembleShow['settings_changes'];
+  /** The provenance of each later run that found other code, inputs or config than the one before (the journal's `provenance` events). */
+  provenance_changes: EnsembleShow['provenance_changes'];
 }
 
 /** The outcome of {@link validateConfig}: the normalised config, or every issue found (then `config` is null). */

@@ -1,6 +1,6 @@
 // `arrayflow show`: provenance of an ensemble (its manifest) plus the hosts and scheduler jobs that ran its tasks.
 import { readFile } from 'node:fs/promises';
-import { type SettingChange, readJournal, settingsHistory } from '../journal/journal.js';
+import { type SettingChange, provenanceHistory, readJournal, settingsHistory } from '../journal/journal.js';
 import { journalSubmissions } from '../journal/submissions.js';
 import { type ExecutionSettings, planSettings } from '../plan/settings.js';
 import { readPlan } from '../plan/read.js';
@@ -15,6 +15,8 @@ export interface EnsembleShow {
   /** The execution settings the next run uses, and every change of them since the ensemble was planned. */
   settings: ExecutionSettings;
   settings_changes: Array<{ ts: string; changes: SettingChange[] }>;
+  /** Runs that found other code, inputs or config than the manifest's (or the change before), oldest first. */
+  provenance_changes: ReturnType<typeof provenanceHistory>;
 }
 
 /** `arrayflow show`: the provenance manifest, the hosts and job ids that ran tasks, the execution settings and their changes. */
@@ -24,6 +26,7 @@ export async function showEnsemble(ensembleDir: string): Promise<EnsembleShow> {
   const finals = await readFinals(layout.resultsDir);
   const hosts = [...new Set([...finals.values()].map((r) => r.host))].sort();
   const jobs = [...new Set((await journalSubmissions(layout)).map((s) => s.jobId))];
-  const settings_changes = settingsHistory(await readJournal(layout.journal));
-  return { manifest, hosts, jobs, counts: countFinals(plan, finals), settings: planSettings(plan), settings_changes };
+  const journal = await readJournal(layout.journal);
+  const settings_changes = settingsHistory(journal);
+  return { manifest, hosts, jobs, counts: countFinals(plan, finals), settings: planSettings(plan), settings_changes, provenance_changes: provenanceHistory(journal) };
 }
