@@ -171,10 +171,14 @@ async function reopenPlan(config: Config, configText: string, existing: { layout
   }
 }
 
-/** Journals `provenance` when it differs from the last one recorded (the manifest's, or a later run's). */
+/**
+ * Journals `provenance` when its code or inputs differ from the last one recorded (the manifest's, or a later run's):
+ * repositories, files and their hashes. A config that changed only is the `settings` event's to say.
+ */
 async function journalProvenance(layout: EnsembleLayout, provenance: Provenance): Promise<void> {
   const last = provenanceHistory(await readJournal(layout.journal)).at(-1)?.provenance ?? (await readManifest(layout))?.provenance;
-  if (JSON.stringify(last) !== JSON.stringify(provenance)) appendJournal(layout.journal, { event: 'provenance', provenance });
+  const code = (p: Provenance | undefined) => (p ? JSON.stringify({ ...p, config_sha256: undefined }) : undefined);
+  if (code(last) !== code(provenance)) appendJournal(layout.journal, { event: 'provenance', provenance });
 }
 
 /**
