@@ -11,7 +11,7 @@ import { readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { arrayflowBin } from '../util/paths.js';
 import { EnsembleLayout } from '../layout/layout.js';
-import { type Provenance, gatherProvenance, requireCleanGit } from '../provenance/provenance.js';
+import { type Provenance, codeChanged, gatherProvenance, requireCleanGit } from '../provenance/provenance.js';
 import { type BundleChoice, type BundleInput, DEFAULT_TARGET_S, chooseBundle } from './bundle.js';
 import { readPlan } from './read.js';
 import { buildManifest, readManifest } from './manifest.js';
@@ -171,14 +171,9 @@ async function reopenPlan(config: Config, configText: string, existing: { layout
   }
 }
 
-/**
- * Journals `provenance` when its code or inputs differ from the last one recorded (the manifest's, or a later run's):
- * repositories, files and their hashes. A config that changed only is the `settings` event's to say.
- */
-async function journalProvenance(layout: EnsembleLayout, provenance: Provenance): Promise<void> {
-  const last = provenanceHistory(await readJournal(layout.journal)).at(-1)?.provenance ?? (await readManifest(layout))?.provenance;
-  const code = (p: Provenance | undefined) => (p ? JSON.stringify({ ...p, config_sha256: undefined }) : undefined);
-  if (code(last) !== code(provenance)) appendJournal(layout.journal, { event: 'provenance', provenance });
+/** The provenance last recorded in an ensemble directory: its journal's last `provenance` event, else its manifest's. */
+async function lastProvenance(layout: EnsembleLayout): Promise<Provenance | undefined> {
+  return provenanceHistory(await readJournal(layout.journal)).at(-1)?.provenance ?? (await readManifest(layout))?.provenance;
 }
 
 /**
@@ -186,18 +181,20 @@ async function journalProvenance(layout: EnsembleLayout, provenance: Provenance)
  * tasks it is re-opened (so `run` resumes) with the config's execution settings; a plan of other tasks is an error
  * naming the keys that differ. `slots`: the elements the cluster runs at once, when known (see {@link bundleFor}).
  * The provenance (src/provenance/) is gathered first: a dirty tree under provenance.require_clean_git is refused before
- * anything is written; a re-opened plan journals the provenance when it changed since the last run.
+ * anything is written; a re-opened plan journals the provenance when its code or inputs changed since the last run.
  */
 export async function writePlan(config: Config, configText: string, upstream?: Upstream, slots: number | null = null): Promise<OpenedPlan> {
   const layout = new EnsembleLayout(config.ensemble_dir);
-  const provenance = await gatherProvenance(config, configText);
+  const previous = await lastProvenance(layout);
+  const provenance = await gatherProvenance(config, configText, previous);
   requireCleanGit(config, configText, provenance);
   const pointsFile = config.sampling.file ? await readFile(config.sampling.file) : null;
   const keys = taskKeys(config, pointsFile);
   const existing = await readPlan(config.ensemble_dir).catch(() => null);
   if (existing) {
     const opened = await reopenPlan(config, configText, existing, keys);
-    await journalProvenance(layout, provenance);
+    // other code or inputs than the last run's (a config that changed only is the `settings` event's to say)
+    if (codeChanged(previous, provenance)) appendJournal(layout.journal, { event: 'provenance', provenance });
     return opened;
   }
 

@@ -35,13 +35,11 @@ async function filesBelow(dir: string): Promise<string[]> {
 }
 
 /**
- * The hash of a staged file, or of a directory: sha256 of the lines `<sha256>  <relative path>\n` of its files in
- * byte order of their paths, which is what
+ * The hash of a staged directory: sha256 of the lines `<sha256>  <relative path>\n` of its files in byte order of
+ * their paths, which is what
  * `cd DIR && find . \( -type f -o -xtype f \) -printf '%P\0' | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum` prints.
  */
-export async function hashContent(path: string): Promise<ContentHash> {
-  const s = await stat(path);
-  if (!s.isDirectory()) return { sha256: await sha256File(path), bytes: s.size };
+export async function hashDirectory(path: string): Promise<ContentHash> {
   const listing = createHash('sha256');
   let bytes = 0;
   const files = await filesBelow(path);

@@ -6,7 +6,7 @@ import { parseConfigSource } from '../config/source.js';
 import type { Config } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { which } from '../util/which.js';
-import { type ContentHash, hashContent } from './hash.js';
+import { type ContentHash, hashDirectory, sha256File } from './hash.js';
 import { type RepoState, readRepoState, repositoryOf } from './git.js';
 
 /** What a file of the ensemble is to it. */
@@ -15,6 +15,8 @@ export type FileRole = 'program' | 'inputs' | 'config';
 /** A file or directory the tasks run or stage, and its hash (sha256 null: it could not be read, so its staging will fail). */
 export interface StagedFile extends Omit<ContentHash, 'sha256'> {
   sha256: string | null;
+  /** A file's modification time: unchanged with its size since the last run, its sha256 is taken from that run's. */
+  mtime_ms?: number;
   /** `program`: the command's first word when it is a path, or a later word that is an absolute path of a file. */
   role: Exclude<FileRole, 'config'>;
   path: string;
@@ -58,6 +60,15 @@ async function stagedPaths(config: Config): Promise<Array<{ role: StagedFile['ro
   return all.filter((f, i) => all.findIndex((o) => o.path === f.path) === i);
 }
 
+/** The hash of a staged path; a file with the size and modification time it had in `previous` is not read again. */
+async function hashStaged(path: string, previous: Provenance | undefined): Promise<Omit<StagedFile, 'role' | 'path'>> {
+  const s = await stat(path).catch(() => null);
+  if (s === null) return { sha256: null, bytes: 0 };
+  if (s.isDirectory()) return hashDirectory(path).catch(() => ({ sha256: null, bytes: 0 }));
+  const known = previous?.files.find((f) => f.path === path && f.bytes === s.size && f.mtime_ms === s.mtimeMs && f.sha256 !== null);
+  return { sha256: known?.sha256 ?? (await sha256File(path)), bytes: s.size, mtime_ms: s.mtimeMs };
+}
+
 /**
  * The repositories holding `files` (absolute paths, symlinks resolved: the content lives at the target), each with
  * what it holds; the paths in none are returned apart.
@@ -65,11 +76,16 @@ async function stagedPaths(config: Config): Promise<Array<{ role: StagedFile['ro
 async function repositories(files: Array<{ role: FileRole; path: string }>): Promise<{ repos: RepoProvenance[]; outside: string[] }> {
   const byRoot = new Map<string, { holds: Set<FileRole>; own: string[] }>();
   const outside: string[] = [];
-  for (const f of files) {
-    const real = await realpath(f.path).catch(() => null);
-    if (real === null) continue; // a missing input: its entry in `files` says so
-    const dir = (await stat(real)).isDirectory() ? real : dirname(real);
-    const root = await repositoryOf(dir);
+  const found = await Promise.all(
+    files.map(async (f) => {
+      const real = await realpath(f.path).catch(() => null);
+      if (real === null) return null; // a missing input: its entry in `files` says so
+      return { ...f, real, root: await repositoryOf((await stat(real)).isDirectory() ? real : dirname(real)) };
+    }),
+  );
+  for (const f of found) {
+    if (f === null) continue;
+    const { root, real } = f;
     if (root === null) {
       outside.push(f.path);
       continue;
@@ -86,11 +102,14 @@ async function repositories(files: Array<{ role: FileRole; path: string }>): Pro
   return { repos, outside };
 }
 
-/** The provenance of `config` (whose file text is `configText`): hashes of its program and inputs, and the git state of their repositories and the config's. */
-export async function gatherProvenance(config: Config, configText: string): Promise<Provenance> {
+/**
+ * The provenance of `config` (whose file text is `configText`): hashes of its program and inputs, and the git state of
+ * their repositories and the config's. `previous`: the last run's, whose hashes of unchanged files are reused.
+ */
+export async function gatherProvenance(config: Config, configText: string, previous?: Provenance): Promise<Provenance> {
   const staged = await stagedPaths(config);
   const files: StagedFile[] = [];
-  for (const f of staged) files.push({ ...f, ...(await hashContent(f.path).catch(() => ({ sha256: null, bytes: 0 }))) });
+  for (const f of staged) files.push({ ...f, ...(await hashStaged(f.path, previous)) });
   const base = { config_sha256: createHash('sha256').update(configText).digest('hex'), files };
   const all = [...staged, { role: 'config' as const, path: config.source }];
   if (which('git') === null) {
@@ -104,6 +123,13 @@ export async function gatherProvenance(config: Config, configText: string): Prom
 
 // The refusal names this many files per repository, then how many more there are.
 const NAMED = 10;
+
+/** Whether two provenances differ in code or inputs: repositories, files and their hashes (not the config's hash, nor modification times). */
+export function codeChanged(a: Provenance | undefined, b: Provenance): boolean {
+  const code = (p: Provenance | undefined) =>
+    p && JSON.stringify([p.repositories, p.files.map((f) => [f.role, f.path, f.sha256]), p.outside_git, p.git_missing]);
+  return code(a) !== code(b);
+}
 
 /** Why `provenance` may not run under `provenance.require_clean_git` (pure; null: it may): the dirty repositories and their files. */
 export function cleanGitRefusal(provenance: Provenance): string | null {

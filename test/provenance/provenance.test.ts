@@ -1,11 +1,11 @@
 // Provenance gathered from real repositories: the simulation's (program and input) and the config's, apart; hashes; refusing a dirty tree.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { readConfigFile } from '../../src/config/load.js';
 import { UsageError } from '../../src/errors.js';
-import { type Provenance, cleanGitRefusal, gatherProvenance, requireCleanGit } from '../../src/provenance/provenance.js';
+import { type Provenance, cleanGitRefusal, codeChanged, gatherProvenance, requireCleanGit } from '../../src/provenance/provenance.js';
 import { commitAll, outsideRepo } from '../helpers/git.js';
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -36,9 +36,10 @@ t.test('the simulation repository (program, input) and the config repository, wi
   const { config: c, text } = await readConfigFile(config);
   const p = await gatherProvenance(c, text);
   t.equal(p.config_sha256, sha256(config));
+  const mtime = (f: string) => statSync(f).mtimeMs;
   t.strictSame(p.files, [
-    { role: 'program', path: join(sim, 'run.sh'), sha256: sha256(join(sim, 'run.sh')), bytes: readFileSync(join(sim, 'run.sh')).length },
-    { role: 'inputs', path: join(sim, 'input.txt'), sha256: sha256(join(sim, 'input.txt')), bytes: 9 },
+    { role: 'program', path: join(sim, 'run.sh'), sha256: sha256(join(sim, 'run.sh')), bytes: readFileSync(join(sim, 'run.sh')).length, mtime_ms: mtime(join(sim, 'run.sh')) },
+    { role: 'inputs', path: join(sim, 'input.txt'), sha256: sha256(join(sim, 'input.txt')), bytes: 9, mtime_ms: mtime(join(sim, 'input.txt')) },
   ]);
   t.strictSame(p.repositories, [
     { root: sim, commit: simHead, branch: 'main', dirty: [], dirty_count: 0, holds: ['program', 'inputs'] },
@@ -83,6 +84,21 @@ t.test('without git on PATH provenance says so, and require_clean_git refuses', 
   t.equal(p.files.length, 2, 'the hashes are still there');
   t.throws(() => requireCleanGit(c, text, p), UsageError);
   t.match(cleanGitRefusal(p), /git is not on PATH.*so a clean tree cannot be checked/);
+});
+
+t.test('a file unchanged in size and modification time since the last run is not read again; a touched one is', async (t) => {
+  const { sim, config } = layout(outsideRepo(t), YAML);
+  const { config: c, text } = await readConfigFile(config);
+  const first = await gatherProvenance(c, text);
+  const input = join(sim, 'input.txt');
+  // a previous run's hash that is not this file's: reused only when the file is taken for unchanged
+  const previous: Provenance = { ...first, files: first.files.map((f) => (f.path === input ? { ...f, sha256: 'recorded' } : f)) };
+  t.equal((await gatherProvenance(c, text, previous)).files[1].sha256, 'recorded');
+  utimesSync(input, new Date(), new Date(Date.now() + 5000));
+  t.equal((await gatherProvenance(c, text, previous)).files[1].sha256, sha256(input), 'touched: read again');
+  t.notOk(codeChanged(first, await gatherProvenance(c, text)), 'a new modification time alone is no change of code');
+  writeFileSync(input, 'input v2\n');
+  t.ok(codeChanged(first, await gatherProvenance(c, text)), 'new content is');
 });
 
 t.test('cleanGitRefusal: the first 10 files of each dirty repository, then how many more', async (t) => {
