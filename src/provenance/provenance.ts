@@ -44,10 +44,13 @@ const isFile = async (p: string) => (await stat(p).catch(() => null))?.isFile() 
 /** The files the command runs: its first word when it names a path (a bare name is found on PATH, no repository of the run's), and later words that are absolute paths of files. */
 async function programFiles(config: Config): Promise<string[]> {
   const [first, ...rest] = config.command;
-  const found: string[] = [];
   const literal = (w: string) => !w.includes('{');
-  if (literal(first) && first.includes('/') && (await isFile(resolve(dirname(config.source), first)))) found.push(resolve(dirname(config.source), first));
-  for (const w of rest) if (literal(w) && isAbsolute(w) && (await isFile(w))) found.push(w);
+  const candidates = [
+    ...(literal(first) && first.includes('/') ? [resolve(dirname(config.source), first)] : []),
+    ...rest.filter((w) => literal(w) && isAbsolute(w)),
+  ];
+  const found: string[] = [];
+  for (const c of candidates) if (await isFile(c)) found.push(c);
   return found;
 }
 
@@ -76,11 +79,18 @@ async function hashStaged(path: string, previous: Provenance | undefined): Promi
 async function repositories(files: Array<{ role: FileRole; path: string }>): Promise<{ repos: RepoProvenance[]; outside: string[] }> {
   const byRoot = new Map<string, { holds: Set<FileRole>; own: string[] }>();
   const outside: string[] = [];
+  // inputs side by side share a directory: git is asked once per directory
+  const roots = new Map<string, Promise<string | null>>();
+  const rootOf = (dir: string): Promise<string | null> => {
+    let root = roots.get(dir);
+    if (root === undefined) roots.set(dir, (root = repositoryOf(dir)));
+    return root;
+  };
   const found = await Promise.all(
     files.map(async (f) => {
       const real = await realpath(f.path).catch(() => null);
       if (real === null) return null; // a missing input: its entry in `files` says so
-      return { ...f, real, root: await repositoryOf((await stat(real)).isDirectory() ? real : dirname(real)) };
+      return { ...f, real, root: await rootOf((await stat(real)).isDirectory() ? real : dirname(real)) };
     }),
   );
   for (const f of found) {
