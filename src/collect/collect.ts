@@ -89,7 +89,7 @@ async function* batches(layout: EnsembleLayout, index: FinalIndex, cols: Dataset
 /** The dataset's provenance metadata, from the ensemble's manifest (none without one). */
 async function readMetadata(layout: EnsembleLayout): Promise<Map<string, string>> {
   const manifest = await readManifest(layout);
-  return manifest ? datasetMetadata(manifest) : new Map();
+  return manifest ? datasetMetadata([manifest]) : new Map();
 }
 
 /** `tables` with `meta` in their schema's metadata, which the Parquet writer copies into the file's key-value metadata. */

@@ -61,19 +61,23 @@ export async function readManifest(layout: EnsembleLayout): Promise<Manifest | n
 }
 
 /**
- * The dataset's key-value metadata from a manifest (pure): arrayflow's version, the task hash, and from its provenance
- * the config's sha256, each repository's commit, branch and dirty count, and each staged file's sha256 (JSON lists).
+ * The dataset's key-value metadata from the manifests of its ensemble (of each stage, in order, for a multi-stage one;
+ * pure): arrayflow's version, the task hashes (comma-separated), and from the provenance the config's sha256, each
+ * repository's commit, branch and dirty count, and each staged file's sha256 (JSON lists, one entry per repository or file).
  */
-export function datasetMetadata(m: Manifest): Map<string, string> {
+export function datasetMetadata(manifests: Manifest[]): Map<string, string> {
+  const joined = (values: string[]) => [...new Set(values)].join(',');
   const meta = new Map([
-    ['arrayflow.version', m.tool.version],
-    ['arrayflow.task_hash', m.task_hash],
+    ['arrayflow.version', joined(manifests.map((m) => m.tool.version))],
+    ['arrayflow.task_hash', joined(manifests.map((m) => m.task_hash))],
   ]);
-  const p = m.provenance;
-  if (!p) return meta;
-  meta.set('arrayflow.config_sha256', p.config_sha256);
-  const repos = p.repositories.map((r) => ({ root: r.root, holds: r.holds, commit: r.commit, branch: r.branch, dirty_count: r.dirty_count }));
-  meta.set('arrayflow.git', JSON.stringify(repos));
-  meta.set('arrayflow.files', JSON.stringify(p.files.map((f) => ({ role: f.role, path: f.path, sha256: f.sha256 }))));
+  const ps = manifests.flatMap((m) => (m.provenance ? [m.provenance] : []));
+  if (ps.length === 0) return meta;
+  const once = <T>(items: T[], key: (x: T) => string) => items.filter((x, i) => items.findIndex((y) => key(y) === key(x)) === i);
+  const repos = once(ps.flatMap((p) => p.repositories), (r) => r.root);
+  const files = once(ps.flatMap((p) => p.files), (f) => f.path);
+  meta.set('arrayflow.config_sha256', joined(ps.map((p) => p.config_sha256)));
+  meta.set('arrayflow.git', JSON.stringify(repos.map((r) => ({ root: r.root, holds: r.holds, commit: r.commit, branch: r.branch, dirty_count: r.dirty_count }))));
+  meta.set('arrayflow.files', JSON.stringify(files.map((f) => ({ role: f.role, path: f.path, sha256: f.sha256 }))));
   return meta;
 }

@@ -45,7 +45,7 @@ t.test('buildManifest: the points file digest, no samples for a list', async (t)
 
 t.test('datasetMetadata: version, task hash, config hash, the repositories and the staged files, as strings', async (t) => {
   const m = buildManifest(configIn(t.testdir(), drawnConfig({ n: 4 })), 'h'.repeat(64), 4, null, provenance);
-  const meta = datasetMetadata(m);
+  const meta = datasetMetadata([m]);
   t.strictSame([...meta.keys()], ['arrayflow.version', 'arrayflow.task_hash', 'arrayflow.config_sha256', 'arrayflow.git', 'arrayflow.files']);
   t.equal(meta.get('arrayflow.version'), m.tool.version);
   t.equal(meta.get('arrayflow.task_hash'), 'h'.repeat(64));
@@ -53,5 +53,19 @@ t.test('datasetMetadata: version, task hash, config hash, the repositories and t
   t.strictSame(JSON.parse(meta.get('arrayflow.git')!), [{ root: '/x', holds: ['inputs', 'config'], commit: 'a'.repeat(40), branch: 'main', dirty_count: 1 }]);
   t.strictSame(JSON.parse(meta.get('arrayflow.files')!), [{ role: 'inputs', path: '/x/sim.py', sha256: 'f'.repeat(64) }]);
   const { provenance: _, ...old } = m;
-  t.strictSame([...datasetMetadata(old).keys()], ['arrayflow.version', 'arrayflow.task_hash'], 'a manifest written before provenance');
+  t.strictSame([...datasetMetadata([old]).keys()], ['arrayflow.version', 'arrayflow.task_hash'], 'a manifest written before provenance');
+});
+
+t.test('datasetMetadata of the stages of one ensemble: each task hash, each repository and file once', async (t) => {
+  const config = configIn(t.testdir(), drawnConfig({ n: 4 }));
+  const other: Provenance = {
+    ...provenance,
+    files: [...provenance.files, { role: 'program', path: '/y/fine', sha256: 'e'.repeat(64), bytes: 1 }],
+    repositories: [...provenance.repositories, { root: '/y', commit: 'b'.repeat(40), branch: null, dirty: [], dirty_count: 0, holds: ['program'] }],
+  };
+  const meta = datasetMetadata([buildManifest(config, 'h1', 4, null, provenance), buildManifest(config, 'h2', 4, null, other)]);
+  t.equal(meta.get('arrayflow.task_hash'), 'h1,h2');
+  t.equal(meta.get('arrayflow.config_sha256'), 'c'.repeat(64), 'one config');
+  t.strictSame(JSON.parse(meta.get('arrayflow.git')!).map((r: { root: string }) => r.root), ['/x', '/y']);
+  t.strictSame(JSON.parse(meta.get('arrayflow.files')!).map((f: { path: string }) => f.path), ['/x/sim.py', '/y/fine']);
 });
