@@ -57,6 +57,7 @@ export type {
 export type { Counts, Progress, SettingsUpdate } from './run/types.js';
 export type { ExecutionSettings } from './plan/settings.js';
 export type { SettingChange } from './journal/journal.js';
+export type { FileRole, Provenance, RepoProvenance, StagedFile } from './provenance/provenance.js';
 export type { FailedTask } from './run/status.js';
 export type { ReproduceOptions, ReproduceRunOptions } from './run/reproduce.js';
 export type { SmokeOptions, SmokeResult, SmokeStage, SmokeTask } from './run/smoke.js';
