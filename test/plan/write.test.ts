@@ -7,6 +7,7 @@ import { EnsembleLayout } from '../../src/layout/layout.js';
 import { taskHash, taskKeys } from '../../src/plan/settings.js';
 import { readTaskTable } from '../../src/plan/tasks.js';
 import { planFileFor, samplePlan, upstreamOf, writePlan } from '../../src/plan/write.js';
+import { showEnsemble } from '../../src/run/show.js';
 import { arrayflowBin } from '../../src/util/paths.js';
 import { commitAll, outsideRepo } from '../helpers/git.js';
 import { configIn, drawnConfig, planIn } from '../helpers/plan.js';
@@ -196,4 +197,6 @@ t.test('writePlan: a dirty simulation under require_clean_git is refused before 
   const events = (await readJournal(layout.journal)).filter((e) => e.event === 'provenance');
   t.equal(events.length, 1, 'the commit is journalled once');
   t.match(events[0], { provenance: { repositories: [{ root, dirty: [], commit: /^[0-9a-f]{40}$/ }] } });
+  const shown = await showEnsemble(layout.root);
+  t.strictSame(shown.provenance_changes, events.map((e) => ({ ts: e.ts, provenance: (e as { provenance: unknown }).provenance })), 'arrayflow show lists it');
 });
