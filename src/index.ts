@@ -248,21 +248,7 @@ export interface EnsembleStatus extends Counts {
 }
 
 /** The outcome of {@link show}: provenance, where the tasks ran, and the execution settings. */
-export interface EnsembleInfo {
-  /** manifest.json: tool and Node versions, host, user, task hash, seeds, timestamps, and `provenance` (docs/provenance.md). */
-  manifest: unknown;
-  /** Hosts that wrote final records. */
-  hosts: string[];
-  /** Scheduler job ids submitted (none on the local executor). */
-  jobs: string[];
-  counts: Counts;
-  /** The execution settings the next {@link resume} uses (timeout, keep, executor). */
-  settings: EnsembleShow['settings'];
-  /** Every change of them since the ensemble was planned (the journal's `settings` events), oldest first. */
-  settings_changes: EnsembleShow['settings_changes'];
-  /** The provenance of each later run that found other code, inputs or config than the one before (the journal's `provenance` events). */
-  provenance_changes: EnsembleShow['provenance_changes'];
-}
+export type EnsembleInfo = EnsembleShow;
 
 /** The outcome of {@link validateConfig}: the normalised config, or every issue found (then `config` is null). */
 export interface Validation {

@@ -8,14 +8,18 @@ import { readFinals } from '../records/read.js';
 import { type Counts, countFinals } from './types.js';
 
 export interface EnsembleShow {
+  /** manifest.json: tool and Node versions, host, user, task hash, seeds, timestamps, and `provenance` (docs/provenance.md). */
   manifest: unknown;
+  /** Hosts that wrote final records. */
   hosts: string[];
+  /** Scheduler job ids submitted (none on the local executor). */
   jobs: string[];
   counts: Counts;
-  /** The execution settings the next run uses, and every change of them since the ensemble was planned. */
+  /** The execution settings the next resume uses (timeout, keep, executor). */
   settings: ExecutionSettings;
+  /** Every change of them since the ensemble was planned (the journal's `settings` events), oldest first. */
   settings_changes: Array<{ ts: string; changes: SettingChange[] }>;
-  /** Runs that found other code, inputs or config than the manifest's (or the change before), oldest first. */
+  /** Later runs that found other code or inputs than the run before (the journal's `provenance` events), oldest first. */
   provenance_changes: ReturnType<typeof provenanceHistory>;
 }
 
