@@ -57,6 +57,7 @@ export type {
 export type { Counts, ExtendRequest, LogLevel, Progress, SettingsUpdate } from './run/types.js';
 export type { ExecutionSettings } from './plan/settings.js';
 export type { SettingChange } from './journal/journal.js';
+export type { FileRole, Provenance, RepoProvenance, StagedFile } from './provenance/provenance.js';
 export type { FailedTask } from './run/status.js';
 export type { ReproduceOptions, ReproduceRunOptions } from './run/reproduce.js';
 export type { SmokeOptions, SmokeResult, SmokeStage, SmokeTask } from './run/smoke.js';
@@ -138,6 +139,8 @@ export interface ConfigInput {
   adaptive?: { command: Array<string | number>; batch?: number; budget: number };
   /** Run once before the first task of the ensemble and before a smoke run, in the ensemble directory. */
   prologue?: { command: Array<string | number> };
+  /** `require_clean_git: true` refuses to run while the simulation's or the config's repository is dirty (docs/provenance.md). */
+  provenance?: { require_clean_git?: boolean };
   executor?: {
     type?: 'local' | 'slurm' | 'pbs';
     workers?: number;
@@ -245,19 +248,7 @@ export interface EnsembleStatus extends Counts {
 }
 
 /** The outcome of {@link show}: provenance, where the tasks ran, and the execution settings. */
-export interface EnsembleInfo {
-  /** manifest.json: tool and Node versions, host, user, task hash, seeds, git state, timestamps. */
-  manifest: unknown;
-  /** Hosts that wrote final records. */
-  hosts: string[];
-  /** Scheduler job ids submitted (none on the local executor). */
-  jobs: string[];
-  counts: Counts;
-  /** The execution settings the next {@link resume} uses (timeout, keep, executor). */
-  settings: EnsembleShow['settings'];
-  /** Every change of them since the ensemble was planned (the journal's `settings` events), oldest first. */
-  settings_changes: EnsembleShow['settings_changes'];
-}
+export type EnsembleInfo = EnsembleShow;
 
 /** The outcome of {@link validateConfig}: the normalised config, or every issue found (then `config` is null). */
 export interface Validation {

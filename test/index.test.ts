@@ -170,6 +170,7 @@ t.test('ConfigInput names every top-level key of the config schema', async (t) =
     sampling: true,
     adaptive: true,
     prologue: true,
+    provenance: true,
     executor: true,
     stages: true,
   };

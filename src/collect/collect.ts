@@ -3,6 +3,7 @@ import type { Table } from 'apache-arrow';
 import { EnsembleError } from '../errors.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import { type TaskRecord, endsTask } from '../records/record.js';
+import { datasetMetadata, readManifest } from '../plan/manifest.js';
 import { readTaskCount, readTaskRange } from '../plan/tasks.js';
 import type { TaskRow } from '../plan/tasks.js';
 import { type PointBlock, placeRows } from '../plan/points.js';
@@ -89,6 +90,20 @@ async function* batches(layout: EnsembleLayout, index: FinalIndex, cols: Dataset
   if (rows.length > 0 || !any) yield buildBatch(rows, recs, cols);
 }
 
+/** The dataset's provenance metadata, from the ensemble's manifest (none without one). */
+async function readMetadata(layout: EnsembleLayout): Promise<Map<string, string>> {
+  const manifest = await readManifest(layout);
+  return manifest ? datasetMetadata([manifest]) : new Map();
+}
+
+/** `tables` with `meta` in their schema's metadata, which the Parquet writer copies into the file's key-value metadata. */
+async function* withMetadata(tables: AsyncIterable<Table>, meta: Map<string, string>): AsyncGenerator<Table> {
+  for await (const table of tables) {
+    for (const [k, v] of meta) table.schema.metadata.set(k, v);
+    yield table;
+  }
+}
+
 /**
  * Reads `plan/tasks.bin` and `results/*.ndjson` of the ensemble, selects each task's final record
  * and (re)writes its dataset files. Idempotent: the same records give byte-identical files. Memory
@@ -102,7 +117,7 @@ export async function collect(layout: EnsembleLayout, paramNames: string[], opts
   const index = await readFinalIndex(layout.resultsDir, tasks, (r) => shapes.idOf(r));
   const included = (t: number): boolean => opts.includePending === true || index.has(t);
   const cols = await planColumns(layout, index, shapes, paramNames, included);
-  const files = await writeDatasetStream(batches(layout, index, cols, opts, included), layout);
+  const files = await writeDatasetStream(withMetadata(batches(layout, index, cols, opts, included), await readMetadata(layout)), layout);
   let rows = 0;
   let done = 0;
   let failed = 0;

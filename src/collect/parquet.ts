@@ -19,6 +19,9 @@ function writerProperties(schema: Schema): parquet.WriterProperties {
   for (const f of schema.fields) {
     if (f.typeId !== Type.Utf8) builder = builder.setColumnDictionaryEnabled(f.name, false);
   }
+  // The schema's metadata (the dataset's provenance, an import's parameter list) also as the file's key-value
+  // metadata, as pyarrow writes it: DuckDB's parquet_kv_metadata() and pyarrow's read_metadata() show it there.
+  if (schema.metadata.size > 0) builder = builder.setKeyValueMetadata(new Map(schema.metadata));
   return builder.build();
 }
 

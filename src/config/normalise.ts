@@ -45,6 +45,7 @@ export function normaliseConfig(raw: Raw, file: string): Config {
         }
       : {}),
     ...(raw.prologue === undefined ? {} : { prologue: { command: (asRaw(raw.prologue).command as Array<string | number>).map(String), config_dir: dir } }),
+    ...(raw.provenance === undefined ? {} : { provenance: { require_clean_git: asRaw(raw.provenance).require_clean_git === true } }),
     source,
     name,
     ensemble_dir: abs((raw.ensemble_dir as string | undefined) ?? path.join('runs', name)),

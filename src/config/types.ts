@@ -174,6 +174,12 @@ export interface StageSpec {
   depend: 'afterany' | 'afterok';
 }
 
+/** What a run asks of the provenance it records (docs/provenance.md). */
+export interface ProvenanceSpec {
+  /** Refuse to plan or run while a repository holding the program, an input or the config is dirty. */
+  require_clean_git: boolean;
+}
+
 export interface Config {
   /** Absolute path of the config file. */
   source: string;
@@ -197,6 +203,8 @@ export interface Config {
   sampling: SamplingSpec;
   executor: ExecutorSpec;
   adaptive?: AdaptiveSpec;
+  /** Set when the config has a `provenance` section. */
+  provenance?: ProvenanceSpec;
   /** Run once before the first task (a multi-stage ensemble: its first stage carries it). */
   prologue?: PrologueSpec;
   /** A multi-stage ensemble: one complete Config per stage, in order (their ensemble_dir is <ensemble_dir>/stages/<name>). */

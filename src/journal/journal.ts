@@ -1,5 +1,6 @@
 // The append-only journal of an ensemble (journal.ndjson): one JSON event per line, written by the controller only.
 import { readFile } from 'node:fs/promises';
+import type { Provenance } from '../provenance/provenance.js';
 import { AppendOnlyFile } from '../util/fs.js';
 
 /** One changed execution setting: its key path (`executor.resources.time`) and both values (undefined: unset). */
@@ -26,7 +27,9 @@ export type JournalEvent =
   | { event: 'settings'; changes: SettingChange[] }
   | { event: 'adaptive'; round: number; from: number; to: number }
   /** `arrayflow retry`: each [task, attempt] gets one more attempt after that one. */
-  | { event: 'retry'; tasks: Array<[number, number]> };
+  | { event: 'retry'; tasks: Array<[number, number]> }
+  /** A run re-opened the ensemble with other code, inputs or config than the last one recorded (manifest.json's, then these). */
+  | { event: 'provenance'; provenance: Provenance };
 
 export type JournalEntry = JournalEvent & { ts: string };
 
@@ -69,4 +72,9 @@ export function retryRequests(journal: JournalEntry[]): Array<[number, number]> 
 /** Every `settings` event of the journal, oldest first: when and what changed. */
 export function settingsHistory(journal: JournalEntry[]): Array<{ ts: string; changes: SettingChange[] }> {
   return journal.flatMap((e) => (e.event === 'settings' ? [{ ts: e.ts, changes: e.changes }] : []));
+}
+
+/** Every `provenance` event of the journal, oldest first. */
+export function provenanceHistory(journal: JournalEntry[]): Array<{ ts: string; provenance: Provenance }> {
+  return journal.flatMap((e) => (e.event === 'provenance' ? [{ ts: e.ts, provenance: e.provenance }] : []));
 }

@@ -5,15 +5,16 @@ import { relative } from 'node:path';
 import { parseDuration } from '../config/normalise.js';
 import type { Config, ExecutorSpec, StageSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
-import { type SettingChange, appendJournal } from '../journal/journal.js';
+import { type SettingChange, appendJournal, provenanceHistory, readJournal } from '../journal/journal.js';
 import { acquireLock } from '../journal/lock.js';
 import { readPointsFile, sampleDesign } from '../sampling/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { arrayflowBin } from '../util/paths.js';
 import { EnsembleLayout } from '../layout/layout.js';
+import { type Provenance, codeChanged, gatherProvenance, requireCleanGit } from '../provenance/provenance.js';
 import { type BundleChoice, type BundleInput, DEFAULT_TARGET_S, chooseBundle } from './bundle.js';
 import { readPlan } from './read.js';
-import { buildManifest } from './manifest.js';
+import { buildManifest, readManifest } from './manifest.js';
 import { configSettings, planSettings, settingsChanges, taskChanges, taskHash, taskKeys, withSettings } from './settings.js';
 import { type PlanFile, type UpstreamSpec, crossUpstream, paramNames, planRuntime, upstreamTaskParam } from './plan.js';
 import { type TaskTable, designTable, writeTaskTable } from './tasks.js';
@@ -173,17 +174,32 @@ async function reopenPlan(config: Config, configText: string, existing: { layout
   }
 }
 
+/** The provenance last recorded in an ensemble directory: its journal's last `provenance` event, else its manifest's. */
+async function lastProvenance(layout: EnsembleLayout): Promise<Provenance | undefined> {
+  return provenanceHistory(await readJournal(layout.journal)).at(-1)?.provenance ?? (await readManifest(layout))?.provenance;
+}
+
 /**
  * Plans the ensemble of `config` into its ensemble directory. If the directory already holds a plan of the same
  * tasks it is re-opened (so `run` resumes) with the config's execution settings; a plan of other tasks is an error
  * naming the keys that differ. `slots`: the elements the cluster runs at once, when known (see {@link bundleFor}).
+ * The provenance (src/provenance/) is gathered first: a dirty tree under provenance.require_clean_git is refused before
+ * anything is written; a re-opened plan journals the provenance when its code or inputs changed since the last run.
  */
 export async function writePlan(config: Config, configText: string, upstream?: Upstream, slots: number | null = null): Promise<OpenedPlan> {
   const layout = new EnsembleLayout(config.ensemble_dir);
+  const previous = await lastProvenance(layout);
+  const provenance = await gatherProvenance(config, configText, previous);
+  requireCleanGit(config, configText, provenance);
   const pointsFile = config.sampling.file ? await readFile(config.sampling.file) : null;
   const keys = taskKeys(config, pointsFile);
   const existing = await readPlan(config.ensemble_dir).catch(() => null);
-  if (existing) return reopenPlan(config, configText, existing, keys);
+  if (existing) {
+    const opened = await reopenPlan(config, configText, existing, keys);
+    // other code or inputs than the last run's (a config that changed only is the `settings` event's to say)
+    if (codeChanged(previous, provenance)) appendJournal(layout.journal, { event: 'provenance', provenance });
+    return opened;
+  }
 
   await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));
   const table = await samplePlan(config, upstream);
@@ -193,7 +209,7 @@ export async function writePlan(config: Config, configText: string, upstream?: U
   const plan = planFileFor(config, keys, tasks, randomBytes(4).toString('hex'), upstream?.spec, slots);
   const reason = plan.bundle_reason as string;
   await writeFileAtomic(layout.config, configText);
-  await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, plan.task_hash, tasks, pointsFile), null, 2) + '\n');
+  await writeFileAtomic(layout.manifest, JSON.stringify(await buildManifest(config, plan.task_hash, tasks, pointsFile, provenance), null, 2) + '\n');
   // plan.json last: its presence marks a complete plan
   await writeFileAtomic(layout.planFile, JSON.stringify(plan, null, 2) + '\n');
   appendJournal(layout.journal, { event: 'planned', tasks: plan.tasks, elements: plan.elements, task_hash: plan.task_hash, bundle: plan.bundle, bundle_reason: reason });

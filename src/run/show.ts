@@ -1,6 +1,6 @@
 // `arrayflow show`: provenance of an ensemble (its manifest) plus the hosts and scheduler jobs that ran its tasks.
 import { readFile } from 'node:fs/promises';
-import { type SettingChange, readJournal, settingsHistory } from '../journal/journal.js';
+import { type SettingChange, provenanceHistory, readJournal, settingsHistory } from '../journal/journal.js';
 import { journalSubmissions } from '../journal/submissions.js';
 import { type ExecutionSettings, planSettings } from '../plan/settings.js';
 import { readPlan } from '../plan/read.js';
@@ -8,13 +8,19 @@ import { readFinals } from '../records/read.js';
 import { type Counts, countFinals } from './types.js';
 
 export interface EnsembleShow {
+  /** manifest.json: tool and Node versions, host, user, task hash, seeds, timestamps, and `provenance` (docs/provenance.md). */
   manifest: unknown;
+  /** Hosts that wrote final records. */
   hosts: string[];
+  /** Scheduler job ids submitted (none on the local executor). */
   jobs: string[];
   counts: Counts;
-  /** The execution settings the next run uses, and every change of them since the ensemble was planned. */
+  /** The execution settings the next resume uses (timeout, keep, executor). */
   settings: ExecutionSettings;
+  /** Every change of them since the ensemble was planned (the journal's `settings` events), oldest first. */
   settings_changes: Array<{ ts: string; changes: SettingChange[] }>;
+  /** Later runs that found other code or inputs than the run before (the journal's `provenance` events), oldest first. */
+  provenance_changes: ReturnType<typeof provenanceHistory>;
 }
 
 /** `arrayflow show`: the provenance manifest, the hosts and job ids that ran tasks, the execution settings and their changes. */
@@ -24,6 +30,7 @@ export async function showEnsemble(ensembleDir: string): Promise<EnsembleShow> {
   const finals = await readFinals(layout.resultsDir);
   const hosts = [...new Set([...finals.values()].map((r) => r.host))].sort();
   const jobs = [...new Set((await journalSubmissions(layout)).map((s) => s.jobId))];
-  const settings_changes = settingsHistory(await readJournal(layout.journal));
-  return { manifest, hosts, jobs, counts: countFinals(plan, finals), settings: planSettings(plan), settings_changes };
+  const journal = await readJournal(layout.journal);
+  const settings_changes = settingsHistory(journal);
+  return { manifest, hosts, jobs, counts: countFinals(plan, finals), settings: planSettings(plan), settings_changes, provenance_changes: provenanceHistory(journal) };
 }

@@ -8,6 +8,7 @@ import { EnsembleError, UsageError } from '../errors.js';
 import type { Dependency, UpstreamWatch } from '../executor/batch.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { upstreamTaskParam } from '../plan/plan.js';
+import { datasetMetadata, readManifest } from '../plan/manifest.js';
 import { readPlan } from '../plan/read.js';
 import { readTaskTable } from '../plan/tasks.js';
 import { placeRows, pointBlocks } from '../plan/points.js';
@@ -195,6 +196,9 @@ export async function collectStages(root: string): Promise<RunResult> {
   const table = buildDataset(rows, finals, names);
   // which columns are parameters (summary --by), as an imported dataset lists them
   table.schema.metadata.set(PARAMS_METADATA_KEY, JSON.stringify(names));
+  // the provenance of every stage, which the Parquet writer copies into the file's key-value metadata
+  const manifests = await Promise.all(stages.map((s) => readManifest(s.layout)));
+  for (const [k, v] of datasetMetadata(manifests.filter((m) => m !== null))) table.schema.metadata.set(k, v);
   const files = await writeDataset(table, layout);
   return { ensembleDir: root, ...totals, parquet: files.parquet, csv: files.csv };
 }

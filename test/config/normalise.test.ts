@@ -310,6 +310,7 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
     sampling: { method: 'list', samples: 1, seed: 1, batch: 1, file: 'f', points: [{ u: 1 }], scramble: true, replicates: 1 },
     adaptive: { command: ['p', '{dataset}'], batch: 2, budget: 3 },
     prologue: { command: ['make', 1] },
+    provenance: { require_clean_git: true },
     executor: {
       type: 'pbs',
       workers: 1,
@@ -351,4 +352,14 @@ t.test('prologue: argv as strings with the config directory; a multi-stage confi
   const { parameters, sampling, ...common } = base;
   const staged = normaliseStages({ ...common, prologue: { command: ['make'] }, stages: [{ name: 'one', parameters, sampling }, { name: 'two' }] }, '/x/c.yaml');
   t.same(staged.stages?.map((s) => s.prologue?.command ?? null), [['make'], null]);
+});
+
+t.test('provenance: absent unless given; require_clean_git as given, inherited by every stage', async (t) => {
+  const base = { name: 'n', command: ['a'], parameters: { x: 1 }, sampling: { method: 'grid' } };
+  t.notOk('provenance' in normaliseConfig(base, '/x/c.yaml'));
+  t.strictSame(normaliseConfig({ ...base, provenance: { require_clean_git: true } }, '/x/c.yaml').provenance, { require_clean_git: true });
+  t.strictSame(normaliseConfig({ ...base, provenance: {} }, '/x/c.yaml').provenance, { require_clean_git: false });
+  const { parameters, sampling, ...common } = base;
+  const staged = normaliseStages({ ...common, provenance: { require_clean_git: true }, stages: [{ name: 'one', parameters, sampling }, { name: 'two' }] }, '/x/c.yaml');
+  t.same(staged.stages?.map((s) => s.provenance), [{ require_clean_git: true }, { require_clean_git: true }]);
 });

@@ -7,7 +7,9 @@ import { EnsembleLayout } from '../../src/layout/layout.js';
 import { taskHash, taskKeys } from '../../src/plan/settings.js';
 import { readTaskTable } from '../../src/plan/tasks.js';
 import { planFileFor, samplePlan, upstreamOf, writePlan } from '../../src/plan/write.js';
+import { showEnsemble } from '../../src/run/show.js';
 import { arrayflowBin } from '../../src/util/paths.js';
+import { commitAll, outsideRepo } from '../helpers/git.js';
 import { configIn, drawnConfig, planIn } from '../helpers/plan.js';
 
 t.test('planFileFor: tasks, elements of `bundle` tasks, the design and runtime, no upstream unless given', async (t) => {
@@ -179,4 +181,29 @@ t.test('writePlan: a design of no points is an error and leaves no plan', async 
   await t.rejects(writePlan(empty, 'x'), { name: 'EnsembleError', message: `${join(dir, 'config.yaml')}: the sampling produced no points` });
   t.notOk(existsSync(new EnsembleLayout(config.ensemble_dir).planFile));
   t.equal((await planIn(dir, drawnConfig({ n: 3 }))).created, true, 'a later plan of a real design goes ahead');
+});
+
+t.test('writePlan: a dirty simulation under require_clean_git is refused before anything is written; a later run with other code is journalled once', async (t) => {
+  const root = outsideRepo(t);
+  writeFileSync(join(root, 'sim.sh'), 'echo 1\n');
+  writeFileSync(join(root, '.gitignore'), 'ens/\n');
+  await commitAll(root);
+  const yaml = (strict: boolean) => `name: p\nensemble_dir: ens\ncommand: [sh, sim.sh]\ninputs: { copy: [sim.sh] }\nparameters: { x: [1] }\nsampling: { method: grid }\nprovenance: { require_clean_git: ${strict} }\n`;
+  writeFileSync(join(root, 'sim.sh'), 'echo 2\n');
+  await t.rejects(planIn(root, yaml(true)), { name: 'UsageError', message: /has 1 file not committed: sim\.sh/ });
+  t.notOk(existsSync(join(root, 'ens')), 'no ensemble directory');
+
+  const { layout } = await planIn(root, yaml(false));
+  const manifest = JSON.parse(readFileSync(layout.manifest, 'utf8'));
+  t.strictSame(manifest.provenance.repositories[0].dirty, ['sim.sh'], 'recorded in the manifest');
+  await planIn(root, yaml(false));
+  t.equal((await readJournal(layout.journal)).filter((e) => e.event === 'provenance').length, 0, 'the same provenance: nothing journalled');
+  await commitAll(root);
+  await planIn(root, yaml(false));
+  await planIn(root, yaml(false));
+  const events = (await readJournal(layout.journal)).filter((e) => e.event === 'provenance');
+  t.equal(events.length, 1, 'the commit is journalled once');
+  t.match(events[0], { provenance: { repositories: [{ root, dirty: [], commit: /^[0-9a-f]{40}$/ }] } });
+  const shown = await showEnsemble(layout.root);
+  t.strictSame(shown.provenance_changes, events.map((e) => ({ ts: e.ts, provenance: (e as { provenance: unknown }).provenance })), 'arrayflow show lists it');
 });

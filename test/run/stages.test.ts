@@ -73,6 +73,8 @@ stages:
     ...xs.map((x, i) => row('C', i, { 'A.task': BigInt(i), 'B.task': BigInt(i), 'A.y': 2 * x, 'B.y': 4 * x, y: 8 * x })),
   ];
   t.same(rows, expected, 'one row per sample and runner, in sequence: y = 2x, 4x, 8x');
+  const kv = await duckQuery(`select decode(value) as v from parquet_kv_metadata('${join(dir, 'ens', 'dataset.parquet')}') where decode(key) = 'arrayflow.task_hash'`);
+  t.match(kv[0]?.v, /^[0-9a-f]{64},[0-9a-f]{64},[0-9a-f]{64}$/, 'the provenance of the three stages in the root dataset');
 });
 
 t.test('the shipped example (examples/stages) runs: 16 epidemics, 48 interventions, 48 averted rows', async (t) => {
