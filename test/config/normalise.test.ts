@@ -324,6 +324,7 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
       retries: 1,
       retry_on: ['timeout'],
       retry_scale: { time: 2, mem: 1.5 },
+      caps: { memory: '90%', cpu: '95%' },
     },
   };
   const seen = new Set<string>();
