@@ -24,7 +24,9 @@ export type JournalEvent =
   | { event: 'settings'; changes: SettingChange[] }
   | { event: 'adaptive'; round: number; from: number; to: number }
   /** `arrayflow retry`: each [task, attempt] gets one more attempt after that one. */
-  | { event: 'retry'; tasks: Array<[number, number]> };
+  | { event: 'retry'; tasks: Array<[number, number]> }
+  /** A collection found tasks whose kept attempt ran more than once: `[task, runs]`, each named again only when its runs grew. */
+  | { event: 'reran'; tasks: Array<[number, number]> };
 
 export type JournalEntry = JournalEvent & { ts: string };
 
@@ -67,4 +69,11 @@ export function retryRequests(journal: JournalEntry[]): Array<[number, number]> 
 /** Every `settings` event of the journal, oldest first: when and what changed. */
 export function settingsHistory(journal: JournalEntry[]): Array<{ ts: string; changes: SettingChange[] }> {
   return journal.flatMap((e) => (e.event === 'settings' ? [{ ts: e.ts, changes: e.changes }] : []));
+}
+
+/** The `[task, runs]` of re-runs not named yet by a `reran` event of the journal (or named with fewer runs). */
+export function unjournalledReruns(journal: JournalEntry[], found: Array<[number, number]>): Array<[number, number]> {
+  const named = new Map<number, number>();
+  for (const e of journal) if (e.event === 'reran') for (const [task, runs] of e.tasks) named.set(task, Math.max(runs, named.get(task) ?? 0));
+  return found.filter(([task, runs]) => runs > (named.get(task) ?? 0));
 }
