@@ -1,4 +1,4 @@
-// Collecting one ensemble: the dataset from its records, the failures log, and the journal's `collected` event.
+// Collecting one ensemble: the dataset from its records, the failures log, and the journal's `collected` and `reran` events.
 import { collect } from '../collect/collect.js';
 import { removeLiveParts } from '../collect/live-dataset.js';
 import { appendJournal, readJournal, unjournalledReruns } from '../journal/journal.js';
@@ -21,7 +21,8 @@ export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): P
   let cancelled = 0;
   const c = await collect(layout, plan.param_names, {
     onRow: (row, rec) => {
-      if ((rec?.runs ?? 1) > 1) reran.push([row.id, rec!.runs!]);
+      const runs = rec?.runs ?? 1;
+      if (runs > 1) reran.push([row.id, runs]);
       if (rec?.status !== 'failed') return;
       failures.push(failureLine(row, rec));
       if (isCancelled(rec)) cancelled++;
