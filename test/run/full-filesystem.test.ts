@@ -58,6 +58,11 @@ executor: { type: local, workers: 1 }
   t.match(after.records.filter((r) => r.task === 3), [{ status: 'failed', reason: /^storage: cannot write \/\S+\.ndjson: no space left on device \(ENOSPC\)$/, result: null }], 'task 3 failed with the reason, in a short record');
   for (const name of readdirSync(results)) t.match(readFileSync(join(results, name), 'utf8'), /(^|\n)$/, `${name} ends with a whole line`);
 
+  // still full: the controller's own first write (its lock) is refused, with the same kind of sentence
+  const full = await runCli(['resume', ens, '--no-progress']);
+  t.equal(full.exitCode, 4, full.stderr);
+  t.match(full.stderr, new RegExp(`^arrayflow: cannot write ${ens}/\\S+: no space left on device \\(ENOSPC\\); `));
+
   unlinkSync(filler);
   const again = await runCli(['resume', ens, '--no-progress']);
   t.equal(again.exitCode, 0, `${again.stdout}\n${again.stderr}`);
