@@ -1,7 +1,7 @@
 // The named error classes of arrayflow: each has a stable `name`, a `code` and an optional `cause`.
 
 /** The stable codes of {@link ArrayflowError}, one per class. */
-export type ErrorCode = 'E_CONFIG' | 'E_USAGE' | 'E_ENSEMBLE' | 'E_SCHEDULER' | 'E_TRANSPORT' | 'E_DATA' | 'E_UPSTREAM';
+export type ErrorCode = 'E_CONFIG' | 'E_USAGE' | 'E_ENSEMBLE' | 'E_SCHEDULER' | 'E_TRANSPORT' | 'E_DATA' | 'E_UPSTREAM' | 'E_STORAGE';
 
 export interface ErrorOptions {
   cause?: unknown;
@@ -90,4 +90,37 @@ export class DataError extends ArrayflowError {
  */
 export class UpstreamError extends ArrayflowError {
   readonly code = 'E_UPSTREAM';
+}
+
+/** What each errno of a refused write means, in the words of strerror(3). */
+const STORAGE_ERRNOS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+};
+
+/**
+ * The filesystem refused a write: full (ENOSPC), over quota (EDQUOT) or read-only (EROFS). Nothing recorded before is
+ * lost (records are whole lines, files are replaced atomically); once there is room again, `resume` carries on.
+ */
+export class StorageError extends ArrayflowError {
+  readonly code = 'E_STORAGE';
+  /** The errno code: ENOSPC, EDQUOT or EROFS. */
+  readonly errno: string;
+  constructor(
+    /** The file or directory that could not be written. */
+    readonly path: string,
+    errno: string,
+    options: ErrorOptions = {},
+  ) {
+    super(`cannot write ${path}: ${STORAGE_ERRNOS[errno] ?? errno} (${errno})`, options);
+    this.errno = errno;
+  }
+
+  /** `e` as a StorageError about `path` when it is a refused write (its errno is ENOSPC, EDQUOT or EROFS), else `e` itself. */
+  static from(e: unknown, path: string): unknown {
+    if (e instanceof StorageError) return e;
+    const code = (e as NodeJS.ErrnoException | null)?.code;
+    return typeof code === 'string' && code in STORAGE_ERRNOS ? new StorageError(path, code, { cause: e }) : e;
+  }
 }

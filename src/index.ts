@@ -27,6 +27,7 @@ export {
   DataError,
   EnsembleError,
   SchedulerError,
+  StorageError,
   TransportError,
   UpstreamError,
   UsageError,

@@ -7,6 +7,7 @@ import {
   EnsembleError,
   SchedulerError,
   TransportError,
+  StorageError,
   UpstreamError,
   UsageError,
   formatIssue,
@@ -85,4 +86,16 @@ t.test('ConfigError: issues kept, one formatted line each', async (t) => {
   t.equal(e.issues, issues);
   t.equal(e.message, 'c.yaml:2:10: command: must be a list\nc.yaml:7:1: the config is empty');
   t.equal(new ConfigError([]).message, '', 'no issues, no lines');
+});
+
+t.test('StorageError: the file and the errno in words; from() keeps other errors as they are', async (t) => {
+  const e = new StorageError('/e/journal.ndjson', 'EDQUOT');
+  t.match(e, { name: 'StorageError', code: 'E_STORAGE', errno: 'EDQUOT', path: '/e/journal.ndjson', message: 'cannot write /e/journal.ndjson: disk quota exceeded (EDQUOT)' });
+  const raw = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  const mapped = StorageError.from(raw, '/e/x');
+  t.match(mapped, { name: 'StorageError', errno: 'ENOSPC', message: 'cannot write /e/x: no space left on device (ENOSPC)' });
+  t.equal((mapped as StorageError).cause, raw);
+  t.equal(StorageError.from(mapped, '/other'), mapped, 'a StorageError keeps the file it named');
+  const other = Object.assign(new Error('nope'), { code: 'EACCES' });
+  t.equal(StorageError.from(other, '/e/x'), other);
 });

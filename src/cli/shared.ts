@@ -1,7 +1,7 @@
 // What the commands share: reading a positional as an ensemble, number options, the run display, and turning errors into exit codes.
 import { stat } from 'node:fs/promises';
 import { type Command, CommanderError } from 'commander';
-import { ArrayflowError, ConfigError, EnsembleError, UsageError } from '../errors.js';
+import { ArrayflowError, ConfigError, EnsembleError, StorageError, UsageError } from '../errors.js';
 import type { ExecutorType } from '../config/types.js';
 import { describeChange } from '../plan/settings.js';
 import type { RunOptions, RunResult, SettingsUpdate } from '../run/types.js';
@@ -126,6 +126,8 @@ Exit status:
   0    every task is done
   3    the ensemble finished with failed tasks (run, resume, retry, extend, collect; see \`status --failed\`)
   2    a config or usage error (the message names the file, line and key, or the option)
+  4    the ensemble's filesystem refused a write: full, over quota or read-only (the message names the file;
+       nothing recorded is lost: make room, then \`arrayflow resume\`)
   1    anything else (a scheduler refusal, a missing ensemble directory, ...)
   130  interrupted (Ctrl-C)`;
 
@@ -159,6 +161,12 @@ export function fail(err: unknown): never {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n${err.issues.length} problem${err.issues.length === 1 ? '' : 's'} in the config.\n`);
     process.exit(2);
+  }
+  // a refused write that no layer could name a file for: the path the system call had, if any
+  const refused = err instanceof ArrayflowError ? err : StorageError.from(err, (err as NodeJS.ErrnoException | null)?.path ?? 'a file');
+  if (refused instanceof StorageError) {
+    process.stderr.write(`arrayflow: ${refused.message}; nothing recorded is lost: make room (or make it writable), then run \`arrayflow resume\`\n`);
+    process.exit(4);
   }
   if (err instanceof ArrayflowError) {
     process.stderr.write(`arrayflow: ${err.message}\n`);

@@ -24,6 +24,8 @@ export const METADATA_COLUMNS = [
   'exit_code',
   'signal',
   'attempt',
+  // how many times the kept attempt ran (records/runs.ts): 2 or more after a requeue, an orphan's duplicate, a double submission
+  'runs',
   'host',
   'job_id',
   'start_time',
@@ -181,6 +183,7 @@ export function buildBatch(rows: TaskRow[], recs: Array<TaskRecord | undefined>,
   const exitCode: unknown[] = new Array(n);
   const signal: unknown[] = new Array(n);
   const attempt: unknown[] = new Array(n);
+  const runs: unknown[] = new Array(n);
   const host: unknown[] = new Array(n);
   const jobId: unknown[] = new Array(n);
   const start: unknown[] = new Array(n);
@@ -197,6 +200,7 @@ export function buildBatch(rows: TaskRow[], recs: Array<TaskRecord | undefined>,
     exitCode[i] = r.exit_code;
     signal[i] = text(r.signal);
     attempt[i] = r.attempt;
+    runs[i] = r.runs;
     host[i] = text(r.host);
     jobId[i] = text(r.job_id);
     start[i] = r.start;
@@ -208,6 +212,7 @@ export function buildBatch(rows: TaskRow[], recs: Array<TaskRecord | undefined>,
   columns.push(column('exit_code', new Int32(), true, int32Data(exitCode)));
   columns.push(column('signal', new Utf8(), true, utf8Data(signal)));
   columns.push(column('attempt', new Int32(), true, int32Data(attempt)));
+  columns.push(column('runs', new Int32(), true, int32Data(runs)));
   columns.push(column('host', new Utf8(), true, utf8Data(host)));
   columns.push(column('job_id', new Utf8(), true, utf8Data(jobId)));
   columns.push(column('start_time', new TimestampMillisecond('UTC'), true, timestampData(start)));

@@ -107,7 +107,7 @@ async function* withMetadata(tables: AsyncIterable<Table>, meta: Map<string, str
 /**
  * Reads `plan/tasks.bin` and `results/*.ndjson` of the ensemble, selects each task's final record
  * and (re)writes its dataset files. Idempotent: the same records give byte-identical files. Memory
- * stays flat in the number of tasks but for an index of ~40 bytes a task: a first pass over the
+ * stays flat in the number of tasks but for an index of ~48 bytes a task: a first pass over the
  * record files locates each task's final record, then the rows are read back, built and written
  * in batches (Parquet row groups, CSV chunks).
  */

@@ -1,6 +1,7 @@
 // Writing the dataset files of every format atomically (temp name, fsync, rename), through the dataset writers.
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import type { Table } from 'apache-arrow';
+import { StorageError } from '../errors.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import { syncDir } from '../util/fs.js';
 import { DATASET_WRITERS, type DatasetEncoder, type DatasetFiles, type DatasetWriter } from './writers.js';
@@ -28,13 +29,20 @@ interface TempFile {
   pending: Promise<void>;
 }
 
+/** A full, over-quota or read-only filesystem named by the dataset file (not its temp name), as a StorageError. */
+function refused(path: string): (e: unknown) => never {
+  return (e) => {
+    throw StorageError.from(e, path);
+  };
+}
+
 async function openTemp(path: string, w: DatasetWriter): Promise<TempFile> {
   const tmp = tempName(path);
-  const fh = await open(tmp, 'wx');
+  const fh = await open(tmp, 'wx').catch(refused(path));
   const file: TempFile = { path, tmp, fh, encoder: undefined as unknown as DatasetEncoder, pending: Promise.resolve() };
   file.encoder = w.open(async (chunk) => {
     await file.pending;
-    file.pending = writeAll(fh, chunk);
+    file.pending = writeAll(fh, chunk).catch(refused(path));
   });
   return file;
 }
@@ -58,12 +66,12 @@ export async function writeDatasetStream(
       files.map(async (f) => {
         await f.encoder.end();
         await f.pending;
-        await f.fh.sync();
+        await f.fh.sync().catch(refused(f.path));
       }),
     );
     await Promise.all(files.map((f) => f.fh.close()));
     // All are complete before any replaces its old file, so the set is mismatched only between two renames.
-    for (const f of files) await rename(f.tmp, f.path);
+    for (const f of files) await rename(f.tmp, f.path).catch(refused(f.path));
   } catch (e) {
     await Promise.all(files.map((f) => f.fh.close().catch(() => undefined)));
     await Promise.all(files.map((f) => unlink(f.tmp).catch(() => undefined)));

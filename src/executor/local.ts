@@ -81,6 +81,15 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
     : null;
 
   return new Promise<void>((resolve, reject) => {
+    // the run stopped on an error (a refused write: records/storage.ts): no more work, and no `lost` record is owed
+    let failed = false;
+    const stop = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      queue.length = 0;
+      reject(e);
+      finishIfIdle();
+    };
     const finishIfIdle = () => {
       const aborted = opts.signal?.aborted;
       if (queue.length > 0 && !aborted) return;
@@ -145,51 +154,65 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
         w.sent.splice(Math.max(i, 0), 1);
         w.depth = gate === null && rec.duration_s < SHORT_TASK_S ? DEPTH : 1;
         barrenDeaths = 0;
-        onRecord(rec);
+        try {
+          onRecord(rec);
+        } catch (e) {
+          return stop(e);
+        }
         feed(w);
       });
       proc.on('error', (err) => reject(err));
       // 'close', not 'exit': every record line the worker echoed has been read first
       proc.on('close', (code, signal) => {
         w.exited = true;
-        const unrecorded = w.sent.splice(0);
-        // a worker that was killed or crashed was running the first of them; a graceful one had started none
-        const lost = gracefulExit(code, signal) ? null : (unrecorded.shift() ?? null);
-        queue.unshift(...unrecorded);
-        const hadTask = lost !== null;
-        if (lost) {
-          const now = new Date().toISOString();
-          const rec: TaskRecord = {
-            task: lost.task,
-            attempt: lost.attempt,
-            status: 'failed',
-            reason: `lost: the task wrapper process died (${signal ? `signal ${signal}` : `exit code ${code}`}) while running this task; see ${join('logs', `${writer}.log`)}`,
-            exit_code: null,
-            signal: signal ?? null,
-            host: hostname(),
-            job_id: null,
-            start: now,
-            end: now,
-            duration_s: 0,
-            result: null,
-            // the worker's own stderr (its crash, if it said anything): the simulation's is in the scratch it left
-            stderr_tail: readStderrTail(join(layout.logsDir, `${writer}.log`)),
-            source: 'controller',
-          };
-          log?.warn({ writer, task: lost.task, attempt: lost.attempt, code, signal }, 'worker died while running a task: recorded lost');
-          lostWriter ??= new RecordWriter(layout.recordFile(`controller-${opts.runId}`));
-          lostWriter.write(rec);
-          onRecord(rec);
+        if (failed) return finishIfIdle();
+        try {
+          closed(w, writer, code, signal);
+        } catch (e) {
+          stop(e);
         }
-        if (!hadTask && !gracefulExit(code, signal) && ++barrenDeaths > 3) {
-          queue.length = 0;
-          reject(new Error(`task workers keep dying (last: ${signal ?? `exit code ${code}`}); see ${join(layout.logsDir, `${writer}.log`)}`));
-          return;
-        }
-        if (queue.length > 0 && !opts.signal?.aborted && [...workers].filter((x) => !x.exited).length < opts.workers) feed(start());
-        finishIfIdle();
       });
       return w;
+    };
+
+    /** A worker ended: the task it was running is `lost` unless it exited by itself; the others go back to the queue. */
+    const closed = (w: Worker, writer: string, code: number | null, signal: NodeJS.Signals | null) => {
+      const unrecorded = w.sent.splice(0);
+      // a worker that was killed or crashed was running the first of them; a graceful one had started none
+      const lost = gracefulExit(code, signal) ? null : (unrecorded.shift() ?? null);
+      queue.unshift(...unrecorded);
+      const hadTask = lost !== null;
+      if (lost) {
+        const now = new Date().toISOString();
+        const rec: TaskRecord = {
+          task: lost.task,
+          attempt: lost.attempt,
+          status: 'failed',
+          reason: `lost: the task wrapper process died (${signal ? `signal ${signal}` : `exit code ${code}`}) while running this task; see ${join('logs', `${writer}.log`)}`,
+          exit_code: null,
+          signal: signal ?? null,
+          host: hostname(),
+          job_id: null,
+          start: now,
+          end: now,
+          duration_s: 0,
+          result: null,
+          // the worker's own stderr (its crash, if it said anything): the simulation's is in the scratch it left
+          stderr_tail: readStderrTail(join(layout.logsDir, `${writer}.log`)),
+          source: 'controller',
+        };
+        log?.warn({ writer, task: lost.task, attempt: lost.attempt, code, signal }, 'worker died while running a task: recorded lost');
+        lostWriter ??= new RecordWriter(layout.recordFile(`controller-${opts.runId}`));
+        lostWriter.write(rec);
+        onRecord(rec);
+      }
+      if (!hadTask && !gracefulExit(code, signal) && ++barrenDeaths > 3) {
+        queue.length = 0;
+        reject(new Error(`task workers keep dying (last: ${signal ?? `exit code ${code}`}); see ${join(layout.logsDir, `${writer}.log`)}`));
+        return;
+      }
+      if (queue.length > 0 && !opts.signal?.aborted && [...workers].filter((x) => !x.exited).length < opts.workers) feed(start());
+      finishIfIdle();
     };
 
     opts.signal?.addEventListener('abort', finishIfIdle);

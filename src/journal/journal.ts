@@ -29,7 +29,9 @@ export type JournalEvent =
   /** `arrayflow retry`: each [task, attempt] gets one more attempt after that one. */
   | { event: 'retry'; tasks: Array<[number, number]> }
   /** A run re-opened the ensemble with other code, inputs or config than the last one recorded (manifest.json's, then these). */
-  | { event: 'provenance'; provenance: Provenance };
+  | { event: 'provenance'; provenance: Provenance }
+  /** A collection found tasks whose kept attempt ran more than once: `[task, runs]`, each named again only when its runs grew. */
+  | { event: 'reran'; tasks: Array<[number, number]> };
 
 export type JournalEntry = JournalEvent & { ts: string };
 
@@ -77,4 +79,11 @@ export function settingsHistory(journal: JournalEntry[]): Array<{ ts: string; ch
 /** Every `provenance` event of the journal, oldest first. */
 export function provenanceHistory(journal: JournalEntry[]): Array<{ ts: string; provenance: Provenance }> {
   return journal.flatMap((e) => (e.event === 'provenance' ? [{ ts: e.ts, provenance: e.provenance }] : []));
+}
+
+/** The `[task, runs]` of re-runs not named yet by a `reran` event of the journal (or named with fewer runs). */
+export function unjournalledReruns(journal: JournalEntry[], found: Array<[number, number]>): Array<[number, number]> {
+  const named = new Map<number, number>();
+  for (const e of journal) if (e.event === 'reran') for (const [task, runs] of e.tasks) named.set(task, Math.max(runs, named.get(task) ?? 0));
+  return found.filter(([task, runs]) => runs > (named.get(task) ?? 0));
 }

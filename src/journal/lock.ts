@@ -2,7 +2,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { EnsembleError } from '../errors.js';
+import { EnsembleError, StorageError } from '../errors.js';
 import { processAlive } from '../util/process.js';
 
 /** What a lock file holds: who took it, and when. */
@@ -67,13 +67,18 @@ export async function acquireLock(path: string): Promise<Lock> {
       return {
         setWorkers(pids) {
           const tmp = `${path}.${process.pid}.tmp`;
-          writeFileSync(tmp, JSON.stringify({ ...me, workers: pids }) + '\n');
-          renameSync(tmp, path);
+          try {
+            writeFileSync(tmp, JSON.stringify({ ...me, workers: pids }) + '\n');
+            renameSync(tmp, path);
+          } catch (e) {
+            throw StorageError.from(e, path);
+          }
         },
         release: () => unlink(path).catch(() => undefined),
       };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // a lock file made but left empty (a full filesystem) is taken as a dead writer's by the next run
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw StorageError.from(e, path);
     }
     let holder: LockHolder | null = null;
     try {

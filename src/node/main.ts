@@ -9,6 +9,7 @@ import { elementTasks } from '../plan/plan.js';
 import { type TaskRow, readTaskRange } from '../plan/tasks.js';
 import type { TaskRecord } from '../records/record.js';
 import type { WorkItem } from '../records/owed.js';
+import { storageErrorOf } from '../records/storage.js';
 import { RecordWriter } from '../records/writer.js';
 import { claimedTasks } from './claims.js';
 import { scratchRemoved, sweepStaleScratch } from './scratch.js';
@@ -50,22 +51,32 @@ class TaskRows {
   }
 }
 
-/** Runs `items` with at most `parallel` at once; stops starting new ones once termination was requested. */
+/**
+ * Runs `items` with at most `parallel` at once; stops starting new ones once termination was requested, or once the
+ * filesystem refused a record (every later task would fail the same way): then throws that StorageError, after the
+ * running tasks ended, for the caller to stop with.
+ */
 async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterable<WorkItem>, parallel: number, done: (r: TaskRecord) => void): Promise<void> {
   const active = new Set<Promise<void>>();
   const rows = new TaskRows(ctx, ctx.plan.tasks);
+  let failure: unknown = null;
+  const stopped = () => ctx.state.terminating !== null || failure !== null;
   for await (const item of items) {
-    if (ctx.state.terminating) break;
+    if (stopped()) break;
     const row = await rows.get(item.task);
     // the wrapper emits the record itself: before it stops a lingering simulation and removes scratch
-    const p = runTask(ctx, row, item.attempt, done).then(() => undefined);
+    const p = runTask(ctx, row, item.attempt, done).then(
+      (rec) => void (failure ??= storageErrorOf(rec)),
+      (e: unknown) => void (failure ??= e),
+    );
     active.add(p);
     void p.finally(() => active.delete(p));
     if (active.size >= parallel) await Promise.race(active);
     // checked before the next item is pulled: pulling one may claim a block (./claims.ts)
-    if (ctx.state.terminating) break;
+    if (stopped()) break;
   }
   await Promise.all(active);
+  if (failure !== null) throw failure;
 }
 
 /**

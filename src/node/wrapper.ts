@@ -1,7 +1,7 @@
 // The node-side task wrapper: scratch dir, inputs, run the argv, read the result, copy back, record last, clean.
 // Per task it costs a few synchronous calls on node-local scratch (scratch.ts) besides spawning the simulation;
 // chokidar is loaded only for a marker, picomatch only for a keep list, csv-parse only for a CSV result.
-import { UpstreamError } from '../errors.js';
+import { StorageError, UpstreamError } from '../errors.js';
 import { closeSync, fstatSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { DEFAULT_LOGS, DEFAULT_RESULT_MAX_SIZE, type ResultSpec } from '../confi
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile, RuntimeSpec } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
+import { storageRecord } from '../records/storage.js';
 import type { TaskRow } from '../plan/tasks.js';
 import type { UpstreamInputs } from './upstream.js';
 import { type Exit, type Started, type StopCause, WrapperState, exitReason, interruptReason, startCommand, stopReason } from './child.js';
@@ -324,7 +325,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
   }
   try {
     // the record goes out before the simulation is stopped and scratch removed: marker last, work kept
-    emit?.(rec);
+    if (emit) rec = emitOrStorageFailure(emit, rec);
   } finally {
     const w = markerWatch as MarkerWatch | null;
     const p = proc as Started | null;
@@ -334,6 +335,23 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     if (scratch) removeScratch(scratch);
   }
   return rec;
+}
+
+/**
+ * Emits `rec`; when the filesystem refuses it (full, over quota, read-only), emits the task's short storage failure
+ * instead and returns that. The record file holds no part of a refused line (util/fs.ts AppendOnlyFile); when the
+ * short record is refused too, its StorageError is thrown and the task has no record at all.
+ */
+function emitOrStorageFailure(emit: (rec: TaskRecord) => void, rec: TaskRecord): TaskRecord {
+  try {
+    emit(rec);
+    return rec;
+  } catch (e) {
+    if (!(e instanceof StorageError)) throw e;
+    const short = storageRecord(rec, e);
+    emit(short);
+    return short;
+  }
 }
 
 /** Exit status of a wrapper: 0, or after a stop by a signal 128 + its number, like a shell (the end of its input is no signal). */

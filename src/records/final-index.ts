@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { EnsembleError } from '../errors.js';
 import { isTaskRecord } from './parse.js';
 import type { TaskRecord } from './record.js';
+import { RunCounter } from './runs.js';
 import { awaitsScheduler, compareKeys, compareRecords, recordKey, refine, type RecordKey } from './select-final.js';
 
 // Bytes read at a time from one record file: a file of any size is read with this much memory (more only for a longer line).
@@ -35,7 +36,7 @@ function isNotFound(e: unknown): boolean {
 
 /**
  * The final record of each task 0..tasks-1 as {@link selectFinal} would choose it, located in the
- * record files: per task a few numbers (about 40 bytes), so a million tasks take ~40 MB whatever
+ * record files: per task a few numbers (about 48 bytes), so a million tasks take ~40 MB whatever
  * their records hold. Built by {@link readFinalIndex}; records are read back with {@link read}.
  */
 export class FinalIndex {
@@ -53,6 +54,8 @@ export class FinalIndex {
   /** Per task, the caller's tag of its final record (see {@link readFinalIndex}). */
   readonly tags: Int32Array;
   private readonly scheduler = new Map<number, Located>();
+  /** Runs of each task's highest attempt: the `runs` of the records {@link read} returns. */
+  private readonly runs: RunCounter;
 
   constructor(
     readonly tasks: number,
@@ -68,6 +71,7 @@ export class FinalIndex {
     this.end = new Float64Array(tasks);
     this.state = new Uint8Array(tasks);
     this.tags = new Int32Array(tasks);
+    this.runs = new RunCounter(tasks);
   }
 
   /** Whether the task has a final record that ends it with a row (done or failed; see endsTask). */
@@ -89,6 +93,7 @@ export class FinalIndex {
   offer(r: TaskRecord, file: number, offset: number, length: number): void {
     const t = r.task;
     if (t >= this.tasks) return;
+    this.runs.add(r);
     const key = recordKey(r);
     if (this.wins(r, key, this.file[t] < 0 ? undefined : this.keyOf(t), () => this.readAt(this.file[t], this.offset[t], this.length[t]))) {
       this.file[t] = file;
@@ -159,7 +164,7 @@ export class FinalIndex {
             const o = this.offset[t] - base;
             const r = JSON.parse(buf.toString('utf8', o, o + this.length[t])) as TaskRecord;
             const s = awaitsScheduler(r) ? this.scheduler.get(t) : undefined;
-            out[t - from] = s === undefined ? r : refine(r, this.readAt(s.file, s.offset, s.length));
+            out[t - from] = this.runs.withRuns(s === undefined ? r : refine(r, this.readAt(s.file, s.offset, s.length)));
           }
         }
       } finally {

@@ -1,21 +1,25 @@
 // The exactly-once rule applied incrementally: each task's final record as records arrive, in any order and in batches.
 import type { TaskRecord } from './record.js';
+import { RunCounter } from './runs.js';
 import { compareRecords, selectFinal } from './select-final.js';
 
 /**
  * Keeps, per task, the two records {@link selectFinal} needs (the best record and the best
- * scheduler record), so that adding records one batch at a time gives the same finals as one
- * `selectFinal` over all of them, in O(records added) per batch.
+ * scheduler record) and the count of runs of its highest attempt, so that adding records one batch at a time gives the
+ * same finals as one `selectFinal` over all of them (`runs` included), in O(records added) per batch.
  */
 export class FinalState {
   private readonly best = new Map<number, TaskRecord>();
   private readonly bestScheduler = new Map<number, TaskRecord>();
   private readonly current = new Map<number, TaskRecord>();
+  private readonly runs: RunCounter;
   private doneCount = 0;
   private failedCount = 0;
 
   /** @param tasks when given, records of task ids outside 0..tasks-1 are ignored (the dataset has no row for them). */
-  constructor(readonly tasks?: number) {}
+  constructor(readonly tasks?: number) {
+    this.runs = new RunCounter(tasks);
+  }
 
   /** Adds records; returns the ids whose final record changed (ascending). */
   add(records: Iterable<TaskRecord>): number[] {
@@ -23,7 +27,8 @@ export class FinalState {
     for (const r of records) {
       if (this.tasks !== undefined && r.task >= this.tasks) continue;
       const b = this.best.get(r.task);
-      let hit = false;
+      // a re-run that loses to the kept record still changes the row: its `runs`
+      let hit = this.runs.add(r);
       if (b === undefined || compareRecords(r, b) < 0) {
         this.best.set(r.task, r);
         hit = true;
@@ -42,7 +47,7 @@ export class FinalState {
       const pair = [this.best.get(task)!];
       const s = this.bestScheduler.get(task);
       if (s !== undefined) pair.push(s);
-      const next = selectFinal(pair).get(task)!;
+      const next = this.runs.withRuns(selectFinal(pair).get(task)!);
       const prev = this.current.get(task);
       if (prev !== undefined && (prev === next || JSON.stringify(prev) === JSON.stringify(next))) continue;
       if (prev?.status === 'done') this.doneCount--;

@@ -18,6 +18,9 @@ export interface RetryPolicy {
 /** The failure kind of a later stage's task whose upstream task did not succeed. */
 export const UPSTREAM_FAILED = 'upstream failed';
 
+/** The failure kind of a task whose record the filesystem refused (records/storage.ts). */
+export const STORAGE_FAILED = 'storage';
+
 /** The kind of a failure reason: `timeout`, `out of memory`, `exit code`, `signal`, `lost`, ... */
 export function reasonKind(reason: string | null): string {
   if (!reason) return '';
@@ -43,6 +46,8 @@ export function owedAttempt(rec: TaskRecord | undefined, policy: RetryPolicy): n
   if (rec.status !== 'failed') return null;
   if (policy.requested.get(rec.task) === rec.attempt) return rec.attempt + 1;
   const kind = reasonKind(rec.reason);
+  // its record could not be written (records/storage.ts): no outcome was kept, and the controller stopped on it
+  if (kind === STORAGE_FAILED) return rec.attempt + 1;
   // a task whose upstream task failed would fail again: it is rerun when the upstream row is fixed (docs/stages.md)
   if (kind === UPSTREAM_FAILED) return null;
   const automatic = rec.attempt <= policy.retries && (policy.on === null || policy.on.has(kind));

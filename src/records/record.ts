@@ -34,6 +34,8 @@ export interface TaskRecord {
   scratch?: string;
   /** Who wrote it: the task wrapper, or the controller/reconciler on behalf of a task that died without a record. */
   source?: 'wrapper' | 'controller' | 'scheduler';
+  /** How many times the attempt ran (records/runs.ts): set on final records by the final-record selection, never written to a record file. */
+  runs?: number;
 }
 
 /** Whether a (final) record ends its task with a row: done or failed, not interrupted (a pending task, owed another attempt). */

@@ -1,5 +1,6 @@
 // The exactly-once rule: which of a task's records (retries, duplicates, on-behalf records) is its final one.
 import type { TaskRecord } from './record.js';
+import { RunCounter } from './runs.js';
 
 /**
  * A wrapper failure killed by SIGTERM ("terminated ...") cannot tell a time limit from a cancel or a
@@ -74,12 +75,15 @@ export function refine(r: TaskRecord, s: TaskRecord | undefined): TaskRecord {
  * Picks each task's final record: the highest attempt; at equal attempt a wrapper `done`, then a
  * wrapper `failed`, then a scheduler record, then a controller record, then an `interrupted` one. A wrapper failure whose reason
  * starts with "terminated" (SIGTERM: time limit or scancel, the wrapper cannot tell) takes the reason of
- * a scheduler record of the same attempt, keeping its other fields. Independent of input order.
+ * a scheduler record of the same attempt, keeping its other fields. Each final record carries `runs`: how many wrapper
+ * records its attempt has (records/runs.ts). Independent of input order.
  */
 export function selectFinal(records: TaskRecord[]): Map<number, TaskRecord> {
   const best = new Map<number, TaskRecord>();
   const bestScheduler = new Map<number, TaskRecord>();
+  const runs = new RunCounter();
   for (const r of records) {
+    runs.add(r);
     const cur = best.get(r.task);
     if (cur === undefined || compare(r, cur) < 0) best.set(r.task, r);
     if (r.source === 'scheduler') {
@@ -92,7 +96,7 @@ export function selectFinal(records: TaskRecord[]): Map<number, TaskRecord> {
   const finals = new Map<number, TaskRecord>();
   for (const task of tasks) {
     const r = best.get(task)!;
-    finals.set(task, refine(r, bestScheduler.get(task)));
+    finals.set(task, runs.withRuns(refine(r, bestScheduler.get(task))));
   }
   return finals;
 }

@@ -1,7 +1,7 @@
-// Collecting one ensemble: the dataset from its records, the failures log, and the journal's `collected` event.
+// Collecting one ensemble: the dataset from its records, the failures log, and the journal's `collected` and `reran` events.
 import { collect } from '../collect/collect.js';
 import { removeLiveParts } from '../collect/live-dataset.js';
-import { appendJournal } from '../journal/journal.js';
+import { appendJournal, readJournal, unjournalledReruns } from '../journal/journal.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import { pointBlocks } from '../plan/points.js';
@@ -18,10 +18,13 @@ function failureLine(row: TaskRow, r: TaskRecord): string {
 /** Collects the dataset of an ensemble and rewrites its failures log (derived; rewritten whole). */
 export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): Promise<RunResult> {
   const failures: string[] = [];
+  const reran: Array<[number, number]> = [];
   let cancelled = 0;
   const c = await collect(layout, plan.param_names, {
     points: pointBlocks(plan),
     onRow: (row, rec) => {
+      const runs = rec?.runs ?? 1;
+      if (runs > 1) reran.push([row.id, runs]);
       if (rec?.status !== 'failed') return;
       failures.push(failureLine(row, rec));
       if (isCancelled(rec)) cancelled++;
@@ -31,6 +34,9 @@ export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): P
   await removeLiveParts(layout);
   await writeFileAtomic(layout.failuresLog, failures.length === 0 ? '' : failures.join('\n') + '\n');
   appendJournal(layout.journal, { event: 'collected', rows: c.rows, done: c.done, failed: c.failed });
+  // named once: a later collection (or restart) names a task again only when it ran once more
+  const news = reran.length === 0 ? [] : unjournalledReruns(await readJournal(layout.journal), reran);
+  if (news.length > 0) appendJournal(layout.journal, { event: 'reran', tasks: news });
   const counts = { total: plan.tasks, done: c.done, failed: c.failed, pending: plan.tasks - c.done - c.failed };
   return { ensembleDir: layout.root, ...counts, cancelled, parquet: c.files.parquet, csv: c.files.csv, badLines: c.badLines };
 }

@@ -10,6 +10,7 @@ import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import { owedAttempt, owedItems, retryPolicy } from '../records/owed.js';
 import { readFinals } from '../records/read.js';
+import { storageErrorOf } from '../records/storage.js';
 import type { TaskRecord } from '../records/record.js';
 import { TaskStats } from '../records/stats.js';
 import { batchScheduler } from '../scheduler/registry.js';
@@ -80,6 +81,9 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     // an interrupted task (Ctrl-C) is pending: the next run gives it another attempt
     const bucket = (r: TaskRecord | undefined) => (r === undefined || r.status === 'interrupted' ? 'pending' : r.status);
     const onRecord = (rec: TaskRecord) => {
+      // a task whose record the filesystem refused: every later write would be refused too, stop with its sentence
+      const refused = storageErrorOf(rec);
+      if (refused) throw refused;
       // a failed task in `retrying` was counted as work to do
       if (!retrying.delete(rec.task)) counts[bucket(finals.get(rec.task))]--;
       finals.set(rec.task, rec);

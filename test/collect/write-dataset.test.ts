@@ -89,6 +89,7 @@ t.test('the Parquet file reads back in DuckDB with the same names, types and val
     exit_code: 'INTEGER',
     signal: 'VARCHAR',
     attempt: 'INTEGER',
+    runs: 'INTEGER',
     host: 'VARCHAR',
     job_id: 'VARCHAR',
     start_time: 'TIMESTAMP WITH TIME ZONE',

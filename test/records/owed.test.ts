@@ -1,6 +1,6 @@
 // Which attempt each task is owed: reason kinds, the retry policy, automatic and requested retries, upstream failures.
 import t from 'tap';
-import { UPSTREAM_FAILED, owedAttempt, owedItems, reasonKind, retryPolicy } from '../../src/records/owed.js';
+import { STORAGE_FAILED, UPSTREAM_FAILED, owedAttempt, owedItems, reasonKind, retryPolicy } from '../../src/records/owed.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { taskRecord } from '../helpers/records.js';
 
@@ -58,6 +58,11 @@ t.test('owedAttempt: an interrupted attempt is owed the next one, whatever the r
   const rec = taskRecord(2, { attempt: 1, status: 'interrupted', reason: 'interrupted: the controller stopped', result: null });
   t.equal(owedAttempt(rec, retryPolicy(0, [])), 2, 'no retries, none retried: it is no failure');
   t.equal(owedAttempt({ ...rec, attempt: 3 }, retryPolicy(1, undefined)), 4);
+});
+
+t.test('owedAttempt: a task whose record the filesystem refused is owed the next attempt, whatever the retry policy', async (t) => {
+  const rec = failed(4, 2, `${STORAGE_FAILED}: cannot write /e/results/x.ndjson: no space left on device (ENOSPC)`);
+  t.equal(owedAttempt(rec, retryPolicy(0, [])), 3);
 });
 
 t.test('owedAttempt: a task whose upstream failed is not retried automatically', async (t) => {

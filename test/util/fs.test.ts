@@ -1,8 +1,9 @@
 // Filesystem primitives: atomic replace without leftovers, directory sync, and append-only files whose torn tail is sealed.
 import t from 'tap';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppendOnlyFile, syncDir, writeFileAtomic } from '../../src/util/fs.js';
+import { fillUp, mountTmpfs, remount } from '../helpers/tmpfs.js';
 
 t.test('writeFileAtomic writes text and bytes, replaces an old file, leaves no temp file', async (t) => {
   const dir = t.testdir({ 'a.json': 'old content that is longer than the new one' });
@@ -76,4 +77,33 @@ t.test('two descriptors of one file append whole lines in turn (O_APPEND)', asyn
   const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
   t.equal(lines.length, 100, 'no line overwrote another');
   t.same(lines.slice(0, 4), ['a0', 'b0', 'a1', 'b1']);
+});
+
+t.test('a full filesystem: a line that does not fit is a StorageError naming the file, and no part of it stays', async (t) => {
+  const dir = await mountTmpfs(t, '64k');
+  if (dir === null) return;
+  const path = join(dir, 'r.ndjson');
+  const first = JSON.stringify({ task: 0, pad: 'x'.repeat(80) });
+  const f = new AppendOnlyFile(path);
+  t.teardown(() => f.close());
+  f.append(first);
+  const filler = fillUp(dir);
+  // the file's page has ~4 KB left: a 10 KB line is written in part (a short write), then taken back
+  t.throws(() => f.append('y'.repeat(10_000)), { name: 'StorageError', code: 'E_STORAGE', errno: 'ENOSPC', path, message: `cannot write ${path}: no space left on device (ENOSPC)` });
+  t.equal(readFileSync(path, 'utf8'), first + '\n', 'the torn part was cut off');
+  f.append('{"small":1}');
+  t.equal(readFileSync(path, 'utf8'), `${first}\n{"small":1}\n`, 'a line that fits still goes in whole, right after');
+  unlinkSync(filler);
+  f.append('y'.repeat(10_000));
+  t.same(readFileSync(path, 'utf8').split('\n').map((l) => l.length), [first.length, 11, 10_000, 0], 'with room again, whole lines only');
+});
+
+t.test('a read-only filesystem: opening for append and writeFileAtomic are StorageErrors (EROFS) naming the file', async (t) => {
+  const dir = await mountTmpfs(t, '64k');
+  if (dir === null) return;
+  writeFileSync(join(dir, 'a.txt'), 'old');
+  await remount(dir, true);
+  t.throws(() => new AppendOnlyFile(join(dir, 'j.ndjson')), { name: 'StorageError', errno: 'EROFS', message: `cannot write ${join(dir, 'j.ndjson')}: read-only file system (EROFS)` });
+  await t.rejects(writeFileAtomic(join(dir, 'a.txt'), 'new'), { name: 'StorageError', errno: 'EROFS', path: join(dir, 'a.txt') });
+  t.equal(readFileSync(join(dir, 'a.txt'), 'utf8'), 'old');
 });

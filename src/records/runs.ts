@@ -1,0 +1,62 @@
+// Re-runs made visible: how many times a task's kept attempt ran (a Slurm requeue, an orphaned worker and its replacement, a duplicate submission).
+import type { TaskRecord } from './record.js';
+
+/**
+ * Whether `r` was written by a run of its task: a wrapper record (one without `source` is the wrapper's), whatever its
+ * status. Controller and scheduler records only infer a task's fate on its behalf: they are no run.
+ */
+export function isRun(r: TaskRecord): boolean {
+  return (r.source ?? 'wrapper') === 'wrapper';
+}
+
+/**
+ * Counts, per task, the wrapper records of its highest attempt, records added in any order and in batches. The final
+ * record is always of a task's highest attempt (select-final.ts), so {@link runsOf} is the number of times the kept
+ * attempt ran: 1 normally, 2 or more after a re-run, 0 when only the controller or the scheduler wrote for it (the task
+ * left no record of its own). Typed arrays, grown on demand: 8 bytes a task.
+ */
+export class RunCounter {
+  private attempt = new Float64Array(0);
+  private count = new Uint32Array(0);
+
+  constructor(tasks = 0) {
+    this.grow(tasks);
+  }
+
+  private grow(n: number): void {
+    if (n <= this.count.length) return;
+    const size = Math.max(n, this.count.length * 2);
+    const attempt = new Float64Array(size);
+    attempt.set(this.attempt);
+    const count = new Uint32Array(size);
+    count.set(this.count);
+    this.attempt = attempt;
+    this.count = count;
+  }
+
+  /** Counts `r` when it is a run; returns whether the task's count (at its highest attempt) changed. */
+  add(r: TaskRecord): boolean {
+    if (!isRun(r)) return false;
+    this.grow(r.task + 1);
+    const t = r.task;
+    if (r.attempt < this.attempt[t]) return false;
+    if (r.attempt > this.attempt[t]) {
+      this.attempt[t] = r.attempt;
+      this.count[t] = 0;
+    }
+    this.count[t]++;
+    return true;
+  }
+
+  /** The runs of `final`'s attempt of its task: the `runs` column of its row. */
+  runsOf(final: TaskRecord): number {
+    const t = final.task;
+    return t < this.count.length && this.attempt[t] === final.attempt ? this.count[t] : 0;
+  }
+
+  /** `final` with its `runs` set (a new object: records read from the files are not changed). */
+  withRuns(final: TaskRecord): TaskRecord {
+    return { ...final, runs: this.runsOf(final) };
+  }
+}
+

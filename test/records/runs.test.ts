@@ -1,0 +1,75 @@
+import t, { type Test } from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FinalState } from '../../src/records/final-state.js';
+import { readFinalIndex } from '../../src/records/final-index.js';
+import type { TaskRecord } from '../../src/records/record.js';
+import { RunCounter, isRun } from '../../src/records/runs.js';
+import { selectFinal } from '../../src/records/select-final.js';
+import { doneRecord, failedRecord, shuffled } from '../collect/fixtures/ensemble.js';
+
+const later = (r: TaskRecord, s: number): TaskRecord => ({ ...r, end: new Date(Date.parse(r.end) + s * 1000).toISOString(), host: `again${s}` });
+
+/** Per task: its records and the runs and status its row must show. */
+const CASES: Array<{ what: string; recs: TaskRecord[]; runs: number; status: string; attempt: number }> = [
+  { what: 'ran once', recs: [doneRecord(0)], runs: 1, status: 'done', attempt: 1 },
+  { what: 'requeued while running: SIGTERM record, then done', recs: [failedRecord(1, 'terminated: SIGTERM'), later(doneRecord(1), 5)], runs: 2, status: 'done', attempt: 1 },
+  { what: 'requeued after it finished: two done copies', recs: [doneRecord(2), later(doneRecord(2), 9)], runs: 2, status: 'done', attempt: 1 },
+  { what: 'orphan, replacement and duplicate submission', recs: [doneRecord(3), later(doneRecord(3), 1), later(doneRecord(3), 2)], runs: 3, status: 'done', attempt: 1 },
+  { what: 'a retry is an attempt, not a re-run', recs: [failedRecord(4, 'exit code 1'), doneRecord(4, 2)], runs: 1, status: 'done', attempt: 2 },
+  { what: 'lost: only the controller wrote', recs: [failedRecord(5, 'lost: no record', { source: 'controller' })], runs: 0, status: 'failed', attempt: 1 },
+  { what: 'a scheduler record is no run', recs: [failedRecord(6, 'terminated: SIGTERM'), failedRecord(6, 'timeout: limit', { source: 'scheduler' })], runs: 1, status: 'failed', attempt: 1 },
+  { what: 'a re-run of an earlier attempt does not count for the kept one', recs: [doneRecord(7), later(doneRecord(7), 3), failedRecord(7, 'exit code 1', { attempt: 2 })], runs: 1, status: 'failed', attempt: 2 },
+];
+const ALL = CASES.flatMap((c) => c.recs);
+
+function check(t: Test, finals: (task: number) => TaskRecord | undefined, how: string): void {
+  CASES.forEach((c, task) => {
+    const f = finals(task);
+    t.match(f, { runs: c.runs, status: c.status, attempt: c.attempt }, `${how}: ${c.what}`);
+  });
+}
+
+t.test('isRun: wrapper records (with or without source) are runs, on-behalf records are not', async (t) => {
+  const { source: _, ...bare } = doneRecord(0);
+  t.same([isRun(doneRecord(0)), isRun(bare as TaskRecord), isRun(failedRecord(0, 'lost', { source: 'controller' })), isRun(failedRecord(0, 'x', { source: 'scheduler' }))], [true, true, false, false]);
+});
+
+t.test('selectFinal gives each final the runs of its attempt, whatever the order; the kept record is still the earliest copy', async (t) => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const f = selectFinal(shuffled(ALL, seed));
+    check(t, (task) => f.get(task), `shuffle ${seed}`);
+    t.equal(f.get(2)?.host, doneRecord(2).host, 'of two done copies, the one that ended first is kept');
+  }
+});
+
+t.test('FinalState: batches give the same runs; a losing duplicate still changes the row (its runs)', async (t) => {
+  const state = new FinalState(CASES.length);
+  for (const r of shuffled(ALL, 7)) state.add([r]);
+  check(t, (task) => state.final(task), 'one by one');
+  const s = new FinalState();
+  t.same(s.add([doneRecord(2)]), [2]);
+  t.equal(s.final(2)?.runs, 1);
+  t.same(s.add([later(doneRecord(2), 9)]), [2], 'the later copy loses, but the row changes');
+  t.match(s.final(2), { runs: 2, host: doneRecord(2).host });
+  t.same(s.add([failedRecord(2, 'lost', { source: 'controller' })]), [], 'an on-behalf record of the same attempt changes nothing');
+});
+
+t.test('FinalIndex: the records read back carry the same runs', async (t) => {
+  const dir = t.testdir({});
+  const lines = shuffled(ALL, 11).map((r) => JSON.stringify(r) + '\n');
+  writeFileSync(join(dir, 'a.ndjson'), lines.slice(0, 6).join(''));
+  writeFileSync(join(dir, 'b.ndjson'), lines.slice(6).join(''));
+  const index = await readFinalIndex(dir, CASES.length);
+  const got = await index.read(0, CASES.length);
+  check(t, (task) => got[task], 'index');
+});
+
+t.test('RunCounter: a task id past its size grows it; runsOf a task never seen is 0', async (t) => {
+  const c = new RunCounter(1);
+  t.equal(c.runsOf(doneRecord(5000)), 0);
+  t.ok(c.add(doneRecord(5000)));
+  t.notOk(c.add(doneRecord(5000, 0)), 'a lower attempt is not counted');
+  t.equal(c.runsOf(doneRecord(5000)), 1);
+  t.equal(c.withRuns(doneRecord(5000)).runs, 1);
+});
