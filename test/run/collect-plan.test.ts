@@ -9,7 +9,7 @@ import { collectEnsemble } from '../../src/run/collect-plan.js';
 import { doneRecord, taskRows, writeEnsemble } from '../collect/fixtures/ensemble.js';
 import { duckQuery } from '../helpers/ensemble.js';
 
-const PLAN = { tasks: 6, param_names: ['alpha', 'beta', 'mode'] } as PlanFile;
+const PLAN = { tasks: 6, param_names: ['alpha', 'beta', 'mode'], design: { sampling: { method: 'grid' } } } as unknown as PlanFile;
 
 t.test('a re-run task: runs in its row, one reran event, named again only when it ran once more', async (t) => {
   const dir = t.testdir({ logs: {} });
