@@ -1,7 +1,7 @@
 // The public entry point of arrayflow (`import { run } from 'arrayflow'`): named, typed wrappers over src/run/ and src/config/; nothing here prints or exits.
 import { resolve } from 'node:path';
 import { readConfig as readConfigFromFile, readConfigFile, readConfigObject, validateConfigObject } from './config/load.js';
-import type { Config } from './config/types.js';
+import type { Config, DatasetFormat } from './config/types.js';
 import { validateConfig as validateText } from './config/validate.js';
 import type { ConfigIssue } from './errors.js';
 import { cancelEnsemble } from './run/cancel.js';
@@ -35,11 +35,14 @@ export {
   type ErrorCode,
   type ErrorOptions,
 } from './errors.js';
-export { EXECUTOR_TYPES } from './config/types.js';
+export { DATASET_COMPRESSIONS, DATASET_FORMATS, EXECUTOR_TYPES } from './config/types.js';
 export type {
   AdaptiveSpec,
   ArraySpec,
   Config,
+  DatasetCompression,
+  DatasetFormat,
+  DatasetSpec,
   ExecutorSpec,
   ExecutorType,
   InputsSpec,
@@ -191,8 +194,8 @@ export interface PlanOptions {
 export interface RunResult extends Counts {
   /** Absolute path of the ensemble directory. */
   ensembleDir: string;
-  /** The dataset: one row per task (done or failed), parameters then results. */
-  dataset: { parquet: string; csv: string };
+  /** The dataset: one row per task (done or failed), parameters then results; csv and hdf5 when the config's `dataset.formats` has them. */
+  dataset: { parquet: string; csv?: string; hdf5?: string };
   /** Record lines that could not be parsed (torn writes); 0 normally. */
   badLines: number;
   /** Failed tasks that were cancelled (scancel, qdel, {@link cancel}): `retry(dir, { reason: 'cancelled' })` runs them again. */
@@ -272,7 +275,7 @@ function toResult(r: InternalRunResult): RunResult {
     done: r.done,
     failed: r.failed,
     pending: r.pending,
-    dataset: { parquet: r.parquet, csv: r.csv },
+    dataset: { parquet: r.parquet, ...(r.csv === undefined ? {} : { csv: r.csv }), ...(r.hdf5 === undefined ? {} : { hdf5: r.hdf5 }) },
     badLines: r.badLines,
     cancelled: r.cancelled,
   };
@@ -390,11 +393,12 @@ export async function failures(ensembleDir: string): Promise<FailedTask[]> {
 }
 
 /**
- * (Re)writes dataset.parquet and dataset.csv of an ensemble directory from its task table and records
- * (the combined dataset of every stage for a multi-stage one). Idempotent; safe while the ensemble runs.
+ * (Re)writes the dataset files of an ensemble directory (the config's `dataset.formats`, or `options.formats`:
+ * parquet, csv, hdf5) from its task table and records (the combined dataset of every stage for a multi-stage
+ * one). Idempotent; safe while the ensemble runs.
  */
-export async function collect(ensembleDir: string): Promise<RunResult> {
-  return toResult(await collectEnsembleDir(resolve(ensembleDir)));
+export async function collect(ensembleDir: string, options: { formats?: DatasetFormat[] } = {}): Promise<RunResult> {
+  return toResult(await collectEnsembleDir(resolve(ensembleDir), options));
 }
 
 /** Provenance of an ensemble (its manifest) and the hosts and scheduler jobs that ran its tasks. */

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type {
   ArraySpec,
   Config,
+  DatasetSpec,
   ExecutorSpec,
   ExecutorType,
   InputsSpec,
@@ -16,7 +17,7 @@ import type {
   SamplingMethod,
   SamplingSpec,
 } from './types.js';
-import { DEFAULT_LOGS, DEFAULT_RESULT_MAX_SIZE } from './types.js';
+import { DEFAULT_DATASET, DEFAULT_LOGS, DEFAULT_RESULT_MAX_SIZE } from './types.js';
 
 type Raw = Record<string, unknown>;
 type Scalar = string | number | boolean;
@@ -54,6 +55,7 @@ export function normaliseConfig(raw: Raw, file: string): Config {
     result: normaliseResult(asRaw(raw.result)),
     keep: (raw.keep as KeepPolicy | undefined) ?? 'none',
     logs: (raw.logs as LogsPolicy | undefined) ?? DEFAULT_LOGS,
+    dataset: { ...DEFAULT_DATASET, ...(asRaw(raw.dataset) as Partial<DatasetSpec>) },
     timeout: raw.timeout === undefined ? 0 : parseDuration(raw.timeout as number | string),
     ...(raw.expected_task_time === undefined ? {} : { expected_task_time: parseDuration(raw.expected_task_time as number | string) }),
     parameters: Object.fromEntries(

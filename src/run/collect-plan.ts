@@ -1,5 +1,6 @@
 // Collecting one ensemble: the dataset from its records, the failures log, and the journal's `collected` event.
 import { collect } from '../collect/collect.js';
+import { DEFAULT_DATASET, type DatasetSpec } from '../config/types.js';
 import { removeLiveParts } from '../collect/live-dataset.js';
 import { appendJournal } from '../journal/journal.js';
 import type { EnsembleLayout } from '../layout/layout.js';
@@ -7,18 +8,25 @@ import type { PlanFile } from '../plan/plan.js';
 import type { TaskRow } from '../plan/tasks.js';
 import type { TaskRecord } from '../records/record.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { type RunResult, isCancelled } from './types.js';
+import { type CollectOverrides, type RunResult, isCancelled } from './types.js';
 
 /** One line of logs/failures.ndjson: a failed task's parameters, reason, exit code and stderr tail. */
 function failureLine(row: TaskRow, r: TaskRecord): string {
   return JSON.stringify({ task: r.task, attempt: r.attempt, params: row.params, reason: r.reason, exit_code: r.exit_code, stderr_tail: r.stderr_tail ?? '' });
 }
 
-/** Collects the dataset of an ensemble and rewrites its failures log (derived; rewritten whole). */
-export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): Promise<RunResult> {
+/** The dataset files of a plan (DEFAULT_DATASET in plans written before `dataset` existed), with `over.formats` instead of its formats. */
+export function datasetOf(plan: Pick<PlanFile, 'dataset'> | undefined, over: CollectOverrides): DatasetSpec {
+  const spec = plan?.dataset ?? DEFAULT_DATASET;
+  return over.formats ? { ...spec, formats: over.formats } : spec;
+}
+
+/** Collects the dataset of an ensemble (the files of the plan's `dataset`, or `over.formats`) and rewrites its failures log (derived; rewritten whole). */
+export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile, over: CollectOverrides = {}): Promise<RunResult> {
   const failures: string[] = [];
   let cancelled = 0;
   const c = await collect(layout, plan.param_names, {
+    dataset: datasetOf(plan, over),
     onRow: (row, rec) => {
       if (rec?.status !== 'failed') return;
       failures.push(failureLine(row, rec));
@@ -30,5 +38,5 @@ export async function collectEnsemble(layout: EnsembleLayout, plan: PlanFile): P
   await writeFileAtomic(layout.failuresLog, failures.length === 0 ? '' : failures.join('\n') + '\n');
   appendJournal(layout.journal, { event: 'collected', rows: c.rows, done: c.done, failed: c.failed });
   const counts = { total: plan.tasks, done: c.done, failed: c.failed, pending: plan.tasks - c.done - c.failed };
-  return { ensembleDir: layout.root, ...counts, cancelled, parquet: c.files.parquet, csv: c.files.csv, badLines: c.badLines };
+  return { ensembleDir: layout.root, ...counts, cancelled, ...c.files, badLines: c.badLines };
 }
