@@ -102,9 +102,21 @@ const OWN_ATTRIBUTES = new Set(['columns', 'rows', 'arrayflow_version', 'layout'
 
 const TIME_UNITS: Record<TimeUnit, string> = { [TimeUnit.SECOND]: 's', [TimeUnit.MILLISECOND]: 'ms', [TimeUnit.MICROSECOND]: 'us', [TimeUnit.NANOSECOND]: 'ns' };
 
+/**
+ * A column's link name in its group: HDF5 names cannot hold '/' nor be '' or '.', so '%' and '/' are
+ * percent-encoded, '.' is `%2E` and '' is `%` (the `name` attribute of each dataset keeps the column's name).
+ */
+export function linkName(column: string): string {
+  if (column === '') return '%';
+  if (column === '.') return '%2E';
+  return column.replace(/[%/]/g, (c) => (c === '%' ? '%25' : '%2F'));
+}
+
 /** One column on its way into the file. */
 interface ColumnState {
   field: Field;
+  /** its link name under /dataset (and /nulls) */
+  link: string;
   enc: Encoding;
   /** numbers: the growing HDF5 dataset (created with the first table) */
   dataset?: H5Dataset;
@@ -156,13 +168,13 @@ export class Hdf5Encoder {
       // the earliest file format that holds these objects, up to HDF5 1.10's: readable by h5py builds of 1.10 and later
       this.file = new h5.File(this.path, 'w', { libver: ['earliest', 'v110'] });
       this.schema = table.schema;
-      this.columns = table.schema.fields.map((field) => ({ field, enc: encodingOf(field), strings: [], nulls: [] }));
+      this.columns = table.schema.fields.map((field) => ({ field, link: linkName(field.name), enc: encodingOf(field), strings: [], nulls: [] }));
       const group = this.file.create_group('dataset');
       const chunk = Math.max(1, Math.min(CHUNK_ROWS, table.numRows));
       for (const c of this.columns) {
         if (c.enc.kind !== 'numbers') continue;
         c.dataset = group.create_dataset({
-          name: c.field.name,
+          name: c.link,
           data: [],
           shape: [0],
           dtype: c.enc.dtype,
@@ -198,9 +210,10 @@ export class Hdf5Encoder {
         const group = file.get('dataset') as H5Group;
         const nulls = this.columns.some((c) => c.nulls.length > 0) ? file.create_group('nulls') : undefined;
         for (const c of this.columns) {
-          const { name } = c.field;
+          const name = c.link;
           if (c.enc.kind === 'strings') group.create_dataset({ name, data: c.strings, shape: [this.rows], dtype: 'S' });
           const ds = group.get(name) as H5Dataset;
+          ds.create_attribute('name', c.field.name);
           ds.create_attribute('arrow_type', String(c.field.type));
           if (c.field.typeId === Type.Timestamp) {
             const t = c.field.type as Timestamp;
@@ -213,7 +226,7 @@ export class Hdf5Encoder {
             nulls.create_dataset({ name, data: mask });
           }
         }
-        group.create_attribute('columns', this.columns.map((c) => c.field.name), [this.columns.length], 'S');
+        group.create_attribute('columns', this.columns.map((c) => c.link), [this.columns.length], 'S');
         group.create_attribute('rows', new BigInt64Array([BigInt(this.rows)]), [], '<q');
         group.create_attribute('arrayflow_version', toolVersion());
         group.create_attribute('layout', 'arrayflow dataset, HDF5 layout 1 (docs/dataset.md)');

@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import type {
   ArraySpec,
   Config,
+  DatasetCompression,
+  DatasetFormat,
   DatasetSpec,
   ExecutorSpec,
   ExecutorType,
@@ -55,7 +57,7 @@ export function normaliseConfig(raw: Raw, file: string): Config {
     result: normaliseResult(asRaw(raw.result)),
     keep: (raw.keep as KeepPolicy | undefined) ?? 'none',
     logs: (raw.logs as LogsPolicy | undefined) ?? DEFAULT_LOGS,
-    dataset: { ...DEFAULT_DATASET, ...(asRaw(raw.dataset) as Partial<DatasetSpec>) },
+    dataset: normaliseDataset(asRaw(raw.dataset)),
     timeout: raw.timeout === undefined ? 0 : parseDuration(raw.timeout as number | string),
     ...(raw.expected_task_time === undefined ? {} : { expected_task_time: parseDuration(raw.expected_task_time as number | string) }),
     parameters: Object.fromEntries(
@@ -63,6 +65,13 @@ export function normaliseConfig(raw: Raw, file: string): Config {
     ),
     sampling: normaliseSampling(asRaw(raw.sampling), abs),
     executor: normaliseExecutor(asRaw(raw.executor), abs),
+  };
+}
+
+function normaliseDataset(raw: Raw): DatasetSpec {
+  return {
+    formats: [...((raw.formats as DatasetFormat[] | undefined) ?? DEFAULT_DATASET.formats)],
+    compression: (raw.compression as DatasetCompression | undefined) ?? DEFAULT_DATASET.compression,
   };
 }
 

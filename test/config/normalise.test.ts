@@ -74,6 +74,7 @@ inputs: { copy: [sim.py], link: [../mesh.h5], dir: template/ }
 result: { file: out/r.csv, max_size: 10M }
 keep: [result.json, "*.png"]
 logs: all
+dataset: { formats: [parquet, hdf5], compression: gzip }
 timeout: 1.5h
 expected_task_time: 0-00:02:30
 parameters:
@@ -116,6 +117,7 @@ executor:
     result: { file: 'out/r.csv', format: 'csv', max_size: 10 * 1024 * 1024 },
     keep: ['result.json', '*.png'],
     logs: 'all',
+    dataset: { formats: ['parquet', 'hdf5'], compression: 'gzip' },
     timeout: 5400,
     expected_task_time: 150,
     parameters: {
@@ -298,6 +300,7 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
     result: { file: 'r.json', format: 'json', max_size: 4096 },
     keep: ['*.png'],
     logs: 'none',
+    dataset: { formats: ['parquet', 'csv', 'hdf5'], compression: 'zstd' },
     timeout: '1h',
     expected_task_time: '2s',
     parameters: {
