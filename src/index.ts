@@ -40,9 +40,7 @@ export type {
   AdaptiveSpec,
   ArraySpec,
   Config,
-  DatasetCompression,
   DatasetFormat,
-  DatasetSpec,
   ExecutorSpec,
   ExecutorType,
   InputsSpec,
@@ -393,9 +391,8 @@ export async function failures(ensembleDir: string): Promise<FailedTask[]> {
 }
 
 /**
- * (Re)writes the dataset files of an ensemble directory (the config's `dataset.formats`, or `options.formats`:
- * parquet, csv, hdf5) from its task table and records (the combined dataset of every stage for a multi-stage
- * one). Idempotent; safe while the ensemble runs.
+ * (Re)writes the dataset files of an ensemble directory (the config's `dataset.formats`, or `options.formats`) from its
+ * task table and records (the combined dataset of every stage for a multi-stage one). Idempotent; safe while it runs.
  */
 export async function collect(ensembleDir: string, options: { formats?: DatasetFormat[] } = {}): Promise<RunResult> {
   return toResult(await collectEnsembleDir(resolve(ensembleDir), options));
