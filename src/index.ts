@@ -1,7 +1,7 @@
 // The public entry point of arrayflow (`import { run } from 'arrayflow'`): named, typed wrappers over src/run/ and src/config/; nothing here prints or exits.
 import { resolve } from 'node:path';
 import { readConfig as readConfigFromFile, readConfigFile, readConfigObject, validateConfigObject } from './config/load.js';
-import type { Config, DatasetFormat } from './config/types.js';
+import type { Config, DatasetCompression, DatasetFormat } from './config/types.js';
 import { validateConfig as validateText } from './config/validate.js';
 import type { ConfigIssue } from './errors.js';
 import { cancelEnsemble } from './run/cancel.js';
@@ -40,7 +40,6 @@ export type {
   AdaptiveSpec,
   ArraySpec,
   Config,
-  DatasetFormat,
   ExecutorSpec,
   ExecutorType,
   InputsSpec,
@@ -122,6 +121,7 @@ export interface ConfigInput {
   keep?: 'all' | 'none' | string[];
   /** Whose stdout/stderr are kept in logs/tasks/ (last 1 MiB each): `failed` (default), `all` or `none`. */
   logs?: 'none' | 'failed' | 'all';
+  dataset?: { formats?: DatasetFormat[]; compression?: DatasetCompression };
   /** Seconds, or a string such as `90s`, `10m`, `2h`, `HH:MM:SS`. */
   timeout?: number | string;
   expected_task_time?: number | string;

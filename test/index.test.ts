@@ -164,6 +164,7 @@ t.test('ConfigInput names every top-level key of the config schema', async (t) =
     result: true,
     keep: true,
     logs: true,
+    dataset: true,
     timeout: true,
     expected_task_time: true,
     parameters: true,

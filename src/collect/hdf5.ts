@@ -1,5 +1,5 @@
 // Arrow tables -> dataset.h5 with h5wasm (HDF5's C library in WebAssembly; its Node build writes the real file): one 1-D dataset per column, the layout of docs/dataset.md.
-import { type Data, type Field, type Int, type Schema, type Table, type Timestamp, makeVector, TimeUnit, Type } from 'apache-arrow';
+import { type Data, type Field, type Float, type Int, type Schema, type Table, type Timestamp, makeVector, Precision, TimeUnit, Type } from 'apache-arrow';
 import type { Dataset as H5Dataset, File as H5File, Group as H5Group } from 'h5wasm/node';
 import type { DatasetCompression } from '../config/types.js';
 import { DataError } from '../errors.js';
@@ -42,8 +42,8 @@ const GZIP_LEVEL = 4; // h5py's default gzip level
 
 type Numbers = Float64Array | Float32Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
 
-/** How one Arrow column is stored: a numeric HDF5 type written batch by batch, or variable-length UTF-8 strings. */
-type Encoding = { kind: 'numbers'; dtype: string; values: (d: Data) => Numbers } | { kind: 'strings'; value: (d: Data, i: number) => string };
+/** How one Arrow column is stored: a numeric HDF5 type written batch by batch, or variable-length UTF-8 strings ('' at nulls). */
+type Encoding = { kind: 'numbers'; dtype: string; values: (d: Data) => Numbers } | { kind: 'strings'; values: (d: Data) => string[] };
 
 const INT_DTYPES: Record<number, string> = { 8: 'b', 16: 'h', 32: 'i', 64: 'q' };
 
@@ -66,11 +66,31 @@ function boolValues(d: Data): Int8Array {
   return out;
 }
 
+function utf8Values(d: Data): string[] {
+  const bytes = d.values as Uint8Array;
+  const offsets = d.valueOffsets as Int32Array;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Array<string>(d.length);
+  for (let i = 0; i < d.length; i++) out[i] = isValid(d, i) ? buf.toString('utf8', offsets[i], offsets[i + 1]) : '';
+  return out;
+}
+
+/** Types the collector never builds (a table read from elsewhere, a half float): JSON text, as in the CSV file. */
+function jsonValues(d: Data): string[] {
+  const vec = makeVector(d);
+  const out = new Array<string>(d.length);
+  for (let i = 0; i < d.length; i++) out[i] = isValid(d, i) ? JSON.stringify(vec.get(i), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) : '';
+  return out;
+}
+
 function encodingOf(field: Field): Encoding {
   const t = field.type;
   switch (t.typeId) {
-    case Type.Float:
-      return { kind: 'numbers', dtype: (t as { precision: number }).precision === 2 ? '<d' : '<f', values: filled(NaN) };
+    case Type.Float: {
+      const { precision } = t as Float;
+      if (precision === Precision.HALF) return { kind: 'strings', values: jsonValues };
+      return { kind: 'numbers', dtype: precision === Precision.DOUBLE ? '<d' : '<f', values: filled(NaN) };
+    }
     case Type.Int: {
       const { bitWidth, isSigned } = t as Int;
       const code = INT_DTYPES[bitWidth];
@@ -82,18 +102,10 @@ function encodingOf(field: Field): Encoding {
       return { kind: 'numbers', dtype: '<q', values: filled(-(1n << 63n)) };
     case Type.Bool:
       return { kind: 'numbers', dtype: '|b', values: boolValues };
-    case Type.Utf8: {
-      return {
-        kind: 'strings',
-        value: (d, i) => {
-          const offsets = d.valueOffsets as Int32Array;
-          return Buffer.from((d.values as Uint8Array).buffer, (d.values as Uint8Array).byteOffset).toString('utf8', offsets[i], offsets[i + 1]);
-        },
-      };
-    }
+    case Type.Utf8:
+      return { kind: 'strings', values: utf8Values };
     default:
-      // types the collector never builds (a table read from elsewhere): JSON text, as in the CSV file
-      return { kind: 'strings', value: (d, i) => JSON.stringify(makeVector(d).get(i), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) };
+      return { kind: 'strings', values: jsonValues };
   }
 }
 
@@ -194,7 +206,7 @@ export class Hdf5Encoder {
           c.dataset!.resize([from + batch.numRows]);
           c.dataset!.write_slice([[from, from + batch.numRows]], c.enc.values(d));
         } else {
-          for (let i = 0; i < d.length; i++) c.strings.push(isValid(d, i) ? c.enc.value(d, i) : '');
+          for (const s of c.enc.values(d)) c.strings.push(s);
         }
       });
       this.rows += batch.numRows;
