@@ -67,6 +67,7 @@ function boolValues(d: Data): Int8Array {
 }
 
 function utf8Values(d: Data): string[] {
+  if (d.length === 0) return []; // an empty column may have no value buffer at all
   const bytes = d.values as Uint8Array;
   const offsets = d.valueOffsets as Int32Array;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
