@@ -155,14 +155,19 @@ export class Hdf5Encoder {
     private readonly compression: DatasetCompression,
   ) {}
 
-  /** Closes the file (what is written of it is left to the caller's clean-up) and throws `e` as a DataError naming it. */
-  private fail(e: unknown): never {
+  /** Closes the file, if open; what is written of it is left to the caller's clean-up. */
+  abort(): void {
     try {
       this.file?.close();
     } catch {
-      // the first error is the one to report
+      // an error that made the file be given up is the one to report
     }
     this.file = undefined;
+  }
+
+  /** {@link abort}, then throws `e` as a DataError naming the file. */
+  private fail(e: unknown): never {
+    this.abort();
     const why = (e instanceof Error ? e.message : String(e)).trim().split('\n')[0];
     throw new DataError(`cannot write ${this.path} as HDF5: ${why}`, { cause: e });
   }

@@ -74,6 +74,7 @@ export async function writeDatasetStream(
       if (!writers.some((w) => w.format === format)) await unlink(layout.dataset(format)).catch(() => undefined);
     }
   } catch (e) {
+    for (const f of files) f.encoder.abort?.();
     await Promise.all(files.map((f) => f.fh.close().catch(() => undefined)));
     await Promise.all(files.map((f) => unlink(f.tmp).catch(() => undefined)));
     throw e;

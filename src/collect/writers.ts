@@ -16,6 +16,8 @@ export interface DatasetEncoder {
   add(table: Table): Promise<void>;
   /** Writes what is left (the last CSV rows, the Parquet footer). */
   end(): Promise<void>;
+  /** Lets go of what it holds when the file is given up (another format's writer failed): the HDF5 file's handle. */
+  abort?(): void;
 }
 
 /** The file an encoder fills: created empty under a temp name, renamed once complete. */
