@@ -250,11 +250,12 @@ export class Hdf5Encoder {
         group.create_attribute('layout', 'arrayflow dataset, HDF5 layout 1 (docs/dataset.md)');
         // key-value metadata of the table (as in the Parquet file's Arrow schema), e.g. which columns are parameters
         for (const [k, v] of this.schema?.metadata ?? []) if (!OWN_ATTRIBUTES.has(k)) group.create_attribute(k, v);
+        // closing flushes HDF5's metadata to the file: its errors (a full disk) are the file's too
+        this.file = undefined;
+        file.close();
       });
     } catch (e) {
       this.fail(e);
     }
-    this.file = undefined;
-    file.close();
   }
 }
