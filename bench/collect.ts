@@ -144,7 +144,7 @@ async function child(mode: string, inputs: Inputs): Promise<void> {
   if (mode === 'collect') {
     const r = await collect(new EnsembleLayout(inputs.ensemble), PARAMS);
     const t = clock.stop();
-    report({ ...t, rows: r.rows, parquetBytes: await sizeOf(r.files.parquet), csvBytes: await sizeOf(r.files.csv) });
+    report({ ...t, rows: r.rows, parquetBytes: await sizeOf(r.files.parquet), csvBytes: await sizeOf(r.files.csv!) });
   } else if (mode === 'index') {
     // the first pass alone: every record file read and parsed, each task's final record located
     const layout = new EnsembleLayout(inputs.ensemble);

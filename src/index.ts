@@ -1,7 +1,7 @@
 // The public entry point of arrayflow (`import { run } from 'arrayflow'`): named, typed wrappers over src/run/ and src/config/; nothing here prints or exits.
 import { resolve } from 'node:path';
 import { readConfig as readConfigFromFile, readConfigFile, readConfigObject, validateConfigObject } from './config/load.js';
-import type { Config } from './config/types.js';
+import type { Config, DatasetCompression, DatasetFormat } from './config/types.js';
 import { validateConfig as validateText } from './config/validate.js';
 import type { ConfigIssue } from './errors.js';
 import { cancelEnsemble } from './run/cancel.js';
@@ -36,7 +36,7 @@ export {
   type ErrorCode,
   type ErrorOptions,
 } from './errors.js';
-export { EXECUTOR_TYPES } from './config/types.js';
+export { DATASET_COMPRESSIONS, DATASET_FORMATS, EXECUTOR_TYPES } from './config/types.js';
 export type {
   AdaptiveSpec,
   ArraySpec,
@@ -123,6 +123,7 @@ export interface ConfigInput {
   keep?: 'all' | 'none' | string[];
   /** Whose stdout/stderr are kept in logs/tasks/ (last 1 MiB each): `failed` (default), `all` or `none`. */
   logs?: 'none' | 'failed' | 'all';
+  dataset?: { formats?: DatasetFormat[]; compression?: DatasetCompression };
   /** Seconds, or a string such as `90s`, `10m`, `2h`, `HH:MM:SS`. */
   timeout?: number | string;
   expected_task_time?: number | string;
@@ -195,8 +196,8 @@ export interface PlanOptions {
 export interface RunResult extends Counts {
   /** Absolute path of the ensemble directory. */
   ensembleDir: string;
-  /** The dataset: one row per task (done or failed), parameters then results. */
-  dataset: { parquet: string; csv: string };
+  /** The dataset: one row per task (done or failed), parameters then results; csv and hdf5 when the config's `dataset.formats` has them. */
+  dataset: { parquet: string; csv?: string; hdf5?: string };
   /** Record lines that could not be parsed (torn writes); 0 normally. */
   badLines: number;
   /** Failed tasks that were cancelled (scancel, qdel, {@link cancel}): `retry(dir, { reason: 'cancelled' })` runs them again. */
@@ -264,7 +265,7 @@ function toResult(r: InternalRunResult): RunResult {
     done: r.done,
     failed: r.failed,
     pending: r.pending,
-    dataset: { parquet: r.parquet, csv: r.csv },
+    dataset: { parquet: r.parquet, ...(r.csv === undefined ? {} : { csv: r.csv }), ...(r.hdf5 === undefined ? {} : { hdf5: r.hdf5 }) },
     badLines: r.badLines,
     cancelled: r.cancelled,
   };
@@ -382,11 +383,11 @@ export async function failures(ensembleDir: string): Promise<FailedTask[]> {
 }
 
 /**
- * (Re)writes dataset.parquet and dataset.csv of an ensemble directory from its task table and records
- * (the combined dataset of every stage for a multi-stage one). Idempotent; safe while the ensemble runs.
+ * (Re)writes the dataset files of an ensemble directory (the config's `dataset.formats`, or `options.formats`) from its
+ * task table and records (the combined dataset of every stage for a multi-stage one). Idempotent; safe while it runs.
  */
-export async function collect(ensembleDir: string): Promise<RunResult> {
-  return toResult(await collectEnsembleDir(resolve(ensembleDir)));
+export async function collect(ensembleDir: string, options: { formats?: DatasetFormat[] } = {}): Promise<RunResult> {
+  return toResult(await collectEnsembleDir(resolve(ensembleDir), options));
 }
 
 /** Provenance of an ensemble (its manifest) and the hosts and scheduler jobs that ran its tasks. */

@@ -56,8 +56,8 @@ t.test('run(config object) resolves to the counts and the dataset, prints nothin
     badLines: 0,
     cancelled: 0,
   });
-  t.ok(existsSync(r.dataset.parquet) && existsSync(r.dataset.csv), 'both dataset files written');
-  t.equal(readFileSync(r.dataset.csv, 'utf8').trim().split('\n').length, 7, 'a header and one row per task');
+  t.ok(existsSync(r.dataset.parquet) && existsSync(r.dataset.csv!), 'both dataset files written');
+  t.equal(readFileSync(r.dataset.csv!, 'utf8').trim().split('\n').length, 7, 'a header and one row per task');
   t.match(progress.at(-1), { total: 6, done: 3, failed: 3, pending: 0 }, 'progress went through the callback');
 
   const frozen = readFileSync(join(ens, 'config.yaml'), 'utf8');
@@ -164,6 +164,7 @@ t.test('ConfigInput names every top-level key of the config schema', async (t) =
     result: true,
     keep: true,
     logs: true,
+    dataset: true,
     timeout: true,
     expected_task_time: true,
     parameters: true,

@@ -1,7 +1,7 @@
 // `arrayflow collect --follow`: keeps dataset/ current while the ensemble runs, prints progress lines, compacts at the end.
 import type { FollowProgress } from '../collect/follow.js';
 import type { FlushInfo } from '../collect/live-dataset.js';
-import { exitStatus } from './shared.js';
+import { datasetPaths, exitStatus } from './shared.js';
 
 // One progress line per this many ms at most (flushes can come twice a second for hours).
 const LINE_EVERY_MS = 1000;
@@ -58,7 +58,7 @@ export async function collectFollow(ensembleDir: string): Promise<void> {
   flushLine();
   if (r.compacted) {
     const c = r.compacted;
-    process.stdout.write(`complete: ${c.done + c.failed} rows (${c.done} done, ${c.failed} failed, ${c.pending} pending)\n${c.parquet}\n${c.csv}\n`);
+    process.stdout.write(`complete: ${c.done + c.failed} rows (${c.done} done, ${c.failed} failed, ${c.pending} pending)\n${datasetPaths(c).join('\n')}\n`);
     if (c.badLines > 0) process.stderr.write(`warning: ${c.badLines} malformed record lines skipped\n`);
     process.exitCode = exitStatus(c);
     return;

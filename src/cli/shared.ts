@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { type Command, CommanderError } from 'commander';
 import { ArrayflowError, ConfigError, EnsembleError, StorageError, UsageError } from '../errors.js';
-import type { ExecutorType } from '../config/types.js';
+import { DATASET_FORMATS, type DatasetFormat, type ExecutorType } from '../config/types.js';
 import { describeChange } from '../plan/settings.js';
 import type { RunOptions, RunResult, SettingsUpdate } from '../run/types.js';
 import type { LogLevel } from '../util/log.js';
@@ -99,7 +99,7 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
   progress?.stop();
   process.stdout.write(
     `${result.done} done, ${result.failed} failed, ${result.pending} pending\n` +
-      `dataset: ${result.parquet}\n         ${result.csv}\n` +
+      `dataset: ${datasetPaths(result).join('\n         ')}\n` +
       (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : '') +
       (abort.signal.aborted && result.pending > 0 ? `interrupted: arrayflow resume ${result.ensembleDir} runs the ${result.pending} pending tasks\n` : '') +
       (result.cancelled > 0 ? cancelledHint(result.cancelled, result.ensembleDir) : ''),
@@ -146,6 +146,22 @@ export function ensembleCommand(program: Command, name: string, description: str
 
 /** A comma-separated option (`--by a,b`) as its words; undefined when not given. */
 export const commaList = (v?: string): string[] | undefined => v?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+
+/** The dataset files written, in format order (Parquet first). */
+export function datasetPaths(r: Partial<Record<DatasetFormat, string>>): string[] {
+  return DATASET_FORMATS.flatMap((f) => (r[f] === undefined ? [] : [r[f]]));
+}
+
+/** commander's parser of `--format parquet,csv,hdf5`. */
+export const formatList = (v: string): DatasetFormat[] => {
+  const formats = commaList(v) ?? [];
+  const known: readonly string[] = DATASET_FORMATS;
+  const bad = formats.find((f) => !known.includes(f));
+  if (bad !== undefined || formats.length === 0) {
+    throw new UsageError(`--format ${JSON.stringify(v)}: ${bad === undefined ? 'no format given' : `'${bad}' is not a dataset format`}; give a comma-separated list of ${DATASET_FORMATS.join(', ')}, e.g. --format parquet,hdf5`);
+  }
+  return formats as DatasetFormat[];
+};
 
 /** commander's parser of a whole-number option. */
 export const int = (v: string): number => {

@@ -1,5 +1,6 @@
-// One collection pass over an ensemble directory: task table + record files -> dataset.parquet + dataset.csv, streamed in batches of rows.
+// One collection pass over an ensemble directory: task table + record files -> dataset.parquet (+ .csv, .h5), streamed in batches of rows.
 import type { Table } from 'apache-arrow';
+import type { DatasetSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import { type TaskRecord, endsTask } from '../records/record.js';
@@ -10,7 +11,7 @@ import { type PointBlock, placeRows } from '../plan/points.js';
 import { buildBatch, ColumnPlanner, ResultShapes, type DatasetColumns } from './build-dataset.js';
 import { type FinalIndex, readFinalIndex } from '../records/final-index.js';
 import { writeDatasetStream } from './write-dataset.js';
-import type { DatasetFiles } from './writers.js';
+import { datasetWriters, type DatasetFiles } from './writers.js';
 
 export interface CollectOptions {
   /** Also write rows for tasks without a final record yet (status "pending"). */
@@ -19,6 +20,8 @@ export interface CollectOptions {
   onRow?: (row: TaskRow, rec: TaskRecord | undefined) => void;
   /** The plan's point blocks (src/plan/points.ts pointBlocks), for the `point` and `replicate` columns (null without). */
   points?: readonly PointBlock[];
+  /** The files to write (default: parquet and csv, snappy). */
+  dataset?: DatasetSpec;
 }
 
 export interface CollectResult {
@@ -117,7 +120,7 @@ export async function collect(layout: EnsembleLayout, paramNames: string[], opts
   const index = await readFinalIndex(layout.resultsDir, tasks, (r) => shapes.idOf(r));
   const included = (t: number): boolean => opts.includePending === true || index.has(t);
   const cols = await planColumns(layout, index, shapes, paramNames, included);
-  const files = await writeDatasetStream(withMetadata(batches(layout, index, cols, opts, included), await readMetadata(layout)), layout);
+  const files = await writeDatasetStream(withMetadata(batches(layout, index, cols, opts, included), await readMetadata(layout)), layout, datasetWriters(opts.dataset));
   let rows = 0;
   let done = 0;
   let failed = 0;

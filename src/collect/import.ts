@@ -3,13 +3,14 @@ import { mkdir, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { Bool, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, Utf8, type Data } from 'apache-arrow';
+import { DATASET_FORMATS, type DatasetSpec } from '../config/types.js';
 import { DataError, UsageError } from '../errors.js';
 import { csvValue, parseResult, type ResultValue } from '../node/result.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { globToRegExp } from '../util/glob.js';
 import { type Kind, inferKind } from './columns.js';
 import { writeDataset } from './write-dataset.js';
-import { DATASET_WRITERS } from './writers.js';
+import { datasetWriters, type DatasetFiles } from './writers.js';
 import { EnsembleLayout } from '../layout/layout.js';
 
 /** A matched file that gave no row, and why. */
@@ -32,19 +33,20 @@ export interface ImportOptions {
   pattern: string;
   /** Where dataset.parquet, dataset.csv and import-errors.ndjson go (default: the imported directory). */
   outDir?: string;
+  /** The dataset files to write (default: parquet and csv, snappy), as the config's `dataset`. */
+  dataset?: DatasetSpec;
   /** Reader threads, i.e. reads and directory listings in flight at once (default 8). */
   concurrency?: number;
 }
 
-export interface ImportResult {
+/** The dataset files written (Parquet always, the others as asked) and the counts. */
+export interface ImportResult extends DatasetFiles {
   /** Files that matched the pattern. */
   matched: number;
   /** Rows written: one per good file. */
   rows: number;
   /** Matched files (or unreadable directories) that gave no row, sorted by path. */
   problems: ImportProblem[];
-  parquet: string;
-  csv: string;
   /** import-errors.ndjson: one {path, reason} per problem (empty when there were none). */
   errors: string;
 }
@@ -350,7 +352,7 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
   if (!st.isDirectory()) throw new DataError(`${fromDir} is not a directory`);
   // Our own outputs, when written inside the tree, are never inputs of the next import.
   const out = new EnsembleLayout(resolve(outDir));
-  const own = new Set([...DATASET_WRITERS.map((w) => out.dataset(w.format)), join(out.root, IMPORT_ERRORS_FILE)]);
+  const own = new Set([...DATASET_FORMATS.map((f) => out.dataset(f)), join(out.root, IMPORT_ERRORS_FILE)]);
 
   const rows: ImportedRow[] = [];
   const problems: ImportProblem[] = [];
@@ -440,7 +442,7 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
   await mkdir(outDir, { recursive: true });
   const errors = join(outDir, IMPORT_ERRORS_FILE);
   const [files] = await Promise.all([
-    writeDataset(table, out),
+    writeDataset(table, out, datasetWriters(opts.dataset)),
     writeFileAtomic(errors, problems.map((p) => JSON.stringify(p) + '\n').join('')),
   ]);
   return { matched, rows: rows.length, problems, ...files, errors };

@@ -1,21 +1,32 @@
-// Parquet as arrayflow writes and reads it: parquet-wasm encodes (snappy, deterministic bytes), arrow-js-ffi reads back.
+// Parquet as arrayflow writes and reads it: parquet-wasm encodes (snappy by default, deterministic bytes), arrow-js-ffi reads back.
 import { readFile } from 'node:fs/promises';
 import { tableToIPC, Type, type Schema, type Table } from 'apache-arrow';
 import { parseTable } from 'arrow-js-ffi';
 import * as parquet from 'parquet-wasm';
+import type { DatasetCompression } from '../config/types.js';
 import { DataError } from '../errors.js';
+
+/** parquet-wasm's codec of each `dataset.compression`; lz4 is LZ4_RAW, the LZ4 codec readers agree on (Parquet's older LZ4 is deprecated). */
+const CODECS: Readonly<Record<DatasetCompression, parquet.Compression>> = {
+  snappy: parquet.Compression.SNAPPY,
+  zstd: parquet.Compression.ZSTD,
+  gzip: parquet.Compression.GZIP,
+  brotli: parquet.Compression.BROTLI,
+  lz4: parquet.Compression.LZ4_RAW,
+  none: parquet.Compression.UNCOMPRESSED,
+};
 
 // Large enough that typical ensembles are one row group; small enough that readers can skip by statistics.
 const ROW_GROUP_ROWS = 128 * 1024;
 
 /**
- * The writer settings of every Parquet file arrayflow writes: snappy (pyarrow's default; zstd is
+ * The writer settings of every Parquet file arrayflow writes: `compression` (default snappy, pyarrow's; zstd is
  * ~20% smaller but markedly slower in a cold wasm instance), dictionary pages only for string columns
  * (numbers and times are nearly all distinct, where a dictionary costs time and bytes), parquet-wasm's
  * constant created_by and no timestamps, so equal tables give equal bytes.
  */
-function writerProperties(schema: Schema): parquet.WriterProperties {
-  let builder = new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.SNAPPY).setMaxRowGroupSize(ROW_GROUP_ROWS);
+function writerProperties(schema: Schema, compression: DatasetCompression): parquet.WriterProperties {
+  let builder = new parquet.WriterPropertiesBuilder().setCompression(CODECS[compression]).setMaxRowGroupSize(ROW_GROUP_ROWS);
   for (const f of schema.fields) {
     if (f.typeId !== Type.Utf8) builder = builder.setColumnDictionaryEnabled(f.name, false);
   }
@@ -31,9 +42,9 @@ function toWasm(table: Table): parquet.Table {
 }
 
 /** Encodes a whole `table` as Parquet bytes (the live dataset's parts; the dataset file is streamed, see {@link ParquetStream}). */
-export function encodeParquet(table: Table): Uint8Array {
+export function encodeParquet(table: Table, compression: DatasetCompression = 'snappy'): Uint8Array {
   // writeParquet takes ownership of (and frees) both the wasm table and the properties.
-  return parquet.writeParquet(toWasm(table), writerProperties(table.schema));
+  return parquet.writeParquet(toWasm(table), writerProperties(table.schema, compression));
 }
 
 /**
@@ -48,7 +59,10 @@ export class ParquetStream {
   private drained: (() => void) | null = null;
   private pump: Promise<void> | undefined;
 
-  constructor(private readonly sink: (chunk: Uint8Array) => Promise<void>) {
+  constructor(
+    private readonly sink: (chunk: Uint8Array) => Promise<void>,
+    private readonly compression: DatasetCompression = 'snappy',
+  ) {
     this.input = new ReadableStream<parquet.RecordBatch>(
       {
         start: (c) => {
@@ -70,7 +84,7 @@ export class ParquetStream {
 
   /** Adds the rows of `table`; resolves once the writer has taken them (so at most one table waits in memory). */
   async add(table: Table): Promise<void> {
-    this.pump ??= this.run(writerProperties(table.schema));
+    this.pump ??= this.run(writerProperties(table.schema, this.compression));
     const wasm = toWasm(table);
     const batches = wasm.recordBatches();
     wasm.free();

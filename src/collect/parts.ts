@@ -3,7 +3,7 @@ import { open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:f
 import type { Table } from 'apache-arrow';
 import type { EnsembleLayout } from '../layout/layout.js';
 import { syncDir } from '../util/fs.js';
-import { DATASET_WRITERS, type DatasetFormat } from './writers.js';
+import { PART_WRITERS, type PartFormat } from './writers.js';
 
 /** One committed part: dataset/<name>.parquet + dataset/<name>.csv. */
 export interface PartInfo {
@@ -12,7 +12,7 @@ export interface PartInfo {
   /** 0 for a flush; a merge of `fanIn` parts of level L is one part of level L+1. */
   level: number;
   /** Size of each format's file, checked when reopening (parts are not fsynced; see docs/watching.md). */
-  bytes: Record<DatasetFormat, number>;
+  bytes: Record<PartFormat, number>;
 }
 
 /** dataset/parts.json: the commit point of the live dataset (rewritten atomically after each part). */
@@ -28,7 +28,7 @@ export interface PartsCheckpoint {
   next: number;
 }
 
-const FORMATS = DATASET_WRITERS.map((w) => w.format).join('|');
+const FORMATS = PART_WRITERS.map((w) => w.format).join('|');
 const PART_RE = new RegExp(`^part-(\\d{8})\\.(${FORMATS})$`);
 const PART_TEMP_RE = new RegExp(`^part-\\d+\\.(${FORMATS})\\.tmp-`);
 
@@ -44,7 +44,7 @@ export function isPartFile(name: string): boolean {
 
 /** The file names of a part, one per format. */
 export function partFileNames(name: string): string[] {
-  return DATASET_WRITERS.map((w) => `${name}.${w.format}`);
+  return PART_WRITERS.map((w) => `${name}.${w.format}`);
 }
 
 function tempName(path: string): string {
@@ -77,7 +77,7 @@ async function writeThenRename(path: string, chunks: Iterable<string | Uint8Arra
 /** Writes dataset/<name>.<format> for every format (each temp + rename); returns their sizes. */
 export async function writePartFiles(layout: EnsembleLayout, name: string, table: Table): Promise<PartInfo['bytes']> {
   const bytes: Partial<PartInfo['bytes']> = {};
-  for (const w of DATASET_WRITERS) bytes[w.format] = await writeThenRename(layout.datasetPart(name, w.format), w.encode(table));
+  for (const w of PART_WRITERS) bytes[w.format] = await writeThenRename(layout.datasetPart(name, w.format), w.encode(table));
   return bytes as PartInfo['bytes'];
 }
 
@@ -88,14 +88,14 @@ export async function writePartsCheckpoint(layout: EnsembleLayout, cp: PartsChec
 
 /** Deletes the files of one part. */
 export async function removePart(layout: EnsembleLayout, name: string): Promise<void> {
-  for (const w of DATASET_WRITERS) await unlink(layout.datasetPart(name, w.format)).catch(() => undefined);
+  for (const w of PART_WRITERS) await unlink(layout.datasetPart(name, w.format)).catch(() => undefined);
 }
 
 /** Every committed part is there with the sizes it was written with, and its Parquet file ends with the magic. */
 export async function partsIntact(layout: EnsembleLayout, cp: PartsCheckpoint): Promise<boolean> {
   for (const p of cp.parts) {
-    const sizes = await Promise.all(DATASET_WRITERS.map(async (w) => (await stat(layout.datasetPart(p.name, w.format)).catch(() => null))?.size));
-    if (DATASET_WRITERS.some((w, i) => sizes[i] !== p.bytes[w.format]) || p.bytes.parquet < 8) return false;
+    const sizes = await Promise.all(PART_WRITERS.map(async (w) => (await stat(layout.datasetPart(p.name, w.format)).catch(() => null))?.size));
+    if (PART_WRITERS.some((w, i) => sizes[i] !== p.bytes[w.format]) || p.bytes.parquet < 8) return false;
     const fh = await open(layout.datasetPart(p.name, 'parquet'), 'r');
     try {
       const tail = Buffer.alloc(4);
@@ -115,7 +115,7 @@ function isCheckpoint(v: unknown): v is PartsCheckpoint {
     c.parts.every(
       (p) =>
         typeof p?.name === 'string' && PART_RE.test(`${p.name}.parquet`) && Number.isSafeInteger(p.rows) && Number.isSafeInteger(p.level) &&
-        DATASET_WRITERS.every((w) => Number.isSafeInteger(p.bytes?.[w.format])),
+        PART_WRITERS.every((w) => Number.isSafeInteger(p.bytes?.[w.format])),
     ) &&
     typeof c.offsets === 'object' && c.offsets !== null && Number.isSafeInteger(c.next)
   );

@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import type {
   ArraySpec,
   Config,
+  DatasetCompression,
+  DatasetFormat,
+  DatasetSpec,
   ExecutorSpec,
   ExecutorType,
   InputsSpec,
@@ -16,7 +19,7 @@ import type {
   SamplingMethod,
   SamplingSpec,
 } from './types.js';
-import { DEFAULT_LOGS, DEFAULT_RESULT_MAX_SIZE } from './types.js';
+import { DEFAULT_DATASET, DEFAULT_LOGS, DEFAULT_RESULT_MAX_SIZE } from './types.js';
 
 type Raw = Record<string, unknown>;
 type Scalar = string | number | boolean;
@@ -55,6 +58,7 @@ export function normaliseConfig(raw: Raw, file: string): Config {
     result: normaliseResult(asRaw(raw.result)),
     keep: (raw.keep as KeepPolicy | undefined) ?? 'none',
     logs: (raw.logs as LogsPolicy | undefined) ?? DEFAULT_LOGS,
+    dataset: normaliseDataset(asRaw(raw.dataset)),
     timeout: raw.timeout === undefined ? 0 : parseDuration(raw.timeout as number | string),
     ...(raw.expected_task_time === undefined ? {} : { expected_task_time: parseDuration(raw.expected_task_time as number | string) }),
     parameters: Object.fromEntries(
@@ -62,6 +66,13 @@ export function normaliseConfig(raw: Raw, file: string): Config {
     ),
     sampling: normaliseSampling(asRaw(raw.sampling), abs),
     executor: normaliseExecutor(asRaw(raw.executor), abs),
+  };
+}
+
+function normaliseDataset(raw: Raw): DatasetSpec {
+  return {
+    formats: [...((raw.formats as DatasetFormat[] | undefined) ?? DEFAULT_DATASET.formats)],
+    compression: (raw.compression as DatasetCompression | undefined) ?? DEFAULT_DATASET.compression,
   };
 }
 

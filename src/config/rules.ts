@@ -71,6 +71,34 @@ export const adaptivePlaceholdersAreKnown: Rule = (data, src) => {
   });
 };
 
+/** The formats of dataset.formats, when it is a list. */
+function datasetFormats(data: Raw): unknown[] | undefined {
+  const formats = obj(data.dataset)?.formats;
+  return Array.isArray(formats) ? formats : undefined;
+}
+
+/** dataset.formats keeps parquet: summary, report and adaptive rounds read dataset.parquet back. */
+export const datasetKeepsParquet: Rule = (data, src) => {
+  const formats = datasetFormats(data);
+  if (formats === undefined || formats.length === 0 || formats.includes('parquet')) return [];
+  return [
+    src.issue(
+      ['dataset', 'formats'],
+      `${showList(formats)} leaves out parquet, which arrayflow reads back (summary, report, adaptive rounds); add it, e.g. ${showList(['parquet', ...formats])}`,
+    ),
+  ];
+};
+
+/** An adaptive proposer given {dataset_csv} needs dataset.csv written. */
+export const datasetCsvForProposer: Rule = (data, src) => {
+  const formats = datasetFormats(data);
+  const command = obj(data.adaptive)?.command;
+  if (formats === undefined || formats.includes('csv') || !Array.isArray(command)) return [];
+  const i = command.findIndex((arg) => typeof arg === 'string' && arg.includes('{dataset_csv}'));
+  if (i < 0) return [];
+  return [src.issue(['adaptive', 'command', i], `${show(command[i])} reads dataset.csv, but dataset.formats ${showList(formats)} does not write it; add csv to dataset.formats, or pass {dataset} (Parquet)`)];
+};
+
 /** adaptive.budget counts the initial design: a budget at or below the sampled points leaves no round to run. */
 export const adaptiveBudgetAboveDesign: Rule = (data, src) => {
   const budget = obj(data.adaptive)?.budget;
@@ -326,6 +354,8 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['placeholdersAreKnown', placeholdersAreKnown],
   ['adaptivePlaceholdersAreKnown', adaptivePlaceholdersAreKnown],
   ['adaptiveBudgetAboveDesign', adaptiveBudgetAboveDesign],
+  ['datasetKeepsParquet', datasetKeepsParquet],
+  ['datasetCsvForProposer', datasetCsvForProposer],
   ['rangesAreNonEmpty', rangesAreNonEmpty],
   ['levelsOnlyOnContinuous', levelsOnlyOnContinuous],
   ['samplesForDrawnMethods', samplesForDrawnMethods],

@@ -191,6 +191,11 @@ function toIssue(e: ErrorObject, root: unknown, src: ConfigSource, unknownHere: 
             : `at most ${e.params.limit as number}`;
       return src.issue(at, `needs ${need} item${e.params.limit === 1 ? '' : 's'}, found ${found}${hint}`);
     }
+    case 'uniqueItems': {
+      // ajv: items i and j (j < i) are equal
+      const { i, j } = e.params as { i: number; j: number };
+      return src.issue(at, `lists ${describe((data as unknown[])[i])} twice (items ${j + 1} and ${i + 1}); list each once`);
+    }
     case 'minLength':
       return src.issue(at, `must not be empty${hint}`);
     case 'minProperties':

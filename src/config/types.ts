@@ -123,6 +123,26 @@ export interface RemoteSpec {
   ssh_config?: string;
 }
 
+/** The dataset's output formats (config `dataset.formats`, `collect --format`); the schema's enum is checked against it. */
+export const DATASET_FORMATS = ['parquet', 'csv', 'hdf5'] as const;
+
+export type DatasetFormat = (typeof DATASET_FORMATS)[number];
+
+/** The Parquet codecs (config `dataset.compression`) that parquet-wasm's build writes and readers of the field read. */
+export const DATASET_COMPRESSIONS = ['snappy', 'zstd', 'gzip', 'brotli', 'lz4', 'none'] as const;
+
+export type DatasetCompression = (typeof DATASET_COMPRESSIONS)[number];
+
+/** Which dataset files `collect` writes and how (docs/dataset.md). */
+export interface DatasetSpec {
+  /** Parquet always among them: arrayflow reads dataset.parquet back (summary, report, adaptive rounds). */
+  formats: DatasetFormat[];
+  compression: DatasetCompression;
+}
+
+/** The dataset when the config does not say (and in plans written before `dataset` existed). */
+export const DEFAULT_DATASET: DatasetSpec = { formats: ['parquet', 'csv'], compression: 'snappy' };
+
 export interface InputsSpec {
   /** Files copied into the scratch dir (absolute paths after normalisation). */
   copy: string[];
@@ -195,6 +215,8 @@ export interface Config {
   keep: KeepPolicy;
   /** Whose stdout/stderr are kept under logs/tasks/: none, failed tasks (the default) or all. */
   logs: LogsPolicy;
+  /** The dataset files collect writes (formats, Parquet codec). */
+  dataset: DatasetSpec;
   /** Per-task wall-clock limit in seconds (0 = none). */
   timeout: number;
   /** Expected seconds per task, when the config says: sizes the automatic bundle (src/plan/bundle.ts). */

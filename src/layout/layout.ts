@@ -1,5 +1,9 @@
 // Owns every path inside an ensemble directory; used on the submit host and on the compute node alike.
 import { join } from 'node:path';
+import type { DatasetFormat } from '../config/types.js';
+
+/** The file extension of each dataset format: HDF5's customary `.h5`, else the format's name. */
+const DATASET_EXTENSIONS: Readonly<Record<DatasetFormat, string>> = { parquet: 'parquet', csv: 'csv', hdf5: 'h5' };
 
 export class EnsembleLayout {
   constructor(readonly root: string) {}
@@ -55,8 +59,8 @@ export class EnsembleLayout {
     return join(this.taskLogsDir, `${task}.${attempt}.${stream}`);
   }
 
-  /** `dataset.parquet`, `dataset.csv`: the dataset in one output format (see collect/writers.ts). */
-  dataset(format: string): string { return join(this.root, `dataset.${format}`); }
+  /** `dataset.parquet`, `dataset.csv`, `dataset.h5`: the dataset in one output format (see collect/writers.ts). */
+  dataset(format: DatasetFormat): string { return join(this.root, `dataset.${DATASET_EXTENSIONS[format]}`); }
   get datasetParquet(): string { return this.dataset('parquet'); }
   /** The live dataset while an ensemble runs: parts, their checkpoint and the follower's lock (see docs/watching.md). */
   get datasetDir(): string { return join(this.root, 'dataset'); }

@@ -1,5 +1,5 @@
 // Points -> tasks -> array elements: the pure planning functions, and the plan file every stage reads.
-import type { AdaptiveSpec, Config, ExecutorSpec, KeepPolicy, LogsPolicy, ParamSpec, PrologueSpec, ResultSpec, SamplingSpec } from '../config/types.js';
+import type { AdaptiveSpec, Config, DatasetSpec, ExecutorSpec, KeepPolicy, LogsPolicy, ParamSpec, PrologueSpec, ResultSpec, SamplingSpec } from '../config/types.js';
 import { taskSeeds } from '../sampling/hash.js';
 import type { PointBlock } from './points.js';
 import type { TaskTable } from './tasks.js';
@@ -60,6 +60,8 @@ export interface PlanFile {
   adaptive?: AdaptiveSpec;
   /** The config's prologue, run once before the first task (src/run/prologue.ts). */
   prologue?: PrologueSpec;
+  /** The dataset files collect writes (absent in plans written before it existed: DEFAULT_DATASET). */
+  dataset?: DatasetSpec;
 }
 
 /** Task t of a later stage runs on row `params["<stage>.task"]` of the upstream stage, read when t starts. */

@@ -1,13 +1,14 @@
 // What may change between runs of one ensemble (its execution settings) and what defines its tasks (compared key by key).
 import { createHash } from 'node:crypto';
-import type { Config, ExecutorSpec, KeepPolicy, LogsPolicy, PrologueSpec } from '../config/types.js';
+import type { Config, DatasetSpec, ExecutorSpec, KeepPolicy, LogsPolicy, PrologueSpec } from '../config/types.js';
+import { DEFAULT_DATASET } from '../config/types.js';
 import type { SettingChange } from '../journal/journal.js';
 import type { PlanFile } from './plan.js';
 
 /**
  * How, where and for how long the tasks run: `timeout`, `keep`, `logs`, `result.max_size` (raising it is the fix for a
- * `result too large` failure), the `prologue` (it prepares the machine; one that succeeded does not run again) and the
- * whole `executor` section (type, workers, resources, array throttle and limits, scratch, setup lines, retries,
+ * `result too large` failure), the `prologue` (it prepares the machine; one that succeeded does not run again), the
+ * `dataset` files collect writes and the whole `executor` section (type, workers, resources, array throttle and limits, scratch, setup lines, retries,
  * retry_on, retry_scale, poll, caps, host). They may change between runs; plan.json holds the current ones, the journal
  * every change (`settings` events).
  */
@@ -17,6 +18,8 @@ export interface ExecutionSettings {
   logs?: LogsPolicy;
   result: { max_size?: number };
   prologue?: PrologueSpec;
+  /** Absent in plans written before it existed: DEFAULT_DATASET. */
+  dataset?: DatasetSpec;
   executor: ExecutorSpec;
 }
 
@@ -29,22 +32,23 @@ const LAYOUT_KEYS = new Set(['executor.array.bundle', 'executor.array.target_ele
 
 /** The execution settings of a config. */
 export function configSettings(config: Config): ExecutionSettings {
-  return { timeout: config.timeout, keep: config.keep, logs: config.logs, result: { max_size: config.result.max_size }, prologue: config.prologue, executor: config.executor };
+  return { timeout: config.timeout, keep: config.keep, logs: config.logs, result: { max_size: config.result.max_size }, prologue: config.prologue, dataset: config.dataset, executor: config.executor };
 }
 
 /** The execution settings a plan holds now. */
 export function planSettings(plan: PlanFile): ExecutionSettings {
   const { runtime } = plan;
-  return { timeout: runtime.timeout, keep: runtime.keep, logs: runtime.logs, result: { max_size: runtime.result.max_size }, prologue: plan.prologue, executor: plan.executor };
+  return { timeout: runtime.timeout, keep: runtime.keep, logs: runtime.logs, result: { max_size: runtime.result.max_size }, prologue: plan.prologue, dataset: plan.dataset ?? DEFAULT_DATASET, executor: plan.executor };
 }
 
 /** `plan` with `settings` in every place the controller and the node read them (the element layout unchanged). */
 export function withSettings(plan: PlanFile, settings: ExecutionSettings): PlanFile {
   const { executor } = settings;
-  const { prologue: _old, ...rest } = plan;
+  const { prologue: _old, dataset: _dataset, ...rest } = plan;
   return {
     ...rest,
     ...(settings.prologue ? { prologue: settings.prologue } : {}),
+    ...(settings.dataset ? { dataset: settings.dataset } : {}),
     retries: executor.retries,
     executor,
     runtime: {
@@ -102,6 +106,7 @@ export function taskKeys(config: Config, pointsFile: Uint8Array | null): Record<
     adaptive: _adaptive,
     logs: _logs,
     prologue: _prologue,
+    dataset: _dataset,
     ...rest
   } = config;
   const keys: Record<string, string> = {};

@@ -72,6 +72,7 @@ export function planFileFor(config: Config, keys: Record<string, string>, tasks:
     ...(upstream ? { upstream } : {}),
     ...(config.adaptive ? { adaptive: config.adaptive } : {}),
     ...(config.prologue ? { prologue: config.prologue } : {}),
+    dataset: config.dataset,
     format: 1,
     name: config.name,
     id,

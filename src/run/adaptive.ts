@@ -33,7 +33,8 @@ export function parseProposals(stdout: string, plan: Pick<PlanFile, 'design'>, w
 
 /** Runs the proposer once: its points for round `round` (at most `count` are used). */
 async function propose(spec: AdaptiveSpec, layout: EnsembleLayout, plan: PlanFile, result: RunResult, round: number, count: number): Promise<Point[]> {
-  const values = { dataset: result.parquet, dataset_csv: result.csv, count: String(count), round: String(round), ensemble: layout.root };
+  // dataset.csv is written whenever the proposer asks for it (config rule datasetCsvForProposer)
+  const values = { dataset: result.parquet, dataset_csv: result.csv ?? '', count: String(count), round: String(round), ensemble: layout.root };
   const argv = spec.command.map((a) => renderTemplate(a, values));
   const what = `adaptive round ${round} (${argv.join(' ')})`;
   const r = await execa(argv[0], argv.slice(1), { cwd: spec.cwd, reject: false, stdin: 'ignore' });

@@ -2,11 +2,11 @@
 import { readPlan } from '../plan/read.js';
 import { collectEnsemble } from './collect-plan.js';
 import { collectStages, readStages } from './stages.js';
-import type { RunResult } from './types.js';
+import type { CollectOverrides, RunResult } from './types.js';
 
-/** (Re)writes dataset.parquet and dataset.csv of `ensembleDir` from its task table and record files; idempotent. */
-export async function collectEnsembleDir(ensembleDir: string): Promise<RunResult> {
-  if (await readStages(ensembleDir)) return collectStages(ensembleDir);
+/** (Re)writes the dataset files of `ensembleDir` (the config's `dataset.formats`, or `over.formats`) from its task table and record files; idempotent. */
+export async function collectEnsembleDir(ensembleDir: string, over: CollectOverrides = {}): Promise<RunResult> {
+  if (await readStages(ensembleDir)) return collectStages(ensembleDir, over);
   const { layout, plan } = await readPlan(ensembleDir);
-  return collectEnsemble(layout, plan);
+  return collectEnsemble(layout, plan, over);
 }

@@ -2,7 +2,7 @@
 // stage's tasks read their upstream rows when they start, and the root's dataset holds every stage's rows.
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Config, StageSpec } from '../config/types.js';
-import { type RunOptions, type RunResult, reportSettings } from './types.js';
+import { type CollectOverrides, type RunOptions, type RunResult, reportSettings } from './types.js';
 import { readFinals } from '../records/read.js';
 import { EnsembleError, UsageError } from '../errors.js';
 import type { Dependency, UpstreamWatch } from '../executor/batch.js';
@@ -151,14 +151,16 @@ export async function resumeStages(root: string, file: StagesFile, opts: RunOpti
 
 /**
  * Collects every stage's dataset, then the root's: one row per task of every stage, with `stage` and `stage_task`
- * (the task's id in stages/<stage>/) in front; `task_id` numbers the rows across stages.
+ * (the task's id in stages/<stage>/) in front; `task_id` numbers the rows across stages. Its files are the first
+ * stage's `dataset` (every stage has the config's), or `over.formats`.
  */
-export async function collectStages(root: string): Promise<RunResult> {
+export async function collectStages(root: string, over: CollectOverrides = {}): Promise<RunResult> {
   const file = await readStages(root);
   if (!file) throw new EnsembleError(`${root} is not a multi-stage ensemble (no stages.json)`);
-  const [{ buildDataset }, { writeDataset }, { PARAMS_METADATA_KEY }, { collectEnsemble }] = await Promise.all([
+  const [{ buildDataset }, { writeDataset }, { datasetWriters }, { PARAMS_METADATA_KEY }, { collectEnsemble, datasetOf }] = await Promise.all([
     import('../collect/build-dataset.js'),
     import('../collect/write-dataset.js'),
+    import('../collect/writers.js'),
     import('../collect/import.js'),
     import('./collect-plan.js'),
   ]);
@@ -170,7 +172,7 @@ export async function collectStages(root: string): Promise<RunResult> {
   const stages = await openStages(root, file);
   for (const s of stages) for (const n of s.plan.param_names) if (!names.includes(n)) names.push(n);
   for (const s of stages) {
-    const r = await collectEnsemble(s.layout, s.plan);
+    const r = await collectEnsemble(s.layout, s.plan, over);
     const own = await readFinals(s.layout.resultsDir);
     for (const k of ['total', 'done', 'failed', 'pending', 'cancelled', 'badLines'] as const) totals[k] += r[k];
     const stageRows = await readTaskTable(s.layout);
@@ -199,6 +201,6 @@ export async function collectStages(root: string): Promise<RunResult> {
   // the provenance of every stage, which the Parquet writer copies into the file's key-value metadata
   const manifests = await Promise.all(stages.map((s) => readManifest(s.layout)));
   for (const [k, v] of datasetMetadata(manifests.filter((m) => m !== null))) table.schema.metadata.set(k, v);
-  const files = await writeDataset(table, layout);
-  return { ensembleDir: root, ...totals, parquet: files.parquet, csv: files.csv };
+  const files = await writeDataset(table, layout, datasetWriters(datasetOf(stages[0]?.plan, over)));
+  return { ensembleDir: root, ...totals, ...files };
 }

@@ -1,5 +1,6 @@
 // What the operations on an ensemble take and return: options, counts, progress and results (types, and the two helpers that make them).
-import type { ExecutorType } from '../config/types.js';
+import type { DatasetFormat, ExecutorType } from '../config/types.js';
+import type { DatasetFiles } from '../collect/writers.js';
 import type { Dependency, Submission, UpstreamWatch } from '../executor/batch.js';
 import type { SettingChange } from '../journal/journal.js';
 import type { OpenedPlan } from '../plan/write.js';
@@ -83,13 +84,17 @@ export function reportSettings(opened: ReadonlyArray<Pick<OpenedPlan, 'layout' |
   for (const p of opened) if (p.changes.length > 0) opts.onSettings?.({ ensembleDir: p.layout.root, bundle: p.plan.bundle, changes: p.changes });
 }
 
-export interface RunResult extends Counts {
+/** The dataset files (Parquet always, CSV and HDF5 as the config's `dataset.formats` says) and the counts. */
+export interface RunResult extends Counts, DatasetFiles {
   ensembleDir: string;
   /** Failed tasks whose reason is `cancelled` (scancel, qdel, `arrayflow cancel`): `retry --failed --reason cancelled` runs them again. */
   cancelled: number;
-  parquet: string;
-  csv: string;
   badLines: number;
+}
+
+/** `collect --format`: the dataset formats of this collection instead of the plan's `dataset.formats`. */
+export interface CollectOverrides {
+  formats?: DatasetFormat[];
 }
 
 /** A fresh id for one run of the controller (names its record files and journal events). */

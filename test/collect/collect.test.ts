@@ -49,16 +49,16 @@ t.test('collect is idempotent and independent of how records are spread over fil
   writeEnsemble(a, taskRows(500), records(500), 8);
   const first = await collect(new EnsembleLayout(a), PARAMS);
   const p1 = readFileSync(first.files.parquet);
-  const c1 = readFileSync(first.files.csv);
+  const c1 = readFileSync(first.files.csv!);
   const second = await collect(new EnsembleLayout(a), PARAMS);
   t.ok(readFileSync(second.files.parquet).equals(p1), 'parquet byte-identical');
-  t.ok(readFileSync(second.files.csv).equals(c1), 'csv byte-identical');
+  t.ok(readFileSync(second.files.csv!).equals(c1), 'csv byte-identical');
 
   const b = t.testdir({});
   writeEnsemble(b, taskRows(500), shuffled(records(500), 7), 3);
   const other = await collect(new EnsembleLayout(b), PARAMS);
   t.ok(readFileSync(other.files.parquet).equals(p1), 'same records, other files/order: same parquet');
-  t.ok(readFileSync(other.files.csv).equals(c1), 'same records, other files/order: same csv');
+  t.ok(readFileSync(other.files.csv!).equals(c1), 'same records, other files/order: same csv');
 });
 
 t.test('no results yet: an empty dataset, not an error', async (t) => {
@@ -82,14 +82,14 @@ t.test('the same bytes as the collector that held every record in memory (commit
   // that collector's CSV (sha256 prefix 02cef4993abc3818), byte for byte, once the columns added since are dropped:
   // point and replicate (null here: no plan) after batch, runs after attempt (no value here holds a comma)
   const added = new Set(['point', 'replicate', 'runs']);
-  const lines = readFileSync(r.files.csv, 'utf8').split('\n');
+  const lines = readFileSync(r.files.csv!, 'utf8').split('\n');
   const keep = lines[0].split(',').map((name) => !added.has(name));
   t.equal(keep.filter((k) => !k).length, added.size, 'the added columns are there');
   const before = lines.map((l) => (l === '' ? l : l.split(',').filter((_, i) => keep[i]).join(','))).join('\n');
   t.equal(createHash('sha256').update(before).digest('hex').slice(0, 16), '02cef4993abc3818');
   // and the files as they are now, so that any other change of bytes is seen
   t.equal(sha(r.files.parquet), '2e9a4382f5f97c7d');
-  t.equal(sha(r.files.csv), 'da770561f5bfa54b');
+  t.equal(sha(r.files.csv!), 'da770561f5bfa54b');
 });
 
 t.test('more tasks than a row group, retries in other files: one row per task, read back by DuckDB', async (t) => {
@@ -110,6 +110,6 @@ t.test('more tasks than a row group, retries in other files: one row per task, r
   t.same(groups, [{ g: 0, rows: 131_072 }, { g: 1, rows: 1_000 }]);
   // the CSV holds the same rows: every value of a result column equal, matched by task id
   const [csv] = await duckQuery(`SELECT count(*)::INT AS n, count(*) FILTER (c.r0 IS DISTINCT FROM p.r0 OR c.attempt IS DISTINCT FROM p.attempt)::INT AS differ
-    FROM read_csv('${r.files.csv.replaceAll("'", "''")}') c JOIN read_parquet('${path}') p USING (task_id)`);
+    FROM read_csv('${r.files.csv!.replaceAll("'", "''")}') c JOIN read_parquet('${path}') p USING (task_id)`);
   t.same(csv, { n, differ: 0 });
 });

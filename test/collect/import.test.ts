@@ -138,11 +138,11 @@ t.test('collect --from a tree with malformed files: rows for the good ones, a cl
 
   // Again, from another concurrency and with the previous outputs inside the tree: byte-identical.
   const p1 = readFileSync(r.parquet);
-  const c1 = readFileSync(r.csv);
+  const c1 = readFileSync(r.csv!);
   const again = await importResults(root, { pattern: 'run_*/result.*', concurrency: 1 });
   t.equal(again.rows, r.rows);
   t.ok(readFileSync(again.parquet).equals(p1), 'parquet byte-identical');
-  t.ok(readFileSync(again.csv).equals(c1), 'csv byte-identical');
+  t.ok(readFileSync(again.csv!).equals(c1), 'csv byte-identical');
 });
 
 t.test('patterns: literal names without listing, ** and bare names at any depth, key=value parameters, own outputs skipped', async (t) => {

@@ -161,7 +161,7 @@ t.test('an empty table writes and reads back', async (t) => {
   const { parquet, csv } = await writeDataset(table, new EnsembleLayout(dir));
   t.equal(parquet, join(dir, 'dataset.parquet'));
   t.equal((await readDatasetParquet(parquet)).numRows, 0);
-  t.equal(readFileSync(csv, 'utf8').split('\r\n').length, 2, 'header only');
+  t.equal(readFileSync(csv!, 'utf8').split('\r\n').length, 2, 'header only');
   const q = await query(`select count(*) as n from read_parquet('${parquet}')`);
   t.same(q.rows, [{ n: 0 }]);
 });

@@ -26,6 +26,7 @@ t.test('the quick-start config validates and normalises', async (t) => {
     result: { file: 'result.json', format: 'json', max_size: 1024 * 1024 },
     keep: 'none',
     logs: 'failed',
+    dataset: { formats: ['parquet', 'csv'], compression: 'snappy' },
     timeout: 60,
     parameters: {
       beta: { kind: 'uniform', low: 0.1, high: 0.6 },
@@ -55,6 +56,7 @@ t.test('defaults of a minimal config; a relative config path is made absolute', 
     result: { file: 'result.json', format: 'json', max_size: 1024 * 1024 },
     keep: 'none',
     logs: 'failed',
+    dataset: { formats: ['parquet', 'csv'], compression: 'snappy' },
     timeout: 0,
     parameters: { x: { kind: 'const', value: 1 } },
     sampling: { method: 'grid', seed: 0 },
@@ -72,6 +74,7 @@ inputs: { copy: [sim.py], link: [../mesh.h5], dir: template/ }
 result: { file: out/r.csv, max_size: 10M }
 keep: [result.json, "*.png"]
 logs: all
+dataset: { formats: [parquet, hdf5], compression: gzip }
 timeout: 1.5h
 expected_task_time: 0-00:02:30
 parameters:
@@ -114,6 +117,7 @@ executor:
     result: { file: 'out/r.csv', format: 'csv', max_size: 10 * 1024 * 1024 },
     keep: ['result.json', '*.png'],
     logs: 'all',
+    dataset: { formats: ['parquet', 'hdf5'], compression: 'gzip' },
     timeout: 5400,
     expected_task_time: 150,
     parameters: {
@@ -296,6 +300,7 @@ t.test('the normaliser reads only keys the schema defines, and every key the sch
     result: { file: 'r.json', format: 'json', max_size: 4096 },
     keep: ['*.png'],
     logs: 'none',
+    dataset: { formats: ['parquet', 'csv', 'hdf5'], compression: 'zstd' },
     timeout: '1h',
     expected_task_time: '2s',
     parameters: {

@@ -5,6 +5,8 @@ import {
   RULES,
   adaptiveBudgetAboveDesign,
   adaptivePlaceholdersAreKnown,
+  datasetCsvForProposer,
+  datasetKeepsParquet,
   dialectOnlyForPbs,
   directivesAreSingleLine,
   gridNeedsDiscreteParameters,
@@ -87,6 +89,23 @@ t.test('adaptiveBudgetAboveDesign: the budget must exceed the sampled points', a
   t.equal(check(adaptiveBudgetAboveDesign, 'sampling: {method: lhs, samples: 16}', 'adaptive: {budget: 3}').length, 1, 'below as well');
   t.same(check(adaptiveBudgetAboveDesign, 'sampling: {method: lhs, samples: 16}', 'adaptive: {budget: 17}'), []);
   t.same(check(adaptiveBudgetAboveDesign, 'sampling: {method: grid}', 'adaptive: {budget: 1}'), [], 'no samples to compare with');
+});
+
+t.test('datasetKeepsParquet: formats without parquet, located at the list', async (t) => {
+  t.same(check(datasetKeepsParquet, 'dataset:', '  formats: [csv, hdf5]'), [
+    [2, 12, 'dataset.formats', '["csv", "hdf5"] leaves out parquet, which arrayflow reads back (summary, report, adaptive rounds); add it, e.g. ["parquet", "csv", "hdf5"]'],
+  ]);
+  t.same(check(datasetKeepsParquet, 'dataset: {formats: [hdf5, parquet]}'), []);
+  t.same(check(datasetKeepsParquet, 'dataset: {formats: []}'), [], 'an empty list is the schema\'s to report');
+  t.same(check(datasetKeepsParquet, 'dataset: {compression: zstd}'), [], 'the default formats have it');
+});
+
+t.test('datasetCsvForProposer: {dataset_csv} needs csv among the formats', async (t) => {
+  t.same(check(datasetCsvForProposer, 'dataset: {formats: [parquet, hdf5]}', 'adaptive:', '  command: [propose, "{dataset}", "--csv={dataset_csv}"]'), [
+    [3, 35, 'adaptive.command[2]', '"--csv={dataset_csv}" reads dataset.csv, but dataset.formats ["parquet", "hdf5"] does not write it; add csv to dataset.formats, or pass {dataset} (Parquet)'],
+  ]);
+  t.same(check(datasetCsvForProposer, 'dataset: {formats: [parquet]}', 'adaptive: {command: [propose, "{dataset}"]}'), []);
+  t.same(check(datasetCsvForProposer, 'adaptive: {command: [propose, "{dataset_csv}"]}'), [], 'the default formats have csv');
 });
 
 t.test('rangesAreNonEmpty: empty ranges, constants, and a loguniform low at or below 0', async (t) => {
@@ -259,6 +278,8 @@ t.test('every rule accepts data of the wrong types without throwing (the schema 
     'command: text',
     'env: null',
     'adaptive: x',
+    'dataset: {formats: parquet}\nadaptive: {command: [1]}',
+    'dataset: [1]',
     'name: 7',
     'executor: {setup: [1, null, {a: b}, [x]]}',
     'parameters: {a: null, b: [1, 2], c: {uniform: x}, d: {int: [a, b]}}\nsampling: {method: 5}\nexecutor: {array: 2, type: 9, host: [h]}',

@@ -68,6 +68,7 @@ const BAD: Record<string, Expected> = {
   'list-no-source.yaml': { line: 6, path: 'sampling', says: "method 'list' needs its points: add file:" },
   'list-both-sources.yaml': { line: 9, path: 'sampling.points', says: 'give either file or points' },
   'scramble-not-sobol.yaml': { line: 9, path: 'sampling.scramble', says: "scramble applies only to method 'sobol' (method is 'lhs')" },
+  'dataset-format.yaml': { line: 8, path: 'dataset.formats[1]', says: 'the string "h5" is not one of parquet, csv, hdf5; did you mean \'hdf5\'?' },
   'bad-method.yaml': { line: 6, path: 'sampling.method', says: 'the string "lsh" is not one of grid, list, random, lhs, sobol; did you mean \'lhs\'?' },
   'negative-seed.yaml': { line: 9, path: 'sampling.seed', says: 'must be at least 0, found the number -1' },
   'samples-wrong-type.yaml': { line: 8, path: 'sampling.samples', says: 'expected an integer, found the string "many"' },
@@ -109,6 +110,12 @@ for (const [name, want] of Object.entries(BAD)) {
     }
   });
 }
+
+t.test('a bad dataset format is refused at its file:line:col', async (t) => {
+  const file = 'test/fixtures/configs/bad/dataset-format.yaml';
+  const { issues } = validateConfig(readFileSync(BAD_DIR + 'dataset-format.yaml', 'utf8'), file);
+  t.strictSame(issues.map(formatIssue), [`${file}:8:22: dataset.formats[1]: the string "h5" is not one of parquet, csv, hdf5; did you mean 'hdf5'?`]);
+});
 
 t.test('all issues are reported at once', async (t) => {
   const text = [

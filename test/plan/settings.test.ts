@@ -39,6 +39,12 @@ t.test('taskChanges: execution settings are not part of the tasks; the design, c
     ['logs', 'prologue.command', 'prologue.config_dir', 'result.max_size'],
     'they are execution settings',
   );
+  const hdf5 = { ...base, dataset: { formats: ['parquet' as const, 'hdf5' as const], compression: 'zstd' as const } };
+  t.same(changed(hdf5), [], 'the dataset files');
+  t.same(settingsChanges(configSettings(base), configSettings(hdf5)).map((c) => c.key), ['dataset.compression', 'dataset.formats'], 'an execution setting');
+  const { dataset: _none, ...older } = planFileFor(base, keys, 4, 'id');
+  t.same(settingsChanges(planSettings(older), configSettings(base)), [], 'a plan written before dataset existed has the default');
+  t.same(withSettings(older, configSettings(hdf5)).dataset, hdf5.dataset, 'plan.json gets the new one');
   t.same(changed(configIn('/x', drawnConfig({ n: 5 }))), ['sampling.samples']);
   t.same(changed({ ...base, sampling: { ...base.sampling, seed: 4 } }), ['sampling.seed']);
   t.same(changed({ ...base, command: ['echo', '{k}'] }), ['command']);

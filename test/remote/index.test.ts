@@ -111,7 +111,7 @@ t.test('a 20-task ensemble run from the workstation over SSH: pulled records, lo
   t.equal(records.length, 20, 'one record per task, pulled into the local results');
   t.equal(selectFinal(records).size, 20);
   assertPulled(t, join(local, 'results'), join(remoteDir, 'results'));
-  const csv = readFileSync(result.csv, 'utf8').trim().split('\n');
+  const csv = readFileSync(result.csv!, 'utf8').trim().split('\n');
   t.equal(csv.length, 21, 'the local dataset has one row per task');
   t.notOk(existsSync(join(remoteDir, 'dataset.csv')), 'the dataset is built on the workstation');
 
@@ -259,5 +259,5 @@ t.test('the SSH connection killed mid-run and under a submission: recovers, one 
   t.equal(records.length, 20, 'exactly one record per task: nothing lost, nothing pulled twice');
   t.equal(selectFinal(records).size, 20);
   assertPulled(t, join(dir, 'ens', 'results'), join(remoteDir, 'results'));
-  t.equal(readFileSync(result.csv, 'utf8').trim().split('\n').length, 21);
+  t.equal(readFileSync(result.csv!, 'utf8').trim().split('\n').length, 21);
 });
