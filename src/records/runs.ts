@@ -13,11 +13,17 @@ export function isRun(r: TaskRecord): boolean {
  * Counts, per task, the wrapper records of its highest attempt, records added in any order and in batches. The final
  * record is always of a task's highest attempt (select-final.ts), so {@link runsOf} is the number of times the kept
  * attempt ran: 1 normally, 2 or more after a re-run, 0 when only the controller or the scheduler wrote for it (the task
- * left no record of its own). Typed arrays, grown on demand: 8 bytes a task.
+ * left no record of its own). A run is told by its start time: the same record read twice (a record file copied, a
+ * batch delivered again) is one run. Typed arrays, grown on demand: 16 bytes a task, and a set of start times only
+ * for the rare task that ran more than once.
  */
 export class RunCounter {
   private attempt = new Float64Array(0);
   private count = new Uint32Array(0);
+  /** The start (ms) of the first counted run of each task's highest attempt. */
+  private first = new Float64Array(0);
+  /** The starts of the runs of a task that ran more than once (its highest attempt). */
+  private readonly more = new Map<number, Set<number>>();
 
   constructor(tasks = 0) {
     this.grow(tasks);
@@ -30,8 +36,11 @@ export class RunCounter {
     attempt.set(this.attempt);
     const count = new Uint32Array(size);
     count.set(this.count);
+    const first = new Float64Array(size);
+    first.set(this.first);
     this.attempt = attempt;
     this.count = count;
+    this.first = first;
   }
 
   /** Counts `r` when it is a run; returns whether the task's count (at its highest attempt) changed. */
@@ -43,6 +52,15 @@ export class RunCounter {
     if (r.attempt > this.attempt[t]) {
       this.attempt[t] = r.attempt;
       this.count[t] = 0;
+      this.more.delete(t);
+    }
+    const start = Date.parse(r.start);
+    if (this.count[t] === 0) this.first[t] = start;
+    else if (Object.is(start, this.first[t])) return false; // this run again (NaN: no start, also one run)
+    else {
+      const starts = this.more.get(t) ?? new Set([this.first[t]]);
+      if (starts.has(start)) return false;
+      this.more.set(t, starts.add(start));
     }
     this.count[t]++;
     return true;

@@ -52,7 +52,7 @@ t.test('bad lines are counted, a torn last line and records of other tasks are i
   writeFileSync(join(dir, 'notes.txt'), JSON.stringify(doneRecord(2)) + '\n');
   const index = await readFinalIndex(dir, 3);
   t.equal(index.bad, 2);
-  t.same(await index.read(0, 3), [a, b, undefined]);
+  t.same(await index.read(0, 3), [{ ...a, runs: 1 }, { ...b, runs: 1 }, undefined], 'each read with its runs');
   t.same([index.done(0), index.has(2), index.failed(1)], [true, false, false]);
 });
 

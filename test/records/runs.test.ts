@@ -8,7 +8,11 @@ import { RunCounter, isRun } from '../../src/records/runs.js';
 import { selectFinal } from '../../src/records/select-final.js';
 import { doneRecord, failedRecord, shuffled } from '../collect/fixtures/ensemble.js';
 
-const later = (r: TaskRecord, s: number): TaskRecord => ({ ...r, end: new Date(Date.parse(r.end) + s * 1000).toISOString(), host: `again${s}` });
+/** Another run of `r`'s attempt, `s` seconds later (a run is told by its start: the same record twice is one run). */
+const later = (r: TaskRecord, s: number): TaskRecord => {
+  const shift = (iso: string) => new Date(Date.parse(iso) + s * 1000).toISOString();
+  return { ...r, start: shift(r.start), end: shift(r.end), host: `again${s}` };
+};
 
 /** Per task: its records and the runs and status its row must show. */
 const CASES: Array<{ what: string; recs: TaskRecord[]; runs: number; status: string; attempt: number }> = [

@@ -13,7 +13,9 @@ const PLAN = { tasks: 6, param_names: ['alpha', 'beta', 'mode'], design: { sampl
 
 t.test('a re-run task: runs in its row, one reran event, named again only when it ran once more', async (t) => {
   const dir = t.testdir({ logs: {} });
-  const again = (task: number, s: number) => ({ ...doneRecord(task), end: new Date(Date.parse(doneRecord(task).end) + s * 1000).toISOString() });
+  // another run of the task, s seconds later (a run is told by its start)
+  const shift = (iso: string, s: number) => new Date(Date.parse(iso) + s * 1000).toISOString();
+  const again = (task: number, s: number) => ({ ...doneRecord(task), start: shift(doneRecord(task).start, s), end: shift(doneRecord(task).end, s) });
   writeEnsemble(dir, taskRows(6), [0, 1, 2, 3, 4, 5].map((i) => doneRecord(i)).concat([again(1, 5), again(4, 5)]), 2);
   const layout = new EnsembleLayout(dir);
   const reran = async () => (await readJournal(layout.journal)).flatMap((e) => (e.event === 'reran' ? [e.tasks] : []));
@@ -30,6 +32,13 @@ t.test('a re-run task: runs in its row, one reran event, named again only when i
   appendFileSync(join(dir, 'results', 'late.ndjson'), JSON.stringify(again(4, 9)) + '\n');
   await collectEnsemble(layout, PLAN);
   t.same(await reran(), [[[1, 2], [4, 2]], [[4, 3]]], 'task 4 ran a third time: named once more, alone');
+
+  // the same record once more (a record file copied): the same run, not a fourth
+  appendFileSync(join(dir, 'results', 'copy.ndjson'), JSON.stringify(again(4, 9)) + '\n');
+  await collectEnsemble(layout, PLAN);
+  t.same(await reran(), [[[1, 2], [4, 2]], [[4, 3]]], 'a copied record is no re-run');
+  const [four] = await duckQuery(`select runs from read_parquet('${layout.datasetParquet}') where task_id = 4`);
+  t.equal(four.runs, 3);
 });
 
 t.test('unjournalledReruns: what earlier reran events named (at that count or more) is left out', async (t) => {
