@@ -34,10 +34,13 @@ t.test('scontrol requeue of a running element, then of a finished one: rows = ta
     if (jobId) await execa('scancel', [jobId], { env, reject: false });
   });
   const states = async (elements: string[]) => String((await execa('squeue', ['-h', '-t', 'all', '-j', elements.join(','), '-o', '%T'], { env, reject: false })).stdout).trim().split('\n');
-  // Slurm delays a requeued job's start (BeginTime, ~10 s); starttime=now, once it is pending again, lets it run at once
+  // Slurm delays a requeued job's start (BeginTime, ~10 s); starttime=now, once it is pending again, lets it run sooner.
+  // Not at once: slurmd refuses a launch whose credential is from the second its kill revoked the job's credentials
+  // ("Job N already killed, do not launch batch job": the element ends FAILED without running), so 2 s later.
   const requeue = async (element: string) => {
     await execa('scontrol', ['requeue', element], { env });
     await until(`${element} is pending again`, async () => (await states([element]))[0] === 'PENDING');
+    await new Promise((r) => setTimeout(r, 2000));
     await execa('scontrol', ['update', `jobid=${element}`, 'starttime=now'], { env });
   };
   const run = runCli(['run', config, '--no-progress'], { env });
