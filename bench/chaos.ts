@@ -110,32 +110,33 @@ interface RunContext {
   target: FaultTarget;
 }
 
-/** Injects every fault at its instant; one with nothing to act on yet (no running element...) is tried every 0.5 s while the run goes on. */
+/**
+ * Injects every fault at its instant. One with nothing to act on yet (no running element...) is due again 0.5 s later,
+ * behind the faults due before that, while the run goes on; what is still due when the run has finished is `late`.
+ */
 async function injectAll(ctx: RunContext, faults: Fault[]): Promise<Pick<Disturbed, 'injected' | 'late'>> {
   const { controllers, slurmd } = ctx.target;
   const injected = new Map<FaultKind, number>();
-  const late: Fault[] = [];
+  const due = faults.map((f) => ({ f, at: f.at }));
   try {
-    for (const f of faults) {
-      await sleep(Math.max(0, ctx.t0 + f.at * 1000 - performance.now()));
-      for (;;) {
-        if (!controllers.running) {
-          late.push(f);
-          break;
-        }
-        const what = await inject(f, ctx.target);
-        if (what !== null) {
-          injected.set(f.kind, (injected.get(f.kind) ?? 0) + 1);
-          console.log(`  +${s((performance.now() - ctx.t0) / 1000).padStart(7)}  ${f.kind.padEnd(16)} ${what}`);
-          break;
-        }
-        await sleep(500);
+    while (due.length > 0) {
+      due.sort((a, b) => a.at - b.at);
+      const next = due[0];
+      await sleep(Math.max(0, ctx.t0 + next.at * 1000 - performance.now()));
+      if (!controllers.running) break;
+      const what = await inject(next.f, ctx.target);
+      if (what === null) {
+        next.at = (performance.now() - ctx.t0) / 1000 + 0.5;
+        continue;
       }
+      due.shift();
+      injected.set(next.f.kind, (injected.get(next.f.kind) ?? 0) + 1);
+      console.log(`  +${s((performance.now() - ctx.t0) / 1000).padStart(7)}  ${next.f.kind.padEnd(16)} ${what}`);
     }
   } finally {
     await slurmd.up();
   }
-  return { injected, late };
+  return { injected, late: due.map((d) => d.f) };
 }
 
 /** Waits for the last controller, then runs `retry --failed --reason cancelled` to its end. */
@@ -166,6 +167,12 @@ async function disturbed(st: Setup, cfg: string, ens: string, faults: Fault[], h
   const prefix = `af-${plan.name}-${plan.id}-`;
   const target: FaultTarget = { prefix, resultsDir: join(ens, 'results'), controllers, slurmd, restart: { run: ['run', cfg], resume: ['resume', ens] } };
   const ctx: RunContext = { ens, logDir, hangS, t0, target };
+  // Ctrl-C while slurmd is down must not leave the shared cluster without it
+  const interrupted = () => {
+    console.error('chaos: interrupted; starting slurmd again if it is down');
+    void slurmd.up().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     const f = await injectAll(ctx, faults);
     return { ...f, ...(await finish(ctx)), controllers, prefix };
@@ -175,11 +182,18 @@ async function disturbed(st: Setup, cfg: string, ens: string, faults: Fault[], h
     const open = openElements(await elementsOf(prefix)).map((x) => x.id);
     if (open.length > 0) await execa('scancel', open, { reject: false });
     throw e;
+  } finally {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
   }
 }
 
 export async function main(argv: string[]): Promise<void> {
   if (!(await slurmReady())) return;
+  if (process.getuid?.() !== 0) {
+    console.error('npm run chaos must run as root: it kills and restarts slurmd and kills array elements\' processes (the test Slurm runs as root: docs/slurm-testing.md)');
+    process.exitCode = 1;
+    return;
+  }
   const d = argv.includes('--short') ? USAGE_DEFAULTS.short : USAGE_DEFAULTS.full;
   const seed = Number(option(argv, 'seed', '1'));
   const tasks = Number(option(argv, 'tasks', String(d.tasks)));
