@@ -37,6 +37,8 @@ export interface DatasetFacts {
   failedWithoutReason: number;
   /** Failed rows by the kind of their reason (`cancelled`, `node failure`, `exit code`…). */
   failedBy: Map<string, number>;
+  /** Failed rows by the element that failed them and the kind: `445_0 lost` (to match against the faults). */
+  failedByElement: Map<string, number>;
 }
 
 export async function datasetFacts(ens: string): Promise<DatasetFacts> {
@@ -47,11 +49,14 @@ export async function datasetFacts(ens: string): Promise<DatasetFacts> {
   );
   const [csv] = await duck(`select count(*)::int as n from read_csv('${join(ens, 'dataset.csv')}', header = true)`);
   const failedBy = new Map<string, number>();
-  for (const r of await duck(`select reason from ${pq} where status = 'failed'`)) {
+  const failedByElement = new Map<string, number>();
+  const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  for (const r of await duck(`select reason, job_id from ${pq} where status = 'failed' order by task_id`)) {
     const k = reasonKind(r.reason as string | null);
-    failedBy.set(k, (failedBy.get(k) ?? 0) + 1);
+    count(failedBy, k);
+    count(failedByElement, `${r.job_id} ${k}`);
   }
-  return { rows: c.n as number, distinct: c.ids as number, csvRows: csv.n as number, failed: c.failed as number, failedWithoutReason: c.noreason as number, failedBy };
+  return { rows: c.n as number, distinct: c.ids as number, csvRows: csv.n as number, failed: c.failed as number, failedWithoutReason: c.noreason as number, failedBy, failedByElement };
 }
 
 /** The record files: records, torn/bad lines skipped, and tasks whose wrapper recorded one attempt more than once (a re-run). */

@@ -164,11 +164,13 @@ async function recordFileOf(resultsDir: string, element: Element): Promise<strin
 }
 
 /**
- * Appends to a record file the first part of its last line, with no newline: what a writer killed in the middle of
- * its write(2) leaves. The cut is at `span` of the line (at least one byte, never all of it).
+ * Appends to a record file the first part of its last complete line, with no newline: what a writer killed in the
+ * middle of its write(2) leaves. The cut is at `span` of the line (at least one byte, never all of it).
  */
 async function appendTornLine(file: string, span: number): Promise<string> {
-  const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+  // the last complete line: the file may already end in a torn one
+  const text = await readFile(file, 'utf8');
+  const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
   const last = lines[lines.length - 1] ?? '{"task":0,"attempt":1,"status":"done"}';
   const cut = 1 + Math.floor(span * (last.length - 1));
   await appendFile(file, last.slice(0, cut));

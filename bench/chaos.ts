@@ -245,6 +245,7 @@ export async function main(argv: string[]): Promise<void> {
   if (run.late.length) console.log(`not injected (the run had finished): ${run.late.map((f) => f.kind).join(', ')}`);
   console.log('');
   console.log(`failed rows by reason: ${[...ds.failedBy].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+  if (ds.failed > 0) console.log(`failed rows by element: ${[...ds.failedByElement].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   console.log(`records: ${rec.records} for ${tasks} tasks; ${rec.rerun} task(s) recorded twice by a wrapper at one attempt (re-runs: requeues); ${rec.bad} bad line(s) skipped, ${rec.tornTails} file(s) ending in a torn line`);
   console.log(`controllers: ${run.controllers.history.map((h) => `${h.verb} ${h.exit}`).join(', ')}`);
   console.log(`wall: ${s(wall)} disturbed (run ${s(run.runWall)} + retry ${s(run.retryWall)}) vs ${s(w0)} undisturbed: ${(wall / w0).toFixed(2)}×`);
