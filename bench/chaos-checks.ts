@@ -18,16 +18,6 @@ export interface Check {
   ok: boolean;
 }
 
-async function duck(sql: string): Promise<Record<string, unknown>[]> {
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  try {
-    return (await c.runAndReadAll(sql)).getRowObjects() as Record<string, unknown>[];
-  } finally {
-    c.closeSync();
-  }
-}
-
 /** What the dataset holds, read by DuckDB from dataset.parquet and dataset.csv. */
 export interface DatasetFacts {
   rows: number;
@@ -42,21 +32,28 @@ export interface DatasetFacts {
 }
 
 export async function datasetFacts(ens: string): Promise<DatasetFacts> {
-  const pq = `read_parquet('${join(ens, 'dataset.parquet')}')`;
-  const [c] = await duck(
-    `select count(*)::int as n, count(distinct task_id)::int as ids, count(*) filter (where status = 'failed')::int as failed,
-       count(*) filter (where status = 'failed' and coalesce(reason, '') = '')::int as noreason from ${pq}`,
-  );
-  const [csv] = await duck(`select count(*)::int as n from read_csv('${join(ens, 'dataset.csv')}', header = true)`);
-  const failedBy = new Map<string, number>();
-  const failedByElement = new Map<string, number>();
-  const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-  for (const r of await duck(`select reason, job_id from ${pq} where status = 'failed' order by task_id`)) {
-    const k = reasonKind(r.reason as string | null);
-    count(failedBy, k);
-    count(failedByElement, `${r.job_id} ${k}`);
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  const duck = async (sql: string) => (await c.runAndReadAll(sql)).getRowObjects() as Record<string, unknown>[];
+  try {
+    const pq = `read_parquet('${join(ens, 'dataset.parquet')}')`;
+    const [n] = await duck(
+      `select count(*)::int as n, count(distinct task_id)::int as ids, count(*) filter (where status = 'failed')::int as failed,
+         count(*) filter (where status = 'failed' and coalesce(reason, '') = '')::int as noreason from ${pq}`,
+    );
+    const [csv] = await duck(`select count(*)::int as n from read_csv('${join(ens, 'dataset.csv')}', header = true)`);
+    const failedBy = new Map<string, number>();
+    const failedByElement = new Map<string, number>();
+    const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+    for (const r of await duck(`select reason, job_id from ${pq} where status = 'failed' order by task_id`)) {
+      const k = reasonKind(r.reason as string | null);
+      count(failedBy, k);
+      count(failedByElement, `${r.job_id} ${k}`);
+    }
+    return { rows: n.n as number, distinct: n.ids as number, csvRows: csv.n as number, failed: n.failed as number, failedWithoutReason: n.noreason as number, failedBy, failedByElement };
+  } finally {
+    c.closeSync();
   }
-  return { rows: c.n as number, distinct: c.ids as number, csvRows: csv.n as number, failed: c.failed as number, failedWithoutReason: c.noreason as number, failedBy, failedByElement };
 }
 
 /** The record files: records, torn/bad lines skipped, and tasks whose wrapper recorded one attempt more than once (a re-run). */
