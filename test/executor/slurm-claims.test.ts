@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Submission } from '../../src/executor/batch.js';
 import { readClaim } from '../../src/records/claims.js';
 import { readRecordFiles } from '../../src/records/read.js';
+import { selectFinal } from '../../src/records/select-final.js';
 import { runEnsemble } from '../../src/run/run.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { behaveConfig, dropTapHooks, writeConfig } from '../helpers/ensemble.js';
@@ -86,4 +87,30 @@ t.test('a task whose thief was killed (SIGKILL, no record) gets the thief\'s ver
   t.match(task2, [{ attempt: 1, status: 'failed', source: 'scheduler', job_id: `${subs[0].jobId}_1` }, { attempt: 2, status: 'done' }], "attempt 1 is the thief's (element 1), not its slice owner's");
   t.equal(records.filter((r) => r.task !== 2).length, 5, 'the other tasks once each');
   t.notOk(readFileSync(join(dir, 'ens', 'journal.ndjson'), 'utf8').includes('"chunk":"r2"'), 'one retry submission');
+});
+
+t.test('a task whose thief was cancelled while running it (a "terminated" record) gets the thief\'s verdict: cancelled', async (t) => {
+  if (!(await requireSlurm(t, { sacct: true }))) return;
+  const dir = t.testdir();
+  // as above; element 1 is cancelled (scancel) while it runs the stolen task 2: its wrapper records "terminated"
+  const cfg = sleepers(dir, 'cancelled', [6, 0.11, 3, 0.12, 0.13, 0.14], 3);
+  const claim = join(dir, 'ens', 'claims', '0000', '0.2');
+  const subs: Submission[] = [];
+  let cancelled = false;
+  const cancel = (async () => {
+    for (let i = 0; i < 600 && !cancelled; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const held = existsSync(claim) ? readClaim(claim) : null;
+      if (held?.element !== 1 || subs.length === 0) continue;
+      await execa('scancel', [`${subs[0].jobId}_1`], { env: slurmEnv() });
+      cancelled = true;
+    }
+  })();
+  const result = await runEnsemble(cfg, { transport: new LocalTransport(), tickMs: FAST_TICK, onSubmit: (s) => subs.push(s), onProgress: () => undefined });
+  await cancel;
+  t.ok(cancelled, 'element 1 claimed task 2 and was cancelled');
+  t.equal(result.failed, 1, 'task 2 failed, the others done');
+  const finals = selectFinal((await readRecordFiles(join(dir, 'ens', 'results'))).records);
+  // found by npm run chaos (docs/reliability.md): the row kept the wrapper's "terminated", so `retry --reason cancelled` missed it
+  t.match(finals.get(2), { status: 'failed', reason: /^cancelled: /, job_id: `${subs[0].jobId}_1` }, "the row takes the thief's verdict");
 });
