@@ -30,6 +30,18 @@ function sleepers(dir: string, name: string, xs: number[], bundle: number, extra
   );
 }
 
+/** Once element 1 holds `claim` (within 30 s), runs `act` with its wrapper's pid; whether it did. */
+async function whenThiefHolds(claim: string, act: (pid: number) => unknown): Promise<boolean> {
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const held = existsSync(claim) ? readClaim(claim) : null;
+    if (held?.element !== 1 || held.pid === undefined) continue;
+    await act(held.pid);
+    return true;
+  }
+  return false;
+}
+
 t.test('a bundle with one slow task: a faster element steals its other tasks; one row per task', async (t) => {
   if (!(await requireSlurm(t, { sacct: true }))) return;
   const dir = t.testdir();
@@ -67,20 +79,10 @@ t.test('a task whose thief was killed (SIGKILL, no record) gets the thief\'s ver
   const cfg = sleepers(dir, 'died', [6, 0.11, 3, 0.12, 0.13, 0.14], 3, '  retries: 1\n');
   const claim = join(dir, 'ens', 'claims', '0000', '0.2');
   const subs: Submission[] = [];
-  let killed = false;
-  const kill = (async () => {
-    for (let i = 0; i < 600 && !killed; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      const held = existsSync(claim) ? readClaim(claim) : null;
-      if (held?.element !== 1 || held.pid === undefined) continue;
-      // the thief's wrapper dies at once, as on a node crash: no record, no cleanup
-      process.kill(held.pid, 'SIGKILL');
-      killed = true;
-    }
-  })();
+  // the thief's wrapper dies at once, as on a node crash: no record, no cleanup
+  const kill = whenThiefHolds(claim, (pid) => process.kill(pid, 'SIGKILL'));
   const result = await runEnsemble(cfg, { transport: new LocalTransport(), tickMs: FAST_TICK, onSubmit: (s) => subs.push(s), onProgress: () => undefined });
-  await kill;
-  t.ok(killed, 'element 1 claimed task 2 and was killed');
+  t.ok(await kill, 'element 1 claimed task 2 and was killed');
   t.equal(result.done, 6, 'every task done, task 2 by its retry');
   const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
   const task2 = records.filter((r) => r.task === 2).sort((a, b) => a.attempt - b.attempt);
@@ -96,19 +98,9 @@ t.test('a task whose thief was cancelled while running it (a "terminated" record
   const cfg = sleepers(dir, 'cancelled', [6, 0.11, 3, 0.12, 0.13, 0.14], 3);
   const claim = join(dir, 'ens', 'claims', '0000', '0.2');
   const subs: Submission[] = [];
-  let cancelled = false;
-  const cancel = (async () => {
-    for (let i = 0; i < 600 && !cancelled; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      const held = existsSync(claim) ? readClaim(claim) : null;
-      if (held?.element !== 1 || subs.length === 0) continue;
-      await execa('scancel', [`${subs[0].jobId}_1`], { env: slurmEnv() });
-      cancelled = true;
-    }
-  })();
+  const cancel = whenThiefHolds(claim, () => execa('scancel', [`${subs[0].jobId}_1`], { env: slurmEnv() }));
   const result = await runEnsemble(cfg, { transport: new LocalTransport(), tickMs: FAST_TICK, onSubmit: (s) => subs.push(s), onProgress: () => undefined });
-  await cancel;
-  t.ok(cancelled, 'element 1 claimed task 2 and was cancelled');
+  t.ok(await cancel, 'element 1 claimed task 2 and was cancelled');
   t.equal(result.failed, 1, 'task 2 failed, the others done');
   const finals = selectFinal((await readRecordFiles(join(dir, 'ens', 'results'))).records);
   // found by npm run chaos (docs/reliability.md): the row kept the wrapper's "terminated", so `retry --reason cancelled` missed it
