@@ -185,6 +185,8 @@ export interface FaultTarget {
   slurmd: Slurmd;
   /** `run <config>` or `resume <ensemble>`: the two documented ways to restart a controller. */
   restart: { run: string[]; resume: string[] };
+  /** Elements (`<job>_<i>`) an element fault was aimed at: the only ones whose tasks may end lost. */
+  touched: Set<string>;
 }
 
 /** Element faults: the elements a fault may act on. */
@@ -216,6 +218,7 @@ export async function inject(fault: Fault, target: FaultTarget): Promise<string 
   }
   const el = pickOf(fault, candidates);
   if (el === null) return null;
+  target.touched.add(el.id);
   switch (fault.kind) {
     case 'requeue-running':
     case 'requeue-finished': {

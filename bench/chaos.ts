@@ -98,6 +98,7 @@ interface Disturbed {
   retried: string;
   controllers: Controllers;
   prefix: string;
+  touched: Set<string>;
 }
 
 /** What the phases of the disturbed run share. */
@@ -165,7 +166,7 @@ async function disturbed(st: Setup, cfg: string, ens: string, faults: Fault[], h
   const planFile = join(ens, 'plan', 'plan.json');
   const plan = await until('plan.json', async () => (existsSync(planFile) ? (JSON.parse(await readFile(planFile, 'utf8')) as { name: string; id: string }) : undefined), 120_000);
   const prefix = `af-${plan.name}-${plan.id}-`;
-  const target: FaultTarget = { prefix, resultsDir: join(ens, 'results'), controllers, slurmd, restart: { run: ['run', cfg], resume: ['resume', ens] } };
+  const target: FaultTarget = { prefix, resultsDir: join(ens, 'results'), controllers, slurmd, restart: { run: ['run', cfg], resume: ['resume', ens] }, touched: new Set() };
   const ctx: RunContext = { ens, logDir, hangS, t0, target };
   // Ctrl-C while slurmd is down must not leave the shared cluster without it
   const interrupted = () => {
@@ -175,7 +176,7 @@ async function disturbed(st: Setup, cfg: string, ens: string, faults: Fault[], h
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     const f = await injectAll(ctx, faults);
-    return { ...f, ...(await finish(ctx)), controllers, prefix };
+    return { ...f, ...(await finish(ctx)), controllers, prefix, touched: target.touched };
   } catch (e) {
     // leave nothing behind: the controller and the ensemble's jobs (by id)
     await controllers.kill();
@@ -226,6 +227,8 @@ export async function main(argv: string[]): Promise<void> {
   const sub = await submissionFacts(ens, st.sbatchLog, run.prefix, since);
   const loadSeen = load.stop();
   const chunks = sub.labels.filter((l) => !l.startsWith('r')).length;
+  // a task is lost only when its element vanished: one that no fault acted on must not lose any
+  const untouchedLost = [...ds.failedByElement].filter(([k]) => k.endsWith(' lost') && !run.touched.has(k.split(' ')[0])).map(([k, n]) => `${k} ${n}`);
   const checks: Check[] = [
     { name: 'rows (dataset.parquet)', found: String(ds.rows), expected: `${tasks} (tasks)`, ok: ds.rows === tasks },
     { name: 'duplicate rows', found: String(ds.rows - ds.distinct), expected: '0', ok: ds.rows === ds.distinct },
@@ -235,6 +238,7 @@ export async function main(argv: string[]): Promise<void> {
     { name: 'job names with 2+ jobs (squeue, sacct)', found: sub.twice.join('; ') || '0', expected: '0', ok: sub.twice.length === 0 },
     { name: 'jobs left queued or running', found: `${left.after.length} after ${s(left.waitedS)} (${left.atExit} when the last controller ended)${left.after.length ? `: ${left.after.join(', ')}` : ''}`, expected: '0', ok: left.after.length === 0 },
     { name: 'failed rows without a reason', found: `${ds.failedWithoutReason} of ${ds.failed}`, expected: '0', ok: ds.failedWithoutReason === 0 },
+    { name: 'lost rows of elements no fault touched', found: untouchedLost.join(', ') || '0', expected: '0', ok: untouchedLost.length === 0 },
     { name: 'cancelled rows after the retry', found: String(ds.failedBy.get('cancelled') ?? 0), expected: '0', ok: !ds.failedBy.has('cancelled') },
     ...FAULT_KINDS.map((k) => ({ name: `faults: ${k}`, found: String(run.injected.get(k) ?? 0), expected: `${counts[k]}`, ok: (run.injected.get(k) ?? 0) >= (counts[k] ?? 0) })),
   ];
