@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from './lib.js';
 
-const BENCHES = ['collect', 'plan', 'watch', 'local', 'scheduler', 'e2e', 'tail'] as const;
+const BENCHES = ['collect', 'plan', 'watch', 'local', 'scheduler', 'e2e', 'tail', 'chaos'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
@@ -19,7 +19,9 @@ const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
   e2e        [--only python,trivial,million] [--tasks 1000] [--trivial 20000] [--million 1000000] [--million-peer] [--repeat 1]
              arrayflow at its defaults against a hand-written sbatch --array script (needs the test Slurm)
   tail       [--tasks 64] [--min 0.1] [--max 1] [--order ramp|shuffled] [--repeat 2]   (test Slurm: fixed slices vs claims)
-  all        collect, plan and watch (not scheduler, e2e or tail: they need Slurm)
+  chaos      [--short] [--seed 1] [--tasks 1000] [--kills 10] [--each 2] [--max-time 0.3]   (also \`npm run chaos\`; test Slurm, as root)
+             the ensemble undisturbed, then under seeded faults; checks rows, duplicates, submissions, jobs left; exit 1 if one fails
+  all        collect, plan and watch (not scheduler, e2e, tail or chaos: they need Slurm)
   every benchmark takes --dir <path> for its generated inputs (default runs/bench/)
 Build first: npm run build. The run uses a snapshot of dist/ taken at its start (ARRAYFLOW_BENCH_ROOT=<dir> to use another build).`;
 

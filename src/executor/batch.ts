@@ -359,14 +359,16 @@ export class BatchRun {
       for (const task of this.book.held(jobId, index)) {
         const rec = finals.get(task);
         const own = rec !== undefined && rec.attempt >= s.attempt;
-        if (own && !(reason && awaitsScheduler(rec))) continue;
-        // a task of its slice that a sibling claimed is the sibling's to answer for (the adopted ones are this element's)
+        if (own && !awaitsScheduler(rec)) continue;
+        // a task of its slice that a sibling claimed is the sibling's to answer for (the adopted ones are this element's),
+        // a "terminated" one too: its reason (cancel, time limit) is the sibling's end, not this element's
         const pos = slice.indexOf(task);
         const holder = pos >= 0 && claimsTasks(this.plan, s.count) ? await this.holders.holder(s, index, pos, s.bundle ?? this.plan.bundle) : index;
         if (holder !== index) {
           this.book.adopt(jobId, holder, task);
           continue;
         }
+        if (own && !reason) continue;
         this.opts.log?.warn({ task, job_id: `${jobId}_${index}`, state: st.rawState, reason }, 'no record from the element: recorded from the scheduler');
         this.writer().write(schedulerRecord(task, s, st, reason, rec ?? null, this.sched.name, log));
         wrote = true;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Submission } from '../../src/executor/batch.js';
 import { readClaim } from '../../src/records/claims.js';
 import { readRecordFiles } from '../../src/records/read.js';
+import { selectFinal } from '../../src/records/select-final.js';
 import { runEnsemble } from '../../src/run/run.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { behaveConfig, dropTapHooks, writeConfig } from '../helpers/ensemble.js';
@@ -27,6 +28,18 @@ function sleepers(dir: string, name: string, xs: number[], bundle: number, extra
     }),
     `${name}.yaml`,
   );
+}
+
+/** Once element 1 holds `claim` (within 30 s), runs `act` with its wrapper's pid; whether it did. */
+async function whenThiefHolds(claim: string, act: (pid: number) => unknown): Promise<boolean> {
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const held = existsSync(claim) ? readClaim(claim) : null;
+    if (held?.element !== 1 || held.pid === undefined) continue;
+    await act(held.pid);
+    return true;
+  }
+  return false;
 }
 
 t.test('a bundle with one slow task: a faster element steals its other tasks; one row per task', async (t) => {
@@ -66,24 +79,30 @@ t.test('a task whose thief was killed (SIGKILL, no record) gets the thief\'s ver
   const cfg = sleepers(dir, 'died', [6, 0.11, 3, 0.12, 0.13, 0.14], 3, '  retries: 1\n');
   const claim = join(dir, 'ens', 'claims', '0000', '0.2');
   const subs: Submission[] = [];
-  let killed = false;
-  const kill = (async () => {
-    for (let i = 0; i < 600 && !killed; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      const held = existsSync(claim) ? readClaim(claim) : null;
-      if (held?.element !== 1 || held.pid === undefined) continue;
-      // the thief's wrapper dies at once, as on a node crash: no record, no cleanup
-      process.kill(held.pid, 'SIGKILL');
-      killed = true;
-    }
-  })();
+  // the thief's wrapper dies at once, as on a node crash: no record, no cleanup
+  const kill = whenThiefHolds(claim, (pid) => process.kill(pid, 'SIGKILL'));
   const result = await runEnsemble(cfg, { transport: new LocalTransport(), tickMs: FAST_TICK, onSubmit: (s) => subs.push(s), onProgress: () => undefined });
-  await kill;
-  t.ok(killed, 'element 1 claimed task 2 and was killed');
+  t.ok(await kill, 'element 1 claimed task 2 and was killed');
   t.equal(result.done, 6, 'every task done, task 2 by its retry');
   const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
   const task2 = records.filter((r) => r.task === 2).sort((a, b) => a.attempt - b.attempt);
   t.match(task2, [{ attempt: 1, status: 'failed', source: 'scheduler', job_id: `${subs[0].jobId}_1` }, { attempt: 2, status: 'done' }], "attempt 1 is the thief's (element 1), not its slice owner's");
   t.equal(records.filter((r) => r.task !== 2).length, 5, 'the other tasks once each');
   t.notOk(readFileSync(join(dir, 'ens', 'journal.ndjson'), 'utf8').includes('"chunk":"r2"'), 'one retry submission');
+});
+
+t.test('a task whose thief was cancelled while running it (a "terminated" record) gets the thief\'s verdict: cancelled', async (t) => {
+  if (!(await requireSlurm(t, { sacct: true }))) return;
+  const dir = t.testdir();
+  // as above; element 1 is cancelled (scancel) while it runs the stolen task 2: its wrapper records "terminated"
+  const cfg = sleepers(dir, 'cancelled', [6, 0.11, 3, 0.12, 0.13, 0.14], 3);
+  const claim = join(dir, 'ens', 'claims', '0000', '0.2');
+  const subs: Submission[] = [];
+  const cancel = whenThiefHolds(claim, () => execa('scancel', [`${subs[0].jobId}_1`], { env: slurmEnv() }));
+  const result = await runEnsemble(cfg, { transport: new LocalTransport(), tickMs: FAST_TICK, onSubmit: (s) => subs.push(s), onProgress: () => undefined });
+  t.ok(await cancel, 'element 1 claimed task 2 and was cancelled');
+  t.equal(result.failed, 1, 'task 2 failed, the others done');
+  const finals = selectFinal((await readRecordFiles(join(dir, 'ens', 'results'))).records);
+  // found by npm run chaos (docs/reliability.md): the row kept the wrapper's "terminated", so `retry --reason cancelled` missed it
+  t.match(finals.get(2), { status: 'failed', reason: /^cancelled: /, job_id: `${subs[0].jobId}_1` }, "the row takes the thief's verdict");
 });
