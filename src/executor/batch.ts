@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { SchedulerError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
-import { type Submission, journalSubmissions } from '../journal/submissions.js';
+import { type Submission, journalSubmissions, journalSubmitting } from '../journal/submissions.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import { type ArrayLimits, type PlanFile, chunkLabel, chunkSize, claimsTasks, elementTasks, jobName } from '../plan/plan.js';
 import { slotsFor } from '../plan/slots.js';
@@ -426,12 +426,30 @@ export class BatchRun {
       for (let i = 0; i < all.length; i += size) {
         const ids = all.slice(i, i + size);
         const label = `r${++this.retrySeq}`;
+        // a controller killed between this label's sbatch and its journal entry: adopt that job with the list and
+        // bundle it was submitted with (the owed tasks have changed since); the next tick submits what it leaves owed
+        if (await this.adoptSubmitting(label)) return;
         // journalled relative to the ensemble root: the same list serves the local and the cluster copy
         const tasksFile = relative(this.layout.root, join(this.layout.planDir, `${label}-tasks.json`));
+        const sub = { label, offset: 0, count: Math.ceil(ids.length / per), attempt, tasksFile, ...(per !== this.plan.bundle ? { bundle: per } : {}) };
+        appendJournal(this.layout.journal, { event: 'submitting', chunk: label, elements: sub.count, attempt, tasks_file: tasksFile, ...(sub.bundle ? { bundle: sub.bundle } : {}) });
         await this.cluster.writeFile(tasksFile, JSON.stringify(ids));
-        await this.submitOnce({ label, offset: 0, count: Math.ceil(ids.length / per), attempt, tasksFile, ...(per !== this.plan.bundle ? { bundle: per } : {}) });
+        await this.submitOnce(sub);
       }
     }
+  }
+
+  /** Adopts the queued job of listed resubmission `label` as journalled before its sbatch; false when there is none. */
+  private async adoptSubmitting(label: string): Promise<boolean> {
+    const before = await journalSubmitting(this.layout, label);
+    if (before === null) return false;
+    const existing = await this.runner.find(jobName(this.plan, label));
+    if (existing === null) return false;
+    this.opts.log?.info({ chunk: label, job_id: existing }, 'adopted the queued resubmission of this name, with the list it was submitted with');
+    const sub: Submission = { ...before, jobId: existing };
+    this.journal(sub);
+    this.submissions.push(sub);
+    return true;
   }
 
   /** Asks for one more attempt of every task whose upstream failure has been fixed by an upstream retry (journalled). */

@@ -15,6 +15,11 @@ export type JournalEvent =
   | { event: 'run_started'; run: string; executor: string; pending: number }
   | { event: 'run_finished'; run: string; done: number; failed: number; pending: number }
   | { event: 'submitted'; run: string; chunk: string; job_id: string; elements: number; offset: number; attempt: number; tasks_file?: string; bundle?: number }
+  /**
+   * A listed resubmission about to be submitted (its task list is written): a controller killed before `submitted`
+   * leaves this, and the next one adopts the job of that name with this list and bundle instead of writing another.
+   */
+  | { event: 'submitting'; chunk: string; elements: number; attempt: number; tasks_file: string; bundle?: number }
   | { event: 'bundle_learned'; bundle: number; reason: string }
   | { event: 'collected'; rows: number; done: number; failed: number }
   | { event: 'cancelled'; job_ids: string[] }

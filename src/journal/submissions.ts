@@ -23,3 +23,17 @@ export async function journalSubmissions(layout: EnsembleLayout): Promise<Submis
       : [],
   );
 }
+
+/**
+ * The listed resubmission `label` as journalled before its sbatch (a `submitting` event, the last for that label),
+ * or null: what a job of that name found in the queue was submitted with.
+ */
+export async function journalSubmitting(layout: EnsembleLayout, label: string): Promise<Omit<Submission, 'jobId'> | null> {
+  let found: Omit<Submission, 'jobId'> | null = null;
+  for (const e of await readJournal(layout.journal)) {
+    if (e.event === 'submitting' && e.chunk === label) {
+      found = { label, offset: 0, count: e.elements, attempt: e.attempt, tasksFile: e.tasks_file, ...(e.bundle ? { bundle: e.bundle } : {}) };
+    }
+  }
+  return found;
+}
