@@ -1,11 +1,12 @@
 // Shared fixtures of the transport tests (not a test file): a cluster user's ssh_config and a real ssh-agent on a short unix socket.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Test } from 'tap';
 import { execa, type ResultPromise } from 'execa';
+import { sshPort } from './slurm.js';
 
 /** Starts `ssh-agent -D` holding `keys` (private key files) and resolves with its socket path. */
 export async function startAgent(t: Test, keys: string[]): Promise<string> {
@@ -68,3 +69,18 @@ Host *
   IdentityAgent none
   StrictHostKeyChecking no
 `;
+
+/** A config file with `Host <alias>` for the test sshd; `extra` lines go into that block. */
+export async function writeSshConfig(dir: string, extra: string[] = [], alias = 'cluster'): Promise<string> {
+  const file = join(dir, 'ssh_config');
+  const lines = [
+    `Host ${alias}`,
+    '  HostName 127.0.0.1',
+    `  Port ${sshPort()}`,
+    '  User root',
+    ...extra.map((l) => `  ${l}`),
+    '',
+  ];
+  await writeFile(file, lines.join('\n'));
+  return file;
+}

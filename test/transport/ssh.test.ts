@@ -9,28 +9,13 @@ import { execa } from 'execa';
 import { TransportError } from '../../src/errors.js';
 import { remoteCommand, SshTransport } from '../../src/transport/ssh.js';
 import { isUncertain } from '../../src/transport/transport.js';
-import { startAgent } from '../helpers/ssh-fixtures.js';
+import { startAgent, writeSshConfig as writeConfig } from '../helpers/ssh-fixtures.js';
 import { requireSshd, slurmStateDir, sshConfigPath, sshKeyPath, sshKnownHostsPath, sshPort, SSH_HOST_ALIAS } from '../helpers/slurm.js';
 
 const sshdLog = () => join(slurmStateDir(), 'log', 'sshd.log');
 const sshdPid = async () => Number((await readFile(join(slurmStateDir(), 'run', 'sshd.pid'), 'utf8')).trim());
 /** An environment with no agent and a HOME without ~/.ssh, so only what a test configures is used. */
 const bareEnv = (home: string): NodeJS.ProcessEnv => ({ HOME: home, USER: 'root', PATH: process.env.PATH });
-
-/** A config file with `Host <alias>` for the test sshd; `extra` lines go into that block. */
-async function writeConfig(dir: string, extra: string[] = [], alias = 'cluster'): Promise<string> {
-  const file = join(dir, 'ssh_config');
-  const lines = [
-    `Host ${alias}`,
-    '  HostName 127.0.0.1',
-    `  Port ${sshPort()}`,
-    '  User root',
-    ...extra.map((l) => `  ${l}`),
-    '',
-  ];
-  await writeFile(file, lines.join('\n'));
-  return file;
-}
 
 /** The per-connection sshd processes (not the listener) whose peer is our local port. */
 async function sessionPids(localPort: number): Promise<number[]> {
