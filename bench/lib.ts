@@ -176,10 +176,10 @@ const TIME_PREFIX = 'BENCH_TIME ';
 
 /**
  * Runs a command under /usr/bin/time (its CPU includes every descendant it waited for: workers and simulations),
- * stdin from a file or ignored; rejects on a non-zero exit. CPU time is less sensitive to the shared machine's
+ * stdin from a file or ignored; rejects on an exit code not in `okCodes` (default 0). CPU time is less sensitive to the shared machine's
  * load than wall time.
  */
-export function timed(argv: string[], opts: { stdinFile?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Cost> {
+export function timed(argv: string[], opts: { stdinFile?: string; cwd?: string; env?: NodeJS.ProcessEnv; okCodes?: number[] } = {}): Promise<Cost> {
   const fd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : 'ignore';
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -193,7 +193,7 @@ export function timed(argv: string[], opts: { stdinFile?: string; cwd?: string; 
     p.on('close', (code) => {
       const wall = (performance.now() - t0) / 1000;
       const line = err.split('\n').find((l) => l.startsWith(TIME_PREFIX));
-      if (code !== 0 || !line) return reject(new Error(`${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
+      if (!(opts.okCodes ?? [0]).includes(code as number) || !line) return reject(new Error(`${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
       const [user, sys, rssKb] = line.slice(TIME_PREFIX.length).split(' ').map(Number);
       resolve({ wall, cpu: user + sys, peakRssMb: rssKb / 1024, stdout: out });
     });

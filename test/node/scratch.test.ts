@@ -1,7 +1,7 @@
 // A task's scratch dir: one mkdir (0700, like mkdtemp) with its owner file, the root made on first use; removal of
 // files at once and of the dir before the wrapper exits; the sweep of dirs whose owner process is gone.
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HOST, OWNER_FILE, makeScratch, removeScratch, scratchRemoved, sweepStaleScratch } from '../../src/node/scratch.js';
@@ -32,6 +32,29 @@ t.test('removeScratch: files, links and subdirs go at once, the dir itself by sc
   await scratchRemoved();
   t.notOk(existsSync(dir), 'the dir is gone once scratchRemoved resolves');
   t.ok(existsSync(join(root, 'target', 'keep.txt')), 'a linked input is unlinked, not followed');
+});
+
+t.test('an emptied dir is the next task\'s dir renamed (mode 0700, owner file only); a spare something wrote into is removed instead', async (t) => {
+  const root = t.testdir();
+  const first = makeScratch(root, 'arrayflow-r-t1-');
+  writeFileSync(join(first, 'result.json'), '{}');
+  chmodSync(first, 0o755);
+  const inode = statSync(first).ino;
+  removeScratch(first);
+  t.same(readdirSync(first), [OWNER_FILE], 'emptied, the owner file kept');
+  const second = makeScratch(root, 'arrayflow-r-t2-');
+  t.match(second, /\/arrayflow-r-t2-[a-z0-9]{6}$/);
+  t.equal(statSync(second).ino, inode, 'the same dir, renamed');
+  t.equal(statSync(second).mode & 0o777, 0o700);
+  t.same(readdirSync(second), [OWNER_FILE]);
+  t.notOk(existsSync(first));
+  removeScratch(second);
+  writeFileSync(join(second, 'late.log'), 'a process that left the task group');
+  const third = makeScratch(root, 'arrayflow-r-t3-');
+  t.not(statSync(third).ino, inode, 'a spare holding a stray file is not reused');
+  removeScratch(third);
+  await scratchRemoved();
+  t.same(readdirSync(root), [], 'spares and the stray dir are gone once scratchRemoved resolves');
 });
 
 t.test('removeScratch of a dir that is already gone neither throws nor leaves a removal pending', async (t) => {
