@@ -90,7 +90,6 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       if (rec.status === 'failed' && owedAttempt(rec, policy) !== null) retrying.add(rec.task);
       else counts[bucket(rec)]++;
       if (rec.status !== 'interrupted') finishedThisRun++;
-      report();
       stats.record(rec);
       log.debug({ task: rec.task, attempt: rec.attempt, status: rec.status, reason: rec.reason, host: rec.host, duration_s: rec.duration_s }, 'record');
       if (retrying.has(rec.task)) log.info({ task: rec.task, attempt: rec.attempt, reason: rec.reason }, 'retry owed');
@@ -108,7 +107,12 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         workers: opts.workers ?? executor.workers ?? availableParallelism(),
         runId,
         signal: opts.signal,
-        onRecord,
+        // one progress report and one stats write per record here (the local executor hands them over one by one)
+        onRecord: (rec) => {
+          onRecord(rec);
+          report();
+          stats.flush();
+        },
         policy,
         onWorkers: (pids) => lock.setWorkers(pids),
         caps: executor.caps,
@@ -130,11 +134,18 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         log,
         ...chain,
         ...(remote ? { cluster: remote.cluster } : {}),
+        // one progress report and one stats write per batch of records, not per record
         onRecords: (latest) => {
+          let changed = false;
           for (const rec of latest.values()) {
             const prev = finals.get(rec.task);
-            if (!prev || prev.attempt !== rec.attempt || prev.status !== rec.status || prev.reason !== rec.reason) onRecord(rec);
+            if (prev && prev.attempt === rec.attempt && prev.status === rec.status && prev.reason === rec.reason) continue;
+            onRecord(rec);
+            changed = true;
           }
+          if (!changed) return;
+          report();
+          stats.flush();
         },
       });
       try {
