@@ -125,7 +125,12 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       const remote = host ? await (await import('../remote/index.js')).openRemote(host, executor.remote, layout, plan, { transport: opts.transport }) : null;
       if (remote && host) opts.onRemote?.({ host, ...remote.setup });
       const transport = remote?.transport ?? opts.transport ?? new LocalTransport();
-      const batch = new BatchRun(layout, effective, batchScheduler(type, executor.dialect), transport, followFinals(layout.resultsDir), {
+      // the tasks whose final record changed since the last onRecords: only those are compared with ours
+      const changed = new Set<number>();
+      const follow = followFinals(layout.resultsDir, (tasks) => {
+        for (const t of tasks) changed.add(t);
+      });
+      const batch = new BatchRun(layout, effective, batchScheduler(type, executor.dialect), transport, follow, {
         runId,
         policy,
         tickMs: opts.tickMs,
@@ -136,14 +141,16 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         ...(remote ? { cluster: remote.cluster } : {}),
         // one progress report and one stats write per batch of records, not per record
         onRecords: (latest) => {
-          let changed = false;
-          for (const rec of latest.values()) {
-            const prev = finals.get(rec.task);
+          let news = false;
+          for (const task of changed) {
+            const rec = latest.get(task) as TaskRecord;
+            const prev = finals.get(task);
             if (prev && prev.attempt === rec.attempt && prev.status === rec.status && prev.reason === rec.reason) continue;
             onRecord(rec);
-            changed = true;
+            news = true;
           }
-          if (!changed) return;
+          changed.clear();
+          if (!news) return;
           report();
           stats.flush();
         },

@@ -303,13 +303,14 @@ export class RecordFollower {
 /**
  * For a scheduler loop's tick: each call returns the finals so far, reading only the record bytes
  * appended since the previous call (instead of every record file again). The map is live: later
- * calls update it.
+ * calls update it. `onChanged` gets the tasks whose final record each call changed (ascending).
  */
-export function followFinals(resultsDir: string): () => Promise<Map<number, TaskRecord>> {
+export function followFinals(resultsDir: string, onChanged?: (tasks: number[]) => void): () => Promise<Map<number, TaskRecord>> {
   const follower = new RecordFollower(resultsDir);
   const state = new FinalState();
   return async () => {
-    state.add((await follower.poll()).records);
+    const changed = state.add((await follower.poll()).records);
+    if (changed.length > 0) onChanged?.(changed);
     return state.finals;
   };
 }
