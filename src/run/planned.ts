@@ -36,6 +36,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     throw e;
   });
   const log = controllerLog.log.child({ run: runId });
+  const debug = log.isLevelEnabled('debug');
   const stats = new TaskStats(layout.taskStats);
   // dataset/ is kept current while tasks finish, unless a `collect --follow` does it already (docs/watching.md);
   // a failure there must not stop the run: the compaction at the end is the dataset
@@ -91,7 +92,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       else counts[bucket(rec)]++;
       if (rec.status !== 'interrupted') finishedThisRun++;
       stats.record(rec);
-      log.debug({ task: rec.task, attempt: rec.attempt, status: rec.status, reason: rec.reason, host: rec.host, duration_s: rec.duration_s }, 'record');
+      // no object built per record unless debug lines are written
+      if (debug) log.debug({ task: rec.task, attempt: rec.attempt, status: rec.status, reason: rec.reason, host: rec.host, duration_s: rec.duration_s }, 'record');
       if (retrying.has(rec.task)) log.info({ task: rec.task, attempt: rec.attempt, reason: rec.reason }, 'retry owed');
       else if (rec.status === 'failed') log.warn({ task: rec.task, attempt: rec.attempt, reason: rec.reason }, 'task failed');
       if (Date.now() - progressLoggedAt >= PROGRESS_LOG_MS) {
