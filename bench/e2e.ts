@@ -141,7 +141,9 @@ async function scenario(sc: Scenario, base: string, bin: string, repeat: number,
     }
     const name = `e2e${sc.key}${Date.now().toString(36)}`;
     await writeFile(join(dir, `${name}.yaml`), arrayflowConfig(sc, name, dir));
-    const af = await side([process.execPath, cli, 'run', `${name}.yaml`, '--no-progress'], dir, bin, [`af-${name}`], () =>
+    // AF_BENCH_CPU_PROF=<dir>: a V8 CPU profile of the controller alone (not of the node wrappers of its jobs)
+    const prof = process.env.AF_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.AF_BENCH_CPU_PROF}`] : [];
+    const af = await side([process.execPath, ...prof, cli, 'run', `${name}.yaml`, '--no-progress'], dir, bin, [`af-${name}`], () =>
       lines(join(dir, name, 'dataset.csv')).then((n) => n - 1),
     );
     const planned = JSON.parse(await readFile(join(dir, name, 'plan', 'plan.json'), 'utf8')) as { bundle: number; bundle_reason?: string };

@@ -154,7 +154,8 @@ export class LiveDataset {
   }
 
   private wake(): void {
-    if (this.queued || this.closed) return;
+    // a flush is timed already: its wake reads everything appended until then, in one poll instead of one per event
+    if (this.queued || this.closed || this.flushTimer !== null) return;
     this.queued = true;
     this.exclusive(async () => {
       this.queued = false;

@@ -379,14 +379,21 @@ export class BatchRun {
     return wrote;
   }
 
-  /** `task:attempt` pairs some submission runs: chunk elements run attempt 1, listed resubmissions their own. */
-  private async coverage(): Promise<Set<string>> {
-    const covered = new Set<string>();
-    for (const s of this.submissions) {
+  /** Per attempt number, the tasks some submission runs at it: chunk elements run attempt 1, listed resubmissions their own. */
+  private readonly covered = new Map<number, Set<number>>();
+  /** How many of {@link submissions} (which only grow) are in {@link covered}. */
+  private coveredSubmissions = 0;
+
+  /** {@link covered}, brought up to date with the submissions made since the last call (each one's tasks listed once, not every tick). */
+  private async coverage(): Promise<Map<number, Set<number>>> {
+    for (; this.coveredSubmissions < this.submissions.length; this.coveredSubmissions++) {
+      const s = this.submissions[this.coveredSubmissions];
       const list = await this.taskList(s);
-      for (let i = 0; i < s.count; i++) for (const t of this.tasksOf(s, i, list)) covered.add(`${t}:${s.attempt}`);
+      let tasks = this.covered.get(s.attempt);
+      if (tasks === undefined) this.covered.set(s.attempt, (tasks = new Set()));
+      for (let i = 0; i < s.count; i++) for (const t of this.tasksOf(s, i, list)) tasks.add(t);
     }
-    return covered;
+    return this.covered;
   }
 
   /**
@@ -414,7 +421,7 @@ export class BatchRun {
     const probe = this.plan.bundle_probe ?? 0;
     const byAttempt = new Map<number, number[]>();
     for (const { task, attempt } of owedItems(this.plan.tasks, finals, this.opts.policy)) {
-      if (covered.has(`${task}:${attempt}`)) continue;
+      if (covered.get(attempt)?.has(task) === true) continue;
       if (bundle === null && attempt === 1 && task >= probe) continue;
       const list = byAttempt.get(attempt) ?? [];
       list.push(task);

@@ -11,6 +11,8 @@ interface Tracked {
   adopted: Map<number, number[]>;
   /** Element indexes not yet closed, by records or by a scheduler verdict. */
   open: Set<number>;
+  /** Per open element, how many of its held tasks (from the first) records covered already: the next look starts there. */
+  seen: Map<number, number>;
   lastRecordedAt: number | null;
   longestMs: number;
   earlySpent: boolean;
@@ -33,7 +35,7 @@ export class ElementBook {
     if (this.subs.has(jobId)) return;
     const open = new Set<number>();
     for (let i = 0; i < elements; i++) open.add(i);
-    this.subs.set(jobId, { attempt, elements, tasksOf, adopted: new Map(), open, lastRecordedAt: null, longestMs: 0, earlySpent: false });
+    this.subs.set(jobId, { attempt, elements, tasksOf, adopted: new Map(), open, seen: new Map(), lastRecordedAt: null, longestMs: 0, earlySpent: false });
   }
 
   /** The tasks element `index` answers for: its slice, and the stolen tasks handed to it by {@link adopt}. */
@@ -54,13 +56,19 @@ export class ElementBook {
     s.open.add(index);
   }
 
-  /** Closes the elements whose tasks the records now cover; returns how many closed. Cost: the open elements' tasks only. */
+  /**
+   * Closes the elements whose tasks the records now cover; returns how many closed. Cost: the open elements' tasks not
+   * yet seen covered (records only ever get more final, and adopted tasks are appended: the covered prefix stays covered).
+   */
   observe(finals: Map<number, TaskRecord>, now: number): number {
     let closed = 0;
     for (const [jobId, s] of this.subs) {
       for (const index of s.open) {
         const tasks = this.held(jobId, index);
-        if (!tasks.every((t) => covers(finals.get(t), s.attempt))) continue;
+        let i = s.seen.get(index) ?? 0;
+        while (i < tasks.length && covers(finals.get(tasks[i]), s.attempt)) i++;
+        s.seen.set(index, i);
+        if (i < tasks.length) continue;
         s.open.delete(index);
         closed++;
         s.lastRecordedAt = now;

@@ -1,10 +1,10 @@
 // The exactly-once rule applied incrementally: each task's final record as records arrive, in any order and in batches.
 import type { TaskRecord } from './record.js';
 import { RunCounter } from './runs.js';
-import { compareRecords, selectFinal } from './select-final.js';
+import { compareRecords, refine } from './select-final.js';
 
 /**
- * Keeps, per task, the two records {@link selectFinal} needs (the best record and the best
+ * Keeps, per task, the two records `selectFinal` (select-final.ts) needs (the best record and the best
  * scheduler record) and the count of runs of its highest attempt, so that adding records one batch at a time gives the
  * same finals as one `selectFinal` over all of them (`runs` included), in O(records added) per batch.
  */
@@ -44,10 +44,9 @@ export class FinalState {
     }
     const changed: number[] = [];
     for (const task of touched) {
-      const pair = [this.best.get(task)!];
-      const s = this.bestScheduler.get(task);
-      if (s !== undefined) pair.push(s);
-      const next = this.runs.withRuns(selectFinal(pair).get(task)!);
+      // what selectFinal gives for the pair (the best record, refined by the best scheduler record), without the
+      // per-call run counter it would size to this task id: O(1) per task, not O(task id)
+      const next = this.runs.withRuns(refine(this.best.get(task)!, this.bestScheduler.get(task)));
       const prev = this.current.get(task);
       if (prev !== undefined && (prev === next || JSON.stringify(prev) === JSON.stringify(next))) continue;
       if (prev?.status === 'done') this.doneCount--;

@@ -27,6 +27,8 @@ const key = (task: number | string, attempt: number | string) => `${task}.${atte
 export class TaskStats {
   private readonly seen = new Set<string>();
   private file: AppendOnlyFile | null = null;
+  /** Lines not yet appended: {@link flush} writes them in one write(2) (a line lost to a kill is appended by the next controller's catchUp). */
+  private pending: string[] = [];
 
   constructor(readonly path: string) {
     let text = '';
@@ -52,20 +54,30 @@ export class TaskStats {
       if (settled) this.add(rec);
       else this.record(rec);
     }
+    this.flush();
+  }
+
+  /** Appends the lines of the records given since the last flush, in one write. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    if (this.file === null) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.file = new AppendOnlyFile(this.path);
+    }
+    const text = this.pending.join('\n');
+    this.pending = [];
+    this.file.append(text);
   }
 
   private add(rec: TaskRecord): void {
     const k = key(rec.task, rec.attempt);
     if (this.seen.has(k)) return;
     this.seen.add(k);
-    if (this.file === null) {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.file = new AppendOnlyFile(this.path);
-    }
-    this.file.append(formatStatsLine(rec));
+    this.pending.push(formatStatsLine(rec));
   }
 
   close(): void {
+    this.flush();
     this.file?.close();
     this.file = null;
   }

@@ -36,6 +36,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     throw e;
   });
   const log = controllerLog.log.child({ run: runId });
+  const debug = log.isLevelEnabled('debug');
   const stats = new TaskStats(layout.taskStats);
   // dataset/ is kept current while tasks finish, unless a `collect --follow` does it already (docs/watching.md);
   // a failure there must not stop the run: the compaction at the end is the dataset
@@ -90,9 +91,9 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       if (rec.status === 'failed' && owedAttempt(rec, policy) !== null) retrying.add(rec.task);
       else counts[bucket(rec)]++;
       if (rec.status !== 'interrupted') finishedThisRun++;
-      report();
       stats.record(rec);
-      log.debug({ task: rec.task, attempt: rec.attempt, status: rec.status, reason: rec.reason, host: rec.host, duration_s: rec.duration_s }, 'record');
+      // no object built per record unless debug lines are written
+      if (debug) log.debug({ task: rec.task, attempt: rec.attempt, status: rec.status, reason: rec.reason, host: rec.host, duration_s: rec.duration_s }, 'record');
       if (retrying.has(rec.task)) log.info({ task: rec.task, attempt: rec.attempt, reason: rec.reason }, 'retry owed');
       else if (rec.status === 'failed') log.warn({ task: rec.task, attempt: rec.attempt, reason: rec.reason }, 'task failed');
       if (Date.now() - progressLoggedAt >= PROGRESS_LOG_MS) {
@@ -108,7 +109,12 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         workers: opts.workers ?? executor.workers ?? availableParallelism(),
         runId,
         signal: opts.signal,
-        onRecord,
+        // one progress report and one stats write per record here (the local executor hands them over one by one)
+        onRecord: (rec) => {
+          onRecord(rec);
+          report();
+          stats.flush();
+        },
         policy,
         onWorkers: (pids) => lock.setWorkers(pids),
         caps: executor.caps,
@@ -121,7 +127,12 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       const remote = host ? await (await import('../remote/index.js')).openRemote(host, executor.remote, layout, plan, { transport: opts.transport }) : null;
       if (remote && host) opts.onRemote?.({ host, ...remote.setup });
       const transport = remote?.transport ?? opts.transport ?? new LocalTransport();
-      const batch = new BatchRun(layout, effective, batchScheduler(type, executor.dialect), transport, followFinals(layout.resultsDir), {
+      // the tasks whose final record changed since the last onRecords: only those are compared with ours
+      const changed = new Set<number>();
+      const follow = followFinals(layout.resultsDir, (tasks) => {
+        for (const t of tasks) changed.add(t);
+      });
+      const batch = new BatchRun(layout, effective, batchScheduler(type, executor.dialect), transport, follow, {
         runId,
         policy,
         tickMs: opts.tickMs,
@@ -130,11 +141,20 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         log,
         ...chain,
         ...(remote ? { cluster: remote.cluster } : {}),
+        // one progress report and one stats write per batch of records, not per record
         onRecords: (latest) => {
-          for (const rec of latest.values()) {
-            const prev = finals.get(rec.task);
-            if (!prev || prev.attempt !== rec.attempt || prev.status !== rec.status || prev.reason !== rec.reason) onRecord(rec);
+          let news = false;
+          for (const task of changed) {
+            const rec = latest.get(task) as TaskRecord;
+            const prev = finals.get(task);
+            if (prev && prev.attempt === rec.attempt && prev.status === rec.status && prev.reason === rec.reason) continue;
+            onRecord(rec);
+            news = true;
           }
+          changed.clear();
+          if (!news) return;
+          report();
+          stats.flush();
         },
       });
       try {

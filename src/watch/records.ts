@@ -1,7 +1,7 @@
 // Login-side follower of results/: keeps a byte offset per record file and reads only the bytes appended since, as whole records.
+import { type FSWatcher, watch as fsWatch } from 'node:fs';
 import { mkdir, open, readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
+import { join } from 'node:path';
 import type { BadLine } from '../records/read.js';
 import { parseRecordText } from '../records/parse.js';
 import { EnsembleError } from '../errors.js';
@@ -33,9 +33,6 @@ export interface RecordFollowerOptions extends WatchOptions {
 
 // Large enough that catching up on a big file takes few reads; small enough to bound memory.
 const READ_CHUNK = 4 << 20;
-// chokidar drops (does not defer) a file's change events within 50 ms of the previous one: a second
-// look this long after any event catches appends made inside that window.
-const TRAILING_MS = 60;
 // Parallel reads during a full scan: hides shared-filesystem latency without exhausting descriptors.
 const SCAN_CONCURRENCY = 16;
 
@@ -57,17 +54,16 @@ function countNewlines(buf: Buffer, end: number): number {
  * Follows the record files of `results/`: each {@link poll} returns only the records appended since the
  * previous one, reading each file from its remembered byte offset (never the whole file again). Only
  * whole lines are consumed; an unterminated last line (its writer is mid-write, or was killed) is read
- * again once it is complete. {@link watch} adds a chokidar watcher (polling on NFS/Lustre/GPFS/...) so
+ * again once it is complete. {@link watch} adds an inotify watch (a full scan every interval on NFS/Lustre/GPFS/...) so
  * a poll reads only the files that changed.
  */
 export class RecordFollower {
   private readonly files = new Map<string, FileState>();
   private readonly dirty = new Set<string>();
+  /** The inotify watch of the directory (null when polling, or not watching). */
   private watcher: FSWatcher | null = null;
+  private watching = false;
   private rescanTimer: NodeJS.Timeout | null = null;
-  private trailingTimer: NodeJS.Timeout | null = null;
-  /** Per record file: when to look at it again after its last event (see TRAILING_MS). */
-  private readonly trailing = new Map<string, number>();
   private lastScan = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly rescanMs: number | undefined;
@@ -225,57 +221,38 @@ export class RecordFollower {
 
   /**
    * Starts watching the directory (creating it if missing): `onChange` is called whenever a record file
-   * was added or grew, and every re-scan period; call {@link poll} from it. Polls use polling (stat every
-   * `pollMs`) on filesystems where inotify is blind to other hosts. Returns how it watches.
+   * was added or grew, and every re-scan period; call {@link poll} from it. With inotify, Node's own
+   * `fs.watch` of the directory names each file that changed (no stat, no directory walk per event);
+   * where inotify is blind to other hosts (NFS/Lustre/...), every `pollMs` is a full scan. Returns how it watches.
    */
   async watch(onChange: () => void): Promise<WatchPlan> {
-    if (this.watcher) throw new Error('RecordFollower.watch called twice');
+    if (this.watching) throw new Error('RecordFollower.watch called twice');
     await mkdir(this.dir, { recursive: true }).catch(() => undefined);
     const plan = await planWatch(this.dir, this.opts);
     this.watchPlan = plan;
-    const watcher = chokidarWatch(this.dir, {
-      depth: 0,
-      ignoreInitial: true,
-      usePolling: plan.mode === 'poll',
-      interval: plan.pollMs,
-      binaryInterval: plan.pollMs,
-      // temp files, sidecars: only record files matter (directories must pass, or the root is not watched)
-      ignored: (p: string, stats?: { isFile(): boolean }) => stats?.isFile() === true && !isRecordFile(p),
-    });
-    const armTrailing = () => {
-      if (this.trailingTimer || this.trailing.size === 0) return;
-      let first = Infinity;
-      for (const due of this.trailing.values()) first = Math.min(first, due);
-      this.trailingTimer = setTimeout(() => {
-        this.trailingTimer = null;
-        const now = Date.now();
-        for (const [n, due] of this.trailing) {
-          if (due > now) continue;
-          this.dirty.add(n);
-          this.trailing.delete(n);
-        }
-        if (!this.watcher) return;
-        onChange();
-        armTrailing();
-      }, Math.max(0, first - Date.now()));
-    };
-    const changed = (p: string) => {
-      if (!isRecordFile(p)) return;
-      const name = basename(p);
-      this.dirty.add(name);
-      onChange();
-      this.trailing.set(name, Date.now() + TRAILING_MS);
-      armTrailing();
-    };
-    watcher.on('add', changed);
-    watcher.on('change', changed);
-    // errors (EMFILE, a vanished directory) must not kill the process: the periodic re-scan still reads
-    watcher.on('error', () => undefined);
-    await new Promise<void>((resolve) => watcher.once('ready', resolve));
-    this.watcher = watcher;
+    this.watching = true;
+    if (plan.mode === 'inotify') {
+      try {
+        this.watcher = fsWatch(this.dir, { persistent: true }, (_event, name) => {
+          // no name (rare: the kernel did not say): the next poll is a full scan
+          if (name === null) this.lastScan = 0;
+          else if (isRecordFile(name)) this.dirty.add(name);
+          else return;
+          onChange();
+        });
+        // errors (a vanished directory, inotify limits) must not kill the process: without the watch, every poll
+        // (the periodic re-scan's included) is a full scan
+        this.watcher.on('error', () => {
+          this.watcher?.close();
+          this.watcher = null;
+        });
+      } catch {
+        // no inotify watch to be had (ENOSPC: the user's watch limit): the periodic re-scan alone reads
+      }
+    }
     // the first poll after this is a full scan: it sees whatever was written before the watcher was ready
     this.lastScan = 0;
-    const rescanMs = this.rescanMs ?? 10 * plan.pollMs;
+    const rescanMs = plan.mode === 'poll' ? plan.pollMs : (this.rescanMs ?? 10 * plan.pollMs);
     this.rescanTimer = setInterval(onChange, rescanMs);
     this.rescanTimer.unref();
     return plan;
@@ -301,7 +278,7 @@ export class RecordFollower {
         .catch(onError)
         .finally(() => {
           busy = false;
-          if (again && this.watcher) {
+          if (again && this.watching) {
             again = false;
             run();
           }
@@ -315,12 +292,10 @@ export class RecordFollower {
   /** Stops watching; offsets are kept (a later poll continues where this one stopped). */
   async close(): Promise<void> {
     if (this.rescanTimer) clearInterval(this.rescanTimer);
-    if (this.trailingTimer) clearTimeout(this.trailingTimer);
     this.rescanTimer = null;
-    this.trailingTimer = null;
-    const w = this.watcher;
+    this.watcher?.close();
     this.watcher = null;
-    await w?.close();
+    this.watching = false;
     await this.chain;
   }
 }
@@ -328,13 +303,14 @@ export class RecordFollower {
 /**
  * For a scheduler loop's tick: each call returns the finals so far, reading only the record bytes
  * appended since the previous call (instead of every record file again). The map is live: later
- * calls update it.
+ * calls update it. `onChanged` gets the tasks whose final record each call changed (ascending).
  */
-export function followFinals(resultsDir: string): () => Promise<Map<number, TaskRecord>> {
+export function followFinals(resultsDir: string, onChanged?: (tasks: number[]) => void): () => Promise<Map<number, TaskRecord>> {
   const follower = new RecordFollower(resultsDir);
   const state = new FinalState();
   return async () => {
-    state.add((await follower.poll()).records);
+    const changed = state.add((await follower.poll()).records);
+    if (changed.length > 0) onChanged?.(changed);
     return state.finals;
   };
 }

@@ -111,3 +111,20 @@ t.test('ElementBook: elements close on covering records, once; terminated and ol
   t.same(book.unsettled(), []);
   t.notOk(book.isOpen('nope', 0));
 });
+
+t.test('ElementBook: each look resumes after the tasks already seen covered; an adopted task reopens the element until it is covered', async (t) => {
+  const book = new ElementBook();
+  book.add('5', 1, 1, () => [0, 1, 2]);
+  const finals = new Map<number, TaskRecord>([[0, rec(0)], [2, rec(2)]]);
+  t.equal(book.observe(finals, 1000), 0, 'task 1 has no record');
+  finals.set(1, rec(1, { status: 'failed', reason: 'terminated by SIGTERM' }));
+  t.equal(book.observe(finals, 2000), 0, 'task 1 waits for the scheduler');
+  finals.set(1, rec(1));
+  t.equal(book.observe(finals, 3000), 1, 'every task covered');
+  book.adopt('5', 0, 7);
+  t.same(book.openOf('5'), [0], 'reopened by the adopted task');
+  t.equal(book.observe(finals, 4000), 0, 'the adopted task has no record');
+  finals.set(7, rec(7));
+  t.equal(book.observe(finals, 5000), 1);
+  t.ok(book.settled('5'));
+});

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { appendFileSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FollowedBatch, RecordFollower } from '../../src/watch/records.js';
+import { type FollowedBatch, RecordFollower, followFinals } from '../../src/watch/records.js';
 import { recordLine, taskRecord } from '../helpers/records.js';
 
 
@@ -122,3 +122,20 @@ for (const mode of ['inotify', 'poll'] as const) {
     t.ok(latencies[11] < (mode === 'inotify' ? 500 : 1500), `max latency ${latencies[11]} ms`);
   });
 }
+
+t.test('followFinals: the finals so far, and the tasks each call changed', async (t) => {
+  const results = join(t.testdir({ results: {} }), 'results');
+  const changes: number[][] = [];
+  const read = followFinals(results, (tasks) => changes.push(tasks));
+  const two = taskRecord(2);
+  writeFileSync(join(results, 'e0-a1.ndjson'), recordLine(two) + recordLine(taskRecord(0, { status: 'failed', reason: 'exit code 1' })));
+  let finals = await read();
+  t.same([...finals.keys()].sort(), [0, 2]);
+  t.same(changes, [[0, 2]]);
+  await read();
+  t.same(changes, [[0, 2]], 'nothing new: no call');
+  appendFileSync(join(results, 'e0-a1.ndjson'), recordLine(taskRecord(0, { attempt: 2 })) + recordLine(two));
+  finals = await read();
+  t.same(changes[1], [0], 'a later attempt changes task 0; the same record of task 2 read again changes nothing');
+  t.equal(finals.get(0)?.attempt, 2);
+});
