@@ -1,4 +1,4 @@
-// Login-side follower of results/: keeps a byte offset per record file and reads only the bytes appended since, as whole records.
+// Login-side follower of results/: keeps a byte offset per record file and reads only the bytes appended since, as whole records. It watches with node:fs watch, not chokidar: chokidar stat'ed the file on every append and re-listed the directory on every event (docs/watching.md).
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
 import { mkdir, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
