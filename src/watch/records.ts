@@ -62,6 +62,8 @@ export class RecordFollower {
   private readonly dirty = new Set<string>();
   /** The inotify watch of the directory (null when polling, or not watching). */
   private watcher: FSWatcher | null = null;
+  /** close() was called: a watch() still probing the filesystem starts no watcher. */
+  private closed = false;
   private watching = false;
   private rescanTimer: NodeJS.Timeout | null = null;
   private lastScan = 0;
@@ -230,6 +232,8 @@ export class RecordFollower {
     await mkdir(this.dir, { recursive: true }).catch(() => undefined);
     const plan = await planWatch(this.dir, this.opts);
     this.watchPlan = plan;
+    // closed while the filesystem was being probed: no watch (it would hold the process open with nobody to close it)
+    if (this.closed) return plan;
     this.watching = true;
     if (plan.mode === 'inotify') {
       try {
@@ -291,6 +295,7 @@ export class RecordFollower {
 
   /** Stops watching; offsets are kept (a later poll continues where this one stopped). */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     this.rescanTimer = null;
     this.watcher?.close();
