@@ -1,5 +1,5 @@
 // A task's scratch dir on the node: an emptied dir of an earlier task renamed (else one mkdir), owned (for the sweep),
-// emptied without a recursive walk. Node-local scratch is a local filesystem: these are synchronous calls
+// emptied without a recursive walk, the wrapper's own files kept for the next task to overwrite. Node-local scratch is a local filesystem: these are synchronous calls
 // (microseconds each), where every fs/promises call costs a thread-pool round trip and an event-loop wake-up (≈ 0.3 ms
 // each on a busy node).
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -26,25 +26,26 @@ function suffix(): string {
 }
 
 /**
- * Emptied scratch dirs of this process (their owner file kept), which the next tasks' dirs are renamed from. On ext4
- * mounted with `discard` (this VM) an rmdir costs 0.3-2.4 ms and holds the root's lock, so the next task's mkdir
- * waited for it (≈ 1 ms per task); a rename costs ≈ 10 µs. Removed by {@link scratchRemoved} before the wrapper exits.
+ * Emptied scratch dirs of this process (their owner file and the wrapper's own files kept), which the next tasks' dirs
+ * are renamed from. On ext4 mounted with `discard` (this VM) an rmdir costs 0.3-2.4 ms and holds the root's lock, so
+ * the next task's mkdir waited for it (≈ 1 ms per task); a rename costs ≈ 10 µs. Removed by {@link scratchRemoved}
+ * before the wrapper exits.
  */
-const spares: string[] = [];
+const spares: { dir: string; kept: ReadonlySet<string> }[] = [];
 
-/** A spare dir under `root` renamed to `dir` (mode 0700 again, nothing in it but the owner file), or false. */
+/** A spare dir under `root` renamed to `dir` (mode 0700 again, nothing in it but the owner file and kept files), or false. */
 function reuseSpare(root: string, dir: string): boolean {
-  const i = spares.findIndex((d) => dirname(d) === root);
+  const i = spares.findIndex((d) => dirname(d.dir) === root);
   if (i < 0) return false;
   const [spare] = spares.splice(i, 1);
   try {
     // a stray file (written after the dir was emptied by a process that left the task's group) disqualifies it
-    if (readdirSync(spare).some((n) => n !== OWNER_FILE)) throw new Error('not empty');
-    renameSync(spare, dir);
+    if (readdirSync(spare.dir).some((n) => n !== OWNER_FILE && !spare.kept.has(n))) throw new Error('not empty');
+    renameSync(spare.dir, dir);
     chmodSync(dir, 0o700);
     return true;
   } catch {
-    dropDir(spare);
+    dropDir(spare.dir);
     return false;
   }
 }
@@ -92,30 +93,36 @@ function dropDir(dir: string): void {
 
 /**
  * Empties a scratch dir: one readdir, an unlink per file, a recursive rm only for subdirectories (staged input
- * dirs) — the task's files are gone when this returns. The emptied dir (its owner file kept) becomes a spare that
- * the next task's dir is renamed from; {@link scratchRemoved} removes the spares before the wrapper exits. Anything
- * unexpected (EBUSY, an unreadable dir, a missing owner file) removes the dir with a recursive rm with retries in
- * the background instead, so scratch is always removed.
+ * dirs) — the task's files are gone when this returns, except the regular files named in `reusable`: files the
+ * wrapper itself writes before every simulation starts (params.json, the stream files, copied input files), which the
+ * next task truncates and overwrites instead of creating anew. On ext4 every new inode is allocated past the inodes
+ * freed in the last 30 s (`recently_deleted`): five files created and unlinked per task made that scan a fifth of an
+ * element's CPU. The emptied dir (its owner file kept) becomes a spare that the next task's dir is renamed from;
+ * {@link scratchRemoved} removes the spares before the wrapper exits. Anything unexpected (EBUSY, an unreadable dir,
+ * a missing owner file) removes the dir with a recursive rm with retries in the background instead, so scratch is
+ * always removed.
  */
-export function removeScratch(dir: string): void {
+export function removeScratch(dir: string, reusable: ReadonlySet<string> = new Set()): void {
   let owned = false;
+  const kept = new Set<string>();
   try {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.name === OWNER_FILE && e.isFile()) owned = true;
+      else if (e.isFile() && reusable.has(e.name)) kept.add(e.name);
       else if (e.isDirectory()) rmSync(p, { recursive: true, force: true });
       else unlinkSync(p);
     }
   } catch {
     owned = false;
   }
-  if (owned) spares.push(dir);
+  if (owned) spares.push({ dir, kept });
   else dropDir(dir);
 }
 
 /** Resolves when every scratch dir this process made is gone (the spares removed). */
 export async function scratchRemoved(): Promise<void> {
-  for (const dir of spares.splice(0)) dropDir(dir);
+  for (const spare of spares.splice(0)) dropDir(spare.dir);
   while (removing.size > 0) await Promise.all(removing);
 }
 

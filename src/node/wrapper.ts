@@ -2,7 +2,7 @@
 // Per task it costs a few synchronous calls on node-local scratch (scratch.ts) besides spawning the simulation;
 // chokidar is loaded only for a marker, picomatch only for a keep list, csv-parse only for a CSV result.
 import { StorageError, UpstreamError } from '../errors.js';
-import { closeSync, fstatSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { basename, dirname, join, normalize, relative, sep } from 'node:path';
@@ -21,6 +21,9 @@ import { parseJsonResult } from './result-json.js';
 import { HOST, OWNER_FILE, makeScratch, removeScratch } from './scratch.js';
 
 export { WrapperState } from './child.js';
+
+/** The task's parameters as JSON in its scratch dir ($ARRAYFLOW_PARAMS). */
+const PARAMS_FILE = 'params.json';
 export { sweepStaleScratch } from './scratch.js';
 
 /** Where `auto` (executor.scratch's default) looks, first set wins: the job's node-local dirs, else /tmp. */
@@ -59,7 +62,7 @@ export function taskVars(row: TaskRow, attempt: number, scratch: string, runtime
   vars.ARRAYFLOW_TASK_SEED = String(row.seed);
   vars.ARRAYFLOW_ATTEMPT = String(attempt);
   vars.ARRAYFLOW_SCRATCH = scratch;
-  vars.ARRAYFLOW_PARAMS = join(scratch, 'params.json');
+  vars.ARRAYFLOW_PARAMS = join(scratch, PARAMS_FILE);
   for (const [k, v] of Object.entries(runtime.env)) vars[k] = renderPlaceholders(v, values);
   return vars;
 }
@@ -73,10 +76,36 @@ export function taskEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { ...inherited, ...vars };
 }
 
+/**
+ * What the wrapper writes into every task's scratch dir before its simulation starts, found once per process: the
+ * inputs to copy that are plain files, and the names of those files, params.json and the stream files, which
+ * removeScratch keeps for the next task to overwrite (./scratch.ts says why).
+ */
+interface OwnFiles {
+  copy: string[];
+  plainInputs: Set<string>;
+  names: Set<string>;
+}
+
+let ownFiles: OwnFiles | null = null;
+
+function ownFilesOf(inputs: RuntimeSpec['inputs']): OwnFiles {
+  if (ownFiles?.copy !== inputs.copy) {
+    const plainInputs = new Set(inputs.copy.filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile()));
+    const names = new Set([PARAMS_FILE, STREAM_FILES.stdout, STREAM_FILES.stderr, ...[...plainInputs].map((f) => basename(f))]);
+    ownFiles = { copy: inputs.copy, plainInputs, names };
+  }
+  return ownFiles;
+}
+
 async function stageInputs(scratch: string, inputs: RuntimeSpec['inputs']): Promise<void> {
-  // copies come from the shared filesystem (async: a slow read must not stall the other tasks of an element)
   if (inputs.dir) await cp(inputs.dir, scratch, { recursive: true });
-  for (const f of inputs.copy) await cp(f, join(scratch, basename(f)), { recursive: true });
+  const { plainInputs } = ownFilesOf(inputs);
+  for (const f of inputs.copy) {
+    // a file: one synchronous copy over the last task's (fs/promises' cp costs five thread-pool round trips)
+    if (plainInputs.has(f)) copyFileSync(f, join(scratch, basename(f)));
+    else await cp(f, join(scratch, basename(f)), { recursive: true });
+  }
   for (const f of inputs.link) symlinkSync(f, join(scratch, basename(f)));
 }
 
@@ -192,7 +221,7 @@ export async function prepareTask(ctx: Pick<TaskContext, 'layout' | 'plan'>, row
   const dir = makeDir();
   await stageInputs(dir, runtime.inputs);
   if (upstream?.outputs && up) symlinkSync(upstream.outputs, join(dir, up.stage));
-  writeFileSync(join(dir, 'params.json'), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...task.params }) + '\n');
+  writeFileSync(join(dir, PARAMS_FILE), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...task.params }) + '\n');
   const values = placeholderValues(task, attempt, dir);
   return { dir, argv: runtime.command.map((a) => renderPlaceholders(a, values)), vars: taskVars(task, attempt, dir, runtime, values), upstream };
 }
@@ -240,6 +269,8 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
   };
   const root = resolveScratchRoot(runtime.scratch);
   let scratch: string | null = null;
+  // the scratch dir once this attempt's stream files were opened: the stale ones of a reused dir are no one's logs
+  let streams: string | null = null;
   let proc: Started | null = null;
   let markerWatch: MarkerWatch | null = null;
   const attemptTask = async (): Promise<TaskRecord> => {
@@ -255,6 +286,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     let started: Started;
     try {
       const errFd = openSync(join(dir, STREAM_FILES.stderr), 'w');
+      streams = dir;
       try {
         started = startCommand(argv, dir, env, outFd, errFd, limits, ctx.state);
       } finally {
@@ -315,7 +347,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     rec = record('failed', e instanceof UpstreamError ? e.message : `wrapper error: ${(e as Error).message}`);
   }
   // every failure carries the end of the simulation's stderr ('' when none ran); the logs are kept before the record
-  const ran = scratch as string | null;
+  const ran = streams as string | null;
   if (rec.status === 'failed') rec.stderr_tail = ran ? stderrTail(ran) : '';
   const logs = runtime.logs ?? DEFAULT_LOGS; // plans written before `logs` existed
   if (ran && (logs === 'all' || (logs === 'failed' && rec.status === 'failed'))) {
@@ -332,7 +364,7 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     await w?.close().catch(() => undefined);
     await p?.stop();
     // the task's files go now; the empty dir in the background (awaited before the wrapper exits)
-    if (scratch) removeScratch(scratch);
+    if (scratch) removeScratch(scratch, ownFilesOf(runtime.inputs).names);
   }
   return rec;
 }

@@ -57,6 +57,28 @@ t.test('an emptied dir is the next task\'s dir renamed (mode 0700, owner file on
   t.same(readdirSync(root), [], 'spares and the stray dir are gone once scratchRemoved resolves');
 });
 
+t.test('removeScratch keeps the reusable regular files for the next task to overwrite, and nothing else of that name', async (t) => {
+  const root = t.testdir({ elsewhere: 'target' });
+  const own = new Set(['params.json', 'stdout.txt', 'sim.sh']);
+  const first = makeScratch(root, 'arrayflow-k-t1-');
+  writeFileSync(join(first, 'params.json'), '{"x":1}');
+  writeFileSync(join(first, 'stdout.txt'), 'out');
+  writeFileSync(join(first, 'result.json'), '{}');
+  symlinkSync(join(root, 'elsewhere'), join(first, 'sim.sh')); // replaced by the simulation: not a regular file
+  const inode = statSync(join(first, 'params.json')).ino;
+  removeScratch(first, own);
+  t.same(readdirSync(first).sort(), [OWNER_FILE, 'params.json', 'stdout.txt'].sort(), 'the result and the link go; own regular files stay');
+  const second = makeScratch(root, 'arrayflow-k-t2-');
+  t.equal(statSync(join(second, 'params.json')).ino, inode, 'the spare with its kept files is the next dir');
+  removeScratch(second, own);
+  writeFileSync(join(second, 'late.log'), 'a process that left the task group');
+  const third = makeScratch(root, 'arrayflow-k-t3-');
+  t.same(readdirSync(third), [OWNER_FILE], 'a spare holding a stray file is not reused: the next dir is new');
+  removeScratch(third, own);
+  await scratchRemoved();
+  t.same(readdirSync(root), ['elsewhere'], 'every scratch dir is gone once scratchRemoved resolves');
+});
+
 t.test('removeScratch of a dir that is already gone neither throws nor leaves a removal pending', async (t) => {
   removeScratch(join(t.testdir(), 'never-made'));
   await scratchRemoved();

@@ -105,3 +105,40 @@ executor: { workers: 1 }
   t.same(finals.get(1)?.result?.task, 1);
   t.type(finals.get(1)?.result?.seed, 'number');
 });
+
+t.test('a reused scratch dir shows the next task only its own staged files: no result, stream or stray file of the task before', async (t) => {
+  const dir = t.testdir({
+    'data.txt': 'input\n',
+    'sim.sh': `case "$1" in
+first) echo secret-of-the-first-task >&2; echo junk > junk.txt; echo '{"y": 1}' > result.json ;;
+look) seen=$(LC_ALL=C ls -A | tr '\\n' ' '); err=$(wc -c < stderr.txt); out=$(wc -c < stdout.txt)
+  printf '{"seen": "%s", "err": %s, "out": %s}\\n' "$seen" "$err" "$out" > result.json; echo secret-of-the-second-task >&2; rm "$ORIG" ;;
+*) echo '{"y": 3}' > result.json ;;
+esac
+`,
+  });
+  const config = writeConfig(
+    dir,
+    `name: reuse
+ensemble_dir: ens
+command: [sh, sim.sh, "{mode}"]
+inputs: { copy: [sim.sh, data.txt] }
+env: { ORIG: ${JSON.stringify(join(dir, 'data.txt'))} }
+parameters:
+  mode: { values: [first, look, last] }
+sampling: { method: grid }
+executor: { type: local, workers: 1, scratch: ${JSON.stringify(join(dir, 'scratch'))} }
+`,
+  );
+  const r = await runCli(['run', config, '--no-progress']);
+  t.equal(r.exitCode, 3, r.stderr);
+  const finals = selectFinal((await readRecordFiles(join(dir, 'ens', 'results'))).records);
+  t.equal(finals.get(0)?.status, 'done');
+  t.same(finals.get(1)?.result, { seen: '.arrayflow-owner data.txt params.json sim.sh stderr.txt stdout.txt ', err: 0, out: 0 }, 'the second task sees its inputs, its params and empty stream files only');
+  // the third task's input is gone: it fails while staging, before its streams are opened
+  t.equal(finals.get(2)?.status, 'failed');
+  t.match(finals.get(2)?.reason, /^wrapper error: .*data\.txt/);
+  t.equal(finals.get(2)?.stderr_tail, '', 'no stderr tail of the task that ran before in the same dir');
+  t.notOk(existsSync(join(dir, 'ens', 'logs', 'tasks', '2.1.stderr')), 'no logs kept for a task whose simulation never started');
+  t.same(readdirSync(join(dir, 'scratch')), [], 'no scratch dir is left behind');
+});
