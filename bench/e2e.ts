@@ -4,7 +4,7 @@
 import { readFile, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { type Cost, header, loadLine, mb, option, s, table, timed, workDir } from './lib.js';
+import { type Cost, header, loadLine, mb, option, pythonExecutable, s, table, timed, workDir } from './lib.js';
 import { dbdStats, othersJobs, rpcDelta, sdiag, slurmReady, sum } from './slurm-stats.js';
 
 /** The scheduler commands either side may run; a shim on PATH logs each call, then runs the real one. */
@@ -122,7 +122,7 @@ async function scenario(sc: Scenario, base: string, bin: string, repeat: number,
   const sim = join(dir, sc.sim.file);
   await writeFile(
     sim,
-    sc.sim.interpreter === 'python3'
+    sc.sim.file === 'sim.py'
       ? 'import json, sys, time\ntime.sleep(0.1)\nopen("result.json", "w").write(json.dumps({"y": int(sys.argv[1]) ** 2}) + "\\n")\n'
       : 'printf \'{"y": %s}\\n\' "$1" > result.json\n',
   );
@@ -183,13 +183,14 @@ export async function main(argv: string[]): Promise<void> {
   if (!(await slurmReady())) return;
   const only = option(argv, 'only', 'python,trivial').split(',');
   const repeat = Number(option(argv, 'repeat', '1'));
+  const python = pythonExecutable();
   const scenarios: Scenario[] = [
     {
       key: 'python',
       label: `${option(argv, 'tasks', '1000')} × a 0.1 s Python script`,
       tasks: Number(option(argv, 'tasks', '1000')),
       loop: 1,
-      sim: { interpreter: 'python3', file: 'sim.py' },
+      sim: { interpreter: python, file: 'sim.py' },
       goals: 'wall <= 0.6× the plain array; status queries <= wall/30 + 5; controller CPU <= 5 s; slurmdbd RPCs <= 0.2× the plain array',
     },
     {
@@ -212,6 +213,7 @@ export async function main(argv: string[]): Promise<void> {
   const base = await workDir(argv, 'e2e');
   const bin = await shims(base);
   await header('e2e: arrayflow with no `array:` settings against the hand-written `sbatch --array` script, on the test Slurm');
+  console.log(`python3: ${python} (sys.executable of the python3 on PATH; both sides run it by this path)`);
   console.log(`each side runs alone in turn (never both at once); status queries = squeue + sacct calls (a PATH shim counts every scheduler command);`);
   console.log(`RPCs = sdiag and \`sacctmgr show stats\` after - before (they include other users' jobs in the window: see the last column)\n`);
   for (const sc of scenarios.filter((x) => only.includes(x.key))) {

@@ -1,5 +1,5 @@
 // Shared helpers of the benchmarks: machine facts, load, measured child processes (wall time, peak RSS), best-of-N, tables.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -161,6 +161,14 @@ export async function workDir(argv: string[], name: string): Promise<string> {
 }
 
 /** Milliseconds-resolution sleep. */
+/**
+ * The interpreter `python3` on PATH runs, as an absolute path (`sys.executable`): a version manager's shim (pyenv's is a
+ * bash script, ~150 ms a start on this machine) would make every side's figure the shim's.
+ */
+export function pythonExecutable(): string {
+  return spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout?.trim() || 'python3';
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** What one measured command cost: wall seconds from spawn to exit, CPU seconds (user + system) of it and its descendants, peak RSS. */

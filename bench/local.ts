@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runLocal } from '../src/executor/local.js';
 import { readPlan } from '../src/plan/read.js';
 import { retryPolicy } from '../src/records/owed.js';
-import { childArgs, type Cost, header, loadLine, option, report, s, startClock, table, timed, workDir } from './lib.js';
+import { childArgs, type Cost, header, loadLine, option, pythonExecutable, report, s, startClock, table, timed, workDir } from './lib.js';
 
 interface Scenario {
   key: 'true' | 'result' | 'python';
@@ -103,7 +103,7 @@ export async function main(argv: string[]): Promise<void> {
   const only = option(argv, 'only', 'true,result,python,element').split(',');
   const compareRoot = option(argv, 'compare', '');
   const base = await workDir(argv, 'local');
-  const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim() || 'python3';
+  const python = pythonExecutable();
   const hasParallel = spawnSync('parallel', ['--version'], { stdio: 'ignore' }).status === 0;
 
   const write = join(base, 'write.sh');
