@@ -1,7 +1,7 @@
 // Benchmark: arrayflow at its defaults (no `array:` settings) against the hand-written `sbatch --array` script a user
 // already has, end to end on the test Slurm, one after the other in the same run: wall, sbatch calls, status queries,
 // slurmctld and slurmdbd RPCs, the controller's CPU and memory, and the ratios against issue 11's goals.
-import { readFile, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { type Cost, header, loadLine, mb, option, pythonExecutable, s, table, timed, workDir } from './lib.js';
@@ -45,7 +45,7 @@ async function shims(dir: string): Promise<string> {
 /** The user's job script: one task per element, or `loop` tasks per element in a shell loop. */
 function plainJob(sc: Scenario, name: string): string {
   const elements = Math.ceil(sc.tasks / sc.loop);
-  const run = `mkdir -p out/$i && (cd out/$i && ${sc.sim.interpreter} ../../${sc.sim.file} "$i")`;
+  const run = `mkdir -p "$AF_OUT/$i" && (cd "$AF_OUT/$i" && ${sc.sim.interpreter} "$SLURM_SUBMIT_DIR/${sc.sim.file}" "$i")`;
   const body =
     sc.loop === 1
       ? `i=$SLURM_ARRAY_TASK_ID\n${run}\n`
@@ -59,15 +59,31 @@ function plainJob(sc: Scenario, name: string): string {
 ${body}`;
 }
 
-/** The user's driver: submit, wait with squeue every 5 s, gather the results into one file. */
+/**
+ * The user's driver: submit, wait with squeue every 5 s, gather the results into one file. Each round writes into a
+ * new directory ($1, exported to the job as AF_OUT): see {@link cleanUp} for why nothing is deleted between rounds.
+ */
 const PLAIN_DRIVER = `#!/bin/bash
 set -e
 cd "$(dirname "$0")"
-rm -rf out results.ndjson
+mkdir "$1"
+export AF_OUT="$PWD/$1"
 job=$(sbatch --parsable job.sh)
 while [ -n "$(squeue -h -j "$job" -o %i)" ]; do sleep 5; done
-find out -name result.json -exec cat {} + > results.ndjson
+find "$1" -name result.json -exec cat {} + > results.ndjson
 `;
+
+/** Seconds ext4 keeps a freed inode from being reused (fs/ext4/ialloc.c RECENTCY_DIRTY; RECENTCY_MIN is 60). */
+const EXT4_RECENTCY_S = 300;
+
+/**
+ * Every round's outputs stay until the end of the run, then go. ext4 allocates each new inode past the inodes freed in
+ * the last 60-300 s (`recently_deleted`): a side that runs just after 40,000 files were deleted (the last round's
+ * outputs) pays a scan per file it creates; it made the hand-written 20,000-task array 43 % slower in one run.
+ */
+async function cleanUp(paths: string[]): Promise<void> {
+  for (const p of paths.splice(0)) await rm(p, { recursive: true, force: true });
+}
 
 /** The config a user would write for the same ensemble: no `array:` settings. */
 function arrayflowConfig(sc: Scenario, name: string, dir: string): string {
@@ -116,7 +132,7 @@ async function side(argv: string[], dir: string, bin: string, own: string[], row
 
 const lines = async (file: string): Promise<number> => (await readFile(file, 'utf8')).split('\n').filter(Boolean).length;
 
-async function scenario(sc: Scenario, base: string, bin: string, repeat: number, withPeer: boolean): Promise<void> {
+async function scenario(sc: Scenario, base: string, bin: string, repeat: number, withPeer: boolean, trash: string[]): Promise<void> {
   const dir = join(base, sc.key);
   await mkdir(dir, { recursive: true });
   const sim = join(dir, sc.sim.file);
@@ -135,7 +151,9 @@ async function scenario(sc: Scenario, base: string, bin: string, repeat: number,
   const results: Record<string, Side[]> = {};
   for (let r = 0; r < repeat; r++) {
     if (withPeer) {
-      const plain = await side(['bash', 'driver.sh'], dir, bin, [plainName], () => lines(join(dir, 'results.ndjson')));
+      const out = `out-${Date.now().toString(36)}`;
+      trash.push(join(dir, out));
+      const plain = await side(['bash', 'driver.sh', out], dir, bin, [plainName], () => lines(join(dir, 'results.ndjson')));
       (results['hand-written'] ??= []).push(plain);
       console.log(`  round ${r + 1}: hand-written ${s(plain.cost.wall)}; ${loadLine()}`);
     }
@@ -149,7 +167,7 @@ async function scenario(sc: Scenario, base: string, bin: string, repeat: number,
     const planned = JSON.parse(await readFile(join(dir, name, 'plan', 'plan.json'), 'utf8')) as { bundle: number; bundle_reason?: string };
     console.log(`  round ${r + 1}: arrayflow ${s(af.cost.wall)}; bundle ${planned.bundle}: ${planned.bundle_reason ?? ''}; ${loadLine()}`);
     (results.arrayflow ??= []).push(af);
-    await rm(join(dir, name), { recursive: true, force: true });
+    trash.push(join(dir, name));
   }
   const queries = (x: Side) => (x.calls.get('squeue') ?? 0) + (x.calls.get('sacct') ?? 0);
   const rows = Object.entries(results).flatMap(([k, runs]) =>
@@ -216,8 +234,23 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`python3: ${python} (sys.executable of the python3 on PATH; both sides run it by this path)`);
   console.log(`each side runs alone in turn (never both at once); status queries = squeue + sacct calls (a PATH shim counts every scheduler command);`);
   console.log(`RPCs = sdiag and \`sacctmgr show stats\` after - before (they include other users' jobs in the window: see the last column)\n`);
-  for (const sc of scenarios.filter((x) => only.includes(x.key))) {
-    await scenario(sc, base, bin, repeat, sc.key !== 'million' || argv.includes('--million-peer'));
+  // what an earlier run left (it was interrupted): removed, then the freed inodes are left to age
+  const stale = (await readdir(base, { recursive: true, withFileTypes: true }).catch(() => []))
+    .filter((e) => e.isDirectory() && /^(out|out-.+|e2e.+)$/.test(e.name))
+    .map((e) => join(e.parentPath, e.name));
+  if (stale.length > 0) {
+    console.log(`removing ${stale.length} output dir(s) of an earlier run, then waiting ${EXT4_RECENTCY_S} s: ext4 would make the first side pay for the freed inodes`);
+    await cleanUp(stale);
+    await new Promise((r) => setTimeout(r, EXT4_RECENTCY_S * 1000));
   }
+  const trash: string[] = [];
+  try {
+    for (const sc of scenarios.filter((x) => only.includes(x.key))) {
+      await scenario(sc, base, bin, repeat, sc.key !== 'million' || argv.includes('--million-peer'), trash);
+    }
+  } finally {
+    await cleanUp(trash);
+  }
+  console.log(`outputs removed: a run started within ${EXT4_RECENTCY_S / 60} minutes would pay for their freed inodes`);
   console.log(`end: ${loadLine()}`);
 }
