@@ -73,6 +73,19 @@ while [ -n "$(squeue -h -j "$job" -o %i)" ]; do sleep 5; done
 find "$1" -name result.json -exec cat {} + > results.ndjson
 `;
 
+/**
+ * The floor: the same tasks with no scheduler, `slots` at a time (xargs -P), each in its own directory like the
+ * hand-written job's: what the work itself costs on this machine, which neither side can go below.
+ */
+function floorScript(sc: Scenario, slots: number): string {
+  return `#!/bin/bash
+set -e
+cd "$(dirname "$0")"
+mkdir "$1"
+seq 0 ${sc.tasks - 1} | xargs -P ${slots} -n 1 sh -c 'mkdir -p "$0/$2" && cd "$0/$2" && exec ${sc.sim.interpreter} "$1" "$2"' "$PWD/$1" "$PWD/${sc.sim.file}"
+`;
+}
+
 /** Seconds ext4 keeps a freed inode from being reused (fs/ext4/ialloc.c RECENTCY_DIRTY; RECENTCY_MIN is 60). */
 const EXT4_RECENTCY_S = 300;
 
@@ -132,7 +145,7 @@ async function side(argv: string[], dir: string, bin: string, own: string[], row
 
 const lines = async (file: string): Promise<number> => (await readFile(file, 'utf8')).split('\n').filter(Boolean).length;
 
-async function scenario(sc: Scenario, base: string, bin: string, repeat: number, withPeer: boolean, trash: string[]): Promise<void> {
+async function scenario(sc: Scenario, base: string, bin: string, repeat: number, withPeer: boolean, trash: string[], slots: number): Promise<void> {
   const dir = join(base, sc.key);
   await mkdir(dir, { recursive: true });
   const sim = join(dir, sc.sim.file);
@@ -145,11 +158,20 @@ async function scenario(sc: Scenario, base: string, bin: string, repeat: number,
   const plainName = `plain-${sc.key}`;
   await writeFile(join(dir, 'job.sh'), plainJob(sc, plainName));
   await writeFile(join(dir, 'driver.sh'), PLAIN_DRIVER);
+  await writeFile(join(dir, 'floor.sh'), floorScript(sc, slots));
   const cli = join(process.env.ARRAYFLOW_BENCH_ROOT as string, 'dist', 'cli', 'main.js');
   console.log(`## ${sc.label}`);
   console.log(`hand-written: ${dir}/job.sh (array of ${Math.ceil(sc.tasks / sc.loop)} element(s), ${sc.loop} task(s) each) + driver.sh (squeue every 5 s, then gather)`);
   const results: Record<string, Side[]> = {};
+  console.log(`floor: ${dir}/floor.sh (the same tasks, no scheduler: xargs -P ${slots}, the cluster's CPUs)`);
   for (let r = 0; r < repeat; r++) {
+    if (withPeer) {
+      const out = `out-${Date.now().toString(36)}`;
+      trash.push(join(dir, out));
+      const floor = await side(['bash', 'floor.sh', out], dir, bin, [], async () => (await readdir(join(dir, out))).length);
+      (results.floor ??= []).push(floor);
+      console.log(`  round ${r + 1}: floor ${s(floor.cost.wall)}; ${loadLine()}`);
+    }
     if (withPeer) {
       const out = `out-${Date.now().toString(36)}`;
       trash.push(join(dir, out));
@@ -191,7 +213,9 @@ async function scenario(sc: Scenario, base: string, bin: string, repeat: number,
   console.log(`arrayflow best: ${s(af.wall)} wall, ${af.q} status queries (wall/30 + 5 = ${(af.wall / 30 + 5).toFixed(1)}), CPU ${s(af.cpu)} (controller + its scheduler commands)`);
   if (withPeer) {
     const plain = { wall: bestOf('hand-written', (x) => x.cost.wall), dbd: bestOf('hand-written', (x) => x.dbd) };
+    const floor = bestOf('floor', (x) => x.cost.wall);
     console.log(`ratios (best of each): wall ${(af.wall / plain.wall).toFixed(2)}×, slurmdbd RPCs ${(af.dbd / plain.dbd).toFixed(2)}×`);
+    console.log(`against the floor (no scheduler): hand-written ${(plain.wall / floor).toFixed(2)}×, arrayflow ${(af.wall / floor).toFixed(2)}×; the lowest ratio to the hand-written a side could reach here: ${(floor / plain.wall).toFixed(2)}×`);
   }
   console.log(`goals (issue 11): ${sc.goals}`);
   console.log('');
@@ -244,9 +268,11 @@ export async function main(argv: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, EXT4_RECENTCY_S * 1000));
   }
   const trash: string[] = [];
+  // the cluster's CPUs (allocated/idle/other/total): what the hand-written array and arrayflow run at once
+  const slots = Number(execFileSync('sinfo', ['-h', '-o', '%C'], { encoding: 'utf8' }).trim().split('/')[3]) || 8;
   try {
     for (const sc of scenarios.filter((x) => only.includes(x.key))) {
-      await scenario(sc, base, bin, repeat, sc.key !== 'million' || argv.includes('--million-peer'), trash);
+      await scenario(sc, base, bin, repeat, sc.key !== 'million' || argv.includes('--million-peer'), trash, slots);
     }
   } finally {
     await cleanUp(trash);
