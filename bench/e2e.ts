@@ -225,7 +225,7 @@ export async function main(argv: string[]): Promise<void> {
   if (!(await slurmReady())) return;
   const only = option(argv, 'only', 'python,trivial').split(',');
   const repeat = Number(option(argv, 'repeat', '1'));
-  const python = pythonExecutable();
+  const python = option(argv, 'python', '') || pythonExecutable();
   const scenarios: Scenario[] = [
     {
       key: 'python',
@@ -255,7 +255,7 @@ export async function main(argv: string[]): Promise<void> {
   const base = await workDir(argv, 'e2e');
   const bin = await shims(base);
   await header('e2e: arrayflow with no `array:` settings against the hand-written `sbatch --array` script, on the test Slurm');
-  console.log(`python3: ${python} (sys.executable of the python3 on PATH; both sides run it by this path)`);
+  console.log(`python3: ${python} (--python, else sys.executable of the python3 on PATH; every side runs it by this path)`);
   console.log(`each side runs alone in turn (never both at once); status queries = squeue + sacct calls (a PATH shim counts every scheduler command);`);
   console.log(`RPCs = sdiag and \`sacctmgr show stats\` after - before (they include other users' jobs in the window: see the last column)\n`);
   // what an earlier run left (it was interrupted): removed, then the freed inodes are left to age
