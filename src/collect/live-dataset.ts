@@ -7,6 +7,7 @@ import type { PlanFile } from '../plan/plan.js';
 import { type TaskRow, readTaskTable } from '../plan/tasks.js';
 import { placeRows, pointBlocks } from '../plan/points.js';
 import { FinalState } from '../records/final-state.js';
+import type { TaskRecord } from '../records/record.js';
 import type { WatchOptions, WatchPlan } from '../watch/fstype.js';
 import { RecordFollower } from '../watch/records.js';
 import { buildDataset } from './build-dataset.js';
@@ -69,6 +70,8 @@ export class LiveDataset {
   private badLines = 0;
   private readonly flushMs: number;
   private readonly fanIn: number;
+  /** The batch loop's listener ({@link finalsFollower}). */
+  private onChanged: ((tasks: number[]) => void) | null = null;
 
   private constructor(
     readonly layout: EnsembleLayout,
@@ -163,12 +166,36 @@ export class LiveDataset {
     }).catch((e) => this.opts.onError?.(e));
   }
 
+  /**
+   * For the batch loop's tick, the contract of watch/records.ts `followFinals`, from this dataset's own follower and
+   * final state: the controller reads and keeps each record once, not once for the loop and once for the dataset (at a
+   * million tasks, two copies of every final record). Each call reads the record bytes appended since the last read
+   * (the loop's or the watcher's), hands the tasks whose final record changed to `onChanged`, and returns the finals.
+   */
+  finalsFollower(onChanged?: (tasks: number[]) => void): () => Promise<Map<number, TaskRecord>> {
+    this.onChanged = onChanged ?? null;
+    return async () => {
+      // the rows read here are flushed like those the watcher reads (a timed flush, errors reported, never thrown)
+      if ((await this.exclusive(() => this.read(false))).length > 0) this.wake();
+      return this.state.finals;
+    };
+  }
+
+  /** Reads what is new into the final state; returns the tasks whose final record changed (pending a flush). */
+  private async read(force: boolean): Promise<number[]> {
+    // a forced read takes everything appended until now, reported by the watcher yet or not
+    const b = await this.follower.poll({ full: force });
+    const changed = this.state.add(b.records);
+    for (const id of changed) this.pending.add(id);
+    this.badLines += b.bad.length;
+    // whichever read finds them (the watcher's or the loop's tick), the loop hears of every change
+    if (changed.length > 0) this.onChanged?.(changed);
+    return changed;
+  }
+
   /** Reads what is new; flushes when due, else arms a timer for when it is. */
   private async step(force: boolean): Promise<void> {
-    // a forced step reads everything appended until now, reported by the watcher yet or not
-    const b = await this.follower.poll({ full: force });
-    for (const id of this.state.add(b.records)) this.pending.add(id);
-    this.badLines += b.bad.length;
+    await this.read(force);
     if (this.pending.size === 0 && this.follower.consumedBytes() === this.committedBytes) return;
     const wait = this.lastFlush + this.flushMs - Date.now();
     if (force || wait <= 0) {
