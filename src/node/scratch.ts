@@ -1,7 +1,7 @@
 // A task's scratch dir on the node: an emptied dir of an earlier task renamed (else one mkdir), owned (for the sweep),
-// emptied without a recursive walk, the wrapper's own files kept for the next task to overwrite. Node-local scratch is a local filesystem: these are synchronous calls
-// (microseconds each), where every fs/promises call costs a thread-pool round trip and an event-loop wake-up (≈ 0.3 ms
-// each on a busy node).
+// emptied without a recursive walk, the wrapper's own files kept for the next task to overwrite. Node-local scratch is
+// a local filesystem: these are synchronous calls (microseconds each), where every fs/promises call costs a
+// thread-pool round trip and an event-loop wake-up (≈ 0.3 ms each on a busy node).
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -96,7 +96,7 @@ function dropDir(dir: string): void {
  * dirs) — the task's files are gone when this returns, except the regular files named in `reusable`: files the
  * wrapper itself writes before every simulation starts (params.json, the stream files, copied input files), which the
  * next task truncates and overwrites instead of creating anew. On ext4 every new inode is allocated past the inodes
- * freed in the last 30 s (`recently_deleted`): five files created and unlinked per task made that scan a fifth of an
+ * freed in the last 60-300 s (`recently_deleted`): five files created and unlinked per task made that scan a fifth of an
  * element's CPU. The emptied dir (its owner file kept) becomes a spare that the next task's dir is renamed from;
  * {@link scratchRemoved} removes the spares before the wrapper exits. Anything unexpected (EBUSY, an unreadable dir,
  * a missing owner file) removes the dir with a recursive rm with retries in the background instead, so scratch is
