@@ -113,6 +113,27 @@ executor:
 `;
 }
 
+/**
+ * Where arrayflow's wall time went, from its journal and records: run start → first task start (plan, probe,
+ * submission, queue), first task start → last task end, last task end → dataset collected.
+ */
+async function phases(ensemble: string): Promise<string> {
+  const events = (await readFile(join(ensemble, 'journal.ndjson'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ts: string; event: string });
+  const at = (event: string) => Date.parse(events.find((e) => e.event === event)?.ts ?? '');
+  let first = Infinity;
+  let last = -Infinity;
+  for (const f of await readdir(join(ensemble, 'results'))) {
+    for (const line of (await readFile(join(ensemble, 'results', f), 'utf8')).split('\n')) {
+      if (!line) continue;
+      const rec = JSON.parse(line) as { start: string; end: string };
+      first = Math.min(first, Date.parse(rec.start));
+      last = Math.max(last, Date.parse(rec.end));
+    }
+  }
+  const sec = (ms: number) => s(ms / 1000);
+  return `run start → first task ${sec(first - at('run_started'))}, tasks ${sec(last - first)}, last task → dataset ${sec(at('collected') - last)}`;
+}
+
 async function countCalls(file: string): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
   const text = await readFile(file, 'utf8').catch(() => '');
@@ -188,6 +209,7 @@ async function scenario(sc: Scenario, base: string, bin: string, repeat: number,
     );
     const planned = JSON.parse(await readFile(join(dir, name, 'plan', 'plan.json'), 'utf8')) as { bundle: number; bundle_reason?: string };
     console.log(`  round ${r + 1}: arrayflow ${s(af.cost.wall)}; bundle ${planned.bundle}: ${planned.bundle_reason ?? ''}; ${loadLine()}`);
+    console.log(`    ${await phases(join(dir, name))}`);
     (results.arrayflow ??= []).push(af);
     trash.push(join(dir, name));
   }
