@@ -17,6 +17,11 @@ export interface ClaimScope {
   bundle: number;
   /** This element's creator name (Claim.by): its job id, or pid@host. */
   by: string;
+  /**
+   * Asked before each block taken from a sibling, with its task count: false ends the stealing (the element's time
+   * limit would not leave time for it). Its own blocks are always run: the bundle was sized for the limit.
+   */
+  mayTake?: (tasks: number) => boolean;
 }
 
 function blocks(slice: number[], size: number): number {
@@ -50,9 +55,12 @@ export function* claimedTasks(scope: ClaimScope): Generator<number> {
     const victim = slowest(scope, size, taken, slices);
     if (!victim) return;
     const [element, block] = victim;
+    const tasks = (slices.get(element) as number[]).slice(block * size, (block + 1) * size);
+    // an element that steals from siblings not started yet would run on until every task is claimed: the time limit ends it
+    if (scope.mayTake && !scope.mayTake(tasks.length)) return;
     taken.add(claimName(element, block));
     if (!tryClaim(path(element, block), me)) continue;
-    yield* (slices.get(element) as number[]).slice(block * size, (block + 1) * size);
+    yield* tasks;
   }
 }
 

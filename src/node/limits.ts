@@ -21,8 +21,8 @@ export const MEMORY_POLL_MS = 200;
 export function taskLimits(plan: Pick<PlanFile, 'runtime' | 'executor'>, attempt: number, local: boolean): TaskLimits {
   const timeout = attemptTimeout(plan, attempt);
   if (!local) return { time: timeout, timeKey: 'timeout', mem: null };
-  const { time, mem } = scaleResources(plan.executor.resources, plan.executor.retry_scale, attempt);
-  const wall = time === undefined ? 0 : parseSlurmTime(time);
+  const { mem } = scaleResources(plan.executor.resources, plan.executor.retry_scale, attempt);
+  const wall = elementTimeLimit(plan, attempt);
   const byResources = wall > 0 && (timeout <= 0 || wall < timeout);
   const mb = mem === undefined ? null : memMegabytes(mem);
   return {
@@ -30,6 +30,12 @@ export function taskLimits(plan: Pick<PlanFile, 'runtime' | 'executor'>, attempt
     timeKey: byResources ? 'resources.time' : 'timeout',
     mem: mem === undefined || mb === null ? null : { bytes: mb * 1024 * 1024, text: mem },
   };
+}
+
+/** Seconds an array element of attempt `attempt` may run (resources.time, grown by retry_scale); 0 when unlimited. */
+export function elementTimeLimit(plan: Pick<PlanFile, 'executor'>, attempt: number): number {
+  const { time } = scaleResources(plan.executor.resources, plan.executor.retry_scale, attempt);
+  return time === undefined ? 0 : parseSlurmTime(time);
 }
 
 function read(path: string): string {

@@ -12,6 +12,7 @@ import type { WorkItem } from '../records/owed.js';
 import { storageErrorOf } from '../records/storage.js';
 import { RecordWriter } from '../records/writer.js';
 import { claimedTasks } from './claims.js';
+import { elementTimeLimit } from './limits.js';
 import { scratchRemoved, sweepStaleScratch } from './scratch.js';
 import { type TaskContext, WrapperState, resolveScratchRoot, runTask, stopExitCode } from './wrapper.js';
 
@@ -176,6 +177,23 @@ export function jobIdFromEnv(names: string[], index: number, env: NodeJS.Process
   return v === undefined ? null : `${v}_${index}`;
 }
 
+/** How much of its time limit an element keeps unspent when it decides whether to take one more block from a sibling. */
+const STEAL_MARGIN = 2;
+
+/**
+ * Whether an element that started now and has run `ran()` tasks so far has time, under a limit of `limitS` seconds
+ * (0: none), for `tasks` more at the pace it has kept (its start-up included), with {@link STEAL_MARGIN}.
+ */
+export function timeLeftFor(limitS: number, ran: () => number, now: () => number = Date.now): (tasks: number) => boolean {
+  const started = now();
+  return (tasks) => {
+    if (limitS <= 0) return true;
+    const elapsedS = (now() - started) / 1000;
+    const perTaskS = elapsedS / Math.max(1, ran());
+    return elapsedS + STEAL_MARGIN * tasks * perTaskS <= limitS;
+  };
+}
+
 /** One array element: runs its bundle of tasks (`parallel` at once), or claims and steals them, and appends their records to one file. */
 export async function runElement(ensembleDir: string, opts: ElementOptions): Promise<number> {
   const ctx = await context(ensembleDir, opts.jobId);
@@ -194,15 +212,28 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
   const self = opts.jobId ?? `pid${process.pid}`;
   writer += `-${self.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
   const c = opts.claims;
+  let ran = 0;
   const ids = c
-    ? claimedTasks({ dir: ctx.layout.claimsDir(c.label), element, first: opts.offset, count: c.elements, sliceOf, bundle, by: opts.jobId ?? `${self}@${hostname()}` })
+    ? claimedTasks({
+        dir: ctx.layout.claimsDir(c.label),
+        element,
+        first: opts.offset,
+        count: c.elements,
+        sliceOf,
+        bundle,
+        by: opts.jobId ?? `${self}@${hostname()}`,
+        mayTake: timeLeftFor(elementTimeLimit(ctx.plan, opts.attempt), () => ran),
+      })
     : sliceOf(element);
   const out = new RecordWriter(ctx.layout.recordFile(writer));
   try {
     const items = (function* () {
       for (const task of ids) yield { task, attempt: opts.attempt };
     })();
-    await runPool(ctx, items, ctx.plan.runtime.parallel, (rec) => out.write(rec));
+    await runPool(ctx, items, ctx.plan.runtime.parallel, (rec) => {
+      out.write(rec);
+      ran++;
+    });
   } finally {
     out.close();
     await scratchRemoved();

@@ -63,3 +63,15 @@ t.test('a started element retakes the claims its own earlier run made (a requeue
   writeFileSync(join(other, '0.0'), formatClaim({ element: 0, by: '77_0' }));
   t.same([...claimedTasks({ ...scope('78_0'), dir: other })], [1, 3, 2], 'another job of element 0 leaves block 0 to its claimer');
 });
+
+t.test('an element whose time is nearly up takes no block from a sibling, and leaves it unclaimed for the others', async (t) => {
+  const claims = join(t.testdir(), 'claims');
+  const asked: number[] = [];
+  const scope = { dir: claims, element: 0, first: 0, count: 2, bundle: 4, by: '80_0', sliceOf: (e: number) => [4 * e, 4 * e + 1, 4 * e + 2, 4 * e + 3] };
+  // blocks of 1 task (bundle 4 → size 1): its own four, then the time check before each steal
+  const got = [...claimedTasks({ ...scope, mayTake: (n) => (asked.push(n), asked.length <= 1) })];
+  t.same(got, [0, 1, 2, 3, 7], 'its own blocks, then one stolen block, then no more');
+  t.same(asked, [1, 1], 'asked with the block\'s task count before each steal');
+  t.same(readdirSync(claims).sort(), ['0.0', '0.1', '0.2', '0.3', '1.3'], 'the blocks it did not take stay unclaimed');
+  t.same([...claimedTasks({ ...scope, element: 1, by: '80_1' })], [4, 5, 6], 'the sibling runs the rest of its own slice');
+});

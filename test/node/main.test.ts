@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { indexFromEnv, jobIdFromEnv, runElement } from '../../src/node/main.js';
+import { indexFromEnv, jobIdFromEnv, runElement, timeLeftFor } from '../../src/node/main.js';
 import { readTaskTable } from '../../src/plan/tasks.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { planIn } from '../helpers/plan.js';
@@ -62,6 +62,22 @@ executor: { type: slurm, scratch: ${JSON.stringify(join(dir, 'scratch'))}, array
     readFileSync(layout.recordFile(writer), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as TaskRecord);
   return { dir, layout, rows, expected, recordsOf };
 }
+
+t.test('timeLeftFor: room for more tasks at the pace kept so far, twice over, within the limit; always without one', async (t) => {
+  let now = 1_000_000;
+  let ran = 0;
+  const mayTake = timeLeftFor(600, () => ran, () => now);
+  t.ok(mayTake(1000), 'at the start, with no task run, a task costs the time spent (none yet)');
+  now += 100_000; // 100 s for 1,000 tasks: 0.1 s each
+  ran = 1000;
+  t.ok(mayTake(2500), '100 s + 2 × 2,500 × 0.1 s = 600 s: fits');
+  t.notOk(mayTake(2501), 'one more task would not');
+  now += 499_900;
+  ran = 5999;
+  t.notOk(mayTake(1), '599.9 s + 2 × 0.1 s is past 600 s');
+  const unlimited = timeLeftFor(0, () => 1, () => now);
+  t.ok(unlimited(1e9), 'no resources.time: no limit');
+});
 
 t.test('runElement runs the bundle of element offset + index into one record file named by element, attempt and job', async (t) => {
   const { dir, layout, expected, recordsOf } = await fourTasks(t);
