@@ -177,20 +177,21 @@ export function jobIdFromEnv(names: string[], index: number, env: NodeJS.Process
   return v === undefined ? null : `${v}_${index}`;
 }
 
-/** How much of its time limit an element keeps unspent when it decides whether to take one more block from a sibling. */
+/** How many times its expected time a block taken from a sibling must fit in what is left of the element's limit. */
 const STEAL_MARGIN = 2;
 
 /**
- * Whether an element that started now and has run `ran()` tasks so far has time, under a limit of `limitS` seconds
- * (0: none), for `tasks` more at the pace it has kept (its start-up included), with {@link STEAL_MARGIN}.
+ * Whether an element that started at `started` (ms; the process's start, about when the scheduler's clock for the
+ * element started) and has run `ran()` tasks so far has time, under a limit of `limitS` seconds (0: none), for
+ * `tasks` more at the pace it has kept (its start-up included): {@link STEAL_MARGIN} times their expected time, and
+ * never less than a tenth of the limit (at most 60 s), stay unspent — the scheduler's clock and the pace both wobble.
  */
-export function timeLeftFor(limitS: number, ran: () => number, now: () => number = Date.now): (tasks: number) => boolean {
-  const started = now();
+export function timeLeftFor(limitS: number, ran: () => number, started: number = performance.timeOrigin, now: () => number = Date.now): (tasks: number) => boolean {
   return (tasks) => {
     if (limitS <= 0) return true;
     const elapsedS = (now() - started) / 1000;
     const perTaskS = elapsedS / Math.max(1, ran());
-    return elapsedS + STEAL_MARGIN * tasks * perTaskS <= limitS;
+    return elapsedS + Math.max(STEAL_MARGIN * tasks * perTaskS, Math.min(60, limitS / 10)) <= limitS;
   };
 }
 

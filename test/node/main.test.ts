@@ -63,20 +63,24 @@ executor: { type: slurm, scratch: ${JSON.stringify(join(dir, 'scratch'))}, array
   return { dir, layout, rows, expected, recordsOf };
 }
 
-t.test('timeLeftFor: room for more tasks at the pace kept so far, twice over, within the limit; always without one', async (t) => {
-  let now = 1_000_000;
+t.test('timeLeftFor: room for more tasks at the pace kept so far, twice over and never within the last tenth of the limit', async (t) => {
+  const started = 1_000_000;
+  let now = started;
   let ran = 0;
-  const mayTake = timeLeftFor(600, () => ran, () => now);
+  const mayTake = timeLeftFor(600, () => ran, started, () => now);
   t.ok(mayTake(1000), 'at the start, with no task run, a task costs the time spent (none yet)');
   now += 100_000; // 100 s for 1,000 tasks: 0.1 s each
   ran = 1000;
   t.ok(mayTake(2500), '100 s + 2 × 2,500 × 0.1 s = 600 s: fits');
   t.notOk(mayTake(2501), 'one more task would not');
-  now += 499_900;
-  ran = 5999;
-  t.notOk(mayTake(1), '599.9 s + 2 × 0.1 s is past 600 s');
-  const unlimited = timeLeftFor(0, () => 1, () => now);
-  t.ok(unlimited(1e9), 'no resources.time: no limit');
+  now = started + 539_000;
+  ran = 5390;
+  t.ok(mayTake(1), '539 s + the last 60 s: fits');
+  now = started + 541_000;
+  ran = 5410;
+  t.notOk(mayTake(1), 'within the last 60 s of a 10-minute limit nothing more is taken, however short');
+  t.notOk(timeLeftFor(60, () => 100, started, () => started + 54_500)(1), 'a 1-minute limit keeps its last 6 s');
+  t.ok(timeLeftFor(0, () => 1, started, () => now)(1e9), 'no resources.time: no limit');
 });
 
 t.test('runElement runs the bundle of element offset + index into one record file named by element, attempt and job', async (t) => {
