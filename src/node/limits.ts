@@ -21,8 +21,8 @@ export const MEMORY_POLL_MS = 200;
 export function taskLimits(plan: Pick<PlanFile, 'runtime' | 'executor'>, attempt: number, local: boolean): TaskLimits {
   const timeout = attemptTimeout(plan, attempt);
   if (!local) return { time: timeout, timeKey: 'timeout', mem: null };
-  const { mem } = scaleResources(plan.executor.resources, plan.executor.retry_scale, attempt);
-  const wall = elementTimeLimit(plan, attempt);
+  const { time, mem } = scaleResources(plan.executor.resources, plan.executor.retry_scale, attempt);
+  const wall = seconds(time);
   const byResources = wall > 0 && (timeout <= 0 || wall < timeout);
   const mb = mem === undefined ? null : memMegabytes(mem);
   return {
@@ -34,7 +34,11 @@ export function taskLimits(plan: Pick<PlanFile, 'runtime' | 'executor'>, attempt
 
 /** Seconds an array element of attempt `attempt` may run (resources.time, grown by retry_scale); 0 when unlimited. */
 export function elementTimeLimit(plan: Pick<PlanFile, 'executor'>, attempt: number): number {
-  const { time } = scaleResources(plan.executor.resources, plan.executor.retry_scale, attempt);
+  return seconds(scaleResources(plan.executor.resources, plan.executor.retry_scale, attempt).time);
+}
+
+/** A resources.time in seconds; 0 when not set. */
+function seconds(time: string | undefined): number {
   return time === undefined ? 0 : parseSlurmTime(time);
 }
 

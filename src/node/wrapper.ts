@@ -21,10 +21,10 @@ import { parseJsonResult } from './result-json.js';
 import { HOST, OWNER_FILE, makeScratch, removeScratch } from './scratch.js';
 
 export { WrapperState } from './child.js';
+export { sweepStaleScratch } from './scratch.js';
 
 /** The task's parameters as JSON in its scratch dir ($ARRAYFLOW_PARAMS). */
 const PARAMS_FILE = 'params.json';
-export { sweepStaleScratch } from './scratch.js';
 
 /** Where `auto` (executor.scratch's default) looks, first set wins: the job's node-local dirs, else /tmp. */
 export const AUTO_SCRATCH_VARS = ['SLURM_TMPDIR', 'LOCAL_SCRATCH', 'TMPDIR'] as const;
