@@ -5,6 +5,8 @@ import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { type Cost, header, loadLine, mb, option, pythonExecutable, s, table, timed, workDir } from './lib.js';
+import { readJournal } from '../src/journal/journal.js';
+import { readRecordFiles } from '../src/records/read.js';
 import { dbdStats, othersJobs, rpcDelta, sdiag, slurmReady, sum } from './slurm-stats.js';
 
 /** The scheduler commands either side may run; a shim on PATH logs each call, then runs the real one. */
@@ -118,17 +120,13 @@ executor:
  * submission, queue), first task start → last task end, last task end → dataset collected.
  */
 async function phases(ensemble: string): Promise<string> {
-  const events = (await readFile(join(ensemble, 'journal.ndjson'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ts: string; event: string });
+  const events = await readJournal(join(ensemble, 'journal.ndjson'));
   const at = (event: string) => Date.parse(events.find((e) => e.event === event)?.ts ?? '');
   let first = Infinity;
   let last = -Infinity;
-  for (const f of await readdir(join(ensemble, 'results'))) {
-    for (const line of (await readFile(join(ensemble, 'results', f), 'utf8')).split('\n')) {
-      if (!line) continue;
-      const rec = JSON.parse(line) as { start: string; end: string };
-      first = Math.min(first, Date.parse(rec.start));
-      last = Math.max(last, Date.parse(rec.end));
-    }
+  for (const rec of (await readRecordFiles(join(ensemble, 'results'))).records) {
+    first = Math.min(first, Date.parse(rec.start));
+    last = Math.max(last, Date.parse(rec.end));
   }
   const sec = (ms: number) => s(ms / 1000);
   return `run start → first task ${sec(first - at('run_started'))}, tasks ${sec(last - first)}, last task → dataset ${sec(at('collected') - last)}`;
@@ -187,15 +185,12 @@ async function scenario(sc: Scenario, base: string, bin: string, repeat: number,
   console.log(`floor: ${dir}/floor.sh (the same tasks, no scheduler: xargs -P ${slots}, the cluster's CPUs)`);
   for (let r = 0; r < repeat; r++) {
     if (withPeer) {
+      const floorOut = `out-floor-${Date.now().toString(36)}`;
       const out = `out-${Date.now().toString(36)}`;
-      trash.push(join(dir, out));
-      const floor = await side(['bash', 'floor.sh', out], dir, bin, [], async () => (await readdir(join(dir, out))).length);
+      trash.push(join(dir, floorOut), join(dir, out));
+      const floor = await side(['bash', 'floor.sh', floorOut], dir, bin, [], async () => (await readdir(join(dir, floorOut))).length);
       (results.floor ??= []).push(floor);
       console.log(`  round ${r + 1}: floor ${s(floor.cost.wall)}; ${loadLine()}`);
-    }
-    if (withPeer) {
-      const out = `out-${Date.now().toString(36)}`;
-      trash.push(join(dir, out));
       const plain = await side(['bash', 'driver.sh', out], dir, bin, [plainName], () => lines(join(dir, 'results.ndjson')));
       (results['hand-written'] ??= []).push(plain);
       console.log(`  round ${r + 1}: hand-written ${s(plain.cost.wall)}; ${loadLine()}`);

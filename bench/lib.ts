@@ -160,7 +160,6 @@ export async function workDir(argv: string[], name: string): Promise<string> {
   return dir;
 }
 
-/** Milliseconds-resolution sleep. */
 /**
  * The interpreter `python3` on PATH runs, as an absolute path (`sys.executable`): a version manager's shim (pyenv's is a
  * bash script, ~150 ms a start on this machine) would make every side's figure the shim's.
@@ -169,6 +168,7 @@ export function pythonExecutable(): string {
   return spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout?.trim() || 'python3';
 }
 
+/** Milliseconds-resolution sleep. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** What one measured command cost: wall seconds from spawn to exit, CPU seconds (user + system) of it and its descendants, peak RSS. */
