@@ -2,7 +2,7 @@
 // Per task it costs a few synchronous calls on node-local scratch (scratch.ts) besides spawning the simulation;
 // chokidar is loaded only for a marker, picomatch only for a keep list, csv-parse only for a CSV result.
 import { StorageError, UpstreamError } from '../errors.js';
-import { closeSync, copyFileSync, fstatSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { basename, dirname, join, normalize, relative, sep } from 'node:path';
@@ -18,7 +18,7 @@ import { type Exit, type Started, type StopCause, WrapperState, exitReason, inte
 import { taskLimits } from './limits.js';
 import { STREAM_FILES, keepTaskLogs, stderrTail } from './logs.js';
 import { parseJsonResult } from './result-json.js';
-import { HOST, OWNER_FILE, makeScratch, removeScratch } from './scratch.js';
+import { HOST, OWNER_FILE, copyOverSync, makeScratch, overwriteSync, removeScratch } from './scratch.js';
 
 export { WrapperState } from './child.js';
 export { sweepStaleScratch } from './scratch.js';
@@ -103,7 +103,7 @@ async function stageInputs(scratch: string, inputs: RuntimeSpec['inputs']): Prom
   const { plainInputs } = ownFilesOf(inputs);
   for (const f of inputs.copy) {
     // a file: one synchronous copy over the last task's (fs/promises' cp costs five thread-pool round trips)
-    if (plainInputs.has(f)) copyFileSync(f, join(scratch, basename(f)));
+    if (plainInputs.has(f)) copyOverSync(f, join(scratch, basename(f)));
     else await cp(f, join(scratch, basename(f)), { recursive: true });
   }
   for (const f of inputs.link) symlinkSync(f, join(scratch, basename(f)));
@@ -221,7 +221,7 @@ export async function prepareTask(ctx: Pick<TaskContext, 'layout' | 'plan'>, row
   const dir = makeDir();
   await stageInputs(dir, runtime.inputs);
   if (upstream?.outputs && up) symlinkSync(upstream.outputs, join(dir, up.stage));
-  writeFileSync(join(dir, PARAMS_FILE), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...task.params }) + '\n');
+  overwriteSync(join(dir, PARAMS_FILE), JSON.stringify({ task_id: row.id, task_seed: row.seed, attempt, ...task.params }) + '\n');
   const values = placeholderValues(task, attempt, dir);
   return { dir, argv: runtime.command.map((a) => renderPlaceholders(a, values)), vars: taskVars(task, attempt, dir, runtime, values), upstream };
 }

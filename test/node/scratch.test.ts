@@ -4,7 +4,7 @@ import t from 'tap';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { HOST, OWNER_FILE, makeScratch, removeScratch, scratchRemoved, sweepStaleScratch } from '../../src/node/scratch.js';
+import { HOST, OWNER_FILE, copyOverSync, makeScratch, overwriteSync, removeScratch, scratchRemoved, sweepStaleScratch } from '../../src/node/scratch.js';
 
 t.test('makeScratch: <root>/<prefix>XXXXXX, mode 0700, owner file with host and pid; the root is made when missing', async (t) => {
   const root = join(t.testdir(), 'not', 'yet');
@@ -77,6 +77,32 @@ t.test('removeScratch keeps the reusable regular files for the next task to over
   removeScratch(third, own);
   await scratchRemoved();
   t.same(readdirSync(root), ['elsewhere'], 'every scratch dir is gone once scratchRemoved resolves');
+});
+
+t.test('overwriteSync writes a kept file in place: same inode, exactly the new content whether shorter, longer or equal', async (t) => {
+  const dir = t.testdir({ 'params.json': '{"task_id": 1, "x": 123456789}\n' });
+  const p = join(dir, 'params.json');
+  const ino = statSync(p).ino;
+  for (const text of ['{"x": 1}\n', '{"task_id": 2, "x": 1234567890123}\n', '{"task_id": 2, "x": 1234567890124}\n', '']) {
+    overwriteSync(p, text);
+    t.equal(readFileSync(p, 'utf8'), text, `content ${JSON.stringify(text)}`);
+    t.equal(statSync(p).ino, ino, 'the same file, written in place');
+  }
+  overwriteSync(join(dir, 'new.json'), 'made');
+  t.equal(readFileSync(join(dir, 'new.json'), 'utf8'), 'made', 'a missing file is made');
+});
+
+t.test('copyOverSync restores an input the previous task changed, its mode included; a large input is copied whole', async (t) => {
+  const dir = t.testdir({ src: { 'sim.sh': 'echo hello\n', 'big.bin': 'b'.repeat((1 << 20) + 1) }, scratch: { 'sim.sh': 'rm -rf / # edited by the last task, longer\n' } });
+  const src = join(dir, 'src', 'sim.sh');
+  const dest = join(dir, 'scratch', 'sim.sh');
+  chmodSync(src, 0o750);
+  chmodSync(dest, 0o600);
+  copyOverSync(src, dest);
+  t.equal(readFileSync(dest, 'utf8'), 'echo hello\n');
+  t.equal(statSync(dest).mode & 0o7777, 0o750, 'the source\'s mode');
+  copyOverSync(join(dir, 'src', 'big.bin'), join(dir, 'scratch', 'big.bin'));
+  t.equal(readFileSync(join(dir, 'scratch', 'big.bin'), 'utf8'), 'b'.repeat((1 << 20) + 1));
 });
 
 t.test('removeScratch of a dir that is already gone neither throws nor leaves a removal pending', async (t) => {
