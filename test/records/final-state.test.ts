@@ -37,6 +37,8 @@ t.test('batches in any order give the same finals as selectFinal over everything
   for (let seed = 1; seed <= 200; seed++) {
     const r = rng(seed);
     const records = Array.from({ length: 1 + Math.floor(r() * 40) }, () => randomRecord(r, 8));
+    // selectFinal over copies, taken first: the state sets `runs` on the records it keeps
+    const want = selectFinal(structuredClone(records));
     const state = new FinalState(8);
     const changedLog: number[][] = [];
     for (let i = 0; i < records.length; ) {
@@ -44,7 +46,6 @@ t.test('batches in any order give the same finals as selectFinal over everything
       changedLog.push(state.add(records.slice(i, i + n)));
       i += n;
     }
-    const want = selectFinal(records);
     t.same(state.finals, want, `seed ${seed}`);
     let done = 0;
     for (const f of want.values()) if (f.status === 'done') done++;
@@ -65,6 +66,19 @@ t.test('a scheduler record arriving after a terminated wrapper record refines it
   t.equal(s.final(0)?.reason, sched.reason);
   t.equal(s.final(0)?.source, 'wrapper');
   t.same(s.add([sched, wrapper]), [], 'the same records again change nothing');
+});
+
+t.test('a second run of the final attempt that loses to the kept record changes the row: its runs', async (t) => {
+  const first: TaskRecord = { ...randomRecord(rng(2), 1), task: 0, attempt: 1, status: 'done', reason: null, source: 'wrapper', end: '2024-05-01T10:00:01.000Z', start: '2024-05-01T10:00:00.000Z' };
+  const again: TaskRecord = { ...first, start: '2024-05-01T10:00:05.000Z', end: '2024-05-01T10:00:09.000Z' };
+  const s = new FinalState(1);
+  t.same(s.add([first]), [0]);
+  t.equal(s.final(0)?.runs, 1);
+  t.same(s.add([again]), [0], 'reported as a change');
+  t.equal(s.final(0)?.end, first.end, 'the first copy to end stays final');
+  t.equal(s.final(0)?.runs, 2, 'with both runs counted');
+  t.equal(s.done, 1, 'counted once');
+  t.same(s.add([structuredClone(again)]), [], 'the same run read again changes nothing');
 });
 
 t.test('records of tasks outside the plan are ignored', async (t) => {
