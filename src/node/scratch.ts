@@ -39,8 +39,9 @@ function reuseSpare(root: string, dir: string): boolean {
   if (i < 0) return false;
   const [spare] = spares.splice(i, 1);
   try {
-    // a stray file (written after the dir was emptied by a process that left the task's group) disqualifies it
-    if (readdirSync(spare.dir).some((n) => n !== OWNER_FILE && !spare.kept.has(n))) throw new Error('not empty');
+    // a stray file (written after the dir was emptied by a process that left the task's group) disqualifies it, and
+    // so does a kept name that is no longer a regular file (a link there would take the next task's params.json)
+    if (readdirSync(spare.dir, { withFileTypes: true }).some((e) => e.name !== OWNER_FILE && !(spare.kept.has(e.name) && e.isFile()))) throw new Error('not empty');
     renameSync(spare.dir, dir);
     chmodSync(dir, 0o700);
     return true;

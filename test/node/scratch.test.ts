@@ -1,7 +1,7 @@
 // A task's scratch dir: one mkdir (0700, like mkdtemp) with its owner file, the root made on first use; removal of
 // files at once and of the dir before the wrapper exits; the sweep of dirs whose owner process is gone.
 import t from 'tap';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HOST, OWNER_FILE, copyOverSync, makeScratch, overwriteSync, removeScratch, scratchRemoved, sweepStaleScratch } from '../../src/node/scratch.js';
@@ -74,7 +74,15 @@ t.test('removeScratch keeps the reusable regular files for the next task to over
   writeFileSync(join(second, 'late.log'), 'a process that left the task group');
   const third = makeScratch(root, 'arrayflow-k-t3-');
   t.same(readdirSync(third), [OWNER_FILE], 'a spare holding a stray file is not reused: the next dir is new');
+  writeFileSync(join(third, 'params.json'), '{"x":3}');
   removeScratch(third, own);
+  // a process that left the task group puts a link where the next task's params.json would be written
+  unlinkSync(join(third, 'params.json'));
+  symlinkSync(join(root, 'elsewhere'), join(third, 'params.json'));
+  const fourth = makeScratch(root, 'arrayflow-k-t4-');
+  t.same(readdirSync(fourth), [OWNER_FILE], 'a spare whose kept name became a link is not reused');
+  t.equal(readFileSync(join(root, 'elsewhere'), 'utf8'), 'target', 'the link\'s target is untouched');
+  removeScratch(fourth, own);
   await scratchRemoved();
   t.same(readdirSync(root), ['elsewhere'], 'every scratch dir is gone once scratchRemoved resolves');
 });
