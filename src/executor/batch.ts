@@ -39,6 +39,8 @@ export interface BatchRunOptions {
    */
   tickMs?: { min: number; max: number };
   onRecords?: (finals: Map<number, TaskRecord>) => void;
+  /** How many final records have changed so far (the follower's count): without it, every tick scans every task for owed work. */
+  changes?: () => number;
   onSubmit?: (s: Submission) => void;
   signal?: AbortSignal;
   /** The upstream stage's jobs that the first submission of each chunk waits for (a later stage). */
@@ -84,6 +86,8 @@ export class BatchRun {
   private readonly runner: SchedulerRunner;
   /** Which element holds a task an ended element's slice did not record (stealing, ./claims.ts). */
   private readonly holders: ClaimHolders;
+  /** What the last whole scan for owed work saw (changes, submissions, bundle): an equal one would find nothing new. */
+  private owedStamp = '';
 
   constructor(
     private readonly layout: EnsembleLayout,
@@ -418,6 +422,9 @@ export class BatchRun {
   private async resubmitOwed(finals: Map<number, TaskRecord>): Promise<void> {
     const covered = await this.coverage();
     const bundle = this.listBundle(finals);
+    // a scan is O(tasks): at a million tasks, one a second was a third of the controller's CPU
+    const stamp = `${this.opts.changes?.()} ${this.submissions.length} ${bundle}`;
+    if (this.opts.changes !== undefined && stamp === this.owedStamp) return;
     const probe = this.plan.bundle_probe ?? 0;
     const byAttempt = new Map<number, number[]>();
     for (const { task, attempt } of owedItems(this.plan.tasks, finals, this.opts.policy)) {
@@ -444,6 +451,7 @@ export class BatchRun {
         await this.submitOnce(sub);
       }
     }
+    this.owedStamp = stamp;
   }
 
   /** Adopts the queued job of listed resubmission `label` as journalled before its sbatch; false when there is none. */
@@ -472,6 +480,7 @@ export class BatchRun {
     if (fixed.length === 0) return;
     const tasks = fixed.map((t): [number, number] => [t, (finals.get(t) as TaskRecord).attempt]);
     for (const [t, attempt] of tasks) policy.requested.set(t, attempt);
+    this.owedStamp = ''; // retry requests changed: the next scan for owed work runs
     appendJournal(this.layout.journal, { event: 'retry', tasks });
   }
 

@@ -129,14 +129,17 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       const transport = remote?.transport ?? opts.transport ?? new LocalTransport();
       // the tasks whose final record changed since the last onRecords: only those are compared with ours
       const changed = new Set<number>();
+      let changes = 0;
       const onChanged = (tasks: number[]) => {
         for (const t of tasks) changed.add(t);
+        changes += tasks.length;
       };
       // one reading of the records for the loop and the live dataset when this process keeps it
       const follow = live ? live.finalsFollower(onChanged) : followFinals(layout.resultsDir, onChanged);
       const batch = new BatchRun(layout, effective, batchScheduler(type, executor.dialect), transport, follow, {
         runId,
         policy,
+        changes: () => changes,
         tickMs: opts.tickMs,
         signal: opts.signal,
         onSubmit: opts.onSubmit,
