@@ -2,8 +2,8 @@
 import { Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Table, TimestampMillisecond, Utf8 } from 'apache-arrow';
 import { type TaskRecord, endsTask } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
+import { classOf, ResultShapes } from '../records/result-shape.js';
 import {
-  classOf,
   column,
   float64Data,
   inferredColumn,
@@ -14,7 +14,6 @@ import {
   utf8Data,
   type Column,
   type Kind,
-  type ValueClass,
 } from './columns.js';
 
 /** The metadata columns, in order, after the params and results. */
@@ -59,32 +58,6 @@ interface PlannedColumn {
 export interface DatasetColumns {
   params: PlannedColumn[];
   results: PlannedColumn[];
-}
-
-/**
- * The result keys of records and the classes of their values, interned: a task's result is kept as
- * a small shape id, so the result columns of a million rows are planned without holding the records.
- */
-export class ResultShapes {
-  private readonly ids = new Map<string, number>();
-  /** Shape 0: no result (not done, or a null result). */
-  readonly shapes: Array<Array<[string, ValueClass]>> = [[]];
-
-  /** The shape id of a final record's result (only `done` records give their result columns). */
-  idOf(r: TaskRecord | undefined): number {
-    if (r === undefined || r.status !== 'done' || r.result === null || typeof r.result !== 'object') return 0;
-    const res = r.result;
-    let sig = '';
-    for (const k in res) sig += `${k.length}:${k}${classOf(res[k])}`;
-    let id = this.ids.get(sig);
-    if (id === undefined) {
-      const entries: Array<[string, ValueClass]> = [];
-      for (const k in res) entries.push([k, classOf(res[k])]);
-      id = this.shapes.push(entries) - 1;
-      this.ids.set(sig, id);
-    }
-    return id;
-  }
 }
 
 /** Accumulates the parameter and result kinds of the dataset's rows, in task-id order, then plans the columns. */

@@ -8,7 +8,7 @@ import { datasetMetadata, readManifest } from '../plan/manifest.js';
 import { readTaskCount, readTaskRange } from '../plan/tasks.js';
 import type { TaskRow } from '../plan/tasks.js';
 import { type PointBlock, placeRows } from '../plan/points.js';
-import { buildBatch, ColumnPlanner, ResultShapes, type DatasetColumns } from './build-dataset.js';
+import { buildBatch, ColumnPlanner, type DatasetColumns } from './build-dataset.js';
 import { type FinalIndex, readFinalIndex } from '../records/final-index.js';
 import { writeDatasetStream } from './write-dataset.js';
 import { datasetWriters, type DatasetFiles } from './writers.js';
@@ -51,8 +51,8 @@ async function readCount(layout: EnsembleLayout): Promise<number> {
 }
 
 /** The dataset's columns: every row's parameters and result shape, read before the first batch is built. */
-async function planColumns(layout: EnsembleLayout, index: FinalIndex, shapes: ResultShapes, paramNames: string[], included: (t: number) => boolean): Promise<DatasetColumns> {
-  const planner = new ColumnPlanner(paramNames, shapes);
+async function planColumns(layout: EnsembleLayout, index: FinalIndex, paramNames: string[], included: (t: number) => boolean): Promise<DatasetColumns> {
+  const planner = new ColumnPlanner(paramNames, index.shapes);
   for (let from = 0; from < index.tasks; from += BATCH_ROWS) {
     for (const row of await readTaskRange(layout, from, Math.min(index.tasks, from + BATCH_ROWS))) {
       if (included(row.id)) planner.add(row, index.tags[row.id]);
@@ -116,10 +116,9 @@ async function* withMetadata(tables: AsyncIterable<Table>, meta: Map<string, str
  */
 export async function collect(layout: EnsembleLayout, paramNames: string[], opts: CollectOptions = {}): Promise<CollectResult> {
   const tasks = await readCount(layout);
-  const shapes = new ResultShapes();
-  const index = await readFinalIndex(layout.resultsDir, tasks, (r) => shapes.idOf(r));
+  const index = await readFinalIndex(layout.resultsDir, tasks);
   const included = (t: number): boolean => opts.includePending === true || index.has(t);
-  const cols = await planColumns(layout, index, shapes, paramNames, included);
+  const cols = await planColumns(layout, index, paramNames, included);
   const files = await writeDatasetStream(withMetadata(batches(layout, index, cols, opts, included), await readMetadata(layout)), layout, datasetWriters(opts.dataset));
   let rows = 0;
   let done = 0;
