@@ -135,9 +135,14 @@ function parseUtc(s: string): number {
   return Date.parse(s + 'Z');
 }
 
-/** ISO-8601 strings -> epoch milliseconds; unparseable or missing -> null. */
+/** A timestamp value (an ISO-8601 string) as epoch milliseconds; NaN when unparseable or missing. */
+export function timestampMs(x: unknown): number {
+  return typeof x === 'string' ? parseUtc(x) : NaN;
+}
+
+/** ISO-8601 strings, or epoch milliseconds from {@link timestampMs} -> timestamps; unparseable or missing -> null. */
 export function timestampData(vals: Values): Data<TimestampMillisecond> {
-  const { values, v } = int64Words(vals, (x) => (typeof x === 'string' ? parseUtc(x) : NaN));
+  const { values, v } = int64Words(vals, (x) => (typeof x === 'number' ? x : timestampMs(x)));
   return makeData({ type: new TimestampMillisecond('UTC'), length: vals.length, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
 }
 

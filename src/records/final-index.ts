@@ -62,7 +62,7 @@ export class FinalIndex {
   /** Runs of each task's highest attempt: the `runs` of the records {@link read} returns. */
   private readonly runs: RunCounter;
 
-  // The line being offered: its text s[from, to), and its record once parsed (ties need it).
+  // The line being offered: its text line[lineFrom, lineTo), or its record once parsed (ties need it).
   private readonly keys: RecordKeys = { task: 0, attempt: 0, status: 'done', source: undefined, start: NaN, end: Infinity, shape: 0 };
   private line = '';
   private lineFrom = 0;
@@ -106,11 +106,12 @@ export class FinalIndex {
    * that is no record counts as bad, a blank one is skipped.
    */
   offerLine(s: string, from: number, to: number, file: number, offset: number, length: number): void {
-    this.line = s;
-    this.lineFrom = from;
-    this.lineTo = to;
     this.parsed = undefined;
-    if (!scanRecordLine(s, from, to, this.shapes, this.keys)) {
+    if (scanRecordLine(s, from, to, this.shapes, this.keys)) {
+      this.line = s;
+      this.lineFrom = from;
+      this.lineTo = to;
+    } else {
       const text = s.slice(from, to);
       if (text.trim() === '') return;
       let value: unknown;
@@ -127,6 +128,8 @@ export class FinalIndex {
       keysOfRecord(value, this.shapes, this.keys);
     }
     this.offer(file, offset, length);
+    // not to hold the chunk's text once it is read
+    this.line = '';
   }
 
   /** The record of the line being offered. */
@@ -206,12 +209,17 @@ export class FinalIndex {
           const buf = Buffer.allocUnsafe(stop - base);
           const { bytesRead } = await fh.read(buf, 0, buf.length, base);
           if (bytesRead !== buf.length) throw new EnsembleError(`record file ${this.files[f]} shrank while it was collected`);
+          // decoded once: ASCII as Latin-1 (a plain copy), its lines then sliced out
+          const text = isAscii(buf) ? buf.toString('latin1') : null;
           for (; i < j; i++) {
             const t = ids[i];
             const o = this.offset[t] - base;
-            const r = JSON.parse(buf.toString('utf8', o, o + this.length[t])) as TaskRecord;
+            const r = JSON.parse(text === null ? buf.toString('utf8', o, o + this.length[t]) : text.slice(o, o + this.length[t])) as TaskRecord;
             const s = awaitsScheduler(r) ? this.scheduler.get(t) : undefined;
-            out[t - from] = this.runs.withRuns(s === undefined ? r : refine(r, this.readAt(s.file, s.offset, s.length)));
+            const final = s === undefined ? r : refine(r, this.readAt(s.file, s.offset, s.length));
+            // set on the record just parsed (no copy: nothing else holds it)
+            final.runs = this.runs.runsOf(final);
+            out[t - from] = final;
           }
         }
       } finally {
