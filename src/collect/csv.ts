@@ -197,11 +197,12 @@ function plainRows(cols: Data[], from: number, to: number): string | null {
   const stride = cols.length + 1;
   const n = to - from;
   const flat: unknown[] = new Array(n * stride);
-  for (let c = 0; c < cols.length; c++) {
-    const d = cols[c];
+  for (const d of cols) {
     const plain = d.typeId === Type.Utf8 ? plainStrings(d, from, to) : d.typeId === Type.Float || d.typeId === Type.Int || d.typeId === Type.Bool || d.typeId === Type.Timestamp;
     if (!plain) return null;
-    const vals = cells(d, from, to);
+  }
+  for (let c = 0; c < cols.length; c++) {
+    const vals = cells(cols[c], from, to);
     for (let r = 0, k = c; r < n; r++, k += stride) {
       const v = vals[r];
       if (typeof v === 'number') flat[k] = Number.isFinite(v) ? v : String(v);
