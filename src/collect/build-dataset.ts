@@ -2,8 +2,8 @@
 import { Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Table, TimestampMillisecond, Utf8 } from 'apache-arrow';
 import { type TaskRecord, endsTask } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
+import { classOf, ResultShapes } from '../records/result-shape.js';
 import {
-  classOf,
   column,
   float64Data,
   inferredColumn,
@@ -11,10 +11,10 @@ import {
   int64Data,
   KindCounter,
   timestampData,
+  timestampMs,
   utf8Data,
   type Column,
   type Kind,
-  type ValueClass,
 } from './columns.js';
 
 /** The metadata columns, in order, after the params and results. */
@@ -59,32 +59,6 @@ interface PlannedColumn {
 export interface DatasetColumns {
   params: PlannedColumn[];
   results: PlannedColumn[];
-}
-
-/**
- * The result keys of records and the classes of their values, interned: a task's result is kept as
- * a small shape id, so the result columns of a million rows are planned without holding the records.
- */
-export class ResultShapes {
-  private readonly ids = new Map<string, number>();
-  /** Shape 0: no result (not done, or a null result). */
-  readonly shapes: Array<Array<[string, ValueClass]>> = [[]];
-
-  /** The shape id of a final record's result (only `done` records give their result columns). */
-  idOf(r: TaskRecord | undefined): number {
-    if (r === undefined || r.status !== 'done' || r.result === null || typeof r.result !== 'object') return 0;
-    const res = r.result;
-    let sig = '';
-    for (const k in res) sig += `${k.length}:${k}${classOf(res[k])}`;
-    let id = this.ids.get(sig);
-    if (id === undefined) {
-      const entries: Array<[string, ValueClass]> = [];
-      for (const k in res) entries.push([k, classOf(res[k])]);
-      id = this.shapes.push(entries) - 1;
-      this.ids.set(sig, id);
-    }
-    return id;
-  }
 }
 
 /** Accumulates the parameter and result kinds of the dataset's rows, in task-id order, then plans the columns. */
@@ -149,80 +123,118 @@ function freeName(name: string, prefix: string, taken: (s: string) => boolean): 
   return out;
 }
 
+// The columns before the params: task_id, batch, point, replicate.
+const LEADING = 4;
+
+/**
+ * The rows of one batch of the dataset, added one at a time and kept as column values only, so a
+ * row's record is garbage as soon as it is added (held for a whole batch, 10^5 records outlive the
+ * young generation, and copying them was the largest part of the collector's GC). Columns: `task_id`,
+ * `batch`, {@link PLACE_COLUMNS}, the params, the results, then {@link METADATA_COLUMNS}.
+ */
+export class BatchBuilder {
+  private n = 0;
+  // per column, in the order above, each row's value (holes: null)
+  private values: unknown[][] = [];
+  private readonly resultSlot: Map<string, number>;
+  private readonly meta: number;
+
+  constructor(
+    private readonly cols: DatasetColumns,
+    private readonly capacity: number,
+  ) {
+    this.resultSlot = new Map(cols.results.map((c, i) => [c.key, LEADING + cols.params.length + i]));
+    this.meta = LEADING + cols.params.length + cols.results.length;
+    this.reset();
+  }
+
+  private reset(): void {
+    this.n = 0;
+    this.values = Array.from({ length: this.meta + METADATA_COLUMNS.length }, () => new Array<unknown>(this.capacity));
+  }
+
+  /** Rows added since the last {@link build}. */
+  get length(): number {
+    return this.n;
+  }
+
+  /** Adds task `row` with final record `rec` (undefined: pending). */
+  add(row: TaskRow, rec: TaskRecord | undefined): void {
+    const v = this.values;
+    const i = this.n++;
+    v[0][i] = row.id;
+    v[1][i] = row.batch;
+    v[2][i] = row.point;
+    v[3][i] = row.replicate;
+    const params = this.cols.params;
+    for (let p = 0; p < params.length; p++) v[LEADING + p][i] = row.params?.[params[p].key];
+    const m = this.meta;
+    v[m + 11][i] = row.seed;
+    if (rec === undefined) {
+      v[m][i] = 'pending';
+      return;
+    }
+    if (rec.status === 'done' && rec.result !== null && typeof rec.result === 'object') {
+      const res = rec.result;
+      for (const k in res) {
+        const slot = this.resultSlot.get(k);
+        if (slot !== undefined) v[slot][i] = res[k];
+      }
+    }
+    v[m][i] = rec.status;
+    v[m + 1][i] = rec.status === 'done' ? null : text(rec.reason);
+    v[m + 2][i] = rec.exit_code;
+    v[m + 3][i] = text(rec.signal);
+    v[m + 4][i] = rec.attempt;
+    v[m + 5][i] = rec.runs;
+    v[m + 6][i] = text(rec.host);
+    v[m + 7][i] = text(rec.job_id);
+    // as epoch ms now, so the time strings are not held for the batch either
+    v[m + 8][i] = timestampMs(rec.start);
+    v[m + 9][i] = timestampMs(rec.end);
+    v[m + 10][i] = Number.isFinite(rec.duration_s) ? rec.duration_s : null;
+  }
+
+  /** The rows added since the last build, as one table (then starts afresh). */
+  build(): Table {
+    const n = this.n;
+    const v = this.values;
+    for (const col of v) col.length = n;
+    this.reset();
+    const columns: Column[] = [];
+    columns.push(column('task_id', new Int32(), false, int32Data(v[0])));
+    columns.push(column('batch', new Int32(), true, int32Data(v[1])));
+    columns.push(column('point', new Int32(), true, int32Data(v[2])));
+    columns.push(column('replicate', new Int32(), true, int32Data(v[3])));
+    this.cols.params.forEach((c, p) => columns.push(inferredColumn(c.name, c.kind, v[LEADING + p])));
+    this.cols.results.forEach((c) => columns.push(inferredColumn(c.name, c.kind, v[this.resultSlot.get(c.key)!])));
+    const m = this.meta;
+    columns.push(column('status', new Utf8(), false, utf8Data(v[m])));
+    columns.push(column('reason', new Utf8(), true, utf8Data(v[m + 1])));
+    columns.push(column('exit_code', new Int32(), true, int32Data(v[m + 2])));
+    columns.push(column('signal', new Utf8(), true, utf8Data(v[m + 3])));
+    columns.push(column('attempt', new Int32(), true, int32Data(v[m + 4])));
+    columns.push(column('runs', new Int32(), true, int32Data(v[m + 5])));
+    columns.push(column('host', new Utf8(), true, utf8Data(v[m + 6])));
+    columns.push(column('job_id', new Utf8(), true, utf8Data(v[m + 7])));
+    columns.push(column('start_time', new TimestampMillisecond('UTC'), true, timestampData(v[m + 8])));
+    columns.push(column('end_time', new TimestampMillisecond('UTC'), true, timestampData(v[m + 9])));
+    columns.push(column('duration_s', new Float64(), true, float64Data(v[m + 10])));
+    columns.push(column('task_seed', new Int64(), true, int64Data(v[m + 11])));
+    const fields: Field[] = columns.map((c) => c.field);
+    const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns.map((c) => c.data) });
+    return new Table(new RecordBatch(new Schema(fields), struct));
+  }
+}
+
 /**
  * One batch of the dataset: row i is task `rows[i]` with final record `recs[i]` (undefined: pending),
- * in the columns of `cols`. Columns: `task_id`, `batch`, {@link PLACE_COLUMNS}, the params, the results, then {@link METADATA_COLUMNS}.
+ * in the columns of `cols` (see {@link BatchBuilder}).
  */
 export function buildBatch(rows: TaskRow[], recs: Array<TaskRecord | undefined>, cols: DatasetColumns): Table {
-  const n = rows.length;
-  const columns: Column[] = [];
-  columns.push(column('task_id', new Int32(), false, int32Data(rows.map((t) => t.id))));
-  columns.push(column('batch', new Int32(), true, int32Data(rows.map((t) => t.batch))));
-  columns.push(column('point', new Int32(), true, int32Data(rows.map((t) => t.point))));
-  columns.push(column('replicate', new Int32(), true, int32Data(rows.map((t) => t.replicate))));
-  for (const c of cols.params) {
-    const vals = rows.map((t) => t.params?.[c.key]);
-    columns.push(inferredColumn(c.name, c.kind, vals));
-  }
-
-  // Transposed in one pass: keyed loads on 10^5 result objects per column were the slowest part of the build.
-  const resultValues = new Map<string, unknown[]>(cols.results.map((c) => [c.key, new Array<unknown>(n)]));
-  for (let i = 0; i < n; i++) {
-    const r = recs[i];
-    if (r === undefined || r.status !== 'done' || r.result === null || typeof r.result !== 'object') continue;
-    const res = r.result;
-    for (const k in res) {
-      const vals = resultValues.get(k);
-      if (vals !== undefined) vals[i] = res[k];
-    }
-  }
-  for (const c of cols.results) columns.push(inferredColumn(c.name, c.kind, resultValues.get(c.key)!));
-
-  const status: unknown[] = new Array(n);
-  const reason: unknown[] = new Array(n);
-  const exitCode: unknown[] = new Array(n);
-  const signal: unknown[] = new Array(n);
-  const attempt: unknown[] = new Array(n);
-  const runs: unknown[] = new Array(n);
-  const host: unknown[] = new Array(n);
-  const jobId: unknown[] = new Array(n);
-  const start: unknown[] = new Array(n);
-  const end: unknown[] = new Array(n);
-  const duration: unknown[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = recs[i];
-    if (r === undefined) {
-      status[i] = 'pending';
-      continue;
-    }
-    status[i] = r.status;
-    reason[i] = r.status === 'done' ? null : text(r.reason);
-    exitCode[i] = r.exit_code;
-    signal[i] = text(r.signal);
-    attempt[i] = r.attempt;
-    runs[i] = r.runs;
-    host[i] = text(r.host);
-    jobId[i] = text(r.job_id);
-    start[i] = r.start;
-    end[i] = r.end;
-    duration[i] = Number.isFinite(r.duration_s) ? r.duration_s : null;
-  }
-  columns.push(column('status', new Utf8(), false, utf8Data(status)));
-  columns.push(column('reason', new Utf8(), true, utf8Data(reason)));
-  columns.push(column('exit_code', new Int32(), true, int32Data(exitCode)));
-  columns.push(column('signal', new Utf8(), true, utf8Data(signal)));
-  columns.push(column('attempt', new Int32(), true, int32Data(attempt)));
-  columns.push(column('runs', new Int32(), true, int32Data(runs)));
-  columns.push(column('host', new Utf8(), true, utf8Data(host)));
-  columns.push(column('job_id', new Utf8(), true, utf8Data(jobId)));
-  columns.push(column('start_time', new TimestampMillisecond('UTC'), true, timestampData(start)));
-  columns.push(column('end_time', new TimestampMillisecond('UTC'), true, timestampData(end)));
-  columns.push(column('duration_s', new Float64(), true, float64Data(duration)));
-  columns.push(column('task_seed', new Int64(), true, int64Data(rows.map((t) => t.seed))));
-
-  const fields: Field[] = columns.map((c) => c.field);
-  const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns.map((c) => c.data) });
-  return new Table(new RecordBatch(new Schema(fields), struct));
+  const b = new BatchBuilder(cols, rows.length);
+  rows.forEach((row, i) => b.add(row, recs[i]));
+  return b.build();
 }
 
 /**

@@ -8,7 +8,7 @@ import { datasetMetadata, readManifest } from '../plan/manifest.js';
 import { readTaskCount, readTaskRange } from '../plan/tasks.js';
 import type { TaskRow } from '../plan/tasks.js';
 import { type PointBlock, placeRows } from '../plan/points.js';
-import { buildBatch, ColumnPlanner, ResultShapes, type DatasetColumns } from './build-dataset.js';
+import { BatchBuilder, ColumnPlanner, type DatasetColumns } from './build-dataset.js';
 import { type FinalIndex, readFinalIndex } from '../records/final-index.js';
 import { writeDatasetStream } from './write-dataset.js';
 import { datasetWriters, type DatasetFiles } from './writers.js';
@@ -35,9 +35,11 @@ export interface CollectResult {
   files: DatasetFiles;
 }
 
-// Rows per batch: the records, task rows and columns of about this many rows are in memory at once
+// Rows per batch: the column values of about this many rows are in memory at once
 // (a quarter of a Parquet row group, whose rows wait in wasm memory as compact Arrow arrays).
 const BATCH_ROWS = 32 * 1024;
+// Tasks whose final records are read at a time: few enough that they are garbage before the next young-generation GC.
+const READ_ROWS = 4 * 1024;
 
 async function readCount(layout: EnsembleLayout): Promise<number> {
   try {
@@ -51,8 +53,8 @@ async function readCount(layout: EnsembleLayout): Promise<number> {
 }
 
 /** The dataset's columns: every row's parameters and result shape, read before the first batch is built. */
-async function planColumns(layout: EnsembleLayout, index: FinalIndex, shapes: ResultShapes, paramNames: string[], included: (t: number) => boolean): Promise<DatasetColumns> {
-  const planner = new ColumnPlanner(paramNames, shapes);
+async function planColumns(layout: EnsembleLayout, index: FinalIndex, paramNames: string[], included: (t: number) => boolean): Promise<DatasetColumns> {
+  const planner = new ColumnPlanner(paramNames, index.shapes);
   for (let from = 0; from < index.tasks; from += BATCH_ROWS) {
     for (const row of await readTaskRange(layout, from, Math.min(index.tasks, from + BATCH_ROWS))) {
       if (included(row.id)) planner.add(row, index.tags[row.id]);
@@ -64,14 +66,14 @@ async function planColumns(layout: EnsembleLayout, index: FinalIndex, shapes: Re
 /**
  * The dataset's rows as tables of BATCH_ROWS rows (the last one shorter; at least one table, maybe
  * empty, so the files always have the schema). Equal-sized batches, a whole number of them per row
- * group, make the same Parquet pages as one table of all the rows would.
+ * group, make the same Parquet pages as one table of all the rows would. Records are read READ_ROWS
+ * tasks at a time and go into the batch's columns at once: they die young.
  */
 async function* batches(layout: EnsembleLayout, index: FinalIndex, cols: DatasetColumns, opts: CollectOptions, included: (t: number) => boolean): AsyncGenerator<Table> {
-  let rows: TaskRow[] = [];
-  let recs: Array<TaskRecord | undefined> = [];
+  const builder = new BatchBuilder(cols, BATCH_ROWS);
   let any = false;
-  for (let from = 0; from < index.tasks; from += BATCH_ROWS) {
-    const to = Math.min(index.tasks, from + BATCH_ROWS);
+  for (let from = 0; from < index.tasks; from += READ_ROWS) {
+    const to = Math.min(index.tasks, from + READ_ROWS);
     const [range, finals] = await Promise.all([readTaskRange(layout, from, to), index.read(from, to)]);
     if (opts.points) placeRows(range, opts.points);
     for (const row of range) {
@@ -80,17 +82,14 @@ async function* batches(layout: EnsembleLayout, index: FinalIndex, cols: Dataset
       const found = finals[row.id - from];
       const rec = endsTask(found) ? found : undefined;
       opts.onRow?.(row, rec);
-      rows.push(row);
-      recs.push(rec);
-    }
-    while (rows.length >= BATCH_ROWS) {
-      any = true;
-      yield buildBatch(rows.slice(0, BATCH_ROWS), recs.slice(0, BATCH_ROWS), cols);
-      rows = rows.slice(BATCH_ROWS);
-      recs = recs.slice(BATCH_ROWS);
+      builder.add(row, rec);
+      if (builder.length === BATCH_ROWS) {
+        any = true;
+        yield builder.build();
+      }
     }
   }
-  if (rows.length > 0 || !any) yield buildBatch(rows, recs, cols);
+  if (builder.length > 0 || !any) yield builder.build();
 }
 
 /** The dataset's provenance metadata, from the ensemble's manifest (none without one). */
@@ -116,10 +115,9 @@ async function* withMetadata(tables: AsyncIterable<Table>, meta: Map<string, str
  */
 export async function collect(layout: EnsembleLayout, paramNames: string[], opts: CollectOptions = {}): Promise<CollectResult> {
   const tasks = await readCount(layout);
-  const shapes = new ResultShapes();
-  const index = await readFinalIndex(layout.resultsDir, tasks, (r) => shapes.idOf(r));
+  const index = await readFinalIndex(layout.resultsDir, tasks);
   const included = (t: number): boolean => opts.includePending === true || index.has(t);
-  const cols = await planColumns(layout, index, shapes, paramNames, included);
+  const cols = await planColumns(layout, index, paramNames, included);
   const files = await writeDatasetStream(withMetadata(batches(layout, index, cols, opts, included), await readMetadata(layout)), layout, datasetWriters(opts.dataset));
   let rows = 0;
   let done = 0;

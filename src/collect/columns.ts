@@ -1,18 +1,11 @@
 // Typed-array Arrow columns from plain values (one pass each, nulls as validity bits) and the kind a column of values infers.
 import { Bool, Field, Float64, Int32, Int64, makeData, TimestampMillisecond, Utf8, type Data, type DataType } from 'apache-arrow';
+import { classOf, type ValueClass } from '../records/result-shape.js';
+import { parseIso } from '../util/iso-time.js';
 
 export type Kind = 'int64' | 'float64' | 'bool' | 'utf8';
 /** One column's values by row; holes and undefined are nulls. */
 type Values = ArrayLike<unknown>;
-
-/** What {@link KindCounter} tells apart in a value: null, safe integer, other number, boolean, anything else. */
-export type ValueClass = 0 | 1 | 2 | 3 | 4;
-
-export function classOf(v: unknown): ValueClass {
-  if (v === null || v === undefined) return 0;
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? 1 : 2;
-  return typeof v === 'boolean' ? 3 : 4;
-}
 
 /**
  * The kind of a column from the classes of its values, added in any order and in batches:
@@ -138,13 +131,18 @@ const HAS_ZONE = /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/;
 
 /** Date.parse, except that a date-time without a zone is UTC (not the collecting host's local time). */
 function parseUtc(s: string): number {
-  if (s.endsWith('Z') || !s.includes('T') || HAS_ZONE.test(s)) return Date.parse(s);
+  if (s.endsWith('Z') || !s.includes('T') || HAS_ZONE.test(s)) return parseIso(s);
   return Date.parse(s + 'Z');
 }
 
-/** ISO-8601 strings -> epoch milliseconds; unparseable or missing -> null. */
+/** A timestamp value (an ISO-8601 string) as epoch milliseconds; NaN when unparseable or missing. */
+export function timestampMs(x: unknown): number {
+  return typeof x === 'string' ? parseUtc(x) : NaN;
+}
+
+/** ISO-8601 strings, or epoch milliseconds from {@link timestampMs} -> timestamps; unparseable or missing -> null. */
 export function timestampData(vals: Values): Data<TimestampMillisecond> {
-  const { values, v } = int64Words(vals, (x) => (typeof x === 'string' ? parseUtc(x) : NaN));
+  const { values, v } = int64Words(vals, (x) => (typeof x === 'number' ? x : timestampMs(x)));
   return makeData({ type: new TimestampMillisecond('UTC'), length: vals.length, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
 }
 

@@ -174,6 +174,47 @@ function segments(cols: Data[], from: number, to: number): Array<ArrayLike<unkno
   return out;
 }
 
+// Characters JSON.stringify would escape and CSV would quote: a text without them (and not empty, which is `""`) is its own field either way.
+const NOT_PLAIN = /[\x00-\x1f",\\]/;
+
+/** Whether every non-null string of rows [from, to) of a Utf8 column is plain (see NOT_PLAIN). */
+function plainStrings(data: Data, from: number, to: number): boolean {
+  const offsets = data.valueOffsets as Int32Array;
+  for (let i = from; i < to; i++) if (offsets[i + 1] === offsets[i] && isValid(data, i)) return false;
+  const bytes = data.values as Uint8Array;
+  // bytes of multi-byte characters are all 0x80 or more: the ASCII test holds on the bytes
+  return !NOT_PLAIN.test(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', offsets[from], offsets[to]));
+}
+
+/**
+ * The CSV text of rows [from, to) from one JSON.stringify of all their fields, or null when a field
+ * would print otherwise: a string to quote or escape, or a column of another type. Numbers print
+ * as in Array#join (finite ones in JSON are their String(); the others go in as that string), nulls
+ * go in as "" and strings with their quotes, which are then taken out; each row ends with a "\n"
+ * field, printed as `\n`, which no plain field holds. Several times faster than joining each row.
+ */
+function plainRows(cols: Data[], from: number, to: number): string | null {
+  const stride = cols.length + 1;
+  const n = to - from;
+  const flat: unknown[] = new Array(n * stride);
+  for (const d of cols) {
+    const plain = d.typeId === Type.Utf8 ? plainStrings(d, from, to) : d.typeId === Type.Float || d.typeId === Type.Int || d.typeId === Type.Bool || d.typeId === Type.Timestamp;
+    if (!plain) return null;
+  }
+  for (let c = 0; c < cols.length; c++) {
+    const vals = cells(cols[c], from, to);
+    for (let r = 0, k = c; r < n; r++, k += stride) {
+      const v = vals[r];
+      if (typeof v === 'number') flat[k] = Number.isFinite(v) ? v : String(v);
+      else if (typeof v === 'bigint') flat[k] = Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
+      else flat[k] = v ?? '';
+    }
+  }
+  for (let k = cols.length; k < flat.length; k += stride) flat[k] = '\n';
+  // "[a,b,\n,c,d,\n]" -> "a,b\r\nc,d\r\n"
+  return JSON.stringify(flat).replaceAll('"', '').replaceAll(',\\n,', '\r\n').slice(1, -4) + '\r\n';
+}
+
 /** The CSV header line of `table` (CRLF-terminated). */
 export function csvHeader(table: Table): string {
   return table.schema.fields.map((f) => csvField(f.name)).join(',') + '\r\n';
@@ -186,6 +227,11 @@ export function* renderCsvRows(table: Table, rowsPerChunk = ROWS_PER_CHUNK): Gen
     const cols: Data[] = batch.data.children;
     for (let from = 0; from < batch.numRows; from += rowsPerChunk) {
       const to = Math.min(batch.numRows, from + rowsPerChunk);
+      const plain = plainRows(cols, from, to);
+      if (plain !== null) {
+        yield plain;
+        continue;
+      }
       const srcs = segments(cols, from, to);
       const width = srcs.length;
       const row: unknown[] = new Array(width);

@@ -1,12 +1,15 @@
 // Each task's final record located, not held: one streaming pass over the record files keeps where each task's final record is (file, byte offset), then finals are read back range by range.
+import { isAscii } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnsembleError } from '../errors.js';
 import { isTaskRecord } from './parse.js';
 import type { TaskRecord } from './record.js';
-import { RunCounter } from './runs.js';
-import { awaitsScheduler, compareKeys, compareRecords, recordKey, refine, type RecordKey } from './select-final.js';
+import { ResultShapes } from './result-shape.js';
+import { RunCounter, isRunSource } from './runs.js';
+import { keysOfRecord, scanRecordLine, type RecordKeys } from './scan-record.js';
+import { awaitsScheduler, compareKeys, compareRecords, rankOf, refine, type RecordKey } from './select-final.js';
 
 // Bytes read at a time from one record file: a file of any size is read with this much memory (more only for a longer line).
 const CHUNK_BYTES = 4 << 20;
@@ -51,16 +54,24 @@ export class FinalIndex {
   private readonly rank: Uint8Array;
   private readonly end: Float64Array;
   private readonly state: Uint8Array;
-  /** Per task, the caller's tag of its final record (see {@link readFinalIndex}). */
+  /** The result shapes of the records, by id. */
+  readonly shapes = new ResultShapes();
+  /** Per task, the shape id of its final record's result (0: none). */
   readonly tags: Int32Array;
   private readonly scheduler = new Map<number, Located>();
   /** Runs of each task's highest attempt: the `runs` of the records {@link read} returns. */
   private readonly runs: RunCounter;
 
+  // The line being offered: its text line[lineFrom, lineTo), or its record once parsed (ties need it).
+  private readonly keys: RecordKeys = { task: 0, attempt: 0, status: 'done', source: undefined, start: NaN, end: Infinity, shape: 0 };
+  private line = '';
+  private lineFrom = 0;
+  private lineTo = 0;
+  private parsed: TaskRecord | undefined;
+
   constructor(
     readonly tasks: number,
     files: string[],
-    private readonly tagOf: (r: TaskRecord) => number,
   ) {
     this.files = files;
     this.file = new Int32Array(tasks).fill(-1);
@@ -89,33 +100,72 @@ export class FinalIndex {
     return this.state[task] === State.Failed;
   }
 
-  /** Offers record `r`, found in file `file` at `offset` (`length` bytes without the newline). */
-  offer(r: TaskRecord, file: number, offset: number, length: number): void {
-    const t = r.task;
+  /**
+   * Offers the line s[from, to), found in file `file` at byte `offset` (`length` bytes): read in
+   * place when it is in the form our writers write (records/scan-record.ts), else parsed; a line
+   * that is no record counts as bad, a blank one is skipped.
+   */
+  offerLine(s: string, from: number, to: number, file: number, offset: number, length: number): void {
+    this.parsed = undefined;
+    if (scanRecordLine(s, from, to, this.shapes, this.keys)) {
+      this.line = s;
+      this.lineFrom = from;
+      this.lineTo = to;
+    } else {
+      const text = s.slice(from, to);
+      if (text.trim() === '') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      if (!isTaskRecord(value)) {
+        this.bad++;
+        return;
+      }
+      this.parsed = value;
+      keysOfRecord(value, this.shapes, this.keys);
+    }
+    this.offer(file, offset, length);
+    // not to hold the chunk's text once it is read
+    this.line = '';
+  }
+
+  /** The record of the line being offered. */
+  private record(): TaskRecord {
+    this.parsed ??= JSON.parse(this.line.slice(this.lineFrom, this.lineTo)) as TaskRecord;
+    return this.parsed;
+  }
+
+  /** Offers the record of {@link keys}, at `offset` (`length` bytes without the newline) in file `file`. */
+  private offer(file: number, offset: number, length: number): void {
+    const k = this.keys;
+    const t = k.task;
     if (t >= this.tasks) return;
-    this.runs.add(r);
-    const key = recordKey(r);
-    if (this.wins(r, key, this.file[t] < 0 ? undefined : this.keyOf(t), () => this.readAt(this.file[t], this.offset[t], this.length[t]))) {
+    if (isRunSource(k.source)) this.runs.addRun(t, k.attempt, k.start);
+    const key: RecordKey = { attempt: k.attempt, rank: rankOf(k.status, k.source), end: k.end };
+    if (this.wins(key, this.file[t] < 0 ? undefined : this.keyOf(t), () => this.readAt(this.file[t], this.offset[t], this.length[t]))) {
       this.file[t] = file;
       this.offset[t] = offset;
       this.length[t] = length;
       this.attempt[t] = key.attempt;
       this.rank[t] = key.rank;
       this.end[t] = key.end;
-      this.state[t] = r.status === 'done' ? State.Done : r.status === 'interrupted' ? State.Interrupted : State.Failed;
-      this.tags[t] = this.tagOf(r);
+      this.state[t] = k.status === 'done' ? State.Done : k.status === 'interrupted' ? State.Interrupted : State.Failed;
+      this.tags[t] = k.shape;
     }
-    if (r.source === 'scheduler') {
+    if (k.source === 'scheduler') {
       const s = this.scheduler.get(t);
-      if (this.wins(r, key, s, () => this.readAt(s!.file, s!.offset, s!.length))) this.scheduler.set(t, { ...key, file, offset, length });
+      if (this.wins(key, s, () => this.readAt(s!.file, s!.offset, s!.length))) this.scheduler.set(t, { ...key, file, offset, length });
     }
   }
 
-  /** Whether `r` beats the record of key `cur` (read with `load` only when the keys tie). */
-  private wins(r: TaskRecord, key: RecordKey, cur: RecordKey | undefined, load: () => TaskRecord): boolean {
+  /** Whether the line being offered, of key `key`, beats the record of key `cur` (both read only when the keys tie). */
+  private wins(key: RecordKey, cur: RecordKey | undefined, load: () => TaskRecord): boolean {
     if (cur === undefined) return true;
     const k = compareKeys(key, cur);
-    return k < 0 || (k === 0 && compareRecords(r, load()) < 0);
+    return k < 0 || (k === 0 && compareRecords(this.record(), load()) < 0);
   }
 
   private keyOf(t: number): RecordKey {
@@ -159,12 +209,17 @@ export class FinalIndex {
           const buf = Buffer.allocUnsafe(stop - base);
           const { bytesRead } = await fh.read(buf, 0, buf.length, base);
           if (bytesRead !== buf.length) throw new EnsembleError(`record file ${this.files[f]} shrank while it was collected`);
+          // decoded once: ASCII as Latin-1 (a plain copy), its lines then sliced out
+          const text = isAscii(buf) ? buf.toString('latin1') : null;
           for (; i < j; i++) {
             const t = ids[i];
             const o = this.offset[t] - base;
-            const r = JSON.parse(buf.toString('utf8', o, o + this.length[t])) as TaskRecord;
+            const r = JSON.parse(text === null ? buf.toString('utf8', o, o + this.length[t]) : text.slice(o, o + this.length[t])) as TaskRecord;
             const s = awaitsScheduler(r) ? this.scheduler.get(t) : undefined;
-            out[t - from] = this.runs.withRuns(s === undefined ? r : refine(r, this.readAt(s.file, s.offset, s.length)));
+            const final = s === undefined ? r : refine(r, this.readAt(s.file, s.offset, s.length));
+            // set on the record just parsed (no copy: nothing else holds it)
+            final.runs = this.runs.runsOf(final);
+            out[t - from] = final;
           }
         }
       } finally {
@@ -175,26 +230,15 @@ export class FinalIndex {
   }
 }
 
-/** Offers every complete line of `text` (decoded from bytes starting at file offset `base`) to the index. */
-function offerLines(index: FinalIndex, file: number, text: string, base: number): void {
-  const ascii = Buffer.byteLength(text) === text.length;
+/** Offers every complete line of `text` (decoded from bytes starting at file offset `base`, all ASCII when `ascii`) to the index. */
+function offerLines(index: FinalIndex, file: number, text: string, base: number, ascii: boolean): void {
   let pos = 0;
   let byte = base;
   while (pos < text.length) {
     let nl = text.indexOf('\n', pos);
     if (nl < 0) nl = text.length;
-    const line = text.slice(pos, nl);
-    const bytes = ascii ? line.length : Buffer.byteLength(line);
-    if (line.trim() !== '') {
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        value = undefined;
-      }
-      if (isTaskRecord(value)) index.offer(value, file, byte, bytes);
-      else index.bad++;
-    }
+    const bytes = ascii ? nl - pos : Buffer.byteLength(text.slice(pos, nl));
+    index.offerLine(text, pos, nl, file, byte, bytes);
     byte += bytes + 1;
     pos = nl + 1;
   }
@@ -222,7 +266,9 @@ async function indexFile(index: FinalIndex, file: number): Promise<void> {
       const filled = held + bytesRead;
       const last = buf.lastIndexOf(0x0a, filled - 1);
       if (last >= 0) {
-        offerLines(index, file, buf.toString('utf8', 0, last), base);
+        // ASCII (the usual record) decodes as Latin-1, a plain copy, and its byte offsets are its string offsets
+        const ascii = isAscii(buf.subarray(0, last));
+        offerLines(index, file, buf.toString(ascii ? 'latin1' : 'utf8', 0, last), base, ascii);
         buf.copy(buf, 0, last + 1, filled);
         base += last + 1;
         held = filled - last - 1;
@@ -238,10 +284,10 @@ async function indexFile(index: FinalIndex, file: number): Promise<void> {
 /**
  * Streams every `*.ndjson` record file directly inside `resultsDir` (a missing directory means no
  * records yet) and locates the final record of each task 0..tasks-1 (records of other ids are
- * ignored). `tagOf(r)` is kept per task for its final record, for a caller that needs one number of
- * each final record before reading them back (the dataset's result columns).
+ * ignored), with the shape of its result, for a caller that plans the dataset's result columns
+ * before reading the records back.
  */
-export async function readFinalIndex(resultsDir: string, tasks: number, tagOf: (r: TaskRecord) => number = () => 0): Promise<FinalIndex> {
+export async function readFinalIndex(resultsDir: string, tasks: number): Promise<FinalIndex> {
   let names: string[];
   try {
     const entries = await readdir(resultsDir, { withFileTypes: true });
@@ -251,7 +297,7 @@ export async function readFinalIndex(resultsDir: string, tasks: number, tagOf: (
     names = [];
   }
   names.sort();
-  const index = new FinalIndex(tasks, names.map((n) => join(resultsDir, n)), tagOf);
+  const index = new FinalIndex(tasks, names.map((n) => join(resultsDir, n)));
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < names.length) await indexFile(index, next++);

@@ -1,4 +1,5 @@
 // Re-runs made visible: how many times a task's kept attempt ran (a Slurm requeue, an orphaned worker and its replacement, a duplicate submission).
+import { parseIso } from '../util/iso-time.js';
 import type { TaskRecord } from './record.js';
 
 /**
@@ -6,7 +7,12 @@ import type { TaskRecord } from './record.js';
  * status. Controller and scheduler records only infer a task's fate on its behalf: they are no run.
  */
 export function isRun(r: TaskRecord): boolean {
-  return (r.source ?? 'wrapper') === 'wrapper';
+  return isRunSource(r.source);
+}
+
+/** Whether a record of this `source` is a run (see {@link isRun}). */
+export function isRunSource(source: TaskRecord['source']): boolean {
+  return (source ?? 'wrapper') === 'wrapper';
 }
 
 /**
@@ -45,16 +51,18 @@ export class RunCounter {
 
   /** Counts `r` when it is a run; returns whether the task's count (at its highest attempt) changed. */
   add(r: TaskRecord): boolean {
-    if (!isRun(r)) return false;
-    this.grow(r.task + 1);
-    const t = r.task;
-    if (r.attempt < this.attempt[t]) return false;
-    if (r.attempt > this.attempt[t]) {
-      this.attempt[t] = r.attempt;
+    return isRun(r) && this.addRun(r.task, r.attempt, parseIso(r.start));
+  }
+
+  /** Counts a run of `task`'s `attempt` that started at `start` (ms, Date.parse of the record's `start`), as {@link add}. */
+  addRun(t: number, attempt: number, start: number): boolean {
+    this.grow(t + 1);
+    if (attempt < this.attempt[t]) return false;
+    if (attempt > this.attempt[t]) {
+      this.attempt[t] = attempt;
       this.count[t] = 0;
       this.more.delete(t);
     }
-    const start = Date.parse(r.start);
     if (this.count[t] === 0) this.first[t] = start;
     else if (Object.is(start, this.first[t])) return false; // this run again (NaN: no start, also one run)
     else {

@@ -1,5 +1,6 @@
 // The exactly-once rule: which of a task's records (retries, duplicates, on-behalf records) is its final one.
-import type { TaskRecord } from './record.js';
+import { parseIso } from '../util/iso-time.js';
+import type { TaskRecord, TaskStatus } from './record.js';
 import { RunCounter } from './runs.js';
 
 /**
@@ -12,11 +13,11 @@ export function awaitsScheduler(r: TaskRecord): boolean {
 }
 
 /** Higher wins at equal attempt: the wrapper saw the task run, the others only infer its fate; an interrupted attempt has none. */
-function rank(r: TaskRecord): number {
-  if (r.status === 'interrupted') return -1;
-  switch (r.source ?? 'wrapper') {
+export function rankOf(status: TaskStatus, source: TaskRecord['source']): number {
+  if (status === 'interrupted') return -1;
+  switch (source ?? 'wrapper') {
     case 'wrapper':
-      return r.status === 'done' ? 3 : 2;
+      return status === 'done' ? 3 : 2;
     // sacct-derived reasons (timeout, out of memory, node failure) are more specific than the controller's "lost".
     case 'scheduler':
       return 1;
@@ -25,8 +26,9 @@ function rank(r: TaskRecord): number {
   }
 }
 
-function endMs(r: TaskRecord): number {
-  const t = typeof r.end === 'string' ? Date.parse(r.end) : NaN;
+/** The `end` of a record as ranked: Date.parse of it, Infinity when it is no date (last among equals). */
+export function endMs(end: unknown): number {
+  const t = typeof end === 'string' ? parseIso(end) : NaN;
   return Number.isNaN(t) ? Infinity : t;
 }
 
@@ -38,7 +40,7 @@ export interface RecordKey {
 }
 
 export function recordKey(r: TaskRecord): RecordKey {
-  return { attempt: r.attempt, rank: rank(r), end: endMs(r) };
+  return { attempt: r.attempt, rank: rankOf(r.status, r.source), end: endMs(r.end) };
 }
 
 /** The order of {@link compareRecords} on keys alone: 0 when the keys tie and only the JSON text can tell. */

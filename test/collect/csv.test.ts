@@ -109,3 +109,24 @@ t.test('adjacent number columns without nulls (printed a chunk at a time) give t
   const expected = ['a,b,c', ...tricky.map((_, i) => [a[i], b[i], c[i]].map((x) => String(x)).join(','))].join('\r\n') + '\r\n';
   t.equal(text, expected);
 });
+
+t.test('rows of plain fields (printed by one JSON.stringify a chunk) give the text of rows joined one by one', async (t) => {
+  // one row holds a field to quote: its chunk is joined row by row, the others are printed whole; in one chunk, all are joined
+  const n = 40;
+  const tricky = [-0, 1e21, 5e-324, NaN, Infinity, -Infinity, 0.1 + 0.2, 2 ** 53, -1e-7, 7];
+  const tasks = Array.from({ length: n }, (_, i) => row(i, { k: tricky[i % tricky.length], flag: i % 3 === 0 }));
+  const finals = new Map<number, TaskRecord>(
+    tasks.map((r, i) => [
+      r.id,
+      i % 5 === 4
+        ? failedRecord(r.id, i === 29 ? 'exit code 3, see log' : 'exit code 3')
+        : { ...doneRecord(r.id), result: { x: i % 7 === 0 ? null : tricky[(i * 3) % tricky.length], big: 2 ** 53 - i, s: `é-[${i}]`, b: i % 2 === 0 } },
+    ]),
+  );
+  const table = buildDataset(tasks, finals, ['k', 'flag']);
+  const whole = [...renderCsvChunks(table, 1000)].join('');
+  for (const size of [1, 3, 8]) t.equal([...renderCsvChunks(table, size)].join(''), whole, `chunks of ${size}`);
+  const seeds = BigInt64Array.from([0n, -1n, 2n ** 60n, 9007199254740993n]);
+  const ints = tableFromArrays({ seed: seeds, f: Float32Array.from([0.1, -0, 3, 1e30]) });
+  t.same([...renderCsvChunks(ints, 2)].join('').split('\r\n'), ['seed,f', '0,0.10000000149011612', '-1,0', '1152921504606846976,3', '9007199254740993,1.0000000150474662e+30', '']);
+});

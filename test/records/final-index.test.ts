@@ -3,6 +3,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFinalIndex } from '../../src/records/final-index.js';
 import type { TaskRecord } from '../../src/records/record.js';
+import { ResultShapes } from '../../src/records/result-shape.js';
 import { selectFinal } from '../../src/records/select-final.js';
 import { doneRecord, failedRecord, shuffled } from '../collect/fixtures/ensemble.js';
 
@@ -59,4 +60,29 @@ t.test('bad lines are counted, a torn last line and records of other tasks are i
 t.test('a missing results directory is no records', async (t) => {
   const index = await readFinalIndex(join(t.testdir({}), 'results'), 4);
   t.same(await index.read(0, 4), [undefined, undefined, undefined, undefined]);
+});
+
+t.test('lines in other forms (whitespace, other key order, escapes) rank as JSON.parse reads them; each final has its result shape', async (t) => {
+  const n = 120;
+  const all = records(n).map((r, i) => (i % 5 === 0 ? { ...r, result: r.result === null ? null : { ...r.result, flag: i % 2 === 0, n: i } } : r));
+  const forms = [
+    (r: TaskRecord) => JSON.stringify(r),
+    (r: TaskRecord) => JSON.stringify(r).replaceAll('":', '": '),
+    (r: TaskRecord) => JSON.stringify(Object.fromEntries(Object.entries(r).reverse())),
+    (r: TaskRecord) => JSON.stringify(r).replace('"status"', '"st\\u0061tus"'),
+  ];
+  const dir = t.testdir({});
+  const lines = shuffled(all, 4).map((r, i) => forms[i % forms.length](r) + '\n');
+  writeFileSync(join(dir, 'a.ndjson'), lines.slice(0, 200).join('') + 'not json\n{"task": 1, "attempt": 0, "status": "done"}\n');
+  writeFileSync(join(dir, 'b.ndjson'), lines.slice(200).join(''));
+  const index = await readFinalIndex(dir, n);
+  // the finals of the records as JSON.parse reads the lines (ties are settled on that text)
+  const expected = selectFinal(lines.map((l) => JSON.parse(l) as TaskRecord));
+  t.same(await index.read(0, n), Array.from({ length: n }, (_, i) => expected.get(i)));
+  t.equal(index.bad, 2);
+  const shapes = new ResultShapes();
+  for (let task = 0; task < n; task++) {
+    const want = shapes.shapes[shapes.idOf(expected.get(task))];
+    t.same(index.shapes.shapes[index.tags[task]], want, `task ${task}: its final's result shape`);
+  }
 });
