@@ -10,33 +10,11 @@ import { EnsembleLayout } from '../src/layout/layout.js';
 import { readTaskCount, rowsTable, writeTaskTable } from '../src/plan/tasks.js';
 import type { TaskRecord } from '../src/records/record.js';
 import type { TaskRow } from '../src/plan/tasks.js';
-import { best, childArgs, header, loadLine, mb, measureChild, option, ratio, report, s, startClock, table, workDir, type Measured } from './lib.js';
+import { best, childArgs, header, loadLine, mb, measureChild, option, ratio, report, resultOf, rng, s, startClock, table, workDir, type Measured } from './lib.js';
 
 const PARAMS = ['x1', 'x2', 'x3'];
 // Bump when the generated inputs change shape, so cached inputs are made again.
 const FORMAT = 2; // 2: the task table is plan/tasks.bin
-
-/** Small seeded PRNG (mulberry32): the same inputs on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const REGIMES = ['laminar', 'transitional', 'turbulent', 'stalled'];
-
-/** 9 result columns: 8 float64 + 1 string, as a simulation's result.json would hold them. */
-function resultOf(i: number, next: () => number): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
-  for (let k = 1; k <= 8; k++) out[`r${k}`] = next() * 10 ** (k % 4);
-  out.regime = `${REGIMES[i % REGIMES.length]}-${Math.floor(next() * 1000)}`;
-  return out;
-}
 
 interface Inputs {
   /** Ensemble dir: plan/tasks.bin + results/*.ndjson as the task wrappers write them. */

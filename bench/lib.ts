@@ -207,3 +207,25 @@ export function timed(argv: string[], opts: { stdinFile?: string; cwd?: string; 
     });
   });
 }
+
+/** Small seeded PRNG (mulberry32): the same inputs on every machine. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const REGIMES = ['laminar', 'transitional', 'turbulent', 'stalled'];
+
+/** 9 result columns: 8 float64 + 1 string, as a simulation's result.json would hold them. */
+export function resultOf(i: number, next: () => number): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (let k = 1; k <= 8; k++) out[`r${k}`] = next() * 10 ** (k % 4);
+  out.regime = `${REGIMES[i % REGIMES.length]}-${Math.floor(next() * 1000)}`;
+  return out;
+}

@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from './lib.js';
 
-const BENCHES = ['collect', 'plan', 'watch', 'local', 'scheduler', 'e2e', 'tail', 'chaos'] as const;
+const BENCHES = ['collect', 'import-peer', 'plan', 'watch', 'local', 'scheduler', 'e2e', 'tail', 'chaos'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
   collect    [--sizes 1000,10000,100000] [--repeat 3] [--files 100]
+  import-peer [--es <Enchanted Surrogates checkout>] [--sizes 10000] [--repeat 3] [--es-fn batch|create] [--python /usr/bin/python3]
+             collect --from against the peer's own gathering on its run layout (the peer: see scripts/peers-up.sh)
   plan       [--samples 1000000] [--repeat 3] [--bundle 1]
   watch      [--inotify-samples 400] [--poll-samples 120] [--poll-ms 1000,250] [--files 8]
   local      [--tasks 2000] [--python-tasks 500] [--element-tasks 200] [--workers 2] [--repeat 2]

@@ -5,17 +5,8 @@
 set -euo pipefail
 die() { echo "chromium-up.sh: ERROR: $*" >&2; exit 1; }
 
-missing=()
-for p in chromium fonts-dejavu-core; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || die "${missing[*]} missing, and installing needs root: sudo bash $0"
-  echo "[chromium-up.sh] installing: ${missing[*]}"
-  log=/tmp/arrayflow-chromium-apt.log
-  apt-get -o DPkg::Lock::Timeout=600 update -q >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "apt-get update failed"; }
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1 \
-    || { tail -n 20 "$log" >&2; die "apt-get install ${missing[*]} failed"; }
-fi
+# shellcheck source=apt-missing.sh
+source "$(dirname "$0")/apt-missing.sh"
+apt_install_missing chromium chromium fonts-dejavu-core
 version=$(/usr/bin/chromium --version 2>/dev/null) || die "/usr/bin/chromium does not start"
 echo "chromium-up.sh: $version"
