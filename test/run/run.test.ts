@@ -1,6 +1,6 @@
 // `arrayflow run` through the CLI on the local executor: the dataset checked by DuckDB, and SIGKILL mid-run then run again.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { readRecordFiles } from '../../src/records/read.js';
@@ -40,6 +40,8 @@ t.test('run writes a Parquet dataset that an independent reader (DuckDB) finds e
   }
   const csv = await duckQuery(`select count(*)::int as n, count(distinct task_id)::int as d from read_csv_auto('${join(ens, 'dataset.csv')}')`);
   t.same(csv, [{ n: 12, d: 12 }]);
+  t.notOk(existsSync(new EnsembleLayout(ens).datasetDir), 'the live parts are gone: the compacted dataset supersedes them');
+  t.notOk(existsSync(new EnsembleLayout(ens).followLock), 'and no follow lock is left');
   const manifest = JSON.parse(readFileSync(join(ens, 'manifest.json'), 'utf8'));
   t.equal(manifest.tool.name, 'arrayflow');
   t.equal(manifest.node, process.version);
