@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Bool, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, Utf8, type Data } from 'apache-arrow';
 import { DATASET_FORMATS, type DatasetSpec } from '../config/types.js';
 import { DataError, UsageError } from '../errors.js';
-import { csvRowsResult, csvValue, parseResult, type ResultValue } from '../node/result.js';
+import { csvValue, parseResult, type ResultValue } from '../node/result.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { globToRegExp } from '../util/glob.js';
 import { type Kind, inferKind } from './columns.js';
@@ -80,20 +80,7 @@ export function parseResultFile(relPath: string, text: string): { ok: true; resu
   if (text.trim() === '') return { ok: false, reason: `bad result: ${relPath} is empty` };
   // Tools on Windows like to start UTF-8 files with a byte-order mark, which JSON.parse refuses.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const csv = /\.csv$/i.test(relPath);
-  // Without a quote a CSV record is its line split at commas: what csv-parse returns for it (blank lines skipped, any line break), at
-  // a tenth of the cost (setting up a csv-parse parser per file was half of `collect --from` over 10^4 one-row files).
-  if (csv && !text.includes('"')) return csvRowsResult(splitPlainCsv(text), relPath);
-  return parseResult(text, { file: relPath, format: csv ? 'csv' : 'json' });
-}
-
-const LINE_BREAK = /\r\n|\n|\r/;
-
-/** The records of a CSV text holding no quote character: non-empty lines (CRLF, LF or CR) split at commas. */
-export function splitPlainCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  for (const line of text.split(LINE_BREAK)) if (line !== '') rows.push(line.split(','));
-  return rows;
+  return parseResult(text, { file: relPath, format: /\.csv$/i.test(relPath) ? 'csv' : 'json' });
 }
 
 

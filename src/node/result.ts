@@ -14,7 +14,7 @@ export function csvValue(field: string): ResultValue {
 }
 
 /** The result of a one-row CSV already split into records: a header and exactly one row of as many fields, no column twice. */
-export function csvRowsResult(rows: string[][], file: string): ParsedResult {
+function csvRowsResult(rows: string[][], file: string): ParsedResult {
   if (rows.length !== 2) {
     return { ok: false, reason: `bad result: ${file} must be a CSV with a header and exactly one row (it has ${Math.max(0, rows.length - 1)} data rows)` };
   }

@@ -2,9 +2,7 @@ import t from 'tap';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { buildImportTable, importResults, parsePathParams, parseResultFile, PARAMS_METADATA_KEY, splitPlainCsv } from '../../src/collect/import.js';
-import { parseResult } from '../../src/node/result.js';
-import { parseCsv } from '../../src/util/csv.js';
+import { buildImportTable, importResults, parsePathParams, parseResultFile, PARAMS_METADATA_KEY } from '../../src/collect/import.js';
 import { readEnsembleSummary } from '../../src/collect/summary.js';
 import { readDatasetParquet } from '../../src/collect/parquet.js';
 import { dropTapHooks, runCli } from '../helpers/ensemble.js';
@@ -94,29 +92,6 @@ t.test('pure parts: key=value segments, result files, column naming and types', 
   t.same(table.getChild('alpha')!.toArray(), ['0.5', '1.50', 'abc'], 'a text parameter keeps its segment text');
   t.same([...table.getChild('s')!], [null, 'a', '7'], 'mixed results are text, JSON-encoded');
   t.same([...table.getChild('y')!], [1, 2.5, null]);
-});
-
-t.test('a CSV without quotes is split as csv-parse splits it, and gives the same result or reason', async (t) => {
-  const texts = [
-    'a,b\n1,2\n',
-    'a,b\r\n1,2',
-    'a,b\r1,2\r',
-    '\n\na,b\n\n1,2\n\n',
-    'a,b,c\n1,,x y\n',
-    ' a , b\n 1 ,2 \n',
-    'a\n\t\n',
-    "a,b\n1,it's\n",
-    'a,b\n1\n',
-    'a,b\n1,2\n3,4\n',
-    'a,a\n1,2\n',
-    'a,b\n1,2,3\n',
-    ',\n,\n',
-    'a,__proto__\n1,2\n',
-  ];
-  for (const text of texts) {
-    t.same(splitPlainCsv(text), parseCsv(text), JSON.stringify(text));
-    t.same(parseResultFile('r.csv', text), parseResult(text, { file: 'r.csv', format: 'csv' }), JSON.stringify(text));
-  }
 });
 
 t.test('collect --from a tree with malformed files: rows for the good ones, a clear list of the bad ones, DuckDB reads it', async (t) => {

@@ -64,3 +64,26 @@ t.test('malformed text throws a DataError at file:line, the line its record star
   t.throws(() => parseCsvRecords('a,b\n"x"y,2\n', 'p.csv'), { message: /^p\.csv:2: text after a closing quote in column 1/ });
   t.throws(() => parseCsv('"a'), { message: /^CSV:1: unterminated quoted field/ }, 'without a file name');
 });
+
+t.test('parseCsv splits a text without quotes itself, exactly as csv-parse splits it', async (t) => {
+  const texts = [
+    'a,b\n1,2\n',
+    'a,b\r\n1,2',
+    'a,b\r1,2\r',
+    '\n\na,b\n\n1,2\n\n',
+    'a,b,c\n1,,x y\n',
+    ' a , b\n 1 ,2 \n',
+    'a\n\t\n',
+    "a,b\n1,it's\n",
+    'a,b\n1\n',
+    'a,b\n1,2\n3,4\n',
+    'a,a\n1,2\n',
+    'a,b\n1,2,3\n',
+    ',\n,\n',
+    'a,__proto__\n1,2\n',
+  ];
+  for (const text of texts) {
+    // csv-parse itself, with the options parseCsv gives it for a text with a quote
+    t.same(parseCsv(text), parseCsvRecords(text, 'r.csv', { relax_quotes: true }).map((r) => r.cells), JSON.stringify(text));
+  }
+});
