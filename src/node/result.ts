@@ -13,21 +13,6 @@ export function csvValue(field: string): ResultValue {
   return Number.isFinite(n) && /^[\s]*[-+]?(\d|\.\d)/.test(field) ? n : field;
 }
 
-/** The result of a one-row CSV already split into records: a header and exactly one row of as many fields, no column twice. */
-function csvRowsResult(rows: string[][], file: string): ParsedResult {
-  if (rows.length !== 2) {
-    return { ok: false, reason: `bad result: ${file} must be a CSV with a header and exactly one row (it has ${Math.max(0, rows.length - 1)} data rows)` };
-  }
-  const [header, values] = rows;
-  if (header.length !== values.length) {
-    return { ok: false, reason: `bad result: ${file} has ${header.length} header fields but ${values.length} values` };
-  }
-  const twice = header.find((h, i) => header.indexOf(h) !== i);
-  if (twice !== undefined) return { ok: false, reason: `bad result: ${file} has the column ${JSON.stringify(twice)} twice in its header; rename one` };
-  // fromEntries defines keys: an assigned __proto__ column would vanish
-  return { ok: true, result: Object.fromEntries(header.map((h, i) => [h, csvValue(values[i])])) };
-}
-
 export function parseResult(text: string, spec: Pick<ResultSpec, 'file' | 'format'>): ParsedResult {
   const file = spec.file;
   if (spec.format === 'csv') {
@@ -37,7 +22,17 @@ export function parseResult(text: string, spec: Pick<ResultSpec, 'file' | 'forma
     } catch (e) {
       return { ok: false, reason: `bad result: ${(e as Error).message}` };
     }
-    return csvRowsResult(rows, file);
+    if (rows.length !== 2) {
+      return { ok: false, reason: `bad result: ${file} must be a CSV with a header and exactly one row (it has ${Math.max(0, rows.length - 1)} data rows)` };
+    }
+    const [header, values] = rows;
+    if (header.length !== values.length) {
+      return { ok: false, reason: `bad result: ${file} has ${header.length} header fields but ${values.length} values` };
+    }
+    const twice = header.find((h, i) => header.indexOf(h) !== i);
+    if (twice !== undefined) return { ok: false, reason: `bad result: ${file} has the column ${JSON.stringify(twice)} twice in its header; rename one` };
+    // fromEntries defines keys: an assigned __proto__ column would vanish
+    return { ok: true, result: Object.fromEntries(header.map((h, i) => [h, csvValue(values[i])])) };
   }
   return parseJsonResult(text, spec);
 }

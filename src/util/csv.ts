@@ -80,11 +80,9 @@ export function parseCsv(text: string, file = 'CSV'): string[][] {
   return parseCsvRecords(text, file, { relax_quotes: true }).map((r) => r.cells);
 }
 
-const RECORD_BREAK = /\r\n|\n|\r/;
-
 /** The records of a CSV text holding no quote character: non-empty lines (CRLF, LF or CR) split at commas. */
 function splitPlainCsv(text: string): string[][] {
   const rows: string[][] = [];
-  for (const line of text.split(RECORD_BREAK)) if (line !== '') rows.push(line.split(','));
+  for (const line of text.split(LINE_BREAK)) if (line !== '') rows.push(line.split(','));
   return rows;
 }
