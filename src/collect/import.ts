@@ -1,6 +1,5 @@
 // Importing a results tree left by another tool (one JSON object or one-row CSV per run) into dataset.parquet + dataset.csv.
 import { mkdir, stat } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { Bool, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, Utf8, type Data } from 'apache-arrow';
 import { DATASET_FORMATS, type DatasetSpec } from '../config/types.js';
@@ -12,6 +11,7 @@ import { type Kind, inferKind } from './columns.js';
 import { writeDataset } from './write-dataset.js';
 import { datasetWriters, type DatasetFiles } from './writers.js';
 import { EnsembleLayout } from '../layout/layout.js';
+import { type EntryKind, type OpResult, type Op, drain } from './readers.js';
 
 /** A matched file that gave no row, and why. */
 export interface ImportProblem {
@@ -35,7 +35,7 @@ export interface ImportOptions {
   outDir?: string;
   /** The dataset files to write (default: parquet and csv, snappy), as the config's `dataset`. */
   dataset?: DatasetSpec;
-  /** Reader threads, i.e. reads and directory listings in flight at once (default 8). */
+  /** Reader threads, i.e. reads and directory listings in flight at once on a slow (network) filesystem (default 8; ./readers.ts). */
   concurrency?: number;
 }
 
@@ -83,6 +83,38 @@ export function parseResultFile(relPath: string, text: string): { ok: true; resu
   return parseResult(text, { file: relPath, format: /\.csv$/i.test(relPath) ? 'csv' : 'json' });
 }
 
+
+/**
+ * A reader of one-row CSV result files that share a header, for trees of 10^5 of them: the header line is split and
+ * checked once per distinct header text, a row is split at its commas. It gives what {@link parseResultFile} gives,
+ * or null for any text it does not take (quotes, a BOM, CR or blank lines, no or several data rows, a header with a
+ * repeated or `__proto__` name, a row of another width): that text goes through parseResultFile.
+ */
+export function plainCsvRows(): (text: string) => Record<string, ResultValue> | null {
+  let header: string | null = null;
+  let keys: string[] | null = null;
+  return (text) => {
+    if (text.includes('"') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) return null;
+    const nl = text.indexOf('\n');
+    let end = text.length;
+    while (end > nl && text.charCodeAt(end - 1) === 10) end--;
+    if (nl <= 0 || end <= nl + 1) return null;
+    const line = text.slice(nl + 1, end);
+    if (line.includes('\n')) return null;
+    const h = text.slice(0, nl);
+    if (h !== header) {
+      header = h;
+      const names = h.split(',');
+      keys = new Set(names).size === names.length && !names.includes('__proto__') ? names : null;
+    }
+    if (keys === null) return null;
+    const vals = line.split(',');
+    if (vals.length !== keys.length) return null;
+    const out: Record<string, ResultValue> = {};
+    for (let i = 0; i < keys.length; i++) out[keys[i]] = csvValue(vals[i]);
+    return out;
+  };
+}
 
 /** Validity bitmap with a bit per valid row; undefined when nothing is null (Arrow's convention). */
 function validity(n: number, isValid: (i: number) => boolean): { bitmap: Uint8Array | undefined; nulls: number } {
@@ -229,112 +261,6 @@ function compilePattern(pattern: string): Matcher {
 /** A directory to list at a pattern depth, or a file to read (`unlisted`: named by the pattern, maybe absent). */
 type Work = { dir: string; depth: number } | { file: string; unlisted?: boolean };
 
-/** One filesystem operation for a reader thread: `r<path>` reads a file's text, `l<path>` lists a directory (plain strings clone cheaply). */
-type Op = string;
-/** Entry kinds in a listing: f file (or anything else), d directory, D symlink to a directory. */
-type EntryKind = 'f' | 'd' | 'D';
-/** A file's text; a listing as names and one kind letter per name; or the error. */
-type OpResult = string | { names: string[]; kinds: string } | { error: { code?: string; message: string } };
-
-/**
- * The reader threads' code (CommonJS, evaluated, so it needs no file next to the compiled module).
- * Each batch of ops runs with synchronous calls: a thread blocked in open(2) costs nothing to the
- * others, and it avoids the three thread-pool round trips per file of the async API, which made the
- * main thread the bottleneck at 10^5 files (and libuv's pool has only 4 threads for every read).
- */
-const READER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const buf = Buffer.allocUnsafe(16384);
-function readText(path) {
-  const fd = fs.openSync(path, 'r');
-  let n;
-  try { n = fs.readSync(fd, buf, 0, buf.length, 0); } finally { fs.closeSync(fd); }
-  return n < buf.length ? buf.toString('utf8', 0, n) : fs.readFileSync(path, 'utf8');
-}
-function kind(dir, e) {
-  if (e.isDirectory()) return 'd';
-  if (!e.isSymbolicLink()) return 'f';
-  try { return fs.statSync(dir + '/' + e.name).isDirectory() ? 'D' : 'f'; } catch { return 'f'; }
-}
-parentPort.on('message', (ops) => {
-  const out = new Array(ops.length);
-  for (let i = 0; i < ops.length; i++) {
-    const path = ops[i].slice(1);
-    try {
-      if (ops[i][0] === 'r') out[i] = readText(path);
-      else {
-        const entries = fs.readdirSync(path, { withFileTypes: true });
-        out[i] = { names: entries.map((e) => e.name), kinds: entries.map((e) => kind(path, e)).join('') };
-      }
-    } catch (e) {
-      out[i] = { error: { code: e && e.code, message: e && e.message ? e.message : String(e) } };
-    }
-  }
-  parentPort.postMessage(out);
-});
-`;
-
-// Ops per message: large enough to amortise a message, small enough to keep every thread busy.
-const BATCH_OPS = 128;
-
-/**
- * Runs `handle` on the result of every work item, on up to `threads` reader threads started as the
- * work grows; `handle` may queue more work. Resolves when nothing is queued or in flight.
- */
-function drain(
-  initial: Work[],
-  threads: number,
-  toOp: (w: Work) => Op,
-  handle: (w: Work, r: OpResult, push: (w: Work) => void) => void,
-): Promise<void> {
-  const queue = [...initial];
-  const push = (w: Work) => queue.push(w);
-  const idle: Worker[] = [];
-  const all: Worker[] = [];
-  let busy = 0;
-  return new Promise<void>((resolvePromise, reject) => {
-    let done = false;
-    const finish = (err?: unknown) => {
-      if (done) return;
-      done = true;
-      for (const w of all) void w.terminate();
-      if (err === undefined) resolvePromise();
-      else reject(err);
-    };
-    const pump = () => {
-      while (!done && queue.length > 0) {
-        let worker = idle.pop();
-        if (worker === undefined) {
-          if (all.length >= threads) break;
-          // No loaders (tap's, say) in the readers: they run plain CommonJS.
-          worker = new Worker(READER_SOURCE, { eval: true, execArgv: [] });
-          worker.on('error', finish);
-          worker.on('exit', (code) => finish(new Error(`a reader thread exited (code ${code}) before the import finished`)));
-          all.push(worker);
-        }
-        const items = queue.splice(Math.max(0, queue.length - BATCH_OPS));
-        busy++;
-        const w = worker;
-        w.once('message', (results: OpResult[]) => {
-          busy--;
-          try {
-            for (let i = 0; i < items.length; i++) handle(items[i], results[i], push);
-          } catch (e) {
-            finish(e);
-            return;
-          }
-          idle.push(w);
-          pump();
-        });
-        w.postMessage(items.map(toOp));
-      }
-      if (!done && busy === 0 && queue.length === 0) finish();
-    };
-    pump();
-  });
-}
-
 /**
  * Imports every file under `fromDir` whose relative path matches `opts.pattern` (one row per file) and
  * writes `dataset.parquet`, `dataset.csv` (the ensemble dataset's writer) and `import-errors.ndjson`
@@ -356,8 +282,11 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
   const out = new EnsembleLayout(resolve(outDir));
   const own = new Set([...DATASET_FORMATS.map((f) => out.dataset(f)), join(out.root, IMPORT_ERRORS_FILE)]);
 
+  // `root` is absolute and normalised, the relative paths '/'-separated without '.' or '..': concatenation is enough.
+  const abs = (path: string) => (path === '' ? root : root.endsWith('/') ? root + path : `${root}/${path}`);
   const rows: ImportedRow[] = [];
   const problems: ImportProblem[] = [];
+  const csv = plainCsvRows();
   let matched = 0;
   const rel = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
 
@@ -373,13 +302,14 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
     }
     if (typeof r !== 'string') return;
     matched++;
-    const parsed = parseResultFile(path, r);
+    const fast = csv === null || !path.endsWith('.csv') ? null : csv(r);
+    const parsed = fast === null ? parseResultFile(path, r) : { ok: true as const, result: fast };
     if (parsed.ok) rows.push({ path, params: parsePathParams(path), result: parsed.result });
     else problems.push({ path, reason: parsed.reason });
   };
 
   const file = (path: string, unlisted: boolean, push: (w: Work) => void) => {
-    if (!own.has(join(root, path))) push({ file: path, unlisted });
+    if (!own.has(abs(path))) push({ file: path, unlisted });
   };
   /** Queues the directory `path` for pattern depth `depth`; a literal last segment is read without listing. */
   const descend = (path: string, depth: number, push: (w: Work) => void) => {
@@ -428,8 +358,6 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
     while (depth < matcher.segs.length - 1 && matcher.segs[depth].literal !== null) depth++;
     descend(matcher.segs.slice(0, depth).map((x) => x.literal).join('/'), depth, (w) => initial.push(w));
   }
-  // `root` is absolute and normalised, the relative paths '/'-separated without '.' or '..': concatenation is enough.
-  const abs = (path: string) => (path === '' ? root : `${root}/${path}`);
   const toOp = (w: Work): Op => ('file' in w ? `r${abs(w.file)}` : `l${abs(w.dir)}`);
   await drain(initial, threads, toOp, (w, r, push) => ('file' in w ? onRead(w, r) : onList(w, r, push)));
 

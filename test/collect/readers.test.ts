@@ -1,0 +1,106 @@
+import t from 'tap';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type OpResult, drain } from '../../src/collect/readers.js';
+import { parseResultFile, plainCsvRows } from '../../src/collect/import.js';
+
+/** Every file under `root` read through `drain` (directories listed, links to directories not followed), by relative path. */
+async function walk(root: string, slowOpUs?: number): Promise<Map<string, string | OpResult>> {
+  const seen = new Map<string, string | OpResult>();
+  type W = { dir: string } | { file: string };
+  const abs = (p: string) => (p === '' ? root : `${root}/${p}`);
+  await drain<W>(
+    [{ dir: '' }],
+    3,
+    (w) => ('file' in w ? `r${abs(w.file)}` : `l${abs(w.dir)}`),
+    (w, r, push) => {
+      if ('file' in w) return void seen.set(w.file, r);
+      if (typeof r === 'string' || 'error' in r) return void seen.set(`${w.dir}/`, r);
+      r.names.forEach((name, i) => {
+        const rel = w.dir === '' ? name : `${w.dir}/${name}`;
+        if (r.kinds[i] === 'd') push({ dir: rel });
+        else if (r.kinds[i] === 'f') push({ file: rel });
+        else seen.set(rel, 'link to a directory');
+      });
+    },
+    slowOpUs,
+  );
+  return seen;
+}
+
+t.test('a walk gives the same results inline (fast filesystem) and on reader threads (every batch slow)', async (t) => {
+  const root = t.testdir();
+  // more files than one batch, so that the threaded walk hands batches to several threads
+  for (let d = 0; d < 7; d++) {
+    mkdirSync(join(root, `run_${d}`));
+    for (let f = 0; f < 60; f++) writeFileSync(join(root, `run_${d}`, `r${f}.json`), `{"d": ${d}, "f": ${f}}`);
+  }
+  writeFileSync(join(root, 'big.txt'), 'x'.repeat(40_000));
+  symlinkSync(join(root, 'run_0'), join(root, 'link'));
+
+  const inline = await walk(root);
+  const threaded = await walk(root, 0);
+  t.equal(inline.size, 7 * 60 + 2, 'every file, the big file and the link');
+  t.same([...threaded].sort(), [...inline].sort(), 'the same results either way');
+  t.equal(inline.get('run_3/r17.json'), '{"d": 3, "f": 17}');
+  t.equal((inline.get('big.txt') as string).length, 40_000, 'a file larger than the read buffer is read whole');
+  t.equal(inline.get('link'), 'link to a directory');
+});
+
+t.test('a failed operation is an error result, not a throw, inline and on threads', async (t) => {
+  const root = t.testdir({ 'a.json': '{}' });
+  for (const slow of [undefined, 0]) {
+    const got: OpResult[] = [];
+    await drain([`r${root}/gone.json`, `l${root}/a.json`, `r${root}`], 2, (w) => w, (_w, r) => void got.push(r), slow);
+    t.match(got, [{ error: { code: 'ENOENT' } }, { error: { code: 'ENOTDIR' } }, { error: { code: 'EISDIR' } }], `slowOpUs ${String(slow)}`);
+  }
+});
+
+t.test('an error thrown by the handler rejects the walk, inline and on threads', async (t) => {
+  const root = t.testdir({ 'a.json': '{}', 'b.json': '{}' });
+  for (const slow of [undefined, 0]) {
+    await t.rejects(
+      drain([`l${root}`], 2, (w) => w, () => {
+        throw new Error('handler failed');
+      }, slow),
+      { message: 'handler failed' },
+    );
+  }
+});
+
+t.test('plainCsvRows gives what parseResultFile gives, or leaves the text to it', async (t) => {
+  const texts = [
+    'a,b\n1,x\n',
+    'a,b\n1,x',
+    'a,b\n1,x\n\n\n',
+    'a,b\n\n1,x\n',
+    '\na,b\n1,x\n',
+    'a,b\r\n1,x\r\n',
+    '\ufeffa,b\n1,x\n',
+    'a,b\n"1",x\n',
+    'a,b\n1,x\n2,y\n',
+    'a,b\n',
+    'a,b\n1\n',
+    'a,a\n1,2\n',
+    '__proto__,b\n1,2\n',
+    ',b\n1,2\n',
+    'a,b,c,d\n1.5e3,-0.25,true,\n',
+    'a,b\n  7,NaN\n',
+    'a,b\n+3,Infinity\n',
+    '',
+    '\n',
+  ];
+  // one reader across all of them: a changed header is split again, a repeated one is not trusted blindly
+  const fast = plainCsvRows();
+  let taken = 0;
+  for (const text of [...texts, ...texts]) {
+    const got = fast(text);
+    if (got === null) continue;
+    taken++;
+    t.same(parseResultFile('r.csv', text), { ok: true, result: got }, JSON.stringify(text));
+    t.same(Object.keys(got), Object.keys((parseResultFile('r.csv', text) as { result: object }).result), `key order of ${JSON.stringify(text)}`);
+  }
+  t.equal(taken, 2 * 7, 'the plain one-row texts are taken, the rest are left to parseResultFile');
+  t.equal(fast('a,b\n1,2,3\n'), null, 'a row of another width');
+  t.equal(fast('a,a\n1,2\n'), null, 'a repeated name');
+});
