@@ -8,7 +8,7 @@ import type { Caps } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
-import { type RetryPolicy, type WorkItem, owedAttempt } from '../records/owed.js';
+import { type RetryPolicy, type WorkItem, WORKER_READY, owedAttempt } from '../records/owed.js';
 import { readStderrTail } from '../records/tail.js';
 import { RecordWriter } from '../records/writer.js';
 import type { Logger } from '../util/log.js';
@@ -41,6 +41,8 @@ interface Worker {
   exited: boolean;
   /** Waiting at the caps gate for its next item. */
   waiting: boolean;
+  /** It said {@link WORKER_READY}: it read the plan and can run tasks. One that dies before had started none. */
+  ready: boolean;
 }
 
 /**
@@ -137,12 +139,13 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
         detached: true,
       });
       closeSync(logFd);
-      const w: Worker = { proc, sent: [], depth: 1, exited: false, waiting: false };
+      const w: Worker = { proc, sent: [], depth: 1, exited: false, waiting: false, ready: false };
       workers.add(w);
       log?.debug({ writer, worker_pid: proc.pid }, 'worker started');
       if (proc.pid !== undefined) opts.onWorkers?.([...workers].flatMap((x) => (x.exited || x.proc.pid === undefined ? [] : [x.proc.pid])));
       proc.stdin?.on('error', () => undefined); // EPIPE when the worker died: handled by 'exit'
       createInterface({ input: proc.stdout! }).on('line', (line) => {
+        if (line === WORKER_READY) return void (w.ready = true);
         let rec: TaskRecord;
         try {
           rec = JSON.parse(line) as TaskRecord;
@@ -175,11 +178,14 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
       return w;
     };
 
-    /** A worker ended: the task it was running is `lost` unless it exited by itself; the others go back to the queue. */
+    /**
+     * A worker ended: the task it was running is `lost` unless it exited by itself or never got ready (it could not
+     * start: a moved installation, an unreadable plan); the others go back to the queue.
+     */
     const closed = (w: Worker, writer: string, code: number | null, signal: NodeJS.Signals | null) => {
       const unrecorded = w.sent.splice(0);
       // a worker that was killed or crashed was running the first of them; a graceful one had started none
-      const lost = gracefulExit(code, signal) ? null : (unrecorded.shift() ?? null);
+      const lost = gracefulExit(code, signal) || !w.ready ? null : (unrecorded.shift() ?? null);
       queue.unshift(...unrecorded);
       const hadTask = lost !== null;
       if (lost) {
@@ -208,7 +214,9 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
       }
       if (!hadTask && !gracefulExit(code, signal) && ++barrenDeaths > 3) {
         queue.length = 0;
-        reject(new Error(`task workers keep dying (last: ${signal ?? `exit code ${code}`}); see ${join(layout.logsDir, `${writer}.log`)}`));
+        const log = join(layout.logsDir, `${writer}.log`);
+        const said = readStderrTail(log);
+        reject(new Error(`task workers keep dying${w.ready ? '' : ' before running a task'} (last: ${signal ?? `exit code ${code}`}); see ${log}${said ? `:\n${said}` : ''}`));
         return;
       }
       if (queue.length > 0 && !opts.signal?.aborted && [...workers].filter((x) => !x.exited).length < opts.workers) feed(start());

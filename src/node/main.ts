@@ -8,7 +8,7 @@ import { readPlan } from '../plan/read.js';
 import { elementTasks } from '../plan/plan.js';
 import { type TaskRow, readTaskRange } from '../plan/tasks.js';
 import type { TaskRecord } from '../records/record.js';
-import type { WorkItem } from '../records/owed.js';
+import { type WorkItem, WORKER_READY } from '../records/owed.js';
 import { storageErrorOf } from '../records/storage.js';
 import { RecordWriter } from '../records/writer.js';
 import { claimedTasks } from './claims.js';
@@ -124,6 +124,7 @@ export async function runWorker(ensembleDir: string, writer: string): Promise<nu
   const out = new RecordWriter(ctx.layout.recordFile(writer));
   // a dead controller's end of the pipe: the record is in the record file, a later run reads it there
   process.stdout.on('error', () => undefined);
+  process.stdout.write(`${WORKER_READY}\n`);
   try {
     await runPool(ctx, stdinItems(() => ctx.state.terminate('end of input')), 1, (rec) => {
       out.write(rec);

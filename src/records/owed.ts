@@ -7,6 +7,12 @@ export interface WorkItem {
   attempt: number;
 }
 
+/**
+ * The line a local worker prints on stdout once it has read the plan and can run tasks, before its first record
+ * (items go the other way, one JSON WorkItem a line on its stdin): a worker that dies before it had started none.
+ */
+export const WORKER_READY = 'ready';
+
 export interface RetryPolicy {
   retries: number;
   /** Failure kinds that are retried automatically (all when null). */

@@ -1,6 +1,6 @@
 // The local executor at a few hundred tiny tasks: one record file per worker (never one per task), one row per task.
 import t from 'tap';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRecordFiles } from '../../src/records/read.js';
 import { selectFinal } from '../../src/records/select-final.js';
@@ -55,4 +55,35 @@ executor: { workers: 1 }
   t.match(finals.get(3), { status: 'failed', source: 'controller', reason: /^lost: the task wrapper process died \(signal SIGKILL\)/ });
   for (const id of [0, 1, 2, 4, 5, 6, 7]) t.equal(finals.get(id)?.result?.v, id, `task ${id} done`);
   t.equal(readdirSync(join(dir, 'ens', 'results')).filter((f) => f.startsWith('local-')).length, 2, 'a second worker took over');
+});
+
+t.test('workers that cannot start (a moved installation): the run stops with their error and no task is charged', async (t) => {
+  const dir = t.testdir();
+  const config = writeConfig(
+    dir,
+    `name: moved
+ensemble_dir: ens
+command: [sh, -c, 'echo "{{\\"v\\": $ARRAYFLOW_TASK_ID}}" > result.json']
+parameters:
+  x: { int: [1, 50] }
+sampling: { method: grid }
+executor: { workers: 2 }
+`,
+  );
+  t.equal((await runCli(['plan', config])).exitCode, 0);
+  const planFile = join(dir, 'ens', 'plan', 'plan.json');
+  const plan = JSON.parse(readFileSync(planFile, 'utf8')) as { arrayflow: string };
+  const installed = plan.arrayflow;
+  writeFileSync(planFile, JSON.stringify({ ...plan, arrayflow: join(dir, 'gone', 'main.js') }));
+  const r = await runCli(['resume', join(dir, 'ens'), '--no-progress']);
+  t.not(r.exitCode, 0);
+  t.match(r.stderr, /task workers keep dying before running a task \(last: exit code 1\)/);
+  t.match(r.stderr, /Cannot find module/, "the worker's own error is shown");
+  t.same(readdirSync(join(dir, 'ens', 'results')), [], 'no task got a lost record: none had started');
+  t.ok(readdirSync(join(dir, 'ens', 'logs')).filter((f) => f.startsWith('local-')).length <= 6, 'it gave up after a few workers, not one per task');
+
+  writeFileSync(planFile, JSON.stringify({ ...plan, arrayflow: installed }));
+  const again = await runCli(['resume', join(dir, 'ens'), '--no-progress']);
+  t.equal(again.exitCode, 0, again.stderr);
+  t.match(again.stdout, /50 done, 0 failed, 0 pending/);
 });

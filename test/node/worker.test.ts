@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TaskRecord } from '../../src/records/record.js';
+import { WORKER_READY } from '../../src/records/owed.js';
 import { cli, dropTapHooks } from '../helpers/ensemble.js';
 import { planIn } from '../helpers/plan.js';
 
@@ -34,8 +35,11 @@ executor: { type: local, scratch: ${JSON.stringify(join(dir, 'scratch'))} }
 function worker(root: string, writer: string) {
   const proc = spawn(process.execPath, [cli, 'task', root, '--worker', '--writer', writer], { stdio: ['pipe', 'pipe', 'inherit'] });
   const echoes: TaskRecord[] = [];
+  // what came before the first record: the worker's ready line (the controller charges no task to one that died before)
+  const before: string[] = [];
   const waiters: Array<() => void> = [];
   createInterface({ input: proc.stdout }).on('line', (l) => {
+    if (echoes.length === 0 && !l.startsWith('{')) return void before.push(l);
     echoes.push(JSON.parse(l) as TaskRecord);
     waiters.splice(0).forEach((w) => w());
   });
@@ -44,7 +48,7 @@ function worker(root: string, writer: string) {
     while (echoes.length < n) await new Promise<void>((r) => waiters.push(r));
   };
   const send = (task: number) => proc.stdin.write(JSON.stringify({ task, attempt: 1 }) + '\n');
-  return { proc, echoes, exited, echoed, send };
+  return { proc, echoes, before, exited, echoed, send };
 }
 
 t.test('items sent ahead run in order, each recorded once and echoed; EOF after the last record ends the worker', async (t) => {
@@ -55,6 +59,7 @@ t.test('items sent ahead run in order, each recorded once and echoed; EOF after 
   w.proc.stdin.end();
   t.equal(await w.exited, 0);
   t.same(w.echoes.map((r) => [r.task, r.status, r.result?.y]), [[0, 'done', 2], [1, 'done', 4], [2, 'done', 6]]);
+  t.same(w.before, [WORKER_READY], 'it said it was ready before its first record, and nothing else');
   const lines = readFileSync(layout.recordFile('w0'), 'utf8').trimEnd().split('\n');
   t.same(lines.map((l) => (JSON.parse(l) as TaskRecord).task), [0, 1, 2], 'appended to its record file in the same order');
   t.ok(w.echoes.every((r, i) => i === 0 || r.start >= w.echoes[i - 1].end), 'one task at a time');
