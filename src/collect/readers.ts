@@ -72,8 +72,8 @@ export const SLOW_OP_US = 100;
 
 /**
  * Runs `handle` on the result of every work item (`handle` may queue more), then resolves. Batches run inline on the
- * main thread while each takes under {@link SLOW_OP_US} per op; from the first slow one, on up to `threads` reader
- * threads started as the work grows. `slowOpUs` overrides the threshold (tests: 0 always uses threads).
+ * main thread until two in a row take {@link SLOW_OP_US} or more per op; then the rest runs on up to `threads` reader
+ * threads started as the work grows. `slowOpUs` overrides the threshold (tests: 0 moves to threads after one batch).
  */
 export async function drain<W>(
   initial: W[],
@@ -85,6 +85,8 @@ export async function drain<W>(
   const queue = [...initial];
   const push = (w: W) => queue.push(w);
   const buf = Buffer.allocUnsafe(READ_BUFFER);
+  // one slow batch may be a pause (a major GC, a cold inode): two in a row are the filesystem
+  let slowBefore = false;
   while (queue.length > 0) {
     const items = queue.splice(Math.max(0, queue.length - BATCH_OPS));
     const t = performance.now();
@@ -94,7 +96,9 @@ export async function drain<W>(
     let ops = 0;
     for (const r of results) ops += typeof r === 'object' && 'names' in r ? Math.max(1, r.names.length) : 1;
     for (let i = 0; i < items.length; i++) handle(items[i], results[i], push);
-    if (us / ops >= slowOpUs) return onThreads(queue, threads, toOp, handle);
+    const slow = us / ops >= slowOpUs;
+    if (slow && (slowBefore || slowOpUs === 0)) return onThreads(queue, threads, toOp, handle);
+    slowBefore = slow;
   }
 }
 
