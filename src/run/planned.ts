@@ -8,7 +8,7 @@ import { appendJournal, readJournal, retryRequests } from '../journal/journal.js
 import { acquireLock } from '../journal/lock.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
-import { owedAttempt, owedItems, retryPolicy } from '../records/owed.js';
+import { type RetryPolicy, owedAttempt, owedItems, retryPolicy } from '../records/owed.js';
 import { readFinals } from '../records/read.js';
 import { storageErrorOf } from '../records/storage.js';
 import type { TaskRecord } from '../records/record.js';
@@ -18,11 +18,32 @@ import { LocalTransport } from '../transport/local.js';
 import { logLevel, openLog } from '../util/log.js';
 import { followFinals } from '../watch/records.js';
 import { collectEnsemble } from './collect-plan.js';
+import { FinalMarks } from './final-marks.js';
 import { prologueDone, runPrologue } from './prologue.js';
 import { type RunOptions, type RunResult, type StageChain, countFinals, newRunId } from './types.js';
 
 /** The shortest time between two progress lines of the controller's log at level info. */
 const PROGRESS_LOG_MS = 10_000;
+
+/**
+ * Where a run starts from the records already there: the work owed, the progress counts, and the failed tasks owed
+ * another attempt (retries, retry_on, `retry --failed`: work still to do, not failures). The records are read here and
+ * let go: the run keeps {@link FinalMarks} of them.
+ */
+async function startingPoint(layout: EnsembleLayout, plan: PlanFile, policy: RetryPolicy, stats: TaskStats) {
+  const finals = await readFinals(layout.resultsDir);
+  // records that arrived while no controller ran (a resume after a crash; jobs that went on in the queue)
+  stats.catchUp(finals.values(), false);
+  const items = owedItems(plan.tasks, finals, policy);
+  const counts = countFinals(plan, finals);
+  const retrying = new Set<number>();
+  for (const { task } of items) {
+    if (finals.get(task)?.status !== 'failed') continue;
+    retrying.add(task);
+    counts.failed--;
+  }
+  return { items, counts, retrying, marks: new FinalMarks(plan.tasks, finals.values()) };
+}
 
 /** Runs the pending work of a planned ensemble with the execution settings its plan holds now (src/plan/settings.ts). */
 export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created: boolean, opts: RunOptions, chain: StageChain = {}): Promise<RunResult> {
@@ -42,12 +63,9 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
   // a failure there must not stop the run: the compaction at the end is the dataset
   let live = await startLiveDataset(layout, plan).catch(() => null);
   try {
-    const finals = await readFinals(layout.resultsDir);
-    // records that arrived while no controller ran (a resume after a crash; jobs that went on in the queue)
-    stats.catchUp(finals.values(), false);
     const journal = await readJournal(layout.journal);
     const policy = retryPolicy(executor.retries, executor.retry_on, retryRequests(journal));
-    const items = owedItems(plan.tasks, finals, policy);
+    const { items, counts, retrying, marks } = await startingPoint(layout, plan, policy, stats);
     const type = opts.executor ?? executor.type;
     opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: items.length, executor: type });
     const host = opts.host ?? executor.host;
@@ -56,14 +74,6 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       if (host) throw new UsageError(`the prologue runs on the machine arrayflow runs on, and submitting over SSH (${host}) that is not the cluster: run arrayflow on the login node, or remove prologue`);
       const duration_s = await runPrologue(layout, plan.prologue);
       opts.onPrologue?.({ command: plan.prologue.command, duration_s });
-    }
-    const counts = countFinals(plan, finals);
-    // a failed task owed another attempt (retries, retry_on, `retry --failed`) is work still to do, not a failure
-    const retrying = new Set<number>();
-    for (const { task } of items) {
-      if (finals.get(task)?.status !== 'failed') continue;
-      retrying.add(task);
-      counts.failed--;
     }
     const t0 = Date.now();
     let finishedThisRun = 0;
@@ -80,14 +90,14 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     };
     report();
     // an interrupted task (Ctrl-C) is pending: the next run gives it another attempt
-    const bucket = (r: TaskRecord | undefined) => (r === undefined || r.status === 'interrupted' ? 'pending' : r.status);
+    const bucket = (r: TaskRecord) => (r.status === 'interrupted' ? 'pending' : r.status);
     const onRecord = (rec: TaskRecord) => {
       // a task whose record the filesystem refused: every later write would be refused too, stop with its sentence
       const refused = storageErrorOf(rec);
       if (refused) throw refused;
       // a failed task in `retrying` was counted as work to do
-      if (!retrying.delete(rec.task)) counts[bucket(finals.get(rec.task))]--;
-      finals.set(rec.task, rec);
+      if (!retrying.delete(rec.task)) counts[marks.bucket(rec.task)]--;
+      marks.set(rec);
       if (rec.status === 'failed' && owedAttempt(rec, policy) !== null) retrying.add(rec.task);
       else counts[bucket(rec)]++;
       if (rec.status !== 'interrupted') finishedThisRun++;
@@ -151,8 +161,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
           let news = false;
           for (const task of changed) {
             const rec = latest.get(task) as TaskRecord;
-            const prev = finals.get(task);
-            if (prev && prev.attempt === rec.attempt && prev.status === rec.status && prev.reason === rec.reason) continue;
+            if (marks.same(rec)) continue;
             onRecord(rec);
             news = true;
           }
@@ -169,11 +178,9 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       }
     }
     // the last records as they are (a reason the scheduler never refined included)
-    stats.catchUp(finals.values(), true);
-    // the compaction reads the records again: the records this run kept (and the live dataset's) are let go first, so
-    // that they are not held beside the collector's own (at 100,000 tasks ≈ 0.1 GB); it removes the live parts once
-    // the dataset is written
-    finals.clear();
+    stats.catchUp(marks.awaiting(), true);
+    // the compaction reads the records again: the live dataset's are let go first, so that they are not held beside
+    // the collector's own (at 100,000 tasks ≈ 0.1 GB); it removes the live parts once the dataset is written
     await live?.release({ removeParts: false }).catch(() => undefined);
     live = null;
     const result = await collectEnsemble(layout, plan);
