@@ -1,31 +1,24 @@
 // Importing a results tree left by another tool (one JSON object or one-row CSV per run) into dataset.parquet + dataset.csv.
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Bool, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, Utf8, type Data } from 'apache-arrow';
 import { DATASET_FORMATS, type DatasetSpec } from '../config/types.js';
 import { DataError, UsageError } from '../errors.js';
-import { csvValue, parseResult, type ResultValue } from '../node/result.js';
+import { parseResult, type ResultValue } from '../node/result.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { globToRegExp } from '../util/glob.js';
-import { type Kind, inferKind } from './columns.js';
 import { writeDataset } from './write-dataset.js';
 import { datasetWriters, type DatasetFiles } from './writers.js';
 import { EnsembleLayout } from '../layout/layout.js';
+import { ImportTableBuilder } from './import-table.js';
 import { type EntryKind, type OpResult, type Op, drain } from './readers.js';
+
+export { buildImportTable, type ImportedRow, PARAMS_METADATA_KEY } from './import-table.js';
 
 /** A matched file that gave no row, and why. */
 export interface ImportProblem {
   /** Relative to the imported directory, '/'-separated. */
   path: string;
   reason: string;
-}
-
-/** One good result file: its relative path, the `key=value` directory segments, and its flattened result. */
-export interface ImportedRow {
-  path: string;
-  /** Raw text of each `key=value` segment (the deepest wins when a key repeats). */
-  params: Record<string, string>;
-  result: Record<string, ResultValue>;
 }
 
 export interface ImportOptions {
@@ -53,8 +46,6 @@ export interface ImportResult extends DatasetFiles {
 
 /** Name of the problem list written next to the dataset. */
 export const IMPORT_ERRORS_FILE = 'import-errors.ndjson';
-/** Schema metadata key holding the JSON list of columns that describe a run rather than its results. */
-export const PARAMS_METADATA_KEY = 'arrayflow.params';
 
 // Reader threads, each with one file or directory operation in flight: enough to overlap shared-filesystem
 // metadata round trips (NFS/Lustre), few enough to stay light (a thread costs ~7 MB and ~50 ms to start).
@@ -84,15 +75,25 @@ export function parseResultFile(relPath: string, text: string): { ok: true; resu
 }
 
 
+/** Distinct CSV headers {@link plainCsvRows} keeps split; more are split per file. */
+const MAX_HEADERS = 1024;
+
+/** A plain one-row CSV file: its header's names (one array per distinct header text) and its row's field texts. */
+export interface CsvFields {
+  keys: readonly string[];
+  fields: string[];
+}
+
 /**
- * A reader of one-row CSV result files that share a header, for trees of 10^5 of them: the header line is split and
- * checked once per distinct header text, a row is split at its commas. It gives what {@link parseResultFile} gives,
- * or null for any text it does not take (quotes, a BOM, CR or blank lines, no or several data rows, a header with a
- * repeated or `__proto__` name, a row of another width): that text goes through parseResultFile.
+ * A reader of one-row CSV result files that share headers, for trees of 10^5 of them: a header line is split and
+ * checked once per distinct text, a row is split at its commas. Its result is the names with the fields as
+ * csvValue types them, as {@link parseResultFile} gives it; null for any text it does not take (quotes, a BOM, CR
+ * or blank lines, no or several data rows, a header with a repeated or `__proto__` name, a row of another width):
+ * that text goes through parseResultFile.
  */
-export function plainCsvRows(): (text: string) => Record<string, ResultValue> | null {
-  let header: string | null = null;
-  let keys: string[] | null = null;
+export function plainCsvRows(): (text: string) => CsvFields | null {
+  // per header text its names, or null when they cannot be keys; a tree has a handful of headers (bounded all the same)
+  const headers = new Map<string, string[] | null>();
   return (text) => {
     if (text.includes('"') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) return null;
     const nl = text.indexOf('\n');
@@ -102,143 +103,16 @@ export function plainCsvRows(): (text: string) => Record<string, ResultValue> | 
     const line = text.slice(nl + 1, end);
     if (line.includes('\n')) return null;
     const h = text.slice(0, nl);
-    if (h !== header) {
-      header = h;
+    let keys = headers.get(h);
+    if (keys === undefined) {
       const names = h.split(',');
       keys = new Set(names).size === names.length && !names.includes('__proto__') ? names : null;
+      if (headers.size < MAX_HEADERS) headers.set(h, keys);
     }
     if (keys === null) return null;
-    const vals = line.split(',');
-    if (vals.length !== keys.length) return null;
-    const out: Record<string, ResultValue> = {};
-    for (let i = 0; i < keys.length; i++) out[keys[i]] = csvValue(vals[i]);
-    return out;
+    const fields = line.split(',');
+    return fields.length === keys.length ? { keys, fields } : null;
   };
-}
-
-/** Validity bitmap with a bit per valid row; undefined when nothing is null (Arrow's convention). */
-function validity(n: number, isValid: (i: number) => boolean): { bitmap: Uint8Array | undefined; nulls: number } {
-  const bits = new Uint8Array((n + 7) >> 3);
-  let nulls = 0;
-  for (let i = 0; i < n; i++) {
-    if (isValid(i)) bits[i >> 3] |= 1 << (i & 7);
-    else nulls++;
-  }
-  return { bitmap: nulls === 0 ? undefined : bits, nulls };
-}
-
-/** Utf8 column from strings (null for null), with one UTF-8 encode for the whole column. */
-function utf8Data(strs: readonly (string | null)[]): Data<Utf8> {
-  const n = strs.length;
-  const { bitmap, nulls } = validity(n, (i) => strs[i] !== null);
-  const offsets = new Int32Array(n + 1);
-  const parts: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = strs[i];
-    if (x !== null) parts.push(x);
-    offsets[i + 1] = offsets[i] + (x === null ? 0 : x.length);
-  }
-  const joined = parts.join('');
-  const bytes = Buffer.from(joined, 'utf8');
-  if (bytes.length !== joined.length) {
-    // Not ASCII: offsets count bytes, not UTF-16 units.
-    for (let i = 0; i < n; i++) {
-      const x = strs[i];
-      offsets[i + 1] = offsets[i] + (x === null ? 0 : Buffer.byteLength(x));
-    }
-  }
-  const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-  return makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: bitmap, valueOffsets: offsets, data });
-}
-
-/** One column of the import table; typed arrays filled directly (the generic builders took seconds at 10^5 rows). */
-function columnData(kind: Kind, vals: readonly unknown[], text?: readonly (string | undefined)[]): Data {
-  const n = vals.length;
-  if (kind === 'float64') {
-    const values = new Float64Array(n);
-    const { bitmap, nulls } = validity(n, (i) => typeof vals[i] === 'number');
-    for (let i = 0; i < n; i++) if (typeof vals[i] === 'number') values[i] = vals[i] as number;
-    return makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: bitmap, data: values });
-  }
-  if (kind === 'int64') {
-    const values = new BigInt64Array(n);
-    const { bitmap, nulls } = validity(n, (i) => typeof vals[i] === 'number');
-    for (let i = 0; i < n; i++) if (typeof vals[i] === 'number') values[i] = BigInt(vals[i] as number);
-    return makeData({ type: new Int64(), length: n, nullCount: nulls, nullBitmap: bitmap, data: values });
-  }
-  if (kind === 'bool') {
-    const values = new Uint8Array((n + 7) >> 3);
-    const { bitmap, nulls } = validity(n, (i) => typeof vals[i] === 'boolean');
-    for (let i = 0; i < n; i++) if (vals[i] === true) values[i >> 3] |= 1 << (i & 7);
-    return makeData({ type: new Bool(), length: n, nullCount: nulls, nullBitmap: bitmap, data: values });
-  }
-  const strs: Array<string | null> = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = vals[i];
-    // A parameter keeps the text of its path segment ("1.50", not 1.5) when its column is text.
-    strs[i] = text?.[i] ?? (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
-  }
-  return utf8Data(strs);
-}
-
-function freeName(name: string, prefix: string, taken: Set<string>): string {
-  let out = name;
-  while (taken.has(out)) out = prefix + out;
-  return out;
-}
-
-/**
- * Builds the import table, one row per element of `rows` in the given order. Columns: `path` (utf8),
- * the `key=value` parameters in first-seen order (int64 when every value is an integer, float64 when
- * all are numbers, bool when all are true/false, else utf8 with the segment's text; a parameter named
- * `path` becomes `param_path`), then the result keys in first-seen order (float64 / bool / utf8 as in
- * the ensemble dataset; a key equal to an earlier column becomes `result_<key>`). The parameter
- * columns (with `path`) are listed in the schema metadata under {@link PARAMS_METADATA_KEY}. Pure.
- */
-export function buildImportTable(rows: ImportedRow[]): Table {
-  const n = rows.length;
-  const fields: Field[] = [];
-  const columns: Data[] = [];
-  const add = (name: string, data: Data, nullable = true) => {
-    fields.push(new Field(name, data.type, nullable));
-    columns.push(data);
-  };
-  add('path', utf8Data(rows.map((r) => r.path)), false);
-  const taken = new Set<string>(['path']);
-
-  const paramText = new Map<string, Array<string | undefined>>();
-  const resultVals = new Map<string, unknown[]>();
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    for (const k in r.params) {
-      let col = paramText.get(k);
-      if (col === undefined) paramText.set(k, (col = new Array<string | undefined>(n)));
-      col[i] = r.params[k];
-    }
-    for (const k in r.result) {
-      let col = resultVals.get(k);
-      if (col === undefined) resultVals.set(k, (col = new Array<unknown>(n)));
-      col[i] = r.result[k];
-    }
-  }
-  const paramNames = ['path'];
-  for (const [key, text] of paramText) {
-    const vals = Array.from(text, (s) => (s === undefined ? null : csvValue(s)));
-    const name = freeName(key, 'param_', taken);
-    taken.add(name);
-    paramNames.push(name);
-    add(name, columnData(inferKind(vals, true), vals, Array.from(text, (s) => (s === '' ? undefined : s))));
-  }
-  const resultKeys = new Set(resultVals.keys());
-  for (const [key, vals] of resultVals) {
-    let name = key;
-    if (taken.has(key)) name = freeName(`result_${key}`, 'result_', new Set([...taken, ...resultKeys]));
-    taken.add(name);
-    add(name, columnData(inferKind(vals, false), vals));
-  }
-  const schema = new Schema(fields, new Map([[PARAMS_METADATA_KEY, JSON.stringify(paramNames)]]));
-  const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns });
-  return new Table(new RecordBatch(schema, struct));
 }
 
 /** How the pattern is walked: per-depth segment matchers (pruning), or every file against one regexp. */
@@ -284,7 +158,7 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
 
   // `root` is absolute and normalised, the relative paths '/'-separated without '.' or '..': concatenation is enough.
   const abs = (path: string) => (path === '' ? root : root.endsWith('/') ? root + path : `${root}/${path}`);
-  const rows: ImportedRow[] = [];
+  const table = new ImportTableBuilder();
   const problems: ImportProblem[] = [];
   const csv = plainCsvRows();
   let matched = 0;
@@ -302,9 +176,10 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
     }
     if (typeof r !== 'string') return;
     matched++;
-    const fast = csv === null || !path.endsWith('.csv') ? null : csv(r);
-    const parsed = fast === null ? parseResultFile(path, r) : { ok: true as const, result: fast };
-    if (parsed.ok) rows.push({ path, params: parsePathParams(path), result: parsed.result });
+    const plain = path.endsWith('.csv') ? csv(r) : null;
+    if (plain !== null) return table.addFields(path, parsePathParams(path), plain.keys, plain.fields);
+    const parsed = parseResultFile(path, r);
+    if (parsed.ok) table.add({ path, params: parsePathParams(path), result: parsed.result });
     else problems.push({ path, reason: parsed.reason });
   };
 
@@ -366,14 +241,13 @@ export async function importResults(fromDir: string, opts: ImportOptions): Promi
   }
   // Code-point order, independent of the locale and of the order reads finished in.
   const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-  rows.sort(byPath);
   problems.sort(byPath);
-  const table = buildImportTable(rows);
+  const rows = table.rows;
   await mkdir(outDir, { recursive: true });
   const errors = join(outDir, IMPORT_ERRORS_FILE);
   const [files] = await Promise.all([
-    writeDataset(table, out, datasetWriters(opts.dataset)),
+    writeDataset(table.build(true), out, datasetWriters(opts.dataset)),
     writeFileAtomic(errors, problems.map((p) => JSON.stringify(p) + '\n').join('')),
   ]);
-  return { matched, rows: rows.length, problems, ...files, errors };
+  return { matched, rows, problems, ...files, errors };
 }

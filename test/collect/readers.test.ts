@@ -2,7 +2,6 @@ import t from 'tap';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type OpResult, drain } from '../../src/collect/readers.js';
-import { parseResultFile, plainCsvRows } from '../../src/collect/import.js';
 
 /** Every file under `root` read through `drain` (directories listed, links to directories not followed), by relative path. */
 async function walk(root: string, slowOpUs?: number): Promise<Map<string, string | OpResult>> {
@@ -66,41 +65,4 @@ t.test('an error thrown by the handler rejects the walk, inline and on threads',
       { message: 'handler failed' },
     );
   }
-});
-
-t.test('plainCsvRows gives what parseResultFile gives, or leaves the text to it', async (t) => {
-  const texts = [
-    'a,b\n1,x\n',
-    'a,b\n1,x',
-    'a,b\n1,x\n\n\n',
-    'a,b\n\n1,x\n',
-    '\na,b\n1,x\n',
-    'a,b\r\n1,x\r\n',
-    '\ufeffa,b\n1,x\n',
-    'a,b\n"1",x\n',
-    'a,b\n1,x\n2,y\n',
-    'a,b\n',
-    'a,b\n1\n',
-    'a,a\n1,2\n',
-    '__proto__,b\n1,2\n',
-    ',b\n1,2\n',
-    'a,b,c,d\n1.5e3,-0.25,true,\n',
-    'a,b\n  7,NaN\n',
-    'a,b\n+3,Infinity\n',
-    '',
-    '\n',
-  ];
-  // one reader across all of them: a changed header is split again, a repeated one is not trusted blindly
-  const fast = plainCsvRows();
-  let taken = 0;
-  for (const text of [...texts, ...texts]) {
-    const got = fast(text);
-    if (got === null) continue;
-    taken++;
-    t.same(parseResultFile('r.csv', text), { ok: true, result: got }, JSON.stringify(text));
-    t.same(Object.keys(got), Object.keys((parseResultFile('r.csv', text) as { result: object }).result), `key order of ${JSON.stringify(text)}`);
-  }
-  t.equal(taken, 2 * 7, 'the plain one-row texts are taken, the rest are left to parseResultFile');
-  t.equal(fast('a,b\n1,2,3\n'), null, 'a row of another width');
-  t.equal(fast('a,a\n1,2\n'), null, 'a repeated name');
 });
