@@ -75,7 +75,7 @@ async function executorChild(a: { dir: string; workers: number }): Promise<void>
   const items = Array.from({ length: plan.tasks }, (_, task) => ({ task, attempt: 1 }));
   let records = 0;
   const clock = startClock();
-  await runLocal(layout, plan, items, { workers: a.workers, runId: 'bench', policy: retryPolicy(0, undefined), onRecord: () => records++ });
+  await runLocal(layout, items, { workers: a.workers, runId: 'bench', policy: retryPolicy(0, undefined), onRecord: () => records++ });
   const t = clock.stop();
   if (records !== plan.tasks) throw new Error(`${records} records for ${plan.tasks} tasks`);
   report({ ...t, records });

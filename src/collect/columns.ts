@@ -43,7 +43,7 @@ export function column<T extends DataType>(name: string, type: T, nullable: bool
 }
 
 /** Validity bitmap helper: bits set for valid rows; omitted from the Data when nothing is null. */
-class Validity {
+export class Validity {
   readonly bits: Uint8Array;
   nulls = 0;
   constructor(n: number) {
@@ -113,7 +113,7 @@ export function int32Data(vals: Values): Data<Int32> {
   return makeData({ type: new Int32(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
 }
 
-function boolData(vals: Values): Data<Bool> {
+export function boolData(vals: Values): Data<Bool> {
   const n = vals.length;
   const values = new Uint8Array((n + 7) >> 3);
   const v = new Validity(n);

@@ -1,9 +1,9 @@
 // The table of `collect --from` (./import.ts), built column by column as files are read: each result value goes
 // straight into a typed column (no object per file, no boxed number per value), and the rows are put in path order
 // once, at the end, by a permutation.
-import { Bool, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, Utf8, type Data } from 'apache-arrow';
+import { Field, Float64, makeData, RecordBatch, Schema, Struct, Table, type Data } from 'apache-arrow';
 import { csvValue, type ResultValue } from '../node/result.js';
-import { type Kind, inferKind } from './columns.js';
+import { type Kind, Validity, boolData, inferKind, inferredColumn, utf8Data } from './columns.js';
 
 /** Schema metadata key holding the JSON list of columns that describe a run rather than its results. */
 export const PARAMS_METADATA_KEY = 'arrayflow.params';
@@ -16,65 +16,9 @@ export interface ImportedRow {
   result: Record<string, ResultValue>;
 }
 
-/** Validity bitmap with a bit per valid row; undefined when nothing is null (Arrow's convention). */
-function validity(n: number, isValid: (i: number) => boolean): { bitmap: Uint8Array | undefined; nulls: number } {
-  const bits = new Uint8Array((n + 7) >> 3);
-  let nulls = 0;
-  for (let i = 0; i < n; i++) {
-    if (isValid(i)) bits[i >> 3] |= 1 << (i & 7);
-    else nulls++;
-  }
-  return { bitmap: nulls === 0 ? undefined : bits, nulls };
-}
-
-/** Utf8 column from strings (null for null), with one UTF-8 encode for the whole column. */
-function utf8Data(strs: readonly (string | null)[]): Data<Utf8> {
-  const n = strs.length;
-  const { bitmap, nulls } = validity(n, (i) => strs[i] !== null);
-  const offsets = new Int32Array(n + 1);
-  const parts: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = strs[i];
-    if (x !== null) parts.push(x);
-    offsets[i + 1] = offsets[i] + (x === null ? 0 : x.length);
-  }
-  const joined = parts.join('');
-  const bytes = Buffer.from(joined, 'utf8');
-  if (bytes.length !== joined.length) {
-    // Not ASCII: offsets count bytes, not UTF-16 units.
-    for (let i = 0; i < n; i++) {
-      const x = strs[i];
-      offsets[i + 1] = offsets[i] + (x === null ? 0 : Buffer.byteLength(x));
-    }
-  }
-  const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-  return makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: bitmap, valueOffsets: offsets, data });
-}
-
-/** A parameter column (its values are few per tree: plain arrays); `text` keeps a segment's own text for utf8. */
+/** A parameter column: its kind's typed column, or (utf8) the text of its path segments ("1.50", not 1.5). */
 function paramData(kind: Kind, vals: readonly unknown[], text: readonly (string | undefined)[]): Data {
-  const n = vals.length;
-  if (kind === 'float64' || kind === 'int64') {
-    const { bitmap, nulls } = validity(n, (i) => typeof vals[i] === 'number');
-    if (kind === 'int64') {
-      const values = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) if (typeof vals[i] === 'number') values[i] = BigInt(vals[i] as number);
-      return makeData({ type: new Int64(), length: n, nullCount: nulls, nullBitmap: bitmap, data: values });
-    }
-    const values = new Float64Array(n);
-    for (let i = 0; i < n; i++) if (typeof vals[i] === 'number') values[i] = vals[i] as number;
-    return makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: bitmap, data: values });
-  }
-  if (kind === 'bool') return boolData(n, (i) => (typeof vals[i] === 'boolean' ? (vals[i] as boolean) : null));
-  // A parameter keeps the text of its path segment ("1.50", not 1.5) when its column is text.
-  return utf8Data(Array.from(text, (s) => s ?? null));
-}
-
-function boolData(n: number, at: (i: number) => boolean | null): Data {
-  const values = new Uint8Array((n + 7) >> 3);
-  const { bitmap, nulls } = validity(n, (i) => at(i) !== null);
-  for (let i = 0; i < n; i++) if (at(i) === true) values[i >> 3] |= 1 << (i & 7);
-  return makeData({ type: new Bool(), length: n, nullCount: nulls, nullBitmap: bitmap, data: values });
+  return kind === 'utf8' ? utf8Data(text) : inferredColumn('', kind, vals).data;
 }
 
 // What a result column holds in a row.
@@ -135,21 +79,26 @@ class ResultColumn {
     const tags = this.tags;
     const kind = this.kind();
     if (kind === 'float64') {
+      // typed from end to end: no number is boxed on the way
       const values = new Float64Array(n);
-      const nums = this.nums;
-      for (let i = 0; i < n; i++) values[i] = nums[order[i]];
-      const { bitmap, nulls } = validity(n, (i) => tags[order[i]] === NUMBER);
-      return makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: bitmap, data: values });
+      const v = new Validity(n);
+      for (let i = 0; i < n; i++) {
+        const r = order[i];
+        if (tags[r] === NUMBER) {
+          values[i] = this.nums[r];
+          v.valid(i);
+        } else v.nulls++;
+      }
+      return makeData({ type: new Float64(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
     }
-    if (kind === 'bool') return boolData(n, (i) => (tags[order[i]] === TRUE ? true : tags[order[i]] === FALSE ? false : null));
-    const strs: Array<string | null> = new Array(n);
+    const vals: ResultValue[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const r = order[i];
       const t = tags[r];
-      // as a value of a mixed column prints in the dataset: JSON text of numbers and booleans
-      strs[i] = t === ABSENT ? null : t === TEXT ? (this.texts as string[])[r] : t === NUMBER ? JSON.stringify(this.nums[r]) : t === TRUE ? 'true' : 'false';
+      vals[i] = t === ABSENT ? null : t === NUMBER ? this.nums[r] : t === TRUE ? true : t === FALSE ? false : (this.texts as string[])[r];
     }
-    return utf8Data(strs);
+    // a mixed column prints its numbers and booleans as JSON text, as the ensemble dataset does
+    return kind === 'bool' ? boolData(vals) : utf8Data(vals);
   }
 }
 

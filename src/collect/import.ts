@@ -76,6 +76,7 @@ export function parseResultFile(relPath: string, text: string): { ok: true; resu
 
 
 /** Distinct CSV headers {@link plainCsvRows} keeps split; more are split per file. */
+const NOT_BLANK = /\S/;
 const MAX_HEADERS = 1024;
 
 /** A plain one-row CSV file: its header's names (one array per distinct header text) and its row's field texts. */
@@ -87,15 +88,15 @@ export interface CsvFields {
 /**
  * A reader of one-row CSV result files that share headers, for trees of 10^5 of them: a header line is split and
  * checked once per distinct text, a row is split at its commas. Its result is the names with the fields as
- * csvValue types them, as {@link parseResultFile} gives it; null for any text it does not take (quotes, a BOM, CR
- * or blank lines, no or several data rows, a header with a repeated or `__proto__` name, a row of another width):
- * that text goes through parseResultFile.
+ * csvValue types them, as {@link parseResultFile} gives it; null for any text it does not take (blank, quotes, a BOM,
+ * CR, a blank line before the row, no or several data rows, a header with a repeated or `__proto__` name, a row of
+ * another width): that text goes through parseResultFile.
  */
 export function plainCsvRows(): (text: string) => CsvFields | null {
   // per header text its names, or null when they cannot be keys; a tree has a handful of headers (bounded all the same)
   const headers = new Map<string, string[] | null>();
   return (text) => {
-    if (text.includes('"') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) return null;
+    if (text.includes('"') || text.includes('\r') || text.charCodeAt(0) === 0xfeff || !NOT_BLANK.test(text)) return null;
     const nl = text.indexOf('\n');
     let end = text.length;
     while (end > nl && text.charCodeAt(end - 1) === 10) end--;

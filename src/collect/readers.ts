@@ -56,7 +56,6 @@ const READER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const buf = Buffer.allocUnsafe(${READ_BUFFER});
-// the same text the reader threads evaluate
 const runOps = new Function('fs', 'buf', 'ops', ${JSON.stringify(RUN_OPS)});
 parentPort.on('message', (ops) => parentPort.postMessage(runOps(fs, buf, ops)));
 `;

@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Caps } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';
-import type { PlanFile } from '../plan/plan.js';
 import type { TaskRecord } from '../records/record.js';
 import { type RetryPolicy, type WorkItem, WORKER_READY, owedAttempt } from '../records/owed.js';
 import { readStderrTail } from '../records/tail.js';
 import { RecordWriter } from '../records/writer.js';
 import type { Logger } from '../util/log.js';
 import { CapsGate, type Load } from './caps.js';
+import { EnsembleError } from '../errors.js';
+import { arrayflowBin } from '../util/paths.js';
 
 export interface LocalRunOptions {
   workers: number;
@@ -29,6 +30,11 @@ export interface LocalRunOptions {
   caps?: Caps;
   load?: () => Load;
   log?: Logger;
+  /**
+   * The program the workers run: this arrayflow under this Node (default). A worker speaks its controller's protocol,
+   * so it is never the plan's `arrayflow`, which may be another version or gone (an installation moved since `plan`).
+   */
+  worker?: { node: string; cli: string };
 }
 
 
@@ -67,7 +73,7 @@ const gracefulExit = (code: number | null, signal: NodeJS.Signals | null) => sig
  * process group: SIGTERM, SIGKILL after a grace), records the task `interrupted` and exits, so no simulation
  * outlives the controller (Linux's PR_SET_PDEATHSIG would do it for direct children only, and Node has no binding).
  */
-export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: WorkItem[], opts: LocalRunOptions): Promise<void> {
+export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: LocalRunOptions): Promise<void> {
   const queue = [...items];
   let lostWriter: RecordWriter | null = null;
   let spawned = 0;
@@ -75,6 +81,7 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
   let barrenDeaths = 0;
   const workers = new Set<Worker>();
   const { log } = opts;
+  const worker = opts.worker ?? { node: process.execPath, cli: arrayflowBin() };
   const gate = opts.caps
     ? new CapsGate(opts.caps, opts.load, {
         onHold: (why) => log?.info({ why }, 'caps: holding back the next task'),
@@ -134,7 +141,7 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
     const start = () => {
       const writer = `local-${opts.runId}-w${spawned++}`;
       const logFd = openSync(join(layout.logsDir, `${writer}.log`), 'a');
-      const proc = spawn(plan.node, [plan.arrayflow, 'task', layout.root, '--worker', '--writer', writer], {
+      const proc = spawn(worker.node, [worker.cli, 'task', layout.root, '--worker', '--writer', writer], {
         stdio: ['pipe', 'pipe', logFd],
         detached: true,
       });
@@ -180,7 +187,7 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
 
     /**
      * A worker ended: the task it was running is `lost` unless it exited by itself or never got ready (it could not
-     * start: a moved installation, an unreadable plan); the others go back to the queue.
+     * start: an unreadable plan, a broken environment); the others go back to the queue.
      */
     const closed = (w: Worker, writer: string, code: number | null, signal: NodeJS.Signals | null) => {
       const unrecorded = w.sent.splice(0);
@@ -212,11 +219,14 @@ export async function runLocal(layout: EnsembleLayout, plan: PlanFile, items: Wo
         lostWriter.write(rec);
         onRecord(rec);
       }
-      if (!hadTask && !gracefulExit(code, signal) && ++barrenDeaths > 3) {
+      // one that ended before it was ready ran nothing, however it ended (exit 0 included): four in a row are a broken
+      // installation or environment, not a broken task
+      const barren = !hadTask && (!w.ready || !gracefulExit(code, signal));
+      if (barren && !opts.signal?.aborted && ++barrenDeaths > 3) {
         queue.length = 0;
         const log = join(layout.logsDir, `${writer}.log`);
         const said = readStderrTail(log);
-        reject(new Error(`task workers keep dying${w.ready ? '' : ' before running a task'} (last: ${signal ?? `exit code ${code}`}); see ${log}${said ? `:\n${said}` : ''}`));
+        reject(new EnsembleError(`task workers keep dying${w.ready ? '' : ' before running a task'} (last: ${signal ?? `exit code ${code}`}); see ${log}${said ? `:\n${said}` : ''}`));
         return;
       }
       if (queue.length > 0 && !opts.signal?.aborted && [...workers].filter((x) => !x.exited).length < opts.workers) feed(start());

@@ -115,7 +115,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       throw new UsageError(`host ${opts.host}: submitting over SSH needs a batch scheduler, but the executor is local; set executor.type to slurm or pbs`);
     }
     if (type === 'local') {
-      await runLocal(layout, plan, items, {
+      await runLocal(layout, items, {
         workers: opts.workers ?? executor.workers ?? availableParallelism(),
         runId,
         signal: opts.signal,
@@ -161,7 +161,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
           let news = false;
           for (const task of changed) {
             const rec = latest.get(task) as TaskRecord;
-            if (marks.same(rec)) continue;
+            // a record of a task outside the plan (a stray file in results/) has no row and no count
+            if (task >= plan.tasks || marks.same(rec)) continue;
             onRecord(rec);
             news = true;
           }

@@ -107,6 +107,7 @@ export function countFinals(plan: PlanFile, finals: Map<number, TaskRecord>): Co
   let done = 0;
   let failed = 0;
   for (const r of finals.values()) {
+    if (r.task >= plan.tasks) continue;
     if (r.status === 'done') done++;
     else if (r.status === 'failed') failed++;
   }

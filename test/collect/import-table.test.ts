@@ -24,6 +24,8 @@ const TEXTS = [
   'b,10,a,2\nx,1,2,false\n',
   '',
   '\n',
+  ' \n \n',
+  '\t\n\t',
 ];
 
 t.test('plainCsvRows takes the plain one-row texts, with the result parseResultFile gives; the rest it leaves', async (t) => {

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type OpResult, drain } from '../../src/collect/readers.js';
@@ -55,14 +55,33 @@ t.test('a failed operation is an error result, not a throw, inline and on thread
   }
 });
 
-t.test('an error thrown by the handler rejects the walk, inline and on threads', async (t) => {
-  const root = t.testdir({ 'a.json': '{}', 'b.json': '{}' });
+/** 130 readable files, then `head` ops first in the queue: a batch takes the queue's last 128, so with slowOpUs 0 the
+ * head ops are the second batch, on a reader thread, and inline they are the second inline batch. */
+function ops(t: Test, head: string[]): string[] {
+  const root = t.testdir(Object.fromEntries(Array.from({ length: 130 }, (_, i) => [`f${i}.json`, '{}'])));
+  return [...head.map((h) => h.replace('ROOT', root)), ...Array.from({ length: 130 }, (_, i) => `r${root}/f${i}.json`)];
+}
+
+t.test('an error thrown by the handler rejects the walk, inline and on a reader thread', async (t) => {
   for (const slow of [undefined, 0]) {
+    const all = ops(t, ['rROOT/f0.json']);
     await t.rejects(
-      drain([`l${root}`], 2, (w) => w, () => {
-        throw new Error('handler failed');
+      drain(all, 2, (w) => w, (w) => {
+        if (w === all[0]) throw new Error('handler failed');
       }, slow),
       { message: 'handler failed' },
+      `slowOpUs ${String(slow)}`,
     );
+  }
+});
+
+t.test('a failed operation is an error result, not a throw, inline and on a reader thread', async (t) => {
+  for (const slow of [undefined, 0]) {
+    const all = ops(t, ['rROOT/gone.json', 'lROOT/f1.json', 'rROOT']);
+    const got = new Map<string, OpResult>();
+    await drain(all, 2, (w) => w, (w, r) => void got.set(w, r), slow);
+    t.equal(got.size, all.length, 'every op has a result');
+    t.match([all[0], all[1], all[2]].map((w) => got.get(w)), [{ error: { code: 'ENOENT' } }, { error: { code: 'ENOTDIR' } }, { error: { code: 'EISDIR' } }], `slowOpUs ${String(slow)}`);
+    t.equal(got.get(all[3]), '{}');
   }
 });

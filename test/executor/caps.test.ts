@@ -70,7 +70,7 @@ executor: { workers: 1, caps: { memory: 50% } }
   t.same(plan.executor.caps, { memory: 0.5 }, '50% is the share 0.5');
   const openAt = Date.now() + 600;
   const records: TaskRecord[] = [];
-  await runLocal(layout, plan, [{ task: 0, attempt: 1 }, { task: 1, attempt: 1 }], {
+  await runLocal(layout, [{ task: 0, attempt: 1 }, { task: 1, attempt: 1 }], {
     workers: 1,
     runId: 'caps',
     policy: retryPolicy(0, undefined),
