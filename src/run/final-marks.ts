@@ -8,6 +8,11 @@ export type Bucket = 'pending' | 'done' | 'failed';
 
 const STATUS: readonly (TaskStatus | null)[] = [null, 'done', 'failed', 'interrupted'];
 
+/** The bucket of a final record's status: an interrupted task is pending (the next run gives it another attempt). */
+export function bucketOf(status: TaskStatus): Bucket {
+  return status === 'interrupted' ? 'pending' : status;
+}
+
 /** Per task of the plan: the status, attempt and reason of its final record so far. */
 export class FinalMarks {
   private readonly status: Uint8Array;
@@ -40,7 +45,7 @@ export class FinalMarks {
 
   bucket(task: number): Bucket {
     const s = STATUS[this.status[task] ?? 0];
-    return s === 'done' || s === 'failed' ? s : 'pending';
+    return s === null ? 'pending' : bucketOf(s);
   }
 
   /** Whether `rec` says what its task's kept final record says: the same attempt, status and reason. */

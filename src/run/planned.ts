@@ -18,7 +18,7 @@ import { LocalTransport } from '../transport/local.js';
 import { logLevel, openLog } from '../util/log.js';
 import { followFinals } from '../watch/records.js';
 import { collectEnsemble } from './collect-plan.js';
-import { FinalMarks } from './final-marks.js';
+import { FinalMarks, bucketOf } from './final-marks.js';
 import { prologueDone, runPrologue } from './prologue.js';
 import { type RunOptions, type RunResult, type StageChain, countFinals, newRunId } from './types.js';
 
@@ -89,8 +89,6 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       opts.onProgress?.({ ...counts, retrying: retrying.size, finishedThisRun, elapsed_s: elapsed, eta_s: eta });
     };
     report();
-    // an interrupted task (Ctrl-C) is pending: the next run gives it another attempt
-    const bucket = (r: TaskRecord) => (r.status === 'interrupted' ? 'pending' : r.status);
     const onRecord = (rec: TaskRecord) => {
       // a task whose record the filesystem refused: every later write would be refused too, stop with its sentence
       const refused = storageErrorOf(rec);
@@ -99,7 +97,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       if (!retrying.delete(rec.task)) counts[marks.bucket(rec.task)]--;
       marks.set(rec);
       if (rec.status === 'failed' && owedAttempt(rec, policy) !== null) retrying.add(rec.task);
-      else counts[bucket(rec)]++;
+      else counts[bucketOf(rec.status)]++;
       if (rec.status !== 'interrupted') finishedThisRun++;
       stats.record(rec);
       // no object built per record unless debug lines are written
