@@ -224,9 +224,9 @@ export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: 
       const barren = !hadTask && (!w.ready || !gracefulExit(code, signal));
       if (barren && !opts.signal?.aborted && ++barrenDeaths > 3) {
         queue.length = 0;
-        const log = join(layout.logsDir, `${writer}.log`);
-        const said = readStderrTail(log);
-        reject(new EnsembleError(`task workers keep dying${w.ready ? '' : ' before running a task'} (last: ${signal ?? `exit code ${code}`}); see ${log}${said ? `:\n${said}` : ''}`));
+        const logFile = join(layout.logsDir, `${writer}.log`);
+        const said = readStderrTail(logFile);
+        reject(new EnsembleError(`task workers keep dying${w.ready ? '' : ' before running a task'} (last: ${signal ?? `exit code ${code}`}); see ${logFile}${said ? `:\n${said}` : ''}`));
         return;
       }
       if (queue.length > 0 && !opts.signal?.aborted && [...workers].filter((x) => !x.exited).length < opts.workers) feed(start());
