@@ -121,6 +121,8 @@ function stdinItems(onEnd: () => void): AsyncIterable<WorkItem> {
  */
 export async function runWorker(ensembleDir: string, writer: string): Promise<number> {
   const ctx = await context(ensembleDir, null, true);
+  // ready once the task table reads too: a worker that cannot read it would fail every task it is sent
+  if (ctx.plan.tasks > 0) await readTaskRange(ctx.layout, 0, 1);
   const out = new RecordWriter(ctx.layout.recordFile(writer));
   // a dead controller's end of the pipe: the record is in the record file, a later run reads it there
   process.stdout.on('error', () => undefined);

@@ -8,7 +8,7 @@ export interface WorkItem {
 }
 
 /**
- * The line a local worker prints on stdout once it has read the plan and can run tasks, before its first record
+ * The line a local worker prints on stdout once it has read the plan and its task table, before its first record
  * (items go the other way, one JSON WorkItem a line on its stdin): a worker that dies before it says so has started nothing.
  */
 export const WORKER_READY = 'ready';

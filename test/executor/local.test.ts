@@ -117,3 +117,27 @@ executor: { workers: 2 }
   t.same(readdirSync(layout.resultsDir), [], 'no record file');
   t.ok(readdirSync(layout.logsDir).filter((f) => f.startsWith('local-')).length <= 10, 'it gave up after a few workers each time, not one per task');
 });
+
+t.test('a task table the workers cannot read: the run stops with its error, and no task is charged', async (t) => {
+  const dir = t.testdir();
+  const config = writeConfig(
+    dir,
+    `name: torn
+ensemble_dir: ens
+command: [sh, -c, 'echo "{{\\"v\\": 1}}" > result.json']
+parameters:
+  x: { int: [1, 30] }
+sampling: { method: grid }
+executor: { workers: 2 }
+`,
+  );
+  t.equal((await runCli(['plan', config])).exitCode, 0);
+  // cut short after its header, as a copy interrupted mid-file would leave it
+  const tasksBin = join(dir, 'ens', 'plan', 'tasks.bin');
+  writeFileSync(tasksBin, readFileSync(tasksBin).subarray(0, 64));
+  const r = await runCli(['resume', join(dir, 'ens'), '--no-progress']);
+  t.not(r.exitCode, 0);
+  t.match(r.stderr, /task workers keep dying before running a task/);
+  t.match(r.stderr, /tasks\.bin/, "the table's own error is quoted");
+  t.same(readdirSync(join(dir, 'ens', 'results')), [], 'no task was charged a lost record');
+});
