@@ -5,6 +5,7 @@ import { DATASET_FORMATS, type DatasetSpec } from '../config/types.js';
 import { DataError, UsageError } from '../errors.js';
 import { parseResult, type ResultValue } from '../node/result.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { isPlainCsv } from '../util/csv.js';
 import { globToRegExp } from '../util/glob.js';
 import { writeDataset } from './write-dataset.js';
 import { datasetWriters, type DatasetFiles } from './writers.js';
@@ -96,7 +97,7 @@ export function plainCsvRows(): (text: string) => CsvFields | null {
   // per header text its names, or null when they cannot be keys; a tree has a handful of headers (bounded all the same)
   const headers = new Map<string, string[] | null>();
   return (text) => {
-    if (text.includes('"') || text.includes('\r') || text.charCodeAt(0) === 0xfeff || !NOT_BLANK.test(text)) return null;
+    if (!isPlainCsv(text) || text.includes('\r') || !NOT_BLANK.test(text)) return null;
     const nl = text.indexOf('\n');
     let end = text.length;
     while (end > nl && text.charCodeAt(end - 1) === 10) end--;

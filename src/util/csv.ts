@@ -73,11 +73,17 @@ export function parseCsvRecords(text: string, file: string, options: Options = {
  * kept as text (simulations print these by hand). Throws a DataError at `file:line`.
  */
 export function parseCsv(text: string, file = 'CSV'): string[][] {
-  // Without a quote (or a BOM) a record is its line split at commas: what csv-parse returns for it (blank lines skipped, any
-  // line break), at a tenth of the cost (setting a csv-parse parser up per file was half of `collect --from` over 10^4
-  // one-row result files).
-  if (!text.includes('"') && text.charCodeAt(0) !== 0xfeff) return splitPlainCsv(text);
+  // at a tenth of csv-parse's cost (setting a parser up per file was half of `collect --from` over 10^4 one-row files)
+  if (isPlainCsv(text)) return splitPlainCsv(text);
   return parseCsvRecords(text, file, { relax_quotes: true }).map((r) => r.cells);
+}
+
+/**
+ * Whether a CSV text holds no quote and no BOM: then a record is its line split at commas, what csv-parse returns for
+ * it (blank lines skipped, any line break).
+ */
+export function isPlainCsv(text: string): boolean {
+  return !text.includes('"') && text.charCodeAt(0) !== 0xfeff;
 }
 
 /** The records of a CSV text holding no quote character: non-empty lines (CRLF, LF or CR) split at commas. */
