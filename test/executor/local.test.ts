@@ -62,20 +62,21 @@ executor: { workers: 1 }
   t.equal(readdirSync(join(dir, 'ens', 'results')).filter((f) => f.startsWith('local-')).length, 2, 'a second worker took over');
 });
 
-t.test("a plan naming an arrayflow that is gone (an installation moved since plan): the workers are this arrayflow's", async (t) => {
-  const dir = t.testdir();
-  const config = writeConfig(
-    dir,
-    `name: moved
+/** The config of `tasks` tasks each writing its id as a one-key result, on 2 local workers. */
+function tinyEnsemble(name: string, tasks: number): string {
+  return `name: ${name}
 ensemble_dir: ens
 command: [sh, -c, 'echo "{{\\"v\\": $ARRAYFLOW_TASK_ID}}" > result.json']
 parameters:
-  x: { int: [1, 50] }
+  x: { int: [1, ${tasks}] }
 sampling: { method: grid }
 executor: { workers: 2 }
-`,
-  );
-  t.equal((await runCli(['plan', config])).exitCode, 0);
+`;
+}
+
+t.test("a plan naming an arrayflow that is gone (an installation moved since plan): the workers are this arrayflow's", async (t) => {
+  const dir = t.testdir();
+  t.equal((await runCli(['plan', writeConfig(dir, tinyEnsemble('moved', 50))])).exitCode, 0);
   const planFile = join(dir, 'ens', 'plan', 'plan.json');
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as { arrayflow: string };
   writeFileSync(planFile, JSON.stringify({ ...plan, arrayflow: join(dir, 'gone', 'main.js') }));
@@ -86,17 +87,7 @@ executor: { workers: 2 }
 
 t.test('workers that cannot start: the run stops with their own error after four, and no task is charged', async (t) => {
   const dir = t.testdir();
-  const { layout } = await planIn(
-    dir,
-    `name: broken
-ensemble_dir: ens
-command: [sh, -c, 'echo "{{\\"v\\": 1}}" > result.json']
-parameters:
-  x: { int: [1, 20] }
-sampling: { method: grid }
-executor: { workers: 2 }
-`,
-  );
+  const { layout } = await planIn(dir, tinyEnsemble('broken', 20));
   // a worker that fails before it is ready (its error on stderr), and one that exits 0 without ever being ready
   const failing = join(dir, 'failing.cjs');
   writeFileSync(failing, "console.error('Error: this installation is broken'); process.exit(1);\n");
@@ -120,18 +111,7 @@ executor: { workers: 2 }
 
 t.test('a task table the workers cannot read: the run stops with its error, and no task is charged', async (t) => {
   const dir = t.testdir();
-  const config = writeConfig(
-    dir,
-    `name: torn
-ensemble_dir: ens
-command: [sh, -c, 'echo "{{\\"v\\": 1}}" > result.json']
-parameters:
-  x: { int: [1, 30] }
-sampling: { method: grid }
-executor: { workers: 2 }
-`,
-  );
-  t.equal((await runCli(['plan', config])).exitCode, 0);
+  t.equal((await runCli(['plan', writeConfig(dir, tinyEnsemble('torn', 30))])).exitCode, 0);
   // cut short after its header, as a copy interrupted mid-file would leave it
   const tasksBin = join(dir, 'ens', 'plan', 'tasks.bin');
   writeFileSync(tasksBin, readFileSync(tasksBin).subarray(0, 64));
