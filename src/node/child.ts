@@ -2,7 +2,9 @@
 // its time limit, and the wrapper-wide state that stops every running simulation on SIGTERM (or, in a local
 // worker, when the controller ends its input: Ctrl-C, or the controller died).
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { type Served, type ServedExit, SpawnServer } from './spawn-server.js';
 import { type MemoryLimit, watchMemory } from './limits.js';
 
 /** Seconds between SIGTERM and SIGKILL when a simulation must stop. */
@@ -48,6 +50,8 @@ export interface Exit {
   /** Killed for using more memory than its limit (resources.mem on the local executor). */
   memExceeded: boolean;
   spawnError: NodeJS.ErrnoException | null;
+  /** Why it was killed when what started it died (./spawn-server.ts), or null. */
+  lost?: string | null;
 }
 
 /** What a simulation may use: wall-clock seconds (0 = none) and the key that set them, and memory (null = not watched). */
@@ -63,24 +67,65 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv, stdoutFd: number, stderrFd: number, limits: TaskLimits, state: WrapperState): Started {
+/**
+ * Where a simulation's stdout and stderr go: files, appended to (the wrapper has created them empty), or descriptors this
+ * process holds (`reproduce` in the foreground: the terminal), which only Node's own spawn can hand over.
+ */
+export interface Streams {
+  stdout: string | number;
+  stderr: string | number;
+}
+
+/** Node's own spawn: for descriptors, while the spawn server starts, and where none can run (./spawn-server.ts). */
+function nodeSpawn(argv: string[], cwd: string, env: NodeJS.ProcessEnv, streams: Streams): Served {
+  const opened: number[] = [];
+  const fdOf = (target: string | number): number => {
+    if (typeof target === 'number') return target;
+    opened.push(openSync(target, 'a'));
+    return opened[opened.length - 1];
+  };
+  let child: ChildProcess;
+  try {
+    // detached: the simulation gets its own process group, so a timeout kills its children too
+    child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', fdOf(streams.stdout), fdOf(streams.stderr)], detached: true });
+  } finally {
+    // spawning is synchronous: the simulation holds its own copies of these descriptors now
+    for (const fd of opened) closeSync(fd);
+  }
+  const exit = new Promise<ServedExit>((resolve) => {
+    child.on('error', (error) => resolve({ code: null, signal: null, error, lost: null }));
+    child.on('exit', (code, signal) => resolve({ code, signal, error: null, lost: null }));
+  });
+  return { pid: Promise.resolve(child.pid ?? null), exit };
+}
+
+export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv, streams: Streams, limits: TaskLimits, state: WrapperState): Started {
   const timeout = limits.time;
   let timedOut = false;
   let memExceeded = false;
   let settled = false;
   let resolveExit: (e: Exit) => void = () => undefined;
   const exited = new Promise<Exit>((resolve) => (resolveExit = resolve));
-  // detached: the simulation gets its own process group, so a timeout kills its children too
-  const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', stdoutFd, stderrFd], detached: true });
+  const { stdout, stderr } = streams;
+  const server = typeof stdout === 'string' && typeof stderr === 'string' ? SpawnServer.get() : null;
+  const served = server ? server.start(argv, cwd, env, stdout as string, stderr as string) : nodeSpawn(argv, cwd, env, streams);
+  // the process group's id once the simulation runs; a signal asked for before that is sent then
+  let pid: number | null = null;
+  let owed: NodeJS.Signals | null = null;
   const running: Running = {
     kill(signal) {
+      if (pid === null) {
+        if (!settled && owed !== 'SIGKILL') owed = signal;
+        return;
+      }
       try {
-        if (child.pid) process.kill(-child.pid, signal);
+        process.kill(-pid, signal);
       } catch {
         // already gone
       }
     },
   };
+  let stopWatch: (() => void) | null = null;
   const finish = (exit: Exit) => {
     if (settled) return;
     settled = true;
@@ -98,19 +143,24 @@ export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv
           setTimeout(() => running.kill('SIGKILL'), KILL_GRACE_S * 1000).unref();
         }, timeout * 1000)
       : null;
-  // over its memory limit the group is killed at once, as the kernel's OOM killer would: a SIGTERM grace lets it grow on
-  const stopWatch =
-    limits.mem && child.pid
-      ? watchMemory(child.pid, limits.mem.bytes, () => {
-          memExceeded = true;
-          running.kill('SIGKILL');
-        })
-      : null;
-  child.on('error', (err) => finish({ code: null, signal: null, timedOut: false, memExceeded: false, spawnError: err }));
-  child.on('exit', (code, signal) => {
+  void served.pid.then((p) => {
+    if (p === null || settled) return;
+    pid = p;
+    if (owed) running.kill(owed);
+    // over its memory limit the group is killed at once, as the kernel's OOM killer would: a SIGTERM grace lets it grow on
+    if (limits.mem) {
+      stopWatch = watchMemory(p, limits.mem.bytes, () => {
+        memExceeded = true;
+        running.kill('SIGKILL');
+      });
+    }
+  });
+  void served.exit.then((e) => {
+    if (e.error) return finish({ code: null, signal: null, timedOut: false, memExceeded: false, spawnError: e.error });
     // make sure nothing of the group outlives the task (a background child holding scratch files)
     running.kill('SIGKILL');
-    finish({ code, signal, timedOut, memExceeded, spawnError: null });
+    // a simulation whose spawn server died was killed with its group (./spawn-server.ts)
+    finish({ code: e.code, signal: e.lost === null ? e.signal : 'SIGKILL', timedOut, memExceeded, spawnError: null, lost: e.lost });
   });
   return {
     exited,
@@ -130,6 +180,7 @@ export function exitReason(exit: Exit, argv0: string, limits: TaskLimits, state:
     const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'not executable' : exit.spawnError.message;
     return `cannot start: command '${argv0}' ${why} (${code ?? 'error'})`;
   }
+  if (exit.lost) return exit.lost;
   if (exit.memExceeded && limits.mem) return `out of memory: used more than ${limits.mem.text} (resources.mem)`;
   if (exit.timedOut) return `timeout: exceeded the task time limit of ${limits.time} s${limits.timeKey === 'timeout' ? '' : ` (${limits.timeKey})`}`;
   if (state.terminating && (exit.signal || exit.code !== 0)) return stopReason(state.terminating);

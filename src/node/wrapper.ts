@@ -282,20 +282,12 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
     if (marker) markerWatch = await watchMarker(dir, marker);
     // stopped while staging: the simulation is not started (nothing would stop it)
     if (ctx.state.terminating) return record('failed', stopReason(ctx.state.terminating));
-    const outFd = openSync(join(dir, STREAM_FILES.stdout), 'w');
-    let started: Started;
-    try {
-      const errFd = openSync(join(dir, STREAM_FILES.stderr), 'w');
-      streams = dir;
-      try {
-        started = startCommand(argv, dir, env, outFd, errFd, limits, ctx.state);
-      } finally {
-        // spawning is synchronous: the simulation holds its own copies of these descriptors now
-        closeSync(errFd);
-      }
-    } finally {
-      closeSync(outFd);
-    }
+    // the stream files, emptied (a reused scratch dir holds the last task's): the simulation's output is appended to them
+    const streamPaths = { stdout: join(dir, STREAM_FILES.stdout), stderr: join(dir, STREAM_FILES.stderr) };
+    closeSync(openSync(streamPaths.stdout, 'w'));
+    closeSync(openSync(streamPaths.stderr, 'w'));
+    streams = dir;
+    const started = startCommand(argv, dir, env, streamPaths, limits, ctx.state);
     proc = started;
     // without a marker, completion is a plain wait on the child's exit
     const exit: Exit | null = markerWatch ? await Promise.race([started.exited, markerWatch.seen.then(() => null)]) : await started.exited;

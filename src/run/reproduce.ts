@@ -132,7 +132,7 @@ export async function runReproduction(r: Reproduction, opts: ReproduceRunOptions
   const stop = () => state.terminate('SIGINT');
   opts.signal?.addEventListener('abort', stop, { once: true });
   try {
-    const started = startCommand(r.argv, r.dir, taskEnv(r.vars), opts.stdout ?? 1, opts.stderr ?? 2, limits, state);
+    const started = startCommand(r.argv, r.dir, taskEnv(r.vars), { stdout: opts.stdout ?? 1, stderr: opts.stderr ?? 2 }, limits, state);
     const exit = await started.exited;
     const exitCode = exit.code ?? (exit.signal ? stopExitCode(exit.signal) : 127);
     return { exitCode, reason: exitReason(exit, r.argv[0], limits, state) };

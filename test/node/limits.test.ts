@@ -1,7 +1,6 @@
 // Local task limits: resources.mem kills a simulation over it ("out of memory"), resources.time like the timeout; the batch wrapper leaves both to the scheduler.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { WrapperState, exitReason, startCommand } from '../../src/node/child.js';
 import { taskLimits, treeRss } from '../../src/node/limits.js';
@@ -19,12 +18,11 @@ t.test('taskLimits: the local executor holds a task to resources.time and resour
 });
 
 /** Runs python3 allocating `mb` megabytes for 0.6 s under `limits`; the reason the wrapper would record. */
-async function allocate(t: Test, mb: number, limits: Parameters<typeof startCommand>[5]) {
+async function allocate(t: Test, mb: number, limits: Parameters<typeof startCommand>[4]) {
   const dir = t.testdir();
-  const out = openSync(join(dir, 'out'), 'w');
+  const out = join(dir, 'out');
   const state = new WrapperState(true);
-  const started = startCommand(['python3', '-c', `b=bytearray(${mb}_000_000); import time; time.sleep(0.6)`], dir, process.env, out, out, limits, state);
-  closeSync(out);
+  const started = startCommand(['python3', '-c', `b=bytearray(${mb}_000_000); import time; time.sleep(0.6)`], dir, process.env, { stdout: out, stderr: out }, limits, state);
   const exit = await started.exited;
   return { exit, reason: exitReason(exit, 'python3', limits, state) };
 }

@@ -1,0 +1,134 @@
+// Simulations started through the posix_spawn helper (src/node/spawn-server.ts) behave as Node's own spawn started them:
+// exit codes, signals, start-up errors, environment, session, streams; a wrapper without python3 spawns by itself.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type TaskLimits, WrapperState, exitReason, startCommand } from '../../src/node/child.js';
+import { SpawnServer } from '../../src/node/spawn-server.js';
+
+const NO_LIMITS: TaskLimits = { time: 0, timeKey: 'timeout', mem: null };
+const state = new WrapperState();
+
+/** Runs `argv` in `dir` with its streams to dir/out and dir/err (created empty, as the wrapper does). */
+async function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = process.env, limits = NO_LIMITS) {
+  const streams = { stdout: join(dir, 'out'), stderr: join(dir, 'err') };
+  writeFileSync(streams.stdout, '');
+  writeFileSync(streams.stderr, '');
+  const exit = await startCommand(argv, dir, env, streams, limits, state).exited;
+  return { exit, reason: exitReason(exit, argv[0], limits, state), out: readFileSync(streams.stdout, 'utf8'), err: readFileSync(streams.stderr, 'utf8') };
+}
+
+t.before(async () => {
+  // the server starts when asked the second time, and is used once it has said it is ready
+  const dir = t.testdir();
+  await run(dir, ['true']);
+  await run(dir, ['true']);
+  const until = Date.now() + 20_000;
+  while (SpawnServer.get() === null && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+});
+
+t.test('the server starts the simulations: its own child, in a session of its own, in its scratch dir', async (t) => {
+  const dir = t.testdir();
+  const r = await run(dir, ['sh', '-c', 'echo "$PPID $$ $(ps -o pgid= -p $$) $(ps -o sid= -p $$)"; pwd']);
+  const [ppid, pid, pgid, sid] = r.out.split('\n')[0].trim().split(/\s+/).map(Number);
+  t.not(ppid, process.pid, 'not forked by this process');
+  t.match(readFileSync(`/proc/${ppid}/cmdline`, 'utf8'), /python3/, 'its parent is the python3 helper');
+  t.equal(pgid, pid, 'its own process group (a timeout kills its children too)');
+  t.equal(sid, pid, 'its own session');
+  t.equal(r.out.split('\n')[1], dir);
+});
+
+t.test('exit codes, signals and the stream files', async (t) => {
+  const dir = t.testdir();
+  const three = await run(dir, ['sh', '-c', 'echo to-out; echo to-err >&2; exit 3']);
+  t.match(three.exit, { code: 3, signal: null, spawnError: null });
+  t.equal(three.reason, 'exit code 3');
+  t.equal(three.out, 'to-out\n');
+  t.equal(three.err, 'to-err\n');
+  const killed = await run(dir, ['sh', '-c', 'kill -USR1 $$']);
+  t.match(killed.exit, { code: null, signal: 'SIGUSR1' });
+  t.equal(killed.reason, 'killed by signal SIGUSR1');
+});
+
+t.test('start-up errors read as with Node spawn: not found, not executable; a script without #! runs under /bin/sh', async (t) => {
+  const dir = t.testdir({ 'plain.sh': 'echo plain "$1"\n', 'locked.sh': '#!/bin/sh\necho never\n' });
+  chmodSync(join(dir, 'plain.sh'), 0o755);
+  const missing = await run(dir, ['no-such-simulation-here']);
+  t.equal(missing.reason, "cannot start: command 'no-such-simulation-here' not found (ENOENT)");
+  const locked = await run(dir, ['./locked.sh']);
+  t.equal(locked.reason, "cannot start: command './locked.sh' not executable (EACCES)");
+  const plain = await run(dir, ['./plain.sh', 'a b']);
+  t.equal(plain.reason, null);
+  t.equal(plain.out, 'plain a b\n', 'one argument, never split by a shell');
+});
+
+t.test('exactly the given environment, its PATH used to find the program; default signal dispositions, none blocked', async (t) => {
+  const dir = t.testdir({ bin: { 'my-sim': '#!/bin/sh\necho "found $ONLY_HERE"\n' } });
+  chmodSync(join(dir, 'bin', 'my-sim'), 0o755);
+  const env = { PATH: `${join(dir, 'bin')}:/usr/bin:/bin`, ONLY_HERE: 'multi\nline; $(not run)' };
+  const found = await run(dir, ['my-sim'], env);
+  t.equal(found.out, 'found multi\nline; $(not run)\n');
+  const env2 = await run(dir, ['env'], { PATH: '/usr/bin:/bin', ONLY: 'x' });
+  t.equal(env2.out, 'PATH=/usr/bin:/bin\nONLY=x\n', "exactly these variables: none of the wrapper's own");
+  // the simulation itself reads its own status (a shell in between would show its own mask while it forks)
+  const seen = await run(dir, ['grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status'], { PATH: '/usr/bin:/bin' });
+  const [blocked, ignored] = seen.out.trim().split('\n');
+  t.equal(blocked, 'SigBlk:\t0000000000000000');
+  // Python ignores SIGPIPE and SIGXFSZ; glibc's posix_spawn leaves its two internal signals (32, 33) alone
+  t.equal(BigInt(`0x${ignored.split('\t')[1]}`) & 0x7fffffffn, 0n, `signals 1-31 at their defaults (${ignored})`);
+});
+
+t.test('a time limit stops the group through the server as through Node spawn', async (t) => {
+  const dir = t.testdir();
+  const r = await run(dir, ['sh', '-c', 'sleep 30 & wait'], process.env, { time: 0.3, timeKey: 'timeout', mem: null });
+  t.match(r.exit, { timedOut: true, signal: 'SIGTERM' });
+  t.equal(r.reason, 'timeout: exceeded the task time limit of 0.3 s');
+});
+
+t.test('the server killed while a simulation runs: that simulation is killed and says why; the next ones start anyway', async (t) => {
+  const dir = t.testdir();
+  // the wrapper has its pid by the time the server dies (the server answers at once; 0.3 s is ample)
+  const r = await run(dir, ['sh', '-c', 'sleep 0.3; kill -KILL $PPID; sleep 30']);
+  t.match(r.exit, { signal: 'SIGKILL', spawnError: null });
+  t.match(r.reason, /^the spawn server that started it died \(signal SIGKILL\); the simulation was killed$/);
+  t.equal(SpawnServer.get(), null, 'no server any more');
+  const next = await run(dir, ['sh', '-c', 'echo $PPID']);
+  t.equal(Number(next.out), process.pid, 'Node spawns it');
+});
+
+t.test('a wrapper without python3 in PATH spawns by itself, with the same results', async (t) => {
+  const dir = t.testdir();
+  const script = join(dir, 'fallback.mjs');
+  const child = fileURLToPath(new URL('../../src/node/child.ts', import.meta.url));
+  writeFileSync(
+    script,
+    `import { startCommand, WrapperState, exitReason } from ${JSON.stringify(child)};
+import { writeFileSync, readFileSync } from 'node:fs';
+const limits = { time: 0, timeKey: 'timeout', mem: null };
+const state = new WrapperState();
+const dir = process.argv[2];
+const file = dir + '/out';
+const out = [];
+for (let i = 0; i < 3; i++) {
+  writeFileSync(file, '');
+  const exit = await startCommand(['/bin/sh', '-c', 'echo $PPID; exit ' + i], dir, { PATH: '/nonexistent' }, { stdout: file, stderr: file }, limits, state).exited;
+  await new Promise((r) => setTimeout(r, 300));
+  out.push({ ppid: Number(readFileSync(file, 'utf8')), reason: exitReason(exit, 'sh', limits, state) });
+}
+console.log(JSON.stringify({ pid: process.pid, out }));
+`,
+  );
+  const r = spawnSync(process.execPath, [...process.execArgv, script, dir], { env: { ...process.env, PATH: '/nonexistent' }, encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  const { pid, out } = JSON.parse(r.stdout) as { pid: number; out: Array<{ ppid: number; reason: string | null }> };
+  t.same(
+    out.map((o) => o.reason),
+    [null, 'exit code 1', 'exit code 2'],
+  );
+  t.ok(
+    out.every((o) => o.ppid === pid),
+    'every simulation is its own child',
+  );
+});
