@@ -14,6 +14,7 @@ import { RecordWriter } from '../records/writer.js';
 import { claimedTasks } from './claims.js';
 import { elementTimeLimit } from './limits.js';
 import { scratchRemoved, sweepStaleScratch } from './scratch.js';
+import { SpawnServer } from './spawn-server.js';
 import { type TaskContext, WrapperState, resolveScratchRoot, runTask, stopExitCode } from './wrapper.js';
 
 /** One unit of work sent to a local worker: a line `{"task":N,"attempt":A}` on its stdin. */
@@ -134,7 +135,7 @@ export async function runWorker(ensembleDir: string, writer: string): Promise<nu
     });
   } finally {
     out.close();
-    await scratchRemoved();
+    await Promise.all([scratchRemoved(), SpawnServer.closeShared()]);
   }
   return stopExitCode(ctx.state.terminating);
 }
@@ -240,7 +241,7 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
     });
   } finally {
     out.close();
-    await scratchRemoved();
+    await Promise.all([scratchRemoved(), SpawnServer.closeShared()]);
   }
   // a failed task is a record, not a failed element: non-zero only when the element itself was stopped
   return stopExitCode(ctx.state.terminating);

@@ -161,6 +161,8 @@ export class SpawnServer {
   private readonly pending = new Map<number, (pid: number | null, error: NodeJS.ErrnoException | null) => void>();
   private readonly running = new Map<number, (e: ServedExit) => void>();
   private dead: string | null = null;
+  /** Waited for by the wrapper's last step: its answers hold the loop from then on. */
+  private closing = false;
 
   private constructor(python: string) {
     const proc = spawn(python, ['-c', SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -214,11 +216,26 @@ export class SpawnServer {
     return { pid, exit };
   }
 
+  /** Ends the server (its stdin) and waits for it: its CPU and its simulations' then count as the wrapper's (getrusage). */
+  private async close(): Promise<void> {
+    if (this.dead !== null) return;
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.closing = true;
+    this.held();
+    this.proc.stdin?.end();
+    await exited;
+  }
+
+  /** Ends this process's server, if it started one, once the wrapper has run its last simulation. */
+  static async closeShared(): Promise<void> {
+    await shared?.close();
+  }
+
   /** Keeps the wrapper's event loop alive for the server's answers while one is owed, and only then. */
   private held(): void {
     const out = this.proc.stdout as unknown as Unrefable;
     // the process too: if it dies, its 'exit' must come before the wrapper's loop runs dry
-    if (this.pending.size + this.running.size > 0) {
+    if (this.closing || this.pending.size + this.running.size > 0) {
       out.ref();
       this.proc.ref();
     } else {
