@@ -93,8 +93,8 @@ function nodeSpawn(argv: string[], cwd: string, env: NodeJS.ProcessEnv, streams:
     for (const fd of opened) closeSync(fd);
   }
   const exit = new Promise<ServedExit>((resolve) => {
-    child.on('error', (error) => resolve({ code: null, signal: null, error, lost: null }));
-    child.on('exit', (code, signal) => resolve({ code, signal, error: null, lost: null }));
+    child.on('error', (error) => resolve({ code: null, signal: null, error, lost: null, groupKilled: false }));
+    child.on('exit', (code, signal) => resolve({ code, signal, error: null, lost: null, groupKilled: false }));
   });
   return { pid: Promise.resolve(child.pid ?? null), exit };
 }
@@ -158,7 +158,7 @@ export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv
   void served.exit.then((e) => {
     if (e.error) return finish({ code: null, signal: null, timedOut: false, memExceeded: false, spawnError: e.error });
     // make sure nothing of the group outlives the task (a background child holding scratch files)
-    running.kill('SIGKILL');
+    if (!e.groupKilled) running.kill('SIGKILL');
     // a simulation whose spawn server died was killed with its group (./spawn-server.ts)
     finish({ code: e.code, signal: e.lost === null ? e.signal : 'SIGKILL', timedOut, memExceeded, spawnError: null, lost: e.lost });
   });

@@ -125,6 +125,8 @@ export async function runWorker(ensembleDir: string, writer: string): Promise<nu
   // ready once the task table reads too: a worker that cannot read it would fail every task it is sent
   if (ctx.plan.tasks > 0) await readTaskRange(ctx.layout, 0, 1);
   const out = new RecordWriter(ctx.layout.recordFile(writer));
+  // a worker runs many simulations: its helper starts while it waits for the first (./spawn-server.ts)
+  SpawnServer.start();
   // a dead controller's end of the pipe: the record is in the record file, a later run reads it there
   process.stdout.on('error', () => undefined);
   process.stdout.write(`${WORKER_READY}\n`);
@@ -231,6 +233,7 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
       })
     : sliceOf(element);
   const out = new RecordWriter(ctx.layout.recordFile(writer));
+  if (bundle > 1) SpawnServer.start();
   try {
     const items = (function* () {
       for (const task of ids) yield { task, attempt: opts.attempt };

@@ -1,10 +1,10 @@
 // Hand-written because Node's spawn forks the whole wrapper: every anonymous page of the 20-30 MB process has its page
 // table entry copied and write-protected, and the child's exec tears them down again while the wrapper waits (2-5 ms a
 // task on this VM, growing with the wrapper's size and the host's load). posix_spawn(3) (glibc: clone with CLONE_VM |
-// CLONE_VFORK, no page tables copied) is what Node cannot call; Python's os.posix_spawn can. So a small Python process
-// per wrapper starts the simulations; until it is ready, or where there is no python3 >= 3.8, Node's spawn does
-// (./child.ts). docs/performance.md, "posix_spawn through a Python helper", has the measurements (and a Perl server
-// that forks, tried before: no gain, Perl's own forks cost as much).
+// CLONE_VFORK, no page tables copied) is what Node cannot call; Python's os.posix_spawn can. So a wrapper that runs
+// many simulations has a small Python process start them; until it is ready, or where there is no python3 >= 3.8,
+// Node's spawn does (./child.ts). docs/performance.md §5, "posix_spawn through a Python helper", has the measurements,
+// and why a Perl helper that forks was no gain.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -18,7 +18,8 @@ import { createInterface } from 'node:readline';
  * file that is not executable: EACCES; an executable without `#!`: run by /bin/sh), and posix_spawns it in a session of
  * its own (as Node's `detached`) with stdin /dev/null, exactly the given environment, every signal at its default
  * disposition (Python ignores SIGPIPE and SIGXFSZ) and none blocked. It answers `p <id> <pid>`, or `e <id> <step>
- * <ERRNO>` when a step failed; `x <pid> <wait status>` once the simulation ended, always after its `p`. Children are
+ * <ERRNO>` when a step failed; `x <pid> <wait status>` once the simulation ended and the rest of its process group was
+ * SIGKILLed (nothing of it outlives the task), always after its `p`. Children are
  * reaped in the main loop (SIGCHLD only wakes the select, through the wakeup fd). TERM, INT and HUP are ignored: the
  * wrapper stops the simulations, and the server ends with its stdin.
  */
@@ -87,6 +88,10 @@ def reap():
             return
         if pid == 0:
             return
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
         out.append('x %d %d' % (pid, status))
 
 buf = b''
@@ -128,6 +133,8 @@ export interface ServedExit {
   error: NodeJS.ErrnoException | null;
   /** The server died while the simulation ran (it was killed): no exit status is known, the simulation's group was killed. */
   lost: string | null;
+  /** Whether the rest of its process group was killed once it ended (the server does; Node's spawn does not). */
+  groupKilled: boolean;
 }
 
 /** A simulation started: its pid once it runs (null if it did not start), and its end. */
@@ -178,16 +185,18 @@ export class SpawnServer {
   }
 
   /**
-   * The server of this process once it is ready to take simulations: started when asked the second time, null until it
-   * is ready, and for good when it cannot run (no python3 in PATH, one older than 3.8, or it died): the caller spawns
-   * by itself meanwhile.
+   * Starts this process's server in the background, for a wrapper about to run more than one simulation (a local
+   * worker, an element of a bundle): one that runs a single simulation would start it for nothing. No-op when
+   * started already, or when there is no python3 in PATH.
    */
+  static start(): void {
+    if (shared !== undefined) return;
+    const python = findPython();
+    shared = python === null ? null : new SpawnServer(python);
+  }
+
+  /** The server once it is ready to take simulations; null before, and for good when it cannot run (python3 < 3.8, or it died). */
   static get(): SpawnServer | null {
-    // a wrapper that runs one simulation (an element of one task) would start the server for nothing
-    if (shared === undefined && ++asked >= 2) {
-      const python = findPython();
-      shared = python === null ? null : new SpawnServer(python);
-    }
     return shared?.ready === true && shared.dead === null ? shared : null;
   }
 
@@ -200,12 +209,12 @@ export class SpawnServer {
     const exit = new Promise<ServedExit>((r) => (resolveExit = r));
     if (this.dead !== null) {
       resolvePid(null);
-      resolveExit({ code: null, signal: null, error: Object.assign(new Error(`the spawn server died (${this.dead})`), { code: 'ESRCH' }), lost: null });
+      resolveExit({ code: null, signal: null, error: Object.assign(new Error(`the spawn server died (${this.dead})`), { code: 'ESRCH' }), lost: null, groupKilled: false });
       return { pid, exit };
     }
     this.pending.set(id, (p, error) => {
       resolvePid(p);
-      if (p === null) resolveExit({ code: null, signal: null, error, lost: null });
+      if (p === null) resolveExit({ code: null, signal: null, error, lost: null, groupKilled: false });
       else this.running.set(p, resolveExit);
     });
     const entries = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined);
@@ -251,7 +260,7 @@ export class SpawnServer {
       const status = Number(b);
       const done = this.running.get(Number(a));
       this.running.delete(Number(a));
-      done?.({ code: status & 0x7f ? null : status >> 8, signal: status & 0x7f ? (SIGNAL_NAMES.get(status & 0x7f) ?? null) : null, error: null, lost: null });
+      done?.({ code: status & 0x7f ? null : status >> 8, signal: status & 0x7f ? (SIGNAL_NAMES.get(status & 0x7f) ?? null) : null, error: null, lost: null, groupKilled: true });
     } else {
       const settle = this.pending.get(Number(a));
       this.pending.delete(Number(a));
@@ -274,7 +283,7 @@ export class SpawnServer {
       } catch {
         // already gone
       }
-      done({ code: null, signal: null, error: null, lost: `the spawn server that started it died (${why}); the simulation was killed` });
+      done({ code: null, signal: null, error: null, lost: `the spawn server that started it died (${why}); the simulation was killed`, groupKilled: true });
     }
     this.running.clear();
   }
@@ -287,4 +296,3 @@ interface Unrefable {
 }
 
 let shared: SpawnServer | null | undefined;
-let asked = 0;

@@ -20,11 +20,18 @@ async function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = process
   return { exit, reason: exitReason(exit, argv[0], limits, state), out: readFileSync(streams.stdout, 'utf8'), err: readFileSync(streams.stderr, 'utf8') };
 }
 
+/** Whether `pid` runs: not gone, and not a zombie its new parent has yet to reap. */
+function running(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 t.before(async () => {
-  // the server starts when asked the second time, and is used once it has said it is ready
-  const dir = t.testdir();
-  await run(dir, ['true']);
-  await run(dir, ['true']);
+  // as a worker, or an element of more than one task, starts it; it is used once it has said it is ready
+  SpawnServer.start();
   const until = Date.now() + 20_000;
   while (SpawnServer.get() === null && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
 });
@@ -47,6 +54,9 @@ t.test('exit codes, signals and the stream files', async (t) => {
   t.equal(three.reason, 'exit code 3');
   t.equal(three.out, 'to-out\n');
   t.equal(three.err, 'to-err\n');
+  const bg = await run(dir, ['sh', '-c', 'sleep 30 & echo $!']);
+  t.equal(bg.reason, null);
+  t.notOk(running(Number(bg.out)), 'what it left running in its group was killed when it ended');
   const killed = await run(dir, ['sh', '-c', 'kill -USR1 $$']);
   t.match(killed.exit, { code: null, signal: 'SIGUSR1' });
   t.equal(killed.reason, 'killed by signal SIGUSR1');
@@ -102,12 +112,16 @@ t.test('a wrapper without python3 in PATH spawns by itself, with the same result
   const dir = t.testdir();
   const script = join(dir, 'fallback.mjs');
   const child = fileURLToPath(new URL('../../src/node/child.ts', import.meta.url));
+  const server = fileURLToPath(new URL('../../src/node/spawn-server.ts', import.meta.url));
   writeFileSync(
     script,
     `import { startCommand, WrapperState, exitReason } from ${JSON.stringify(child)};
+import { SpawnServer } from ${JSON.stringify(server)};
 import { writeFileSync, readFileSync } from 'node:fs';
 const limits = { time: 0, timeKey: 'timeout', mem: null };
 const state = new WrapperState();
+SpawnServer.start();
+await new Promise((r) => setTimeout(r, 500));
 const dir = process.argv[2];
 const file = dir + '/out';
 const out = [];
