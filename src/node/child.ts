@@ -107,7 +107,9 @@ export function startCommand(argv: string[], cwd: string, env: NodeJS.ProcessEnv
   let resolveExit: (e: Exit) => void = () => undefined;
   const exited = new Promise<Exit>((resolve) => (resolveExit = resolve));
   const { stdout, stderr } = streams;
-  const server = typeof stdout === 'string' && typeof stderr === 'string' ? SpawnServer.get() : null;
+  // a NUL cannot cross the server's protocol (nor be in an argument at all): Node's spawn refuses it with its own error
+  const nul = argv.some((a) => a.includes('\0')) || Object.values(env).some((v) => v?.includes('\0'));
+  const server = typeof stdout === 'string' && typeof stderr === 'string' && !nul ? SpawnServer.get() : null;
   const served = server ? server.start(argv, cwd, env, stdout as string, stderr as string) : nodeSpawn(argv, cwd, env, streams);
   // the process group's id once the simulation runs; a signal asked for before that is sent then
   let pid: number | null = null;

@@ -160,7 +160,7 @@ function findPython(path = process.env.PATH ?? ''): string | null {
   return null;
 }
 
-/** One server per wrapper process, started with its first simulation; it ends with the wrapper (its stdin closes). */
+/** One server per wrapper process that runs many simulations; the wrapper ends it and waits for it before it exits. */
 export class SpawnServer {
   private readonly proc: ChildProcess;
   private ready = false;

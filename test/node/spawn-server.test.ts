@@ -90,6 +90,17 @@ t.test('exactly the given environment, its PATH used to find the program; defaul
   t.equal(BigInt(`0x${ignored.split('\t')[1]}`) & 0x7fffffffn, 0n, `signals 1-31 at their defaults (${ignored})`);
 });
 
+t.test('a NUL in an argument or the environment is refused as Node refuses it, never sent to the server', async (t) => {
+  const dir = t.testdir();
+  for (const [argv, env] of [
+    [['sh', '-c', 'echo a\0b'], process.env],
+    [['true'], { PATH: '/usr/bin:/bin', BAD: 'x\0y' }],
+  ] as const) {
+    t.throws(() => startCommand([...argv], dir, env, { stdout: join(dir, 'out'), stderr: join(dir, 'err') }, NO_LIMITS, state), { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  t.equal((await run(dir, ['sh', '-c', 'echo still fine'])).out, 'still fine\n', 'the server is unharmed');
+});
+
 t.test('a time limit stops the group through the server as through Node spawn', async (t) => {
   const dir = t.testdir();
   const r = await run(dir, ['sh', '-c', 'sleep 30 & wait'], process.env, { time: 0.3, timeKey: 'timeout', mem: null });
