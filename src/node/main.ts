@@ -54,11 +54,11 @@ class TaskRows {
 }
 
 /**
- * Runs `items` with at most `parallel` at once; stops starting new ones once termination was requested, or once the
- * filesystem refused a record (every later task would fail the same way): then throws that StorageError, after the
- * running tasks ended, for the caller to stop with.
+ * Runs `items` with at most `parallel` at once (`many`: more than one expected, worth the spawn helper); stops starting
+ * new ones once termination was requested, or once the filesystem refused a record (every later task would fail the
+ * same way): then throws that StorageError, after the running tasks ended, for the caller to stop with.
  */
-async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterable<WorkItem>, parallel: number, done: (r: TaskRecord) => void): Promise<void> {
+async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterable<WorkItem>, parallel: number, many: boolean, done: (r: TaskRecord) => void): Promise<void> {
   const active = new Set<Promise<void>>();
   const rows = new TaskRows(ctx, ctx.plan.tasks);
   let failure: unknown = null;
@@ -73,6 +73,8 @@ async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterab
     );
     active.add(p);
     void p.finally(() => active.delete(p));
+    // more simulations may follow: the spawn helper starts while the first runs (./spawn-server.ts)
+    if (many) SpawnServer.start();
     if (active.size >= parallel) await Promise.race(active);
     // checked before the next item is pulled: pulling one may claim a block (./claims.ts)
     if (stopped()) break;
@@ -125,13 +127,11 @@ export async function runWorker(ensembleDir: string, writer: string): Promise<nu
   // ready once the task table reads too: a worker that cannot read it would fail every task it is sent
   if (ctx.plan.tasks > 0) await readTaskRange(ctx.layout, 0, 1);
   const out = new RecordWriter(ctx.layout.recordFile(writer));
-  // a worker runs many simulations: its helper starts while it waits for the first (./spawn-server.ts)
-  SpawnServer.start();
   // a dead controller's end of the pipe: the record is in the record file, a later run reads it there
   process.stdout.on('error', () => undefined);
   process.stdout.write(`${WORKER_READY}\n`);
   try {
-    await runPool(ctx, stdinItems(() => ctx.state.terminate('end of input')), 1, (rec) => {
+    await runPool(ctx, stdinItems(() => ctx.state.terminate('end of input')), 1, true, (rec) => {
       out.write(rec);
       process.stdout.write(JSON.stringify(rec) + '\n');
     });
@@ -233,12 +233,11 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
       })
     : sliceOf(element);
   const out = new RecordWriter(ctx.layout.recordFile(writer));
-  if (bundle > 1) SpawnServer.start();
   try {
     const items = (function* () {
       for (const task of ids) yield { task, attempt: opts.attempt };
     })();
-    await runPool(ctx, items, ctx.plan.runtime.parallel, (rec) => {
+    await runPool(ctx, items, ctx.plan.runtime.parallel, bundle > 1, (rec) => {
       out.write(rec);
       ran++;
     });

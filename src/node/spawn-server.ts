@@ -231,7 +231,9 @@ export class SpawnServer {
     const exited = new Promise((r) => this.proc.once('exit', r));
     this.closing = true;
     this.held();
-    this.proc.stdin?.end();
+    // one still starting has started nothing: not waited for (a short element would wait for Python's start-up)
+    if (this.ready) this.proc.stdin?.end();
+    else this.proc.kill('SIGKILL');
     await exited;
   }
 
