@@ -39,12 +39,13 @@ executor: { workers: 2, array: { bundle: 100 } }
 
 t.test('a worker killed mid-task: that task gets a lost row, the item queued behind it runs on a fresh worker', async (t) => {
   const dir = t.testdir();
-  // task 3 kills its worker (its parent) with SIGKILL; the tasks are short, so the worker holds the next item too
+  // task 3 kills its worker (its nearest node ancestor: its parent, or its spawn helper's) with SIGKILL; the tasks are
+  // short, so the worker holds the next item too
   const config = writeConfig(
     dir,
     `name: killed
 ensemble_dir: ens
-command: [sh, -c, 'if [ "$ARRAYFLOW_TASK_ID" = 3 ]; then kill -9 $PPID; sleep 1; fi; echo "{{\\"v\\": $ARRAYFLOW_TASK_ID}}" > result.json']
+command: [sh, -c, 'if [ "$ARRAYFLOW_TASK_ID" = 3 ]; then p=$PPID; while [ "$(cat /proc/$p/comm)" != node ]; do p=$(cut -d" " -f4 /proc/$p/stat); done; kill -9 $p; sleep 1; fi; echo "{{\\"v\\": $ARRAYFLOW_TASK_ID}}" > result.json']
 parameters:
   x: { int: [1, 8] }
 sampling: { method: grid }

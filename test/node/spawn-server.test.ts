@@ -2,7 +2,7 @@
 // exit codes, signals, start-up errors, environment, session, streams; a wrapper without python3 spawns by itself.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type TaskLimits, WrapperState, exitReason, startCommand } from '../../src/node/child.js';
@@ -117,6 +117,29 @@ t.test('the server killed while a simulation runs: that simulation is killed and
   t.equal(SpawnServer.get(), null, 'no server any more');
   const next = await run(dir, ['sh', '-c', 'echo $PPID']);
   t.equal(Number(next.out), process.pid, 'Node spawns it');
+});
+
+t.test('the helper is the first python3 in PATH that is not a script (a shim in front of one is slow to start)', async (t) => {
+  const dir = t.testdir({ shim: { python3: '#!/bin/sh\necho used >> "${0%/*}/used"\nexec /usr/bin/python3 "$@"\n' } });
+  chmodSync(join(dir, 'shim', 'python3'), 0o755);
+  const server = fileURLToPath(new URL('../../src/node/spawn-server.ts', import.meta.url));
+  const script = join(dir, 'pick.mjs');
+  writeFileSync(
+    script,
+    `import { SpawnServer } from ${JSON.stringify(server)};
+SpawnServer.start();
+const until = Date.now() + 20000;
+while (SpawnServer.get() === null && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+console.log(SpawnServer.get() !== null);
+`,
+  );
+  const PATH = `${join(dir, 'shim')}:/usr/bin:/bin`;
+  const r = spawnSync(process.execPath, [...process.execArgv, script], { env: { ...process.env, PATH }, encoding: 'utf8' });
+  t.equal(r.stdout.trim(), 'true', `a helper started from /usr/bin/python3 (${r.stderr})`);
+  t.notOk(existsSync(join(dir, 'shim', 'used')), 'the shim was not run');
+  const alone = spawnSync(process.execPath, [...process.execArgv, script], { env: { ...process.env, PATH: join(dir, 'shim') }, encoding: 'utf8' });
+  t.equal(alone.stdout.trim(), 'true', 'a script is used when it is the only python3');
+  t.ok(existsSync(join(dir, 'shim', 'used')));
 });
 
 t.test('a wrapper without python3 in PATH spawns by itself, with the same results', async (t) => {
