@@ -7,7 +7,7 @@ import { LocalTransport } from '../../src/transport/local.js';
 import { readRecordFiles } from '../../src/records/read.js';
 import { selectFinal } from '../../src/records/select-final.js';
 import { behaveSim } from '../helpers/ensemble.js';
-import { requireSlurm } from '../helpers/slurm.js';
+import { jobsEnded, requireSlurm } from '../helpers/slurm.js';
 
 const FAST_TICK = { min: 300, max: 2000 };
 
@@ -60,6 +60,7 @@ t.test('PBS Pro dialect through qsub: every task gets one row, a one-element chu
   // any element's: with stealing, an element whose task a sibling took may still be queued when the run ends
   t.ok(logs.some((f) => /^0000-[0-9]+_[0-9]+\.err$/.test(f)), 'element logs land in logs/jobs, named by the qsub command line');
   t.notOk(existsSync(join(process.cwd(), `chunk-0000.pbs.e${subs[0].jobId}`)), 'nothing littered the working directory');
+  await jobsEnded(subs.map((s) => s.jobId));
 });
 
 t.test('Torque dialect through qsub: PBS_ARRAYID is missing under Slurm, PBS_ARRAY_INDEX is read instead', async (t) => {

@@ -36,6 +36,17 @@ export async function jobsNamed(name: string): Promise<string[]> {
   return [...new Set(String(r.stdout).split('\n').map((l) => l.trim()).filter(Boolean))];
 }
 
+/**
+ * Waits (up to `ms`) until none of the jobs `ids` is pending, running or completing: an element still queued or ending
+ * when a run returns may write its log into the test's directory while tap removes it.
+ */
+export async function jobsEnded(ids: string[], ms = 60_000): Promise<void> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+    const r = await execa('squeue', ['-h', '-j', ids.join(','), '-t', 'PD,R,CG,S', '-o', '%i'], { env: slurmEnv(), reject: false });
+    if (String(r.stdout).trim() === '') return;
+  }
+}
+
 /** ssh -F config with `Host arrayflow-login` (written by sshd-up.sh). */
 export function sshConfigPath(): string {
   return join(slurmStateDir(), 'ssh', 'ssh_config');
