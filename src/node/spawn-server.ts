@@ -190,10 +190,11 @@ export class SpawnServer {
     proc.unref();
     (proc.stdin as unknown as Unrefable).unref();
     (proc.stdout as unknown as Unrefable).unref();
-    proc.stdin?.on('error', () => undefined); // EPIPE once it died: 'exit' says so
+    proc.stdin?.on('error', () => undefined); // EPIPE once it died: 'close' says so
     createInterface({ input: proc.stdout!, crlfDelay: Infinity }).on('line', (line) => this.answer(line));
     proc.on('error', (e) => this.died(e.message));
-    proc.on('exit', (code, signal) => this.died(signal ? `signal ${signal}` : `exit code ${code}`));
+    // 'close', not 'exit': its answers still in the pipe are read first
+    proc.on('close', (code, signal) => this.died(signal ? `signal ${signal}` : `exit code ${code}`));
   }
 
   /**
@@ -240,7 +241,7 @@ export class SpawnServer {
   /** Ends the server (its stdin) and waits for it: its CPU and its simulations' then count as the wrapper's (getrusage). */
   private async close(): Promise<void> {
     if (this.dead !== null) return;
-    const exited = new Promise((r) => this.proc.once('exit', r));
+    const exited = new Promise((r) => this.proc.once('close', r));
     this.closing = true;
     this.held();
     // one still starting has started nothing: not waited for (a short element would wait for Python's start-up)
@@ -257,7 +258,7 @@ export class SpawnServer {
   /** Keeps the wrapper's event loop alive for the server's answers while one is owed, and only then. */
   private held(): void {
     const out = this.proc.stdout as unknown as Unrefable;
-    // the process too: if it dies, its 'exit' must come before the wrapper's loop runs dry
+    // the process too: if it dies, its 'close' must come before the wrapper's loop runs dry
     if (this.closing || this.pending.size + this.running.size > 0) {
       out.ref();
       this.proc.ref();
