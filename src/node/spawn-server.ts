@@ -6,10 +6,10 @@
 // Node's spawn does (./child.ts). docs/performance.md §5, "posix_spawn through a Python helper", has the measurements,
 // and why a Perl helper that forks was no gain.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { whichAll } from '../util/which.js';
 
 /**
  * The server. It prints `ready` once it runs (an interpreter too old for posix_spawn's setsid exits instead). A request
@@ -149,14 +149,11 @@ const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n])
  * The first executable `python3` in PATH that is not a script, else the first script, else null. Any python3 >= 3.8
  * will do for the server, and a script in front of one (pyenv's and asdf's shims are bash) can cost ~0.15 s a start.
  */
-function findPython(path = process.env.PATH ?? ''): string | null {
+function findPython(): string | null {
   let script: string | null = null;
-  for (const dir of path.split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'python3');
+  for (const candidate of whichAll('python3')) {
     const head = Buffer.alloc(2);
     try {
-      accessSync(candidate, fsConstants.X_OK);
       const fd = openSync(candidate, 'r');
       try {
         readSync(fd, head, 0, 2, 0);
@@ -164,7 +161,7 @@ function findPython(path = process.env.PATH ?? ''): string | null {
         closeSync(fd);
       }
     } catch {
-      continue; // not here, or not a file
+      continue; // gone or unreadable since it was listed
     }
     if (head.toString('latin1') !== '#!') return candidate;
     script ??= candidate;
