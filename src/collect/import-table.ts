@@ -4,6 +4,7 @@
 import { Field, Float64, makeData, RecordBatch, Schema, Struct, Table, type Data } from 'apache-arrow';
 import { csvValue, type ResultValue } from '../node/result.js';
 import { type Kind, Validity, boolData, inferKind, inferredColumn, utf8Data } from './columns.js';
+import { grown } from '../util/typed.js';
 
 /** Schema metadata key holding the JSON list of columns that describe a run rather than its results. */
 export const PARAMS_METADATA_KEY = 'arrayflow.params';
@@ -42,12 +43,8 @@ class ResultColumn {
   }
 
   grow(capacity: number): void {
-    const tags = new Uint8Array(capacity);
-    tags.set(this.tags);
-    const nums = new Float64Array(capacity);
-    nums.set(this.nums);
-    this.tags = tags;
-    this.nums = nums;
+    this.tags = grown(this.tags, capacity);
+    this.nums = grown(this.nums, capacity);
   }
 
   set(row: number, v: ResultValue): void {

@@ -1,5 +1,6 @@
 // Re-runs made visible: how many times a task's kept attempt ran (a Slurm requeue, an orphaned worker and its replacement, a duplicate submission).
 import { parseIso } from '../util/iso-time.js';
+import { grown } from '../util/typed.js';
 import type { TaskRecord } from './record.js';
 
 /**
@@ -38,15 +39,9 @@ export class RunCounter {
   private grow(n: number): void {
     if (n <= this.count.length) return;
     const size = Math.max(n, this.count.length * 2);
-    const attempt = new Float64Array(size);
-    attempt.set(this.attempt);
-    const count = new Uint32Array(size);
-    count.set(this.count);
-    const first = new Float64Array(size);
-    first.set(this.first);
-    this.attempt = attempt;
-    this.count = count;
-    this.first = first;
+    this.attempt = grown(this.attempt, size);
+    this.count = grown(this.count, size);
+    this.first = grown(this.first, size);
   }
 
   /** Counts `r` when it is a run; returns whether the task's count (at its highest attempt) changed. */
