@@ -62,8 +62,12 @@ export async function acquireLock(path: string): Promise<Lock> {
   for (let tries = 0; tries < 3; tries++) {
     try {
       const fh = await open(path, 'wx');
-      await fh.writeFile(JSON.stringify(me) + '\n');
-      await fh.close();
+      try {
+        await fh.writeFile(JSON.stringify(me) + '\n');
+      } finally {
+        // closed on a failed write too (a full filesystem): a handle left to the garbage collector warns on stderr
+        await fh.close();
+      }
       return {
         setWorkers(pids) {
           const tmp = `${path}.${process.pid}.tmp`;
