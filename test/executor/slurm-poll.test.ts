@@ -10,7 +10,7 @@ import { selectFinal } from '../../src/records/select-final.js';
 import type { CommandResult, Transport } from '../../src/transport/transport.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { behaveSim, dropTapHooks, writeConfig } from '../helpers/ensemble.js';
-import { requireSlurm, slurmEnv } from '../helpers/slurm.js';
+import { jobsEnded, requireSlurm, slurmEnv } from '../helpers/slurm.js';
 
 dropTapHooks();
 const TICK = { min: 200, max: 2000 };
@@ -73,7 +73,8 @@ executor:
   const transport = new CountingTransport();
   const before = await rpcTotals();
   const t0 = Date.now();
-  const result = await runEnsemble(cfg, { transport, tickMs: TICK, onProgress: () => undefined });
+  const jobs: string[] = [];
+  const result = await runEnsemble(cfg, { transport, tickMs: TICK, onProgress: () => undefined, onSubmit: (s) => jobs.push(s.jobId) });
   const elapsed = Date.now() - t0;
   const after = await rpcTotals();
   t.equal(result.done, 40);
@@ -90,6 +91,8 @@ executor:
   t.comment(`elapsed ${elapsed} ms, status queries ${status.length} (${status.map((c) => c.argv[0]).join(' ')}), records 40; ` +
     `RPCs during the run (whole cluster, other tests included): slurmctld ${delta('slurmctld')}, slurmdbd ${delta('slurmdbd')}`);
   await transport.close();
+  // elements still ending (their claim files, their spawn helpers) must not race tap removing the directory
+  await jobsEnded(jobs);
 });
 
 t.test('an element cancelled before it wrote anything becomes a failed row: the run does not hang', async (t) => {
@@ -128,7 +131,8 @@ executor:
     return null;
   })();
   const t0 = Date.now();
-  const result = await runEnsemble(cfg, { transport, tickMs: TICK, onProgress: () => undefined });
+  const jobs: string[] = [];
+  const result = await runEnsemble(cfg, { transport, tickMs: TICK, onProgress: () => undefined, onSubmit: (s) => jobs.push(s.jobId) });
   const elapsed = Date.now() - t0;
   const cancelledAt = await cancel;
   t.ok(cancelledAt !== null, 'element 2 was cancelled while it waited');
