@@ -4,7 +4,7 @@ import { lockHolder } from '../journal/lock.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
 import { readPlan } from '../plan/read.js';
-import { FinalState } from '../records/final-state.js';
+import { FinalIndex } from '../records/final-index.js';
 import { type RetryPolicy, owedAttempt, retryPolicy } from '../records/owed.js';
 import { awaitsScheduler } from '../records/select-final.js';
 import type { WatchPlan } from '../watch/fstype.js';
@@ -16,10 +16,11 @@ import { type FlushInfo, LiveDataset, type LiveDatasetOptions } from './live-dat
  * may change it (`policy` given), none is owed another attempt (retries, retry_on, `retry --failed`)
  * or waits for the scheduler's reason.
  */
-export function isComplete(state: FinalState, tasks: number, policy: RetryPolicy | null): boolean {
-  if (state.ended < tasks) return false;
+export async function isComplete(live: Pick<LiveDataset, 'ended' | 'failedFinals'>, tasks: number, policy: RetryPolicy | null): Promise<boolean> {
+  if (live.ended < tasks) return false;
   if (policy === null) return true;
-  for (const r of state.finals.values()) {
+  // every task ended: only a failed one can be owed an attempt or await the scheduler's reason
+  for (const r of await live.failedFinals()) {
     if (owedAttempt(r, policy) !== null || awaitsScheduler(r)) return false;
   }
   return true;
@@ -72,7 +73,7 @@ export async function followEnsemble<R>(layout: EnsembleLayout, initialPlan: Pla
   const owedPolicy = async (): Promise<RetryPolicy | null> =>
     (await lockHolder(layout.lock)) === null ? null : retryPolicy(plan.retries, plan.executor.retry_on, retryRequests(await readJournal(layout.journal)));
   const pollMs = opts.pollMs ?? 1000;
-  let counter: { follower: RecordFollower; state: FinalState } | null = null;
+  let counter: { follower: RecordFollower; index: FinalIndex } | null = null;
   while (!opts.signal?.aborted) {
     let check: () => void = () => undefined;
     const live = await LiveDataset.open(layout, plan, {
@@ -85,14 +86,17 @@ export async function followEnsemble<R>(layout: EnsembleLayout, initialPlan: Pla
     });
     if (live === null) {
       // someone else keeps dataset/ current: count records ourselves for progress, and try again later
-      counter ??= { follower: new RecordFollower(layout.resultsDir, opts), state: new FinalState(plan.tasks) };
-      const changed = counter.state.add((await counter.follower.poll()).records);
+      if (counter === null) {
+        const index = new FinalIndex(plan.tasks, []);
+        counter = { follower: new RecordFollower(layout.resultsDir, { ...opts, index }), index };
+      }
+      const { changed } = await counter.follower.poll();
       const h = await lockHolder(layout.followLock);
       if (changed.length > 0 || h === null) {
         opts.onProgress?.({
           total: plan.tasks,
-          done: counter.state.done,
-          failed: counter.state.failed,
+          done: counter.index.doneTasks,
+          failed: counter.index.failedTasks,
           role: 'waiting',
           ...(h ? { holder: { pid: h.pid, host: h.host } } : {}),
         });
@@ -116,7 +120,7 @@ export async function followEnsemble<R>(layout: EnsembleLayout, initialPlan: Pla
               plan = now;
               outcome = 'replan';
               resolve();
-            } else if (isComplete(live.state, plan.tasks, await owedPolicy())) {
+            } else if (await isComplete(live, plan.tasks, await owedPolicy())) {
               outcome = 'complete';
               resolve();
             }
@@ -127,7 +131,7 @@ export async function followEnsemble<R>(layout: EnsembleLayout, initialPlan: Pla
         opts.signal?.addEventListener('abort', () => resolve());
       });
       const watch = await live.start();
-      opts.onProgress?.({ total: plan.tasks, done: live.state.done, failed: live.state.failed, role: 'live', watch });
+      opts.onProgress?.({ total: plan.tasks, done: live.done, failed: live.failed, role: 'live', watch });
       check();
       // the controller ending (it may have owed a retry) changes completeness without a new record
       const timer = setInterval(check, pollMs);

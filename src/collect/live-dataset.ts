@@ -4,9 +4,9 @@ import { EnsembleError } from '../errors.js';
 import { acquireLock, lockHolder, type Lock } from '../journal/lock.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
-import { type TaskRow, readTaskTable } from '../plan/tasks.js';
-import { placeRows, pointBlocks } from '../plan/points.js';
-import { FinalState } from '../records/final-state.js';
+import { type TaskRows, openTaskRows } from '../plan/tasks.js';
+import { type PointBlock, placeRows, pointBlocks } from '../plan/points.js';
+import { FinalIndex } from '../records/final-index.js';
 import type { TaskRecord } from '../records/record.js';
 import type { WatchOptions, WatchPlan } from '../watch/fstype.js';
 import { RecordFollower } from '../watch/records.js';
@@ -19,6 +19,8 @@ export interface LiveDatasetOptions extends WatchOptions {
   flushMs?: number;
   /** Parts of one level are merged when this many have accumulated at the tail (default 8). */
   fanIn?: number;
+  /** Parts are not merged into one of more rows than this (default {@link MAX_MERGED_ROWS}). */
+  maxMergedRows?: number;
   onFlush?: (f: FlushInfo) => void;
   /** Errors of the background follower (it keeps going; the next change retries). */
   onError?: (e: unknown) => void;
@@ -46,6 +48,12 @@ export interface FlushInfo {
 
 const DEFAULT_FLUSH_MS = 500;
 const DEFAULT_FAN_IN = 8;
+/**
+ * Parts are not merged into one of more rows than this: a merge reads its rows' records back from the record files, so
+ * its memory is bounded by this, not by the ensemble (a million tasks leave ~100 parts of this size; readers take the
+ * newest row of a task, docs/watching.md).
+ */
+const MAX_MERGED_ROWS = 16_384;
 
 /**
  * Keeps `dataset/` of an ensemble current while it runs. Each flush (at most one per `flushMs`) writes
@@ -55,39 +63,42 @@ const DEFAULT_FAN_IN = 8;
  * neither loses nor duplicates a row. Only one process per ensemble keeps it (`dataset/follow.lock`).
  */
 export class LiveDataset {
-  readonly state: FinalState;
+  /** Where each task's final record is (not the record: ~48 bytes a task), fed by the follower. */
+  private readonly index: FinalIndex;
+  private readonly blocks: PointBlock[];
   private parts: PartInfo[];
   private next: number;
   private committedBytes: number;
   /** Task ids of each part, filled at flush time or read from the part when a merge needs it. */
-  private readonly partTasks = new Map<string, number[]>();
+  private readonly partTasks = new Map<string, Int32Array>();
   private readonly pending = new Set<number>();
   private lastFlush = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private queued = false;
   private closed = false;
-  private badLines = 0;
   private readonly flushMs: number;
   private readonly fanIn: number;
-  /** The batch loop's listener ({@link finalsFollower}). */
-  private onChanged: ((tasks: number[]) => void) | null = null;
+  private readonly maxMergedRows: number;
 
   private constructor(
     readonly layout: EnsembleLayout,
     readonly plan: PlanFile,
-    private readonly taskRows: TaskRow[],
+    private readonly taskRows: TaskRows,
     private readonly follower: RecordFollower,
+    index: FinalIndex,
     private readonly lock: Lock,
     cp: PartsCheckpoint,
     private readonly opts: LiveDatasetOptions,
   ) {
-    this.state = new FinalState(plan.tasks);
+    this.index = index;
+    this.blocks = pointBlocks(plan);
     this.parts = cp.parts;
     this.next = cp.next;
     this.committedBytes = Object.values(cp.offsets).reduce((a, b) => a + b, 0);
     this.flushMs = opts.flushMs ?? DEFAULT_FLUSH_MS;
     this.fanIn = Math.max(2, opts.fanIn ?? DEFAULT_FAN_IN);
+    this.maxMergedRows = opts.maxMergedRows ?? MAX_MERGED_ROWS;
   }
 
   /**
@@ -122,20 +133,37 @@ export class LiveDataset {
           await unlink(`${layout.datasetDir}/${n}`).catch(() => undefined);
         }
       }
-      const rows = await readTaskTable(layout);
-      placeRows(rows, pointBlocks(plan));
-      const follower = new RecordFollower(layout.resultsDir, { ...opts, offsets: cp.offsets });
-      const live = new LiveDataset(layout, plan, rows, follower, lock, cp, opts);
-      const consumed = await follower.readConsumed();
-      live.state.add(consumed.records);
-      live.badLines = consumed.bad.length;
+      const rows = await openTaskRows(layout);
+      const index = new FinalIndex(plan.tasks, []);
+      const follower = new RecordFollower(layout.resultsDir, { ...opts, offsets: cp.offsets, index });
+      const live = new LiveDataset(layout, plan, rows, follower, index, lock, cp, opts);
+      // the final records of the committed offsets, located again: their rows are in the committed parts already
+      await follower.readConsumed();
       // warm the Parquet encoder (wasm) up now, not in the first flush someone waits for
-      encodeParquet(buildDataset([], live.state.finals, plan.param_names));
+      encodeParquet(buildDataset([], new Map(), plan.param_names));
       return live;
     } catch (e) {
       await lock.release();
       throw e;
     }
+  }
+
+  /** Tasks whose final record is `done`, `failed`, either (a row). */
+  get done(): number {
+    return this.index.doneTasks;
+  }
+
+  get failed(): number {
+    return this.index.failedTasks;
+  }
+
+  get ended(): number {
+    return this.index.ended;
+  }
+
+  /** The final records of the failed tasks, read back (whether any is owed another attempt, collect --follow). */
+  async failedFinals(): Promise<TaskRecord[]> {
+    return [...(await this.exclusive(() => this.index.readTasks(this.index.failedIds()))).values()];
   }
 
   /** Committed parts, oldest first. */
@@ -166,31 +194,11 @@ export class LiveDataset {
     }).catch((e) => this.opts.onError?.(e));
   }
 
-  /**
-   * For the batch loop's tick, the contract of watch/records.ts `followFinals`, from this dataset's own follower and
-   * final state: the controller reads and keeps each record once, not once for the loop and once for the dataset (at a
-   * million tasks, two copies of every final record). Each call reads the record bytes appended since the last read
-   * (the loop's or the watcher's), hands the tasks whose final record changed to `onChanged`, and returns the finals.
-   */
-  finalsFollower(onChanged?: (tasks: number[]) => void): () => Promise<Map<number, TaskRecord>> {
-    this.onChanged = onChanged ?? null;
-    return async () => {
-      // the rows read here are flushed like those the watcher reads (a timed flush, errors reported, never thrown)
-      if ((await this.exclusive(() => this.read(false))).length > 0) this.wake();
-      return this.state.finals;
-    };
-  }
-
-  /** Reads what is new into the final state; returns the tasks whose final record changed (pending a flush). */
-  private async read(force: boolean): Promise<number[]> {
+  /** Reads what is new into the index; the tasks whose row changed are pending a flush. */
+  private async read(force: boolean): Promise<void> {
     // a forced read takes everything appended until now, reported by the watcher yet or not
     const b = await this.follower.poll({ full: force });
-    const changed = this.state.add(b.records);
-    for (const id of changed) this.pending.add(id);
-    this.badLines += b.bad.length;
-    // whichever read finds them (the watcher's or the loop's tick), the loop hears of every change
-    if (changed.length > 0) this.onChanged?.(changed);
-    return changed;
+    for (const id of b.changed) this.pending.add(id);
   }
 
   /** Reads what is new; flushes when due, else arms a timer for when it is. */
@@ -217,11 +225,14 @@ export class LiveDataset {
     this.committedBytes = Object.values(offsets).reduce((a, b) => a + b, 0);
   }
 
-  private async writePart(ids: number[], level: number): Promise<PartInfo> {
+  /** Writes the current rows of tasks `ids` (ascending) as a new part, their final records read back from the record files. */
+  private async writePart(ids: number[], level: number, finals?: Map<number, TaskRecord>): Promise<PartInfo> {
     const name = partName(this.next++);
-    const table = buildDataset(ids.map((id) => this.taskRows[id]), this.state.finals, this.plan.param_names);
+    const rows = this.taskRows.of(ids);
+    placeRows(rows, this.blocks);
+    const table = buildDataset(rows, finals ?? (await this.index.readTasks(ids)), this.plan.param_names);
     const bytes = await writePartFiles(this.layout, name, table);
-    this.partTasks.set(name, ids);
+    this.partTasks.set(name, Int32Array.from(ids));
     return { name, rows: table.numRows, level, bytes };
   }
 
@@ -231,15 +242,16 @@ export class LiveDataset {
     const t0 = Date.now();
     const ids = [...this.pending].sort((a, b) => a - b);
     const offsets = this.follower.offsets();
-    const part = ids.length > 0 ? await this.writePart(ids, 0) : null;
+    const finals = await this.index.readTasks(ids);
+    const part = ids.length > 0 ? await this.writePart(ids, 0, finals) : null;
     // the part is on disk but not yet committed: a SIGKILL here leaves it to be deleted on the next open
     await this.commit(part ? [...this.parts, part] : this.parts, offsets);
     this.pending.clear();
     this.lastFlush = Date.now();
     const merged = await this.mergeTail();
     let newest = -Infinity;
-    for (const id of ids) {
-      const t = Date.parse(this.state.final(id)?.end ?? '');
+    for (const r of finals.values()) {
+      const t = Date.parse(r.end ?? '');
       if (t > newest) newest = t;
     }
     this.opts.onFlush?.({
@@ -248,19 +260,19 @@ export class LiveDataset {
       merged,
       parts: this.parts.length,
       total: this.plan.tasks,
-      done: this.state.done,
-      failed: this.state.failed,
-      badLines: this.badLines,
+      done: this.index.doneTasks,
+      failed: this.index.failedTasks,
+      badLines: this.index.bad,
       lagMs: Number.isFinite(newest) ? this.lastFlush - newest : null,
       writeMs: Date.now() - t0,
     });
   }
 
-  private async tasksOf(p: PartInfo): Promise<number[]> {
+  private async tasksOf(p: PartInfo): Promise<Int32Array> {
     let ids = this.partTasks.get(p.name);
     if (ids === undefined) {
       const col = (await readDatasetParquet(this.layout.datasetPart(p.name, 'parquet'))).getChild('task_id');
-      ids = col ? Array.from(col.toArray() as Int32Array) : [];
+      ids = col ? Int32Array.from(col.toArray() as Int32Array) : new Int32Array(0);
       this.partTasks.set(p.name, ids);
     }
     return ids;
@@ -270,7 +282,8 @@ export class LiveDataset {
    * Size-tiered merging keeps the number of parts logarithmic in the number of flushes: when the tail
    * holds `fanIn` parts of one level, they become one part of the next level holding the current final
    * row of each of their tasks. Runs right after a commit, when every final row is committed, so the
-   * merged part (the newest) is exactly what its inputs say, deduplicated.
+   * merged part (the newest) is exactly what its inputs say, deduplicated. A tail of more than `maxMergedRows` rows
+   * stays as it is.
    */
   private async mergeTail(): Promise<string[]> {
     const mergedAway: string[] = [];
@@ -279,7 +292,7 @@ export class LiveDataset {
       if (n < this.fanIn) break;
       const level = this.parts[n - 1].level;
       const tail = this.parts.slice(n - this.fanIn);
-      if (!tail.every((p) => p.level === level)) break;
+      if (!tail.every((p) => p.level === level) || tail.reduce((n, p) => n + p.rows, 0) > this.maxMergedRows) break;
       const ids = new Set<number>();
       for (const p of tail) for (const id of await this.tasksOf(p)) ids.add(id);
       const merged = await this.writePart([...ids].sort((a, b) => a - b), level + 1);

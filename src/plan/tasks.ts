@@ -319,6 +319,40 @@ export async function readTaskValues(layout: EnsembleLayout, ids: readonly numbe
   return data;
 }
 
+/**
+ * The task table held as its bytes (16 + 8 bytes a parameter, a task), rows decoded only when asked for: the live dataset
+ * of a million tasks needs a few rows at a time, not a million row objects.
+ */
+export interface TaskRows {
+  readonly rows: number;
+  /** The rows of tasks `ids` (ascending), in that order. */
+  of(ids: readonly number[]): TaskRow[];
+}
+
+/** Reads the task table's bytes once, for {@link TaskRows}. */
+export async function openTaskRows(layout: EnsembleLayout): Promise<TaskRows> {
+  const path = layout.tasks;
+  const buf = await readFile(path);
+  const head = await readHead(async (pos, len) => buf.subarray(pos, pos + len), buf.length, path);
+  return {
+    rows: head.rows,
+    of(ids) {
+      const out: TaskRow[] = [];
+      // consecutive ids decode as one run
+      for (let i = 0; i < ids.length; ) {
+        let j = i + 1;
+        while (j < ids.length && ids[j] === ids[j - 1] + 1) j++;
+        const first = ids[i];
+        if (!(Number.isSafeInteger(first) && first >= 0 && ids[j - 1] < head.rows)) throw new EnsembleError(`${path} holds tasks 0..${head.rows - 1}, not ${first}..${ids[j - 1]}: re-plan the ensemble`);
+        const at = head.dataStart + first * head.stride;
+        for (const row of decodeRows(head, buf.subarray(at, at + (j - i) * head.stride), first, j - i, path)) out.push(row);
+        i = j;
+      }
+      return out;
+    },
+  };
+}
+
 /** Reads the whole task table. */
 export async function readTaskTable(layout: EnsembleLayout): Promise<TaskRow[]> {
   const path = layout.tasks;

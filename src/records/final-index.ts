@@ -40,13 +40,18 @@ function isNotFound(e: unknown): boolean {
 /**
  * The final record of each task 0..tasks-1 as {@link selectFinal} would choose it, located in the
  * record files: per task a few numbers (about 48 bytes), so a million tasks take ~40 MB whatever
- * their records hold. Built by {@link readFinalIndex}; records are read back with {@link read}.
+ * their records hold. Built at once by {@link readFinalIndex} (the collector), or line by line as
+ * records arrive (the live dataset: watch/records.ts); records are read back with {@link read} and
+ * {@link readTasks}. The files are append-only: a record stays where it was located.
  */
 export class FinalIndex {
-  /** The record files, by index (file-name order). */
+  /** The record files, by index. */
   readonly files: string[];
+  private readonly fileIds = new Map<string, number>();
   /** Complete lines that are not a valid record. */
   bad = 0;
+  private doneCount = 0;
+  private failedCount = 0;
   private readonly file: Int32Array;
   private readonly offset: Float64Array;
   private readonly length: Int32Array;
@@ -73,7 +78,8 @@ export class FinalIndex {
     readonly tasks: number,
     files: string[],
   ) {
-    this.files = files;
+    this.files = [];
+    for (const f of files) this.fileId(f);
     this.file = new Int32Array(tasks).fill(-1);
     this.offset = new Float64Array(tasks);
     this.length = new Int32Array(tasks);
@@ -83,6 +89,31 @@ export class FinalIndex {
     this.state = new Uint8Array(tasks);
     this.tags = new Int32Array(tasks);
     this.runs = new RunCounter(tasks);
+  }
+
+  /** The index of record file `path`, added when new. */
+  fileId(path: string): number {
+    let id = this.fileIds.get(path);
+    if (id === undefined) {
+      id = this.files.push(path) - 1;
+      this.fileIds.set(path, id);
+    }
+    return id;
+  }
+
+  /** Tasks whose final record is `done`. */
+  get doneTasks(): number {
+    return this.doneCount;
+  }
+
+  /** Tasks whose final record is `failed`. */
+  get failedTasks(): number {
+    return this.failedCount;
+  }
+
+  /** Tasks whose final record ends them with a row (done or failed). */
+  get ended(): number {
+    return this.doneCount + this.failedCount;
   }
 
   /** Whether the task has a final record that ends it with a row (done or failed; see endsTask). */
@@ -103,9 +134,10 @@ export class FinalIndex {
   /**
    * Offers the line s[from, to), found in file `file` at byte `offset` (`length` bytes): read in
    * place when it is in the form our writers write (records/scan-record.ts), else parsed; a line
-   * that is no record counts as bad, a blank one is skipped.
+   * that is no record counts as bad, a blank one is skipped. Returns the task whose row it changed (its final
+   * record, or that record's `runs` or scheduler reason), else -1.
    */
-  offerLine(s: string, from: number, to: number, file: number, offset: number, length: number): void {
+  offerLine(s: string, from: number, to: number, file: number, offset: number, length: number): number {
     this.parsed = undefined;
     if (scanRecordLine(s, from, to, this.shapes, this.keys)) {
       this.line = s;
@@ -113,7 +145,7 @@ export class FinalIndex {
       this.lineTo = to;
     } else {
       const text = s.slice(from, to);
-      if (text.trim() === '') return;
+      if (text.trim() === '') return -1;
       let value: unknown;
       try {
         value = JSON.parse(text);
@@ -122,14 +154,15 @@ export class FinalIndex {
       }
       if (!isTaskRecord(value)) {
         this.bad++;
-        return;
+        return -1;
       }
       this.parsed = value;
       keysOfRecord(value, this.shapes, this.keys);
     }
-    this.offer(file, offset, length);
+    const changed = this.offer(file, offset, length);
     // not to hold the chunk's text once it is read
     this.line = '';
+    return changed ? this.keys.task : -1;
   }
 
   /** The record of the line being offered. */
@@ -138,12 +171,15 @@ export class FinalIndex {
     return this.parsed;
   }
 
-  /** Offers the record of {@link keys}, at `offset` (`length` bytes without the newline) in file `file`. */
-  private offer(file: number, offset: number, length: number): void {
+  /**
+   * Offers the record of {@link keys}, at `offset` (`length` bytes without the newline) in file `file`; returns whether
+   * the task's row changed (a new final record, a new run of its attempt, a better scheduler record for its reason).
+   */
+  private offer(file: number, offset: number, length: number): boolean {
     const k = this.keys;
     const t = k.task;
-    if (t >= this.tasks) return;
-    if (isRunSource(k.source)) this.runs.addRun(t, k.attempt, k.start);
+    if (t >= this.tasks) return false;
+    let changed = isRunSource(k.source) && this.runs.addRun(t, k.attempt, k.start);
     const key: RecordKey = { attempt: k.attempt, rank: rankOf(k.status, k.source), end: k.end };
     if (this.wins(key, this.file[t] < 0 ? undefined : this.keyOf(t), () => this.readAt(this.file[t], this.offset[t], this.length[t]))) {
       this.file[t] = file;
@@ -152,13 +188,25 @@ export class FinalIndex {
       this.attempt[t] = key.attempt;
       this.rank[t] = key.rank;
       this.end[t] = key.end;
+      this.count(this.state[t], -1);
       this.state[t] = k.status === 'done' ? State.Done : k.status === 'interrupted' ? State.Interrupted : State.Failed;
+      this.count(this.state[t], 1);
       this.tags[t] = k.shape;
+      changed = true;
     }
     if (k.source === 'scheduler') {
       const s = this.scheduler.get(t);
-      if (this.wins(key, s, () => this.readAt(s!.file, s!.offset, s!.length))) this.scheduler.set(t, { ...key, file, offset, length });
+      if (this.wins(key, s, () => this.readAt(s!.file, s!.offset, s!.length))) {
+        this.scheduler.set(t, { ...key, file, offset, length });
+        changed = true;
+      }
     }
+    return changed;
+  }
+
+  private count(state: number, by: number): void {
+    if (state === State.Done) this.doneCount += by;
+    else if (state === State.Failed) this.failedCount += by;
   }
 
   /** Whether the line being offered, of key `key`, beats the record of key `cur` (both read only when the keys tie). */
@@ -184,14 +232,26 @@ export class FinalIndex {
     return JSON.parse(buf.toString('utf8')) as TaskRecord;
   }
 
-  /**
-   * The final records of tasks [from, to), by `task - from` (undefined: none): the lines are read
-   * again, file by file in offset order, neighbouring lines with one read.
-   */
+  /** The final records of tasks [from, to), by `task - from` (undefined: none). */
   async read(from: number, to: number): Promise<Array<TaskRecord | undefined>> {
     const out = new Array<TaskRecord | undefined>(to - from);
     const ids: number[] = [];
-    for (let t = from; t < to; t++) if (this.file[t] >= 0) ids.push(t);
+    for (let t = from; t < to; t++) ids.push(t);
+    await this.readEach(ids, (t, r) => (out[t - from] = r));
+    return out;
+  }
+
+  /** The final records of tasks `ids` (those that have one), by task. */
+  async readTasks(ids: Iterable<number>): Promise<Map<number, TaskRecord>> {
+    const out = new Map<number, TaskRecord>();
+    await this.readEach(ids, (t, r) => out.set(t, r));
+    return out;
+  }
+
+  /** Reads the final records of tasks `tasks` again, file by file in offset order, neighbouring lines with one read. */
+  private async readEach(tasks: Iterable<number>, put: (task: number, r: TaskRecord) => void): Promise<void> {
+    const ids: number[] = [];
+    for (const t of tasks) if (t >= 0 && t < this.tasks && this.file[t] >= 0) ids.push(t);
     ids.sort((a, b) => this.file[a] - this.file[b] || this.offset[a] - this.offset[b]);
     for (let i = 0; i < ids.length; ) {
       const f = this.file[ids[i]];
@@ -214,31 +274,56 @@ export class FinalIndex {
           for (; i < j; i++) {
             const t = ids[i];
             const o = this.offset[t] - base;
-            const r = JSON.parse(text === null ? buf.toString('utf8', o, o + this.length[t]) : text.slice(o, o + this.length[t])) as TaskRecord;
+            const r = this.parseAt(f, text === null ? buf.toString('utf8', o, o + this.length[t]) : text.slice(o, o + this.length[t]), t);
             const s = awaitsScheduler(r) ? this.scheduler.get(t) : undefined;
             const final = s === undefined ? r : refine(r, this.readAt(s.file, s.offset, s.length));
             // set on the record just parsed (no copy: nothing else holds it)
             final.runs = this.runs.runsOf(final);
-            out[t - from] = final;
+            put(t, final);
           }
         }
       } finally {
         await fh.close();
       }
     }
-    return out;
+  }
+
+  /** The record located for task `t` in file `f`: a line that is not it means the file was rewritten since. */
+  private parseAt(f: number, line: string, t: number): TaskRecord {
+    let r: TaskRecord | undefined;
+    try {
+      r = JSON.parse(line) as TaskRecord;
+    } catch {
+      r = undefined;
+    }
+    if (r?.task !== t) throw new EnsembleError(`record file ${this.files[f]} changed while it was read (rewritten in place?): the record of task ${t} is no longer where it was`);
+    return r;
+  }
+
+  /** The tasks whose final record is `failed`, ascending. */
+  failedIds(): number[] {
+    const ids: number[] = [];
+    for (let t = 0; t < this.tasks; t++) if (this.state[t] === State.Failed) ids.push(t);
+    return ids;
   }
 }
 
-/** Offers every complete line of `text` (decoded from bytes starting at file offset `base`, all ASCII when `ascii`) to the index. */
-function offerLines(index: FinalIndex, file: number, text: string, base: number, ascii: boolean): void {
+/**
+ * Offers the whole lines buf[0, end) of record file `file`, starting at its byte `base`, to the index; `onChanged` hears
+ * of each task whose row a line changed. ASCII (the usual record) decodes as Latin-1, a plain copy, and its byte
+ * offsets are its string offsets.
+ */
+export function offerChunk(index: FinalIndex, file: number, buf: Buffer, end: number, base: number, onChanged?: (task: number) => void): void {
+  const ascii = isAscii(buf.subarray(0, end));
+  const text = buf.toString(ascii ? 'latin1' : 'utf8', 0, end);
   let pos = 0;
   let byte = base;
   while (pos < text.length) {
     let nl = text.indexOf('\n', pos);
     if (nl < 0) nl = text.length;
     const bytes = ascii ? nl - pos : Buffer.byteLength(text.slice(pos, nl));
-    index.offerLine(text, pos, nl, file, byte, bytes);
+    const changed = index.offerLine(text, pos, nl, file, byte, bytes);
+    if (changed >= 0) onChanged?.(changed);
     byte += bytes + 1;
     pos = nl + 1;
   }
@@ -266,9 +351,7 @@ async function indexFile(index: FinalIndex, file: number): Promise<void> {
       const filled = held + bytesRead;
       const last = buf.lastIndexOf(0x0a, filled - 1);
       if (last >= 0) {
-        // ASCII (the usual record) decodes as Latin-1, a plain copy, and its byte offsets are its string offsets
-        const ascii = isAscii(buf.subarray(0, last));
-        offerLines(index, file, buf.toString(ascii ? 'latin1' : 'utf8', 0, last), base, ascii);
+        offerChunk(index, file, buf, last, base);
         buf.copy(buf, 0, last + 1, filled);
         base += last + 1;
         held = filled - last - 1;

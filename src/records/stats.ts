@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppendOnlyFile } from '../util/fs.js';
+import { grown } from '../util/typed.js';
 import type { TaskRecord } from './record.js';
 import { awaitsScheduler } from './select-final.js';
 
@@ -17,7 +18,28 @@ export function formatStatsLine(r: TaskRecord): string {
 
 const LINE = /^Task +(\d+): Attempt (\d+):/;
 
-const key = (task: number | string, attempt: number | string) => `${task}.${attempt}`;
+/**
+ * The (task, attempt) pairs that have a line: a bit per attempt 1..32 of each task (4 bytes a task, where a set of
+ * "task.attempt" strings took ~60), a set of pairs for the rare attempt beyond.
+ */
+class Attempts {
+  private bits = new Uint32Array(0);
+  private readonly beyond = new Set<string>();
+
+  has(task: number, attempt: number): boolean {
+    if (attempt < 1 || attempt > 32) return this.beyond.has(`${task}.${attempt}`);
+    return task < this.bits.length && (this.bits[task] & (1 << (attempt - 1))) !== 0;
+  }
+
+  add(task: number, attempt: number): void {
+    if (attempt < 1 || attempt > 32 || !Number.isSafeInteger(task) || task < 0) {
+      this.beyond.add(`${task}.${attempt}`);
+      return;
+    }
+    if (task >= this.bits.length) this.bits = grown(this.bits, Math.max(task + 1, this.bits.length * 2));
+    this.bits[task] |= 1 << (attempt - 1);
+  }
+}
 
 /**
  * The stats file of one ensemble. The attempts it has lines for are read when it is opened, so a controller that
@@ -25,7 +47,7 @@ const key = (task: number | string, attempt: number | string) => `${task}.${atte
  * are read again. Only the controller holding the ensemble's lock appends.
  */
 export class TaskStats {
-  private readonly seen = new Set<string>();
+  private readonly seen = new Attempts();
   private file: AppendOnlyFile | null = null;
   /** Lines not yet appended: {@link flush} writes them in one write(2) (a line lost to a kill is appended by the next controller's catchUp). */
   private pending: string[] = [];
@@ -39,7 +61,7 @@ export class TaskStats {
     }
     for (const line of text.split('\n')) {
       const m = LINE.exec(line);
-      if (m) this.seen.add(key(m[1], m[2]));
+      if (m) this.seen.add(Number(m[1]), Number(m[2]));
     }
   }
 
@@ -70,9 +92,8 @@ export class TaskStats {
   }
 
   private add(rec: TaskRecord): void {
-    const k = key(rec.task, rec.attempt);
-    if (this.seen.has(k)) return;
-    this.seen.add(k);
+    if (this.seen.has(rec.task, rec.attempt)) return;
+    this.seen.add(rec.task, rec.attempt);
     this.pending.push(formatStatsLine(rec));
   }
 

@@ -142,8 +142,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         for (const t of tasks) changed.add(t);
         changes += tasks.length;
       };
-      // one reading of the records for the loop and the live dataset when this process keeps it
-      const follow = live ? live.finalsFollower(onChanged) : followFinals(layout.resultsDir, onChanged);
+      const follow = followFinals(layout.resultsDir, onChanged);
       const batch = new BatchRun(layout, effective, batchScheduler(type, executor.dialect), transport, follow, {
         runId,
         policy,

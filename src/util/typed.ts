@@ -1,4 +1,4 @@
-// Growing the typed-array columns that hold per-task or per-row numbers (records/runs.ts, collect/import-table.ts).
+// Growing the typed-array columns that hold per-task or per-row numbers (records/runs.ts, records/stats.ts, collect/import-table.ts).
 
 type Typed = Uint8Array | Uint32Array | Int32Array | Float64Array;
 

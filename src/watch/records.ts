@@ -7,12 +7,16 @@ import { parseRecordText } from '../records/parse.js';
 import { EnsembleError } from '../errors.js';
 import type { TaskRecord } from '../records/record.js';
 import { FinalState } from '../records/final-state.js';
+import { type FinalIndex, offerChunk } from '../records/final-index.js';
 import { planWatch, type WatchOptions, type WatchPlan } from './fstype.js';
 
 /** What one {@link RecordFollower.poll} found: only records appended since the previous poll. */
 export interface FollowedBatch {
+  /** The records read (none when the follower feeds an index: see {@link RecordFollowerOptions.index}). */
   records: TaskRecord[];
-  /** Complete lines that are not valid records (1-based line numbers within their file). */
+  /** With an index: the tasks whose row the lines read changed (repeats possible). */
+  changed: number[];
+  /** Complete lines that are not valid records (1-based line numbers within their file; with an index, its `bad` counts them instead). */
   bad: BadLine[];
   /** Bytes read from disk by this poll (whole lines only are consumed; a torn tail is read again later). */
   bytesRead: number;
@@ -29,6 +33,11 @@ export interface RecordFollowerOptions extends WatchOptions {
    * Default: 10 × the polling interval.
    */
   rescanMs?: number;
+  /**
+   * Lines are offered to this index (located, not parsed into records: the live dataset keeps ~48 bytes a task, not a
+   * record object) and a batch names the tasks whose row changed.
+   */
+  index?: FinalIndex;
 }
 
 // Large enough that catching up on a big file takes few reads; small enough to bound memory.
@@ -102,7 +111,7 @@ export class RecordFollower {
    */
   async readConsumed(): Promise<FollowedBatch> {
     return this.serial(async () => {
-      const batch: FollowedBatch = { records: [], bad: [], bytesRead: 0, truncated: [] };
+      const batch: FollowedBatch = { records: [], changed: [], bad: [], bytesRead: 0, truncated: [] };
       for (const [name, st] of this.files) {
         if (st.offset === 0) continue;
         const probe: FileState = { offset: 0, line: 0 };
@@ -121,7 +130,7 @@ export class RecordFollower {
    */
   async poll(opts: { full?: boolean } = {}): Promise<FollowedBatch> {
     return this.serial(async () => {
-      const batch: FollowedBatch = { records: [], bad: [], bytesRead: 0, truncated: [] };
+      const batch: FollowedBatch = { records: [], changed: [], bad: [], bytesRead: 0, truncated: [] };
       const now = Date.now();
       const rescanMs = this.rescanMs ?? 10 * (this.watchPlan?.pollMs ?? 1000);
       let names: string[];
@@ -134,7 +143,7 @@ export class RecordFollower {
         this.dirty.clear();
       }
       let next = 0;
-      const parts: FollowedBatch[] = names.map(() => ({ records: [], bad: [], bytesRead: 0, truncated: [] }));
+      const parts: FollowedBatch[] = names.map(() => ({ records: [], changed: [], bad: [], bytesRead: 0, truncated: [] }));
       const worker = async () => {
         while (next < names.length) {
           const i = next++;
@@ -151,6 +160,7 @@ export class RecordFollower {
       // file-name order, then line order: the same order a full collection reads them in
       for (const p of parts) {
         for (const r of p.records) batch.records.push(r);
+        for (const t of p.changed) batch.changed.push(t);
         for (const b of p.bad) batch.bad.push(b);
         batch.bytesRead += p.bytesRead;
         batch.truncated.push(...p.truncated);
@@ -205,6 +215,13 @@ export class RecordFollower {
           // no complete line in this window: a torn tail, or a line longer than the window
           if (st.offset + bytesRead >= size) break;
           chunk *= 2;
+          continue;
+        }
+        const { index } = this.opts;
+        if (index) {
+          offerChunk(index, index.fileId(path), buf, end, st.offset, (t) => batch.changed.push(t));
+          st.offset += end + 1;
+          chunk = READ_CHUNK;
           continue;
         }
         // decode only whole lines, so a multi-byte character torn at the window's edge cannot matter
@@ -277,7 +294,7 @@ export class RecordFollower {
       busy = true;
       void this.poll()
         .then(async (b) => {
-          if (b.records.length > 0 || b.bad.length > 0 || b.truncated.length > 0) await onBatch(b);
+          if (b.records.length > 0 || b.changed.length > 0 || b.bad.length > 0 || b.truncated.length > 0) await onBatch(b);
         })
         .catch(onError)
         .finally(() => {
@@ -309,12 +326,19 @@ export class RecordFollower {
  * For a scheduler loop's tick: each call returns the finals so far, reading only the record bytes
  * appended since the previous call (instead of every record file again). The map is live: later
  * calls update it. `onChanged` gets the tasks whose final record each call changed (ascending).
+ *
+ * The records are kept **without their results** (`result: null`): the loop decides with statuses, attempts, reasons
+ * and times, and a simulation's result may be kilobytes (a million of them, gigabytes). The choice among records is
+ * unchanged where it matters: results only break ties between records equal in every field before `result` (task,
+ * attempt, status, reason, exit code, host, job, start, end, duration), which the loop cannot tell apart anyway.
  */
 export function followFinals(resultsDir: string, onChanged?: (tasks: number[]) => void): () => Promise<Map<number, TaskRecord>> {
   const follower = new RecordFollower(resultsDir);
   const state = new FinalState();
   return async () => {
-    const changed = state.add((await follower.poll()).records);
+    const { records } = await follower.poll();
+    for (const r of records) r.result = null;
+    const changed = state.add(records);
     if (changed.length > 0) onChanged?.(changed);
     return state.finals;
   };

@@ -56,7 +56,7 @@ t.test('in-process: flushes commit parts, a changed final supersedes its row, me
   t.ok(again, 'a stale lock (dead pid) is taken over');
   t.notOk(existsSync(join(layout.datasetDir, `${orphan}.parquet`)), 'uncommitted part deleted');
   t.notOk(existsSync(join(layout.datasetDir, `${orphan}.csv.tmp-1-abc`)), 'temp file deleted');
-  t.equal(again!.state.size, 30, 'finals rebuilt from the committed offsets');
+  t.equal(again!.ended, 30, 'finals located again from the committed offsets');
   await again!.start();
   appendFileSync(a, recordLine(taskRecord(3, { attempt: 2, result: { y: 99, label: 'again' } })));
   await until(async () => (await partsView(ens)).rows.find((r) => r.task_id === 3)?.attempt === 2, 3000);
@@ -68,6 +68,32 @@ t.test('in-process: flushes commit parts, a changed final supersedes its row, me
   );
   await again!.release({ removeParts: true });
   t.notOk(existsSync(layout.datasetDir), 'parts removed');
+});
+
+t.test('merges stop at maxMergedRows: big parts stay, and a task re-run later is current in the newest part', async (t) => {
+  const { ens, results } = await planned(t, Array.from({ length: 24 }, (_, i) => i));
+  const { layout, plan } = await readPlan(ens);
+  const flushes: Array<{ merged: string[]; parts: number }> = [];
+  const live = await LiveDataset.open(layout, plan, { flushMs: 0, fanIn: 2, maxMergedRows: 4, mode: 'inotify', onFlush: (f) => flushes.push(f) });
+  t.ok(live);
+  const file = join(results, 'e0.ndjson');
+  for (let i = 0; i < 24; i++) {
+    appendFileSync(file, recordLine(i === 5 ? taskRecord(5, { status: 'failed', reason: 'exit code 3', result: null, exit_code: 3 }) : taskRecord(i)));
+    await live!.sync();
+  }
+  const cp = (await readPartsCheckpoint(layout))!;
+  t.ok(flushes.some((f) => f.merged.length > 0), 'small parts were merged');
+  t.ok(cp.parts.every((p) => p.rows <= 4), `no part over 4 rows (${cp.parts.map((p) => p.rows).join(' ')})`);
+  t.ok(cp.parts.length >= 6, `24 rows in parts of at most 4: ${cp.parts.length} parts`);
+  appendFileSync(file, recordLine(taskRecord(5, { attempt: 2 })));
+  await live!.sync();
+  const view = await partsView(ens);
+  t.equal(view.rows.length, 24, 'one current row per task');
+  t.same(view.rows.find((r) => r.task_id === 5), { task_id: 5, status: 'done', attempt: 2, reason: null }, 'the re-run is the newest row');
+  t.equal(view.all.filter((r) => r.task_id === 5).length, 2, 'its old row stays in an unmerged part');
+  t.equal(live!.ended, 24);
+  t.equal(live!.done, 24);
+  await live!.release({ removeParts: true });
 });
 
 t.test('SIGKILL of collect --follow at random instants while records keep coming: each task exactly once', async (t) => {

@@ -36,6 +36,19 @@ t.test('each attempt once: a reopened file (a restarted controller) skips the at
     ['Task         0: Attempt 1:', 'Task         1: Attempt 1:', 'Task         2: Attempt 1:', 'Task         1: Attempt 2:'],
     'only the new attempts were appended',
   );
+
+  // attempts 32 and 33 (either side of the per-task bits) and a big task id, across a restart
+  const many = new TaskStats(path);
+  for (const r of [taskRecord(7, { attempt: 32 }), taskRecord(7, { attempt: 33 }), taskRecord(1_000_000, { attempt: 1 })]) many.record(r);
+  many.close();
+  const after = new TaskStats(path);
+  after.catchUp([taskRecord(7, { attempt: 32 }), taskRecord(7, { attempt: 33 }), taskRecord(1_000_000), taskRecord(7, { attempt: 31 })], false);
+  after.close();
+  t.same(
+    lines(path).slice(4).map((l) => l.slice(0, 27)),
+    ['Task         7: Attempt 32:', 'Task         7: Attempt 33:', 'Task   1000000: Attempt 1: ', 'Task         7: Attempt 31:'],
+    'attempts beyond 32 and large task ids are told apart and kept once',
+  );
 });
 
 t.test('a wrapper record whose reason the scheduler gives waits for it; at the end of a run it is written as it is', async (t) => {

@@ -11,7 +11,7 @@ t.test('poll reads only what was appended: offsets, torn lines, bad lines, new f
   const results = join(dir, 'results');
   const a = join(results, 'e0-a1.ndjson');
   const f = new RecordFollower(results);
-  t.same(await f.poll(), { records: [], bad: [], bytesRead: 0, truncated: [] }, 'an empty directory');
+  t.same(await f.poll(), { records: [], changed: [], bad: [], bytesRead: 0, truncated: [] }, 'an empty directory');
 
   writeFileSync(a, recordLine(taskRecord(0)) + recordLine(taskRecord(1)));
   const size0 = statSync(a).size;
@@ -138,4 +138,9 @@ t.test('followFinals: the finals so far, and the tasks each call changed', async
   finals = await read();
   t.same(changes[1], [0], 'a later attempt changes task 0; the same record of task 2 read again changes nothing');
   t.equal(finals.get(0)?.attempt, 2);
+  t.equal(finals.get(2)?.result, null, 'kept without its result');
+  t.equal(finals.get(2)?.duration_s, two.duration_s, '... with what the loop decides by');
+  appendFileSync(join(results, 'e0-a1.ndjson'), recordLine({ ...two, result: { y: -1 } }));
+  await read();
+  t.equal(changes.length, 2, 'a copy differing only in its result changes nothing the loop sees');
 });
