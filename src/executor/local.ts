@@ -13,7 +13,7 @@ import { RecordWriter } from '../records/writer.js';
 import type { Logger } from '../util/log.js';
 import { CapsGate, type Load } from './caps.js';
 import { EnsembleError } from '../errors.js';
-import { arrayflowBin } from '../util/paths.js';
+import { WRAPPER_NODE_FLAGS, arrayflowBin } from '../util/paths.js';
 
 export interface LocalRunOptions {
   workers: number;
@@ -141,7 +141,7 @@ export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: 
     const start = () => {
       const writer = `local-${opts.runId}-w${spawned++}`;
       const logFd = openSync(join(layout.logsDir, `${writer}.log`), 'a');
-      const proc = spawn(worker.node, [worker.cli, 'task', layout.root, '--worker', '--writer', writer], {
+      const proc = spawn(worker.node, [...WRAPPER_NODE_FLAGS, worker.cli, 'task', layout.root, '--worker', '--writer', writer], {
         stdio: ['pipe', 'pipe', logFd],
         detached: true,
       });

@@ -5,6 +5,7 @@ import type { EnsembleLayout } from '../layout/layout.js';
 import { type ArrayLimits, type Chunk, type PlanFile, chunkSize, claimsTasks, jobName, planChunks } from '../plan/plan.js';
 import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
 import { scaleResources } from '../scheduler/resources.js';
+import { WRAPPER_NODE_FLAGS } from '../util/paths.js';
 import { renderTemplate } from './render.js';
 import { ShellLine } from './shell.js';
 
@@ -35,6 +36,7 @@ export function renderSubmission(
     stderrPath: sched.logPattern(layout, s.label, 'err'),
     directives: [...sched.directives(scaled), ...(after && after.jobIds.length > 0 ? sched.dependency(after) : [])],
     node: exe.node,
+    nodeFlags: WRAPPER_NODE_FLAGS,
     arrayflow: exe.arrayflow,
     ensembleDir: layout.root,
     indexVars: sched.indexVars.join(','),
