@@ -28,7 +28,7 @@ export interface LiveDatasetOptions extends WatchOptions {
 
 /** What a flush committed. */
 export interface FlushInfo {
-  /** The new part (null when only offsets were checkpointed, e.g. records that did not change a final row). */
+  /** The new part, the last of them when a flush catching up wrote several (null when only offsets were checkpointed, e.g. records that did not change a final row). */
   part: string | null;
   rows: number;
   /** Parts merged away by this flush. */
@@ -80,6 +80,8 @@ export class LiveDataset {
   private readonly flushMs: number;
   private readonly fanIn: number;
   private readonly maxMergedRows: number;
+  /** {@link failedFinals} as last read, and the index version it was read at. */
+  private failedRead: { version: number; records: TaskRecord[] } | null = null;
 
   private constructor(
     readonly layout: EnsembleLayout,
@@ -103,7 +105,7 @@ export class LiveDataset {
 
   /**
    * Takes the live dataset of an ensemble over: recovers from the last commit (deleting uncommitted
-   * parts, rebuilding the final rows of the committed offsets from the records). Returns null when
+   * parts, locating the final records of the committed offsets again). Returns null when
    * another live process keeps it.
    */
   static async open(layout: EnsembleLayout, plan: PlanFile, opts: LiveDatasetOptions = {}): Promise<LiveDataset | null> {
@@ -161,9 +163,18 @@ export class LiveDataset {
     return this.index.ended;
   }
 
-  /** The final records of the failed tasks, read back (whether any is owed another attempt, collect --follow). */
+  /**
+   * The final records of the failed tasks, read back (whether any is owed another attempt, collect --follow); read again
+   * only once a row changed since.
+   */
   async failedFinals(): Promise<TaskRecord[]> {
-    return [...(await this.exclusive(() => this.index.readTasks(this.index.failedIds()))).values()];
+    return this.exclusive(async () => {
+      if (this.failedRead?.version !== this.index.version) {
+        const version = this.index.version;
+        this.failedRead = { version, records: [...(await this.index.readTasks(this.index.failedIds())).values()] };
+      }
+      return this.failedRead.records;
+    });
   }
 
   /** Committed parts, oldest first. */
@@ -242,21 +253,26 @@ export class LiveDataset {
     const t0 = Date.now();
     const ids = [...this.pending].sort((a, b) => a - b);
     const offsets = this.follower.offsets();
-    const finals = await this.index.readTasks(ids);
-    const part = ids.length > 0 ? await this.writePart(ids, 0, finals) : null;
-    // the part is on disk but not yet committed: a SIGKILL here leaves it to be deleted on the next open
-    await this.commit(part ? [...this.parts, part] : this.parts, offsets);
+    // a flush that catches up on many rows (a reopen after a long stop) writes several parts, each read back on its own
+    const written: PartInfo[] = [];
+    let newest = -Infinity;
+    for (let i = 0; i < ids.length; i += this.maxMergedRows) {
+      const group = ids.slice(i, i + this.maxMergedRows);
+      const finals = await this.index.readTasks(group);
+      for (const r of finals.values()) {
+        const t = Date.parse(r.end ?? '');
+        if (t > newest) newest = t;
+      }
+      written.push(await this.writePart(group, 0, finals));
+    }
+    // the parts are on disk but not yet committed: a SIGKILL here leaves them to be deleted on the next open
+    await this.commit([...this.parts, ...written], offsets);
     this.pending.clear();
     this.lastFlush = Date.now();
     const merged = await this.mergeTail();
-    let newest = -Infinity;
-    for (const r of finals.values()) {
-      const t = Date.parse(r.end ?? '');
-      if (t > newest) newest = t;
-    }
     this.opts.onFlush?.({
-      part: part?.name ?? null,
-      rows: part?.rows ?? 0,
+      part: written.at(-1)?.name ?? null,
+      rows: written.reduce((n, p) => n + p.rows, 0),
       merged,
       parts: this.parts.length,
       total: this.plan.tasks,

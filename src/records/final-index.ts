@@ -65,7 +65,9 @@ export class FinalIndex {
   readonly tags: Int32Array;
   private readonly scheduler = new Map<number, Located>();
   /** Runs of each task's highest attempt: the `runs` of the records {@link read} returns. */
-  private readonly runs: RunCounter;
+  private runs: RunCounter;
+  /** Changes with every change of a task's row (and with {@link reset}): what was read back of the rows is current while it holds. */
+  version = 0;
 
   // The line being offered: its text line[lineFrom, lineTo), or its record once parsed (ties need it).
   private readonly keys: RecordKeys = { task: 0, attempt: 0, status: 'done', source: undefined, start: NaN, end: Infinity, shape: 0 };
@@ -181,7 +183,7 @@ export class FinalIndex {
     if (t >= this.tasks) return false;
     let changed = isRunSource(k.source) && this.runs.addRun(t, k.attempt, k.start);
     const key: RecordKey = { attempt: k.attempt, rank: rankOf(k.status, k.source), end: k.end };
-    if (this.wins(key, this.file[t] < 0 ? undefined : this.keyOf(t), () => this.readAt(this.file[t], this.offset[t], this.length[t]))) {
+    if (this.wins(key, this.file[t] < 0 ? undefined : this.keyOf(t), () => this.readAt(this.file[t], this.offset[t], this.length[t], t))) {
       this.file[t] = file;
       this.offset[t] = offset;
       this.length[t] = length;
@@ -196,11 +198,12 @@ export class FinalIndex {
     }
     if (k.source === 'scheduler') {
       const s = this.scheduler.get(t);
-      if (this.wins(key, s, () => this.readAt(s!.file, s!.offset, s!.length))) {
+      if (this.wins(key, s, () => this.readAt(s!.file, s!.offset, s!.length, t))) {
         this.scheduler.set(t, { ...key, file, offset, length });
         changed = true;
       }
     }
+    if (changed) this.version++;
     return changed;
   }
 
@@ -209,27 +212,64 @@ export class FinalIndex {
     else if (state === State.Failed) this.failedCount += by;
   }
 
-  /** Whether the line being offered, of key `key`, beats the record of key `cur` (both read only when the keys tie). */
-  private wins(key: RecordKey, cur: RecordKey | undefined, load: () => TaskRecord): boolean {
+  /**
+   * Whether the line being offered, of key `key`, beats the record of key `cur` (both read only when the keys tie; a
+   * located record that is no longer where it was, in a file rewritten since, loses: the follower then locates every
+   * record again, see watch/records.ts).
+   */
+  private wins(key: RecordKey, cur: RecordKey | undefined, load: () => TaskRecord | null): boolean {
     if (cur === undefined) return true;
     const k = compareKeys(key, cur);
-    return k < 0 || (k === 0 && compareRecords(this.record(), load()) < 0);
+    if (k !== 0) return k < 0;
+    const other = load();
+    return other === null || compareRecords(this.record(), other) < 0;
   }
 
   private keyOf(t: number): RecordKey {
     return { attempt: this.attempt[t], rank: this.rank[t], end: this.end[t] };
   }
 
-  /** One record line, read again (synchronously: rare, for ties and scheduler reasons). */
-  private readAt(file: number, offset: number, length: number): TaskRecord {
+  /** The record line of task `task` read again (synchronously: rare, for ties); null when it is no longer there. */
+  private readAt(file: number, offset: number, length: number, task: number): TaskRecord | null {
     const buf = Buffer.allocUnsafe(length);
-    const fd = openSync(this.files[file], 'r');
+    let fd: number;
     try {
-      if (readSync(fd, buf, 0, length, offset) !== length) throw new EnsembleError(`record file ${this.files[file]} shrank while it was collected`);
+      fd = openSync(this.files[file], 'r');
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
+    try {
+      if (readSync(fd, buf, 0, length, offset) !== length) return null;
     } finally {
       closeSync(fd);
     }
-    return JSON.parse(buf.toString('utf8')) as TaskRecord;
+    try {
+      const r = JSON.parse(buf.toString('utf8')) as TaskRecord;
+      return r?.task === task ? r : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Forgets every record located (a record file was rewritten: its lines are offered again from the start). */
+  reset(): void {
+    this.file.fill(-1);
+    this.state.fill(State.None);
+    this.tags.fill(0);
+    this.scheduler.clear();
+    this.runs = new RunCounter(this.tasks);
+    this.doneCount = 0;
+    this.failedCount = 0;
+    this.bad = 0;
+    this.version++;
+  }
+
+  /** The tasks that have a final record (an interrupted one included), ascending. */
+  located(): number[] {
+    const ids: number[] = [];
+    for (let t = 0; t < this.tasks; t++) if (this.file[t] >= 0) ids.push(t);
+    return ids;
   }
 
   /** The final records of tasks [from, to), by `task - from` (undefined: none). */
@@ -255,7 +295,9 @@ export class FinalIndex {
     ids.sort((a, b) => this.file[a] - this.file[b] || this.offset[a] - this.offset[b]);
     for (let i = 0; i < ids.length; ) {
       const f = this.file[ids[i]];
-      const fh = await open(this.files[f], 'r');
+      const fh = await open(this.files[f], 'r').catch((e: unknown) => {
+        throw new EnsembleError(`cannot read record file ${this.files[f]} again (removed while the ensemble ran?): ${(e as Error).message}`, { cause: e });
+      });
       try {
         while (i < ids.length && this.file[ids[i]] === f) {
           // one read for a run of lines with small gaps between them
@@ -276,7 +318,8 @@ export class FinalIndex {
             const o = this.offset[t] - base;
             const r = this.parseAt(f, text === null ? buf.toString('utf8', o, o + this.length[t]) : text.slice(o, o + this.length[t]), t);
             const s = awaitsScheduler(r) ? this.scheduler.get(t) : undefined;
-            const final = s === undefined ? r : refine(r, this.readAt(s.file, s.offset, s.length));
+            const reason = s === undefined ? null : this.readAt(s.file, s.offset, s.length, t);
+            const final = reason === null ? r : refine(r, reason);
             // set on the record just parsed (no copy: nothing else holds it)
             final.runs = this.runs.runsOf(final);
             put(t, final);
@@ -310,21 +353,30 @@ export class FinalIndex {
 
 /**
  * Offers the whole lines buf[0, end) of record file `file`, starting at its byte `base`, to the index; `onChanged` hears
- * of each task whose row a line changed. ASCII (the usual record) decodes as Latin-1, a plain copy, and its byte
- * offsets are its string offsets.
+ * of each task whose row a line changed. ASCII (the usual record) decodes at once as Latin-1, a plain copy whose string
+ * offsets are its byte offsets; other text is decoded line by line, each line's offset and length taken from its bytes
+ * (a torn multi-byte character decodes to U+FFFD, three bytes: lengths taken from the text would drift).
  */
 export function offerChunk(index: FinalIndex, file: number, buf: Buffer, end: number, base: number, onChanged?: (task: number) => void): void {
-  const ascii = isAscii(buf.subarray(0, end));
-  const text = buf.toString(ascii ? 'latin1' : 'utf8', 0, end);
-  let pos = 0;
-  let byte = base;
-  while (pos < text.length) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = text.length;
-    const bytes = ascii ? nl - pos : Buffer.byteLength(text.slice(pos, nl));
-    const changed = index.offerLine(text, pos, nl, file, byte, bytes);
+  const offer = (text: string, from: number, to: number, at: number, bytes: number): void => {
+    const changed = index.offerLine(text, from, to, file, base + at, bytes);
     if (changed >= 0) onChanged?.(changed);
-    byte += bytes + 1;
+  };
+  if (isAscii(buf.subarray(0, end))) {
+    const text = buf.toString('latin1', 0, end);
+    for (let pos = 0; pos < text.length; ) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = text.length;
+      offer(text, pos, nl, pos, nl - pos);
+      pos = nl + 1;
+    }
+    return;
+  }
+  for (let pos = 0; pos < end; ) {
+    let nl = buf.indexOf(0x0a, pos);
+    if (nl < 0 || nl > end) nl = end;
+    const line = buf.toString('utf8', pos, nl);
+    offer(line, 0, line.length, pos, nl - pos);
     pos = nl + 1;
   }
 }

@@ -1,4 +1,4 @@
-// The exactly-once rule applied incrementally: each task's final record as records arrive, in any order and in batches.
+// The exactly-once rule applied incrementally: each task's final record as records arrive, in any order and in batches (the batch loop's: watch/records.ts followFinals).
 import type { TaskRecord } from './record.js';
 import { RunCounter } from './runs.js';
 import { compareRecords, refine } from './select-final.js';
@@ -13,8 +13,6 @@ export class FinalState {
   private readonly bestScheduler = new Map<number, TaskRecord>();
   private readonly current = new Map<number, TaskRecord>();
   private readonly runs: RunCounter;
-  private doneCount = 0;
-  private failedCount = 0;
 
   /** @param tasks when given, records of task ids outside 0..tasks-1 are ignored (the dataset has no row for them). */
   constructor(readonly tasks?: number) {
@@ -49,10 +47,6 @@ export class FinalState {
       const next = this.finalOf(this.best.get(task)!);
       const prev = this.current.get(task);
       if (next === null || (prev !== undefined && prev !== next && JSON.stringify(prev) === JSON.stringify(next))) continue;
-      if (prev?.status === 'done') this.doneCount--;
-      if (prev?.status === 'failed') this.failedCount--;
-      if (next.status === 'done') this.doneCount++;
-      if (next.status === 'failed') this.failedCount++;
       this.current.set(task, next);
       changed.push(task);
     }
@@ -77,28 +71,5 @@ export class FinalState {
   /** Each task's final record so far (live: later {@link add} calls update it; do not modify it). */
   get finals(): Map<number, TaskRecord> {
     return this.current;
-  }
-
-  /** Final record of one task, if it has one. */
-  final(task: number): TaskRecord | undefined {
-    return this.current.get(task);
-  }
-
-  /** Tasks with a final record, an interrupted one included. */
-  get size(): number {
-    return this.current.size;
-  }
-
-  /** Tasks whose final record ends them (done or failed: a row of the dataset). */
-  get ended(): number {
-    return this.doneCount + this.failedCount;
-  }
-
-  get done(): number {
-    return this.doneCount;
-  }
-
-  get failed(): number {
-    return this.failedCount;
   }
 }

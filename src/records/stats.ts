@@ -18,25 +18,32 @@ export function formatStatsLine(r: TaskRecord): string {
 
 const LINE = /^Task +(\d+): Attempt (\d+):/;
 
+/** Tasks whose attempts {@link Attempts} keeps as bits (64 MB at most); stray ids beyond go to its set. */
+const BIT_TASKS = 1 << 24;
+
 /**
  * The (task, attempt) pairs that have a line: a bit per attempt 1..32 of each task (4 bytes a task, where a set of
- * "task.attempt" strings took ~60), a set of pairs for the rare attempt beyond.
+ * "task.attempt" strings took ~60), a set of pairs for the rare pair beyond (a later attempt, a stray task id).
  */
 class Attempts {
   private bits = new Uint32Array(0);
   private readonly beyond = new Set<string>();
 
+  private static bitted(task: number, attempt: number): boolean {
+    return attempt >= 1 && attempt <= 32 && Number.isSafeInteger(task) && task >= 0 && task < BIT_TASKS;
+  }
+
   has(task: number, attempt: number): boolean {
-    if (attempt < 1 || attempt > 32) return this.beyond.has(`${task}.${attempt}`);
+    if (!Attempts.bitted(task, attempt)) return this.beyond.has(`${task}.${attempt}`);
     return task < this.bits.length && (this.bits[task] & (1 << (attempt - 1))) !== 0;
   }
 
   add(task: number, attempt: number): void {
-    if (attempt < 1 || attempt > 32 || !Number.isSafeInteger(task) || task < 0) {
+    if (!Attempts.bitted(task, attempt)) {
       this.beyond.add(`${task}.${attempt}`);
       return;
     }
-    if (task >= this.bits.length) this.bits = grown(this.bits, Math.max(task + 1, this.bits.length * 2));
+    if (task >= this.bits.length) this.bits = grown(this.bits, Math.min(BIT_TASKS, Math.max(task + 1, this.bits.length * 2)));
     this.bits[task] |= 1 << (attempt - 1);
   }
 }

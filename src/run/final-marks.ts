@@ -1,5 +1,5 @@
 // What a run keeps of each task's final record while it runs: a few bytes, not the record. The records themselves are
-// the live dataset's (or pass through: a local worker's echo); a second copy of each was ≈ 40 MB at 100,000 tasks.
+// the batch loop's (watch/records.ts followFinals) or pass through (a local worker's echo); a copy was ≈ 40 MB at 100,000 tasks.
 import type { TaskRecord, TaskStatus } from '../records/record.js';
 import { awaitsScheduler } from '../records/select-final.js';
 

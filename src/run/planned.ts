@@ -177,8 +177,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     }
     // the last records as they are (a reason the scheduler never refined included)
     stats.catchUp(marks.awaiting(), true);
-    // the compaction reads the records again: the live dataset's are let go first, so that they are not held beside
-    // the collector's own (at 100,000 tasks ≈ 0.1 GB); it removes the live parts once the dataset is written
+    // the live dataset is let go before the compaction reads the records again (its follower and index are not held
+    // beside the collector's own); the compaction removes the live parts once the dataset is written
     await live?.release({ removeParts: false }).catch(() => undefined);
     live = null;
     const result = await collectEnsemble(layout, plan);

@@ -107,7 +107,8 @@ export class RecordFollower {
 
   /**
    * Reads the records before the starting offsets given to the constructor (the part a checkpoint says
-   * was already handled), without moving any offset: lets a consumer rebuild its state after a restart.
+   * was already handled), without moving any offset: lets a consumer rebuild its state after a restart
+   * (with an index, the lines are located in it and the batch holds no records).
    */
   async readConsumed(): Promise<FollowedBatch> {
     return this.serial(async () => {
@@ -165,8 +166,22 @@ export class RecordFollower {
         batch.bytesRead += p.bytesRead;
         batch.truncated.push(...p.truncated);
       }
+      if (this.opts.index && batch.truncated.length > 0) batch.changed = await this.relocate(this.opts.index);
       return batch;
     });
+  }
+
+  /**
+   * A record file was rewritten (it shrank): the records the index located in it may be gone or elsewhere. Every record
+   * is located again, each file read up to its offset; every task with a final record counts as changed.
+   */
+  private async relocate(index: FinalIndex): Promise<number[]> {
+    index.reset();
+    const scratch: FollowedBatch = { records: [], changed: [], bad: [], bytesRead: 0, truncated: [] };
+    for (const [name, st] of [...this.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      if (st.offset > 0) await this.readFile(name, { offset: 0, line: 0 }, scratch, st.offset);
+    }
+    return index.located();
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -329,8 +344,9 @@ export class RecordFollower {
  *
  * The records are kept **without their results** (`result: null`): the loop decides with statuses, attempts, reasons
  * and times, and a simulation's result may be kilobytes (a million of them, gigabytes). The choice among records is
- * unchanged where it matters: results only break ties between records equal in every field before `result` (task,
- * attempt, status, reason, exit code, host, job, start, end, duration), which the loop cannot tell apart anyway.
+ * unchanged where it matters: a result only breaks a tie between records equal in every field written before it (task,
+ * attempt, status, reason, exit code, host, job, start, end, duration), which the loop cannot tell apart anyway; so
+ * the loop may keep the other of two such copies than the dataset does.
  */
 export function followFinals(resultsDir: string, onChanged?: (tasks: number[]) => void): () => Promise<Map<number, TaskRecord>> {
   const follower = new RecordFollower(resultsDir);

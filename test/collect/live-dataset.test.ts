@@ -96,6 +96,37 @@ t.test('merges stop at maxMergedRows: big parts stay, and a task re-run later is
   await live!.release({ removeParts: true });
 });
 
+t.test('a flush catching up on many rows writes parts of at most maxMergedRows; a rewritten record file is located again', async (t) => {
+  const { ens, results } = await planned(t, Array.from({ length: 10 }, (_, i) => i));
+  const { layout, plan } = await readPlan(ens);
+  const flushes: Array<{ part: string | null; rows: number; parts: number }> = [];
+  const errors: unknown[] = [];
+  const live = await LiveDataset.open(layout, plan, { flushMs: 0, fanIn: 8, maxMergedRows: 4, mode: 'inotify', onFlush: (f) => flushes.push(f), onError: (e) => errors.push(e) });
+  t.ok(live);
+  const a = join(results, 'e0.ndjson');
+  const b = join(results, 'e1.ndjson');
+  writeFileSync(a, Array.from({ length: 10 }, (_, i) => recordLine(taskRecord(i, i === 3 ? { status: 'failed', reason: 'exit code 3', result: null, exit_code: 3 } : {}))).join(''));
+  await live!.sync();
+  t.same(flushes.map((f) => [f.rows, f.parts]), [[10, 3]], 'one flush of 10 rows: 3 parts (4 + 4 + 2)');
+  t.same((await partsView(ens)).rows.map((r) => r.task_id), Array.from({ length: 10 }, (_, i) => i));
+  // the operator rewrites e0 by hand: task 3's failure moves to e1, e0 keeps fewer lines in another order
+  writeFileSync(a, [9, 8, 7, 6, 5, 4, 2, 1, 0].map((i) => recordLine(taskRecord(i, { host: 'again' }))).join(''));
+  writeFileSync(b, recordLine(taskRecord(3, { status: 'failed', reason: 'exit code 3', result: null, exit_code: 3 })) + recordLine(taskRecord(3, { attempt: 2 })));
+  await live!.sync();
+  const view = await partsView(ens);
+  t.same(errors, [], 'no error: the rewritten file was located again');
+  t.same(
+    view.rows.map((r) => [r.task_id, r.status, r.attempt]),
+    [...selectFinal(allRecords(results)).values()].sort((x, y) => x.task - y.task).map((r) => [r.task, r.status, r.attempt]),
+    'the parts view equals selectFinal over the records as they are now',
+  );
+  t.equal(live!.ended, 10);
+  appendFileSync(a, recordLine(taskRecord(5, { attempt: 2 })));
+  await live!.sync();
+  t.equal((await partsView(ens)).rows.find((r) => r.task_id === 5)?.attempt, 2, 'later appends still flow');
+  await live!.release({ removeParts: true });
+});
+
 t.test('SIGKILL of collect --follow at random instants while records keep coming: each task exactly once', async (t) => {
   const N = 240;
   const { ens, results } = await planned(t, Array.from({ length: N }, (_, i) => i));

@@ -57,6 +57,28 @@ t.test('bad lines are counted, a torn last line and records of other tasks are i
   t.same([index.done(0), index.has(2), index.failed(1)], [true, false, false]);
 });
 
+t.test('a torn multi-byte character (invalid UTF-8) does not shift the records after it', async (t) => {
+  const dir = t.testdir({});
+  // a write cut inside "ü" (0xC3 0xBC), sealed by the next record's line: one lone 0xC3 byte
+  const torn = Buffer.concat([Buffer.from('{"task":0,"attempt":1,"status":"done","host":"n'), Buffer.from([0xc3]), Buffer.from('\n')]);
+  const later = [doneRecord(1), { ...doneRecord(2), host: 'nöde' }, doneRecord(3)];
+  writeFileSync(join(dir, 'a.ndjson'), Buffer.concat([torn, ...later.map((r) => Buffer.from(JSON.stringify(r) + '\n'))]));
+  const index = await readFinalIndex(dir, 4);
+  t.equal(index.bad, 1, 'the torn line is a bad line');
+  t.same(await index.read(0, 4), [undefined, ...later.map((r) => ({ ...r, runs: 1 }))], 'each later record read back from its own bytes');
+});
+
+t.test('an interrupted final counts neither done nor failed and ends no task; its next attempt does', async (t) => {
+  const dir = t.testdir({});
+  const recs = [doneRecord(0), failedRecord(1, 'exit code 1'), { ...doneRecord(2), status: 'interrupted' as const, reason: 'interrupted: the controller died', result: null }];
+  writeFileSync(join(dir, 'a.ndjson'), recs.map((r) => JSON.stringify(r) + '\n').join(''));
+  let index = await readFinalIndex(dir, 3);
+  t.same([index.doneTasks, index.failedTasks, index.ended, index.has(2), index.located()], [1, 1, 2, false, [0, 1, 2]]);
+  appendFileSync(join(dir, 'a.ndjson'), JSON.stringify(failedRecord(2, 'exit code 2', { attempt: 2 })) + '\n');
+  index = await readFinalIndex(dir, 3);
+  t.same([index.doneTasks, index.failedTasks, index.ended, index.failedIds()], [1, 2, 3, [1, 2]]);
+});
+
 t.test('a missing results directory is no records', async (t) => {
   const index = await readFinalIndex(join(t.testdir({}), 'results'), 4);
   t.same(await index.read(0, 4), [undefined, undefined, undefined, undefined]);

@@ -50,12 +50,12 @@ t.test('selectFinal gives each final the runs of its attempt, whatever the order
 t.test('FinalState: batches give the same runs; a losing duplicate still changes the row (its runs)', async (t) => {
   const state = new FinalState(CASES.length);
   for (const r of shuffled(ALL, 7)) state.add([r]);
-  check(t, (task) => state.final(task), 'one by one');
+  check(t, (task) => state.finals.get(task), 'one by one');
   const s = new FinalState();
   t.same(s.add([doneRecord(2)]), [2]);
-  t.equal(s.final(2)?.runs, 1);
+  t.equal(s.finals.get(2)?.runs, 1);
   t.same(s.add([later(doneRecord(2), 9)]), [2], 'the later copy loses, but the row changes');
-  t.match(s.final(2), { runs: 2, host: doneRecord(2).host });
+  t.match(s.finals.get(2), { runs: 2, host: doneRecord(2).host });
   t.same(s.add([failedRecord(2, 'lost', { source: 'controller' })]), [], 'an on-behalf record of the same attempt changes nothing');
 });
 

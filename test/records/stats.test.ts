@@ -39,15 +39,15 @@ t.test('each attempt once: a reopened file (a restarted controller) skips the at
 
   // attempts 32 and 33 (either side of the per-task bits) and a big task id, across a restart
   const many = new TaskStats(path);
-  for (const r of [taskRecord(7, { attempt: 32 }), taskRecord(7, { attempt: 33 }), taskRecord(1_000_000, { attempt: 1 })]) many.record(r);
+  for (const r of [taskRecord(7, { attempt: 32 }), taskRecord(7, { attempt: 33 }), taskRecord(1_000_000, { attempt: 1 }), taskRecord(2 ** 40)]) many.record(r);
   many.close();
   const after = new TaskStats(path);
-  after.catchUp([taskRecord(7, { attempt: 32 }), taskRecord(7, { attempt: 33 }), taskRecord(1_000_000), taskRecord(7, { attempt: 31 })], false);
+  after.catchUp([taskRecord(7, { attempt: 32 }), taskRecord(7, { attempt: 33 }), taskRecord(1_000_000), taskRecord(2 ** 40), taskRecord(7, { attempt: 31 })], false);
   after.close();
   t.same(
     lines(path).slice(4).map((l) => l.slice(0, 27)),
-    ['Task         7: Attempt 32:', 'Task         7: Attempt 33:', 'Task   1000000: Attempt 1: ', 'Task         7: Attempt 31:'],
-    'attempts beyond 32 and large task ids are told apart and kept once',
+    ['Task         7: Attempt 32:', 'Task         7: Attempt 33:', 'Task   1000000: Attempt 1: ', 'Task 1099511627776: Attempt', 'Task         7: Attempt 31:'],
+    'attempts beyond 32, large task ids and a stray id of 2^40 (no bits allocated for it) are told apart and kept once',
   );
 });
 
