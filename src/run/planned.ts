@@ -142,7 +142,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         for (const t of tasks) changed.add(t);
         changes += tasks.length;
       };
-      const follow = followFinals(layout.resultsDir, onChanged);
+      const follow = followFinals(layout.resultsDir, plan.tasks, onChanged);
       const batch = new BatchRun(layout, effective, batchScheduler(type, executor.dialect), transport, follow, {
         runId,
         policy,
@@ -158,8 +158,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
           let news = false;
           for (const task of changed) {
             const rec = latest.get(task) as TaskRecord;
-            // a record of a task outside the plan (a stray file in results/) has no row and no count
-            if (task >= plan.tasks || marks.same(rec)) continue;
+            if (marks.same(rec)) continue;
             onRecord(rec);
             news = true;
           }

@@ -340,7 +340,8 @@ export class RecordFollower {
 /**
  * For a scheduler loop's tick: each call returns the finals so far, reading only the record bytes
  * appended since the previous call (instead of every record file again). The map is live: later
- * calls update it. `onChanged` gets the tasks whose final record each call changed (ascending).
+ * calls update it. `onChanged` gets the tasks whose final record each call changed (ascending); records of tasks
+ * outside 0..tasks-1 are ignored.
  *
  * The records are kept **without their results** (`result: null`): the loop decides with statuses, attempts, reasons
  * and times, and a simulation's result may be kilobytes (a million of them, gigabytes). The choice among records is
@@ -348,9 +349,10 @@ export class RecordFollower {
  * attempt, status, reason, exit code, host, job, start, end, duration), which the loop cannot tell apart anyway; so
  * the loop may keep the other of two such copies than the dataset does.
  */
-export function followFinals(resultsDir: string, onChanged?: (tasks: number[]) => void): () => Promise<Map<number, TaskRecord>> {
+export function followFinals(resultsDir: string, tasks: number, onChanged?: (tasks: number[]) => void): () => Promise<Map<number, TaskRecord>> {
   const follower = new RecordFollower(resultsDir);
-  const state = new FinalState();
+  // a record of a task outside the plan (a stray file in results/) has no row, no count and no say in the loop
+  const state = new FinalState(tasks);
   return async () => {
     const { records } = await follower.poll();
     for (const r of records) r.result = null;

@@ -69,7 +69,7 @@ function fakeSlurm(root: string, tasks: number, opts: Opts) {
 async function run(root: string, tasks: number, opts: Opts, tickMs: { min: number; max: number }) {
   const p = slurmPlan({ array: { bundle: 1, parallel: 1, throttle: 50, steal: true } }, tasks, 1);
   const sim = fakeSlurm(root, tasks, opts);
-  const readFinals = followFinals(sim.layout.resultsDir);
+  const readFinals = followFinals(sim.layout.resultsDir, tasks);
   const batch = new BatchRun(sim.layout, p, slurmScheduler, sim.transport, readFinals, { runId: 'r1', policy: retryPolicy(0, undefined), tickMs });
   const t0 = Date.now();
   await batch.run();
