@@ -63,7 +63,7 @@ const MAX_MERGED_ROWS = 16_384;
  * neither loses nor duplicates a row. Only one process per ensemble keeps it (`dataset/follow.lock`).
  */
 export class LiveDataset {
-  /** Where each task's final record is (not the record: ~48 bytes a task), fed by the follower. */
+  /** Where each task's final record is (not the record: about 60 bytes a task), fed by the follower. */
   private readonly index: FinalIndex;
   private readonly blocks: PointBlock[];
   private parts: PartInfo[];

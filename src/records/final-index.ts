@@ -39,7 +39,7 @@ function isNotFound(e: unknown): boolean {
 
 /**
  * The final record of each task 0..tasks-1 as {@link selectFinal} would choose it, located in the
- * record files: per task a few numbers (about 48 bytes), so a million tasks take ~40 MB whatever
+ * record files: per task a few numbers (about 60 bytes with its run count), so a million tasks take ~60 MB whatever
  * their records hold. Built at once by {@link readFinalIndex} (the collector), or line by line as
  * records arrive (the live dataset: watch/records.ts); records are read back with {@link read} and
  * {@link readTasks}. The files are append-only: a record stays where it was located.
