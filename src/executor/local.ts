@@ -63,7 +63,7 @@ const SHORT_TASK_S = 1;
 const gracefulExit = (code: number | null, signal: NodeJS.Signals | null) => signal === null && (code === 0 || (code !== null && code > 128));
 
 /**
- * Runs `items` on this machine with `workers` worker processes. A worker that dies mid-task (OOM killer,
+ * Runs `items` on this machine with `workers` worker processes (the array is taken over: emptied as tasks start). A worker that dies mid-task (OOM killer,
  * SIGKILL) leaves that task with a controller-written `lost` record, and a fresh worker takes its place;
  * the item it held queued behind that task had not started and goes back to the queue.
  *
@@ -74,7 +74,8 @@ const gracefulExit = (code: number | null, signal: NodeJS.Signals | null) => sig
  * outlives the controller (Linux's PR_SET_PDEATHSIG would do it for direct children only, and Node has no binding).
  */
 export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: LocalRunOptions): Promise<void> {
-  const queue = [...items];
+  // the queue is `items` itself (taken over, emptied as tasks start): no second array of a million items
+  const queue = items;
   let lostWriter: RecordWriter | null = null;
   let spawned = 0;
   // workers that died in a row without returning a record: a broken installation, not a broken task

@@ -65,11 +65,13 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
   try {
     const journal = await readJournal(layout.journal);
     const policy = retryPolicy(executor.retries, executor.retry_on, retryRequests(journal));
-    const { items, counts, retrying, marks } = await startingPoint(layout, plan, policy, stats);
+    const start = await startingPoint(layout, plan, policy, stats);
+    const { counts, retrying, marks } = start;
+    const pending = start.items.length;
     const type = opts.executor ?? executor.type;
-    opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: items.length, executor: type });
+    opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: pending, executor: type });
     const host = opts.host ?? executor.host;
-    if (plan.prologue && items.length > 0 && !prologueDone(journal)) {
+    if (plan.prologue && pending > 0 && !prologueDone(journal)) {
       // on a batch scheduler this machine is the submitting host, on the shared filesystem: the tasks see what it made
       if (host) throw new UsageError(`the prologue runs on the machine arrayflow runs on, and submitting over SSH (${host}) that is not the cluster: run arrayflow on the login node, or remove prologue`);
       const duration_s = await runPrologue(layout, plan.prologue);
@@ -77,8 +79,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     }
     const t0 = Date.now();
     let finishedThisRun = 0;
-    appendJournal(layout.journal, { event: 'run_started', run: runId, executor: type, pending: items.length });
-    log.info({ ensemble: layout.root, executor: type, tasks: plan.tasks, pending: items.length, created }, 'run started');
+    appendJournal(layout.journal, { event: 'run_started', run: runId, executor: type, pending });
+    log.info({ ensemble: layout.root, executor: type, tasks: plan.tasks, pending, created }, 'run started');
     let progressLoggedAt = t0;
     const report = () => {
       const elapsed = (Date.now() - t0) / 1000;
@@ -113,7 +115,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       throw new UsageError(`host ${opts.host}: submitting over SSH needs a batch scheduler, but the executor is local; set executor.type to slurm or pbs`);
     }
     if (type === 'local') {
-      await runLocal(layout, items, {
+      // the work items go to the executor, not kept here: at a million tasks they are ≈ 40 MB for the whole run
+      await runLocal(layout, start.items.splice(0), {
         workers: opts.workers ?? executor.workers ?? availableParallelism(),
         runId,
         signal: opts.signal,
@@ -129,6 +132,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         log,
       });
     } else {
+      // the batch loop finds the owed work itself, from the records: the items are let go
+      start.items.length = 0;
       // the element layout (bundle) is the plan's, whatever executor.array.bundle says now
       const effective: PlanFile = { ...plan, executor: { ...executor, array: { ...executor.array, bundle: plan.bundle } } };
       // from a workstation: one SSH connection for the whole run, and the ensemble's copy on the cluster (docs/ssh.md)

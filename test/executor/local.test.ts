@@ -97,7 +97,7 @@ t.test('workers that cannot start: the run stops with their own error after four
   const items = Array.from({ length: 20 }, (_, task) => ({ task, attempt: 1 }));
   for (const [cli, last] of [[failing, 'exit code 1'], [silent, 'exit code 0']] as const) {
     const records: TaskRecord[] = [];
-    const err = await runLocal(layout, items, { workers: 2, runId: cli === failing ? 'failing' : 'silent', policy: retryPolicy(0, undefined), worker: { node: process.execPath, cli }, onRecord: (r) => records.push(r) }).then(
+    const err = await runLocal(layout, [...items], { workers: 2, runId: cli === failing ? 'failing' : 'silent', policy: retryPolicy(0, undefined), worker: { node: process.execPath, cli }, onRecord: (r) => records.push(r) }).then(
       () => null,
       (e: unknown) => e as Error,
     );
