@@ -119,13 +119,6 @@ export async function collect(layout: EnsembleLayout, paramNames: string[], opts
   const included = (t: number): boolean => opts.includePending === true || index.has(t);
   const cols = await planColumns(layout, index, paramNames, included);
   const files = await writeDatasetStream(withMetadata(batches(layout, index, cols, opts, included), await readMetadata(layout)), layout, datasetWriters(opts.dataset));
-  let rows = 0;
-  let done = 0;
-  let failed = 0;
-  for (let t = 0; t < tasks; t++) {
-    if (included(t)) rows++;
-    if (index.done(t)) done++;
-    else if (index.failed(t)) failed++;
-  }
-  return { rows, done, failed, badLines: index.bad, files };
+  const rows = opts.includePending === true ? tasks : index.ended;
+  return { rows, done: index.doneTasks, failed: index.failedTasks, badLines: index.bad, files };
 }

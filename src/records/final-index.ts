@@ -123,16 +123,6 @@ export class FinalIndex {
     return this.state[task] === State.Done || this.state[task] === State.Failed;
   }
 
-  /** Whether the task's final record is `done`. */
-  done(task: number): boolean {
-    return this.state[task] === State.Done;
-  }
-
-  /** Whether the task's final record is `failed`. */
-  failed(task: number): boolean {
-    return this.state[task] === State.Failed;
-  }
-
   /**
    * Offers the line s[from, to), found in file `file` at byte `offset` (`length` bytes): read in
    * place when it is in the form our writers write (records/scan-record.ts), else parsed; a line
@@ -244,12 +234,7 @@ export class FinalIndex {
     } finally {
       closeSync(fd);
     }
-    try {
-      const r = JSON.parse(buf.toString('utf8')) as TaskRecord;
-      return r?.task === task ? r : null;
-    } catch {
-      return null;
-    }
+    return recordOf(buf.toString('utf8'), task);
   }
 
   /** Forgets every record located (a record file was rewritten: its lines are offered again from the start). */
@@ -316,7 +301,8 @@ export class FinalIndex {
           for (; i < j; i++) {
             const t = ids[i];
             const o = this.offset[t] - base;
-            const r = this.parseAt(f, text === null ? buf.toString('utf8', o, o + this.length[t]) : text.slice(o, o + this.length[t]), t);
+            const r = recordOf(text === null ? buf.toString('utf8', o, o + this.length[t]) : text.slice(o, o + this.length[t]), t);
+            if (r === null) throw new EnsembleError(`record file ${this.files[f]} changed while it was read (rewritten in place?): the record of task ${t} is no longer where it was`);
             const s = awaitsScheduler(r) ? this.scheduler.get(t) : undefined;
             const reason = s === undefined ? null : this.readAt(s.file, s.offset, s.length, t);
             const final = reason === null ? r : refine(r, reason);
@@ -331,23 +317,21 @@ export class FinalIndex {
     }
   }
 
-  /** The record located for task `t` in file `f`: a line that is not it means the file was rewritten since. */
-  private parseAt(f: number, line: string, t: number): TaskRecord {
-    let r: TaskRecord | undefined;
-    try {
-      r = JSON.parse(line) as TaskRecord;
-    } catch {
-      r = undefined;
-    }
-    if (r?.task !== t) throw new EnsembleError(`record file ${this.files[f]} changed while it was read (rewritten in place?): the record of task ${t} is no longer where it was`);
-    return r;
-  }
-
   /** The tasks whose final record is `failed`, ascending. */
   failedIds(): number[] {
     const ids: number[] = [];
     for (let t = 0; t < this.tasks; t++) if (this.state[t] === State.Failed) ids.push(t);
     return ids;
+  }
+}
+
+/** The record of task `task` that `line` holds, or null when it holds another line (its file was rewritten since it was located). */
+function recordOf(line: string, task: number): TaskRecord | null {
+  try {
+    const r = JSON.parse(line) as TaskRecord | null;
+    return r?.task === task ? r : null;
+  } catch {
+    return null;
   }
 }
 

@@ -54,7 +54,7 @@ t.test('bad lines are counted, a torn last line and records of other tasks are i
   const index = await readFinalIndex(dir, 3);
   t.equal(index.bad, 2);
   t.same(await index.read(0, 3), [{ ...a, runs: 1 }, { ...b, runs: 1 }, undefined], 'each read with its runs');
-  t.same([index.done(0), index.has(2), index.failed(1)], [true, false, false]);
+  t.same([index.has(0), index.has(2), index.doneTasks, index.failedIds()], [true, false, 2, []]);
 });
 
 t.test('a torn multi-byte character (invalid UTF-8) does not shift the records after it', async (t) => {
