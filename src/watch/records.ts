@@ -34,7 +34,7 @@ export interface RecordFollowerOptions extends WatchOptions {
    */
   rescanMs?: number;
   /**
-   * Lines are offered to this index (located, not parsed into records: the live dataset keeps ~48 bytes a task, not a
+   * Lines are offered to this index (located, not parsed into records: the live dataset keeps about 60 bytes a task, not a
    * record object) and a batch names the tasks whose row changed.
    */
   index?: FinalIndex;
@@ -52,6 +52,8 @@ interface FileState {
 }
 
 const isRecordFile = (name: string): boolean => name.endsWith('.ndjson');
+
+const emptyBatch = (): FollowedBatch => ({ records: [], changed: [], bad: [], bytesRead: 0, truncated: [] });
 
 function countNewlines(buf: Buffer, end: number): number {
   let n = 0;
@@ -112,7 +114,7 @@ export class RecordFollower {
    */
   async readConsumed(): Promise<FollowedBatch> {
     return this.serial(async () => {
-      const batch: FollowedBatch = { records: [], changed: [], bad: [], bytesRead: 0, truncated: [] };
+      const batch = emptyBatch();
       for (const [name, st] of this.files) {
         if (st.offset === 0) continue;
         const probe: FileState = { offset: 0, line: 0 };
@@ -131,7 +133,7 @@ export class RecordFollower {
    */
   async poll(opts: { full?: boolean } = {}): Promise<FollowedBatch> {
     return this.serial(async () => {
-      const batch: FollowedBatch = { records: [], changed: [], bad: [], bytesRead: 0, truncated: [] };
+      const batch = emptyBatch();
       const now = Date.now();
       const rescanMs = this.rescanMs ?? 10 * (this.watchPlan?.pollMs ?? 1000);
       let names: string[];
@@ -144,7 +146,7 @@ export class RecordFollower {
         this.dirty.clear();
       }
       let next = 0;
-      const parts: FollowedBatch[] = names.map(() => ({ records: [], changed: [], bad: [], bytesRead: 0, truncated: [] }));
+      const parts = names.map(emptyBatch);
       const worker = async () => {
         while (next < names.length) {
           const i = next++;
@@ -177,7 +179,7 @@ export class RecordFollower {
    */
   private async relocate(index: FinalIndex): Promise<number[]> {
     index.reset();
-    const scratch: FollowedBatch = { records: [], changed: [], bad: [], bytesRead: 0, truncated: [] };
+    const scratch = emptyBatch();
     for (const [name, st] of [...this.files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       if (st.offset > 0) await this.readFile(name, { offset: 0, line: 0 }, scratch, st.offset);
     }
