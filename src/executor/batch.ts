@@ -8,7 +8,8 @@ import type { EnsembleLayout } from '../layout/layout.js';
 import { type ArrayLimits, type PlanFile, chunkLabel, chunkSize, claimsTasks, elementTasks, jobName } from '../plan/plan.js';
 import { slotsFor } from '../plan/slots.js';
 import { type RetryPolicy, UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
-import type { TaskRecord } from '../records/record.js';
+import { FinalMarks } from '../records/final-marks.js';
+import type { FinalBrief, TaskRecord } from '../records/record.js';
 import { awaitsScheduler } from '../records/select-final.js';
 import { RecordWriter } from '../records/writer.js';
 import { planSubmissions, renderSubmission } from '../render/submission.js';
@@ -16,6 +17,7 @@ import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
 import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
 import type { Transport } from '../transport/transport.js';
 import type { Logger } from '../util/log.js';
+import type { FollowedFinals } from '../watch/records.js';
 import { ClaimHolders } from './claims.js';
 import { type ClusterSide, sameHostCluster } from './cluster-side.js';
 import { ElementBook } from './elements.js';
@@ -38,9 +40,8 @@ export interface BatchRunOptions {
    * the steady-state interval between status queries. Default: records every second, queries every `executor.poll` s.
    */
   tickMs?: { min: number; max: number };
-  onRecords?: (finals: Map<number, TaskRecord>) => void;
-  /** How many final records have changed so far (the follower's count): without it, every tick scans every task for owed work. */
-  changes?: () => number;
+  /** The final records that changed, as the records are read (ascending by task, a slice at a time). */
+  onRecords?: (changed: TaskRecord[]) => void;
   onSubmit?: (s: Submission) => void;
   signal?: AbortSignal;
   /** The upstream stage's jobs that the first submission of each chunk waits for (a later stage). */
@@ -74,7 +75,7 @@ export class BatchRun {
   /** Open elements the scheduler called final, by `jobId_index`, and since when: settled once records had time to land. */
   private readonly finalSince = new Map<string, { since: number; st: ElementStatus }>();
   /** Which elements of each submission still wait for a record or a verdict (what the poll policy sees). */
-  private readonly book = new ElementBook();
+  private readonly book: ElementBook;
   private schedulerWriter: RecordWriter | null = null;
   private retrySeq = 0;
   private limits: ArrayLimits = {};
@@ -88,15 +89,21 @@ export class BatchRun {
   private readonly holders: ClaimHolders;
   /** What the last whole scan for owed work saw (changes, submissions, bundle): an equal one would find nothing new. */
   private owedStamp = '';
+  /** Each task's final record so far, in columns (the records stay in their files: {@link follow} reads them back). */
+  private readonly finals: FinalMarks;
+  /** How many final records have changed so far. */
+  private changes = 0;
 
   constructor(
     private readonly layout: EnsembleLayout,
     private readonly plan: PlanFile,
     sched: BatchScheduler,
     transport: Transport,
-    private readonly readFinals: () => Promise<Map<number, TaskRecord>>,
+    private readonly follow: FollowedFinals,
     private readonly opts: BatchRunOptions,
   ) {
+    this.finals = new FinalMarks(plan.tasks);
+    this.book = new ElementBook(plan.tasks);
     this.cluster = opts.cluster ?? sameHostCluster(layout, plan);
     this.runner = new SchedulerRunner(sched, transport, { signal: opts.signal, log: opts.log });
     this.holders = new ClaimHolders(layout, this.cluster, opts.runId);
@@ -167,7 +174,7 @@ export class BatchRun {
     await this.cluster.writeFile(join(relative(this.layout.root, this.layout.jobLogsDir), '.keep'), '');
     this.submissions.push(...(await journalSubmissions(this.layout)));
     await this.cluster.sync();
-    let finals = await this.readFinals();
+    await this.readFinals();
     this.retrySeq = this.submissions.filter((s) => s.tasksFile).length;
 
     // first submission of every chunk that still has a task without a record (a later stage's wait for the upstream's jobs)
@@ -178,7 +185,7 @@ export class BatchRun {
       if (submitted.has(label)) continue;
       const ids = [];
       for (let e = c.offset; e < c.offset + c.count; e++) ids.push(...elementTasks(this.plan, e));
-      if (ids.every((id) => finals.has(id))) continue;
+      if (ids.every((id) => this.finals.has(id))) continue;
       if (this.opts.signal?.aborted) return;
       after ??= await this.opts.after;
       // the upstream stage stopped before it submitted: submitting now would run without the dependency
@@ -186,7 +193,7 @@ export class BatchRun {
       await this.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 }, after);
     }
 
-    if (await this.loop(finals)) await this.cancelIdle();
+    if (await this.loop()) await this.cancelIdle();
     this.schedulerWriter?.close();
   }
 
@@ -194,15 +201,14 @@ export class BatchRun {
    * Reads records every tick; asks the scheduler only when the poll policy (./poll.ts) says a query is due. True once
    * every task has its final record; false when stopped.
    */
-  private async loop(initial: Map<number, TaskRecord>): Promise<boolean> {
+  private async loop(): Promise<boolean> {
     const timing = pollSettings(this.plan.executor.poll, this.opts.tickMs);
-    let finals = initial;
     let lastQueryAt: number | null = null;
     let live: Set<string> | null = null;
     let started = false;
     for (;;) {
       await this.track();
-      this.book.observe(finals, Date.now());
+      this.book.observe(this.finals, Date.now());
       const unsettled = this.book.unsettled();
       const due = nextQuery(Date.now(), lastQueryAt, this.book.views(), timing);
       if (due.at !== null && due.at <= Date.now()) {
@@ -215,11 +221,11 @@ export class BatchRun {
         }
         // records after the status: an element the scheduler calls final has written all it will write
         await this.cluster.sync();
-        finals = await this.readFinals();
-        this.book.observe(finals, Date.now());
+        await this.readFinals();
+        this.book.observe(this.finals, Date.now());
       }
-      if (await this.settle(finals, Date.now(), timing.minGapMs)) finals = await this.readFinals();
-      await this.reviveFixed(finals);
+      if (await this.settle(Date.now(), timing.minGapMs)) await this.readFinals();
+      await this.reviveFixed();
       if (!started && (live !== null || due.at === null)) {
         started = true;
         // what a later stage may depend on: jobs still queued or running, or just submitted (accounting may lag);
@@ -227,14 +233,21 @@ export class BatchRun {
         const known = live ?? new Set<string>();
         this.opts.onStarted?.(this.submissions.filter((s) => !this.book.settled(s.jobId) && (known.has(s.jobId) || this.fresh.has(s.jobId))).map((s) => s.jobId));
       }
-      this.opts.onRecords?.(finals);
-      await this.resubmitOwed(finals);
-      if (this.finished(finals)) return true;
+      await this.resubmitOwed();
+      if (this.finished()) return true;
       if (this.opts.signal?.aborted) return false;
       await sleep(timing.readMs, this.opts.signal);
       await this.cluster.sync();
-      finals = await this.readFinals();
+      await this.readFinals();
     }
+  }
+
+  /** Reads the records appended since the last look into {@link finals}; the changed ones go to `onRecords`. */
+  private async readFinals(): Promise<void> {
+    this.changes += await this.follow.poll((changed) => {
+      for (const r of changed) this.finals.set(r);
+      this.opts.onRecords?.(changed);
+    });
   }
 
   /**
@@ -339,7 +352,7 @@ export class BatchRun {
    * Writes records for the tasks of elements the scheduler called final that still have none (lost, timeout, OOM,
    * cancelled...), once `lagMs` has passed since the verdict (records may lag the scheduler: NFS); a vanished element's at once.
    */
-  private async settle(finals: Map<number, TaskRecord>, now: number, lagMs: number): Promise<boolean> {
+  private async settle(now: number, lagMs: number): Promise<boolean> {
     let wrote = false;
     for (const [key, { since, st: seen }] of this.finalSince) {
       const cut = key.lastIndexOf('_');
@@ -361,7 +374,7 @@ export class BatchRun {
       }
       const slice = this.tasksOf(s, index, await this.taskList(s));
       for (const task of this.book.held(jobId, index)) {
-        const rec = finals.get(task);
+        const rec = this.finals.get(task);
         const own = rec !== undefined && rec.attempt >= s.attempt;
         if (own && !awaitsScheduler(rec)) continue;
         // a task of its slice that a sibling claimed is the sibling's to answer for (the adopted ones are this element's),
@@ -374,7 +387,9 @@ export class BatchRun {
         }
         if (own && !reason) continue;
         this.opts.log?.warn({ task, job_id: `${jobId}_${index}`, state: st.rawState, reason }, 'no record from the element: recorded from the scheduler');
-        this.writer().write(schedulerRecord(task, s, st, reason, rec ?? null, this.sched.name, log));
+        // what the task's own record said (exit code, host, times, stderr) is kept in the scheduler's: read back
+        const prev = rec === undefined ? null : ((await this.follow.read([task])).get(task) ?? null);
+        this.writer().write(schedulerRecord(task, s, st, reason, prev, this.sched.name, log));
         wrote = true;
       }
       this.book.close(jobId, index);
@@ -383,32 +398,15 @@ export class BatchRun {
     return wrote;
   }
 
-  /** Per attempt number, the tasks some submission runs at it: chunk elements run attempt 1, listed resubmissions their own. */
-  private readonly covered = new Map<number, Set<number>>();
-  /** How many of {@link submissions} (which only grow) are in {@link covered}. */
-  private coveredSubmissions = 0;
-
-  /** {@link covered}, brought up to date with the submissions made since the last call (each one's tasks listed once, not every tick). */
-  private async coverage(): Promise<Map<number, Set<number>>> {
-    for (; this.coveredSubmissions < this.submissions.length; this.coveredSubmissions++) {
-      const s = this.submissions[this.coveredSubmissions];
-      const list = await this.taskList(s);
-      let tasks = this.covered.get(s.attempt);
-      if (tasks === undefined) this.covered.set(s.attempt, (tasks = new Set()));
-      for (let i = 0; i < s.count; i++) for (const t of this.tasksOf(s, i, list)) tasks.add(t);
-    }
-    return this.covered;
-  }
-
   /**
    * The bundle of listed submissions: the plan's, or the one learned from the probe. Null while the probe is still
    * measuring: the tasks after it are held until then (learnBundle), the choice journalled once.
    */
-  private listBundle(finals: Map<number, TaskRecord>): number | null {
+  private listBundle(): number | null {
     if (this.plan.bundle_probe === undefined) return this.plan.bundle;
     if (this.learned === null) {
       const slots = slotsFor(this.limits.cpus, this.plan.executor.resources.cpus);
-      this.learned = learnBundle(this.plan, finals, slots, (Date.now() - this.startedAt) / 1000);
+      this.learned = learnBundle(this.plan, this.finals, slots, (Date.now() - this.startedAt) / 1000);
       if (this.learned !== null) appendJournal(this.layout.journal, { event: 'bundle_learned', bundle: this.learned.bundle, reason: this.learned.reason });
     }
     return this.learned?.bundle ?? null;
@@ -419,16 +417,15 @@ export class BatchRun {
    * no submission runs: retries (automatic or asked for), tasks added by `extend` beyond the plan's element layout,
    * and the tasks a probe held back once their bundle is learned.
    */
-  private async resubmitOwed(finals: Map<number, TaskRecord>): Promise<void> {
-    const covered = await this.coverage();
-    const bundle = this.listBundle(finals);
+  private async resubmitOwed(): Promise<void> {
+    const bundle = this.listBundle();
     // a scan is O(tasks): at a million tasks, one a second was a third of the controller's CPU
-    const stamp = `${this.opts.changes?.()} ${this.submissions.length} ${bundle}`;
-    if (this.opts.changes !== undefined && stamp === this.owedStamp) return;
+    const stamp = `${this.changes} ${this.submissions.length} ${bundle}`;
+    if (stamp === this.owedStamp) return;
     const probe = this.plan.bundle_probe ?? 0;
     const byAttempt = new Map<number, number[]>();
-    for (const { task, attempt } of owedItems(this.plan.tasks, finals, this.opts.policy)) {
-      if (covered.get(attempt)?.has(task) === true) continue;
+    for (const { task, attempt } of owedItems(this.plan.tasks, this.finals, this.opts.policy)) {
+      if (this.book.runs(task, attempt)) continue;
       if (bundle === null && attempt === 1 && task >= probe) continue;
       const list = byAttempt.get(attempt) ?? [];
       list.push(task);
@@ -468,27 +465,27 @@ export class BatchRun {
   }
 
   /** Asks for one more attempt of every task whose upstream failure has been fixed by an upstream retry (journalled). */
-  private async reviveFixed(finals: Map<number, TaskRecord>): Promise<void> {
+  private async reviveFixed(): Promise<void> {
     const { upstream, policy } = this.opts;
     if (!upstream) return;
     // at most as many revivals as retries: a node that keeps seeing a stale upstream view cannot loop forever
-    const waiting = [...finals.values()].filter(
+    const waiting = [...this.finals.withReasons()].filter(
       (r) => r.status === 'failed' && reasonKind(r.reason) === UPSTREAM_FAILED && policy.requested.get(r.task) !== r.attempt && r.attempt <= policy.retries,
     );
     if (waiting.length === 0) return;
     const fixed = await upstream.fixed(waiting.map((r) => r.task));
     if (fixed.length === 0) return;
-    const tasks = fixed.map((t): [number, number] => [t, (finals.get(t) as TaskRecord).attempt]);
+    const tasks = fixed.map((t): [number, number] => [t, (this.finals.get(t) as FinalBrief).attempt]);
     for (const [t, attempt] of tasks) policy.requested.set(t, attempt);
     this.owedStamp = ''; // retry requests changed: the next scan for owed work runs
     appendJournal(this.layout.journal, { event: 'retry', tasks });
   }
 
-  private finished(finals: Map<number, TaskRecord>): boolean {
+  private finished(): boolean {
     if (this.opts.upstream && !this.opts.upstream.settled()) return false;
-    if (finals.size < this.plan.tasks) return false;
+    if (this.finals.size < this.plan.tasks) return false;
     if (this.submissions.some((s) => !this.book.settled(s.jobId))) return false;
-    return owedItems(this.plan.tasks, finals, this.opts.policy).length === 0;
+    return owedItems(this.plan.tasks, this.finals, this.opts.policy).length === 0;
   }
 
   /** Job ids of every submission (for cancel). */

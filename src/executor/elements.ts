@@ -1,5 +1,5 @@
 // Which array elements of each submission are still open (no final record that needs no scheduler reason): what BatchRun's poll policy (./poll.ts) is fed.
-import type { TaskRecord } from '../records/record.js';
+import type { FinalBrief, FinalsView } from '../records/record.js';
 import { awaitsScheduler } from '../records/select-final.js';
 import type { SubmissionView } from './poll.js';
 
@@ -22,20 +22,35 @@ interface Tracked {
  * A task's record covers it for a submission of attempt `attempt`: a final record of that attempt or later that
  * needs no scheduler reason (a wrapper's "terminated" waits for the scheduler to say time limit, cancel or preemption).
  */
-export function covers(rec: TaskRecord | undefined, attempt: number): boolean {
+export function covers(rec: FinalBrief | undefined, attempt: number): boolean {
   return rec !== undefined && rec.attempt >= attempt && !awaitsScheduler(rec);
 }
 
 /** The open elements of every submission; an element closes once and stays closed (records only ever get more final). */
 export class ElementBook {
   private readonly subs = new Map<string, Tracked>();
+  /** Per attempt number, a byte per task of the plan: 1 when some submission runs the task at that attempt. */
+  private readonly runsAt = new Map<number, Uint8Array>();
+
+  /** @param tasks the plan's task count (the tasks {@link runs} answers for) */
+  constructor(private readonly tasks = 0) {}
 
   /** Starts tracking a submission (again: no-op); `tasksOf(index)` are the tasks of its element `index`. */
   add(jobId: string, attempt: number, elements: number, tasksOf: (index: number) => number[]): void {
     if (this.subs.has(jobId)) return;
     const open = new Set<number>();
-    for (let i = 0; i < elements; i++) open.add(i);
+    let runs = this.runsAt.get(attempt);
+    if (runs === undefined) this.runsAt.set(attempt, (runs = new Uint8Array(this.tasks)));
+    for (let i = 0; i < elements; i++) {
+      open.add(i);
+      for (const t of tasksOf(i)) if (t < this.tasks) runs[t] = 1;
+    }
     this.subs.set(jobId, { attempt, elements, tasksOf, adopted: new Map(), open, seen: new Map(), lastRecordedAt: null, longestMs: 0, earlySpent: false });
+  }
+
+  /** Whether some submission tracked runs `task` at attempt `attempt` (then that attempt is not owed to another one). */
+  runs(task: number, attempt: number): boolean {
+    return this.runsAt.get(attempt)?.[task] === 1;
   }
 
   /** The tasks element `index` answers for: its slice, and the stolen tasks handed to it by {@link adopt}. */
@@ -60,7 +75,7 @@ export class ElementBook {
    * Closes the elements whose tasks the records now cover; returns how many closed. Cost: the open elements' tasks not
    * yet seen covered (records only ever get more final, and adopted tasks are appended: the covered prefix stays covered).
    */
-  observe(finals: Map<number, TaskRecord>, now: number): number {
+  observe(finals: FinalsView, now: number): number {
     let closed = 0;
     for (const [jobId, s] of this.subs) {
       for (const index of s.open) {
@@ -72,7 +87,7 @@ export class ElementBook {
         s.open.delete(index);
         closed++;
         s.lastRecordedAt = now;
-        const ms = tasks.reduce((sum, t) => sum + Math.max(0, (finals.get(t) as TaskRecord).duration_s || 0) * 1000, 0);
+        const ms = tasks.reduce((sum, t) => sum + Math.max(0, (finals.get(t) as FinalBrief).duration_s || 0) * 1000, 0);
         s.longestMs = Math.max(s.longestMs, ms);
       }
     }

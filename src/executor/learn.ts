@@ -3,7 +3,7 @@
 import { chooseBundle, formatSeconds } from '../plan/bundle.js';
 import type { PlanFile } from '../plan/plan.js';
 import { bundleInput } from '../plan/write.js';
-import type { TaskRecord } from '../records/record.js';
+import type { FinalBrief, FinalsView } from '../records/record.js';
 
 export interface LearnedBundle {
   bundle: number;
@@ -26,10 +26,10 @@ const median = (xs: number[]): number => {
  *    finished in that time, so each takes at least that long: one task per element).
  * `slots`: the elements the cluster runs at once, as at plan time (null: unknown).
  */
-export function learnBundle(plan: PlanFile, finals: Map<number, TaskRecord>, slots: number | null, elapsedS: number): LearnedBundle | null {
+export function learnBundle(plan: PlanFile, finals: FinalsView, slots: number | null, elapsedS: number): LearnedBundle | null {
   const probe = plan.bundle_probe;
   if (probe === undefined) return null;
-  const finished: TaskRecord[] = [];
+  const finished: FinalBrief[] = [];
   for (let t = 0; t < probe; t++) {
     const r = finals.get(t);
     if (r) finished.push(r);

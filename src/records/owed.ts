@@ -1,5 +1,5 @@
 // Which attempt each task is owed: first runs, automatic retries (retries, retry_on) and retries asked for by hand.
-import type { TaskRecord } from './record.js';
+import type { FinalBrief, FinalsView } from './record.js';
 
 /** One unit of work: run `task` as attempt `attempt`. */
 export interface WorkItem {
@@ -45,7 +45,7 @@ export function retryPolicy(retries: number, retryOn: readonly string[] | undefi
 }
 
 /** The attempt a task with final record `rec` is owed next, or null when it is finished. */
-export function owedAttempt(rec: TaskRecord | undefined, policy: RetryPolicy): number | null {
+export function owedAttempt(rec: FinalBrief | undefined, policy: RetryPolicy): number | null {
   if (!rec) return 1;
   // an interrupted attempt is no failure: the next run gives the task the next attempt, whatever the retry policy
   if (rec.status === 'interrupted') return rec.attempt + 1;
@@ -61,7 +61,7 @@ export function owedAttempt(rec: TaskRecord | undefined, policy: RetryPolicy): n
 }
 
 /** Every task of the plan that is owed an attempt. */
-export function owedItems(tasks: number, finals: Map<number, TaskRecord>, policy: RetryPolicy): WorkItem[] {
+export function owedItems(tasks: number, finals: FinalsView, policy: RetryPolicy): WorkItem[] {
   const items: WorkItem[] = [];
   for (let task = 0; task < tasks; task++) {
     const attempt = owedAttempt(finals.get(task), policy);

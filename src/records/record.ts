@@ -42,3 +42,14 @@ export interface TaskRecord {
 export function endsTask(r: TaskRecord | undefined): r is TaskRecord {
   return r !== undefined && r.status !== 'interrupted';
 }
+
+/** What the controller decides by of a task's final record: a record itself serves, or a few bytes of it kept in columns (final-marks.ts). */
+export type FinalBrief = Pick<TaskRecord, 'task' | 'attempt' | 'status' | 'reason' | 'source' | 'duration_s'>;
+
+/** Each task's final record so far, by task id, as the batch loop reads it: a `Map` of records serves, or the columns of final-marks.ts. */
+export interface FinalsView {
+  get(task: number): FinalBrief | undefined;
+  has(task: number): boolean;
+  /** Tasks with a final record (an interrupted one included). */
+  readonly size: number;
+}

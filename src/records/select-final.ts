@@ -8,7 +8,7 @@ import { RunCounter } from './runs.js';
  * preemption: its row waits for the scheduler's final state to give the reason. A record without
  * `source` was written by a wrapper (as {@link selectFinal} ranks it).
  */
-export function awaitsScheduler(r: TaskRecord): boolean {
+export function awaitsScheduler(r: Pick<TaskRecord, 'source' | 'status' | 'reason'>): boolean {
   return (r.source ?? 'wrapper') === 'wrapper' && r.status === 'failed' && (r.reason ?? '').startsWith('terminated');
 }
 

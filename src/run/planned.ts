@@ -18,7 +18,7 @@ import { LocalTransport } from '../transport/local.js';
 import { logLevel, openLog } from '../util/log.js';
 import { followFinals } from '../watch/records.js';
 import { collectEnsemble } from './collect-plan.js';
-import { FinalMarks, bucketOf } from './final-marks.js';
+import { FinalMarks, bucketOf } from '../records/final-marks.js';
 import { prologueDone, runPrologue } from './prologue.js';
 import { type RunOptions, type RunResult, type StageChain, countFinals, newRunId } from './types.js';
 
@@ -140,18 +140,10 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
       const remote = host ? await (await import('../remote/index.js')).openRemote(host, executor.remote, layout, plan, { transport: opts.transport }) : null;
       if (remote && host) opts.onRemote?.({ host, ...remote.setup });
       const transport = remote?.transport ?? opts.transport ?? new LocalTransport();
-      // the tasks whose final record changed since the last onRecords: only those are compared with ours
-      const changed = new Set<number>();
-      let changes = 0;
-      const onChanged = (tasks: number[]) => {
-        for (const t of tasks) changed.add(t);
-        changes += tasks.length;
-      };
-      const follow = followFinals(layout.resultsDir, plan.tasks, onChanged);
+      const follow = followFinals(layout.resultsDir, plan.tasks);
       const batch = new BatchRun(layout, effective, batchScheduler(type, executor.dialect), transport, follow, {
         runId,
         policy,
-        changes: () => changes,
         tickMs: opts.tickMs,
         signal: opts.signal,
         onSubmit: opts.onSubmit,
@@ -159,15 +151,13 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         ...chain,
         ...(remote ? { cluster: remote.cluster } : {}),
         // one progress report and one stats write per batch of records, not per record
-        onRecords: (latest) => {
+        onRecords: (changed) => {
           let news = false;
-          for (const task of changed) {
-            const rec = latest.get(task) as TaskRecord;
+          for (const rec of changed) {
             if (marks.same(rec)) continue;
             onRecord(rec);
             news = true;
           }
-          changed.clear();
           if (!news) return;
           report();
           stats.flush();

@@ -6,8 +6,7 @@ import type { BadLine } from '../records/read.js';
 import { parseRecordText } from '../records/parse.js';
 import { EnsembleError } from '../errors.js';
 import type { TaskRecord } from '../records/record.js';
-import { FinalState } from '../records/final-state.js';
-import { type FinalIndex, offerChunk } from '../records/final-index.js';
+import { FinalIndex, offerChunk } from '../records/final-index.js';
 import { planWatch, type WatchOptions, type WatchPlan } from './fstype.js';
 
 /** What one {@link RecordFollower.poll} found: only records appended since the previous poll. */
@@ -339,27 +338,39 @@ export class RecordFollower {
   }
 }
 
+/** The final records a {@link FollowedFinals.poll} reads back at a time (a resumed run of a million tasks: not all at once). */
+const FOLLOW_SLICE = 16_384;
+
+/** A scheduler loop's view of the records: the final records that changed since its last look, and any task's on demand. */
+export interface FollowedFinals {
+  /**
+   * Reads only the record bytes appended since the previous call and hands the final records they changed to `each`,
+   * read back from the record files (a task's `runs` or scheduler reason included), ascending by task and at most a
+   * slice at a time; returns how many tasks changed. Records of tasks outside 0..tasks-1 are ignored.
+   */
+  poll(each: (finals: TaskRecord[]) => void): Promise<number>;
+  /** The final records of `tasks` as they are now (those that have one). */
+  read(tasks: Iterable<number>): Promise<Map<number, TaskRecord>>;
+}
+
 /**
- * For a scheduler loop's tick: each call returns the finals so far, reading only the record bytes
- * appended since the previous call (instead of every record file again). The map is live: later
- * calls update it. `onChanged` gets the tasks whose final record each call changed (ascending); records of tasks
- * outside 0..tasks-1 are ignored.
- *
- * The records are kept **without their results** (`result: null`): the loop decides with statuses, attempts, reasons
- * and times, and a simulation's result may be kilobytes (a million of them, gigabytes). The choice among records is
- * unchanged where it matters: a result only breaks a tie between records equal in every field written before it (task,
- * attempt, status, reason, exit code, host, job, start, end, duration), which the loop cannot tell apart anyway; so
- * the loop may keep the other of two such copies than the dataset does.
+ * For a scheduler loop's tick. The records are located in a {@link FinalIndex} (about 60 bytes a task), not held: the
+ * loop keeps what it decides by (records/final-marks.ts), and a million record objects were ≈ 300 MB.
  */
-export function followFinals(resultsDir: string, tasks: number, onChanged?: (tasks: number[]) => void): () => Promise<Map<number, TaskRecord>> {
-  const follower = new RecordFollower(resultsDir);
-  // a record of a task outside the plan (a stray file in results/) has no row, no count and no say in the loop
-  const state = new FinalState(tasks);
-  return async () => {
-    const { records } = await follower.poll();
-    for (const r of records) r.result = null;
-    const changed = state.add(records);
-    if (changed.length > 0) onChanged?.(changed);
-    return state.finals;
+export function followFinals(resultsDir: string, tasks: number): FollowedFinals {
+  const index = new FinalIndex(tasks, []);
+  const follower = new RecordFollower(resultsDir, { index });
+  return {
+    async poll(each) {
+      const { changed } = await follower.poll();
+      if (changed.length === 0) return 0;
+      const ids = [...new Set(changed)].sort((a, b) => a - b);
+      for (let i = 0; i < ids.length; i += FOLLOW_SLICE) {
+        const read = await index.readTasks(ids.slice(i, i + FOLLOW_SLICE));
+        each([...read.values()].sort((a, b) => a.task - b.task));
+      }
+      return ids.length;
+    },
+    read: (ids) => index.readTasks(ids),
   };
 }

@@ -3,24 +3,26 @@ import t from 'tap';
 import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { FinalState } from '../../src/records/final-state.js';
 import { isComplete } from '../../src/collect/follow.js';
 import { readPartsCheckpoint } from '../../src/collect/parts.js';
 import { retryPolicy } from '../../src/records/owed.js';
 import { readDatasetParquet } from '../../src/collect/parquet.js';
+import type { TaskRecord } from '../../src/records/record.js';
 import { selectFinal } from '../../src/records/select-final.js';
 import { behaveConfig, cli, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 import { allRecords, planned, sleep, until } from '../helpers/parts.js';
 import { recordLine, taskRecord } from '../helpers/records.js';
 
 t.test('isComplete: every task has a final record; while a controller runs, none may still change', async (t) => {
-  const s = new FinalState(3);
-  // what the live dataset answers, from the finals selectFinal's incremental form keeps
+  // each record below is its task's new final one
+  const finals = new Map<number, TaskRecord>();
+  const s = { add: (rs: TaskRecord[]) => rs.forEach((r) => finals.set(r.task, r)) };
+  // what the live dataset answers
   const live = {
     get ended() {
-      return [...s.finals.values()].filter((r) => r.status !== 'interrupted').length;
+      return [...finals.values()].filter((r) => r.status !== 'interrupted').length;
     },
-    failedFinals: async () => [...s.finals.values()].filter((r) => r.status === 'failed'),
+    failedFinals: async () => [...finals.values()].filter((r) => r.status === 'failed'),
   };
   s.add([taskRecord(0), taskRecord(1, { status: 'failed', reason: 'exit code 3', result: null })]);
   t.notOk(await isComplete(live, 3, null), 'task 2 has no record');

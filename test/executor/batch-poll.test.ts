@@ -5,10 +5,12 @@ import { BatchRun } from '../../src/executor/batch.js';
 import { EnsembleLayout } from '../../src/layout/layout.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { retryPolicy } from '../../src/records/owed.js';
+import { selectFinal } from '../../src/records/select-final.js';
 import { RecordWriter } from '../../src/records/writer.js';
 import { slurmScheduler } from '../../src/scheduler/slurm/binding.js';
 import type { CommandResult, Transport } from '../../src/transport/transport.js';
 import { followFinals } from '../../src/watch/records.js';
+import { allRecords } from '../helpers/parts.js';
 import { slurmPlan } from '../helpers/plans.js';
 
 const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', exitCode: 0 });
@@ -69,13 +71,12 @@ function fakeSlurm(root: string, tasks: number, opts: Opts) {
 async function run(root: string, tasks: number, opts: Opts, tickMs: { min: number; max: number }) {
   const p = slurmPlan({ array: { bundle: 1, parallel: 1, throttle: 50, steal: true } }, tasks, 1);
   const sim = fakeSlurm(root, tasks, opts);
-  const readFinals = followFinals(sim.layout.resultsDir, tasks);
-  const batch = new BatchRun(sim.layout, p, slurmScheduler, sim.transport, readFinals, { runId: 'r1', policy: retryPolicy(0, undefined), tickMs });
+  const batch = new BatchRun(sim.layout, p, slurmScheduler, sim.transport, followFinals(sim.layout.resultsDir, tasks), { runId: 'r1', policy: retryPolicy(0, undefined), tickMs });
   const t0 = Date.now();
   await batch.run();
   const elapsed = Date.now() - t0;
   sim.done();
-  return { elapsed, status: sim.status, finals: await readFinals() };
+  return { elapsed, status: sim.status, finals: selectFinal(allRecords(sim.layout.resultsDir)) };
 }
 
 t.test('200 records over ~2 s: a handful of status queries, by the clock; none once every element is recorded', async (t) => {

@@ -35,7 +35,7 @@ t.test('a chunk found in the live queue but not (yet) in sacct is adopted, not s
     },
     close: async () => undefined,
   };
-  const run = new BatchRun(new EnsembleLayout(root), p, slurmScheduler, transport, async () => new Map(), {
+  const run = new BatchRun(new EnsembleLayout(root), p, slurmScheduler, transport, { poll: async () => 0, read: async () => new Map() }, {
     runId: 'r1',
     policy: retryPolicy(p.retries, p.executor.retry_on),
     tickMs: { min: 1, max: 1 },

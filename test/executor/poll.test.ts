@@ -128,3 +128,14 @@ t.test('ElementBook: each look resumes after the tasks already seen covered; an 
   t.equal(book.observe(finals, 5000), 1);
   t.ok(book.settled('5'));
 });
+
+t.test('ElementBook.runs: the tasks each attempt\'s submissions run, whatever their elements\' state', async (t) => {
+  const book = new ElementBook(6);
+  book.add('1', 1, 3, (i) => [2 * i, 2 * i + 1]);
+  book.add('2', 2, 1, () => [4, 9]); // a listed resubmission; task 9 is outside the plan
+  t.same([0, 1, 2, 3, 4, 5].map((task) => book.runs(task, 1)), [true, true, true, true, true, true]);
+  t.same([0, 1, 2, 3, 4, 5].map((task) => book.runs(task, 2)), [false, false, false, false, true, false]);
+  t.notOk(book.runs(0, 3), 'no submission of attempt 3');
+  book.close('1', 0);
+  t.ok(book.runs(0, 1), 'a closed element still ran its tasks');
+});

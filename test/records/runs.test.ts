@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FinalState } from '../../src/records/final-state.js';
 import { readFinalIndex } from '../../src/records/final-index.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { RunCounter, isRun } from '../../src/records/runs.js';
 import { selectFinal } from '../../src/records/select-final.js';
+import { followFinals } from '../../src/watch/records.js';
 import { doneRecord, failedRecord, shuffled } from '../collect/fixtures/ensemble.js';
 
 /** Another run of `r`'s attempt, `s` seconds later (a run is told by its start: the same record twice is one run). */
@@ -47,16 +47,30 @@ t.test('selectFinal gives each final the runs of its attempt, whatever the order
   }
 });
 
-t.test('FinalState: batches give the same runs; a losing duplicate still changes the row (its runs)', async (t) => {
-  const state = new FinalState(CASES.length);
-  for (const r of shuffled(ALL, 7)) state.add([r]);
-  check(t, (task) => state.finals.get(task), 'one by one');
-  const s = new FinalState();
-  t.same(s.add([doneRecord(2)]), [2]);
-  t.equal(s.finals.get(2)?.runs, 1);
-  t.same(s.add([later(doneRecord(2), 9)]), [2], 'the later copy loses, but the row changes');
-  t.match(s.finals.get(2), { runs: 2, host: doneRecord(2).host });
-  t.same(s.add([failedRecord(2, 'lost', { source: 'controller' })]), [], 'an on-behalf record of the same attempt changes nothing');
+t.test('followFinals: records arriving one at a time give the same runs; a losing duplicate still changes the row (its runs)', async (t) => {
+  const dir = t.testdir({ all: {}, two: {} });
+  const follow = followFinals(join(dir, 'all'), CASES.length);
+  const latest = new Map<number, TaskRecord>();
+  const keep = (rs: TaskRecord[]) => rs.forEach((r) => latest.set(r.task, r));
+  for (const r of shuffled(ALL, 7)) {
+    appendFileSync(join(dir, 'all', 'a.ndjson'), JSON.stringify(r) + '\n');
+    await follow.poll(keep);
+  }
+  check(t, (task) => latest.get(task), 'one by one');
+
+  const two = followFinals(join(dir, 'two'), 3);
+  const file = join(dir, 'two', 'a.ndjson');
+  const seen: TaskRecord[][] = [];
+  const step = async (r: TaskRecord) => {
+    appendFileSync(file, JSON.stringify(r) + '\n');
+    return two.poll((rs) => seen.push(rs));
+  };
+  t.equal(await step(doneRecord(2)), 1);
+  t.equal(seen[0][0].runs, 1);
+  t.equal(await step(later(doneRecord(2), 9)), 1, 'the later copy loses, but the row changes');
+  t.match(seen[1][0], { runs: 2, host: doneRecord(2).host });
+  t.equal(await step(failedRecord(2, 'lost', { source: 'controller' })), 0, 'an on-behalf record of the same attempt changes nothing');
+  t.equal(seen.length, 2);
 });
 
 t.test('FinalIndex: the records read back carry the same runs', async (t) => {

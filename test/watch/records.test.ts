@@ -2,6 +2,7 @@
 import t from 'tap';
 import { appendFileSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TaskRecord } from '../../src/records/record.js';
 import { type FollowedBatch, RecordFollower, followFinals } from '../../src/watch/records.js';
 import { recordLine, taskRecord } from '../helpers/records.js';
 
@@ -123,25 +124,21 @@ for (const mode of ['inotify', 'poll'] as const) {
   });
 }
 
-t.test('followFinals: the finals so far, and the tasks each call changed', async (t) => {
+t.test('followFinals: the final records each call changed, read back whole; any task\'s on demand', async (t) => {
   const results = join(t.testdir({ results: {} }), 'results');
-  const changes: number[][] = [];
-  const read = followFinals(results, 3, (tasks) => changes.push(tasks));
+  const follow = followFinals(results, 3);
+  const changes: TaskRecord[][] = [];
+  const poll = () => follow.poll((finals) => changes.push(finals));
   const two = taskRecord(2);
+  const failed = taskRecord(0, { status: 'failed', reason: 'exit code 1', result: null });
   // task 7 is outside the plan's 3 tasks (a stray file in results/)
-  writeFileSync(join(results, 'e0-a1.ndjson'), recordLine(two) + recordLine(taskRecord(0, { status: 'failed', reason: 'exit code 1' })) + recordLine(taskRecord(7)));
-  let finals = await read();
-  t.same([...finals.keys()].sort(), [0, 2]);
-  t.same(changes, [[0, 2]]);
-  await read();
-  t.same(changes, [[0, 2]], 'nothing new: no call');
+  writeFileSync(join(results, 'e0-a1.ndjson'), recordLine(two) + recordLine(failed) + recordLine(taskRecord(7)));
+  t.equal(await poll(), 2);
+  t.same(changes, [[{ ...failed, runs: 1 }, { ...two, runs: 1 }]], 'ascending by task, with their results and runs; the stray task ignored');
+  t.equal(await poll(), 0, 'nothing new: no call');
+  t.equal(changes.length, 1);
   appendFileSync(join(results, 'e0-a1.ndjson'), recordLine(taskRecord(0, { attempt: 2 })) + recordLine(two));
-  finals = await read();
-  t.same(changes[1], [0], 'a later attempt changes task 0; the same record of task 2 read again changes nothing');
-  t.equal(finals.get(0)?.attempt, 2);
-  t.equal(finals.get(2)?.result, null, 'kept without its result');
-  t.equal(finals.get(2)?.duration_s, two.duration_s, '... with what the loop decides by');
-  appendFileSync(join(results, 'e0-a1.ndjson'), recordLine({ ...two, result: { y: -1 } }));
-  await read();
-  t.equal(changes.length, 2, 'a copy differing only in its result changes nothing the loop sees');
+  t.equal(await poll(), 1);
+  t.same(changes[1].map((r) => [r.task, r.attempt]), [[0, 2]], 'a later attempt changes task 0; the same record of task 2 read again changes nothing');
+  t.same([...(await follow.read([2, 1, 0])).entries()].map(([task, r]) => [task, r.attempt, r.result]).sort(), [[0, 2, taskRecord(0).result], [2, 1, two.result]], 'read: the tasks that have a final record, as they are now');
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { TaskRecord } from '../../src/records/record.js';
-import { FinalMarks } from '../../src/run/final-marks.js';
+import { FinalMarks } from '../../src/records/final-marks.js';
 
 const rec = (task: number, status: TaskRecord['status'], extra: Partial<TaskRecord> = {}): TaskRecord => ({
   task,
@@ -39,4 +39,25 @@ t.test('buckets, sameness and the records that wait for the scheduler', async (t
   marks.set(rec(1, 'done', { attempt: 2 }));
   t.equal(marks.bucket(1), 'done', 'a retry that succeeded');
   t.ok(marks.same(rec(1, 'done', { attempt: 2 })), 'its reason is gone with it');
+});
+
+t.test('a view of the finals for the batch loop: what each record says, from the columns', async (t) => {
+  const marks = new FinalMarks(4);
+  t.equal(marks.size, 0);
+  t.equal(marks.get(0), undefined);
+  marks.set(rec(0, 'done', { duration_s: 2.5 }));
+  marks.set(rec(2, 'failed', { attempt: 3, source: 'scheduler', reason: 'timeout: limit' }));
+  marks.set(rec(3, 'interrupted'));
+  marks.set(rec(7, 'done'));
+  t.equal(marks.size, 3, 'an interrupted one counts, a task outside the plan not');
+  t.same([0, 1, 2, 3].map((i) => marks.has(i)), [true, false, true, true]);
+  t.same(marks.get(0), { task: 0, attempt: 1, status: 'done', reason: null, source: 'wrapper', duration_s: 2.5 });
+  t.same(marks.get(2), { task: 2, attempt: 3, status: 'failed', reason: 'timeout: limit', source: 'scheduler', duration_s: 1 });
+  const { source: _, ...bare } = rec(1, 'failed', { reason: 'exit code 1' });
+  marks.set(bare as TaskRecord);
+  t.equal(marks.get(1)?.source, 'wrapper', 'a record without a source is a wrapper\'s');
+  t.same([...marks.withReasons()].map((b) => b.task).sort(), [1, 2, 3], 'the records that give a reason');
+  marks.set(rec(2, 'done', { attempt: 4 }));
+  t.equal(marks.size, 4, 'a task counts once');
+  t.same([...marks.withReasons()].map((b) => b.task).sort(), [1, 3]);
 });

@@ -1,33 +1,42 @@
-// What a run keeps of each task's final record while it runs: a few bytes, not the record. The records themselves are
-// the batch loop's (watch/records.ts followFinals) or pass through (a local worker's echo); a copy was ≈ 40 MB at 100,000 tasks.
-import type { TaskRecord, TaskStatus } from '../records/record.js';
-import { awaitsScheduler } from '../records/select-final.js';
+// What the controller keeps of each task's final record while a run goes on: a few bytes a task in columns, not the record
+// (a record object without its result is ≈ 300 bytes: 300 MB at a million tasks). The records are the record files'; they are read back when needed (final-index.ts).
+import type { FinalBrief, FinalsView, TaskRecord, TaskStatus } from './record.js';
+import { awaitsScheduler } from './select-final.js';
 
 /** Where a task stands in the run's progress counts: no final record yet (or an interrupted one), done, or failed. */
 export type Bucket = 'pending' | 'done' | 'failed';
 
 const STATUS: readonly (TaskStatus | null)[] = [null, 'done', 'failed', 'interrupted'];
+const SOURCE: readonly NonNullable<TaskRecord['source']>[] = ['wrapper', 'controller', 'scheduler'];
 
 /** The bucket of a final record's status: an interrupted task is pending (the next run gives it another attempt). */
 export function bucketOf(status: TaskStatus): Bucket {
   return status === 'interrupted' ? 'pending' : status;
 }
 
-/** Per task of the plan: the status, attempt and reason of its final record so far. */
-export class FinalMarks {
+/**
+ * Per task of the plan: the status, attempt, source, duration and reason of its final record so far, about 14 bytes a
+ * task (reasons are kept for the tasks whose record has one: failures, mostly few). A {@link FinalsView}: the batch
+ * loop decides by it (owed work, closed elements, the learned bundle).
+ */
+export class FinalMarks implements FinalsView {
   private readonly status: Uint8Array;
+  private readonly source: Uint8Array;
   private readonly attempt: Int32Array;
-  /** Reasons of the tasks whose final record has one (failures, mostly: few). */
+  private readonly duration: Float64Array;
   private readonly reasons = new Map<number, string>();
   /** Failed records whose reason the scheduler will give: their stats lines wait for it, or for the end of the run. */
   private readonly waiting = new Map<number, TaskRecord>();
+  private count = 0;
 
   constructor(
     readonly tasks: number,
-    finals: Iterable<TaskRecord>,
+    finals: Iterable<TaskRecord> = [],
   ) {
     this.status = new Uint8Array(tasks);
+    this.source = new Uint8Array(tasks);
     this.attempt = new Int32Array(tasks);
+    this.duration = new Float64Array(tasks);
     for (const r of finals) this.set(r);
   }
 
@@ -35,12 +44,35 @@ export class FinalMarks {
   set(rec: TaskRecord): void {
     const { task } = rec;
     if (task >= this.tasks) return;
+    if (this.status[task] === 0) this.count++;
     this.status[task] = STATUS.indexOf(rec.status);
+    this.source[task] = Math.max(0, SOURCE.indexOf(rec.source ?? 'wrapper'));
     this.attempt[task] = rec.attempt;
+    this.duration[task] = rec.duration_s;
     if (rec.reason === null || rec.reason === undefined) this.reasons.delete(task);
     else this.reasons.set(task, rec.reason);
     if (awaitsScheduler(rec)) this.waiting.set(task, rec);
     else this.waiting.delete(task);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(task: number): boolean {
+    return task < this.tasks && this.status[task] !== 0;
+  }
+
+  /** What the final record of `task` says, built from the columns (undefined: none yet). */
+  get(task: number): FinalBrief | undefined {
+    const status = this.has(task) ? STATUS[this.status[task]] : null;
+    if (status === null) return undefined;
+    return { task, attempt: this.attempt[task], status, reason: this.reasons.get(task) ?? null, source: SOURCE[this.source[task]], duration_s: this.duration[task] };
+  }
+
+  /** The final records that give a reason (failures, mostly). */
+  *withReasons(): Iterable<FinalBrief> {
+    for (const task of this.reasons.keys()) yield this.get(task) as FinalBrief;
   }
 
   bucket(task: number): Bucket {
