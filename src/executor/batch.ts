@@ -37,9 +37,10 @@ export interface BatchRunOptions {
   cluster?: ClusterSide;
   /**
    * Timing for tests (ms): `min` is how often records are read and the shortest gap between two status queries, `max`
-   * the steady-state interval between status queries. Default: records every second, queries every `executor.poll` s.
+   * the steady-state interval between status queries, `unknown` the grace of an element no answer names (30 s). Default:
+   * records every second, queries every `executor.poll` s.
    */
-  tickMs?: { min: number; max: number };
+  tickMs?: { min: number; max: number; unknown?: number };
   /** The final records that changed, as the records are read (ascending by task, a slice at a time). */
   onRecords?: (changed: TaskRecord[]) => void;
   onSubmit?: (s: Submission) => void;
@@ -341,7 +342,7 @@ export class BatchRun {
         }
         const since = this.missingSince.get(key) ?? now;
         this.missingSince.set(key, since);
-        if (now - since < UNKNOWN_GRACE_MS) continue;
+        if (now - since < (this.opts.tickMs?.unknown ?? UNKNOWN_GRACE_MS)) continue;
         this.missingSince.delete(key);
         this.finalSince.set(key, { since: 0, st: { arrayJobId: jobId, index, state: 'unknown', rawState: 'no longer known to the scheduler', scheduler: this.sched.name } });
       }

@@ -43,10 +43,11 @@ export interface RunOptions {
   onRemote?: (info: RemoteSetup & {
     host: string;
   }) => void;
-  /** Scheduler poll interval bounds (ms). */
+  /** Scheduler poll interval bounds (ms), and how long an element may be missing from every answer before it is lost (tests). */
   tickMs?: {
     min: number;
     max: number;
+    unknown?: number;
   };
   onSubmit?: (s: Submission) => void;
   workers?: number;

@@ -132,7 +132,8 @@ executor:
   })();
   const t0 = Date.now();
   const jobs: string[] = [];
-  const result = await runEnsemble(cfg, { transport, tickMs: TICK, onProgress: () => undefined, onSubmit: (s) => jobs.push(s.jobId) });
+  // an element no answer names is lost after 5 s here (30 s by default): the forgotten element is all this test waits for
+  const result = await runEnsemble(cfg, { transport, tickMs: { ...TICK, unknown: 5000 }, onProgress: () => undefined, onSubmit: (s) => jobs.push(s.jobId) });
   const elapsed = Date.now() - t0;
   const cancelledAt = await cancel;
   t.ok(cancelledAt !== null, 'element 2 was cancelled while it waited');
