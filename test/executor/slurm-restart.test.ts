@@ -17,8 +17,8 @@ dropTapHooks();
 
 const TASKS = 48;
 const CHUNKS = ['0000', '0001', '0002', '0003'];
-/** How long the restarted controller watches held jobs before they are released: longer than it waits (30 s) for a job the scheduler does not report before calling it lost. */
-const HELD_MS = 40_000;
+/** How long the restarted controller watches held jobs before they are released: three of its status queries (`poll: 5`). */
+const HELD_MS = 16_000;
 
 /**
  * sbatch for the test: the real one with `--hold` (the jobs stay queued until the test releases them, like
@@ -89,16 +89,17 @@ t.test('SIGKILL of the controller mid-submission and while every job is queued, 
   const log = join(dir, 'executions.log');
   const env = { ...slurmEnv(), PATH: `${shim}:${process.env.PATH ?? ''}`, AF_SHIM_DIR: shim, AF_REAL_SBATCH: realSbatch, BEHAVE_LOG: log } as Record<string, string>;
 
-  // 48 tasks of 2-2.5 s, two per array element: 24 elements in chunks of 6 -> 4 submissions
+  // 48 tasks of 0.5-1 s, two per array element: 24 elements in chunks of 6 -> 4 submissions
   const cfg = writeConfig(
     dir,
     behaveConfig({
       name: 'restart',
       modes: ['sleep'],
-      xs: Array.from({ length: TASKS }, (_, i) => (2 + i / 100).toFixed(2)),
+      xs: Array.from({ length: TASKS }, (_, i) => (0.5 + i / 100).toFixed(2)),
       executor: `executor:
   type: slurm
   resources: { time: "00:05:00", mem: 200M }
+  poll: 5
   array: { bundle: 2, max_array_size: 6 }`,
     }),
   );
