@@ -243,11 +243,15 @@ export class BatchRun {
     }
   }
 
-  /** Reads the records appended since the last look into {@link finals}; the changed ones go to `onRecords`. */
+  /**
+   * Reads the records appended since the last look into {@link finals}; the ones kept go to `onRecords`, once a task
+   * whose upstream failure was fixed since is owed its retry (the run counts it as retrying, not failed).
+   */
   private async readFinals(): Promise<void> {
-    this.changes += await this.follow.poll((changed) => {
-      for (const r of changed) this.finals.set(r);
-      this.opts.onRecords?.(changed);
+    this.changes += await this.follow.poll(async (changed) => {
+      const kept = changed.filter((r) => this.finals.set(r));
+      await this.reviveFixed();
+      this.opts.onRecords?.(kept);
     });
   }
 
@@ -388,8 +392,8 @@ export class BatchRun {
         }
         if (own && !reason) continue;
         this.opts.log?.warn({ task, job_id: `${jobId}_${index}`, state: st.rawState, reason }, 'no record from the element: recorded from the scheduler');
-        // what the task's own record said (exit code, host, times, stderr) is kept in the scheduler's: read back
-        const prev = rec === undefined ? null : ((await this.follow.read([task])).get(task) ?? null);
+        // what the task's own record of this attempt said (exit code, host, times, stderr) is kept in the scheduler's
+        const prev = own ? ((await this.follow.read([task])).get(task) ?? null) : null;
         this.writer().write(schedulerRecord(task, s, st, reason, prev, this.sched.name, log));
         wrote = true;
       }

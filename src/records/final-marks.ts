@@ -40,10 +40,13 @@ export class FinalMarks implements FinalsView {
     for (const r of finals) this.set(r);
   }
 
-  /** Keeps `rec` as its task's final record (a task outside the plan is ignored: the dataset has no row for it). */
-  set(rec: TaskRecord): void {
+  /**
+   * Keeps `rec` as its task's final record; false when it is not kept: a task outside the plan (the dataset has no row
+   * for it), or an attempt below the kept one (a record file rewritten by hand since: the later attempt ran all the same).
+   */
+  set(rec: TaskRecord): boolean {
     const { task } = rec;
-    if (task >= this.tasks) return;
+    if (task >= this.tasks || (this.status[task] !== 0 && rec.attempt < this.attempt[task])) return false;
     if (this.status[task] === 0) this.count++;
     this.status[task] = STATUS.indexOf(rec.status);
     this.source[task] = Math.max(0, SOURCE.indexOf(rec.source ?? 'wrapper'));
@@ -53,6 +56,7 @@ export class FinalMarks implements FinalsView {
     else this.reasons.set(task, rec.reason);
     if (awaitsScheduler(rec)) this.waiting.set(task, rec);
     else this.waiting.delete(task);
+    return true;
   }
 
   get size(): number {

@@ -348,9 +348,30 @@ export interface FollowedFinals {
    * read back from the record files (a task's `runs` or scheduler reason included), ascending by task and at most a
    * slice at a time; returns how many tasks changed. Records of tasks outside 0..tasks-1 are ignored.
    */
-  poll(each: (finals: TaskRecord[]) => void): Promise<number>;
-  /** The final records of `tasks` as they are now (those that have one). */
+  poll(each: (finals: TaskRecord[]) => void | Promise<void>): Promise<number>;
+  /** The final records of `tasks` as they are now (those that have one, and can be read back). */
   read(tasks: Iterable<number>): Promise<Map<number, TaskRecord>>;
+}
+
+/**
+ * The final records of `ids` read back, leaving out the ones no longer where they were located (a record file rewritten
+ * or removed by hand while the loop runs): the loop goes on with what it knew of them, as it did when it held the records.
+ */
+async function readBack(index: FinalIndex, ids: number[]): Promise<Map<number, TaskRecord>> {
+  try {
+    return await index.readTasks(ids);
+  } catch (e) {
+    if (!(e instanceof EnsembleError)) throw e;
+    const out = new Map<number, TaskRecord>();
+    for (const id of ids) {
+      const one = await index.readTasks([id]).catch((err: unknown) => {
+        if (err instanceof EnsembleError) return null;
+        throw err;
+      });
+      for (const [task, r] of one ?? []) out.set(task, r);
+    }
+    return out;
+  }
 }
 
 /**
@@ -366,11 +387,11 @@ export function followFinals(resultsDir: string, tasks: number): FollowedFinals 
       if (changed.length === 0) return 0;
       const ids = [...new Set(changed)].sort((a, b) => a - b);
       for (let i = 0; i < ids.length; i += FOLLOW_SLICE) {
-        const read = await index.readTasks(ids.slice(i, i + FOLLOW_SLICE));
-        each([...read.values()].sort((a, b) => a.task - b.task));
+        const read = await readBack(index, ids.slice(i, i + FOLLOW_SLICE));
+        await each([...read.values()].sort((a, b) => a.task - b.task));
       }
       return ids.length;
     },
-    read: (ids) => index.readTasks(ids),
+    read: (ids) => readBack(index, [...ids]),
   };
 }

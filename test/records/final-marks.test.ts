@@ -61,3 +61,12 @@ t.test('a view of the finals for the batch loop: what each record says, from the
   t.equal(marks.size, 4, 'a task counts once');
   t.same([...marks.withReasons()].map((b) => b.task).sort(), [1, 3]);
 });
+
+t.test('a record of an attempt below the kept one is not kept', async (t) => {
+  const marks = new FinalMarks(2);
+  t.ok(marks.set(rec(0, 'done', { attempt: 2 })));
+  t.notOk(marks.set(rec(0, 'failed')), 'attempt 1 after attempt 2');
+  t.match(marks.get(0), { attempt: 2, status: 'done' });
+  t.ok(marks.set(rec(0, 'failed', { attempt: 2, source: 'scheduler' })), 'the same attempt is kept (its final record changed)');
+  t.notOk(marks.set(rec(5, 'done')), 'a task outside the plan');
+});

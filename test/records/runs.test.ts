@@ -63,7 +63,7 @@ t.test('followFinals: records arriving one at a time give the same runs; a losin
   const seen: TaskRecord[][] = [];
   const step = async (r: TaskRecord) => {
     appendFileSync(file, JSON.stringify(r) + '\n');
-    return two.poll((rs) => seen.push(rs));
+    return two.poll((rs) => void seen.push(rs));
   };
   t.equal(await step(doneRecord(2)), 1);
   t.equal(seen[0][0].runs, 1);

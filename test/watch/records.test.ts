@@ -2,6 +2,7 @@
 import t from 'tap';
 import { appendFileSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FinalMarks } from '../../src/records/final-marks.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { type FollowedBatch, RecordFollower, followFinals } from '../../src/watch/records.js';
 import { recordLine, taskRecord } from '../helpers/records.js';
@@ -128,7 +129,7 @@ t.test('followFinals: the final records each call changed, read back whole; any 
   const results = join(t.testdir({ results: {} }), 'results');
   const follow = followFinals(results, 3);
   const changes: TaskRecord[][] = [];
-  const poll = () => follow.poll((finals) => changes.push(finals));
+  const poll = () => follow.poll((finals) => void changes.push(finals));
   const two = taskRecord(2);
   const failed = taskRecord(0, { status: 'failed', reason: 'exit code 1', result: null });
   // task 7 is outside the plan's 3 tasks (a stray file in results/)
@@ -141,4 +142,29 @@ t.test('followFinals: the final records each call changed, read back whole; any 
   t.equal(await poll(), 1);
   t.same(changes[1].map((r) => [r.task, r.attempt]), [[0, 2]], 'a later attempt changes task 0; the same record of task 2 read again changes nothing');
   t.same([...(await follow.read([2, 1, 0])).entries()].map(([task, r]) => [task, r.attempt, r.result]).sort(), [[0, 2, taskRecord(0).result], [2, 1, two.result]], 'read: the tasks that have a final record, as they are now');
+});
+
+t.test('followFinals with record files rewritten by hand while the loop runs: no crash, and no attempt forgotten', async (t) => {
+  const results = join(t.testdir({ results: {} }), 'results');
+  const follow = followFinals(results, 3);
+  // what the batch loop keeps (BatchRun.readFinals)
+  const marks = new FinalMarks(3);
+  const poll = () => follow.poll((rs) => void rs.forEach((r) => marks.set(r)));
+  writeFileSync(join(results, 'a.ndjson'), recordLine(taskRecord(0, { status: 'failed', reason: 'exit code 1', result: null })));
+  writeFileSync(join(results, 'b.ndjson'), recordLine(taskRecord(0, { attempt: 2 })) + recordLine(taskRecord(1)));
+  await poll();
+  t.match(marks.get(0), { attempt: 2, status: 'done' });
+  // b.ndjson loses attempt 2 of task 0 (it shrank): the files now say attempt 1 failed, which would be owed an attempt 2
+  // that a submission already ran (the loop would wait for it forever)
+  writeFileSync(join(results, 'b.ndjson'), recordLine(taskRecord(1)));
+  await poll();
+  t.match(marks.get(0), { attempt: 2, status: 'done' }, 'the kept final does not go back to attempt 1');
+
+  // c.ndjson rewritten to the same length with another task's record: task 2 is no longer where it was located
+  const two = taskRecord(2);
+  writeFileSync(join(results, 'c.ndjson'), recordLine(two));
+  await poll();
+  writeFileSync(join(results, 'c.ndjson'), recordLine({ ...two, task: 1 }));
+  t.same([...(await follow.read([2, 1])).keys()], [1], 'read: what can be read back (settle writes its record without the lost one)');
+  await t.resolves(poll(), 'a poll after it goes on');
 });
