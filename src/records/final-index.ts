@@ -56,7 +56,8 @@ export class FinalIndex {
   private readonly offset: Float64Array;
   private readonly length: Int32Array;
   private readonly attempt: Float64Array;
-  private readonly rank: Uint8Array;
+  /** rankOf: -1 for an interrupted record (signed: as a byte it ranked above every other) */
+  private readonly rank: Int8Array;
   private readonly end: Float64Array;
   private readonly state: Uint8Array;
   /** The result shapes of the records, by id. */
@@ -86,7 +87,7 @@ export class FinalIndex {
     this.offset = new Float64Array(tasks);
     this.length = new Int32Array(tasks);
     this.attempt = new Float64Array(tasks);
-    this.rank = new Uint8Array(tasks);
+    this.rank = new Int8Array(tasks);
     this.end = new Float64Array(tasks);
     this.state = new Uint8Array(tasks);
     this.tags = new Int32Array(tasks);

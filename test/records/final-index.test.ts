@@ -79,6 +79,16 @@ t.test('an interrupted final counts neither done nor failed and ends no task; it
   t.same([index.doneTasks, index.failedTasks, index.ended, index.failedIds()], [1, 2, 3, [1, 2]]);
 });
 
+t.test('an interrupted record located first loses to a record of its attempt that ran to the end, as in selectFinal', async (t) => {
+  const dir = t.testdir({});
+  const interrupted = { ...doneRecord(0), status: 'interrupted' as const, reason: 'interrupted: the controller died', result: null };
+  // the interrupted one first: its rank (-1) kept as an unsigned byte ranked above every other record of its attempt
+  writeFileSync(join(dir, 'a.ndjson'), [interrupted, doneRecord(0)].map((r) => JSON.stringify(r) + '\n').join(''));
+  const index = await readFinalIndex(dir, 1);
+  t.same([index.doneTasks, index.ended], [1, 1]);
+  t.equal((await index.readTasks([0])).get(0)?.status, 'done');
+});
+
 t.test('a missing results directory is no records', async (t) => {
   const index = await readFinalIndex(join(t.testdir({}), 'results'), 4);
   t.same(await index.read(0, 4), [undefined, undefined, undefined, undefined]);

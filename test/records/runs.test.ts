@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFinalIndex } from '../../src/records/final-index.js';
 import type { TaskRecord } from '../../src/records/record.js';
@@ -90,4 +90,45 @@ t.test('RunCounter: a task id past its size grows it; runsOf a task never seen i
   t.notOk(c.add(doneRecord(5000, 0)), 'a lower attempt is not counted');
   t.equal(c.runsOf(doneRecord(5000)), 1);
   t.equal(c.withRuns(doneRecord(5000)).runs, 1);
+});
+
+/** A random record of one of `tasks` tasks: any source, status, reason, attempt and end (seeded). */
+function randomRecord(next: () => number, tasks: number): TaskRecord {
+  const source = (['wrapper', 'wrapper', 'scheduler', 'controller', undefined] as const)[Math.floor(next() * 5)];
+  const status = (['done', 'done', 'done', 'failed', 'failed', 'interrupted'] as const)[Math.floor(next() * 6)];
+  const reasons = ['terminated: SIGTERM', 'timeout: 60 s', 'exit code 3', 'lost: gone', 'cancelled: by user'];
+  const { source: _, ...bare } = doneRecord(Math.floor(next() * tasks), 1 + Math.floor(next() * 3));
+  return {
+    ...bare,
+    status,
+    reason: status === 'done' ? null : status === 'interrupted' ? 'interrupted: the controller died' : reasons[Math.floor(next() * reasons.length)],
+    host: `n${Math.floor(next() * 3)}`,
+    start: `2024-05-01T10:00:0${Math.floor(next() * 3)}.000Z`,
+    end: `2024-05-01T10:00:0${3 + Math.floor(next() * 7)}.000Z`,
+    result: status === 'done' ? { y: Math.floor(next() * 5) } : null,
+    ...(source ? { source } : {}),
+  };
+}
+
+t.test('followFinals: records arriving in batches, in any order and over several files, give the finals of one selectFinal', async (t) => {
+  const root = t.testdir({});
+  for (let seed = 1; seed <= 60; seed++) {
+    let s = seed;
+    const next = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const dir = join(root, `s${seed}`);
+    mkdirSync(dir);
+    const records = Array.from({ length: 1 + Math.floor(next() * 30) }, () => randomRecord(next, 6));
+    const follow = followFinals(dir, 6);
+    const latest = new Map<number, TaskRecord>();
+    for (let i = 0; i < records.length; ) {
+      const n = 1 + Math.floor(next() * 5);
+      for (const r of records.slice(i, i + n)) {
+        const file = join(dir, `f${Math.floor(next() * 3)}.ndjson`);
+        appendFileSync(file, JSON.stringify(r) + '\n');
+      }
+      await follow.poll((rs) => void rs.forEach((r) => latest.set(r.task, r)));
+      i += n;
+    }
+    t.same(latest, selectFinal(records), `seed ${seed}`);
+  }
 });
