@@ -268,22 +268,30 @@ export class FinalIndex {
   }
 
   /** The final records of tasks `ids` (those that have one), by task. */
-  async readTasks(ids: Iterable<number>): Promise<Map<number, TaskRecord>> {
+  async readTasks(ids: Iterable<number>, opts: { lenient?: boolean } = {}): Promise<Map<number, TaskRecord>> {
     const out = new Map<number, TaskRecord>();
-    await this.readEach(ids, (t, r) => out.set(t, r));
+    await this.readEach(ids, (t, r) => out.set(t, r), opts.lenient === true);
     return out;
   }
 
-  /** Reads the final records of tasks `tasks` again, file by file in offset order, neighbouring lines with one read. */
-  private async readEach(tasks: Iterable<number>, put: (task: number, r: TaskRecord) => void): Promise<void> {
+  /**
+   * Reads the final records of tasks `tasks` again, file by file in offset order, neighbouring lines with one read. A
+   * record no longer where it was located (its file rewritten or removed since) is an error, or, `lenient`, left out.
+   */
+  private async readEach(tasks: Iterable<number>, put: (task: number, r: TaskRecord) => void, lenient = false): Promise<void> {
     const ids: number[] = [];
     for (const t of tasks) if (t >= 0 && t < this.tasks && this.file[t] >= 0) ids.push(t);
     ids.sort((a, b) => this.file[a] - this.file[b] || this.offset[a] - this.offset[b]);
     for (let i = 0; i < ids.length; ) {
       const f = this.file[ids[i]];
       const fh = await open(this.files[f], 'r').catch((e: unknown) => {
+        if (lenient) return null;
         throw new EnsembleError(`cannot read record file ${this.files[f]} again (removed while the ensemble ran?): ${(e as Error).message}`, { cause: e });
       });
+      if (fh === null) {
+        while (i < ids.length && this.file[ids[i]] === f) i++;
+        continue;
+      }
       try {
         while (i < ids.length && this.file[ids[i]] === f) {
           // one read for a run of lines with small gaps between them
@@ -294,16 +302,21 @@ export class FinalIndex {
             j++;
           }
           const base = this.offset[ids[i]];
-          const buf = Buffer.allocUnsafe(stop - base);
-          const { bytesRead } = await fh.read(buf, 0, buf.length, base);
-          if (bytesRead !== buf.length) throw new EnsembleError(`record file ${this.files[f]} shrank while it was collected`);
+          const whole = Buffer.allocUnsafe(stop - base);
+          const { bytesRead } = await fh.read(whole, 0, whole.length, base);
+          if (bytesRead !== whole.length && !lenient) throw new EnsembleError(`record file ${this.files[f]} shrank while it was collected`);
+          // (lenient) the lines past the end of a file that shrank are no records: left out below
+          const buf = whole.subarray(0, bytesRead);
           // decoded once: ASCII as Latin-1 (a plain copy), its lines then sliced out
           const text = isAscii(buf) ? buf.toString('latin1') : null;
           for (; i < j; i++) {
             const t = ids[i];
             const o = this.offset[t] - base;
             const r = recordOf(text === null ? buf.toString('utf8', o, o + this.length[t]) : text.slice(o, o + this.length[t]), t);
-            if (r === null) throw new EnsembleError(`record file ${this.files[f]} changed while it was read (rewritten in place?): the record of task ${t} is no longer where it was`);
+            if (r === null) {
+              if (lenient) continue;
+              throw new EnsembleError(`record file ${this.files[f]} changed while it was read (rewritten in place?): the record of task ${t} is no longer where it was`);
+            }
             const s = awaitsScheduler(r) ? this.scheduler.get(t) : undefined;
             const reason = s === undefined ? null : this.readAt(s.file, s.offset, s.length, t);
             const final = reason === null ? r : refine(r, reason);

@@ -354,25 +354,10 @@ export interface FollowedFinals {
 }
 
 /**
- * The final records of `ids` read back, leaving out the ones no longer where they were located (a record file rewritten
- * or removed by hand while the loop runs): the loop goes on with what it knew of them, as it did when it held the records.
+ * Records no longer where they were located (a record file rewritten or removed by hand while the loop runs) are left
+ * out: the loop goes on with what it knew of them, as it did when it held the records.
  */
-async function readBack(index: FinalIndex, ids: number[]): Promise<Map<number, TaskRecord>> {
-  try {
-    return await index.readTasks(ids);
-  } catch (e) {
-    if (!(e instanceof EnsembleError)) throw e;
-    const out = new Map<number, TaskRecord>();
-    for (const id of ids) {
-      const one = await index.readTasks([id]).catch((err: unknown) => {
-        if (err instanceof EnsembleError) return null;
-        throw err;
-      });
-      for (const [task, r] of one ?? []) out.set(task, r);
-    }
-    return out;
-  }
-}
+const LENIENT = { lenient: true };
 
 /**
  * For a scheduler loop's tick. The records are located in a {@link FinalIndex} (about 60 bytes a task), not held: the
@@ -387,11 +372,11 @@ export function followFinals(resultsDir: string, tasks: number): FollowedFinals 
       if (changed.length === 0) return 0;
       const ids = [...new Set(changed)].sort((a, b) => a - b);
       for (let i = 0; i < ids.length; i += FOLLOW_SLICE) {
-        const read = await readBack(index, ids.slice(i, i + FOLLOW_SLICE));
+        const read = await index.readTasks(ids.slice(i, i + FOLLOW_SLICE), LENIENT);
         await each([...read.values()].sort((a, b) => a.task - b.task));
       }
       return ids.length;
     },
-    read: (ids) => readBack(index, [...ids]),
+    read: (ids) => index.readTasks(ids, LENIENT),
   };
 }

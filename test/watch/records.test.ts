@@ -1,6 +1,6 @@
 // RecordFollower: only the bytes appended since the last poll are read; torn lines, new files, truncation; inotify and polling.
 import t from 'tap';
-import { appendFileSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FinalMarks } from '../../src/records/final-marks.js';
 import type { TaskRecord } from '../../src/records/record.js';
@@ -167,4 +167,6 @@ t.test('followFinals with record files rewritten by hand while the loop runs: no
   writeFileSync(join(results, 'c.ndjson'), recordLine({ ...two, task: 1 }));
   t.same([...(await follow.read([2, 1])).keys()], [1], 'read: what can be read back (settle writes its record without the lost one)');
   await t.resolves(poll(), 'a poll after it goes on');
+  rmSync(join(results, 'c.ndjson'));
+  t.same([...(await follow.read([1, 2])).keys()], [1], 'a record file removed by hand: its records are left out (task 1 is also in b.ndjson)');
 });
