@@ -1,6 +1,7 @@
 // Local task limits: resources.mem kills a simulation over it ("out of memory"), resources.time like the timeout; the batch wrapper leaves both to the scheduler.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WrapperState, exitReason, startCommand } from '../../src/node/child.js';
 import { taskLimits, treeRss } from '../../src/node/limits.js';
@@ -24,15 +25,16 @@ async function allocate(t: Test, mb: number, limits: Parameters<typeof startComm
   const state = new WrapperState(true);
   const started = startCommand(['python3', '-c', `b=bytearray(${mb}_000_000); import time; time.sleep(0.6)`], dir, process.env, { stdout: out, stderr: out }, limits, state);
   const exit = await started.exited;
-  return { exit, reason: exitReason(exit, 'python3', limits, state) };
+  // what the simulation printed: the message of an assertion about it (a failure under load said only "exit code 1")
+  return { exit, reason: exitReason(exit, 'python3', limits, state), output: readFileSync(out, 'utf8').slice(-2000) };
 }
 
 t.test('a task allocating 300 MB under mem 100M is killed with the out-of-memory reason; one allocating 20 MB exits 0', async (t) => {
   const limits = { time: 0, timeKey: 'timeout', mem: { bytes: 100 * 2 ** 20, text: '100M' } } as const;
   const [over, under] = await Promise.all([allocate(t, 300, limits), allocate(t, 20, limits)]);
-  t.equal(over.reason, 'out of memory: used more than 100M (resources.mem)');
+  t.equal(over.reason, 'out of memory: used more than 100M (resources.mem)', `python3 printed: ${over.output}`);
   t.match(over.exit, { signal: 'SIGKILL', memExceeded: true });
-  t.equal(under.reason, null, 'under the limit: no failure');
+  t.equal(under.reason, null, `under the limit: no failure (python3 printed: ${under.output})`);
   t.equal(under.exit.code, 0);
 });
 
