@@ -24,6 +24,7 @@ import { ElementBook } from './elements.js';
 import { type LearnedBundle, learnBundle } from './learn.js';
 import { nextQuery, pollSettings } from './poll.js';
 import { SchedulerRunner } from './runner.js';
+import { StatusAnswers, UNKNOWN_GRACE_MS } from './status-answers.js';
 import { sleep } from './sleep.js';
 import { schedulerRecord } from './verdict.js';
 
@@ -65,16 +66,12 @@ export interface UpstreamWatch {
   fixed(tasks: number[]): Promise<number[]>;
 }
 
-const UNKNOWN_GRACE_MS = 30_000;
-
 /**
  * Drives an ensemble through a batch scheduler until every task has a final record. Markers (records)
  * are the truth; the one status query per tick only reveals elements that ended without one.
  */
 export class BatchRun {
   private readonly submissions: Submission[] = [];
-  /** Open elements the scheduler called final, by `jobId_index`, and since when: settled once records had time to land. */
-  private readonly finalSince = new Map<string, { since: number; st: ElementStatus }>();
   /** Which elements of each submission still wait for a record or a verdict (what the poll policy sees). */
   private readonly book: ElementBook;
   private schedulerWriter: RecordWriter | null = null;
@@ -94,6 +91,8 @@ export class BatchRun {
   private readonly finals: FinalMarks;
   /** How many final records have changed so far. */
   private changes = 0;
+  /** What the status queries said of open elements: settled once records had time to land. */
+  private readonly answers: StatusAnswers;
 
   constructor(
     private readonly layout: EnsembleLayout,
@@ -105,6 +104,7 @@ export class BatchRun {
   ) {
     this.finals = new FinalMarks(plan.tasks);
     this.book = new ElementBook(plan.tasks);
+    this.answers = new StatusAnswers(this.book, () => this.sched, opts.tickMs?.unknown ?? UNKNOWN_GRACE_MS);
     this.cluster = opts.cluster ?? sameHostCluster(layout, plan);
     this.runner = new SchedulerRunner(sched, transport, { signal: opts.signal, log: opts.log });
     this.holders = new ClaimHolders(layout, this.cluster, opts.runId);
@@ -218,7 +218,7 @@ export class BatchRun {
         lastQueryAt = Date.now();
         if (statuses) {
           live = new Set(statuses.filter((st) => !isFinal(st.state)).map((st) => st.arrayJobId));
-          this.verdicts(statuses, unsettled, lastQueryAt);
+          this.answers.note(statuses, unsettled, lastQueryAt);
         }
         // records after the status: an element the scheduler calls final has written all it will write
         await this.cluster.sync();
@@ -280,7 +280,7 @@ export class BatchRun {
   private async query(ids: string[]): Promise<ElementStatus[] | null> {
     if (ids.length === 0) return [];
     try {
-      return await this.runner.status(ids, (live) => this.askDatabase(live, ids));
+      return await this.runner.status(ids, (live) => this.answers.askDatabase(live, ids));
     } catch (e) {
       if (e instanceof SchedulerError && e.transient) {
         this.opts.log?.warn({ err: e }, 'status query failed (transient): asked again at the next due time');
@@ -288,23 +288,6 @@ export class BatchRun {
       }
       throw e;
     }
-  }
-
-  /**
-   * Jobs the live queue still lists that the database should be asked about too: one with an open element the queue no
-   * longer names (aged out after MinJobAge while its siblings were not, or forgotten) or calls failed without an exit code.
-   */
-  private askDatabase(live: ElementStatus[], ids: string[]): string[] {
-    return ids.filter((jobId) => {
-      const byIndex = this.sched.statusByIndex(live, jobId);
-      if (byIndex.size === 0) return false; // not listed at all: the runner asks the database anyway
-      return this.book.openOf(jobId).some((i) => {
-        const st = byIndex.get(i);
-        // missing: asked once; when the database did not know it either, asking again each tick would not change that
-        if (st === undefined) return !this.missingSince.has(`${jobId}_${i}`);
-        return st.state === 'failed' && st.exitCode === undefined;
-      });
-    });
   }
 
   private writer(): RecordWriter {
@@ -323,49 +306,17 @@ export class BatchRun {
     return list;
   }
 
-  /** When an open element was first missing from an answer (`jobId_index`): neither a line nor a pending range of its job names it. */
-  private readonly missingSince = new Map<string, number>();
-
-  /**
-   * Notes the open elements an answer calls final: their verdicts, settled by settle(). An element the scheduler no
-   * longer knows can never report a final state — a whole job past MinJobAge without accounting, or (Slurm 22.05) a
-   * pending array element cancelled by index, which leaves no line in squeue nor in sacct — so one missing from every
-   * answer for UNKNOWN_GRACE_MS is lost rather than waited for forever.
-   */
-  private verdicts(statuses: ElementStatus[], ids: string[], now: number): void {
-    for (const jobId of ids) {
-      const byIndex = this.sched.statusByIndex(statuses, jobId);
-      for (const index of this.book.openOf(jobId)) {
-        const key = `${jobId}_${index}`;
-        if (this.finalSince.has(key)) continue;
-        const st = byIndex.get(index);
-        if (st) {
-          this.missingSince.delete(key);
-          if (isFinal(st.state)) this.finalSince.set(key, { since: now, st });
-          continue;
-        }
-        const since = this.missingSince.get(key) ?? now;
-        this.missingSince.set(key, since);
-        if (now - since < (this.opts.tickMs?.unknown ?? UNKNOWN_GRACE_MS)) continue;
-        this.missingSince.delete(key);
-        this.finalSince.set(key, { since: 0, st: { arrayJobId: jobId, index, state: 'unknown', rawState: 'no longer known to the scheduler', scheduler: this.sched.name } });
-      }
-    }
-  }
-
   /**
    * Writes records for the tasks of elements the scheduler called final that still have none (lost, timeout, OOM,
    * cancelled...), once `lagMs` has passed since the verdict (records may lag the scheduler: NFS); a vanished element's at once.
    */
   private async settle(now: number, lagMs: number): Promise<boolean> {
     let wrote = false;
-    for (const [key, { since, st: seen }] of this.finalSince) {
-      const cut = key.lastIndexOf('_');
-      const jobId = key.slice(0, cut);
-      const index = Number(key.slice(cut + 1));
+    for (const verdict of this.answers.pending()) {
+      const { jobId, index, since, st: seen } = verdict;
       const s = this.submissions.find((x) => x.jobId === jobId);
       if (!s || !this.book.isOpen(jobId, index)) {
-        this.finalSince.delete(key);
+        this.answers.drop(verdict);
         continue;
       }
       if (now - since < lagMs) continue;
@@ -398,7 +349,7 @@ export class BatchRun {
         wrote = true;
       }
       this.book.close(jobId, index);
-      this.finalSince.delete(key);
+      this.answers.drop(verdict);
     }
     return wrote;
   }
