@@ -58,8 +58,11 @@ export async function openTarget(target: string, opts: Pick<RunOptions, 'onSetti
 export interface DryRun {
   tasks: number;
   elements: number;
-  /** The bundle of each stage (one entry, `stage` absent, for a single-stage config) and why it was chosen. */
-  bundles: Array<{ stage?: string; tasks: number; bundle: number; elements: number; reason: string }>;
+  /**
+   * The bundle of each stage (one entry, `stage` absent, for a single-stage config) and why it was chosen; `probe`: the
+   * tasks that go out first, one per element, to measure the task time (the scripts are theirs: the rest is sized later).
+   */
+  bundles: Array<{ stage?: string; tasks: number; bundle: number; elements: number; reason: string; probe?: number }>;
   executor: ExecutorType;
   /** Why the cluster's limits were not used, when it could not be asked. */
   limitsNote: string | null;
@@ -108,6 +111,7 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
     bundle: plan.bundle,
     elements: plan.elements,
     reason: plan.bundle_reason ?? '',
+    ...(plan.bundle_probe === undefined ? {} : { probe: plan.bundle_probe }),
   }));
   if (!runner) return { tasks, elements, bundles, executor: type, limitsNote: null, scripts: [] };
   // the binding limits discovery settled on (PBS: Slurm's qsub wrapper names the log files differently)

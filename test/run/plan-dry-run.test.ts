@@ -1,5 +1,6 @@
 // `plan --dry-run`: the bundle chosen (and why) for each stage, the setup lines in the scripts; the library and the CLI.
 import t from 'tap';
+import { dryRunTotals } from '../../src/cli/commands/plan.js';
 import { dryRunPlan } from '../../src/run/plan.js';
 import type { CommandResult, Transport } from '../../src/transport/transport.js';
 import { runCli, writeConfig } from '../helpers/ensemble.js';
@@ -80,4 +81,16 @@ t.test('plan --dry-run prints the choice', async (t) => {
   t.match(r.stdout, /^bundle 10 \(1000 tasks in 100 elements\): expected 2\.0 s per task \(expected_task_time\), target 10 min per element, 100 slots \(default\): capped so the 1000 tasks fill the slots, ≈ 21 s per element$/m);
   const unknown = await runCli(['plan', '--dry-run', writeConfig(dir, config('{ type: local }', ''), 'unknown.yaml')]);
   t.match(unknown.stdout, /^bundle 1 \(1000 tasks in 1000 elements\): task time unknown and no timeout to bound it/m);
+});
+
+t.test('dryRunPlan with the task time unknown: the probe goes out first; the last line says the rest is submitted later', async (t) => {
+  const dir = t.testdir({});
+  const d = await dryRunPlan(writeConfig(dir, config('{ type: slurm }', 'timeout: 1h')), { transport: stubSlurm() });
+  t.match(d.bundles, [{ tasks: 1000, bundle: 1, probe: 100, reason: /^task time unknown: the first 100 tasks \(100 slots, default\)/ }]);
+  t.equal(d.scripts.length, 1);
+  t.match(d.scripts[0].script, /#SBATCH --array=0-99\n/, "the script is the probe's: 100 elements");
+  t.equal(dryRunTotals(d), "1000 tasks; 1 submission now, the probe's; the other 900 tasks are bundled and submitted once it has measured their time");
+  const known = await dryRunPlan(writeConfig(dir, config('{ type: slurm }'), 'known.yaml'), { transport: stubSlurm() });
+  t.equal(known.bundles[0].probe, undefined);
+  t.equal(dryRunTotals(known), `1000 tasks in ${known.elements} array elements; 1 submission`);
 });

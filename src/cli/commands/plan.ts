@@ -1,7 +1,18 @@
 // `arrayflow plan <config> [--dry-run]`: write the ensemble directory, or print the array scripts it would submit.
 import { type Command, Option } from 'commander';
 import { EXECUTOR_TYPES, type ExecutorType } from '../../config/types.js';
+import type { DryRun } from '../../run/plan.js';
 import { printSettings } from '../shared.js';
+
+/** The last line of `plan --dry-run`: the tasks, their elements and the submissions (a probe's first, the rest later). */
+export function dryRunTotals(d: DryRun): string {
+  if (d.executor === 'local') return `${d.tasks} tasks in ${d.elements} array elements; local executor: nothing to submit`;
+  const submissions = `${d.scripts.length} submission${d.scripts.length === 1 ? '' : 's'}`;
+  // a probe's scripts are the probe's: the tasks it holds back are bundled by the time it measures, then submitted
+  const held = d.bundles.reduce((n, b) => n + (b.probe === undefined ? 0 : b.tasks - b.probe), 0);
+  if (held === 0) return `${d.tasks} tasks in ${d.elements} array elements; ${submissions}`;
+  return `${d.tasks} tasks; ${submissions} now, the probe's; the other ${held} tasks are bundled and submitted once it has measured their time`;
+}
 
 export function register(program: Command): void {
   program
@@ -17,8 +28,7 @@ export function register(program: Command): void {
         if (d.limitsNote) process.stderr.write(`warning: ${d.limitsNote}\n`);
         for (const s of d.scripts) process.stdout.write(`# ---- chunk ${s.label} ----\n${s.script}\n`);
         for (const b of d.bundles) process.stdout.write(`${b.stage ? `stage ${b.stage}: ` : ''}bundle ${b.bundle} (${b.tasks} tasks in ${b.elements} elements): ${b.reason}\n`);
-        const submissions = `${d.scripts.length} submission${d.scripts.length === 1 ? '' : 's'}`;
-        process.stdout.write(`${d.tasks} tasks in ${d.elements} array elements; ${d.executor === 'local' ? 'local executor: nothing to submit' : submissions}\n`);
+        process.stdout.write(`${dryRunTotals(d)}\n`);
         return;
       }
       for (const { layout, plan, created } of await planEnsemble(configPath, { onSettings: printSettings })) {
