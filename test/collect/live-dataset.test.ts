@@ -3,7 +3,7 @@ import t from 'tap';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { LiveDataset } from '../../src/collect/live-dataset.js';
+import { LiveDataset, startLiveDataset } from '../../src/collect/live-dataset.js';
 import { readPartsCheckpoint } from '../../src/collect/parts.js';
 import { selectFinal } from '../../src/records/select-final.js';
 import { readPlan } from '../../src/plan/read.js';
@@ -220,4 +220,21 @@ t.test('SIGKILL of collect --follow at random instants while records keep coming
   );
   t.same(rows, [{ n: N, d: N, lo: 0, hi: N - 1, done: N }], 'the compacted dataset has each task exactly once');
   t.notOk(existsSync(join(ens, 'dataset')), 'parts removed');
+});
+
+t.test("run's live dataset (startLiveDataset) flushes at most once per 2 s: a part per record arriving every 100 ms would be 10 a second", async (t) => {
+  const { ens, results } = await planned(t, Array.from({ length: 30 }, (_, i) => i));
+  const { layout, plan } = await readPlan(ens);
+  const at: number[] = [];
+  const live = await startLiveDataset(layout, plan, { mode: 'inotify', onFlush: (f) => void (f.part !== null && at.push(Date.now())) });
+  t.ok(live);
+  const file = join(results, 'e0.ndjson');
+  for (let i = 0; i < 30; i++) {
+    appendFileSync(file, recordLine(taskRecord(i)));
+    await sleep(100);
+  }
+  t.ok(await until(async () => (await readPartsCheckpoint(layout))?.offsets['e0.ndjson'] === readFileSync(file).length, 10_000), 'every record consumed');
+  await live!.release({ removeParts: false });
+  t.ok(at.length >= 2, `${at.length} parts for 30 records over ≈ 3 s`);
+  for (let i = 1; i < at.length; i++) t.ok(at[i] - at[i - 1] >= 1900, `flushes ${at[i] - at[i - 1]} ms apart`);
 });
