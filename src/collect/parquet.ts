@@ -41,7 +41,7 @@ function toWasm(table: Table): parquet.Table {
   return parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
 }
 
-/** Encodes a whole `table` as Parquet bytes (the live dataset's parts; the dataset file is streamed, see {@link ParquetStream}). */
+/** Encodes a whole `table` as Parquet bytes (the live dataset's parts, a dataset of one table; see {@link ParquetStream}). */
 export function encodeParquet(table: Table, compression: DatasetCompression = 'snappy'): Uint8Array {
   // writeParquet takes ownership of (and frees) both the wasm table and the properties.
   return parquet.writeParquet(toWasm(table), writerProperties(table.schema, compression));
@@ -51,13 +51,16 @@ export function encodeParquet(table: Table, compression: DatasetCompression = 's
  * Parquet bytes from tables added one at a time, all of one schema: each goes into wasm memory,
  * parquet-wasm's stream writer cuts row groups of ROW_GROUP_ROWS rows (the same bytes as
  * {@link encodeParquet} of all the rows at once) and hands each one to `sink` as it is done, so
- * memory holds one row group, not the file.
+ * memory holds one row group, not the file. A file of a single table (an import) is encoded by one
+ * encodeParquet: the same bytes, in about three quarters of the time the stream takes.
  */
 export class ParquetStream {
   private readonly input: ReadableStream<parquet.RecordBatch>;
   private controller!: ReadableStreamDefaultController<parquet.RecordBatch>;
   private drained: (() => void) | null = null;
   private pump: Promise<void> | undefined;
+  /** The first table, held until a second one comes (then both go to the stream) or the end. */
+  private first: Table | undefined;
 
   constructor(
     private readonly sink: (chunk: Uint8Array) => Promise<void>,
@@ -82,8 +85,19 @@ export class ParquetStream {
     for await (const chunk of out) await this.sink(chunk);
   }
 
-  /** Adds the rows of `table`; resolves once the writer has taken them (so at most one table waits in memory). */
+  /** Adds the rows of `table`; resolves once the writer has taken them (so at most two tables wait in memory). */
   async add(table: Table): Promise<void> {
+    if (this.pump === undefined && this.first === undefined) {
+      this.first = table;
+      return;
+    }
+    const first = this.first;
+    this.first = undefined;
+    if (first !== undefined) await this.stream(first);
+    await this.stream(table);
+  }
+
+  private async stream(table: Table): Promise<void> {
     this.pump ??= this.run(writerProperties(table.schema, this.compression));
     const wasm = toWasm(table);
     const batches = wasm.recordBatches();
@@ -99,6 +113,7 @@ export class ParquetStream {
 
   /** Ends the file: writes the last row group and the footer. */
   async end(): Promise<void> {
+    if (this.first !== undefined) return this.sink(encodeParquet(this.first, this.compression));
     this.controller.close();
     await this.pump;
   }

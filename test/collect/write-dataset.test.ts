@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { buildDataset } from '../../src/collect/build-dataset.js';
-import { writeDataset } from '../../src/collect/write-dataset.js';
-import { readDatasetParquet } from '../../src/collect/parquet.js';
+import { writeDataset, writeDatasetStream } from '../../src/collect/write-dataset.js';
+import { encodeParquet, readDatasetParquet } from '../../src/collect/parquet.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { doneRecord, failedRecord, taskRows } from './fixtures/ensemble.js';
 
@@ -179,4 +179,16 @@ t.test('writes are atomic: they replace old files and leave no temp files behind
   const blocked = t.testdir({ 'dataset.csv': { 'x': 'keep' } });
   await t.rejects(writeDataset(table, new EnsembleLayout(blocked)));
   t.same(readdirSync(blocked).sort(), ['dataset.csv', 'dataset.parquet']);
+});
+
+t.test('a Parquet file of one table (one encodeParquet) holds the bytes of the same rows streamed as several tables', async (t) => {
+  const { table } = fixture(300);
+  const whole = t.testdir({});
+  const parts = t.testdir({});
+  await writeDatasetStream([table], new EnsembleLayout(whole));
+  await writeDatasetStream([table.slice(0, 100), table.slice(100, 101), table.slice(101)], new EnsembleLayout(parts));
+  const bytes = readFileSync(join(whole, 'dataset.parquet'));
+  t.ok(bytes.equals(readFileSync(join(parts, 'dataset.parquet'))), 'the same bytes');
+  t.ok(bytes.equals(encodeParquet(table)), 'as encodeParquet gives them');
+  t.equal(readFileSync(join(whole, 'dataset.csv'), 'utf8'), readFileSync(join(parts, 'dataset.csv'), 'utf8'));
 });
