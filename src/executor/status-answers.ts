@@ -74,9 +74,9 @@ export class StatusAnswers {
     });
   }
 
-  /** The verdicts not yet settled (a copy: settling drops them as it goes). */
-  pending(): Verdict[] {
-    return [...this.finalSince.values()];
+  /** The verdicts not yet settled (a live view: a Map's iteration allows {@link drop} of the current one). */
+  pending(): IterableIterator<Verdict> {
+    return this.finalSince.values();
   }
 
   /** The element's verdict is settled (or moot: the element closed). */

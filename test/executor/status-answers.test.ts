@@ -27,14 +27,14 @@ t.test('an element the answer calls final is a verdict from then on; running and
   const { answers } = fixture();
   answers.note([st(0, 'completed'), st(1, 'running'), st(null, 'pending', { range: '2-3' })], ['7'], 100);
   t.same(
-    answers.pending().map((v) => [v.index, v.since, v.st.state]),
+    [...answers.pending()].map((v) => [v.index, v.since, v.st.state]),
     [[0, 100, 'completed']],
   );
   // a later answer does not move its time: the lag is counted from the first
   answers.note([st(0, 'completed')], ['7'], 500);
-  t.equal(answers.pending()[0].since, 100);
-  answers.drop(answers.pending()[0]);
-  t.same(answers.pending(), []);
+  t.equal([...answers.pending()][0].since, 100);
+  answers.drop([...answers.pending()][0]);
+  t.same([...answers.pending()], []);
 });
 
 t.test('an element missing from every answer for the grace is lost (since 0: settled at once), not waited for', async (t) => {
@@ -42,9 +42,9 @@ t.test('an element missing from every answer for the grace is lost (since 0: set
   const others = [st(0, 'running'), st(1, 'running'), st(2, 'running')];
   answers.note(others, ['7'], 0);
   answers.note(others, ['7'], GRACE - 1);
-  t.same(answers.pending(), [], 'within the grace: no verdict');
+  t.same([...answers.pending()], [], 'within the grace: no verdict');
   answers.note(others, ['7'], GRACE);
-  t.match(answers.pending(), [{ index: 3, since: 0, st: { state: 'unknown', rawState: 'no longer known to the scheduler', scheduler: slurmScheduler.name } }]);
+  t.match([...answers.pending()], [{ index: 3, since: 0, st: { state: 'unknown', rawState: 'no longer known to the scheduler', scheduler: slurmScheduler.name } }]);
 });
 
 t.test('named again within the grace: the clock starts over', async (t) => {
@@ -53,16 +53,16 @@ t.test('named again within the grace: the clock starts over', async (t) => {
   answers.note(without3, ['7'], 0);
   answers.note([...without3, st(3, 'running')], ['7'], GRACE / 2);
   answers.note(without3, ['7'], GRACE);
-  t.same(answers.pending(), [], 'missing since GRACE/2 only');
+  t.same([...answers.pending()], [], 'missing since GRACE/2 only');
   answers.note(without3, ['7'], GRACE + GRACE);
-  t.equal(answers.pending().length, 1);
+  t.equal([...answers.pending()].length, 1);
 });
 
 t.test('closed elements are not judged', async (t) => {
   const { book, answers } = fixture();
   book.close('7', 0);
   answers.note([st(0, 'failed', { exitCode: 1 })], ['7'], 10);
-  t.same(answers.pending(), []);
+  t.same([...answers.pending()], []);
 });
 
 t.test('the database is asked about a listed job when the queue forgot an open element, or failed one without an exit code', async (t) => {
