@@ -1,5 +1,5 @@
 // Final records + task rows -> the dataset's Arrow tables (one row per task): the column plan (names, kinds) and the batches.
-import { Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Table, TimestampMillisecond, Utf8 } from 'apache-arrow';
+import { Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Table, TimestampMillisecond, Utf8 } from './arrow.js';
 import { type TaskRecord, endsTask } from '../records/record.js';
 import type { TaskRow } from '../plan/tasks.js';
 import { classOf, ResultShapes } from '../records/result-shape.js';

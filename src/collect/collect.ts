@@ -1,5 +1,5 @@
 // One collection pass over an ensemble directory: task table + record files -> dataset.parquet (+ .csv, .h5), streamed in batches of rows.
-import type { Table } from 'apache-arrow';
+import type { Table } from './arrow.js';
 import type { DatasetSpec } from '../config/types.js';
 import { EnsembleError } from '../errors.js';
 import type { EnsembleLayout } from '../layout/layout.js';

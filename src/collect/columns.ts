@@ -1,5 +1,5 @@
 // Typed-array Arrow columns from plain values (one pass each, nulls as validity bits) and the kind a column of values infers.
-import { Bool, Field, Float64, Int32, Int64, makeData, TimestampMillisecond, Utf8, type Data, type DataType } from 'apache-arrow';
+import { Bool, Field, Float64, Int32, Int64, makeData, TimestampMillisecond, Utf8, type Data, type DataType } from './arrow.js';
 import { classOf, type ValueClass } from '../records/result-shape.js';
 import { parseIso } from '../util/iso-time.js';
 

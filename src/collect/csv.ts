@@ -1,5 +1,5 @@
 // Arrow table -> RFC 4180 CSV text, produced in chunks of whole rows (pure; the writer streams them to disk).
-import { makeVector, TimeUnit, Type, type Data, type Table, type Timestamp } from 'apache-arrow';
+import { makeVector, TimeUnit, Type, type Data, type Table, type Timestamp } from './arrow.js';
 
 const NEEDS_QUOTES = /[",\r\n]/;
 // Enough rows per chunk to amortise the per-chunk work, few enough to keep peak memory small.

@@ -1,7 +1,7 @@
 // The table of `collect --from` (./import.ts), built column by column as files are read: each result value goes
 // straight into a typed column (no object per file, no boxed number per value), and the rows are put in path order
 // once, at the end, by a permutation.
-import { Field, Float64, makeData, RecordBatch, Schema, Struct, Table, type Data } from 'apache-arrow';
+import { Field, Float64, makeData, RecordBatch, Schema, Struct, Table, type Data } from './arrow.js';
 import { csvValue, type ResultValue } from '../node/result.js';
 import { type Kind, Validity, boolData, inferKind, inferredColumn, utf8Data } from './columns.js';
 import { grown } from '../util/typed.js';

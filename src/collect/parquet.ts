@@ -1,7 +1,6 @@
-// Parquet as arrayflow writes and reads it: parquet-wasm encodes (snappy by default, deterministic bytes), arrow-js-ffi reads back.
+// Parquet as arrayflow writes and reads it: parquet-wasm encodes (snappy by default, deterministic bytes) and decodes.
 import { readFile } from 'node:fs/promises';
-import { tableToIPC, Type, type Schema, type Table } from 'apache-arrow';
-import { parseTable } from 'arrow-js-ffi';
+import { RecordBatch, Table, tableFromIPC, tableToIPC, Type, type Schema } from './arrow.js';
 import * as parquet from 'parquet-wasm';
 import type { DatasetCompression } from '../config/types.js';
 import { DataError } from '../errors.js';
@@ -119,20 +118,27 @@ export class ParquetStream {
   }
 }
 
+// Rows per batch read back: each batch is copied out of wasm memory through an IPC buffer made inside it (wasm memory
+// never shrinks), so a batch of a whole 128k-row group would cost a 100,000-row dataset ~15 MB more than the decode.
+const READ_BATCH_ROWS = 32 * 1024;
+
 /**
- * Reads a Parquet file into an Arrow JS table: parquet-wasm decodes into wasm memory, arrow-js-ffi
- * copies the arrays out through the Arrow C data interface (no IPC serialization), then the wasm side is freed.
+ * Reads a Parquet file into an Arrow JS table: parquet-wasm decodes it into wasm memory, then each record batch is
+ * copied out as Arrow IPC (one batch's bytes at a time) and the wasm side is freed.
  */
 export async function readDatasetParquet(path: string): Promise<Table> {
   const bytes = await readFile(path);
-  let stream: parquet.FFIStream | undefined;
+  let wasm: parquet.Table | undefined;
   try {
-    stream = parquet.readParquet(bytes, { batchSize: ROW_GROUP_ROWS }).intoFFI();
-    // Take the memory buffer only now: any wasm allocation above may have grown (and detached) it.
-    return parseTable(parquet.wasmMemory().buffer, stream.arrayAddrs(), stream.schemaAddr(), true);
+    wasm = parquet.readParquet(bytes, { batchSize: READ_BATCH_ROWS });
+    // the file's schema with its metadata (the dataset's provenance), and the schema of a file of no rows
+    const schema = tableFromIPC(wasm.schema.intoIPCStream()).schema;
+    const batches: RecordBatch[] = [];
+    for (const b of wasm.recordBatches()) batches.push(...tableFromIPC(b.intoIPCStream()).batches);
+    return new Table(schema, batches);
   } catch (e) {
     throw new DataError(`cannot read ${path} as Parquet: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   } finally {
-    stream?.free();
+    wasm?.free();
   }
 }

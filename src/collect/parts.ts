@@ -1,6 +1,6 @@
 // The live dataset's parts on disk: one file per output format per part, and parts.json, the checkpoint that commits them.
 import { open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import type { Table } from 'apache-arrow';
+import type { Table } from './arrow.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import { syncDir } from '../util/fs.js';
 import { PART_WRITERS, type PartFormat } from './writers.js';

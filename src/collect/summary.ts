@@ -1,7 +1,7 @@
 // Grouped statistics (count, mean, sample std, standard error, min, max) of an ensemble's done rows, from dataset.parquet or straight from the records.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeVector, Precision, Type, type Data, type Float, type Table, type Vector } from 'apache-arrow';
+import { makeVector, Precision, Type, type Data, type Float, type Table, type Vector } from './arrow.js';
 import { isValid } from './csv.js';
 import { UsageError } from '../errors.js';
 import { EnsembleLayout } from '../layout/layout.js';

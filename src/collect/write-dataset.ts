@@ -1,6 +1,6 @@
 // Writing the dataset files of every format atomically (temp name, fsync, rename), through the dataset writers.
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import type { Table } from 'apache-arrow';
+import type { Table } from './arrow.js';
 import { StorageError } from '../errors.js';
 import { DATASET_FORMATS } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';

@@ -1,5 +1,5 @@
 // The dataset-writer seam: each output format is one DatasetWriter, and the dataset, its live parts and imports are written through the list.
-import type { Table } from 'apache-arrow';
+import type { Table } from './arrow.js';
 import { DATASET_FORMATS, DEFAULT_DATASET, type DatasetCompression, type DatasetFormat, type DatasetSpec } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { csvHeader, renderCsvChunks, renderCsvRows } from './csv.js';

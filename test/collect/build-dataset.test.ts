@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Table } from 'apache-arrow';
+import type { Table } from '../../src/collect/arrow.js';
 import { buildDataset, METADATA_COLUMNS, PLACE_COLUMNS } from '../../src/collect/build-dataset.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import type { TaskRow } from '../../src/plan/tasks.js';

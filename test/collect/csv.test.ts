@@ -1,5 +1,5 @@
 import t from 'tap';
-import { makeData, makeVector, Table, tableFromArrays, TimestampSecond } from 'apache-arrow';
+import { makeData, makeVector, Table, tableFromArrays, TimestampSecond } from '../../src/collect/arrow.js';
 import { buildDataset } from '../../src/collect/build-dataset.js';
 import { csvField, isoFormatter, renderCsvChunks } from '../../src/collect/csv.js';
 import type { TaskRecord } from '../../src/records/record.js';

@@ -1,7 +1,7 @@
 // dataset.h5 (src/collect/hdf5.ts) read back by an independent reader, Debian's h5py: the same rows and values as dataset.parquet read by DuckDB.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Field, Float64, makeData, makeVector, RecordBatch, Schema, Struct, Table } from 'apache-arrow';
+import { Field, Float64, makeData, makeVector, RecordBatch, Schema, Struct, Table } from '../../src/collect/arrow.js';
 import t from 'tap';
 import { collect } from '../../src/collect/collect.js';
 import { linkName } from '../../src/collect/hdf5.js';

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { appendFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { Float64, Int32, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { Float64, Int32, Int64, Table, Utf8, vectorFromArray } from '../../src/collect/arrow.js';
 import { collect } from '../../src/collect/collect.js';
 import { EnsembleLayout } from '../../src/layout/layout.js';
 import { readEnsembleSummary, renderSummaryTable, summarize, type SummaryGroup } from '../../src/collect/summary.js';

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { EnsembleLayout } from '../../src/layout/layout.js';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { Table } from 'apache-arrow';
+import { Schema, Table, tableFromArrays } from '../../src/collect/arrow.js';
 import { buildDataset } from '../../src/collect/build-dataset.js';
 import { writeDataset, writeDatasetStream } from '../../src/collect/write-dataset.js';
 import { encodeParquet, readDatasetParquet } from '../../src/collect/parquet.js';
@@ -137,17 +137,37 @@ t.test('an empty string stays distinct from null in the CSV', async (t) => {
   t.same(q.rows.map((r) => r.s), ['', null]);
 });
 
-t.test('readDatasetParquet round-trips through parquet-wasm + arrow-js-ffi', async (t) => {
+t.test('readDatasetParquet round-trips through parquet-wasm, as tables of arrayflow\'s one copy of Arrow', async (t) => {
   const { table } = fixture(1000);
   const dir = t.testdir({});
   const { parquet } = await writeDataset(table, new EnsembleLayout(dir));
   const back = await readDatasetParquet(parquet);
+  t.ok(back instanceof Table, 'a Table of src/collect/arrow.ts: it mixes with the tables arrayflow builds');
   t.equal(back.numRows, table.numRows);
   t.same(back.schema.fields.map((f) => `${f.name}:${f.type}`), table.schema.fields.map((f) => `${f.name}:${f.type}`));
   t.same(arrowRows(back), arrowRows(table));
   // The data is JS-owned: it survives further wasm allocations (another read) unchanged.
   const again = await readDatasetParquet(parquet);
   t.same(arrowRows(back).slice(0, 5), arrowRows(again).slice(0, 5));
+});
+
+t.test('readDatasetParquet of a file of several row groups: every row in order, in batches of one schema with its metadata', async (t) => {
+  const n = 140_000; // row groups are 131,072 rows (ROW_GROUP_ROWS)
+  const x = Float64Array.from({ length: n }, (_, i) => i / 7);
+  const s = Array.from({ length: n }, (_, i) => (i % 5 === 0 ? null : `v${i % 1000}`));
+  const built = tableFromArrays({ task_id: Int32Array.from({ length: n }, (_, i) => i), x, s });
+  const table = new Table(new Schema(built.schema.fields, new Map([['arrayflow.test', 'kept']])), built.batches);
+  const dir = t.testdir({});
+  writeFileSync(join(dir, 'd.parquet'), encodeParquet(table));
+  const back = await readDatasetParquet(join(dir, 'd.parquet'));
+  t.equal(back.batches.length, 2, 'one batch per row group');
+  t.equal(back.numRows, n);
+  t.equal(back.schema.metadata.get('arrayflow.test'), 'kept', 'the file\'s key-value metadata');
+  t.same(Array.from(back.getChild('task_id')!.toArray() as Int32Array), Array.from(table.getChild('task_id')!.toArray() as Int32Array));
+  t.same(back.getChild('x')!.toArray(), x);
+  const got = back.getChild('s')!;
+  t.same([0, 1, 999, 131_071 % n, n - 1].map((i) => got.get(i)), [0, 1, 999, 131_071 % n, n - 1].map((i) => s[i]));
+  t.equal(got.nullCount, n / 5);
 });
 
 t.test('readDatasetParquet on a file that is not Parquet fails with DataError', async (t) => {
