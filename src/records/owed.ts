@@ -27,6 +27,9 @@ export const UPSTREAM_FAILED = 'upstream failed';
 /** The failure kind of a task whose record the filesystem refused (records/storage.ts). */
 export const STORAGE_FAILED = 'storage';
 
+/** The failure kinds a failed row's reason starts with, as `retry_on` (the config schema's enum) and `retry --reason` name them. */
+export const FAILURE_KINDS: readonly string[] = ['timeout', 'out of memory', 'node failure', 'preempted', 'cancelled', 'lost', 'exit code', 'signal', 'no result', 'bad result', 'terminated', 'boot failure', 'deadline'];
+
 /** The kind of a failure reason: `timeout`, `out of memory`, `exit code`, `signal`, `lost`, ... */
 export function reasonKind(reason: string | null): string {
   if (!reason) return '';

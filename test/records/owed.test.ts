@@ -1,6 +1,7 @@
 // Which attempt each task is owed: reason kinds, the retry policy, automatic and requested retries, upstream failures.
 import t from 'tap';
-import { STORAGE_FAILED, UPSTREAM_FAILED, owedAttempt, owedItems, reasonKind, retryPolicy } from '../../src/records/owed.js';
+import { readFileSync } from 'node:fs';
+import { FAILURE_KINDS, STORAGE_FAILED, UPSTREAM_FAILED, owedAttempt, owedItems, reasonKind, retryPolicy } from '../../src/records/owed.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { taskRecord } from '../helpers/records.js';
 
@@ -100,4 +101,17 @@ t.test('owedItems: every task of the plan owed an attempt, in task order', async
     { task: 6, attempt: 1 },
   ], 'task 9 is beyond the plan');
   t.same(owedItems(0, finals, policy), []);
+});
+
+t.test('the failure kinds retry --reason checks against are the config schema\'s retry_on kinds', async (t) => {
+  const schema = JSON.parse(readFileSync(new URL('../../configs/arrayflow.schema.json', import.meta.url), 'utf8')) as { $defs?: unknown };
+  const found: string[][] = [];
+  const walk = (node: unknown, key: string): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (key === 'retry_on') found.push((node as { items: { enum: string[] } }).items.enum);
+    for (const [k, v] of Object.entries(node)) walk(v, k);
+  };
+  walk(schema, '');
+  t.ok(found.length > 0, 'retry_on is in the schema');
+  for (const kinds of found) t.same(kinds, FAILURE_KINDS);
 });

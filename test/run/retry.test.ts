@@ -34,6 +34,19 @@ executor: { workers: 3, retries: 2, retry_on: [timeout] }
   t.equal(rows[1].reason, 'exit code 3');
   t.equal(rows[2].attempt, 3, 'the timeout task was not retried by the exit-code filter');
 
+  // --reason: a misspelt kind is refused before anything runs; a whole reason as status shows it means its kind; a kind
+  // no failed task has says which kinds they have
+  const typo = await runCli(['retry', ens, '--failed', '--reason', 'timout', '--no-progress']);
+  t.equal(typo.exitCode, 2, typo.stderr);
+  t.match(typo.stderr, /--reason 'timout' is not a failure kind; the kinds are timeout, out of memory, .*; did you mean 'timeout'\?/);
+  const none = await runCli(['retry', ens, '--failed', '--reason', 'cancelled', '--no-progress']);
+  t.match(none.stdout, /retried 0 failed tasks/);
+  t.match(none.stderr, /no failed task is of kind 'cancelled'; the failed tasks: exit code 1, timeout 1/);
+  const whole = await runCli(['retry', ens, '--failed', '--reason', 'exit code 3', '--no-progress']);
+  t.match(whole.stdout, /retried 1 failed task\n/);
+  rows = await duckQuery(`select task_id, attempt from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
+  t.same(rows.map((x) => x.attempt), [1, 3, 3], 'the reason text of status --failed selected its kind');
+
   const show = await runCli(['show', ens]);
   const info = JSON.parse(show.stdout);
   t.equal(info.counts.total, 3);

@@ -17,6 +17,10 @@ export function register(program: Command): void {
       await withProgress(o, async (opts) => {
         const r = await retryEnsemble(dir, { reason: o.reason }, opts);
         process.stdout.write(`retried ${r.retried} failed task${r.retried === 1 ? '' : 's'}\n`);
+        // a kind that matched nothing: say which kinds the failed tasks have
+        if (r.retried === 0 && o.reason !== undefined && r.kinds.size > 0) {
+          process.stderr.write(`no failed task is of kind '${o.reason}'; the failed tasks: ${[...r.kinds].map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+        }
         return r;
       });
     });
