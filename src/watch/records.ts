@@ -78,6 +78,8 @@ export class RecordFollower {
   private rescanTimer: NodeJS.Timeout | null = null;
   private lastScan = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  /** What a poll that failed part-way had read (records, changed tasks, truncations): the next poll delivers it. */
+  private carried: FollowedBatch | null = null;
   private readonly rescanMs: number | undefined;
   /** How the directory is watched, once {@link watch} was called. */
   watchPlan: WatchPlan | null = null;
@@ -132,7 +134,9 @@ export class RecordFollower {
    */
   async poll(opts: { full?: boolean } = {}): Promise<FollowedBatch> {
     return this.serial(async () => {
-      const batch = emptyBatch();
+      // what a failed poll had read already (its offsets moved on): delivered with this one
+      const batch = this.carried ?? emptyBatch();
+      this.carried = null;
       const now = Date.now();
       const rescanMs = this.rescanMs ?? 10 * (this.watchPlan?.pollMs ?? 1000);
       let names: string[];
@@ -146,8 +150,11 @@ export class RecordFollower {
       }
       let next = 0;
       const parts = names.map(emptyBatch);
+      // The first error ends the poll once every read under way has stopped: a read left running past it would advance
+      // the offsets of its file beside the next poll's read of the same file (lines skipped), its changes lost.
+      let failure: { error: unknown } | null = null;
       const worker = async () => {
-        while (next < names.length) {
+        while (failure === null && next < names.length) {
           const i = next++;
           const name = names[i];
           let st = this.files.get(name);
@@ -155,7 +162,11 @@ export class RecordFollower {
             st = { offset: 0, line: 0 };
             this.files.set(name, st);
           }
-          await this.readFile(name, st, parts[i], Infinity);
+          try {
+            await this.readFile(name, st, parts[i], Infinity);
+          } catch (error) {
+            failure ??= { error };
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, names.length) }, worker));
@@ -167,7 +178,20 @@ export class RecordFollower {
         batch.bytesRead += p.bytesRead;
         batch.truncated.push(...p.truncated);
       }
-      if (this.opts.index && batch.truncated.length > 0) batch.changed = await this.relocate(this.opts.index);
+      if (failure !== null) {
+        this.carried = batch;
+        // the files this poll did not read to their end (the failed one among them): the next poll lists them all
+        this.lastScan = 0;
+        throw (failure as { error: unknown }).error;
+      }
+      if (this.opts.index && batch.truncated.length > 0) {
+        try {
+          batch.changed = await this.relocate(this.opts.index);
+        } catch (e) {
+          this.carried = batch;
+          throw e;
+        }
+      }
       return batch;
     });
   }
