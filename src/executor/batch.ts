@@ -176,7 +176,9 @@ export class BatchRun {
     this.submissions.push(...(await journalSubmissions(this.layout)));
     await this.cluster.sync();
     await this.readFinals();
-    this.retrySeq = this.submissions.filter((s) => s.tasksFile).length;
+    // the highest listed label journalled as submitted (labels journalled as submitting only are skipped below, so the
+    // labels in use need not be contiguous)
+    this.retrySeq = Math.max(0, ...this.submissions.filter((s) => s.tasksFile).map((s) => Number(/^r(\d+)$/.exec(s.label)?.[1] ?? 0)));
 
     // first submission of every chunk that still has a task without a record (a later stage's wait for the upstream's jobs)
     const submitted = new Set(this.submissions.map((s) => s.label));
@@ -392,10 +394,17 @@ export class BatchRun {
     for (const [attempt, all] of byAttempt) {
       for (let i = 0; i < all.length; i += size) {
         const ids = all.slice(i, i + size);
-        const label = `r${++this.retrySeq}`;
-        // a controller killed between this label's sbatch and its journal entry: adopt that job with the list and
-        // bundle it was submitted with (the owed tasks have changed since); the next tick submits what it leaves owed
-        if (await this.adoptSubmitting(label)) return;
+        let label: string;
+        for (;;) {
+          label = `r${++this.retrySeq}`;
+          // a controller killed between this label's sbatch and its journal entry: adopt that job with the list and
+          // bundle it was submitted with (the owed tasks have changed since); the next tick submits what it leaves owed
+          if (await this.adoptSubmitting(label)) return;
+          // journalled as submitting but no job of its name found: that job may have run and left the queue (MinJobAge,
+          // no accounting) with its claims under claims/<label>/, which would make the elements of another list under
+          // this label skip their blocks and end without running them; a label is never used for a second list
+          if ((await journalSubmitting(this.layout, label)) === null) break;
+        }
         // journalled relative to the ensemble root: the same list serves the local and the cluster copy
         const tasksFile = relative(this.layout.root, join(this.layout.planDir, `${label}-tasks.json`));
         const sub = { label, offset: 0, count: Math.ceil(ids.length / per), attempt, tasksFile, ...(per !== this.plan.bundle ? { bundle: per } : {}) };
