@@ -36,10 +36,12 @@ export class StatusAnswers {
 
   /** Notes what an answer (`statuses`, asked about the jobs `ids` at `now`) says of their open elements. */
   note(statuses: ElementStatus[], ids: string[], now: number): void {
+    const open = new Set<string>();
     for (const jobId of ids) {
       const byIndex = this.sched().statusByIndex(statuses, jobId);
       for (const index of this.book.openOf(jobId)) {
         const k = key(jobId, index);
+        open.add(k);
         if (this.finalSince.has(k)) continue;
         const st = byIndex.get(index);
         if (st) {
@@ -55,6 +57,9 @@ export class StatusAnswers {
         this.finalSince.set(k, { jobId, index, since: 0, st: st0 });
       }
     }
+    // an element closed since it went missing (its records came): opened again later (a stolen task handed to it, see
+    // ElementBook.adopt), its grace starts over, and the database is asked about it again
+    for (const k of this.missingSince.keys()) if (!open.has(k)) this.missingSince.delete(k);
   }
 
   /**

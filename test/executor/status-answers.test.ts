@@ -77,3 +77,17 @@ t.test('the database is asked about a listed job when the queue forgot an open e
   answers.note(all.slice(0, 3), ['7'], 0);
   t.same(answers.askDatabase(all.slice(0, 3), ['7']), []);
 });
+
+t.test('an element closed while missing from answers, then opened again (a stolen task handed to it): its grace starts over', async (t) => {
+  const { book, answers } = fixture();
+  const without3 = [st(0, 'running'), st(1, 'running'), st(2, 'running')];
+  // element 3 missing from one answer (its records were late), then closed by its records
+  answers.note(without3, ['7'], 0);
+  book.close('7', 3);
+  answers.note(without3, ['7'], GRACE / 2);
+  // long after, a sibling's slice had a block element 3 claimed and did not record: element 3 is opened again
+  book.adopt('7', 3, 0);
+  t.same(answers.askDatabase(without3, ['7']), ['7'], 'the database is asked about the element the queue no longer names');
+  answers.note(without3, ['7'], 10 * GRACE);
+  t.same([...answers.pending()], [], 'not lost at once on a first missing answer: the grace counts from now');
+});
