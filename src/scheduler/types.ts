@@ -92,6 +92,11 @@ const SIGNAL_NAMES: Record<number, string> = {
   25: 'SIGXFSZ',
 };
 
+/** `9` → `SIGKILL` (the name a task record's `signal` holds); a number without a name as itself, `31`. */
+export function signalName(signal: number): string {
+  return SIGNAL_NAMES[signal] ?? String(signal);
+}
+
 /** `9` → `signal 9 (SIGKILL)`. */
 export function describeSignal(signal: number): string {
   const name = SIGNAL_NAMES[signal];

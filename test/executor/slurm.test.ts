@@ -161,6 +161,7 @@ ${extra}
   const oom = await finals('oom');
   t.match(oom.get(0)?.reason, /^out of memory: /, 'the memory kill is recognised from the job log');
   t.match(oom.get(0)?.stderr_tail, /slurmstepd.*exceeded memory limit/, 'the end of the job log is its stderr tail');
+  t.not(oom.get(0)?.exit_code, 0, 'a task the memory kill ended has no exit status 0');
   t.equal(oom.get(1)?.status, 'done');
 
   const cancel = (await finals('cancel')).get(0);

@@ -16,3 +16,12 @@ t.test('the stderr tail is the end of the element\'s job log, or the task\'s own
   t.equal(schedulerRecord(3, sub, oom, null, own, 'slurm', log).stderr_tail, 'the simulation said this');
   t.equal(schedulerRecord(3, sub, { ...oom, state: 'unknown' }, null, null, 'slurm').stderr_tail, '', 'no log read: an empty tail');
 });
+
+t.test('an element a signal ended (sacct ExitCode 0:9, an out-of-memory kill): the signal, and no exit code', async (t) => {
+  const killed = schedulerRecord(3, sub, { ...oom, exitCode: 0, signal: 9 }, 'out of memory: …', null, 'slurm');
+  t.match(killed, { exit_code: null, signal: 'SIGKILL' });
+  t.match(schedulerRecord(3, sub, { ...oom, exitCode: 0, signal: 31 }, null, null, 'slurm'), { exit_code: null, signal: '31' });
+  t.match(schedulerRecord(3, sub, { ...oom, state: 'failed', exitCode: 1 }, null, null, 'slurm'), { exit_code: 1, signal: null }, 'an exit status without a signal');
+  const own = { ...killed, source: 'wrapper', exit_code: 137, signal: null } as TaskRecord;
+  t.match(schedulerRecord(3, sub, { ...oom, exitCode: 0, signal: 9 }, null, own, 'slurm'), { exit_code: 137, signal: null }, 'the task\'s own record of this attempt wins');
+});
