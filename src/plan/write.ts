@@ -125,6 +125,9 @@ export async function samplePlan(config: Config, upstream?: Upstream): Promise<T
   return upstream ? crossUpstream(upstream.spec.stage, upstream.tasks, own, config.sampling.seed, config.sampling.batch) : own;
 }
 
+/** Sampling methods whose points are all given (a grid of the values, a list): `extend --budget` has none to add. */
+const FIXED_DESIGNS: ReadonlySet<string> = new Set(['grid', 'list']);
+
 /**
  * What to say when `config` defines other tasks than the ensemble planned in its directory: the keys that differ,
  * and what to do instead.
@@ -133,7 +136,8 @@ function refusal(config: Config, changed: string[]): string {
   const dir = config.ensemble_dir;
   const { samples, replicates } = config.sampling;
   const more = [
-    changed.includes('sampling.samples') ? ['sampling.samples', 'samples', `--budget ${samples ?? 'N'}`] : null,
+    // a grid or a list has no points beyond its own: only a sequence (random, LHS, Sobol) grows by a budget
+    changed.includes('sampling.samples') && !FIXED_DESIGNS.has(config.sampling.method) ? ['sampling.samples', 'samples', `--budget ${samples ?? 'N'}`] : null,
     changed.includes('sampling.replicates') ? ['sampling.replicates', 'replicates', `--replicates ${replicates ?? 'R'}`] : null,
   ].filter((m) => m !== null);
   const extend = more.map(([key, what, flag]) => `; to add ${what} to this ensemble, put ${key} back and run \`arrayflow extend ${dir} ${flag}\``).join('');

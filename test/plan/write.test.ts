@@ -146,6 +146,15 @@ t.test('writePlan refuses a config that defines other tasks, naming the keys, an
   t.equal((await readJournal(first.layout.journal)).length, 1, 'nothing journalled');
 });
 
+t.test('writePlan refusing a grid with samples added: no extend --budget hint (a grid has no points beyond its own)', async (t) => {
+  const dir = t.testdir({});
+  const grid = (sampling: string) => `name: g\nensemble_dir: ens\ncommand: [echo, "{k}"]\nparameters:\n  k: { values: [a, b] }\nsampling: ${sampling}\nexecutor: { type: local }\n`;
+  await planIn(dir, grid('{ method: grid }'));
+  const err = await writePlan(configIn(dir, grid('{ method: grid, samples: 100 }')), 'changed').catch((e: Error) => e);
+  t.match(err, { name: 'EnsembleError', message: /\(changed: sampling\.samples\)\. .*put that key back, or set another ensemble_dir for a new ensemble \(this one stays as it is\)$/ });
+  t.notMatch((err as Error).message, /arrayflow extend/);
+});
+
 t.test('writePlan re-opens a plan with changed execution settings: plan.json and config.yaml rewritten, the change journalled', async (t) => {
   const dir = t.testdir({});
   const first = await planIn(dir, drawnConfig({ n: 5, extra: 'timeout: 2' }));
