@@ -43,6 +43,16 @@ function timing(records: TaskRecord[]): string[] {
 
 const TIMING_HEAD = ['first start', 'last end', 'mean duration', 'max duration'];
 
+/**
+ * The array layout that ran: each submission's bundle in order (a probe's one task per element, then the bundle it
+ * learned) and the elements submitted; the plan's before any submission (and on the local executor).
+ */
+function arrayLayout(s: ReportStage): [string, string] {
+  if (s.submissions.length === 0) return [String(s.bundle), String(s.elements)];
+  const bundles = [...new Set(s.submissions.map((x) => x.bundle ?? s.bundle))];
+  return [bundles.join(', '), String(s.submissions.reduce((n, x) => n + x.count, 0))];
+}
+
 /** One row per stage (one for a single-stage ensemble): counts, executor, array layout, timing. */
 export function stagesTable(data: ReportData): Table {
   const head = ['stage', 'tasks', 'done', 'failed', 'pending', 'executor', 'bundle', 'elements', 'array jobs', ...TIMING_HEAD];
@@ -50,8 +60,7 @@ export function stagesTable(data: ReportData): Table {
     stageLabel(data, s),
     ...[s.counts.total, s.counts.done, s.counts.failed, s.counts.pending].map(String),
     s.executor,
-    String(s.bundle),
-    String(s.elements),
+    ...arrayLayout(s),
     String(s.submissions.length),
     ...timing([...s.finals.values()]),
   ]);

@@ -7,7 +7,7 @@ import t from 'tap';
 import { UsageError, report, run } from '../../src/index.js';
 import type { ReportStage } from '../../src/report/gather.js';
 import { binCounts } from '../../src/report/derive.js';
-import { reasonCategory, submissionsTable } from '../../src/report/tables.js';
+import { reasonCategory, stagesTable, submissionsTable } from '../../src/report/tables.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { launchChromium, requireChromium } from '../helpers/chromium.js';
 import { behaveConfig, runCli, writeConfig } from '../helpers/ensemble.js';
@@ -59,6 +59,11 @@ t.test('an array job table counts the final records its elements wrote; reasons 
   };
   t.same(submissionsTable(stage)?.rows.map((r) => r.slice(0, 8)), [['0000', '41', '1', '2', '0', '2', '1', '1'], ['r1', '42', '2', '1', '0', '1', '1', '0']]);
   t.equal(submissionsTable({ ...stage, submissions: [] }), null, 'none on the local executor');
+  const data = { name: 'e', ensembleDir: '/e', readAt: '', version: '', stages: [stage] };
+  const probe = { ...stage, bundle: 1, elements: 100, submissions: [{ label: '0000', jobId: '41', offset: 0, count: 8, attempt: 1 }, { label: 'r1', jobId: '42', offset: 0, count: 8, attempt: 1, bundle: 5 }] };
+  const cells = (d: typeof data) => stagesTable(d).rows[0].slice(6, 9);
+  t.same(cells({ ...data, stages: [probe] }), ['1, 5', '16', '2'], 'the bundles that ran (the probe\'s, the learned one) and the elements submitted, not the plan\'s');
+  t.same(cells({ ...data, stages: [{ ...stage, submissions: [] }] }), ['2', '2', '0'], 'the plan\'s before any submission');
   t.same(['timeout: after 60 s', 'exit code 3', null].map(reasonCategory), ['timeout', 'exit code 3', 'failed']);
 });
 
