@@ -87,7 +87,9 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
       ),
     onAdaptive: (a) => process.stdout.write(`adaptive round ${a.round}: ${a.points} new points (${a.tasks}/${a.budget} tasks)\n`),
     onSubmit: (s) =>
-      process.stdout.write(`submitted ${s.label}: job ${s.jobId} (${s.count} array elements${s.bundle ? ` of ${s.bundle} tasks` : ''}, attempt ${s.attempt})\n`),
+      process.stdout.write(
+        `submitted ${s.label}: job ${s.jobId} (${s.count} array element${s.count === 1 ? '' : 's'}${s.bundle ? ` of up to ${s.bundle} tasks` : ''}, attempt ${s.attempt})\n`,
+      ),
     onPrologue: (p) => process.stdout.write(`prologue ${p.command.join(' ')}: done in ${p.duration_s.toFixed(1)} s\n`),
     onPlanned: (p) => {
       run = p;

@@ -32,7 +32,7 @@ export async function readConfigFile(file: string): Promise<{ config: Config; te
       code === 'ENOENT'
         ? 'no such file; check the path (it is relative to the current directory)'
         : code === 'EISDIR'
-          ? 'it is a directory; give the path of the YAML config file'
+          ? `it is a directory; give the path of the YAML config file (an ensemble directory is continued by \`arrayflow resume ${file}\`)`
           : `cannot read it (${code ?? (e as Error).message})`;
     throw new ConfigError([{ file, line: 1, col: 1, path: '', message: `config file ${file}: ${why}` }], { cause: e });
   }

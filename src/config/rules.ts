@@ -1,6 +1,7 @@
 // Cross-field rules the JSON Schema cannot express; each is a small named function whose messages quote the offending value.
 
 import type { ConfigIssue } from '../errors.js';
+import { parseDuration } from './normalise.js';
 import { BUILTIN_PLACEHOLDERS, parseTemplate } from './placeholders.js';
 import type { ConfigSource, Segment } from './source.js';
 import { didYouMean } from './suggest.js';
@@ -349,6 +350,20 @@ export const hostNeedsRemoteDir: Rule = (data, src) => {
   ];
 };
 
+/** A task expected to outlast its time limit would be killed every time, and the bundle sized from that time. */
+export const expectedWithinTimeout: Rule = (data, src) => {
+  const dur = (v: unknown) => (num(v) || typeof v === 'string' ? parseDuration(v) : NaN);
+  const expected = dur(data.expected_task_time);
+  const timeout = dur(data.timeout);
+  if (!(expected > timeout)) return [];
+  return [
+    src.issue(
+      ['expected_task_time'],
+      `expected_task_time ${show(data.expected_task_time)} is longer than timeout ${show(data.timeout)}: every task would be killed at its time limit; raise timeout or lower expected_task_time`,
+    ),
+  ];
+};
+
 /** All cross-field rules, in the order their issues are reported. */
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['placeholdersAreKnown', placeholdersAreKnown],
@@ -367,4 +382,5 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['directivesAreSingleLine', directivesAreSingleLine],
   ['setupLinesAreSingleLine', setupLinesAreSingleLine],
   ['hostNeedsRemoteDir', hostNeedsRemoteDir],
+  ['expectedWithinTimeout', expectedWithinTimeout],
 ];

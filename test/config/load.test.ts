@@ -26,7 +26,8 @@ t.test('a missing config file is a ConfigError naming the path', async (t) => {
 
 t.test('a directory instead of a config file', async (t) => {
   const dir = t.testdir({ sub: {} });
-  await t.rejects(readConfig(path.join(dir, 'sub')), { name: 'ConfigError', message: /is a directory/ });
+  const sub = path.join(dir, 'sub');
+  await t.rejects(readConfig(sub), { name: 'ConfigError', message: `${sub}:1:1: config file ${sub}: it is a directory; give the path of the YAML config file (an ensemble directory is continued by \`arrayflow resume ${sub}\`)` });
 });
 
 t.test('an invalid config throws every issue', async (t) => {

@@ -9,6 +9,7 @@ import {
   datasetKeepsParquet,
   dialectOnlyForPbs,
   directivesAreSingleLine,
+  expectedWithinTimeout,
   gridNeedsDiscreteParameters,
   hostNeedsRemoteDir,
   levelsOnlyOnContinuous,
@@ -261,6 +262,16 @@ t.test('hostNeedsRemoteDir: a host without remote.dir, with the config name in t
   ]);
   t.match(check(hostNeedsRemoteDir, 'executor: {host: h}')[0][3], /\/scratch\/<you>\/sweep\}$/, 'without a name');
   t.same(check(hostNeedsRemoteDir, 'executor: {host: h, remote: {dir: /s}}'), []);
+});
+
+t.test('expectedWithinTimeout: a task expected to outlast its timeout, in any duration form', async (t) => {
+  t.same(check(expectedWithinTimeout, 'timeout: 20s', 'expected_task_time: 60s'), [
+    [2, 21, 'expected_task_time', 'expected_task_time "60s" is longer than timeout "20s": every task would be killed at its time limit; raise timeout or lower expected_task_time'],
+  ]);
+  t.equal(check(expectedWithinTimeout, 'timeout: "00:01:00"', 'expected_task_time: 2m').length, 1, 'Slurm time syntax against a unit');
+  t.same(check(expectedWithinTimeout, 'timeout: 60', 'expected_task_time: 60s'), [], 'equal is fine');
+  t.same(check(expectedWithinTimeout, 'expected_task_time: 5h'), [], 'no timeout');
+  t.same(check(expectedWithinTimeout, 'timeout: soon', 'expected_task_time: 5h'), [], 'a bad duration is the schema\'s to report');
 });
 
 t.test('RULES lists every rule once, under its own exported name', async (t) => {
