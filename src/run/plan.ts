@@ -83,7 +83,11 @@ export async function dryRunPlan(configPath: string, opts: { executor?: Executor
   let limitsNote: string | null = null;
   const transport = type === 'local' ? null : (opts.transport ?? new LocalTransport());
   const runner = transport && new SchedulerRunner(batchScheduler(type, config.executor.dialect), transport);
-  if (runner) {
+  // over SSH a run plans before it connects (docs/ssh.md): this machine's scheduler is not the cluster's
+  const host = opts.transport ? undefined : config.executor.host;
+  if (runner && host !== undefined) {
+    limitsNote = `the cluster is reached over SSH (executor.host ${host}) only when the ensemble runs: chunks use only the config's overrides, and the scripts show this machine's paths (on the cluster they are under remote.dir)`;
+  } else if (runner) {
     try {
       limits = await runner.limits();
     } catch (e) {

@@ -74,6 +74,14 @@ executor: { type: local }
   t.same(d.scripts, [], 'local: nothing to submit');
 });
 
+t.test('dryRunPlan of a config submitted over SSH asks this machine nothing, as the run plans before it connects', async (t) => {
+  const dir = t.testdir({});
+  const d = await dryRunPlan(writeConfig(dir, config('{ type: slurm, host: login.example, remote: { dir: /scratch/me/dry } }')));
+  t.match(d.limitsNote, /^the cluster is reached over SSH \(executor\.host login\.example\) only when the ensemble runs/);
+  t.match(d.bundles, [{ reason: /, 100 slots \(default\)/ }], "the run's choice: this machine's CPUs are not the cluster's");
+  t.equal(d.scripts.length, 1);
+});
+
 t.test('plan --dry-run prints the choice', async (t) => {
   const dir = t.testdir({});
   const r = await runCli(['plan', '--dry-run', writeConfig(dir, config('{ type: local }'))]);
