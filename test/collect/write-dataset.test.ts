@@ -160,7 +160,7 @@ t.test('readDatasetParquet of a file of several row groups: every row in order, 
   const dir = t.testdir({});
   writeFileSync(join(dir, 'd.parquet'), encodeParquet(table));
   const back = await readDatasetParquet(join(dir, 'd.parquet'));
-  t.equal(back.batches.length, 2, 'one batch per row group');
+  t.same(back.batches.map((b) => b.numRows), [32768, 32768, 32768, 32768, n - 131_072], 'batches of 32k rows, cut at the row group');
   t.equal(back.numRows, n);
   t.equal(back.schema.metadata.get('arrayflow.test'), 'kept', 'the file\'s key-value metadata');
   t.same(Array.from(back.getChild('task_id')!.toArray() as Int32Array), Array.from(table.getChild('task_id')!.toArray() as Int32Array));
