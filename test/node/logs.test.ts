@@ -17,7 +17,7 @@ const SIM = `case "$1" in
   ok) echo "out of ok"; echo "warning of ok" >&2; echo '{"y": 1}' > result.json ;;
   fail) echo "out of fail"; echo "err of fail" >&2; exit 2 ;;
   noisy) cat noise.txt >&2; exit 1 ;;
-  nan) echo "diverged at step 7" >&2; echo '{"y": NaN}' > result.json ;;
+  nan) echo "diverged at step 7" >&2; echo '{"y": nan}' > result.json ;;
   array) echo "wrote a list" >&2; echo '[1, 2]' > result.json ;;
   huge) echo "dumped the whole field" >&2; head -c 100000 /dev/zero > result.json ;;
   hang) echo "waiting for a lock" >&2; exec sleep 30 ;;

@@ -7,7 +7,7 @@ import { asUtf8, cellValue, columnName, csvStyle, fuzzParams, jsonTree, mutate, 
 const JSON_SPEC = { file: 'result.json', format: 'json' } as const;
 const CSV_SPEC = { file: 'result.csv', format: 'csv' } as const;
 
-/** A row of finite scalars, or a reason that starts `bad result: `. */
+/** A row of scalars (NaN and ±Infinity only where the text writes those tokens, never from a number beyond a double), or a reason that starts `bad result: `. */
 function rowOrReason(text: string, spec: typeof JSON_SPEC | typeof CSV_SPEC): ParsedResult {
   const parsed = noHang('parseResult', () => parseResult(text, spec));
   if (!parsed.ok) {
@@ -15,7 +15,8 @@ function rowOrReason(text: string, spec: typeof JSON_SPEC | typeof CSV_SPEC): Pa
     return parsed;
   }
   for (const [k, v] of Object.entries(parsed.result)) {
-    if (!(v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) throw new Error(`${k}: ${String(v)} in the row`);
+    const token = typeof v === 'number' && !Number.isFinite(v) && text.includes(Number.isNaN(v) ? 'NaN' : 'Infinity');
+    if (!(v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && (Number.isFinite(v) || token)))) throw new Error(`${k}: ${String(v)} in the row`);
   }
   return parsed;
 }

@@ -30,8 +30,24 @@ t.test('nothing is dropped silently: a __proto__ column is kept; two values for 
   t.same(json('{"s": {"y": -1e400}}'), { ok: false, reason: 'bad result: result.json: "s.y" is a number beyond the range of a double (about ±1.8e308); write it as a string or rescale it' });
 });
 
+t.test("JSON: NaN, Infinity and -Infinity as Python's json.dump writes them are those numbers; a string \"NaN\" stays text", async (t) => {
+  // python3 -c 'import json, math; print(json.dumps({"y": math.nan, "hi": math.inf, "lo": -math.inf, "s": "NaN", "ok": 1.5, "xs": [1.0, math.nan], "m": {"e": math.inf}}))'
+  const r = json('{"y": NaN, "hi": Infinity, "lo": -Infinity, "s": "NaN", "ok": 1.5, "xs": [1.0, NaN], "m": {"e": Infinity}}');
+  t.same(r, { ok: true, result: { y: NaN, hi: Infinity, lo: -Infinity, s: 'NaN', ok: 1.5, xs: '[1,NaN]', 'm.e': Infinity } }, 'a list keeps its tokens in its text, as Python writes it');
+  t.ok(r.ok && Object.is(r.result.y, NaN));
+  t.same(json('\ufeff{"y": -Infinity}'), { ok: true, result: { y: -Infinity } }, 'after a BOM too');
+  t.same(json('{"y": NaN, "big": 1e999}'), {
+    ok: false,
+    reason: 'bad result: result.json: the number 1e999 at position 18 is beyond the range of a double (about ±1.8e308); write it as a string or rescale it',
+  });
+  t.same(json('NaN'), { ok: false, reason: 'bad result: result.json must hold a JSON object, not NaN' });
+  for (const text of ['{"y": nan}', '{"y": inf}', '{"y": -NaN}', '{"y": NaN,}', '{NaN: 1}', "{'y': NaN}"]) {
+    t.match(json(text), { ok: false, reason: /^bad result: result\.json is not valid JSON \(Unexpected token/ }, text);
+  }
+});
+
 t.test('JSON: anything but an object is a bad result that says what it got', async (t) => {
-  t.match(json('{"y": NaN}'), { ok: false, reason: /^bad result: result\.json is not valid JSON \(/ });
+  t.match(json('{"y": nan}'), { ok: false, reason: /^bad result: result\.json is not valid JSON \(/ });
   t.match(json(''), { ok: false, reason: /is not valid JSON/ });
   t.same(json('[1, 2]'), { ok: false, reason: 'bad result: result.json must hold a JSON object, not an array' });
   t.same(json('42'), { ok: false, reason: 'bad result: result.json must hold a JSON object, not 42' });
