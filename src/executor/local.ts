@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Caps } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';
+import { parseRecordLine } from '../records/line.js';
 import type { TaskRecord } from '../records/record.js';
 import { type RetryPolicy, type WorkItem, WORKER_READY, owedAttempt } from '../records/owed.js';
 import { readStderrTail } from '../records/tail.js';
@@ -156,7 +157,7 @@ export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: 
         if (line === WORKER_READY) return void (w.ready = true);
         let rec: TaskRecord;
         try {
-          rec = JSON.parse(line) as TaskRecord;
+          rec = parseRecordLine(line) as TaskRecord;
         } catch {
           return; // not a record (the simulation cannot write here: its stdout goes to scratch)
         }

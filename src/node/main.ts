@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { readPlan } from '../plan/read.js';
 import { elementTasks } from '../plan/plan.js';
 import { type TaskRow, readTaskRange } from '../plan/tasks.js';
+import { recordLine } from '../records/line.js';
 import type { TaskRecord } from '../records/record.js';
 import { type WorkItem, WORKER_READY } from '../records/owed.js';
 import { storageErrorOf } from '../records/storage.js';
@@ -133,7 +134,7 @@ export async function runWorker(ensembleDir: string, writer: string): Promise<nu
   try {
     await runPool(ctx, stdinItems(() => ctx.state.terminate('end of input')), 1, true, (rec) => {
       out.write(rec);
-      process.stdout.write(JSON.stringify(rec) + '\n');
+      process.stdout.write(recordLine(rec) + '\n');
     });
   } finally {
     out.close();

@@ -4,6 +4,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnsembleError } from '../errors.js';
+import { parseRecordLine } from './line.js';
 import { isTaskRecord } from './parse.js';
 import type { TaskRecord } from './record.js';
 import { ResultShapes } from './result-shape.js';
@@ -141,7 +142,7 @@ export class FinalIndex {
       if (text.trim() === '') return -1;
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        value = parseRecordLine(text);
       } catch {
         value = undefined;
       }
@@ -160,7 +161,7 @@ export class FinalIndex {
 
   /** The record of the line being offered. */
   private record(): TaskRecord {
-    this.parsed ??= JSON.parse(this.line.slice(this.lineFrom, this.lineTo)) as TaskRecord;
+    this.parsed ??= parseRecordLine(this.line.slice(this.lineFrom, this.lineTo)) as TaskRecord;
     return this.parsed;
   }
 
@@ -342,7 +343,7 @@ export class FinalIndex {
 /** The record of task `task` that `line` holds, or null when it holds another line (its file was rewritten since it was located). */
 function recordOf(line: string, task: number): TaskRecord | null {
   try {
-    const r = JSON.parse(line) as TaskRecord | null;
+    const r = parseRecordLine(line) as TaskRecord | null;
     return r?.task === task ? r : null;
   } catch {
     return null;

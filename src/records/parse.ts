@@ -1,4 +1,5 @@
 // Parsing of record-file text (NDJSON appended by single writers) into TaskRecords: pure, tolerant of torn tails.
+import { parseRecordLine } from './line.js';
 import type { TaskRecord } from './record.js';
 
 /** What {@link parseRecordText} found in one chunk of record-file text. */
@@ -72,7 +73,7 @@ export function parseRecordText(text: string): ParsedRecords {
     if (line.trim() === '') continue;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = parseRecordLine(line);
     } catch {
       badLines.push(i + 1);
       continue;

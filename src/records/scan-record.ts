@@ -1,5 +1,6 @@
 // The fields a record line is ranked by, read from its JSON text by regular expressions (hand-written: JSON.parse builds every value of every line, the first pass over 10^6 lines needs six); a line not in the form our writers write is left to JSON.parse.
 import { parseIso } from '../util/iso-time.js';
+import { untagResult } from './line.js';
 import type { TaskRecord, TaskStatus } from './record.js';
 import type { ResultShapes, ValueClass } from './result-shape.js';
 import { endMs } from './select-final.js';
@@ -35,7 +36,10 @@ const STRING = String.raw`"[^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[
 const KEY = String.raw`"[^"\\\x00-\x1f]*"`;
 const NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 const SCALAR = `(?:${STRING}|${NUMBER}|true|false|null)`;
-const OBJECT = String.raw`\{(?:${KEY}:${SCALAR}(?:,${KEY}:${SCALAR})*)?\}`;
+// a result's NaN or ±Infinity, as records/line.ts writes it
+const NON_FINITE = String.raw`\{"\$numberDouble":"(?:NaN|-?Infinity)"\}`;
+const RESULT_VALUE = `(?:${SCALAR}|${NON_FINITE})`;
+const OBJECT = String.raw`\{(?:${KEY}:${RESULT_VALUE}(?:,${KEY}:${RESULT_VALUE})*)?\}`;
 // A field the index does not look at: any key but those it does (a key twice is left to JSON.parse, which keeps the last).
 const OTHER = `,(?!"(?:task|attempt|status|source|start|end|result)")${KEY}:${SCALAR}`;
 const PLAIN = String.raw`"([^"\\\x00-\x1f]*)"`;
@@ -63,8 +67,8 @@ const CLASS_TEXT: Readonly<Record<ValueClass, string>> = {
   0: 'null',
   1: String.raw`-?(?:0|[1-9]\d{0,14})(?=[,}])`,
   2:
-    String.raw`-?(?:(?:0|[1-9]\d{0,2})\.(?=0{0,11}[1-9])(?=9{0,11}[0-8])\d+|(?:0|[1-9]\d{0,14})\.[1-8]\d*` +
-    String.raw`|[1-9](?:\.\d+)?e(?:-(?:[7-9]|[1-9]\d)|\+(?:2[1-9]|[3-9]\d|\d{3})))(?=[,}])`,
+    String.raw`(?:-?(?:(?:0|[1-9]\d{0,2})\.(?=0{0,11}[1-9])(?=9{0,11}[0-8])\d+|(?:0|[1-9]\d{0,14})\.[1-8]\d*` +
+    String.raw`|[1-9](?:\.\d+)?e(?:-(?:[7-9]|[1-9]\d)|\+(?:2[1-9]|[3-9]\d|\d{3})))(?=[,}])|${NON_FINITE})`,
   3: '(?:true|false)',
   4: STRING,
 };
@@ -90,7 +94,7 @@ function shapeOf(text: string, shapes: ResultShapes): number {
     lastShape = 0;
   }
   if (lastShape !== 0 && patterns[lastShape]?.test(text)) return lastShape;
-  lastShape = shapes.idOfResult(JSON.parse(text) as Record<string, unknown>);
+  lastShape = shapes.idOfResult(untagResult(JSON.parse(text) as Record<string, unknown>));
   if (patterns[lastShape] === undefined) patterns[lastShape] = shapePattern(shapes.shapes[lastShape]);
   return lastShape;
 }

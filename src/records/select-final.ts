@@ -1,5 +1,6 @@
 // The exactly-once rule: which of a task's records (retries, duplicates, on-behalf records) is its final one.
 import { parseIso } from '../util/iso-time.js';
+import { recordLine } from './line.js';
 import type { TaskRecord, TaskStatus } from './record.js';
 import { RunCounter } from './runs.js';
 
@@ -59,8 +60,8 @@ export function compareKeys(a: RecordKey, b: RecordKey): number {
 function compare(a: TaskRecord, b: TaskRecord): number {
   const k = compareKeys(recordKey(a), recordKey(b));
   if (k !== 0) return k;
-  const ja = JSON.stringify(a);
-  const jb = JSON.stringify(b);
+  const ja = recordLine(a);
+  const jb = recordLine(b);
   return ja < jb ? -1 : ja > jb ? 1 : 0;
 }
 

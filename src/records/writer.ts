@@ -1,5 +1,6 @@
 // The single writer of one record file: whole JSON lines appended with one write(2) each (marker last, docs/architecture.md).
 import { AppendOnlyFile } from '../util/fs.js';
+import { recordLine } from './line.js';
 import type { TaskRecord } from './record.js';
 
 /**
@@ -13,7 +14,7 @@ export class RecordWriter {
   write(rec: TaskRecord): void {
     if (this.closed) throw Object.assign(new Error(`record file ${this.path}: written after close`), { code: 'EBADF' });
     this.file ??= new AppendOnlyFile(this.path);
-    this.file.append(JSON.stringify(rec));
+    this.file.append(recordLine(rec));
   }
   close(): void {
     this.file?.close();

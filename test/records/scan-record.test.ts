@@ -1,4 +1,5 @@
 import t from 'tap';
+import { parseRecordLine, recordLine } from '../../src/records/line.js';
 import { isTaskRecord } from '../../src/records/parse.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { ResultShapes } from '../../src/records/result-shape.js';
@@ -7,11 +8,11 @@ import { doneRecord, failedRecord } from '../collect/fixtures/ensemble.js';
 
 const blank = (): RecordKeys => ({ task: -1, attempt: -1, status: 'done', source: undefined, start: -1, end: -1, shape: -1 });
 
-/** The keys JSON.parse + isTaskRecord + keysOfRecord give for `line` (undefined: not a record), with `shapes` interning. */
+/** The keys parseRecordLine (JSON.parse) + isTaskRecord + keysOfRecord give for `line` (undefined: not a record), with `shapes` interning. */
 function parsedKeys(line: string, shapes: ResultShapes): RecordKeys | undefined {
   let v: unknown;
   try {
-    v = JSON.parse(line);
+    v = parseRecordLine(line);
   } catch {
     return undefined;
   }
@@ -41,6 +42,7 @@ function writtenRecords(): TaskRecord[] {
     { ...doneRecord(6), host: 'nöde-ü', result: { label: 'π ≈ 3.14', q: '"quoted"' } },
     { ...doneRecord(7), result: { a: 1, b: -0, c: 1e21, d: 5e-324, e: -1.5e-7, f: 9007199254740993, g: 123456789012345, h: 0.5, i: true, j: false, k: null, l: 1e300 } },
     { ...doneRecord(8), result: {} },
+    { ...doneRecord(16), result: { nan: NaN, inf: Infinity, ninf: -Infinity, s: 'NaN', y: 1 } },
     { ...doneRecord(9), result: null },
     { ...doneRecord(10), result: { nested: 1, z: 'x', '': 2, __proto_: 3 } },
     { ...doneRecord(11), start: 'not a date', end: '2025-01-01T00:00:00' },
@@ -58,7 +60,7 @@ t.test('records the writers write are read in place, with the keys JSON.parse gi
   const a = new ResultShapes();
   const b = new ResultShapes();
   for (const r of writtenRecords()) {
-    const line = JSON.stringify(r);
+    const line = recordLine(r);
     const scanned = scannedKeys(line, a);
     t.ok(scanned, `read in place: ${line.slice(0, 80)}`);
     t.same(scanned, parsedKeys(line, b), line.slice(0, 80));
@@ -94,6 +96,12 @@ t.test('lines in another form agree with JSON.parse or are left to it', async (t
     [r.replace('"task":3', '"task":3,"task":4'), 'parse'],
     [r.replace('"host":', '"extra":[1],"host":'), 'parse'],
     [r.replace('"result":{', '"result":{"deep":{"a":1},'), 'parse'],
+    // a result's NaN or ±Infinity as records/line.ts tags them is read in place; other objects, however near, by JSON.parse
+    [r.replace('"result":{', '"result":{"n":{"$numberDouble":"NaN"},"i":{"$numberDouble":"-Infinity"},'), 'scan'],
+    [r.replace('"result":{', '"result":{"n":{"$numberDouble":"nan"},'), 'parse'],
+    [r.replace('"result":{', '"result":{"n":{"$numberDouble":"1.5"},'), 'parse'],
+    [r.replace('"result":{', '"result":{"n":{"$numberDouble":NaN},'), 'parse'],
+    [r.replace('"result":{', '"result":{"n":{"$numberDouble":"NaN","x":1},'), 'parse'],
     [r.replace(/"end":"[^"]*"/, '"end":null'), 'parse'],
     [r.replace(/"start":"[^"]*","end":"[^"]*",/, ''), 'parse'],
     // a result JSON.parse enumerates in another order (an array-index key) or with a key once (a key twice): its shape is JSON.parse's
@@ -138,7 +146,7 @@ t.test('lines in another form agree with JSON.parse or are left to it', async (t
 });
 
 t.test('a line read in place is always a record JSON.parse reads with the same keys (mutated lines)', async (t) => {
-  const lines = writtenRecords().map((r) => JSON.stringify(r));
+  const lines = writtenRecords().map((r) => recordLine(r));
   const alphabet = ['"', '\\', ',', ':', '{', '}', '[', ' ', '0', '1', '.', 'e', '-', 'n', 'u', 'x'];
   let s = 12345;
   const next = (n: number): number => {
@@ -175,6 +183,8 @@ t.test('result shapes: a value read in place has the class of the number JSON.pa
     '0.99999999999999999999', '0.00000000000000000001', '999.000000000001', '999.9999999999999', '0.000000000001', '0.999999999999',
     '4503599627370495.5', '123456789012345.9', '1e21', '1e+21', '1.5e+300', '1e-7', '-2.5e-99', '1E-7', '1e-400', '5e-324', '1e2',
     '1e20', '"x"', '""', '"a\\"b"', 'true', 'false', 'null',
+    // a non-finite value as records/line.ts tags it (and texts near it, which are strings or objects JSON.parse reads)
+    '{"$numberDouble":"NaN"}', '{"$numberDouble":"Infinity"}', '{"$numberDouble":"-Infinity"}', '"{\\"$numberDouble\\":\\"NaN\\"}"',
   ];
   let s = 99;
   const pick = (): string => {
