@@ -1,8 +1,9 @@
 // Grouped statistics (count, mean, sample std, standard error, min, max) of an ensemble's done rows, from dataset.parquet or straight from the records.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeVector, Precision, Type, type Data, type Float, type Table, type Vector } from './arrow.js';
+import { makeVector, Type, type Table, type Vector } from './arrow.js';
 import { isValid } from './csv.js';
+import { accumulate, Accumulators, directValues, type ColumnSummary } from './summary-stats.js';
 import { UsageError } from '../errors.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { readPlan } from '../plan/read.js';
@@ -14,19 +15,7 @@ import { readRecordFiles } from '../records/read.js';
 import { selectFinal } from '../records/select-final.js';
 import { readDatasetParquet } from './parquet.js';
 
-/** Statistics of one numeric column over the done rows of one group; nulls are not counted. */
-export interface ColumnSummary {
-  /** Non-null values. */
-  count: number;
-  /** null when count is 0. */
-  mean: number | null;
-  /** Sample standard deviation (divisor count - 1); null when count < 2. */
-  std: number | null;
-  /** Standard error of the mean, std / sqrt(count); null when count < 2. */
-  sem: number | null;
-  min: number | null;
-  max: number | null;
-}
+export type { ColumnSummary } from './summary-stats.js';
 
 /** A group key value as JSON can carry it: int64 as a number when safe (else its decimal text). */
 export type KeyValue = string | number | boolean | null;
@@ -58,12 +47,6 @@ function resultColumns(table: Table, by: string[], params: string[]): string[] {
 
 function isNumeric(typeId: Type): boolean {
   return typeId === Type.Int || typeId === Type.Float;
-}
-
-/** true when `data.values[i]` is the value itself (every int and float layout except float16's raw bits). */
-function directValues(data: Data): boolean {
-  if (data.typeId === Type.Int) return true;
-  return data.typeId === Type.Float && (data.type as Float).precision !== Precision.HALF;
 }
 
 
@@ -123,62 +106,6 @@ function rowStatus(table: Table): Uint8Array {
   const vals = jsValues(status);
   for (let i = 0; i < vals.length; i++) out[i] = vals[i] === 'done' ? 1 : vals[i] === 'failed' ? 2 : 0;
   return out;
-}
-
-/** Welford accumulators for one column over every group. */
-class Accumulators {
-  readonly n: Float64Array;
-  readonly mean: Float64Array;
-  readonly m2: Float64Array;
-  readonly min: Float64Array;
-  readonly max: Float64Array;
-  constructor(groups: number) {
-    this.n = new Float64Array(groups);
-    this.mean = new Float64Array(groups);
-    this.m2 = new Float64Array(groups);
-    this.min = new Float64Array(groups).fill(Infinity);
-    this.max = new Float64Array(groups).fill(-Infinity);
-  }
-
-  // Welford's update: no sum of squares, so a large common offset (1e9 + small noise) does not cancel the variance away.
-  add(g: number, x: number): void {
-    const n = ++this.n[g];
-    const d = x - this.mean[g];
-    this.mean[g] += d / n;
-    this.m2[g] += d * (x - this.mean[g]);
-    if (x < this.min[g]) this.min[g] = x;
-    if (x > this.max[g]) this.max[g] = x;
-  }
-
-  result(g: number): ColumnSummary {
-    const n = this.n[g];
-    if (n === 0) return { count: 0, mean: null, std: null, sem: null, min: null, max: null };
-    const std = n < 2 ? null : Math.sqrt(this.m2[g] / (n - 1));
-    return {
-      count: n,
-      mean: this.mean[g],
-      std,
-      sem: std === null ? null : std / Math.sqrt(n),
-      min: this.min[g],
-      max: this.max[g],
-    };
-  }
-}
-
-/** Adds the done rows of one numeric column to `acc`, reading the typed arrays directly. */
-function accumulate(vec: Vector, groupOf: Int32Array, status: Uint8Array, acc: Accumulators): void {
-  let row = 0;
-  for (const data of vec.data) {
-    const values = data.values as ArrayLike<number | bigint>;
-    const direct = directValues(data);
-    const chunk = direct ? undefined : makeVector(data);
-    for (let i = 0; i < data.length; i++, row++) {
-      if (status[row] !== 1 || !isValid(data, i)) continue;
-      const raw = direct ? values[i] : (chunk!.get(i) as number | bigint | null);
-      if (raw === null) continue;
-      acc.add(groupOf[row], typeof raw === 'bigint' ? Number(raw) : raw);
-    }
-  }
 }
 
 /**
@@ -449,12 +376,19 @@ function num(x: number | null): string {
   return String(Number(x.toPrecision(6)));
 }
 
+/** The summary as one line of JSON; a statistic or key that is NaN or ±Infinity (JSON has none) is the text "NaN", "Infinity" or "-Infinity". */
+export function renderSummaryJson(s: EnsembleSummary): string {
+  return JSON.stringify(s, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) + '\n';
+}
+
 /**
  * Renders the summary as an aligned text table, one line per group and column: the `by` values,
- * the group's done and failed rows, then count, mean, std, sem, min, max of that column.
+ * the group's done and failed rows, then count, mean, std, sem, min, max of that column; a `nan`
+ * column after count when some column has NaN values.
  */
 export function renderSummaryTable(s: EnsembleSummary): string {
-  const head = [...s.by, 'done', 'failed', 'column', 'count', 'mean', 'std', 'sem', 'min', 'max'];
+  const nans = s.groups.some((g) => Object.values(g.stats).some((st) => st.nan !== undefined));
+  const head = [...s.by, 'done', 'failed', 'column', 'count', ...(nans ? ['nan'] : []), 'mean', 'std', 'sem', 'min', 'max'];
   const rightAligned = head.map((h, i) => i >= s.by.length && h !== 'column');
   const rows: string[][] = [];
   for (const g of s.groups) {
@@ -463,8 +397,9 @@ export function renderSummaryTable(s: EnsembleSummary): string {
     for (const c of cols) {
       const st = c === null ? null : g.stats[c];
       // grouped, a column with no value in this group is another group's (a later stage's results): left out
-      if (st && st.count === 0 && s.by.length > 0) continue;
-      rows.push([...key, String(g.done), String(g.failed), c ?? '-', st ? String(st.count) : '-', num(st?.mean ?? null), num(st?.std ?? null), num(st?.sem ?? null), num(st?.min ?? null), num(st?.max ?? null)]);
+      if (st && st.count === 0 && st.nan === undefined && s.by.length > 0) continue;
+      const nan = nans ? [st ? String(st.nan ?? 0) : '-'] : [];
+      rows.push([...key, String(g.done), String(g.failed), c ?? '-', st ? String(st.count) : '-', ...nan, num(st?.mean ?? null), num(st?.std ?? null), num(st?.sem ?? null), num(st?.min ?? null), num(st?.max ?? null)]);
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

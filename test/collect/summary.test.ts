@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Float64, Int32, Int64, Table, Utf8, vectorFromArray } from '../../src/collect/arrow.js';
 import { collect } from '../../src/collect/collect.js';
 import { EnsembleLayout } from '../../src/layout/layout.js';
-import { readEnsembleSummary, renderSummaryTable, summarize, type SummaryGroup } from '../../src/collect/summary.js';
+import { readEnsembleSummary, renderSummaryJson, renderSummaryTable, summarize, type SummaryGroup } from '../../src/collect/summary.js';
 import { readDatasetParquet } from '../../src/collect/parquet.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { behaveConfig, dropTapHooks, runCli, writeConfig } from '../helpers/ensemble.js';
@@ -155,6 +155,25 @@ t.test('summarize: numerics, key types and order, columns, errors', async (t) =>
   t.throws(() => summarize(table, ['nope']), { name: 'UsageError', code: 'E_USAGE', message: /unknown group-by column 'nope'; the columns are k, s, i, v/ });
   t.throws(() => summarize(table, [], ['s']), { code: 'E_USAGE', message: /column 's' is Utf8, not numeric; the numeric columns are k, i, v/ });
   t.throws(() => summarize(table, [], ['w']), { code: 'E_USAGE', message: /unknown column 'w'/ });
+});
+
+t.test('NaN is left out of the statistics and counted apart; ±Infinity are values (mean, min, max infinite; std, sem NaN)', async (t) => {
+  const table = new Table({
+    g: vectorFromArray(['a', 'a', 'a', 'b', 'b', 'c', 'c', 'd', 'e', 'e'], new Utf8()),
+    v: vectorFromArray([1, NaN, 3, 1, Infinity, -Infinity, Infinity, NaN, 2, 4], new Float64()),
+  });
+  const stats = Object.fromEntries(summarize(table, ['g']).map((x) => [x.key.g, x.stats.v]));
+  t.same(stats.a, { count: 2, nan: 1, mean: 2, std: Math.SQRT2, sem: 1, min: 1, max: 3 }, 'NaN skipped, as pandas skips it');
+  t.same(stats.b, { count: 2, mean: Infinity, std: NaN, sem: NaN, min: 1, max: Infinity });
+  t.same(stats.c, { count: 2, mean: NaN, std: NaN, sem: NaN, min: -Infinity, max: Infinity }, 'the mean of +inf and -inf is NaN');
+  t.same(stats.d, { count: 0, nan: 1, mean: null, std: null, sem: null, min: null, max: null });
+  t.same(stats.e, { count: 2, mean: 3, std: Math.SQRT2, sem: 1, min: 2, max: 4 }, 'no nan key without a NaN');
+  const s = { dir: 'x', name: 'x', source: 'dataset' as const, staleReason: null, total: 10, done: 10, failed: 0, pending: 0, by: ['g'], columns: ['v'], groups: summarize(table, ['g']) };
+  const lines = renderSummaryTable(s).split('\n');
+  t.match(lines[0], /^g\s+done\s+failed\s+column\s+count\s+nan\s+mean\s+std\s+sem\s+min\s+max$/);
+  t.match(lines[3], /^c\s+2\s+0\s+v\s+2\s+0\s+NaN\s+NaN\s+NaN\s+-Infinity\s+Infinity$/);
+  t.match(lines[4], /^d\s+1\s+0\s+v\s+0\s+1\s+-/, 'a group whose values are all NaN is shown');
+  t.same(JSON.parse(renderSummaryJson(s)).groups[2].stats.v, { count: 2, mean: 'NaN', std: 'NaN', sem: 'NaN', min: '-Infinity', max: 'Infinity' }, 'JSON: non-finite statistics as text');
 });
 
 t.test('readEnsembleSummary: from the records while the dataset is missing or stale, from the dataset when fresh', async (t) => {
