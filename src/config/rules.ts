@@ -364,6 +364,20 @@ export const expectedWithinTimeout: Rule = (data, src) => {
   ];
 };
 
+/** A cancel is someone's decision (records/owed.ts): retry_on cannot undo it, `arrayflow retry` does. */
+export const retryOnNotCancelled: Rule = (data, src) => {
+  const on = obj(data.executor)?.retry_on;
+  if (!Array.isArray(on)) return [];
+  const i = on.indexOf('cancelled');
+  if (i < 0) return [];
+  return [
+    src.issue(
+      ['executor', 'retry_on', i],
+      `"cancelled" is never retried automatically (scancel, qdel and \`arrayflow cancel\` are decisions to stop): remove it; \`arrayflow retry <ensemble> --failed --reason cancelled\` runs cancelled tasks again`,
+    ),
+  ];
+};
+
 /** All cross-field rules, in the order their issues are reported. */
 export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['placeholdersAreKnown', placeholdersAreKnown],
@@ -383,4 +397,5 @@ export const RULES: ReadonlyArray<[name: string, rule: Rule]> = [
   ['setupLinesAreSingleLine', setupLinesAreSingleLine],
   ['hostNeedsRemoteDir', hostNeedsRemoteDir],
   ['expectedWithinTimeout', expectedWithinTimeout],
+  ['retryOnNotCancelled', retryOnNotCancelled],
 ];

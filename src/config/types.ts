@@ -95,7 +95,7 @@ export interface ExecutorSpec {
   /** Shell lines written as they are into the job script before the task wrapper (module load, source venv/bin/activate). */
   setup?: string[];
   retries: number;
-  /** Retry only failures whose reason is of these kinds (`timeout`, `node failure`, ...); all when absent. */
+  /** Retry only failures whose reason is of these kinds (`timeout`, `node failure`, ...); all when absent. Never `cancelled` (records/owed.ts). */
   retry_on?: string[];
   /** Factors applied to resources.time / resources.mem per extra attempt. */
   retry_scale?: { time?: number; mem?: number };

@@ -24,6 +24,9 @@ export interface RetryPolicy {
 /** The failure kind of a later stage's task whose upstream task did not succeed. */
 export const UPSTREAM_FAILED = 'upstream failed';
 
+/** The failure kind of a cancelled task (scancel, qdel, `arrayflow cancel`): never retried automatically. */
+export const CANCELLED = 'cancelled';
+
 /** The failure kind of a task whose record the filesystem refused (records/storage.ts). */
 export const STORAGE_FAILED = 'storage';
 
@@ -41,7 +44,7 @@ export function reasonKind(reason: string | null): string {
 
 /**
  * The retry policy of an ensemble: `retries` automatic retries of the failure kinds in `retryOn` (all when
- * absent), plus the `[task, after attempt]` requests of `arrayflow retry` (later requests win).
+ * absent; never `cancelled`), plus the `[task, after attempt]` requests of `arrayflow retry` (later requests win).
  */
 export function retryPolicy(retries: number, retryOn: readonly string[] | undefined, requests: Iterable<readonly [number, number]> = []): RetryPolicy {
   return { retries, on: retryOn ? new Set(retryOn) : null, requested: new Map(requests) };
@@ -59,6 +62,9 @@ export function owedAttempt(rec: FinalBrief | undefined, policy: RetryPolicy): n
   if (kind === STORAGE_FAILED) return rec.attempt + 1;
   // a task whose upstream task failed would fail again: it is rerun when the upstream row is fixed (docs/stages.md)
   if (kind === UPSTREAM_FAILED) return null;
+  // a cancel is someone's decision to stop the task (scancel, qdel, `arrayflow cancel`): only `arrayflow retry` undoes it,
+  // whatever `retries` and `retry_on` say (an automatic retry resubmitted the tasks of a cancelled ensemble)
+  if (kind === CANCELLED) return null;
   const automatic = rec.attempt <= policy.retries && (policy.on === null || policy.on.has(kind));
   return automatic ? rec.attempt + 1 : null;
 }

@@ -18,6 +18,7 @@ import {
   placeholdersAreKnown,
   placeholdersKnown,
   rangesAreNonEmpty,
+  retryOnNotCancelled,
   samplesForDrawnMethods,
   scrambleOnlyForSobol,
   setupLinesAreSingleLine,
@@ -201,6 +202,14 @@ t.test('dialectOnlyForPbs: the type defaults to local', async (t) => {
   ]);
   t.same(check(dialectOnlyForPbs, 'executor: {type: slurm, dialect: pro}').map((i) => i[3]), ["dialect applies only to type pbs (type is 'slurm'); remove it"]);
   t.same(check(dialectOnlyForPbs, 'executor: {type: pbs, dialect: torque}'), []);
+});
+
+t.test('retryOnNotCancelled: a cancel is not retried automatically, so retry_on may not list it', async (t) => {
+  t.same(check(retryOnNotCancelled, 'executor:', '  retries: 2', '  retry_on: [timeout, cancelled]'), [
+    [3, 23, 'executor.retry_on[1]', '"cancelled" is never retried automatically (scancel, qdel and `arrayflow cancel` are decisions to stop): remove it; `arrayflow retry <ensemble> --failed --reason cancelled` runs cancelled tasks again'],
+  ]);
+  t.same(check(retryOnNotCancelled, 'executor: {retries: 1, retry_on: [timeout, preempted]}'), []);
+  t.same(check(retryOnNotCancelled, 'executor: {retries: 1}'), []);
 });
 
 t.test('directivesAreSingleLine: newline, carriage return and NUL in values and keys that reach directives', async (t) => {

@@ -1,7 +1,7 @@
 // Which attempt each task is owed: reason kinds, the retry policy, automatic and requested retries, upstream failures.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { FAILURE_KINDS, STORAGE_FAILED, UPSTREAM_FAILED, owedAttempt, owedItems, reasonKind, retryPolicy } from '../../src/records/owed.js';
+import { CANCELLED, FAILURE_KINDS, STORAGE_FAILED, UPSTREAM_FAILED, owedAttempt, owedItems, reasonKind, retryPolicy } from '../../src/records/owed.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { taskRecord } from '../helpers/records.js';
 
@@ -71,6 +71,18 @@ t.test('owedAttempt: a task whose upstream failed is not retried automatically',
   t.equal(owedAttempt(rec, retryPolicy(3, undefined)), null);
   t.equal(owedAttempt(rec, retryPolicy(3, [UPSTREAM_FAILED])), null, 'not even when its kind is listed');
   t.equal(owedAttempt(rec, retryPolicy(0, undefined, [[5, 1]])), 2, 'but a requested retry runs it again');
+});
+
+t.test('owedAttempt: a cancelled task is never retried automatically, whatever retries and retry_on say', async (t) => {
+  const rec = failed(6, 1, 'cancelled: the array element was cancelled (Slurm CANCELLED by 0)');
+  t.equal(reasonKind(rec.reason), CANCELLED);
+  t.equal(owedAttempt(rec, retryPolicy(2, undefined)), null, 'retries: 2, every kind');
+  t.equal(owedAttempt(rec, retryPolicy(2, [CANCELLED, 'timeout'])), null, 'not even when retry_on lists it');
+  t.equal(owedAttempt(failed(6, 1, 'cancelled: arrayflow cancel stopped the ensemble before this attempt started'), retryPolicy(3, undefined)), null);
+  t.equal(owedAttempt(rec, retryPolicy(0, undefined, [[6, 1]])), 2, '`arrayflow retry --failed --reason cancelled` runs it again');
+  t.equal(owedAttempt(failed(6, 2, 'cancelled: by hand'), retryPolicy(2, undefined, [[6, 1]])), null, 'once: its retry was cancelled too');
+  const finals = new Map<number, TaskRecord>([[0, rec], [1, failed(1, 1, 'timeout: 60 s')]]);
+  t.same(owedItems(2, finals, retryPolicy(2, undefined)), [{ task: 1, attempt: 2 }], 'owedItems: the timeout is retried, the cancel not');
 });
 
 t.test('owedAttempt: a requested retry adds one attempt after exactly the attempt it names', async (t) => {
