@@ -4,7 +4,7 @@ import { readConfig as readConfigFromFile, readConfigFile, readConfigObject, val
 import type { Config, DatasetCompression, DatasetFormat } from './config/types.js';
 import { validateConfig as validateText } from './config/validate.js';
 import type { ConfigIssue } from './errors.js';
-import { cancelEnsemble } from './run/cancel.js';
+import { type CancelResult, cancelEnsemble } from './run/cancel.js';
 import { collectEnsembleDir } from './run/collect.js';
 import { extendEnsemble } from './run/extend.js';
 import { openTarget, planConfig } from './run/plan.js';
@@ -60,6 +60,7 @@ export type { ExecutionSettings } from './plan/settings.js';
 export type { SettingChange } from './journal/journal.js';
 export type { FileRole, Provenance, RepoProvenance, StagedFile } from './provenance/provenance.js';
 export type { FailedTask } from './run/status.js';
+export type { CancelResult } from './run/cancel.js';
 export type { ReproduceOptions, ReproduceRunOptions } from './run/reproduce.js';
 export type { SmokeOptions, SmokeResult, SmokeStage, SmokeTask } from './run/smoke.js';
 export type { BundleChoice } from './plan/bundle.js';
@@ -202,6 +203,8 @@ export interface RunResult extends Counts {
   badLines: number;
   /** Failed tasks that were cancelled (scancel, qdel, {@link cancel}): `retry(dir, { reason: 'cancelled' })` runs them again. */
   cancelled: number;
+  /** The run was stopped by {@link cancel}: every task it still owed an attempt is a `cancelled` row. */
+  stoppedByCancel?: boolean;
 }
 
 /** The outcome of {@link retry}. */
@@ -268,6 +271,7 @@ function toResult(r: InternalRunResult): RunResult {
     dataset: { parquet: r.parquet, ...(r.csv === undefined ? {} : { csv: r.csv }), ...(r.hdf5 === undefined ? {} : { hdf5: r.hdf5 }) },
     badLines: r.badLines,
     cancelled: r.cancelled,
+    ...(r.stoppedByCancel ? { stoppedByCancel: true } : {}),
   };
 }
 
@@ -352,12 +356,13 @@ export async function retry(target: string, filter: { reason?: string } = {}, op
 }
 
 /**
- * Cancels every submitted array job of the ensemble with one scheduler call (journalled) and resolves with their
- * job ids (none on the local executor: stop a local run with `options.signal` of {@link run}).
+ * Stops the ensemble's work: the controller running it (any executor), if one is, submits and starts nothing more,
+ * records its unfinished tasks as `cancelled` and ends (its result has `stoppedByCancel`); every submitted array job is
+ * cancelled with one scheduler call. Resolves with the job ids and that controller (null: none was running).
  *
  * @throws {@link SchedulerError} when the scheduler refuses.
  */
-export async function cancel(ensembleDir: string, options: { transport?: Transport } = {}): Promise<string[]> {
+export async function cancel(ensembleDir: string, options: { transport?: Transport } = {}): Promise<CancelResult> {
   return cancelEnsemble(resolve(ensembleDir), options);
 }
 

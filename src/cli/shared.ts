@@ -104,6 +104,7 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
       `dataset: ${datasetPaths(result).join('\n         ')}\n` +
       (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : '') +
       (abort.signal.aborted && result.pending > 0 ? `interrupted: arrayflow resume ${result.ensembleDir} runs the ${result.pending} pending tasks\n` : '') +
+      (result.stoppedByCancel ? `stopped by arrayflow cancel: nothing more was started or submitted, and every task left unfinished is recorded as cancelled\n` : '') +
       (result.cancelled > 0 ? cancelledHint(result.cancelled, result.ensembleDir) : ''),
   );
   if (result.done > 0) {
@@ -117,16 +118,17 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
 }
 
 /** The exit status of a command that ran or collected an ensemble (see EXIT_STATUS_HELP). */
-export function exitStatus(result: { failed: number }, interrupted = false): number {
+export function exitStatus(result: { failed: number; stoppedByCancel?: boolean }, interrupted = false): number {
   if (interrupted) return 130;
-  return result.failed > 0 ? 3 : 0;
+  return result.failed > 0 || result.stoppedByCancel ? 3 : 0;
 }
 
 /** What `--help` and the README say about exit statuses. */
 export const EXIT_STATUS_HELP = `
 Exit status:
   0    every task is done
-  3    the ensemble finished with failed tasks (run, resume, retry, extend, collect; see \`status --failed\`)
+  3    the ensemble finished with failed tasks (run, resume, retry, extend, collect; see \`status --failed\`),
+       or \`arrayflow cancel\` stopped the run (its unfinished tasks are failed rows, reason cancelled)
   2    a config or usage error (the message names the file, line and key, or the option)
   4    the ensemble's filesystem refused a write: full, over quota or read-only (the message names the file;
        nothing recorded is lost: make room, then \`arrayflow resume\`)

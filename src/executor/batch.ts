@@ -18,6 +18,7 @@ import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.j
 import type { Transport } from '../transport/transport.js';
 import type { Logger } from '../util/log.js';
 import type { FollowedFinals } from '../watch/records.js';
+import { cancelJobs, writeCancelled } from './cancel.js';
 import { ClaimHolders } from './claims.js';
 import { type ClusterSide, sameHostCluster } from './cluster-side.js';
 import { ElementBook } from './elements.js';
@@ -54,6 +55,8 @@ export interface BatchRunOptions {
   upstream?: UpstreamWatch;
   /** The controller's log: submissions, scheduler commands with their timing, records written from the scheduler's word. */
   log?: Logger;
+  /** Whether `arrayflow cancel` stopped this controller (journal/cancel.ts); asked once a tick and before each submission. */
+  cancelRequested?: () => Promise<boolean>;
 }
 
 /**
@@ -93,6 +96,8 @@ export class BatchRun {
   private changes = 0;
   /** What the status queries said of open elements: settled once records had time to land. */
   private readonly answers: StatusAnswers;
+  /** `arrayflow cancel` stopped this run: nothing more is submitted, and it ends once every submission has settled. */
+  private cancelled = false;
 
   constructor(
     private readonly layout: EnsembleLayout,
@@ -190,14 +195,34 @@ export class BatchRun {
       for (let e = c.offset; e < c.offset + c.count; e++) ids.push(...elementTasks(this.plan, e));
       if (ids.every((id) => this.finals.has(id))) continue;
       if (this.opts.signal?.aborted) return;
+      if (await this.noticeCancel()) break;
       after ??= await this.opts.after;
       // the upstream stage stopped before it submitted: submitting now would run without the dependency
       if (this.opts.signal?.aborted) return;
       await this.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 }, after);
     }
 
-    if (await this.loop()) await this.cancelIdle();
+    if ((await this.loop()) && !this.cancelled) await this.cancelIdle();
     this.schedulerWriter?.close();
+  }
+
+  /** Whether `arrayflow cancel` stopped this run; the first time, its jobs that may still run are cancelled (./cancel.ts). */
+  private async noticeCancel(): Promise<boolean> {
+    if (this.cancelled || !(await this.opts.cancelRequested?.())) return this.cancelled;
+    this.cancelled = true;
+    const ids = [...new Set(this.submissions.filter((s) => !this.book.settled(s.jobId)).map((s) => s.jobId))];
+    await cancelJobs(this.runner, ids, this.layout, this.opts.runId, this.opts.log);
+    return true;
+  }
+
+  /**
+   * After a cancel, once every submission has settled (their tasks recorded by the elements or the scheduler's verdict):
+   * each task still owed an attempt (never submitted, or owed a retry) gets a `cancelled` record. True when done.
+   */
+  private async recordCancelled(): Promise<boolean> {
+    if (this.submissions.some((s) => !this.book.settled(s.jobId))) return false;
+    if (writeCancelled(this.layout, this.opts.runId, owedItems(this.plan.tasks, this.finals, this.opts.policy)).length > 0) await this.readFinals();
+    return true;
   }
 
   /**
@@ -205,11 +230,16 @@ export class BatchRun {
    * every task has its final record; false when stopped.
    */
   private async loop(): Promise<boolean> {
-    const timing = pollSettings(this.plan.executor.poll, this.opts.tickMs);
+    let timing = pollSettings(this.plan.executor.poll, this.opts.tickMs);
     let lastQueryAt: number | null = null;
     let live: Set<string> | null = null;
     let started = false;
     for (;;) {
+      if (!this.cancelled && (await this.noticeCancel())) {
+        // the cancelled jobs' verdicts are wanted now: ask at once, then at the shortest gap until every element settled
+        lastQueryAt = null;
+        timing = { ...timing, intervalMs: timing.minGapMs };
+      }
       await this.track();
       this.book.observe(this.finals, Date.now());
       const unsettled = this.book.unsettled();
@@ -236,8 +266,12 @@ export class BatchRun {
         const known = live ?? new Set<string>();
         this.opts.onStarted?.(this.submissions.filter((s) => !this.book.settled(s.jobId) && (known.has(s.jobId) || this.fresh.has(s.jobId))).map((s) => s.jobId));
       }
-      await this.resubmitOwed();
-      if (this.finished()) return true;
+      if (this.cancelled) {
+        if (await this.recordCancelled()) return true;
+      } else {
+        await this.resubmitOwed();
+        if (this.finished()) return true;
+      }
       if (this.opts.signal?.aborted) return false;
       await sleep(timing.readMs, this.opts.signal);
       await this.cluster.sync();
@@ -376,6 +410,8 @@ export class BatchRun {
    * and the tasks a probe held back once their bundle is learned.
    */
   private async resubmitOwed(): Promise<void> {
+    // a cancel that came while this tick ran: not one more submission, nor a bundle learned from cancelled tasks
+    if (await this.noticeCancel()) return;
     const bundle = this.listBundle();
     // a scan is O(tasks): at a million tasks, one a second was a third of the controller's CPU
     const stamp = `${this.changes} ${this.submissions.length} ${bundle}`;
@@ -432,7 +468,7 @@ export class BatchRun {
   /** Asks for one more attempt of every task whose upstream failure has been fixed by an upstream retry (journalled). */
   private async reviveFixed(): Promise<void> {
     const { upstream, policy } = this.opts;
-    if (!upstream) return;
+    if (!upstream || this.cancelled) return;
     // at most as many revivals as retries: a node that keeps seeing a stale upstream view cannot loop forever
     const waiting = [...this.finals.withReasons()].filter(
       (r) => r.status === 'failed' && reasonKind(r.reason) === UPSTREAM_FAILED && policy.requested.get(r.task) !== r.attempt && r.attempt <= policy.retries,

@@ -13,6 +13,7 @@ import { readStderrTail } from '../records/tail.js';
 import { RecordWriter } from '../records/writer.js';
 import type { Logger } from '../util/log.js';
 import { CapsGate, type Load } from './caps.js';
+import { cancelJobs, writeCancelled } from './cancel.js';
 import { EnsembleError } from '../errors.js';
 import { WRAPPER_NODE_FLAGS, arrayflowBin } from '../util/paths.js';
 
@@ -31,6 +32,11 @@ export interface LocalRunOptions {
   caps?: Caps;
   load?: () => Load;
   log?: Logger;
+  /**
+   * Whether `arrayflow cancel` stopped this controller (journal/cancel.ts), asked every second: then no task starts, the
+   * running ones are stopped as on an interrupt, and every task not done gets a `cancelled` record instead.
+   */
+  cancelRequested?: () => Promise<boolean>;
   /**
    * The program the workers run: this arrayflow under this Node (default). A worker speaks its controller's protocol,
    * so it is never the plan's `arrayflow`, which may be another version or gone (an installation moved since `plan`).
@@ -59,6 +65,9 @@ interface Worker {
  */
 const DEPTH = 2;
 const SHORT_TASK_S = 1;
+
+/** How often a local run reads the cancel request (ms). */
+const CANCEL_CHECK_MS = 1000;
 
 /** A worker that ended by itself (EOF, SIGTERM handled: exit code 128 + n), not killed or crashed. */
 const gracefulExit = (code: number | null, signal: NodeJS.Signals | null) => signal === null && (code === 0 || (code !== null && code > 128));
@@ -91,7 +100,15 @@ export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: 
       })
     : null;
 
-  return new Promise<void>((resolve, reject) => {
+  // an interrupt (opts.signal) or a cancel stops the workers alike; a cancel then records what they did not finish
+  const halt = new AbortController();
+  const ending = opts.signal ? AbortSignal.any([opts.signal, halt.signal]) : halt.signal;
+  let cancelled = false;
+  /** Attempts a cancel stopped while they ran (their workers recorded them `interrupted`). */
+  const stopped: TaskRecord[] = [];
+  let cancelCheck: NodeJS.Timeout | undefined;
+
+  const run = new Promise<void>((resolve, reject) => {
     // the run stopped on an error (a refused write: records/storage.ts): no more work, and no `lost` record is owed
     let failed = false;
     const stop = (e: unknown) => {
@@ -102,19 +119,23 @@ export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: 
       finishIfIdle();
     };
     const finishIfIdle = () => {
-      const aborted = opts.signal?.aborted;
+      const aborted = ending.aborted;
       if (queue.length > 0 && !aborted) return;
       // EOF: an idle worker exits; when aborted, a busy one finishes its current task and drops the item queued behind it
       for (const w of workers) if ((aborted || w.sent.length === 0) && w.proc.stdin?.writable) w.proc.stdin.end();
       if ([...workers].every((w) => w.exited)) {
         lostWriter?.close();
+        lostWriter = null;
+        if (cancelled && !failed) {
+          for (const rec of writeCancelled(layout, opts.runId, queue.splice(0), stopped.splice(0))) opts.onRecord?.(rec);
+        }
         resolve();
       }
     };
 
     const send = (w: Worker) => {
       let lines = '';
-      while (!opts.signal?.aborted && !w.exited && w.sent.length < w.depth && queue.length > 0) {
+      while (!ending.aborted && !w.exited && w.sent.length < w.depth && queue.length > 0) {
         const item = queue.shift() as WorkItem;
         w.sent.push(item);
         lines += JSON.stringify(item) + '\n';
@@ -128,7 +149,7 @@ export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: 
       if (gate === null) return send(w);
       if (w.waiting || w.sent.length > 0 || queue.length === 0) return finishIfIdle();
       w.waiting = true;
-      void gate.wait(opts.signal).then(() => {
+      void gate.wait(ending).then(() => {
         w.waiting = false;
         send(w);
       });
@@ -136,6 +157,8 @@ export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: 
 
     const onRecord = (rec: TaskRecord) => {
       opts.onRecord?.(rec);
+      // stopped by the cancel: recorded `cancelled` at this attempt once the workers are gone, not run again
+      if (cancelled && rec.status === 'interrupted') return void stopped.push(rec);
       const next = owedAttempt(rec, opts.policy);
       if (next !== null) queue.push({ task: rec.task, attempt: next });
     };
@@ -224,20 +247,40 @@ export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: 
       // one that ended before it was ready ran nothing, however it ended (exit 0 included): four in a row are a broken
       // installation or environment, not a broken task
       const barren = !hadTask && (!w.ready || !gracefulExit(code, signal));
-      if (barren && !opts.signal?.aborted && ++barrenDeaths > 3) {
+      if (barren && !ending.aborted && ++barrenDeaths > 3) {
         queue.length = 0;
         const logFile = join(layout.logsDir, `${writer}.log`);
         const said = readStderrTail(logFile);
         reject(new EnsembleError(`task workers keep dying${w.ready ? '' : ' before running a task'} (last: ${signal ?? `exit code ${code}`}); see ${logFile}${said ? `:\n${said}` : ''}`));
         return;
       }
-      if (queue.length > 0 && !opts.signal?.aborted && [...workers].filter((x) => !x.exited).length < opts.workers) feed(start());
+      if (queue.length > 0 && !ending.aborted && [...workers].filter((x) => !x.exited).length < opts.workers) feed(start());
       finishIfIdle();
     };
 
-    opts.signal?.addEventListener('abort', finishIfIdle);
+    ending.addEventListener('abort', finishIfIdle);
     const n = Math.max(1, Math.min(opts.workers, queue.length));
     if (queue.length === 0) return resolve();
+    if (opts.cancelRequested) {
+      let asking = false;
+      cancelCheck = setInterval(() => {
+        if (asking || cancelled || ending.aborted) return;
+        asking = true;
+        void (async () => {
+          try {
+            if (!(await opts.cancelRequested?.())) return;
+            cancelled = true;
+            await cancelJobs(null, [], layout, opts.runId, log);
+            halt.abort();
+          } catch (e) {
+            stop(e);
+          } finally {
+            asking = false;
+          }
+        })();
+      }, CANCEL_CHECK_MS);
+    }
     for (let i = 0; i < n; i++) feed(start());
   });
+  return run.finally(() => clearInterval(cancelCheck));
 }

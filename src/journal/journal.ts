@@ -22,7 +22,11 @@ export type JournalEvent =
   | { event: 'submitting'; chunk: string; elements: number; attempt: number; tasks_file: string; bundle?: number }
   | { event: 'bundle_learned'; bundle: number; reason: string }
   | { event: 'collected'; rows: number; done: number; failed: number }
-  | { event: 'cancelled'; job_ids: string[] }
+  /**
+   * `arrayflow cancel`: the jobs it cancelled, journalled by the command when no controller ran, else by the controller
+   * it stopped (`run`: its run id), with the jobs that controller cancelled (one writer of the journal at a time).
+   */
+  | { event: 'cancelled'; job_ids: string[]; run?: string }
   | { event: 'extended'; from: number; to: number }
   /** `extend --replicates`: tasks [from, to) raise every point to `replicates` replicates. */
   | { event: 'replicated'; replicates: number; from: number; to: number }

@@ -32,6 +32,8 @@ export async function lockHolder(path: string): Promise<LockHolder | null> {
 }
 
 export interface Lock {
+  /** Who holds it: this process, since it took it (what `arrayflow cancel` addresses: journal/cancel.ts). */
+  readonly holder: LockHolder;
   /** Lists the controller's live task workers in the lock file (temp file + rename: a reader sees the old or the new). */
   setWorkers(pids: number[]): void;
   release(): Promise<void>;
@@ -69,6 +71,7 @@ export async function acquireLock(path: string): Promise<Lock> {
         await fh.close();
       }
       return {
+        holder: me,
         setWorkers(pids) {
           const tmp = `${path}.${process.pid}.tmp`;
           try {

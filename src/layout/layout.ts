@@ -12,6 +12,8 @@ export class EnsembleLayout {
   get manifest(): string { return join(this.root, 'manifest.json'); }
   get journal(): string { return join(this.root, 'journal.ndjson'); }
   get lock(): string { return join(this.root, 'controller.lock'); }
+  /** The last `arrayflow cancel` of the ensemble and the controller it stops (journal/cancel.ts). */
+  get cancelRequest(): string { return join(this.root, 'cancel.json'); }
 
   /** A multi-stage ensemble's list of stages (docs/stages.md); each stage is an ensemble directory of its own. */
   get stagesFile(): string { return join(this.root, 'stages.json'); }

@@ -56,7 +56,8 @@ export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFil
   let round = (await readJournal(layout.journal)).filter((e) => e.event === 'adaptive').length;
   for (;;) {
     const count = Math.min(spec.batch ?? plan.array_tasks, spec.budget - plan.tasks);
-    if (count <= 0 || opts.signal?.aborted) return result;
+    // `arrayflow cancel` stops the ensemble: no next round
+    if (count <= 0 || opts.signal?.aborted || result.stoppedByCancel) return result;
     round++;
     const points = await propose(spec, layout, plan, result, round, count);
     if (points.length === 0) return result;

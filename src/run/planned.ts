@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { BatchRun } from '../executor/batch.js';
 import { runLocal } from '../executor/local.js';
 import { appendJournal, readJournal, retryRequests } from '../journal/journal.js';
+import { CancelWatch } from '../journal/cancel.js';
 import { acquireLock } from '../journal/lock.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import type { PlanFile } from '../plan/plan.js';
@@ -50,6 +51,9 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
   const { executor } = plan;
   const level = logLevel(opts.logLevel);
   const lock = await acquireLock(layout.lock);
+  // `arrayflow cancel` addresses the lock's holder: a cancel written before this controller took the lock is not for it
+  const cancel = new CancelWatch(layout, lock.holder);
+  const cancelRequested = () => cancel.requested();
   const runId = opts.runId ?? newRunId();
   // logs/controller.log and logs/tasks.stats: written by the controller that holds the lock, and no other
   const controllerLog = await openLog(layout.controllerLog, level).catch(async (e: unknown) => {
@@ -130,6 +134,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         onWorkers: (pids) => lock.setWorkers(pids),
         caps: executor.caps,
         log,
+        cancelRequested,
       });
     } else {
       // the batch loop finds the owed work itself, from the records: the items are let go
@@ -148,6 +153,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
         signal: opts.signal,
         onSubmit: opts.onSubmit,
         log,
+        cancelRequested,
         ...chain,
         ...(remote ? { cluster: remote.cluster } : {}),
         // one progress report and one stats write per batch of records, not per record
@@ -177,8 +183,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     live = null;
     const result = await collectEnsemble(layout, plan);
     appendJournal(layout.journal, { event: 'run_finished', run: runId, done: result.done, failed: result.failed, pending: result.pending });
-    log.info({ done: result.done, failed: result.failed, pending: result.pending, elapsed_s: (Date.now() - t0) / 1000, interrupted: opts.signal?.aborted === true }, 'run finished');
-    return result;
+    log.info({ done: result.done, failed: result.failed, pending: result.pending, elapsed_s: (Date.now() - t0) / 1000, interrupted: opts.signal?.aborted === true, cancelled: cancel.seen }, 'run finished');
+    return cancel.seen ? { ...result, stoppedByCancel: true } : result;
   } catch (e) {
     log.error({ err: e }, 'run failed');
     throw e;

@@ -5,7 +5,7 @@ import type { Dependency, Submission, UpstreamWatch } from '../executor/batch.js
 import type { SettingChange } from '../journal/journal.js';
 import type { OpenedPlan } from '../plan/write.js';
 import type { PlanFile } from '../plan/plan.js';
-import { reasonKind } from '../records/owed.js';
+import { CANCELLED, reasonKind } from '../records/owed.js';
 import type { TaskRecord } from '../records/record.js';
 import type { RemoteSetup } from '../remote/index.js';
 import type { Transport } from '../transport/transport.js';
@@ -91,6 +91,8 @@ export interface RunResult extends Counts, DatasetFiles {
   /** Failed tasks whose reason is `cancelled` (scancel, qdel, `arrayflow cancel`): `retry --failed --reason cancelled` runs them again. */
   cancelled: number;
   badLines: number;
+  /** This run was stopped by `arrayflow cancel` (src/journal/cancel.ts): nothing more was submitted, and every task it still owed an attempt has a `cancelled` row. */
+  stoppedByCancel?: boolean;
 }
 
 /** `collect --format`: the dataset formats of this collection instead of the plan's `dataset.formats`. */
@@ -117,7 +119,7 @@ export function countFinals(plan: PlanFile, finals: Map<number, TaskRecord>): Co
 
 /** Whether a final record is a cancelled task's (scancel, qdel, `arrayflow cancel`). */
 export function isCancelled(r: TaskRecord): boolean {
-  return r.status === 'failed' && reasonKind(r.reason) === 'cancelled';
+  return r.status === 'failed' && reasonKind(r.reason) === CANCELLED;
 }
 
 /** Failed tasks whose final record says `cancelled`. */
