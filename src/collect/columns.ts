@@ -157,7 +157,8 @@ export function utf8Data(vals: Values): Data<Utf8> {
     const x = vals[i];
     if (x === null || x === undefined) v.nulls++;
     else {
-      const s = typeof x === 'string' ? x : JSON.stringify(x);
+      // a result's NaN or ±Infinity is its text, as in dataset.csv (JSON.stringify would write the text null)
+      const s = typeof x === 'string' ? x : typeof x === 'number' && !Number.isFinite(x) ? String(x) : JSON.stringify(x);
       strs.push(s);
       pos += s.length;
       v.valid(i);
