@@ -1,0 +1,31 @@
+// Review: `arrayflow cancel` while an adaptive run's proposer runs (no lock held then) must still stop the run:
+// no next round is planned nor run.
+import t from 'tap';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/util/paths.js';
+import { duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
+
+const example = join(packageRoot, 'examples', 'adaptive');
+
+t.test('a cancel while the proposer runs stops the adaptive run before its next round', async (t) => {
+  const dir = t.testdir();
+  for (const f of ['step.mjs', 'refine.mjs']) copyFileSync(join(example, f), join(dir, f));
+  // the proposer says it runs, takes 3 s (a surrogate fit), then proposes one point in round 1 (none later)
+  writeFileSync(join(dir, 'slow.mjs'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(join(dir, 'proposing'))}, '');\nawait new Promise((r) => setTimeout(r, 3000));\nif (process.argv[2] === '1') console.log(JSON.stringify({ x: 0.5 }));\n`);
+  const text = readFileSync(join(example, 'adaptive.yaml'), 'utf8')
+    .replace(/^ensemble_dir: .*$/m, 'ensemble_dir: ens')
+    .replace(/^ {2}command: .*$/m, '  command: [node, slow.mjs, "{round}"]')
+    .replace('executor: { type: local }', 'executor: { type: local, workers: 2 }');
+  const config = writeConfig(dir, text);
+  const ens = join(dir, 'ens');
+  const run = runCli(['run', config, '--no-progress'], { timeout: 120_000 });
+  for (let i = 0; i < 600 && !existsSync(join(dir, 'proposing')); i++) await new Promise((r) => setTimeout(r, 100));
+  t.ok(existsSync(join(dir, 'proposing')), 'the proposer runs');
+  const cancel = await runCli(['cancel', ens]);
+  t.equal(cancel.exitCode, 0, cancel.stderr);
+  const outcome = await run;
+  t.equal(outcome.exitCode, 3, `stopped by the cancel:\n${outcome.stdout}\n${outcome.stderr}`);
+  t.notMatch(outcome.stdout, /adaptive round 1: /, 'no round after the cancel');
+  t.same(await duckQuery(`select count(*) as n from read_parquet('${join(ens, 'dataset.parquet')}')`), [{ n: 16n }], 'only the initial design');
+});
