@@ -38,6 +38,10 @@ function flatten(root: Record<string, unknown>, file: string, nonFinite: boolean
       row.push([key, v as ResultValue]);
       continue;
     }
+    // in plain JSON a non-finite number in a list is a literal beyond the range of a double: JSON.stringify would write null
+    if (!nonFinite && !finiteList(v)) {
+      return { ok: false, reason: `bad result: ${file}: the list ${JSON.stringify(key)} holds a number beyond the range of a double (about ±1.8e308); write it as a string or rescale it` };
+    }
     try {
       row.push([key, nonFinite ? stringifyJsonNonFinite(v) : JSON.stringify(v)]);
     } catch {
@@ -45,6 +49,22 @@ function flatten(root: Record<string, unknown>, file: string, nonFinite: boolean
     }
   }
   return { ok: true, result: Object.fromEntries(row) };
+}
+
+/** Whether every number in the list `v` (nested lists and objects included) is finite; a loop with a stack, as deep lists read. */
+function finiteList(v: unknown[]): boolean {
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x === 'number') {
+      if (!Number.isFinite(x)) return false;
+    } else if (Array.isArray(x)) {
+      for (const y of x) stack.push(y);
+    } else if (x !== null && typeof x === 'object') {
+      for (const y of Object.values(x)) stack.push(y);
+    }
+  }
+  return true;
 }
 
 /** A JSON result file's text as one flat row, or the reason it is not one. NaN, Infinity and -Infinity (Python's json.dump writes them) are those numbers. */
