@@ -6,6 +6,8 @@ import type { AdaptiveSpec, Point } from '../config/types.js';
 import { runPlanned } from './planned.js';
 import type { RunOptions, RunResult } from './types.js';
 import { DataError, EnsembleError } from '../errors.js';
+import { hostname } from 'node:os';
+import { readCancelRequest } from '../journal/cancel.js';
 import { readJournal } from '../journal/journal.js';
 import { acquireLock } from '../journal/lock.js';
 import { appendPoints } from '../plan/extend.js';
@@ -61,6 +63,8 @@ export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFil
     round++;
     const points = await propose(spec, layout, plan, result, round, count);
     if (points.length === 0) return result;
+    // no lock is held while the proposer runs: a cancel then is addressed to no controller (or to an earlier round's)
+    if (await cancelledBetweenRounds(layout)) return { ...result, stoppedByCancel: true };
     const lock = await acquireLock(layout.lock);
     let take: Point[] = [];
     try {
@@ -76,4 +80,19 @@ export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFil
     opts.onAdaptive?.({ round, points: take.length, tasks: plan.tasks, budget: spec.budget });
     result = await runPlanned(layout, plan, false, opts);
   }
+}
+
+/** When this process started (ms): a cancel written since then, while it held no lock, was meant for its run. */
+const PROCESS_START_MS = Date.now() - process.uptime() * 1000;
+
+/**
+ * Whether `arrayflow cancel` stopped this adaptive run between its rounds: a request addressed to no controller
+ * (none held the lock: the proposer was running) written since this process started, or to one of this process's
+ * own earlier lock tenures.
+ */
+async function cancelledBetweenRounds(layout: EnsembleLayout): Promise<boolean> {
+  const req = await readCancelRequest(layout);
+  // written before this process started: an earlier cancel (its pid may be ours again)
+  if (req === null || !(Date.parse(req.at) >= PROCESS_START_MS)) return false;
+  return req.controller === null || (req.controller.pid === process.pid && req.controller.host === hostname());
 }

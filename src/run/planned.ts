@@ -183,8 +183,10 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     live = null;
     const result = await collectEnsemble(layout, plan);
     appendJournal(layout.journal, { event: 'run_finished', run: runId, done: result.done, failed: result.failed, pending: result.pending });
-    log.info({ done: result.done, failed: result.failed, pending: result.pending, elapsed_s: (Date.now() - t0) / 1000, interrupted: opts.signal?.aborted === true, cancelled: cancel.seen }, 'run finished');
-    return cancel.seen ? { ...result, stoppedByCancel: true } : result;
+    // a cancel that came while the dataset was collected: nothing was left to stop, but an adaptive run must not go on
+    const stopped = cancel.seen || (await cancel.requested());
+    log.info({ done: result.done, failed: result.failed, pending: result.pending, elapsed_s: (Date.now() - t0) / 1000, interrupted: opts.signal?.aborted === true, cancelled: stopped }, 'run finished');
+    return stopped ? { ...result, stoppedByCancel: true } : result;
   } catch (e) {
     log.error({ err: e }, 'run failed');
     throw e;
