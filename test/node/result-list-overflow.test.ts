@@ -1,4 +1,4 @@
-// Review: a number literal beyond the range of a double inside a list of a plain-JSON result is a bad result (as it is
+// a number literal beyond the range of a double inside a list of a plain-JSON result is a bad result (as it is
 // at a leaf, or in a list of a file that also writes NaN), not the text "[null]" in the dataset.
 import t from 'tap';
 import { parseJsonResult } from '../../src/node/result-json.js';

@@ -1,4 +1,4 @@
-// Review: `arrayflow cancel` while an adaptive run's proposer runs (no lock held then) must still stop the run:
+// `arrayflow cancel` while an adaptive run's proposer runs (no lock held then) must still stop the run:
 // no next round is planned nor run.
 import t from 'tap';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Review: a NaN/±Infinity result value in a column that is utf8 (mixed with strings) must not become the text "null".
+// a NaN/±Infinity result value in a column that is utf8 (mixed with strings) must not become the text "null".
 import t from 'tap';
 import { makeVector } from '../../src/collect/arrow.js';
 import { inferKind, inferredColumn } from '../../src/collect/columns.js';
