@@ -45,8 +45,8 @@ export function cancelsController(req: CancelRequest | null, me: Pick<LockHolder
 }
 
 /**
- * A controller's watch on cancel.json: `requested()` reads it (an open, so an NFS client revalidates it) and stays true
- * once it was; `seen` says whether it ever was.
+ * A controller's watch on cancel.json: `requested()` reads it (an open, so an NFS client revalidates it) until it is
+ * addressed to this controller, then stays true without reading it again.
  */
 export class CancelWatch {
   private hit = false;
@@ -55,10 +55,6 @@ export class CancelWatch {
     private readonly layout: EnsembleLayout,
     private readonly me: LockHolder,
   ) {}
-
-  get seen(): boolean {
-    return this.hit;
-  }
 
   async requested(): Promise<boolean> {
     if (!this.hit) this.hit = cancelsController(await readCancelRequest(this.layout), this.me);

@@ -1,5 +1,6 @@
 // The fields a record line is ranked by, read from its JSON text by regular expressions (hand-written: JSON.parse builds every value of every line, the first pass over 10^6 lines needs six); a line not in the form our writers write is left to JSON.parse.
 import { parseIso } from '../util/iso-time.js';
+import { JSON_NUMBER, JSON_STRING } from '../util/json-nonfinite.js';
 import { untagResult } from './line.js';
 import type { TaskRecord, TaskStatus } from './record.js';
 import type { ResultShapes, ValueClass } from './result-shape.js';
@@ -32,10 +33,8 @@ export function keysOfRecord(r: TaskRecord, shapes: ResultShapes, out: RecordKey
 
 // JSON (RFC 8259) without whitespace. The engine checks and splits a line with these at about a
 // nanosecond a character, several times faster than JSON.parse builds it.
-const STRING = String.raw`"[^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*"`;
 const KEY = String.raw`"[^"\\\x00-\x1f]*"`;
-const NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
-const SCALAR = `(?:${STRING}|${NUMBER}|true|false|null)`;
+const SCALAR = `(?:${JSON_STRING}|${JSON_NUMBER}|true|false|null)`;
 // a result's NaN or ±Infinity, as records/line.ts writes it
 const NON_FINITE = String.raw`\{"\$numberDouble":"(?:NaN|-?Infinity)"\}`;
 const RESULT_VALUE = `(?:${SCALAR}|${NON_FINITE})`;
@@ -70,7 +69,7 @@ const CLASS_TEXT: Readonly<Record<ValueClass, string>> = {
     String.raw`(?:-?(?:(?:0|[1-9]\d{0,2})\.(?=0{0,11}[1-9])(?=9{0,11}[0-8])\d+|(?:0|[1-9]\d{0,14})\.[1-8]\d*` +
     String.raw`|[1-9](?:\.\d+)?e(?:-(?:[7-9]|[1-9]\d)|\+(?:2[1-9]|[3-9]\d|\d{3})))(?=[,}])|${NON_FINITE})`,
   3: '(?:true|false)',
-  4: STRING,
+  4: JSON_STRING,
 };
 
 /** The result objects (as RECORD checked them) of shape `entries`, or null when a key needs escaping in JSON. */

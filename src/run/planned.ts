@@ -184,7 +184,7 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     const result = await collectEnsemble(layout, plan);
     appendJournal(layout.journal, { event: 'run_finished', run: runId, done: result.done, failed: result.failed, pending: result.pending });
     // a cancel that came while the dataset was collected: nothing was left to stop, but an adaptive run must not go on
-    const stopped = cancel.seen || (await cancel.requested());
+    const stopped = await cancel.requested();
     log.info({ done: result.done, failed: result.failed, pending: result.pending, elapsed_s: (Date.now() - t0) / 1000, interrupted: opts.signal?.aborted === true, cancelled: stopped }, 'run finished');
     return stopped ? { ...result, stoppedByCancel: true } : result;
   } catch (e) {

@@ -21,16 +21,16 @@ export async function retryEnsemble(
 ): Promise<RunResult & { retried: number; kinds: Map<string, number> }> {
   const { layout } = await readPlan(ensembleDir);
   const finals = await readFinals(layout.resultsDir);
-  const failed = [...finals.values()].filter((rec) => rec.status === 'failed');
+  const failed = [...finals.values()].filter((rec) => rec.status === 'failed').map((rec) => ({ rec, kind: reasonKind(rec.reason) }));
   const kinds = new Map<string, number>();
-  for (const rec of failed) kinds.set(reasonKind(rec.reason), (kinds.get(reasonKind(rec.reason)) ?? 0) + 1);
+  for (const f of failed) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
   const kind = filter.reason === undefined ? undefined : reasonKind(filter.reason.trim());
   if (kind !== undefined && !FAILURE_KINDS.includes(kind) && !kinds.has(kind)) {
     const known = [...new Set([...FAILURE_KINDS, ...kinds.keys()])];
     throw new UsageError(`--reason '${filter.reason}' is not a failure kind; the kinds are ${known.join(', ')}${didYouMean(kind, known)}`);
   }
   const tasks: Array<[number, number]> = [];
-  for (const rec of failed) if (kind === undefined || reasonKind(rec.reason) === kind) tasks.push([rec.task, rec.attempt]);
+  for (const f of failed) if (kind === undefined || f.kind === kind) tasks.push([f.rec.task, f.rec.attempt]);
   tasks.sort((a, b) => a[0] - b[0]);
   if (tasks.length > 0) appendJournal(layout.journal, { event: 'retry', tasks });
   return { ...(await resumeEnsemble(ensembleDir, opts)), retried: tasks.length, kinds };

@@ -10,9 +10,14 @@ export interface ParsedJson {
 /** A number written beyond the range of a double, in text that needed the tokens (see {@link parseJsonNonFinite}). */
 export class JsonOverflowError extends RangeError {}
 
+/** A JSON string (RFC 8259), as regular-expression source (records/scan-record.ts reads record lines with it too). */
+export const JSON_STRING = String.raw`"[^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*"`;
+/** A JSON number (RFC 8259), as regular-expression source. */
+export const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+
 const WS = /[ \t\n\r]*/y;
-const STRING = /"[^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*"/y;
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const STRING = new RegExp(JSON_STRING, 'y');
+const NUMBER = new RegExp(JSON_NUMBER, 'y');
 const TOKENS: ReadonlyArray<[string, number]> = [
   ['NaN', NaN],
   ['Infinity', Infinity],
