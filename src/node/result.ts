@@ -5,13 +5,20 @@ import { type ParsedResult, type ResultValue, parseJsonResult } from './result-j
 
 export type { ParsedResult, ResultValue } from './result-json.js';
 
+/** How a field Number() reads must start to be a number: blanks, a sign, then a digit or a point and a digit (not " ", "."). */
+const NUMBER_START = /^[\s]*[-+]?(\d|\.\d)/;
+
 /** Converts a CSV field: numbers and booleans become typed, the rest stays text. */
 export function csvValue(field: string): ResultValue {
   if (field === '') return null;
   if (field === 'true' || field === 'false') return field === 'true';
   const n = Number(field);
-  return Number.isFinite(n) && /^[\s]*[-+]?(\d|\.\d)/.test(field) ? n : field;
+  if (!Number.isFinite(n)) return field;
+  // a digit first, or a minus and a digit, is NUMBER_START's common case, without running it (once per field of 10^5 files)
+  const c = field.charCodeAt(0) === 45 ? field.charCodeAt(1) : field.charCodeAt(0);
+  return (c >= 48 && c <= 57) || NUMBER_START.test(field) ? n : field;
 }
+
 
 export function parseResult(text: string, spec: Pick<ResultSpec, 'file' | 'format'>): ParsedResult {
   const file = spec.file;

@@ -60,9 +60,12 @@ t.test('csvValue: empty is null, finite numbers and true/false are typed, the re
   t.equal(csvValue('-2.5e-3'), -0.0025);
   t.equal(csvValue('.5'), 0.5);
   t.equal(csvValue('-.5'), -0.5);
+  t.equal(csvValue('+7'), 7);
+  t.equal(csvValue(' 7 '), 7, 'blanks around a number, as Number() reads it');
+  t.equal(csvValue('-0'), -0);
   t.equal(csvValue('true'), true);
   t.equal(csvValue('false'), false);
-  for (const s of ['NaN', 'nan', 'inf', '-inf', 'Infinity', '-Infinity', '1e999', 'TRUE', 'abc', '1,5', '1 2', ' ']) {
+  for (const s of ['NaN', 'nan', 'inf', '-inf', 'Infinity', '-Infinity', '1e999', 'TRUE', 'abc', '1,5', '1 2', ' ', '\t', '.', '-', '-.', '+']) {
     t.equal(csvValue(s), s, `${JSON.stringify(s)} stays text`);
   }
 });
