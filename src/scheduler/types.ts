@@ -71,6 +71,10 @@ export interface ElementStatus {
   node?: string;
   /** Which scheduler reported this, for messages: `Slurm`, `PBS`. */
   scheduler?: string;
+  /** When the element started (ISO-8601 UTC), as the scheduler says; only once it started (not its estimate while pending). */
+  start?: string;
+  /** When the element ended (ISO-8601 UTC), as the scheduler says; only for final states (not the expected end of a running one). */
+  end?: string;
 }
 
 const SIGNAL_NAMES: Record<number, string> = {

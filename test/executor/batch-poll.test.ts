@@ -60,7 +60,7 @@ function fakeSlurm(root: string, tasks: number, opts: Opts) {
         const shown = Array.from({ length: tasks }, (_, i) => i).filter((i) => !(opts.hidden && opts.lost.includes(i) && Date.now() - t0 >= opts.killAt));
         return ok(shown.map(line).join('\n') + '\n');
       }
-      if (argv[0] === 'sacct') return ok(opts.lost.map((i) => `${JOB}_${i}|${600 + i}|FAILED|0:9|None|vm`).join('\n') + '\n');
+      if (argv[0] === 'sacct') return ok(opts.lost.map((i) => `${JOB}_${i}|${600 + i}|FAILED|0:9|None|vm|2026-12-04T18:45:30|2026-12-04T18:45:31`).join('\n') + '\n');
       throw new Error(`unexpected ${argv.join(' ')}`);
     },
     close: async () => undefined,

@@ -32,7 +32,7 @@ t.test('jobs in the queue: squeue alone; jobs that left it: sacct for those only
   const { transport, argvs } = cluster(
     '22.05.8',
     () => ok('11_[2-9]|11|11|2-9|PENDING|JobArrayTaskLimit|\n11_0|12|11|0|RUNNING|None|vm\n11_1|11|11|1|COMPLETED|None|vm\n'),
-    () => ok('13_0|14|COMPLETED|0:0|None|vm\n13_1|13|TIMEOUT|0:15|None|vm\n'),
+    () => ok('13_0|14|COMPLETED|0:0|None|vm|2026-12-04T18:45:30|2026-12-04T18:46:42\n13_1|13|TIMEOUT|0:15|None|vm|2026-12-04T18:45:30|2026-12-04T18:46:42\n'),
   );
   const runner = new SchedulerRunner(slurmScheduler, transport);
   await runner.limits();
@@ -47,7 +47,7 @@ t.test('jobs in the queue: squeue alone; jobs that left it: sacct for those only
 });
 
 t.test('the database also for the jobs the caller names: e.g. an open element the queue calls failed without an exit code', async (t) => {
-  const { transport, argvs } = cluster('22.05.8', () => ok('21_0|22|21|0|FAILED|NonZeroExitCode|vm\n21_1|21|21|1|COMPLETED|None|vm\n'), () => ok('21_0|22|FAILED|127:0|None|vm\n21_1|21|COMPLETED|0:0|None|vm\n'));
+  const { transport, argvs } = cluster('22.05.8', () => ok('21_0|22|21|0|FAILED|NonZeroExitCode|vm\n21_1|21|21|1|COMPLETED|None|vm\n'), () => ok('21_0|22|FAILED|127:0|None|vm|2026-12-04T18:45:30|2026-12-04T18:46:42\n21_1|21|COMPLETED|0:0|None|vm|2026-12-04T18:45:30|2026-12-04T18:46:42\n'));
   const runner = new SchedulerRunner(slurmScheduler, transport);
   await runner.limits();
   const plain = await runner.status(['21'], () => []);

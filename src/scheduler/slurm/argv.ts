@@ -36,7 +36,7 @@ export function sbatchArgv(scriptPath: string): string[] {
 // ------------------------------------------------------------------ status and cancel
 
 /** The fields sacctArgv asks for, in order. */
-export const SACCT_FIELDS = ['JobID', 'JobIDRaw', 'State', 'ExitCode', 'Reason', 'NodeList'] as const;
+export const SACCT_FIELDS = ['JobID', 'JobIDRaw', 'State', 'ExitCode', 'Reason', 'NodeList', 'Start', 'End'] as const;
 
 /**
  * argv for ONE sacct call covering all given jobs (array ids give all their tasks). `-X` keeps
@@ -48,8 +48,8 @@ export function sacctArgv(jobIds: readonly string[]): string[] {
   return ['sacct', '-X', '-n', '-P', '-j', ids.join(','), '-o', SACCT_FIELDS.join(',')];
 }
 
-/** The format squeueArgv asks for: job id, raw id, array job id, task id or range, state, reason, nodes. */
-export const SQUEUE_FORMAT = '%i|%A|%F|%K|%T|%r|%N';
+/** The format squeueArgv asks for: job id, raw id, array job id, task id or range, state, reason, nodes, start and end time. */
+export const SQUEUE_FORMAT = '%i|%A|%F|%K|%T|%r|%N|%S|%e';
 
 /** The format of a state-only squeue (`--only-job-state`): the job id as displayed (`12_3`, `12_[4-9%2]`, `12`) and the state. */
 export const SQUEUE_STATE_FORMAT = '%i|%T';

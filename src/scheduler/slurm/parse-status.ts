@@ -81,7 +81,7 @@ function splitLine(command: string, line: string, counts: readonly number[]): st
  */
 export function parseSacctOutput(stdout: string): ElementStatus[] {
   return parseStatusLines('sacct', stdout, [SACCT_FIELDS.length], (fields, line) => {
-    const [jobId, jobIdRaw, rawState, exit, reason, nodes] = fields;
+    const [jobId, jobIdRaw, rawState, exit, reason, nodes, start, end] = fields;
     if (jobId.includes('.')) return null;
     const id = parseJobIdField('sacct', jobId, line);
     const state = mapSlurmState(rawState);
@@ -95,22 +95,23 @@ export function parseSacctOutput(stdout: string): ElementStatus[] {
         if (Number(m[2]) !== 0) status.signal = Number(m[2]);
       }
     }
-    return { status, reason, nodes };
+    return { status, reason, nodes, start, end };
   });
 }
 
 /**
- * Parses squeueArgv output (SQUEUE_FORMAT; lines of the 6-field format without %N are accepted
- * too, and the 2 fields of SQUEUE_STATE_FORMAT, `--only-job-state`). squeue has no exit codes: final states come without exitCode/signal (use sacct for them).
+ * Parses squeueArgv output (SQUEUE_FORMAT; lines of the earlier formats without the times or
+ * without %N too, and the 2 fields of SQUEUE_STATE_FORMAT, `--only-job-state`, which has no times).
+ * squeue has no exit codes: final states come without exitCode/signal (use sacct for them).
  * Reasons of finished jobs are stale or misleading (`JobLaunchFailure` for a script killed by a
  * signal), so they are kept verbatim but should not be shown as the cause.
  */
 export function parseSqueueOutput(stdout: string): ElementStatus[] {
-  return parseStatusLines('squeue', stdout, [7, 6, 2], (fields, line) => {
+  return parseStatusLines('squeue', stdout, [9, 7, 6, 2], (fields, line) => {
     const id = parseJobIdField('squeue', fields[0], line);
     // state-only (SQUEUE_STATE_FORMAT): everything comes from the displayed id
     if (fields.length === 2) return { status: { ...id, state: mapSlurmState(fields[1]), rawState: fields[1], scheduler: SCHEDULER } };
-    const [, rawId, arrayId, task, rawState, reason, nodes] = fields;
+    const [, rawId, arrayId, task, rawState, reason, nodes, start, end] = fields;
     let index: number | null = null;
     let range: string | undefined;
     if (/^[0-9]+$/.test(task)) index = Number(task);
@@ -119,19 +120,45 @@ export function parseSqueueOutput(stdout: string): ElementStatus[] {
     const status: ElementStatus = { arrayJobId, index, state: mapSlurmState(rawState), rawState, scheduler: SCHEDULER };
     if (range !== undefined) status.range = range;
     else if (status.state !== 'pending' && /^[0-9]+$/.test(rawId)) status.rawJobId = rawId;
-    return { status, reason, nodes };
+    return { status, reason, nodes, start, end };
   });
 }
 
 /**
+ * `2026-12-04T18:40:41` (Slurm's default SLURM_TIME_FORMAT, the local time of the host that ran the command, without
+ * a zone) as ISO-8601 UTC, read in this process's zone; undefined for `Unknown`, `None`, `N/A` and any other text.
+ * squeue(1) %S, %e; sacct(1) Start, End.
+ */
+export function parseSlurmTime(text: string | undefined): string | undefined {
+  const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})$/.exec(text?.trim() ?? '');
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
+  const t = new Date(y, mo - 1, d, h, mi, s);
+  return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
+}
+
+/**
+ * Sets the element's start (once it left the queue: a pending one's is Slurm's estimate) and end (once final: a
+ * running one's is its expected end, start + time limit) from the fields `start` and `end`. A final range line (a
+ * cancelled pending remainder) has an end, when it was cancelled, and no start (sacct `None`): it never started.
+ */
+function setTimes(status: ElementStatus, start: string | undefined, end: string | undefined): void {
+  if (!isFinal(status.state) && status.state !== 'running' && status.state !== 'completing') return;
+  const s = status.range === undefined ? parseSlurmTime(start) : undefined;
+  if (s !== undefined) status.start = s;
+  const e = isFinal(status.state) ? parseSlurmTime(end) : undefined;
+  if (e !== undefined) status.end = e;
+}
+
+/**
  * One status per non-blank line of `stdout`: `build` reads the split fields (null skips the line), and the
- * reason and node list it hands back are kept when Slurm gave one.
+ * reason, node list and times it hands back are kept when Slurm gave them.
  */
 function parseStatusLines(
   tool: string,
   stdout: string,
   counts: number[],
-  build: (fields: string[], line: string) => { status: ElementStatus; reason?: string; nodes?: string } | null,
+  build: (fields: string[], line: string) => { status: ElementStatus; reason?: string; nodes?: string; start?: string; end?: string } | null,
 ): ElementStatus[] {
   const out: ElementStatus[] = [];
   for (const rawLine of stdout.split('\n')) {
@@ -144,6 +171,7 @@ function parseStatusLines(
     if (r) status.reason = r;
     const n = optional(built.nodes);
     if (n) status.node = n;
+    setTimes(status, built.start, built.end);
     out.push(status);
   }
   return out;

@@ -1,26 +1,31 @@
-// Tests for src/scheduler/slurm/parse-status.ts: squeue/sacct parsers on a live ensemble, the state table, ranges.
+// Tests for src/scheduler/slurm/parse-status.ts: squeue/sacct parsers on a live ensemble (states, ids, times), the state table, ranges.
 import t from 'tap';
 import { SchedulerError } from '../../../src/errors.js';
-import { expandArrayRange, mapSlurmState, parseSacctOutput, parseSqueueOutput, statusByIndex } from '../../../src/scheduler/slurm/parse-status.js';
+import { expandArrayRange, mapSlurmState, parseSacctOutput, parseSlurmTime, parseSqueueOutput, statusByIndex } from '../../../src/scheduler/slurm/parse-status.js';
 import { type ElementStatus, failureReason, isFinal } from '../../../src/scheduler/types.js';
-import { SQUEUE_RUNNING, SQUEUE_RUNNING_R, SACCT_RUNNING, SQUEUE_TASK_CANCELLED, SQUEUE_CANCELLED, SACCT_CANCELLED, SQUEUE_6_FIELDS, find } from '../../fixtures/slurm/outputs.js';
+import { JOB, SQUEUE_RUNNING, SQUEUE_RUNNING_R, SACCT_RUNNING, SACCT_FINAL, SQUEUE_FINAL, SQUEUE_TASK_CANCELLED, SQUEUE_CANCELLED, SACCT_CANCELLED, SQUEUE_6_FIELDS, find } from '../../fixtures/slurm/outputs.js';
+
+const { timeout, ok, exit3, oom, plain, big } = JOB;
+/** A Slurm time as printed (the local time of the host that ran the command) in ISO-8601 UTC, as the parsers give it. */
+const local = (text: string) => new Date(text).toISOString();
 
 t.test('parseSqueueOutput on a live ensemble', async (t) => {
   const s = parseSqueueOutput(SQUEUE_RUNNING);
   t.equal(s.length, 17);
-  t.match(find(s, '333', 3), { state: 'completed', rawJobId: '333', node: 'vm' });
-  t.match(find(s, '333', 0), { state: 'completed', rawJobId: '339' });
-  t.match(find(s, '336', null), { state: 'completed', rawJobId: '336' });
-  t.match(find(s, '334', 1), { state: 'failed', reason: 'NonZeroExitCode' });
-  t.equal(find(s, '334', 1).exitCode, undefined, 'squeue has no exit codes');
-  t.match(find(s, '332', 0), { state: 'running', node: 'vm' });
-  const rest = s.find((x) => x.arrayJobId === '337' && x.index === null);
+  t.match(find(s, ok, 3), { state: 'completed', rawJobId: ok, node: 'vm' }, 'the task that starts last takes the array\'s id');
+  t.match(find(s, ok, 0), { state: 'completed', rawJobId: /^[0-9]+$/ });
+  t.not(find(s, ok, 0).rawJobId, ok);
+  t.match(find(s, plain, null), { state: 'completed', rawJobId: plain });
+  t.match(find(s, exit3, 1), { state: 'failed', reason: 'NonZeroExitCode' });
+  t.equal(find(s, exit3, 1).exitCode, undefined, 'squeue has no exit codes');
+  t.match(find(s, timeout, 0), { state: 'running', node: 'vm' });
+  const rest = s.find((x) => x.arrayJobId === big && x.index === null);
   t.match(rest, { range: '4-99%4', state: 'pending', reason: 'JobArrayTaskLimit', rawState: 'PENDING' });
   t.equal(rest?.node, undefined);
   t.equal(rest?.rawJobId, undefined);
-  t.equal(statusByIndex(s, '337').size, 100);
-  t.equal(statusByIndex(s, '337').get(99)?.state, 'pending');
-  t.equal(statusByIndex(s, '337').get(2)?.state, 'running');
+  t.equal(statusByIndex(s, big).size, 100);
+  t.equal(statusByIndex(s, big).get(99)?.state, 'pending');
+  t.equal(statusByIndex(s, big).get(2)?.state, 'running');
 
   const r = parseSqueueOutput(SQUEUE_RUNNING_R);
   t.same(r.map((x) => x.index), [4, 5, 6, 7, 8, 9, 10, 11], '-r: one line per pending index');
@@ -31,45 +36,72 @@ t.test('parseSqueueOutput on a live ensemble', async (t) => {
   t.throws(() => parseSqueueOutput('1|2|3\n'), { name: 'SchedulerError', message: /cannot parse squeue line/ });
 });
 
+t.test('squeue %S/%e: the start once the element left the queue, the end once it is final', async (t) => {
+  const s = parseSqueueOutput(SQUEUE_RUNNING);
+  t.match(find(s, oom, 0), { state: 'failed', start: local('2026-12-04T18:45:30'), end: local('2026-12-04T18:45:31') });
+  const running = find(s, timeout, 0);
+  t.equal(running.start, local('2026-12-04T18:45:30'));
+  t.equal(running.end, undefined, 'a running element\'s %e is its expected end (start + time limit): not taken');
+  t.equal(find(s, big, 0).end, undefined, 'NONE: no time limit');
+  const rest = s.find((x) => x.arrayJobId === big && x.index === null);
+  t.equal(rest?.start, undefined, 'a pending range: N/A');
+  t.equal(rest?.end, undefined);
+  t.match(find(parseSqueueOutput(SQUEUE_FINAL), timeout, 1), { state: 'timeout', start: local('2026-12-04T18:45:30'), end: local('2026-12-04T18:46:42') });
+  t.equal(parseSqueueOutput(SQUEUE_6_FIELDS)[0].end, undefined, 'a format without times');
+});
+
 t.test('parseSacctOutput on a live ensemble', async (t) => {
   const s = parseSacctOutput(SACCT_RUNNING);
   t.equal(s.length, 17);
-  t.match(find(s, '336', null), { state: 'completed', exitCode: 0, rawJobId: '336', node: 'vm' });
-  t.match(find(s, '334', 2), { state: 'failed', exitCode: 3, rawJobId: '334' });
-  t.equal(find(s, '334', 2).signal, undefined);
-  t.match(find(s, '335', 0), { state: 'failed', exitCode: 0, signal: 9 });
-  const running = find(s, '332', 1);
-  t.match(running, { state: 'running', rawJobId: '332' });
+  t.match(find(s, plain, null), { state: 'completed', exitCode: 0, rawJobId: plain, node: 'vm' });
+  t.match(find(s, exit3, 2), { state: 'failed', exitCode: 3, rawJobId: exit3 });
+  t.equal(find(s, exit3, 2).signal, undefined);
+  t.match(find(s, oom, 0), { state: 'failed', exitCode: 0, signal: 9 });
+  const running = find(s, timeout, 1);
+  t.match(running, { state: 'running', rawJobId: timeout, start: local('2026-12-04T18:45:30') });
   t.equal(running.exitCode, undefined, 'no exit code before the end');
-  const rest = find(s, '337', null);
+  t.equal(running.end, undefined, 'End "Unknown" while it runs');
+  const rest = find(s, big, null);
   t.match(rest, { range: '4-99%4', state: 'pending', reason: 'JobArrayTaskLimit' });
   t.equal(rest.node, undefined, '"None assigned" is no node');
+  t.equal(rest.start, undefined, 'Start "Unknown" while pending');
   t.equal(rest.reason === 'None', false);
-  t.equal(find(s, '333', 0).reason, undefined, '"None" is no reason');
+  t.equal(find(s, ok, 0).reason, undefined, '"None" is no reason');
 
-  t.same(parseSacctOutput('315_1|315|FAILED|0:9|None|vm\n315_1.batch|315.batch|CANCELLED by 0|0:9||vm\n').length, 1, 'steps are skipped');
+  const final = find(parseSacctOutput(SACCT_FINAL), timeout, 0);
+  t.match(final, { state: 'timeout', start: local('2026-12-04T18:45:30'), end: local('2026-12-04T18:46:42') });
+  t.ok(Date.parse(final.end as string) - Date.parse(final.start as string) >= 60_000, 'a timed-out element ran at least its limit (--time=1)');
+
+  const step = '315_1.batch|315.batch|CANCELLED by 0|0:9||vm|2026-12-04T18:45:30|2026-12-04T18:45:31';
+  t.same(parseSacctOutput(`315_1|315|FAILED|0:9|None|vm|2026-12-04T18:45:30|2026-12-04T18:45:31\n${step}\n`).length, 1, 'steps are skipped');
   t.throws(() => parseSacctOutput('337|COMPLETED\n'), SchedulerError);
-  t.throws(() => parseSacctOutput('abc|1|COMPLETED|0:0|None|vm\n'), { message: /"abc" is not a job id/ });
+  t.throws(() => parseSacctOutput('abc|1|COMPLETED|0:0|None|vm|None|None\n'), { message: /"abc" is not a job id/ });
+});
+
+t.test('parseSlurmTime: Slurm\'s local times as UTC; the words for none are undefined', async (t) => {
+  t.equal(parseSlurmTime('2026-12-04T18:45:30'), new Date(2026, 11, 4, 18, 45, 30).toISOString());
+  for (const none of ['Unknown', 'None', 'NONE', 'N/A', '', undefined, '2026-12-04 18:45:30', '2026-13-45T99:00:00x']) t.equal(parseSlurmTime(none), undefined, String(none));
 });
 
 t.test('cancelled arrays: whole array, one task, the stale sacct range', async (t) => {
   const one = parseSqueueOutput(SQUEUE_TASK_CANCELLED);
-  t.match(find(one, '337', 1), { state: 'cancelled' });
-  t.match(find(one, '337', 4), { state: 'running' });
+  t.match(find(one, big, 1), { state: 'cancelled' });
+  t.match(find(one, big, 4), { state: 'running' });
   t.equal(one.find((x) => x.index === null)?.range, '5-99%4');
 
   const all = parseSqueueOutput(SQUEUE_CANCELLED);
   t.ok(all.every((x) => x.state === 'cancelled'));
-  t.ok([...statusByIndex(all, '337').values()].every((x) => x.state === 'cancelled'));
+  t.ok([...statusByIndex(all, big).values()].every((x) => x.state === 'cancelled'));
 
   const acct = parseSacctOutput(SACCT_CANCELLED);
-  t.match(find(acct, '337', 0), { state: 'cancelled', rawState: 'CANCELLED by 0', exitCode: 0 });
-  // sacct keeps the range 4-99 although 337_4 has its own line: the explicit line wins.
-  t.equal(find(acct, '337', null).range, '4-99%4');
-  const byIndex = statusByIndex(acct, '337');
+  t.match(find(acct, big, 0), { state: 'cancelled', rawState: 'CANCELLED by 0', exitCode: 0 });
+  // sacct keeps the range 4-99 although the started element 4 has its own line: the explicit line wins.
+  t.equal(find(acct, big, null).range, '4-99%4');
+  const byIndex = statusByIndex(acct, big);
   t.equal(byIndex.size, 100);
-  t.equal(byIndex.get(4)?.rawJobId, '349');
-  t.match(byIndex.get(50), { index: 50, state: 'cancelled', range: '4-99%4' });
+  t.match(byIndex.get(4), { rawJobId: /^[0-9]+$/, start: local('2026-12-04T18:45:34'), end: local('2026-12-04T18:45:35') });
+  t.match(byIndex.get(50), { index: 50, state: 'cancelled', range: '4-99%4', end: local('2026-12-04T18:45:35') });
+  t.equal(byIndex.get(50)?.start, undefined, 'never started (Start "None"): only the end, when it was cancelled');
   t.equal(failureReason(byIndex.get(0) as ElementStatus), 'cancelled: the array element was cancelled before it finished (Slurm CANCELLED by 0)');
 });
 
