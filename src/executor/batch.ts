@@ -379,9 +379,9 @@ export class BatchRun {
         }
         if (own && !reason) continue;
         this.opts.log?.warn({ task, job_id: `${jobId}_${index}`, state: st.rawState, reason }, 'no record from the element: recorded from the scheduler');
-        // what the task's own record of this attempt said (exit code, host, times, stderr) is kept in the scheduler's
+        // what the task's own record of this attempt said (exit code, host, times, stderr) is kept; else see elementTimes
         const prev = own ? ((await this.follow.read([task])).get(task) ?? null) : null;
-        this.writer().write(schedulerRecord(task, s, st, reason, prev, this.sched.name, log));
+        this.writer().write(schedulerRecord(task, s, st, reason, prev, this.sched.name, log, pos === 0));
         wrote = true;
       }
       this.book.close(jobId, index);

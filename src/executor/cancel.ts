@@ -1,8 +1,8 @@
 // What a controller does once `arrayflow cancel` stops it (journal/cancel.ts): cancel its own jobs, and record each task it
 // still owed an attempt as `cancelled`, so that the run ends with one row per task and nothing is retried automatically.
-import { hostname } from 'node:os';
 import { appendJournal } from '../journal/journal.js';
 import type { EnsembleLayout } from '../layout/layout.js';
+import { failedOnBehalf } from '../records/on-behalf.js';
 import type { WorkItem } from '../records/owed.js';
 import type { TaskRecord } from '../records/record.js';
 import { RecordWriter } from '../records/writer.js';
@@ -16,26 +16,17 @@ export const CANCELLED_WHILE_RUNNING = 'cancelled: arrayflow cancel stopped the 
 
 /**
  * A `source: controller` failed record of `item` cancelled by `arrayflow cancel`; `stopped` is the attempt's own record
- * when it ran and was stopped (a local worker's `interrupted` one): its host, times and stderr tail are kept.
+ * when it ran and was stopped (a local worker's `interrupted` one): its host, times and stderr tail are kept. One not
+ * started has the time of the cancel (`times: noticed`).
  */
 export function cancelledRecord(item: WorkItem, stopped: TaskRecord | null = null): TaskRecord {
-  const now = new Date().toISOString();
-  return {
+  return failedOnBehalf(stopped, {
     task: item.task,
     attempt: item.attempt,
-    status: 'failed',
     reason: stopped ? CANCELLED_WHILE_RUNNING : CANCELLED_BEFORE_START,
-    exit_code: stopped?.exit_code ?? null,
-    signal: stopped?.signal ?? null,
-    host: stopped?.host ?? hostname(),
-    job_id: stopped?.job_id ?? null,
-    start: stopped?.start ?? now,
-    end: stopped?.end ?? now,
-    duration_s: stopped?.duration_s ?? 0,
-    result: null,
-    stderr_tail: stopped?.stderr_tail ?? '',
     source: 'controller',
-  };
+    job_id: null,
+  });
 }
 
 /**

@@ -7,6 +7,18 @@
  */
 export type TaskStatus = 'done' | 'failed' | 'interrupted';
 
+/**
+ * Where the times of a record written on a task's behalf come from (records/on-behalf.ts), when not from the task's own
+ * record of the attempt:
+ * - `element`: the scheduler's start and end of the array element, whose first task this was (its duration is the
+ *   element's, staging included);
+ * - `element_end`: both are the scheduler's end of the element: not its first task (a bundle's), or the element never
+ *   started, so the task may never have started and when it did is unknown (duration 0);
+ * - `noticed`: both are when the controller wrote the record: the scheduler gave no times, or the attempt never started
+ *   (duration 0).
+ */
+export type TimesSource = 'element' | 'element_end' | 'noticed';
+
 export interface TaskRecord {
   /** Task id (index in the task table). */
   task: number;
@@ -34,6 +46,8 @@ export interface TaskRecord {
   scratch?: string;
   /** Who wrote it: the task wrapper, or the controller/reconciler on behalf of a task that died without a record. */
   source?: 'wrapper' | 'controller' | 'scheduler';
+  /** Where `start` and `end` come from in a record written on a task's behalf ({@link TimesSource}); absent when the task's run measured them. */
+  times?: TimesSource;
   /** How many times the attempt ran (records/runs.ts): set on final records by the final-record selection, never written to a record file. */
   runs?: number;
 }

@@ -14,6 +14,10 @@ t.test('cancelledRecord: a controller failure of kind cancelled; a stopped attem
   t.equal(owedAttempt(before, retryPolicy(5, undefined)), null, 'not retried automatically');
   const interrupted = taskRecord(4, { status: 'interrupted', reason: 'interrupted: the controller stopped', host: 'n1', duration_s: 7, stderr_tail: 'step 9', result: null });
   t.match(cancelledRecord(interrupted, interrupted), { task: 4, attempt: 1, reason: CANCELLED_WHILE_RUNNING, host: 'n1', duration_s: 7, stderr_tail: 'step 9', status: 'failed' });
+  t.equal(before.times, 'noticed', 'not started: its times are the cancel\'s, and say so');
+  t.equal(before.start, before.end);
+  const stopped = cancelledRecord(interrupted, interrupted);
+  t.same([stopped.start, stopped.end, stopped.times], [interrupted.start, interrupted.end, undefined], 'stopped while it ran: the times it measured, no mark');
 });
 
 t.test('writeCancelled: one record per item into controller-<run>; it outranks the interrupted record of its attempt', async (t) => {

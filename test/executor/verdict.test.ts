@@ -1,8 +1,10 @@
-// schedulerRecord: the failed record written for a task whose array element ended without one, with a stderr tail.
+// schedulerRecord: the failed record written for a task whose array element ended without one: stderr tail, signal, times.
 import t from 'tap';
-import { schedulerRecord } from '../../src/executor/verdict.js';
+import { elementTimes, schedulerRecord } from '../../src/executor/verdict.js';
 import type { TaskRecord } from '../../src/records/record.js';
+import { parseSacctOutput, parseSqueueOutput, statusByIndex } from '../../src/scheduler/slurm/parse-status.js';
 import type { ElementStatus } from '../../src/scheduler/types.js';
+import { JOB, SACCT_CANCELLED, SACCT_FINAL, find } from '../fixtures/slurm/outputs.js';
 
 const sub = { label: '0000', jobId: '41', offset: 0, count: 2, attempt: 1 };
 const oom: ElementStatus = { arrayJobId: '41', index: 1, state: 'failed', rawState: 'OUT_OF_MEMORY', scheduler: 'slurm' };
@@ -24,4 +26,32 @@ t.test('an element a signal ended (sacct ExitCode 0:9, an out-of-memory kill): t
   t.match(schedulerRecord(3, sub, { ...oom, state: 'failed', exitCode: 1 }, null, null, 'slurm'), { exit_code: 1, signal: null }, 'an exit status without a signal');
   const own = { ...killed, source: 'wrapper', exit_code: 137, signal: null } as TaskRecord;
   t.match(schedulerRecord(3, sub, { ...oom, exitCode: 0, signal: 9 }, null, own, 'slurm'), { exit_code: 137, signal: null }, 'the task\'s own record of this attempt wins');
+});
+
+t.test('elementTimes on recorded sacct answers: the first task has the element\'s start and end, the others its end', async (t) => {
+  const timedOut = find(parseSacctOutput(SACCT_FINAL), JOB.timeout, 0);
+  const first = elementTimes(timedOut, true);
+  t.match(first, { start: timedOut.start, end: timedOut.end, times: 'element' });
+  t.ok(first.duration_s >= 60 && first.duration_s < 120, `ran about its limit of 60 s (${first.duration_s} s)`);
+  t.match(elementTimes(timedOut, false), { start: timedOut.end, end: timedOut.end, duration_s: 0, times: 'element_end' }, 'a later task of a bundle: maybe never started');
+  const neverStarted = statusByIndex(parseSacctOutput(SACCT_CANCELLED), JOB.big).get(50) as ElementStatus;
+  t.match(elementTimes(neverStarted, true), { start: neverStarted.end, end: neverStarted.end, duration_s: 0, times: 'element_end' }, 'cancelled while pending: the cancel\'s time');
+  const now = new Date();
+  const stateOnly = find(parseSqueueOutput(`${JOB.timeout}_0|TIMEOUT\n`), JOB.timeout, 0);
+  t.same(elementTimes(stateOnly, true, now), { start: now.toISOString(), end: now.toISOString(), duration_s: 0, times: 'noticed' }, 'no times in the answer');
+  const ahead = { ...timedOut, end: new Date(now.getTime() + 3_600_000).toISOString() };
+  t.equal(elementTimes(ahead, true, now).times, 'noticed', 'an end an hour ahead of this clock (another zone over SSH) is not believed');
+});
+
+t.test('schedulerRecord: the element\'s times without a record of its own, the task\'s with one', async (t) => {
+  const timedOut = find(parseSacctOutput(SACCT_FINAL), JOB.timeout, 1);
+  const s = { ...sub, jobId: JOB.timeout };
+  const rec = schedulerRecord(3, s, timedOut, 'timeout: …', null, 'Slurm', '', true);
+  t.match(rec, { start: timedOut.start, end: timedOut.end, times: 'element', source: 'scheduler', job_id: `${JOB.timeout}_1` });
+  t.ok(rec.duration_s >= 60);
+  t.match(schedulerRecord(4, s, timedOut, 'timeout: …', null, 'Slurm'), { start: timedOut.end, duration_s: 0, times: 'element_end' });
+  const own = { ...rec, source: 'wrapper', times: undefined, reason: 'terminated: …', start: '2026-12-04T18:45:40.000Z', duration_s: 61 } as TaskRecord;
+  const kept = schedulerRecord(3, s, timedOut, 'timeout: …', own, 'Slurm', '', true);
+  t.match(kept, { start: own.start, duration_s: 61 }, 'its own start (after staging, or later in a bundle) wins over the element\'s');
+  t.equal(kept.times, undefined);
 });
