@@ -64,7 +64,9 @@ export class StatusAnswers {
 
   /**
    * Jobs the live queue still lists that the database should be asked about too: one with an open element the queue no
-   * longer names (aged out after MinJobAge while its siblings were not, or forgotten) or calls failed without an exit code.
+   * longer names (aged out after MinJobAge while its siblings were not, or forgotten), calls failed without an exit code,
+   * or calls ended otherwise than completed without saying when (a state-only answer: the record written for its tasks
+   * takes the element's times from the database).
    */
   askDatabase(live: ElementStatus[], ids: string[]): string[] {
     return ids.filter((jobId) => {
@@ -74,7 +76,8 @@ export class StatusAnswers {
         const st = byIndex.get(i);
         // missing: asked once; when the database did not know it either, asking again each tick would not change that
         if (st === undefined) return !this.missingSince.has(key(jobId, i));
-        return st.state === 'failed' && st.exitCode === undefined;
+        if (st.state === 'failed' && st.exitCode === undefined) return true;
+        return isFinal(st.state) && st.state !== 'completed' && st.end === undefined;
       });
     });
   }

@@ -65,14 +65,18 @@ t.test('closed elements are not judged', async (t) => {
   t.same([...answers.pending()], []);
 });
 
-t.test('the database is asked about a listed job when the queue forgot an open element, or failed one without an exit code', async (t) => {
+t.test('the database is asked about a listed job when the queue forgot an open element, failed one without an exit code or ended one without its end', async (t) => {
   const { answers } = fixture();
   const all = [st(0, 'running'), st(1, 'running'), st(2, 'running'), st(3, 'running')];
   t.same(answers.askDatabase(all, ['7']), [], 'every open element listed');
   t.same(answers.askDatabase([], ['7']), [], 'not listed at all: the runner asks the database anyway');
   t.same(answers.askDatabase(all.slice(0, 3), ['7']), ['7'], 'element 3 missing');
   t.same(answers.askDatabase([...all.slice(0, 3), st(3, 'failed')], ['7']), ['7'], 'failed without an exit code');
-  t.same(answers.askDatabase([...all.slice(0, 3), st(3, 'failed', { exitCode: 2 })], ['7']), [], 'failed with its exit code');
+  const end = '2026-12-04T18:41:00.000Z';
+  t.same(answers.askDatabase([...all.slice(0, 3), st(3, 'failed', { exitCode: 2, end })], ['7']), [], 'failed with its exit code');
+  t.same(answers.askDatabase([...all.slice(0, 3), st(3, 'timeout')], ['7']), ['7'], 'ended without saying when (state-only squeue): its times are asked for');
+  t.same(answers.askDatabase([...all.slice(0, 3), st(3, 'timeout', { end })], ['7']), [], 'ended, and when');
+  t.same(answers.askDatabase([...all.slice(0, 3), st(3, 'completed')], ['7']), [], 'completed: its record comes, no times needed');
   // once noted missing, the database was asked already: asking each tick would not change its answer
   answers.note(all.slice(0, 3), ['7'], 0);
   t.same(answers.askDatabase(all.slice(0, 3), ['7']), []);
