@@ -72,6 +72,13 @@ export class LiveDataset {
   /** Task ids of each part, filled at flush time or read from the part when a merge needs it. */
   private readonly partTasks = new Map<string, Int32Array>();
   private readonly pending = new Set<number>();
+  /**
+   * 1 where the committed parts hold a row of the task: a task whose final record stops ending it (a failed attempt, then
+   * an interrupted one) must lose that row, which no newer part can supersede (it has no row to write).
+   */
+  private readonly rowed: Uint8Array;
+  /** A record file was rewritten since the last commit: any task may have lost its row, not only the pending ones. */
+  private relocated = false;
   private lastFlush = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private chain: Promise<unknown> = Promise.resolve();
@@ -101,6 +108,7 @@ export class LiveDataset {
     this.flushMs = opts.flushMs ?? DEFAULT_FLUSH_MS;
     this.fanIn = Math.max(2, opts.fanIn ?? DEFAULT_FAN_IN);
     this.maxMergedRows = opts.maxMergedRows ?? MAX_MERGED_ROWS;
+    this.rowed = new Uint8Array(plan.tasks);
   }
 
   /**
@@ -141,6 +149,8 @@ export class LiveDataset {
       const live = new LiveDataset(layout, plan, rows, follower, index, lock, cp, opts);
       // the final records of the committed offsets, located again: their rows are in the committed parts already
       await follower.readConsumed();
+      // the committed parts hold the rows of the committed offsets: each task that ends there has one (only)
+      for (let t = 0; t < plan.tasks; t++) if (index.has(t)) live.rowed[t] = 1;
       // warm the Parquet encoder (wasm) up now, not in the first flush someone waits for
       encodeParquet(buildDataset([], new Map(), plan.param_names));
       return live;
@@ -210,12 +220,13 @@ export class LiveDataset {
     // a forced read takes everything appended until now, reported by the watcher yet or not
     const b = await this.follower.poll({ full: force });
     for (const id of b.changed) this.pending.add(id);
+    if (b.truncated.length > 0) this.relocated = true;
   }
 
   /** Reads what is new; flushes when due, else arms a timer for when it is. */
   private async step(force: boolean): Promise<void> {
     await this.read(force);
-    if (this.pending.size === 0 && this.follower.consumedBytes() === this.committedBytes) return;
+    if (this.pending.size === 0 && !this.relocated && this.follower.consumedBytes() === this.committedBytes) return;
     const wait = this.lastFlush + this.flushMs - Date.now();
     if (force || wait <= 0) {
       await this.flush();
@@ -243,8 +254,39 @@ export class LiveDataset {
     placeRows(rows, this.blocks);
     const table = buildDataset(rows, finals ?? (await this.index.readTasks(ids)), this.plan.param_names);
     const bytes = await writePartFiles(this.layout, name, table);
-    this.partTasks.set(name, Int32Array.from(ids));
+    // the tasks it has a row of (a task without one now is left out by buildDataset)
+    this.partTasks.set(name, Int32Array.from(table.getChild('task_id')!.toArray() as Int32Array));
     return { name, rows: table.numRows, level, bytes };
+  }
+
+  /** The tasks whose committed row must go: their final record no longer ends them (or, after a rewrite, is gone). */
+  private lostRows(ids: Iterable<number>): Set<number> {
+    const lost = new Set<number>();
+    if (this.relocated) ids = this.rowed.keys();
+    for (const t of ids) if (this.rowed[t] === 1 && !this.index.has(t)) lost.add(t);
+    return lost;
+  }
+
+  /**
+   * The committed parts with the rows of tasks `lost` taken out: each part holding one is written again as a new part of
+   * its level, in its place, with the current rows of its other tasks (current, so a newer part number never brings back a
+   * stale row), or left out when none is left. Returns the new list (to commit) and the parts it replaces (to delete after).
+   */
+  private async withoutRows(lost: Set<number>): Promise<{ parts: PartInfo[]; replaced: string[] }> {
+    if (lost.size === 0) return { parts: this.parts, replaced: [] };
+    const parts: PartInfo[] = [];
+    const replaced: string[] = [];
+    for (const p of this.parts) {
+      const ids = await this.tasksOf(p);
+      if (!ids.some((t) => lost.has(t))) {
+        parts.push(p);
+        continue;
+      }
+      replaced.push(p.name);
+      const keep = Array.from(ids).filter((t) => !lost.has(t));
+      if (keep.length > 0) parts.push(await this.writePart(keep.sort((a, b) => a - b), p.level));
+    }
+    return { parts, replaced };
   }
 
   private async flush(): Promise<void> {
@@ -265,9 +307,18 @@ export class LiveDataset {
       }
       written.push(await this.writePart(group, 0, finals));
     }
+    const lost = this.lostRows(ids);
+    const { parts, replaced } = await this.withoutRows(lost);
     // the parts are on disk but not yet committed: a SIGKILL here leaves them to be deleted on the next open
-    await this.commit([...this.parts, ...written], offsets);
+    await this.commit([...parts, ...written], offsets);
+    for (const name of replaced) {
+      await removePart(this.layout, name);
+      this.partTasks.delete(name);
+    }
+    for (const t of lost) this.rowed[t] = 0;
+    for (const t of ids) this.rowed[t] = this.index.has(t) ? 1 : 0;
     this.pending.clear();
+    this.relocated = false;
     this.lastFlush = Date.now();
     const merged = await this.mergeTail();
     this.opts.onFlush?.({

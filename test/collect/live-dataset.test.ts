@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { LiveDataset, startLiveDataset } from '../../src/collect/live-dataset.js';
 import { readPartsCheckpoint } from '../../src/collect/parts.js';
+import { type TaskRecord, endsTask } from '../../src/records/record.js';
 import { selectFinal } from '../../src/records/select-final.js';
+import { RecordWriter } from '../../src/records/writer.js';
+import { interruptReason } from '../../src/node/child.js';
 import { readPlan } from '../../src/plan/read.js';
 import { cli, duckQuery } from '../helpers/ensemble.js';
 import { allRecords, partsView, planned, recordsWithin, sleep, until } from '../helpers/parts.js';
@@ -237,4 +240,59 @@ t.test("run's live dataset (startLiveDataset) flushes at most once per 2 s: a pa
   await live!.release({ removeParts: false });
   t.ok(at.length >= 2, `${at.length} parts for 30 records over ≈ 3 s`);
   for (let i = 1; i < at.length; i++) t.ok(at[i] - at[i - 1] >= 1900, `flushes ${at[i] - at[i - 1]} ms apart`);
+});
+
+/** A record as the node wrapper writes it (records/writer.ts: one write(2) per line), of `task` at `attempt`. */
+function wrapperRecord(task: number, attempt: number, status: 'done' | 'failed' | 'interrupted'): TaskRecord {
+  const failed = status !== 'done';
+  return taskRecord(task, {
+    attempt,
+    status,
+    reason: status === 'failed' ? 'exit code 3' : status === 'interrupted' ? interruptReason('end of input') : null,
+    exit_code: status === 'failed' ? 3 : null,
+    result: failed ? null : { y: task * 2, label: `t${task}` },
+    stderr_tail: failed ? 'boom\n' : undefined,
+    scratch: '/tmp/scratch',
+  });
+}
+
+t.test('a failed row whose task is interrupted at its next attempt leaves the live dataset (as in the compacted one), merged or not, across a reopen', async (t) => {
+  const { ens, results } = await planned(t, Array.from({ length: 12 }, (_, i) => i));
+  const { layout, plan } = await readPlan(ens);
+  const opts = { flushMs: 0, fanIn: 3, mode: 'inotify' as const };
+  let live = await LiveDataset.open(layout, plan, opts);
+  t.ok(live);
+  const w = new RecordWriter(join(results, 'e0-a1-1_0.ndjson'));
+  // tasks 2, 5 and 9 fail at attempt 1, each in a flush of its own: their failed rows end up in merged parts (fan-in 3)
+  for (let i = 0; i < 12; i++) {
+    w.write(wrapperRecord(i, 1, i === 2 || i === 5 || i === 9 ? 'failed' : 'done'));
+    await live!.sync();
+  }
+  const want = async () => [...selectFinal(allRecords(results)).values()].filter(endsTask).map((r) => [r.task, r.status, r.attempt]);
+  const seen = async () => (await partsView(ens)).rows.map((r) => [r.task_id, r.status, r.attempt]);
+  t.same(await seen(), await want(), 'twelve rows, three failed');
+  t.ok((await readPartsCheckpoint(layout))!.parts.some((p) => p.level > 0), 'the failed rows are in merged parts');
+  // the retry of task 2 (attempt 2) is stopped by Ctrl-C: interrupted, the task is pending again (no row)
+  const w2 = new RecordWriter(join(results, 'e0-a2-2_0.ndjson'));
+  w2.write(wrapperRecord(2, 2, 'interrupted'));
+  await live!.sync();
+  t.same(await seen(), await want(), 'task 2 has no row: its final record is the interrupted attempt');
+  t.equal(live!.failed, 2);
+  // task 5 too, in a flush of its own with a new row beside it (task 9's retry succeeds)
+  w2.write(wrapperRecord(5, 2, 'interrupted'));
+  w2.write(wrapperRecord(9, 2, 'done'));
+  await live!.sync();
+  t.same(await seen(), await want(), 'task 5 has no row, task 9 its done row');
+  // the keeper stops; task 2 is interrupted again while no one keeps the dataset, then resumed and done
+  await live!.release({ removeParts: false });
+  w2.write(wrapperRecord(11, 2, 'interrupted'));
+  live = await LiveDataset.open(layout, plan, opts);
+  await live!.sync();
+  t.same(await seen(), await want(), 'after a reopen: task 11, done at attempt 1 and interrupted at attempt 2, has no row');
+  w2.write(wrapperRecord(2, 3, 'done'));
+  await live!.sync();
+  t.same(await seen(), await want(), 'task 2 done at attempt 3 has its row again');
+  w.close();
+  w2.close();
+  await live!.release({ removeParts: true });
 });
