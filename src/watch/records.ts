@@ -270,7 +270,8 @@ export class RecordFollower {
         if (st.line >= 0) for (const l of parsed.badLines) batch.bad.push({ file: path, line: st.line + l });
         else for (const _ of parsed.badLines) batch.bad.push({ file: path, line: 0 });
         if (st.line >= 0) st.line += countNewlines(buf, end + 1);
-        st.offset += parsed.consumed;
+        // the bytes, not parsed.consumed: that re-measures the decoded text, longer where a line holds bytes that are no UTF-8
+        st.offset += end + 1;
         chunk = READ_CHUNK;
       }
     } finally {

@@ -170,3 +170,17 @@ t.test('followFinals with record files rewritten by hand while the loop runs: no
   rmSync(join(results, 'c.ndjson'));
   t.same([...(await follow.read([1, 2])).keys()], [1], 'a record file removed by hand: its records are left out (task 1 is also in b.ndjson)');
 });
+
+t.test('a line with bytes that are no UTF-8 moves the offset by its bytes: the next poll reads only what follows', async (t) => {
+  const results = join(t.testdir({ results: {} }), 'results');
+  const a = join(results, 'e0-a1.ndjson');
+  const f = new RecordFollower(results);
+  // a Latin-1 host name (a user's tool wrote it): one byte each, three once decoded (U+FFFD)
+  writeFileSync(a, Buffer.concat([Buffer.from(recordLine(taskRecord(0)).replace('"n1"', '"n\xe9\xe9"'), 'latin1'), Buffer.from(recordLine(taskRecord(1)))]));
+  let b = await f.poll();
+  t.same(b.records.map((r) => r.task), [0, 1]);
+  t.same(f.offsets(), { 'e0-a1.ndjson': statSync(a).size });
+  appendFileSync(a, recordLine(taskRecord(2)));
+  b = await f.poll();
+  t.same([b.records.map((r) => r.task), b.truncated], [[2], []], 'only the new record');
+});
