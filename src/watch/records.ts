@@ -8,6 +8,7 @@ import { EnsembleError } from '../errors.js';
 import type { TaskRecord } from '../records/record.js';
 import { FinalIndex, offerChunk } from '../records/final-index.js';
 import { planWatch, type WatchOptions, type WatchPlan } from './fstype.js';
+import { TAIL_BYTES, type Tail, holds, tailHolds, tailOf } from './rewrite.js';
 
 /** What one {@link RecordFollower.poll} found: only records appended since the previous poll. */
 export interface FollowedBatch {
@@ -17,9 +18,12 @@ export interface FollowedBatch {
   changed: number[];
   /** Complete lines that are not valid records (1-based line numbers within their file; with an index, its `bad` counts them instead). */
   bad: BadLine[];
-  /** Bytes read from disk by this poll (whole lines only are consumed; a torn tail is read again later). */
+  /** Bytes read past the offsets by this poll (whole lines only are consumed; a torn tail is read again later). */
   bytesRead: number;
-  /** Record files that shrank below their offset (rewritten by hand?): they are re-read from the start. */
+  /**
+   * Record files rewritten (they shrank below their offset, were replaced by another file, or the bytes just before their
+   * offset changed: see {@link RecordFollower}): they are read again from the start.
+   */
   truncated: string[];
 }
 
@@ -48,6 +52,10 @@ interface FileState {
   offset: number;
   /** Complete lines before `offset`, for line numbers of bad lines. -1 when resumed from a checkpoint. */
   line: number;
+  /** The last bytes before `offset` (up to {@link TAIL_BYTES}, a newline last) as read: their length and CRC-32; null until read. */
+  tail?: Tail | null;
+  /** The file's inode, size and mtime when it was last read (a file with the same ones is not looked at again). */
+  seen?: { ino: number; size: number; mtimeMs: number };
 }
 
 const isRecordFile = (name: string): boolean => name.endsWith('.ndjson');
@@ -122,6 +130,8 @@ export class RecordFollower {
         await this.readFile(name, probe, batch, st.offset);
         st.line = probe.line;
         if (probe.offset < st.offset) batch.truncated.push(name);
+        // the bytes the first poll checks (unless the offset is no longer at a line's end: then that poll finds it out)
+        else st.tail = probe.tail;
       }
       return batch;
     });
@@ -225,7 +235,10 @@ export class RecordFollower {
     }
   }
 
-  /** Reads whole lines of `name` from `st.offset` up to `limit` (or its end), advancing `st`. */
+  /**
+   * Reads whole lines of `name` from `st.offset` up to `limit` (or its end), advancing `st`. Following (no `limit`), a file
+   * rewritten since it was last read (see {@link TAIL_BYTES}) is reported in `truncated` and read from its start.
+   */
   private async readFile(name: string, st: FileState, batch: FollowedBatch, limit: number): Promise<void> {
     const path = join(this.dir, name);
     let fh;
@@ -237,46 +250,67 @@ export class RecordFollower {
       throw new EnsembleError(`cannot read record file ${path}: ${(e as Error).message}`, { cause: e });
     }
     try {
-      const size = Math.min((await fh.stat()).size, limit);
-      if (size < st.offset && limit === Infinity) {
-        batch.truncated.push(name);
-        st.offset = 0;
-        st.line = 0;
-      }
+      const stat = await fh.stat();
+      const size = Math.min(stat.size, limit);
+      const follow = limit === Infinity;
+      const { seen } = st;
+      const same = seen !== undefined && seen.ino === stat.ino && seen.size === stat.size && seen.mtimeMs === stat.mtimeMs;
+      // replaced by another file (renamed over it), or shorter than what was read of it
+      let rewritten = follow && ((seen !== undefined && seen.ino !== stat.ino) || size < st.offset);
+      // changed but no longer (nothing to read): only the bytes before the offset can tell whether it was rewritten
+      if (follow && !rewritten && !same && size === st.offset && st.tail) rewritten = !(await tailHolds(fh, st.offset, st.tail));
+      if (follow) st.seen = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs };
+      if (rewritten) this.restart(name, st, batch);
       let chunk = READ_CHUNK;
       while (st.offset < size) {
+        // the bytes before the offset, read again: checked against those read before, or (none yet) kept for the next read
+        const pre = Math.min(st.tail?.len ?? TAIL_BYTES, st.offset);
         const want = Math.min(size - st.offset, chunk);
-        const buf = Buffer.allocUnsafe(want);
-        const { bytesRead } = await fh.read(buf, 0, want, st.offset);
+        const buf = Buffer.allocUnsafe(pre + want);
+        const got = (await fh.read(buf, 0, pre + want, st.offset - pre)).bytesRead;
+        if (follow && pre > 0 && (got < pre || buf[pre - 1] !== 0x0a || (st.tail && !holds(st.tail, buf.subarray(0, pre))))) {
+          this.restart(name, st, batch);
+          continue;
+        }
+        const bytesRead = Math.max(0, got - pre);
         batch.bytesRead += bytesRead;
         if (bytesRead === 0) break;
-        const end = buf.lastIndexOf(0x0a, bytesRead - 1);
+        const data = buf.subarray(pre, got);
+        const end = data.lastIndexOf(0x0a);
         if (end < 0) {
           // no complete line in this window: a torn tail, or a line longer than the window
           if (st.offset + bytesRead >= size) break;
           chunk *= 2;
           continue;
         }
+        st.tail = tailOf(buf.subarray(Math.max(0, pre + end + 1 - TAIL_BYTES), pre + end + 1));
+        chunk = READ_CHUNK;
         const { index } = this.opts;
         if (index) {
-          offerChunk(index, index.fileId(path), buf, end, st.offset, (t) => batch.changed.push(t));
+          offerChunk(index, index.fileId(path), data, end, st.offset, (t) => batch.changed.push(t));
           st.offset += end + 1;
-          chunk = READ_CHUNK;
           continue;
         }
         // decode only whole lines, so a multi-byte character torn at the window's edge cannot matter
-        const parsed = parseRecordText(buf.toString('utf8', 0, end + 1));
+        const parsed = parseRecordText(data.toString('utf8', 0, end + 1));
         for (const r of parsed.records) batch.records.push(r);
         if (st.line >= 0) for (const l of parsed.badLines) batch.bad.push({ file: path, line: st.line + l });
         else for (const _ of parsed.badLines) batch.bad.push({ file: path, line: 0 });
-        if (st.line >= 0) st.line += countNewlines(buf, end + 1);
+        if (st.line >= 0) st.line += countNewlines(data, end + 1);
         // the bytes, not parsed.consumed: that re-measures the decoded text, longer where a line holds bytes that are no UTF-8
         st.offset += end + 1;
-        chunk = READ_CHUNK;
       }
     } finally {
       await fh.close();
     }
+  }
+
+  /** A rewritten file is read again from its start (the caller locates every record again). */
+  private restart(name: string, st: FileState, batch: FollowedBatch): void {
+    if (!batch.truncated.includes(name)) batch.truncated.push(name);
+    st.offset = 0;
+    st.line = 0;
+    st.tail = null;
   }
 
   /**

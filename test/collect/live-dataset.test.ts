@@ -296,3 +296,41 @@ t.test('a failed row whose task is interrupted at its next attempt leaves the li
   w2.close();
   await live!.release({ removeParts: true });
 });
+
+t.test('a record file rewritten in place, as long or longer, is located again: later flushes go on, each task once with its current row', async (t) => {
+  const { ens, results } = await planned(t, Array.from({ length: 8 }, (_, i) => i));
+  const { layout, plan } = await readPlan(ens);
+  const errors: unknown[] = [];
+  const live = await LiveDataset.open(layout, plan, { flushMs: 0, fanIn: 2, mode: 'inotify', onError: (e) => errors.push(e) });
+  t.ok(live);
+  const a = join(results, 'e0-a1-1_0.ndjson');
+  const w = new RecordWriter(a);
+  for (let i = 0; i < 6; i++) {
+    w.write(wrapperRecord(i, 1, i === 3 ? 'failed' : 'done'));
+    await live!.sync();
+  }
+  w.close();
+  const want = () => [...selectFinal(allRecords(results)).values()].filter(endsTask).map((r) => [r.task, r.status, r.attempt]);
+  const seen = async () => (await partsView(ens)).rows.map((r) => [r.task_id, r.status, r.attempt]);
+  // as long: a user's tool sorts the lines the other way, over the file
+  const lines = readFileSync(a, 'utf8').split('\n').filter((l) => l !== '');
+  writeFileSync(a, [...lines].reverse().map((l) => l + '\n').join(''));
+  const b = new RecordWriter(join(results, 'e0-a2-2_0.ndjson'));
+  b.write(wrapperRecord(6, 1, 'done'));
+  await live!.sync();
+  t.same(await seen(), want(), 'after a rewrite as long: the rows of the records as they are');
+  // longer: a re-sync from another filesystem whose copy has task 3's retry (done) among the lines, not at the end
+  const longer = [...lines];
+  longer.splice(2, 0, JSON.stringify(wrapperRecord(3, 2, 'done')));
+  writeFileSync(a, longer.map((l) => l + '\n').join(''));
+  b.write(wrapperRecord(7, 1, 'failed'));
+  await live!.sync();
+  t.same(await seen(), want(), 'after a rewrite longer: task 3 done at attempt 2');
+  t.equal((await partsView(ens)).rows.find((r) => r.task_id === 3)?.status, 'done');
+  t.same([live!.done, live!.failed], [7, 1]);
+  t.same((await live!.failedFinals()).map((r) => r.task), [7], 'the failed finals read back');
+  b.close();
+  await live!.sync();
+  t.same(errors.map(String), [], 'no flush failed');
+  await live!.release({ removeParts: true });
+});

@@ -1,9 +1,11 @@
 // RecordFollower: only the bytes appended since the last poll are read; torn lines, new files, truncation; inotify and polling.
 import t from 'tap';
-import { appendFileSync, mkdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FinalIndex } from '../../src/records/final-index.js';
 import { FinalMarks } from '../../src/records/final-marks.js';
 import type { TaskRecord } from '../../src/records/record.js';
+import { RecordWriter } from '../../src/records/writer.js';
 import { type FollowedBatch, RecordFollower, followFinals } from '../../src/watch/records.js';
 import { recordLine, taskRecord } from '../helpers/records.js';
 
@@ -169,6 +171,56 @@ t.test('followFinals with record files rewritten by hand while the loop runs: no
   await t.resolves(poll(), 'a poll after it goes on');
   rmSync(join(results, 'c.ndjson'));
   t.same([...(await follow.read([1, 2])).keys()], [1], 'a record file removed by hand: its records are left out (task 1 is also in b.ndjson)');
+});
+
+t.test('a record file rewritten in place (as long, or longer) or replaced is read again from the start: every record located again', async (t) => {
+  const results = join(t.testdir({ results: {} }), 'results');
+  const a = join(results, 'e0-a1.ndjson');
+  const index = new FinalIndex(8, []);
+  const f = new RecordFollower(results, { index });
+  const finals = async () => [...(await index.readTasks([0, 1, 2, 3, 4, 5, 6, 7])).values()].sort((x, y) => x.task - y.task).map((r) => [r.task, r.attempt, r.host]);
+  const w = new RecordWriter(a);
+  for (const i of [0, 1, 2, 3]) w.write(taskRecord(i));
+  w.close();
+  let b = await f.poll();
+  t.same(await finals(), [[0, 1, 'n1'], [1, 1, 'n1'], [2, 1, 'n1'], [3, 1, 'n1']]);
+  const size = statSync(a).size;
+
+  // as long: the same lines sorted the other way by a user's tool, written over the file (same inode)
+  writeFileSync(a, [3, 2, 1, 0].map((i) => recordLine(taskRecord(i))).join(''));
+  t.equal(statSync(a).size, size);
+  b = await f.poll();
+  t.same(b.truncated, ['e0-a1.ndjson'], 'the rewrite is seen though nothing was appended');
+  t.same(await finals(), [[0, 1, 'n1'], [1, 1, 'n1'], [2, 1, 'n1'], [3, 1, 'n1']], 'each final record read back from where it is now');
+
+  // longer: a re-sync from another filesystem's copy, which has a field more on each line and a later record of task 1
+  const resynced = [0, 1, 2, 3].map((i) => recordLine(taskRecord(i, { host: 'n1-resynced' })));
+  resynced.splice(2, 0, recordLine(taskRecord(1, { attempt: 2, host: 'n2' })));
+  writeFileSync(a, resynced.join('') + recordLine(taskRecord(4)));
+  b = await f.poll();
+  t.same(b.truncated, ['e0-a1.ndjson'], 'the rewrite is seen though the file grew');
+  t.equal(index.bad, 0, 'no line read from the middle');
+  t.same(await finals(), [[0, 1, 'n1-resynced'], [1, 2, 'n2'], [2, 1, 'n1-resynced'], [3, 1, 'n1-resynced'], [4, 1, 'n1']]);
+  t.same(f.offsets(), { 'e0-a1.ndjson': statSync(a).size });
+
+  // replaced: written to a temp name and renamed over it (rsync), the same length again
+  const tmp = join(results, '.e0-a1.ndjson.tmp');
+  writeFileSync(tmp, [4, 3, 2, 1, 0].map((i) => recordLine(taskRecord(i, { host: i === 1 ? 'n2' : 'n1-resynced', attempt: i === 1 ? 2 : 1 }))).join('') + recordLine(taskRecord(5)));
+  renameSync(tmp, a);
+  b = await f.poll();
+  t.same(b.truncated, ['e0-a1.ndjson'], 'a file replaced by a rename is read again');
+  t.same((await finals()).map(([task, attempt]) => [task, attempt]), [[0, 1], [1, 2], [2, 1], [3, 1], [4, 1], [5, 1]]);
+
+  // a file touched without a change is no rewrite; nor are appends, whatever their size
+  utimesSync(a, new Date(), new Date(Date.now() + 5000));
+  b = await f.poll();
+  t.same([b.truncated, b.changed, b.bytesRead], [[], [], 0], 'touched: its last bytes are as they were');
+  appendFileSync(a, recordLine(taskRecord(6)));
+  b = await f.poll();
+  t.same([b.truncated, b.changed], [[], [6]]);
+  appendFileSync(a, recordLine(taskRecord(7)).repeat(300));
+  b = await f.poll();
+  t.same([b.truncated, b.changed.length], [[], 1], 'task 7 changed once: its first record is final (earliest end), the copies tie');
 });
 
 t.test('a line with bytes that are no UTF-8 moves the offset by its bytes: the next poll reads only what follows', async (t) => {
