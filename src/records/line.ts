@@ -4,6 +4,15 @@ import type { TaskRecord } from './record.js';
 const TAG = '$numberDouble';
 /** The text every line with a tagged value holds: lines without it are read as JSON.parse reads them. */
 const TAGGED = `{"${TAG}":`;
+/** The values that are tagged, as {@link recordLine} spells them (String of the number). */
+const NON_FINITE = [NaN, Infinity, -Infinity].map(String);
+
+const reSource = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * A tagged value as {@link recordLine} writes it (JSON.stringify's form: no spaces), as regular-expression source:
+ * records/scan-record.ts reads record lines in place with it.
+ */
+export const TAGGED_VALUE = `${reSource(TAGGED)}"(?:${NON_FINITE.map(reSource).join('|')})"\\}`;
 
 /** The JSON text of `rec` as its record file line (no newline); a non-finite result value is tagged. */
 export function recordLine(rec: TaskRecord): string {

@@ -1,7 +1,7 @@
 // The fields a record line is ranked by, read from its JSON text by regular expressions (hand-written: JSON.parse builds every value of every line, the first pass over 10^6 lines needs six); a line not in the form our writers write is left to JSON.parse.
 import { parseIso } from '../util/iso-time.js';
 import { JSON_NUMBER, JSON_STRING } from '../util/json-nonfinite.js';
-import { untagResult } from './line.js';
+import { TAGGED_VALUE, untagResult } from './line.js';
 import type { TaskRecord, TaskStatus } from './record.js';
 import type { ResultShapes, ValueClass } from './result-shape.js';
 import { endMs } from './select-final.js';
@@ -35,9 +35,8 @@ export function keysOfRecord(r: TaskRecord, shapes: ResultShapes, out: RecordKey
 // nanosecond a character, several times faster than JSON.parse builds it.
 const KEY = String.raw`"[^"\\\x00-\x1f]*"`;
 const SCALAR = `(?:${JSON_STRING}|${JSON_NUMBER}|true|false|null)`;
-// a result's NaN or ±Infinity, as records/line.ts writes it
-const NON_FINITE = String.raw`\{"\$numberDouble":"(?:NaN|-?Infinity)"\}`;
-const RESULT_VALUE = `(?:${SCALAR}|${NON_FINITE})`;
+// a result's NaN or ±Infinity as records/line.ts tags it, among the scalars
+const RESULT_VALUE = `(?:${SCALAR}|${TAGGED_VALUE})`;
 const OBJECT = String.raw`\{(?:${KEY}:${RESULT_VALUE}(?:,${KEY}:${RESULT_VALUE})*)?\}`;
 // A field the index does not look at: any key but those it does (a key twice is left to JSON.parse, which keeps the last).
 const OTHER = `,(?!"(?:task|attempt|status|source|start|end|result)")${KEY}:${SCALAR}`;
@@ -67,7 +66,7 @@ const CLASS_TEXT: Readonly<Record<ValueClass, string>> = {
   1: String.raw`-?(?:0|[1-9]\d{0,14})(?=[,}])`,
   2:
     String.raw`(?:-?(?:(?:0|[1-9]\d{0,2})\.(?=0{0,11}[1-9])(?=9{0,11}[0-8])\d+|(?:0|[1-9]\d{0,14})\.[1-8]\d*` +
-    String.raw`|[1-9](?:\.\d+)?e(?:-(?:[7-9]|[1-9]\d)|\+(?:2[1-9]|[3-9]\d|\d{3})))(?=[,}])|${NON_FINITE})`,
+    String.raw`|[1-9](?:\.\d+)?e(?:-(?:[7-9]|[1-9]\d)|\+(?:2[1-9]|[3-9]\d|\d{3})))(?=[,}])|${TAGGED_VALUE})`,
   3: '(?:true|false)',
   4: JSON_STRING,
 };

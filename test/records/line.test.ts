@@ -3,7 +3,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFinalIndex } from '../../src/records/final-index.js';
-import { parseRecordLine, recordLine } from '../../src/records/line.js';
+import { TAGGED_VALUE, parseRecordLine, recordLine } from '../../src/records/line.js';
 import { parseRecordText } from '../../src/records/parse.js';
 import { readFinals, readRecordFiles } from '../../src/records/read.js';
 import type { TaskRecord } from '../../src/records/record.js';
@@ -36,6 +36,13 @@ t.test('NaN and ±Infinity are tagged in valid JSON and read back as those numbe
   // a string holding the tag's text stays a string
   const s = { ...doneRecord(6), result: { y: '{"$numberDouble":"NaN"}' } };
   t.same(parseRecordLine(recordLine(s)), s);
+});
+
+t.test('TAGGED_VALUE (the pattern records/scan-record.ts reads lines with) is the text recordLine writes for a tagged value, and no other', async (t) => {
+  const re = new RegExp(`^${TAGGED_VALUE}$`);
+  const written = Object.values(JSON.parse(recordLine(nonFinite(4))).result as Record<string, unknown>).map((v) => JSON.stringify(v));
+  t.same(written.filter((v) => re.test(v)), ['{"$numberDouble":"NaN"}', '{"$numberDouble":"Infinity"}', '{"$numberDouble":"-Infinity"}']);
+  for (const v of ['{"$numberDouble":"nan"}', '{"$numberDouble":"1.5"}', '{"$numberDouble":NaN}', '{"numberDouble":"NaN"}', '{"$numberDouble": "NaN"}']) t.notOk(re.test(v), v);
 });
 
 t.test('through a record file: RecordWriter, parseRecordText, readFinals and the final index (in place and parsed)', async (t) => {
