@@ -49,7 +49,7 @@ export class UsageError extends ArrayflowError {
   readonly code = 'E_USAGE';
 }
 
-/** The ensemble directory is missing, locked, or does not match the config. */
+/** The ensemble directory is missing, locked, damaged, or planned by an arrayflow too old to compare a config with. */
 export class EnsembleError extends ArrayflowError {
   readonly code = 'E_ENSEMBLE';
 }

@@ -286,8 +286,8 @@ function toResult(r: InternalRunResult): RunResult {
  *
  * Never prints; report progress through `options.onProgress` / `onPlanned` / `onSubmit`.
  *
- * @throws {@link ConfigError} with located `issues` when the config is invalid or names missing files;
- *   {@link EnsembleError}, {@link SchedulerError}, {@link TransportError}, {@link UsageError} otherwise.
+ * @throws {@link ConfigError} with located `issues` when the config is invalid, names missing files or defines other
+ *   tasks than its ensemble directory holds (an issue per key); {@link EnsembleError}, {@link SchedulerError}, {@link TransportError}, {@link UsageError} otherwise.
  *   Failed tasks do not throw: they are counted in `failed` (see logs/failures.ndjson).
  */
 export async function run(config: string | ConfigInput, options: RunOptions = {}): Promise<RunResult> {
@@ -301,7 +301,7 @@ export async function run(config: string | ConfigInput, options: RunOptions = {}
  * Writes the ensemble directory of a config (frozen config, manifest, task table, plan, journal) without running
  * anything, or re-opens it when it holds a plan of the same config. `config` as in {@link run}.
  *
- * @throws {@link ConfigError} when the config is invalid; {@link EnsembleError} when the directory holds another config's plan.
+ * @throws {@link ConfigError} when the config is invalid or defines other tasks than its directory holds (an issue per key).
  */
 export async function plan(config: string | ConfigInput, options: PlanOptions = {}): Promise<PlanResult> {
   // the config is read here rather than by planEnsemble: a multi-stage result names the root directory
@@ -326,8 +326,8 @@ export async function plan(config: string | ConfigInput, options: PlanOptions = 
  * execution settings are used) or its config file: then the config's execution settings (timeout, keep, executor)
  * replace the ensemble's, journalled and reported through `options.onSettings` (docs/config.md).
  *
- * @throws {@link EnsembleError} when `target` holds no plan, its config defines other tasks (the message names the
- *   keys), or another controller holds its lock.
+ * @throws {@link ConfigError} when `target` is a config that defines other tasks than its ensemble (one issue per key
+ *   that differs); {@link EnsembleError} when `target` holds no plan or another controller holds its lock.
  */
 export async function resume(target: string, options: ResumeOptions = {}): Promise<RunResult> {
   return toResult(await resumeEnsemble(await openTarget(resolve(target), options), options));

@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { parseDuration } from '../config/normalise.js';
+import { parseConfigSource } from '../config/source.js';
 import type { Config, ExecutorSpec, StageSpec } from '../config/types.js';
-import { EnsembleError } from '../errors.js';
+import { ConfigError, EnsembleError } from '../errors.js';
 import { type SettingChange, appendJournal, provenanceHistory, readJournal } from '../journal/journal.js';
 import { acquireLock } from '../journal/lock.js';
 import { readPointsFile, sampleDesign } from '../sampling/index.js';
@@ -129,22 +130,31 @@ export async function samplePlan(config: Config, upstream?: Upstream): Promise<T
 const FIXED_DESIGNS: ReadonlySet<string> = new Set(['grid', 'list']);
 
 /**
- * What to say when `config` defines other tasks than the ensemble planned in its directory: the keys that differ,
- * and what to do instead.
+ * The config error of a `config` that defines other tasks than the ensemble planned in its directory: one issue per
+ * key that differs, at that key in the config file (its parent's place when the key was removed), saying what to do.
  */
-function refusal(config: Config, changed: string[]): string {
+function taskChangeError(config: Config, configText: string, changed: string[]): ConfigError {
   const dir = config.ensemble_dir;
   const { samples, replicates } = config.sampling;
-  const more = [
-    // a grid or a list has no points beyond its own: only a sequence (random, LHS, Sobol) grows by a budget
-    changed.includes('sampling.samples') && !FIXED_DESIGNS.has(config.sampling.method) ? ['sampling.samples', 'samples', `--budget ${samples ?? 'N'}`] : null,
-    changed.includes('sampling.replicates') ? ['sampling.replicates', 'replicates', `--replicates ${replicates ?? 'R'}`] : null,
-  ].filter((m) => m !== null);
-  const extend = more.map(([key, what, flag]) => `; to add ${what} to this ensemble, put ${key} back and run \`arrayflow extend ${dir} ${flag}\``).join('');
-  return (
-    `${dir} holds an ensemble whose tasks ${config.source} now defines differently (changed: ${changed.join(', ')}). ` +
-    `Only execution settings (timeout, keep, executor.*) may change between runs of one ensemble: put ${changed.length === 1 ? 'that key' : 'those keys'} back, ` +
-    `or set another ensemble_dir for a new ensemble (this one stays as it is)${extend}`
+  // a grid or a list has no points beyond its own: only a sequence (random, LHS, Sobol) grows by a budget
+  const extend: Record<string, string> = {
+    ...(FIXED_DESIGNS.has(config.sampling.method) ? {} : { 'sampling.samples': `samples, put it back and run \`arrayflow extend ${dir} --budget ${samples ?? 'N'}\`` }),
+    'sampling.replicates': `replicates, put it back and run \`arrayflow extend ${dir} --replicates ${replicates ?? 'R'}\``,
+  };
+  const source = parseConfigSource(configText, config.source);
+  return new ConfigError(
+    changed.map((key) => {
+      // task keys are one level deep (`parameters.beta`); the points file's bytes are `sampling.file (contents)`
+      const [top, sub] = key.replace(/ \(contents\)$/, '').split(/\.(.*)/s);
+      const more = extend[key] === undefined ? '' : `; to add ${extend[key]}`;
+      const what = key === 'sampling.file (contents)' ? `the contents of ${config.sampling.file} differ from those of` : 'differs from';
+      return source.issue(
+        sub === undefined ? [top] : [top, sub],
+        `${what} the ensemble planned in ${dir}: it defines the tasks, and only execution settings (timeout, keep, logs, dataset, executor.*) ` +
+          `may change between runs of one ensemble; put it back, or set another ensemble_dir for a new ensemble (this one stays as it is)${more}`,
+        { key: true },
+      );
+    }),
   );
 }
 
@@ -161,7 +171,7 @@ async function reopenPlan(config: Config, configText: string, existing: { layout
     );
   }
   const changed = taskChanges(plan.task_keys, keys);
-  if (changed.length > 0) throw new EnsembleError(refusal(config, changed));
+  if (changed.length > 0) throw taskChangeError(config, configText, changed);
   const settings = configSettings(config);
   if (settingsChanges(planSettings(plan), settings).length === 0) return { layout, plan, created: false, changes: [] };
   const lock = await acquireLock(layout.lock);
@@ -186,8 +196,8 @@ async function lastProvenance(layout: EnsembleLayout): Promise<Provenance | unde
 
 /**
  * Plans the ensemble of `config` into its ensemble directory. If the directory already holds a plan of the same
- * tasks it is re-opened (so `run` resumes) with the config's execution settings; a plan of other tasks is an error
- * naming the keys that differ. `slots`: the elements the cluster runs at once, when known (see {@link bundleFor}).
+ * tasks it is re-opened (so `run` resumes) with the config's execution settings; a plan of other tasks is a ConfigError
+ * located at each key that differs. `slots`: the elements the cluster runs at once, when known (see {@link bundleFor}).
  * The provenance (src/provenance/) is gathered first: a dirty tree under provenance.require_clean_git is refused before
  * anything is written; a re-opened plan journals the provenance when its code or inputs changed since the last run.
  */

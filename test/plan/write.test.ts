@@ -119,28 +119,36 @@ t.test('writePlan: where it runs is not the ensemble; the element layout first p
   t.same(other.changes, [{ key: 'executor.array.bundle', from: 2, to: 4 }], 'the change is journalled and shown, the layout kept');
 });
 
-t.test('writePlan refuses a config that defines other tasks, naming the keys, and changes nothing', async (t) => {
+t.test('writePlan refuses a config that defines other tasks: a ConfigError at each changed key, and changes nothing', async (t) => {
   const dir = t.testdir({});
   const first = await planIn(dir, drawnConfig({ n: 5 }));
   const planText = readFileSync(first.layout.planFile, 'utf8');
-  const config = configIn(dir, drawnConfig({ n: 6 }));
-  await t.rejects(writePlan(config, 'changed'), {
-    name: 'EnsembleError',
-    code: 'E_ENSEMBLE',
-    message:
-      `${join(dir, 'ens')} holds an ensemble whose tasks ${join(dir, 'config.yaml')} now defines differently (changed: sampling.samples). ` +
-      'Only execution settings (timeout, keep, executor.*) may change between runs of one ensemble: put that key back, ' +
-      `or set another ensemble_dir for a new ensemble (this one stays as it is); to add samples to this ensemble, put sampling.samples back and run \`arrayflow extend ${join(dir, 'ens')} --budget 6\``,
+  const file = join(dir, 'config.yaml');
+  const ens = join(dir, 'ens');
+  const advice =
+    `differs from the ensemble planned in ${ens}: it defines the tasks, and only execution settings (timeout, keep, logs, dataset, executor.*) ` +
+    'may change between runs of one ensemble; put it back, or set another ensemble_dir for a new ensemble (this one stays as it is)';
+  const six = drawnConfig({ n: 6 });
+  await t.rejects(writePlan(configIn(dir, six), six), {
+    name: 'ConfigError',
+    code: 'E_CONFIG',
+    issues: [{ file, line: 7, col: 28, path: 'sampling.samples', message: `${advice}; to add samples, put it back and run \`arrayflow extend ${ens} --budget 6\`` }],
   });
-  const more = configIn(dir, drawnConfig({ n: 5 }).replace('seed: 3 }', 'seed: 3, replicates: 4 }'));
-  await t.rejects(writePlan(more, 'changed'), {
-    name: 'EnsembleError',
-    message: new RegExp(
-      `\\(changed: sampling\\.replicates\\)\\. .*; to add replicates to this ensemble, put sampling\\.replicates back and run \`arrayflow extend ${join(dir, 'ens')} --replicates 4\`$`,
-    ),
+  const more = drawnConfig({ n: 5 }).replace('seed: 3 }', 'seed: 3, replicates: 4 }');
+  await t.rejects(writePlan(configIn(dir, more), more), {
+    name: 'ConfigError',
+    issues: [{ file, line: 7, col: 49, path: 'sampling.replicates', message: `${advice}; to add replicates, put it back and run \`arrayflow extend ${ens} --replicates 4\`` }],
   });
   const other = drawnConfig({ n: 5 }).replace('command: [echo, "{x}", "{k}"]', 'command: [echo, "{k}"]').replace('values: [a, b]', 'values: [a, c]');
-  await t.rejects(planIn(dir, other), { name: 'EnsembleError', message: /\(changed: command, parameters\.k\)\. .*put those keys back, or set another ensemble_dir/ });
+  const err = await planIn(dir, other).catch((e: unknown) => e);
+  t.match(err, {
+    name: 'ConfigError',
+    issues: [
+      { file, line: 3, col: 1, path: 'command', message: advice },
+      { file, line: 6, col: 3, path: 'parameters.k', message: advice },
+    ],
+  });
+  t.match((err as Error).message, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:1: command: differs from the ensemble planned in `), 'file:line:col: key: what');
   t.equal(readFileSync(first.layout.planFile, 'utf8'), planText);
   t.equal(readFileSync(first.layout.config, 'utf8'), drawnConfig({ n: 5 }));
   t.equal((await readJournal(first.layout.journal)).length, 1, 'nothing journalled');
@@ -150,8 +158,8 @@ t.test('writePlan refusing a grid with samples added: no extend --budget hint (a
   const dir = t.testdir({});
   const grid = (sampling: string) => `name: g\nensemble_dir: ens\ncommand: [echo, "{k}"]\nparameters:\n  k: { values: [a, b] }\nsampling: ${sampling}\nexecutor: { type: local }\n`;
   await planIn(dir, grid('{ method: grid }'));
-  const err = await writePlan(configIn(dir, grid('{ method: grid, samples: 100 }')), 'changed').catch((e: Error) => e);
-  t.match(err, { name: 'EnsembleError', message: /\(changed: sampling\.samples\)\. .*put that key back, or set another ensemble_dir for a new ensemble \(this one stays as it is\)$/ });
+  const err = await planIn(dir, grid('{ method: grid, samples: 100 }')).catch((e: Error) => e);
+  t.match(err, { name: 'ConfigError', issues: [{ path: 'sampling.samples', message: /put it back, or set another ensemble_dir for a new ensemble \(this one stays as it is\)$/ }] });
   t.notMatch((err as Error).message, /arrayflow extend/);
 });
 
@@ -180,7 +188,7 @@ t.test('writePlan: the points file is part of the config', async (t) => {
   t.same((await readTaskTable(layout)).map((r) => r.params.x), [0.1, 0.2]);
   t.match(JSON.parse(readFileSync(layout.manifest, 'utf8')).sampling, { method: 'list', points_file_sha256: /^[0-9a-f]{64}$/ });
   writeFileSync(join(dir, 'points.csv'), 'x\n0.1\n0.3\n');
-  await t.rejects(planIn(dir, yaml), { name: 'EnsembleError', message: /\(changed: sampling\.file \(contents\)\)/ }, 'an edited points file is another ensemble');
+  await t.rejects(planIn(dir, yaml), { name: 'ConfigError', issues: [{ line: 5, col: 26, path: 'sampling.file', message: `the contents of ${join(dir, 'points.csv')} differ from those of the ensemble planned in ${join(dir, 'ens')}: it defines the tasks` }] }, 'an edited points file is another ensemble, located at sampling.file');
 });
 
 t.test('writePlan: a design of no points is an error and leaves no plan', async (t) => {

@@ -30,7 +30,8 @@ sampling: { method: lhs, samples: 500, seed: 11 }
   t.match(again.stdout, /already planned/);
   writeConfig(dir, yaml('one').replace('seed: 11', 'seed: 12'), 'changed.yaml');
   const changed = await runCli(['plan', join(dir, 'changed.yaml')]);
-  t.equal(changed.exitCode, 1);
-  t.match(changed.stderr, /now defines differently \(changed: sampling\.seed\)/);
+  t.equal(changed.exitCode, 2, 'a config error, as the exit-status list says');
+  t.match(changed.stderr, new RegExp(`^${join(dir, 'changed.yaml')}:\\d+:\\d+: sampling\\.seed: differs from the ensemble planned in ${join(dir, 'one')}: `));
+  t.match(changed.stderr, /\n1 problem in the config\.$/);
   t.notMatch(changed.stderr, /\n\s+at /);
 });

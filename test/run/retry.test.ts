@@ -65,7 +65,7 @@ t.test('a too-short timeout fixed in the config: retry CONFIG --failed runs the 
 
   // what the task runs may not change: refused, naming the key, before anything runs
   writeConfig(dir, yaml('30s', '[node, behave.mjs, "{mode}", "{x}", extra]'));
-  await t.rejects(retry(config, { reason: 'timeout' }), { name: 'EnsembleError', message: /whose tasks .* now defines differently \(changed: command\)\. Only execution settings/ });
+  await t.rejects(retry(config, { reason: 'timeout' }), { name: 'ConfigError', issues: [{ file: config, line: 3, path: 'command', message: /^differs from the ensemble planned in .*: it defines the tasks, and only execution settings/ }] });
 
   writeConfig(dir, yaml('30s'));
   const r = await runCli(['retry', config, '--failed', '--no-progress']);
