@@ -429,6 +429,8 @@ export interface ReproduceResult {
   exitCode: number;
   /** The reason the wrapper would have recorded (`exit code 3`, `timeout: ...`), or null when it exited 0. */
   reason: string | null;
+  /** The attempt's time limit stopped it (`exitCode` is then 143 or 137; the CLI exits 124, as timeout(1)). */
+  timedOut: boolean;
 }
 
 /**

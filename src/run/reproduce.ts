@@ -7,6 +7,7 @@ import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { WrapperState, exitReason, startCommand } from '../node/child.js';
+import { taskLimits } from '../node/limits.js';
 import { type PreparedTask, prepareTask, stopExitCode, taskEnv } from '../node/wrapper.js';
 import { readPlan } from '../plan/read.js';
 import { type TaskRow, readTaskRange } from '../plan/tasks.js';
@@ -31,8 +32,12 @@ export interface Reproduction extends PreparedTask {
   seed: number;
   attempt: number;
   params: TaskRow['params'];
-  /** The task time limit of the plan, seconds (0 = none). */
+  /** The wrapper's time limit of this attempt, seconds (0 = none): `timeout` grown by retry_scale (the shorter resources.time on the local executor). */
   timeout: number;
+  /** Which setting that limit comes from, as failure reasons name it. */
+  timeKey: 'timeout' | 'resources.time';
+  /** The reason of the task's last recorded attempt (`timeout: ...`), null when it is done or has no record. */
+  recordedReason: string | null;
   /** executor.setup: the lines a job script runs before the wrapper (not run here). */
   setup: string[];
 }
@@ -80,9 +85,12 @@ export async function prepareReproduction(ensembleDir: string, task: number, opt
   const { layout, plan } = await readPlan(dir);
   if (!Number.isInteger(task) || task < 0 || task >= plan.tasks) throw new UsageError(`${dir} has no task ${task}: its tasks are 0..${plan.tasks - 1}`);
   const [row] = await readTaskRange(layout, task, task + 1);
-  const attempt = opts.attempt ?? (await readFinals(layout.resultsDir)).get(task)?.attempt ?? 1;
+  const recorded = (await readFinals(layout.resultsDir)).get(task);
+  const attempt = opts.attempt ?? recorded?.attempt ?? 1;
   const makeDir = directoryMaker(opts.dir, layout.root, plan.name, task);
   const prepared = await prepareTask({ layout, plan }, row, attempt, makeDir);
+  // the wrapper's limit for this attempt; memory is not watched here: the task runs in the foreground, for a look at it
+  const { time, timeKey } = taskLimits(plan, attempt, plan.executor.type === 'local');
   return {
     ...prepared,
     ensembleDir: layout.root,
@@ -90,7 +98,9 @@ export async function prepareReproduction(ensembleDir: string, task: number, opt
     seed: row.seed,
     attempt,
     params: { ...prepared.upstream?.values, ...row.params },
-    timeout: plan.runtime.timeout,
+    timeout: time,
+    timeKey,
+    recordedReason: recorded?.reason ?? null,
     setup: plan.executor.setup ?? [],
   };
 }
@@ -123,19 +133,21 @@ export interface ReproduceOutcome {
   exitCode: number;
   /** The reason the wrapper would record (`exit code 3`, `timeout: ...`), or null when it exited 0. */
   reason: string | null;
+  /** The time limit stopped it (SIGTERM, SIGKILL 3 s later): its exitCode is then the signal's, 143 or 137. */
+  timedOut: boolean;
 }
 
 /** Runs a prepared task in its directory, in the foreground, the way the wrapper starts it. */
 export async function runReproduction(r: Reproduction, opts: ReproduceRunOptions = {}): Promise<ReproduceOutcome> {
   const state = new WrapperState();
-  const limits = { time: opts.timeout ?? r.timeout, timeKey: 'timeout', mem: null } as const;
+  const limits = { time: opts.timeout ?? r.timeout, timeKey: r.timeKey, mem: null };
   const stop = () => state.terminate('SIGINT');
   opts.signal?.addEventListener('abort', stop, { once: true });
   try {
     const started = startCommand(r.argv, r.dir, taskEnv(r.vars), { stdout: opts.stdout ?? 1, stderr: opts.stderr ?? 2 }, limits, state);
     const exit = await started.exited;
     const exitCode = exit.code ?? (exit.signal ? stopExitCode(exit.signal) : 127);
-    return { exitCode, reason: exitReason(exit, r.argv[0], limits, state) };
+    return { exitCode, reason: exitReason(exit, r.argv[0], limits, state), timedOut: exit.timedOut };
   } finally {
     opts.signal?.removeEventListener('abort', stop);
   }

@@ -23,7 +23,7 @@ t.test('reproduce reruns a done and a failed task with the same argv and seed an
   const fd = openSync(log, 'w');
   try {
     const ok = await reproduce(ens, Number(done.task_id), { dir: join(dir, 'again'), stdout: fd, stderr: fd });
-    t.same(ok, { dir: join(dir, 'again'), exitCode: 0, reason: null });
+    t.same(ok, { dir: join(dir, 'again'), exitCode: 0, reason: null, timedOut: false });
     t.equal(JSON.parse(readFileSync(join(dir, 'again', 'result.json'), 'utf8')).y, done.y, 'the same result');
     const params = JSON.parse(readFileSync(join(dir, 'again', 'params.json'), 'utf8'));
     t.equal(params.task_seed, Number(done.task_seed), 'the seed of the dataset');
@@ -39,6 +39,29 @@ t.test('reproduce reruns a done and a failed task with the same argv and seed an
   t.match(readFileSync(log, 'utf8'), /simulated failure: giving up/, "the task's stderr where it was asked to go");
   t.same(hashTree(ens), before, 'every file of the ensemble is byte-identical');
   await t.rejects(reproduce(ens, 9), { name: 'UsageError', message: /has no task 9: its tasks are 0\.\.1/ });
+});
+
+t.test('reproduce of a task that timed out: the attempt\'s own limit (retry_scale), exit status 124 and a sentence saying so', async (t) => {
+  const dir = t.testdir();
+  // attempt 1 stops at 1 s, attempt 2 (retry_scale) at 2 s: the task sleeps 30 s
+  const retries = 'executor: { type: local, workers: 1, retries: 1, retry_on: [timeout], retry_scale: { time: 2 } }';
+  const config = writeConfig(dir, behaveConfig({ modes: ['sleep'], xs: [30], timeout: '1s', executor: retries }));
+  const ran = await run(config);
+  t.match(await failures(ran.ensembleDir), [{ attempt: 2, reason: 'timeout: exceeded the task time limit of 2 s' }]);
+  const before = hashTree(ran.ensembleDir);
+
+  const fd = openSync(join(dir, 'out.txt'), 'w');
+  const again = await reproduce(ran.ensembleDir, 0, { stdout: fd, stderr: fd, dir: join(dir, 'lib') }).finally(() => closeSync(fd));
+  t.match(again, { exitCode: 143, timedOut: true, reason: 'timeout: exceeded the task time limit of 2 s' }, "attempt 2's limit, not the first attempt's 1 s");
+
+  const cli = await runCli(['reproduce', config, '0', '--dir', join(dir, 'cli')]);
+  t.equal(cli.exitCode, 124, 'the documented status of a timeout (as timeout(1)), not the SIGTERM\'s 143');
+  t.match(
+    cli.stderr,
+    `arrayflow: task 0 timed out again after 2 s (its time limit, timeout) and was stopped; exit status 124; its files are in ${join(dir, 'cli')}; ` +
+      `\`arrayflow reproduce ${config} 0 --no-timeout\` runs it without the limit`,
+  );
+  t.same(hashTree(ran.ensembleDir), before, 'the ensemble is untouched');
 });
 
 t.test('reproduce --print of a later stage: its upstream values in argv and environment, pasted into sh -c', async (t) => {
