@@ -38,10 +38,13 @@ export async function readCancelRequest(layout: EnsembleLayout): Promise<CancelR
   }
 }
 
-/** Whether `req` stops the controller `me`: the one that held the lock when it was written, in that tenure. */
-export function cancelsController(req: CancelRequest | null, me: Pick<LockHolder, 'pid' | 'host' | 'since'>): boolean {
+/**
+ * Whether `req` stops the controller `me`: the process (pid on host) that held the lock when it was written, in the
+ * tenure `me.since`; without `since`, in any of its tenures (an adaptive run takes the lock again for each round).
+ */
+export function cancelsController(req: CancelRequest | null, me: Pick<LockHolder, 'pid' | 'host'> & { since?: string }): boolean {
   const c = req?.controller;
-  return !!c && c.pid === me.pid && c.host === me.host && c.since === me.since;
+  return !!c && c.pid === me.pid && c.host === me.host && (me.since === undefined || c.since === me.since);
 }
 
 /**

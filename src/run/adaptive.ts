@@ -7,7 +7,7 @@ import { runPlanned } from './planned.js';
 import type { RunOptions, RunResult } from './types.js';
 import { DataError, EnsembleError } from '../errors.js';
 import { hostname } from 'node:os';
-import { readCancelRequest } from '../journal/cancel.js';
+import { cancelsController, readCancelRequest } from '../journal/cancel.js';
 import { readJournal } from '../journal/journal.js';
 import { acquireLock } from '../journal/lock.js';
 import { appendPoints } from '../plan/extend.js';
@@ -94,5 +94,5 @@ async function cancelledBetweenRounds(layout: EnsembleLayout): Promise<boolean> 
   const req = await readCancelRequest(layout);
   // written before this process started: an earlier cancel (its pid may be ours again)
   if (req === null || !(Date.parse(req.at) >= PROCESS_START_MS)) return false;
-  return req.controller === null || (req.controller.pid === process.pid && req.controller.host === hostname());
+  return req.controller === null || cancelsController(req, { pid: process.pid, host: hostname() });
 }

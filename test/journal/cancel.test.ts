@@ -17,6 +17,14 @@ t.test('cancelsController: the holder it was written for, in that tenure, and no
   t.notOk(cancelsController(null, me), 'no request');
 });
 
+t.test('cancelsController without a tenure: any tenure of that process (an adaptive run between its rounds), on that host only', async (t) => {
+  const req = { at: '2025-01-01T10:05:00.000Z', host: 'login2', pid: 7, controller: { pid: 4242, host: 'login1', since: me.since } };
+  t.ok(cancelsController(req, { pid: 4242, host: 'login1' }), 'the tenure of an earlier round');
+  t.notOk(cancelsController(req, { pid: 4242, host: 'login2' }), 'the same pid on another host');
+  t.notOk(cancelsController(req, { pid: 4243, host: 'login1' }), 'another process');
+  t.notOk(cancelsController({ ...req, controller: null }, { pid: 4242, host: 'login1' }), 'addressed to no controller: not by this rule');
+});
+
 t.test('writeCancelRequest / readCancelRequest; CancelWatch stays true once it saw its request', async (t) => {
   const layout = new EnsembleLayout(t.testdir());
   t.equal(await readCancelRequest(layout), null);
