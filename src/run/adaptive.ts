@@ -58,13 +58,14 @@ export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFil
   let round = (await readJournal(layout.journal)).filter((e) => e.event === 'adaptive').length;
   for (;;) {
     const count = Math.min(spec.batch ?? plan.array_tasks, spec.budget - plan.tasks);
-    // `arrayflow cancel` stops the ensemble: no next round
-    if (count <= 0 || opts.signal?.aborted || result.stoppedByCancel) return result;
+    // `arrayflow cancel` stops the ensemble: no next round (even when it came after every task had its row)
+    if (count <= 0 || opts.signal?.aborted || result.cancelRequested) return result;
     round++;
     const points = await propose(spec, layout, plan, result, round, count);
     if (points.length === 0) return result;
     // no lock is held while the proposer runs: a cancel then is addressed to no controller (or to an earlier round's)
-    if (await cancelledBetweenRounds(layout)) return { ...result, stoppedByCancel: true };
+    // its points are work the run had in hand and drops: stopped, not done
+    if (await cancelledBetweenRounds(layout)) return { ...result, stoppedByCancel: true, cancelRequested: true };
     const lock = await acquireLock(layout.lock);
     let take: Point[] = [];
     try {

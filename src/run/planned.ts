@@ -183,10 +183,12 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     live = null;
     const result = await collectEnsemble(layout, plan);
     appendJournal(layout.journal, { event: 'run_finished', run: runId, done: result.done, failed: result.failed, pending: result.pending });
-    // a cancel that came while the dataset was collected: nothing was left to stop, but an adaptive run must not go on
-    const stopped = await cancel.requested();
-    log.info({ done: result.done, failed: result.failed, pending: result.pending, elapsed_s: (Date.now() - t0) / 1000, interrupted: opts.signal?.aborted === true, cancelled: stopped }, 'run finished');
-    return stopped ? { ...result, stoppedByCancel: true } : result;
+    // a cancel that came when every task had its row (while the dataset was collected) stopped nothing: the ensemble is
+    // done, not cancelled; an adaptive run asks for no further round all the same (src/run/adaptive.ts)
+    const requested = await cancel.requested();
+    const stopped = requested && (result.pending > 0 || result.cancelled > 0);
+    log.info({ done: result.done, failed: result.failed, pending: result.pending, elapsed_s: (Date.now() - t0) / 1000, interrupted: opts.signal?.aborted === true, cancelled: stopped, cancel_requested: requested }, 'run finished');
+    return requested ? { ...result, cancelRequested: true, ...(stopped ? { stoppedByCancel: true } : {}) } : result;
   } catch (e) {
     log.error({ err: e }, 'run failed');
     throw e;

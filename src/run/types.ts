@@ -93,6 +93,11 @@ export interface RunResult extends Counts, DatasetFiles {
   badLines: number;
   /** This run was stopped by `arrayflow cancel` (src/journal/cancel.ts): nothing more was submitted, and every task it still owed an attempt has a `cancelled` row. */
   stoppedByCancel?: boolean;
+  /**
+   * `arrayflow cancel` addressed this controller, whether or not it stopped anything (with every task's row already
+   * there it stopped nothing: no `stoppedByCancel`); an adaptive run asks its proposer for no further round either way.
+   */
+  cancelRequested?: boolean;
 }
 
 /** `collect --format`: the dataset formats of this collection instead of the plan's `dataset.formats`. */

@@ -1,9 +1,14 @@
 // `arrayflow cancel` while an adaptive run's proposer runs (no lock held then) must still stop the run:
-// no next round is planned nor run.
+// no next round is planned nor run. One that lands once every task of a round has its row (while the round collects)
+// stops the rounds too, but cancels nothing: the run is done, not stopped.
 import t from 'tap';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
+import { exitStatus } from '../../src/cli/shared.js';
+import { cancelEnsemble } from '../../src/run/cancel.js';
+import { runEnsemble } from '../../src/run/run.js';
+import type { CancelResult } from '../../src/run/cancel.js';
 import { duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 
 const example = join(packageRoot, 'examples', 'adaptive');
@@ -28,4 +33,29 @@ t.test('a cancel while the proposer runs stops the adaptive run before its next 
   t.equal(outcome.exitCode, 3, `stopped by the cancel:\n${outcome.stdout}\n${outcome.stderr}`);
   t.notMatch(outcome.stdout, /adaptive round 1: /, 'no round after the cancel');
   t.same(await duckQuery(`select count(*) as n from read_parquet('${join(ens, 'dataset.parquet')}')`), [{ n: 16n }], 'only the initial design');
+});
+
+t.test('a cancel once every task of the round has its row: no next round, and done (exit 0), not cancelled', async (t) => {
+  const dir = t.testdir();
+  for (const f of ['step.mjs', 'refine.mjs']) copyFileSync(join(example, f), join(dir, f));
+  writeFileSync(join(dir, 'mark.mjs'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(join(dir, 'proposing'))}, '');\nconsole.log(JSON.stringify({ x: 0.5 }));\n`);
+  const text = readFileSync(join(example, 'adaptive.yaml'), 'utf8')
+    .replace(/^ensemble_dir: .*$/m, 'ensemble_dir: ens')
+    .replace(/^ {2}command: .*$/m, '  command: [node, mark.mjs]')
+    .replace('executor: { type: local }', 'executor: { type: local, workers: 2 }');
+  const config = writeConfig(dir, text);
+  let cancelled: Promise<CancelResult> | null = null;
+  // the last row of the round is in: the cancel lands while the controller collects the dataset (it holds the lock)
+  const result = await runEnsemble(config, {
+    onProgress: (p) => {
+      if (p.done === 16 && cancelled === null) cancelled = cancelEnsemble(join(dir, 'ens'));
+    },
+  });
+  t.ok(cancelled, 'the cancel was sent');
+  t.match(await cancelled, { controller: { pid: process.pid } }, 'addressed to the running controller');
+  t.match(result, { done: 16, failed: 0, pending: 0, cancelled: 0, cancelRequested: true });
+  t.notOk(result.stoppedByCancel, 'every task has its row: done, not cancelled');
+  t.equal(exitStatus(result), 0);
+  t.notOk(existsSync(join(dir, 'proposing')), 'no further round was asked for');
+  t.same(await duckQuery(`select count(*) as n from read_parquet('${join(dir, 'ens', 'dataset.parquet')}')`), [{ n: 16n }]);
 });
