@@ -4,8 +4,8 @@ import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import type { Segment } from './source.js';
-import type { Config } from './types.js';
+import type { ConfigSource, Segment } from './source.js';
+import type { Config, InputsSpec } from './types.js';
 import { analyseConfig } from './validate.js';
 
 export { validateConfig } from './validate.js';
@@ -93,13 +93,8 @@ export async function readConfigText(text: string, file: string, relativeTo = "t
   const { config, issues, source } = analyseConfig(text, file);
   if (!config) throw new ConfigError(issues);
 
-  type Check = { path: Segment[]; abs: string; want: 'file' | 'dir' | 'any'; what: string };
-  const checksOf = (c: Config, at: (p: Segment[]) => Segment[]): Check[] => {
-    const checks: Check[] = [
-      ...c.inputs.copy.map((abs, i) => ({ path: at(['inputs', 'copy', i]), abs, want: 'any' as const, what: 'input to copy' })),
-      ...c.inputs.link.map((abs, i) => ({ path: at(['inputs', 'link', i]), abs, want: 'any' as const, what: 'input to link' })),
-    ];
-    if (c.inputs.dir) checks.push({ path: at(['inputs', 'dir']), abs: c.inputs.dir, want: 'dir', what: 'input directory' });
+  const checksOf = (c: Config, at: (p: Segment[]) => Segment[]): FileCheck[] => {
+    const checks = inputChecks(c.inputs, at);
     if (c.sampling.file) checks.push({ path: at(['sampling', 'file']), abs: c.sampling.file, want: 'file', what: 'points file' });
     return checks;
   };
@@ -110,6 +105,34 @@ export async function readConfigText(text: string, file: string, relativeTo = "t
     : checksOf(config, (p) => p);
   const checks = all.filter((c, i) => all.findIndex((o) => o.abs === c.abs && o.path.join('.') === c.path.join('.')) === i);
 
+  const missing = await missingFiles(checks, source, relativeTo);
+  if (missing.length > 0) throw new ConfigError(missing);
+  return config;
+}
+
+/** A file a config names that must exist when tasks run or are planned: its key path, absolute path and kind. */
+export interface FileCheck {
+  path: Segment[];
+  abs: string;
+  want: 'file' | 'dir' | 'any';
+  what: string;
+}
+
+/** The inputs every task stages (inputs.copy, inputs.link, inputs.dir), as files to check; `at` places a key path (a stage's). */
+export function inputChecks(inputs: InputsSpec, at: (p: Segment[]) => Segment[] = (p) => p): FileCheck[] {
+  const checks: FileCheck[] = [
+    ...inputs.copy.map((abs, i) => ({ path: at(['inputs', 'copy', i]), abs, want: 'any' as const, what: 'input to copy' })),
+    ...inputs.link.map((abs, i) => ({ path: at(['inputs', 'link', i]), abs, want: 'any' as const, what: 'input to link' })),
+  ];
+  if (inputs.dir) checks.push({ path: at(['inputs', 'dir']), abs: inputs.dir, want: 'dir', what: 'input directory' });
+  return checks;
+}
+
+/**
+ * The files of `checks` that are missing or not of their kind, as issues located by `source` (the config text that
+ * names them); `relativeTo` says, in the message about a missing file, what its relative path was relative to.
+ */
+export async function missingFiles(checks: FileCheck[], source: Pick<ConfigSource, 'issue'>, relativeTo: string): Promise<ConfigIssue[]> {
   const found = await Promise.all(
     checks.map(async (c): Promise<ConfigIssue | undefined> => {
       const s = await stat(c.abs).catch(() => undefined);
@@ -119,7 +142,5 @@ export async function readConfigText(text: string, file: string, relativeTo = "t
       return undefined;
     }),
   );
-  const missing = found.filter((i): i is ConfigIssue => i !== undefined);
-  if (missing.length > 0) throw new ConfigError(missing);
-  return config;
+  return found.filter((i): i is ConfigIssue => i !== undefined);
 }

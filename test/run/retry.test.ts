@@ -1,5 +1,6 @@
 // Retries on the local executor: automatic ones under retry_on and retry_scale, `arrayflow retry --failed` by hand (with the config's new settings), attempts in the dataset (and `show`).
 import t from 'tap';
+import { copyFileSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { failures, retry, run, show } from '../../src/index.js';
 import { behaveConfig, behaveSim, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
@@ -91,4 +92,30 @@ t.test('retry_scale.time grows the local timeout per attempt', async (t) => {
   t.match(r, { done: 1, failed: 0 });
   const rows = await duckQuery(`select status, attempt from read_parquet('${r.dataset.parquet}')`);
   t.same(rows, [{ status: 'done', attempt: 2 }], 'the first attempt timed out at 1 s, the second had 4 s');
+});
+
+t.test('retry DIR checks the inputs as run does: a missing one is a config error (exit 2) before anything is journalled', async (t) => {
+  const dir = t.testdir();
+  copyFileSync(behaveSim, join(dir, 'sim.mjs'));
+  const yaml = behaveConfig({ name: 'inputs', modes: ['exit3'], xs: [1], executor: 'executor: { type: local, workers: 1 }' })
+    .replace(`inputs: { copy: [${JSON.stringify(behaveSim)}] }`, 'inputs: { copy: [sim.mjs] }')
+    .replace('behave.mjs', 'sim.mjs');
+  const config = writeConfig(dir, yaml);
+  t.equal((await runCli(['run', config, '--no-progress'])).exitCode, 3);
+  const ens = join(dir, 'ens');
+  const journal = readFileSync(join(ens, 'journal.ndjson'), 'utf8');
+  renameSync(join(dir, 'sim.mjs'), join(dir, 'moved.mjs'));
+
+  const fromDir = await runCli(['retry', ens, '--failed', '--no-progress']);
+  t.equal(fromDir.exitCode, 2, fromDir.stderr);
+  t.equal(fromDir.stderr, `${join(ens, 'config.yaml')}:4:18: inputs.copy[0]: input to copy ${join(dir, 'sim.mjs')} does not exist; paths are relative to the directory of the config the ensemble was planned from\n1 problem in the config.`);
+  const fromConfig = await runCli(['retry', config, '--failed', '--no-progress']);
+  t.equal(fromConfig.exitCode, 2, 'given the config file: the same check');
+  t.match(fromConfig.stderr, `${config}:4:18: inputs.copy[0]: input to copy ${join(dir, 'sim.mjs')} does not exist`);
+  t.equal(readFileSync(join(ens, 'journal.ndjson'), 'utf8'), journal, 'no retry journalled, nothing run');
+
+  renameSync(join(dir, 'moved.mjs'), join(dir, 'sim.mjs'));
+  const again = await runCli(['retry', ens, '--failed', '--no-progress']);
+  t.equal(again.exitCode, 3, 'the input back: the task runs (and fails as it does)');
+  t.match((await failures(ens))[0], { attempt: 2, reason: 'exit code 3' });
 });
