@@ -48,6 +48,16 @@ function interruptMessage(signal: NodeJS.Signals, run: { ensembleDir: string; ex
   );
 }
 
+/** What is left after an interrupted run: the pending tasks in submitted jobs keep running in the queue; resume runs the others. */
+function interruptedLine(dir: string, pending: number, submitted: number): string {
+  const others = pending - submitted;
+  if (submitted === 0) return `interrupted: arrayflow resume ${dir} runs the ${pending} pending tasks\n`;
+  return (
+    `interrupted: ${submitted} task${submitted === 1 ? ' is' : 's are'} in submitted jobs that keep running (queued or running; \`arrayflow cancel ${dir}\` stops them); ` +
+    `arrayflow resume ${dir} follows them${others > 0 ? ` and runs the other ${others} pending` : ''}\n`
+  );
+}
+
 /** Prints the execution settings a config changed in an ensemble planned before. */
 export function printSettings(u: SettingsUpdate): void {
   const lines = u.changes.map((c) => `  ${describeChange(c, u.bundle)}\n`).join('');
@@ -93,7 +103,8 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
     onPrologue: (p) => process.stdout.write(`prologue ${p.command.join(' ')}: done in ${p.duration_s.toFixed(1)} s\n`),
     onPlanned: (p) => {
       run = p;
-      process.stdout.write(`${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run\n`);
+      const inQueue = p.submitted > 0 ? `, ${p.submitted} in jobs submitted before (queued or running: followed)` : '';
+      process.stdout.write(`${p.created ? 'planned' : 'resuming'} ${p.tasks} tasks in ${p.ensembleDir}; ${p.toRun} to run${inQueue}\n`);
     },
     onProgress: (p) => progress?.update(p),
     onSettings: printSettings,
@@ -103,7 +114,7 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
     `${result.done} done, ${result.failed} failed, ${result.pending} pending\n` +
       `dataset: ${datasetPaths(result).join('\n         ')}\n` +
       (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : '') +
-      (abort.signal.aborted && result.pending > 0 ? `interrupted: arrayflow resume ${result.ensembleDir} runs the ${result.pending} pending tasks\n` : '') +
+      (abort.signal.aborted && result.pending > 0 ? interruptedLine(result.ensembleDir, result.pending, result.submitted ?? 0) : '') +
       (result.stoppedByCancel ? `stopped by arrayflow cancel: nothing more was started or submitted, and every task left unfinished is recorded as cancelled\n` : '') +
       (result.cancelRequested && !result.stoppedByCancel ? `arrayflow cancel came when every task had its row: nothing was cancelled (an adaptive run asks for no further round)\n` : '') +
       (result.cancelled > 0 ? cancelledHint(result.cancelled, result.ensembleDir) : ''),

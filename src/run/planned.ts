@@ -21,6 +21,7 @@ import { followFinals } from '../watch/records.js';
 import { collectEnsemble } from './collect-plan.js';
 import { FinalMarks, bucketOf } from '../records/final-marks.js';
 import { prologueDone, runPrologue } from './prologue.js';
+import { countSubmitted } from './submitted.js';
 import { type RunOptions, type RunResult, type StageChain, countFinals, newRunId } from './types.js';
 
 /** The shortest time between two progress lines of the controller's log at level info. */
@@ -43,7 +44,7 @@ async function startingPoint(layout: EnsembleLayout, plan: PlanFile, policy: Ret
     retrying.add(task);
     counts.failed--;
   }
-  return { items, counts, retrying, marks: new FinalMarks(plan.tasks, finals.values()) };
+  return { items, counts, retrying, marks: new FinalMarks(plan.tasks, finals.values()), submitted: await countSubmitted(layout, plan, finals) };
 }
 
 /** Runs the pending work of a planned ensemble with the execution settings its plan holds now (src/plan/settings.ts). */
@@ -73,7 +74,8 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     const { counts, retrying, marks } = start;
     const pending = start.items.length;
     const type = opts.executor ?? executor.type;
-    opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: pending, executor: type });
+    // tasks in jobs a controller submitted before are queued or running: followed, not to run
+    opts.onPlanned?.({ ensembleDir: layout.root, tasks: plan.tasks, created, toRun: pending - start.submitted, submitted: start.submitted, executor: type });
     const host = opts.host ?? executor.host;
     if (plan.prologue && pending > 0 && !prologueDone(journal)) {
       // on a batch scheduler this machine is the submitting host, on the shared filesystem: the tasks see what it made
@@ -186,9 +188,11 @@ export async function runPlanned(layout: EnsembleLayout, plan: PlanFile, created
     // a cancel that came when every task had its row (while the dataset was collected) stopped nothing: the ensemble is
     // done, not cancelled; an adaptive run asks for no further round all the same (src/run/adaptive.ts)
     const requested = await cancel.requested();
+    // interrupted: the tasks left in submitted jobs go on in the queue (a resume follows them), the others wait for it
+    const submitted = opts.signal?.aborted ? { submitted: await countSubmitted(layout, plan, await readFinals(layout.resultsDir)) } : {};
     const stopped = requested && (result.pending > 0 || result.cancelled > 0);
     log.info({ done: result.done, failed: result.failed, pending: result.pending, elapsed_s: (Date.now() - t0) / 1000, interrupted: opts.signal?.aborted === true, cancelled: stopped, cancel_requested: requested }, 'run finished');
-    return requested ? { ...result, cancelRequested: true, ...(stopped ? { stoppedByCancel: true } : {}) } : result;
+    return { ...result, ...submitted, ...(requested ? { cancelRequested: true, ...(stopped ? { stoppedByCancel: true } : {}) } : {}) };
   } catch (e) {
     log.error({ err: e }, 'run failed');
     throw e;

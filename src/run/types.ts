@@ -56,7 +56,10 @@ export interface RunOptions {
     ensembleDir: string;
     tasks: number;
     created: boolean;
+    /** Tasks this run submits or starts: without a row, and in no job submitted before. */
     toRun: number;
+    /** Tasks without a row in array jobs submitted before (queued or running): followed, not submitted again. */
+    submitted: number;
     /** The executor that runs them (what Ctrl-C does depends on it). */
     executor: ExecutorType;
   }) => void;
@@ -98,6 +101,8 @@ export interface RunResult extends Counts, DatasetFiles {
    * there it stopped nothing: no `stoppedByCancel`); an adaptive run asks its proposer for no further round either way.
    */
   cancelRequested?: boolean;
+  /** Set when the run was interrupted: its pending tasks in array jobs already submitted, which keep running in the queue. */
+  submitted?: number;
 }
 
 /** `collect --format`: the dataset formats of this collection instead of the plan's `dataset.formats`. */

@@ -20,7 +20,12 @@ export function register(program: Command): void {
       }
       const from = s.source === 'dataset' ? 'dataset.parquet' : `the records: ${s.staleReason}`;
       if (s.name === null) process.stdout.write(`${s.dir}: ${s.total} rows (imported dataset.parquet)\n`);
-      else process.stdout.write(`${s.name}: ${s.total} tasks: ${s.done} done, ${s.failed} failed, ${s.pending} pending (from ${from})\n`);
+      else {
+        // pending tasks in submitted jobs are queued or running (a Ctrl-C'd controller leaves them in the queue)
+        const submitted = s.pending > 0 ? await (await import('../../run/submitted.js')).readSubmitted(s.dir).catch(() => 0) : 0;
+        const inQueue = submitted > 0 ? `, ${submitted} of them in submitted jobs (queued or running)` : '';
+        process.stdout.write(`${s.name}: ${s.total} tasks: ${s.done} done, ${s.failed} failed, ${s.pending} pending${inQueue} (from ${from})\n`);
+      }
       process.stdout.write(s.done + s.failed === 0 ? 'no finished tasks yet\n' : renderSummaryTable(s));
     });
 }
