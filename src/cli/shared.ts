@@ -116,7 +116,7 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
       (result.failed > 0 ? `failures: arrayflow status ${result.ensembleDir} --failed\n` : '') +
       (abort.signal.aborted && result.pending > 0 ? interruptedLine(result.ensembleDir, result.pending, result.submitted ?? 0) : '') +
       (result.stoppedByCancel ? `stopped by arrayflow cancel: nothing more was started or submitted, and every task left unfinished is recorded as cancelled\n` : '') +
-      (result.cancelRequested && !result.stoppedByCancel ? `arrayflow cancel came when every task had its row: nothing was cancelled (an adaptive run asks for no further round)\n` : '') +
+      (result.cancelRequested && !result.stoppedByCancel ? `arrayflow cancel came when every task had its row: nothing was cancelled\n` : '') +
       (result.cancelled > 0 ? cancelledHint(result.cancelled, result.ensembleDir) : ''),
   );
   if (result.done > 0) {

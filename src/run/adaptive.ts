@@ -58,8 +58,10 @@ export async function runAdaptive(layout: EnsembleLayout, first: { plan: PlanFil
   let round = (await readJournal(layout.journal)).filter((e) => e.event === 'adaptive').length;
   for (;;) {
     const count = Math.min(spec.batch ?? plan.array_tasks, spec.budget - plan.tasks);
-    // `arrayflow cancel` stops the ensemble: no next round (even when it came after every task had its row)
-    if (count <= 0 || opts.signal?.aborted || result.cancelRequested) return result;
+    if (count <= 0 || opts.signal?.aborted) return result;
+    // `arrayflow cancel` stops the ensemble: no next round. Budget is left, so the rounds it would run are work stopped
+    // (exit 3), whether the cancel came while the round's tasks ran, once every one had its row, or while proposing.
+    if (result.cancelRequested) return { ...result, stoppedByCancel: true };
     round++;
     const points = await propose(spec, layout, plan, result, round, count);
     if (points.length === 0) return result;

@@ -1,6 +1,6 @@
 // `arrayflow cancel` while an adaptive run's proposer runs (no lock held then) must still stop the run:
-// no next round is planned nor run. One that lands once every task of a round has its row (while the round collects)
-// stops the rounds too, but cancels nothing: the run is done, not stopped.
+// no next round is planned nor run, whether it lands while the proposer runs or once every task of a round has its
+// row (while the round collects). A plain run's cancel that lands then stops nothing: done, exit 0 (test/run/cancel.test.ts).
 import t from 'tap';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ t.test('a cancel while the proposer runs stops the adaptive run before its next 
   t.same(await duckQuery(`select count(*) as n from read_parquet('${join(ens, 'dataset.parquet')}')`), [{ n: 16n }], 'only the initial design');
 });
 
-t.test('a cancel once every task of the round has its row: no next round, and done (exit 0), not cancelled', async (t) => {
+t.test('a cancel once every task of the round has its row: no next round, and stopped (exit 3) since budget is left', async (t) => {
   const dir = t.testdir();
   for (const f of ['step.mjs', 'refine.mjs']) copyFileSync(join(example, f), join(dir, f));
   writeFileSync(join(dir, 'mark.mjs'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(join(dir, 'proposing'))}, '');\nconsole.log(JSON.stringify({ x: 0.5 }));\n`);
@@ -53,9 +53,8 @@ t.test('a cancel once every task of the round has its row: no next round, and do
   });
   t.ok(cancelled, 'the cancel was sent');
   t.match(await cancelled, { controller: { pid: process.pid } }, 'addressed to the running controller');
-  t.match(result, { done: 16, failed: 0, pending: 0, cancelled: 0, cancelRequested: true });
-  t.notOk(result.stoppedByCancel, 'every task has its row: done, not cancelled');
-  t.equal(exitStatus(result), 0);
+  t.match(result, { done: 16, failed: 0, pending: 0, cancelled: 0, cancelRequested: true, stoppedByCancel: true });
+  t.equal(exitStatus(result), 3, 'the rounds left are work stopped, as when the cancel comes while proposing');
   t.notOk(existsSync(join(dir, 'proposing')), 'no further round was asked for');
   t.same(await duckQuery(`select count(*) as n from read_parquet('${join(dir, 'ens', 'dataset.parquet')}')`), [{ n: 16n }]);
 });

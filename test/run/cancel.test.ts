@@ -1,10 +1,11 @@
 // `arrayflow cancel` of a local run: the running controller stops its simulations and records every unfinished task as
 // cancelled (exit 3); resume then runs nothing, `retry --failed --reason cancelled` runs them again. A cancel with no
-// controller running stops nothing later.
+// controller running stops nothing later, nor does one that comes once every task has its row.
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJournal } from '../../src/journal/journal.js';
+import { exitStatus } from '../../src/cli/shared.js';
 import { readRecordFiles } from '../../src/records/read.js';
 import { selectFinal } from '../../src/records/select-final.js';
 import { cancelEnsemble } from '../../src/run/cancel.js';
@@ -64,4 +65,20 @@ t.test('a cancel while no controller runs does not stop the next one (resume is 
   const r = await runEnsemble(config);
   t.match(r, { done: 3, failed: 0 });
   t.notOk(r.stoppedByCancel);
+});
+
+t.test('a cancel once every task has its row (while the dataset is collected) stops nothing: done, exit 0', async (t) => {
+  const dir = t.testdir();
+  const config = writeConfig(dir, behaveConfig({ name: 'cancellate', modes: ['ok'], xs: [1, 2, 3, 4] }));
+  let cancelled: ReturnType<typeof cancelEnsemble> | null = null;
+  const result = await runEnsemble(config, {
+    onProgress: (p) => {
+      if (p.done === 4 && cancelled === null) cancelled = cancelEnsemble(join(dir, 'ens'));
+    },
+  });
+  t.ok(cancelled, 'the cancel was sent');
+  t.match(await cancelled, { controller: { pid: process.pid } }, 'addressed to the running controller');
+  t.match(result, { done: 4, failed: 0, pending: 0, cancelled: 0, cancelRequested: true });
+  t.notOk(result.stoppedByCancel, 'nothing was left to stop');
+  t.equal(exitStatus(result), 0);
 });
