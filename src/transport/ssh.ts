@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransportError } from '../errors.js';
 import { shellQuote } from '../render/shell.js';
+import { programOf } from '../util/program.js';
 import { readSshConfig, type SshConfigLine } from './ssh-config.js';
 import { resolveSshTarget, type ResolveOverrides, type SshTarget } from './ssh-target.js';
 import { readEnv, type Env } from './ssh-env.js';
@@ -249,10 +250,11 @@ export class SshTransport implements Transport {
     const command = remoteCommand(argv);
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const idempotent = opts.idempotent ?? false;
-    return this.withLink(argv[0], idempotent, async (link) => {
+    const program = programOf(argv);
+    return this.withLink(program, idempotent, async (link) => {
       await this.sem.acquire();
       try {
-        return await this.execOn(link, argv[0], command, timeoutMs, idempotent);
+        return await this.execOn(link, program, command, timeoutMs, idempotent);
       } finally {
         this.sem.release();
       }

@@ -14,7 +14,7 @@ export interface Transport {
    * connection; otherwise (sbatch) a drop mid-call rejects with a TransportError whose `uncertain` is true.
    */
   run(argv: string[], opts?: { timeoutMs?: number; idempotent?: boolean }): Promise<CommandResult>;
-  /** How many times each program was run (argv[0] -> count): the scheduler-citizenship figures. */
+  /** How many times each program was run (argv[0], or the program after `env NAME=value…` -> count): the scheduler-citizenship figures. */
   readonly calls: Map<string, number>;
   /** The account commands run as when it is not this process's user (SSH: the login user), for per-user limits. */
   readonly user?: string;

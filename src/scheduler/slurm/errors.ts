@@ -1,5 +1,6 @@
 // Slurm's failures read: sbatch rejections (transient or permanent, with a next step), query errors, unknown job ids.
 import { SchedulerError } from '../../errors.js';
+import { programOf } from '../../util/program.js';
 
 // Errors worth retrying later: the controller is busy, restarting or unreachable.
 const TRANSIENT_PATTERNS: readonly RegExp[] = [
@@ -100,7 +101,7 @@ export function classifyQueryError(
   options: { cause?: unknown } = {},
 ): SchedulerError {
   const text = stderr.trim();
-  const cmd = argv[0] ?? 'slurm command';
+  const cmd = argv.length > 0 ? programOf(argv) : 'slurm command';
   const transient = isTransient(text);
   return new SchedulerError(
     `${cmd} failed (exit ${exitCode}): "${text}"${transient ? ' — the Slurm controller or database is busy or unreachable, retry later' : hintFor(text)}`,
