@@ -7,6 +7,7 @@ import { runEnsemble } from '../src/run/run.js';
 import type { Submission } from '../src/journal/submissions.js';
 import { LocalTransport } from '../src/transport/local.js';
 import type { CommandResult } from '../src/transport/transport.js';
+import { programOf } from '../src/util/program.js';
 import { header, loadLine, option, packageRoot, table, workDir } from './lib.js';
 import { othersJobs, rpcDelta, sdiag, slurmReady, sum } from './slurm-stats.js';
 
@@ -20,10 +21,11 @@ interface Call {
 }
 
 function kindOf(argv: string[]): string {
-  if (argv[0] === 'sacct') return argv.includes('--name') ? 'sacct --name (find a chunk by name)' : 'sacct -j (status query)';
-  if (argv[0] === 'squeue') return argv.includes('--name') ? 'squeue --name (find a chunk by name)' : 'squeue -j (status query)';
-  if (argv[0] === 'scontrol') return 'scontrol show config (limits)';
-  return argv[0];
+  const program = programOf(argv); // status queries run as env SLURM_TIME_FORMAT=%s squeue|sacct …
+  if (program === 'sacct') return argv.includes('--name') ? 'sacct --name (find a chunk by name)' : 'sacct -j (status query)';
+  if (program === 'squeue') return argv.includes('--name') ? 'squeue --name (find a chunk by name)' : 'squeue -j (status query)';
+  if (program === 'scontrol') return 'scontrol show config (limits)';
+  return program;
 }
 
 /** The local transport, also logging when each command ran. */

@@ -5,7 +5,7 @@ import type { TaskRecord } from '../records/record.js';
 import { stderrTailOf } from '../records/tail.js';
 import { type ElementStatus, signalName } from '../scheduler/types.js';
 
-/** How far ahead of this host's clock the scheduler's end of an element may be before it is not believed (see elementTimes). */
+/** How far ahead of this host's clock the scheduler's end of an element may be (clock skew) before it is not believed (see elementTimes). */
 const CLOCK_SLACK_MS = 60_000;
 
 /**
@@ -13,8 +13,8 @@ const CLOCK_SLACK_MS = 60_000;
  * squeue %S/%e, sacct Start/End). The element's `first` task (the first of its slice, which it starts first) ran from
  * the element's start to its end; any other task of its bundle may never have started, and when it did is unknown,
  * so both its times are the element's end. Without an end (a state-only or PBS answer, a vanished element) both are
- * `now`. Slurm prints times in the zone of the host that ran the command, read here in this process's: an end past
- * this host's clock (another zone over SSH) is not believed either.
+ * `now`. The scheduler's times are instants (Slurm's asked as epoch seconds), whatever the zones of the cluster and of
+ * this host; an end more than a minute past this host's clock (a cluster clock running ahead) is not believed either.
  */
 export function elementTimes(st: ElementStatus, first: boolean, now: Date = new Date()): RecordTimes {
   const end = st.end === undefined ? NaN : Date.parse(st.end);

@@ -14,6 +14,7 @@ import type { CommandResult, Transport } from '../../src/transport/transport.js'
 import { followFinals } from '../../src/watch/records.js';
 import { allRecords } from '../helpers/parts.js';
 import { slurmPlan } from '../helpers/plans.js';
+import { programOf } from '../../src/util/program.js';
 
 const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', exitCode: 0 });
 const rec = (task: number, attempt: number, status: 'done' | 'failed', job: string): TaskRecord => ({
@@ -50,11 +51,11 @@ t.test('a resubmission journalled as submitting whose job is gone: its label (an
   const transport: Transport = {
     calls: new Map(),
     async run(argv) {
-      if (argv[0] === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/none\nSLURM_VERSION = 22.05.8\n');
-      if (argv[0] === 'sinfo') return ok('debug* 0/8/0/8\n');
+      if (programOf(argv) === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/none\nSLURM_VERSION = 22.05.8\n');
+      if (programOf(argv) === 'sinfo') return ok('debug* 0/8/0/8\n');
       if (argv.includes('--name')) return ok('');
-      if (argv[0] === 'scancel') return ok('');
-      if (argv[0] === 'sbatch') {
+      if (programOf(argv) === 'scancel') return ok('');
+      if (programOf(argv) === 'sbatch') {
         const script = argv.at(-1) as string;
         const label = /chunk-(\w+)\.sbatch$/.exec(script)?.[1] as string;
         const text = readFileSync(script, 'utf8');
@@ -69,7 +70,7 @@ t.test('a resubmission journalled as submitting whose job is gone: its label (an
         }
         return ok(`${job}\n`);
       }
-      if (argv[0] === 'squeue') {
+      if (programOf(argv) === 'squeue') {
         const out: string[] = [];
         for (const [job, n] of jobs) for (let e = 0; e < n; e++) out.push(`${job}_${e}|${job}${e}|${job}|${e}|COMPLETED|None|vm`);
         return ok(out.join('\n') + '\n');

@@ -12,6 +12,7 @@ import type { CommandResult, Transport } from '../../src/transport/transport.js'
 import { followFinals } from '../../src/watch/records.js';
 import { allRecords } from '../helpers/parts.js';
 import { slurmPlan } from '../helpers/plans.js';
+import { programOf } from '../../src/util/program.js';
 
 const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', exitCode: 0 });
 /** `hidden`: the queue leaves the lost elements out once they are killed (aged out after MinJobAge): only sacct has them. */
@@ -42,12 +43,12 @@ function fakeSlurm(root: string, tasks: number, opts: Opts) {
   const transport: Transport = {
     calls: new Map(),
     async run(argv) {
-      if (argv[0] === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/slurmdbd\nSLURM_VERSION = 22.05.8\n');
-      if (argv[0] === 'sinfo') return ok('debug* 0/8/0/8\n');
+      if (programOf(argv) === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/slurmdbd\nSLURM_VERSION = 22.05.8\n');
+      if (programOf(argv) === 'sinfo') return ok('debug* 0/8/0/8\n');
       if (argv.includes('--name')) return ok('');
       // the end of a stealing run: its queued elements cancelled (nothing is queued here)
-      if (argv[0] === 'scancel') return ok('');
-      if (argv[0] === 'sbatch') {
+      if (programOf(argv) === 'scancel') return ok('');
+      if (programOf(argv) === 'sbatch') {
         t0 = Date.now();
         for (let i = 0; i < tasks; i++) {
           if (opts.lost.includes(i)) continue;
@@ -56,11 +57,11 @@ function fakeSlurm(root: string, tasks: number, opts: Opts) {
         return ok(`${JOB}\n`);
       }
       status.push(argv);
-      if (argv[0] === 'squeue') {
+      if (programOf(argv) === 'squeue') {
         const shown = Array.from({ length: tasks }, (_, i) => i).filter((i) => !(opts.hidden && opts.lost.includes(i) && Date.now() - t0 >= opts.killAt));
         return ok(shown.map(line).join('\n') + '\n');
       }
-      if (argv[0] === 'sacct') return ok(opts.lost.map((i) => `${JOB}_${i}|${600 + i}|FAILED|0:9|None|vm|2026-12-04T18:45:30|2026-12-04T18:45:31`).join('\n') + '\n');
+      if (programOf(argv) === 'sacct') return ok(opts.lost.map((i) => `${JOB}_${i}|${600 + i}|FAILED|0:9|None|vm|1796409930|1796409931`).join('\n') + '\n');
       throw new Error(`unexpected ${argv.join(' ')}`);
     },
     close: async () => undefined,
@@ -82,9 +83,9 @@ async function run(root: string, tasks: number, opts: Opts, tickMs: { min: numbe
 t.test('200 records over ~2 s: a handful of status queries, by the clock; none once every element is recorded', async (t) => {
   const { elapsed, status, finals } = await run(t.testdir(), 200, { every: 10, lost: [], killAt: Infinity }, { min: 20, max: 1000 });
   t.equal(finals.size, 200);
-  const squeue = status.filter((a) => a[0] === 'squeue').length;
+  const squeue = status.filter((a) => programOf(a) === 'squeue').length;
   t.ok(squeue <= Math.floor(elapsed / 1000) + 2, `${squeue} squeue in ${elapsed} ms (interval 1000 ms), for 200 records`);
-  t.notOk(status.some((a) => a[0] === 'sacct'), 'every job still in the queue: no sacct');
+  t.notOk(status.some((a) => programOf(a) === 'sacct'), 'every job still in the queue: no sacct');
   t.ok(status.every((a) => a.includes('-j') && a[a.indexOf('-j') + 1] === JOB), 'one query for the whole submission');
 });
 
@@ -95,11 +96,11 @@ t.test('an element killed without a record: found by the straggler query, writte
   t.match(lost, { status: 'failed', source: 'scheduler', attempt: 1, job_id: `${JOB}_19` });
   t.match(lost?.reason, /^killed by signal 9 \(SIGKILL\)/, "sacct's exit code detail for the queue's FAILED");
   t.ok(elapsed < 5000, `done in ${elapsed} ms: the early query, not the 5 s interval, found it`);
-  t.same(status.map((a) => a[0]), ['squeue', 'squeue', 'sacct'], 'the first query, the straggler query, and the database for the one failed element');
+  t.same(status.map((a) => programOf(a)), ['squeue', 'squeue', 'sacct'], 'the first query, the straggler query, and the database for the one failed element');
 });
 
 t.test('an open element the queue no longer names: the database is asked about its job, in the same query', async (t) => {
   const { status, finals } = await run(t.testdir(), 10, { every: 20, lost: [9], killAt: 50, hidden: true }, { min: 20, max: 5000 });
   t.match(finals.get(9), { status: 'failed', source: 'scheduler', reason: /^killed by signal 9/ });
-  t.same(status.map((a) => a[0]), ['squeue', 'squeue', 'sacct']);
+  t.same(status.map((a) => programOf(a)), ['squeue', 'squeue', 'sacct']);
 });

@@ -9,6 +9,7 @@ import { EnsembleLayout } from '../../src/layout/layout.js';
 import { jobName } from '../../src/plan/plan.js';
 import type { CommandResult, Transport } from '../../src/transport/transport.js';
 import { slurmPlan as plan } from '../helpers/plans.js';
+import { programOf } from '../../src/util/program.js';
 
 t.test('a chunk found in the live queue but not (yet) in sacct is adopted, not submitted again', async (t) => {
   // What a restarted controller meets when its predecessor died between sbatch and the journal while the job
@@ -23,11 +24,12 @@ t.test('a chunk found in the live queue but not (yet) in sacct is adopted, not s
     calls: new Map(),
     async run(argv) {
       asked.push(argv);
-      this.calls.set(argv[0], (this.calls.get(argv[0]) ?? 0) + 1);
-      if (argv[0] === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/slurmdbd\n');
-      if (argv[0] === 'squeue' && argv.includes('--name')) return ok('4242\n');
-      if (argv[0] === 'sacct' && argv.includes('--name')) return ok('');
-      if (argv[0] === 'squeue') {
+      const program = programOf(argv);
+      this.calls.set(program, (this.calls.get(program) ?? 0) + 1);
+      if (program === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/slurmdbd\n');
+      if (program === 'squeue' && argv.includes('--name')) return ok('4242\n');
+      if (program === 'sacct' && argv.includes('--name')) return ok('');
+      if (program === 'squeue') {
         abort.abort(); // the first status query (the live queue): the submission phase is over
         return ok('4242_[0-1]|4242|4242|0-1|PENDING|JobHeldUser|\n');
       }
@@ -44,7 +46,7 @@ t.test('a chunk found in the live queue but not (yet) in sacct is adopted, not s
   await run.run();
   t.notOk(transport.calls.has('sbatch'), 'no sbatch');
   t.same(run.jobIds(), ['4242']);
-  t.same(asked.find((a) => a[0] === 'squeue'), ['squeue', '-h', '-t', 'all', '--name', jobName(p, '0000'), '-o', '%F'], 'the live queue was asked by name');
+  t.same(asked.find((a) => programOf(a) === 'squeue'), ['squeue', '-h', '-t', 'all', '--name', jobName(p, '0000'), '-o', '%F'], 'the live queue was asked by name');
   const submitted = (await readJournal(join(root, 'journal.ndjson'))).filter((e) => e.event === 'submitted');
   t.match(submitted, [{ chunk: '0000', job_id: '4242', offset: 0, elements: 2, attempt: 1 }], 'the adopted job is journalled');
 });

@@ -8,11 +8,12 @@ import { type PbsBinding, pbsScheduler } from '../../src/scheduler/pbs/binding.j
 import { slurmScheduler } from '../../src/scheduler/slurm/binding.js';
 import type { CommandResult, Transport } from '../../src/transport/transport.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { programOf } from '../../src/util/program.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures', 'pbs');
 const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', exitCode: 0 });
 
-/** A transport answering from a table of programs (an answer may be a list, used in turn); a missing program behaves like ENOENT. */
+/** A transport answering from a table of programs (an answer may be a list, used in turn); a missing program behaves like ENOENT (even after env, for brevity). */
 function fakeTransport(answers: Record<string, CommandResult | Array<CommandResult | Error>>): Transport & { argvs: string[][] } {
   const argvs: string[][] = [];
   return {
@@ -20,8 +21,8 @@ function fakeTransport(answers: Record<string, CommandResult | Array<CommandResu
     calls: new Map(),
     async run(argv: string[]) {
       argvs.push(argv);
-      const a = answers[argv[0]];
-      if (!a) throw new TransportError(`could not run ${argv.join(' ')}: spawn ${argv[0]} ENOENT`);
+      const a = answers[programOf(argv)];
+      if (!a) throw new TransportError(`could not run ${argv.join(' ')}: spawn ${programOf(argv)} ENOENT`);
       const next = Array.isArray(a) ? (a.length > 1 ? a.shift() : a[0]) : a;
       if (next instanceof Error) throw next;
       return next as CommandResult;

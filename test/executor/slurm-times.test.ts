@@ -26,7 +26,9 @@ t.test('a timed-out task without a record: its row has the element\'s start and 
   t.equal(result.failed, 2);
   t.equal(jobIds.length, 1, 'one element of one job');
 
-  const sacct = await execa(sacctArgv(jobIds)[0], sacctArgv(jobIds).slice(1), { env: slurmEnv() });
+  // asked as the controller asks (env SLURM_TIME_FORMAT=%s sacct …): epoch seconds, the instants the row must hold
+  const [program, ...args] = sacctArgv(jobIds);
+  const sacct = await execa(program, args, { env: slurmEnv() });
   const element = statusByIndex(parseSacctOutput(sacct.stdout), jobIds[0]).get(0);
   t.match(element, { state: 'timeout', start: String, end: String }, 'sacct: the element timed out');
   const start = Date.parse(element?.start as string);

@@ -40,7 +40,7 @@ t.test('elementTimes on recorded sacct answers: the first task has the element\'
   const stateOnly = find(parseSqueueOutput(`${JOB.timeout}_0|TIMEOUT\n`), JOB.timeout, 0);
   t.same(elementTimes(stateOnly, true, now), { start: now.toISOString(), end: now.toISOString(), duration_s: 0, times: 'noticed' }, 'no times in the answer');
   const ahead = { ...timedOut, end: new Date(now.getTime() + 3_600_000).toISOString() };
-  t.equal(elementTimes(ahead, true, now).times, 'noticed', 'an end an hour ahead of this clock (another zone over SSH) is not believed');
+  t.equal(elementTimes(ahead, true, now).times, 'noticed', 'an end an hour ahead of this clock (a cluster clock running ahead) is not believed');
 });
 
 t.test('schedulerRecord: the element\'s times without a record of its own, the task\'s with one', async (t) => {

@@ -35,6 +35,16 @@ export function sbatchArgv(scriptPath: string): string[] {
 
 // ------------------------------------------------------------------ status and cancel
 
+/**
+ * What every status query starts with: squeue and sacct print times (squeue %S/%e, sacct Start/End) with strftime(3)'s
+ * format in SLURM_TIME_FORMAT, by default the local time of the host that runs them without a zone; `%s` makes them
+ * seconds since the epoch, the same instant in any zone (a controller on a workstation in another zone than the
+ * cluster). `env` carries the variable in the argv itself, so it reaches the command through any transport (an sshd
+ * passes on only the variables its AcceptEnv names) and beats a SLURM_TIME_FORMAT in the user's login environment.
+ * A constant: no value of a task comes near it. `Unknown`, `None`, `NONE` and `N/A` still say "no time".
+ */
+export const EPOCH_TIMES = ['env', 'SLURM_TIME_FORMAT=%s'] as const;
+
 /** The fields sacctArgv asks for, in order. */
 export const SACCT_FIELDS = ['JobID', 'JobIDRaw', 'State', 'ExitCode', 'Reason', 'NodeList', 'Start', 'End'] as const;
 
@@ -45,7 +55,7 @@ export const SACCT_FIELDS = ['JobID', 'JobIDRaw', 'State', 'ExitCode', 'Reason',
  */
 export function sacctArgv(jobIds: readonly string[]): string[] {
   const ids = checkJobIds('sacct', jobIds);
-  return ['sacct', '-X', '-n', '-P', '-j', ids.join(','), '-o', SACCT_FIELDS.join(',')];
+  return [...EPOCH_TIMES, 'sacct', '-X', '-n', '-P', '-j', ids.join(','), '-o', SACCT_FIELDS.join(',')];
 }
 
 /** The format squeueArgv asks for: job id, raw id, array job id, task id or range, state, reason, nodes, start and end time. */
@@ -63,7 +73,8 @@ export const SQUEUE_STATE_FORMAT = '%i|%T';
 export function squeueArgv(jobIds: readonly string[], options: { expandPending?: boolean; stateOnly?: boolean } = {}): string[] {
   const ids = checkJobIds('squeue', jobIds);
   return [
-    'squeue', '-h', ...(options.expandPending ? ['-r'] : []),
+    // the state-only format prints no times; the same start keeps one shape for every status query
+    ...EPOCH_TIMES, 'squeue', '-h', ...(options.expandPending ? ['-r'] : []),
     // Slurm 23.11+: a state-only RPC (and, with SchedulerParameters=enable_job_state_cache, one that takes no job lock);
     // every field but the id and the state would be empty, so only those are asked for
     ...(options.stateOnly ? ['--only-job-state'] : []),

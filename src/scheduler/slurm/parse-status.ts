@@ -125,16 +125,14 @@ export function parseSqueueOutput(stdout: string): ElementStatus[] {
 }
 
 /**
- * `2026-12-04T18:40:41` (Slurm's default SLURM_TIME_FORMAT, the local time of the host that ran the command, without
- * a zone) as ISO-8601 UTC, read in this process's zone; undefined for `Unknown`, `None`, `N/A` and any other text.
- * squeue(1) %S, %e; sacct(1) Start, End.
+ * A Slurm time as the status queries ask for it (SLURM_TIME_FORMAT=%s, argv.ts EPOCH_TIMES: seconds since the epoch)
+ * as ISO-8601 UTC; undefined for `Unknown`, `None`, `NONE`, `N/A`, 0 and any other text — Slurm's default format
+ * too, local time without a zone, which cannot be read right from another zone. squeue(1) %S, %e; sacct(1) Start, End.
  */
-export function parseSlurmTime(text: string | undefined): string | undefined {
-  const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})$/.exec(text?.trim() ?? '');
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
-  const t = new Date(y, mo - 1, d, h, mi, s);
-  return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
+export function parseSlurmEpoch(text: string | undefined): string | undefined {
+  const v = text?.trim() ?? '';
+  if (!/^[0-9]{1,12}$/.test(v) || Number(v) === 0) return undefined;
+  return new Date(Number(v) * 1000).toISOString();
 }
 
 /**
@@ -144,9 +142,9 @@ export function parseSlurmTime(text: string | undefined): string | undefined {
  */
 function setTimes(status: ElementStatus, start: string | undefined, end: string | undefined): void {
   if (!isFinal(status.state) && status.state !== 'running' && status.state !== 'completing') return;
-  const s = status.range === undefined ? parseSlurmTime(start) : undefined;
+  const s = status.range === undefined ? parseSlurmEpoch(start) : undefined;
   if (s !== undefined) status.start = s;
-  const e = isFinal(status.state) ? parseSlurmTime(end) : undefined;
+  const e = isFinal(status.state) ? parseSlurmEpoch(end) : undefined;
   if (e !== undefined) status.end = e;
 }
 

@@ -74,7 +74,7 @@ t.test("Slurm's qsub wrapper backend: -o/-e on the qsub command line, status fro
   ], 'the wrapper gets -o/-e on its command line (its own defaults would win over #PBS -o/-e)');
   t.throws(() => wrapped.submitArgv('/scratch/a b/plan/scripts/chunk-0000.pbs'), { message: /through a shell unquoted/ });
   t.throws(() => wrapped.submitArgv('/tmp/elsewhere.pbs'), { message: /cannot tell the ensemble/ });
-  t.same(wrapped.statusArgv(['485'], false).slice(0, 2), ['squeue', '-h']);
+  t.same(wrapped.statusArgv(['485'], false).slice(0, 4), ['env', 'SLURM_TIME_FORMAT=%s', 'squeue', '-h'], 'squeue as the Slurm binding asks it: times as epoch seconds');
   // a one-element chunk is a plain job: squeue shows it without a task id, and it is element 0
   const plain = wrapped.parseStatus('486|486|486|N/A|COMPLETED|None|vm\n', false);
   t.equal(wrapped.statusByIndex(plain, '486').get(0)?.state, 'completed');

@@ -28,8 +28,8 @@ t.test('find by name: the live queue, or the database with accounting; ids folde
 });
 
 t.test('status hooks: sacct with accounting, squeue without; an unknown job is an empty answer', async (t) => {
-  t.equal(slurmScheduler.statusArgv(['1'], true)[0], 'sacct');
-  t.equal(slurmScheduler.statusArgv(['1'], false)[0], 'squeue');
+  t.same(slurmScheduler.statusArgv(['1'], true).slice(0, 3), ['env', 'SLURM_TIME_FORMAT=%s', 'sacct']);
+  t.same(slurmScheduler.statusArgv(['1'], false).slice(0, 3), ['env', 'SLURM_TIME_FORMAT=%s', 'squeue']);
   t.same(slurmScheduler.unknownJobs('slurm_load_jobs error: Invalid job id specified\n'), []);
   t.equal(slurmScheduler.unknownJobs('slurm_load_jobs error: Unable to contact slurm controller (connect failure)\n'), null);
   t.equal(slurmScheduler.logFile({ jobLogsDir: '/e/logs/jobs' } as never, '0001', '337', 4), '/e/logs/jobs/0001-337_4.err');

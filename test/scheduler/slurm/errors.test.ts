@@ -43,14 +43,14 @@ t.test('classifySbatchError: transient vs permanent, stderr quoted verbatim', as
 t.test('query errors: unknown job ids, transient controller/database failures', async (t) => {
   t.ok(isUnknownJobError(ERR.unknownJob));
   t.notOk(isUnknownJobError(ERR.squeueNoController));
-  for (const [argv, stderr] of [
-    [squeueArgv(['1']), ERR.squeueNoController],
-    [scontrolConfigArgv(), ERR.scontrolNoController],
-    [sacctArgv(['1']), ERR.sacctNoDbd],
+  for (const [argv, cmd, stderr] of [
+    [squeueArgv(['1']), 'squeue', ERR.squeueNoController],
+    [scontrolConfigArgv(), 'scontrol', ERR.scontrolNoController],
+    [sacctArgv(['1']), 'sacct', ERR.sacctNoDbd],
   ] as const) {
     const e = classifyQueryError(argv, stderr, 1);
-    t.equal(e.transient, true, `${argv[0]}: transient`);
-    t.ok(e.message.startsWith(`${argv[0]} failed (exit 1): "`));
+    t.equal(e.transient, true, `${cmd}: transient`);
+    t.ok(e.message.startsWith(`${cmd} failed (exit 1): "`), 'named by the program, not the env before it');
   }
   t.equal(classifyQueryError(['sacct'], 'sacct: error: Slurm accounting storage is disabled\n', 1).transient, false);
   t.match(classifyQueryError(['sacct'], 'sacct: error: Slurm accounting storage is disabled\n', 1).message, /MinJobAge/);

@@ -1,13 +1,13 @@
 // Tests for src/scheduler/slurm/parse-status.ts: squeue/sacct parsers on a live ensemble (states, ids, times), the state table, ranges.
 import t from 'tap';
 import { SchedulerError } from '../../../src/errors.js';
-import { expandArrayRange, mapSlurmState, parseSacctOutput, parseSlurmTime, parseSqueueOutput, statusByIndex } from '../../../src/scheduler/slurm/parse-status.js';
+import { expandArrayRange, mapSlurmState, parseSacctOutput, parseSlurmEpoch, parseSqueueOutput, statusByIndex } from '../../../src/scheduler/slurm/parse-status.js';
 import { type ElementStatus, failureReason, isFinal } from '../../../src/scheduler/types.js';
 import { JOB, SQUEUE_RUNNING, SQUEUE_RUNNING_R, SACCT_RUNNING, SACCT_FINAL, SQUEUE_FINAL, SQUEUE_TASK_CANCELLED, SQUEUE_CANCELLED, SACCT_CANCELLED, SQUEUE_6_FIELDS, find } from '../../fixtures/slurm/outputs.js';
 
 const { timeout, ok, exit3, oom, plain, big } = JOB;
-/** A Slurm time as printed (the local time of the host that ran the command) in ISO-8601 UTC, as the parsers give it. */
-const local = (text: string) => new Date(text).toISOString();
+/** A Slurm time as the status queries print it (seconds since the epoch) in ISO-8601 UTC, as the parsers give it. */
+const at = (epoch: number) => new Date(epoch * 1000).toISOString();
 
 t.test('parseSqueueOutput on a live ensemble', async (t) => {
   const s = parseSqueueOutput(SQUEUE_RUNNING);
@@ -38,15 +38,15 @@ t.test('parseSqueueOutput on a live ensemble', async (t) => {
 
 t.test('squeue %S/%e: the start once the element left the queue, the end once it is final', async (t) => {
   const s = parseSqueueOutput(SQUEUE_RUNNING);
-  t.match(find(s, oom, 0), { state: 'failed', start: local('2026-12-04T18:45:30'), end: local('2026-12-04T18:45:31') });
+  t.match(find(s, oom, 0), { state: 'failed', start: at(1796411378), end: at(1796411379) });
   const running = find(s, timeout, 0);
-  t.equal(running.start, local('2026-12-04T18:45:30'));
+  t.equal(running.start, at(1796411378));
   t.equal(running.end, undefined, 'a running element\'s %e is its expected end (start + time limit): not taken');
   t.equal(find(s, big, 0).end, undefined, 'NONE: no time limit');
   const rest = s.find((x) => x.arrayJobId === big && x.index === null);
   t.equal(rest?.start, undefined, 'a pending range: N/A');
   t.equal(rest?.end, undefined);
-  t.match(find(parseSqueueOutput(SQUEUE_FINAL), timeout, 1), { state: 'timeout', start: local('2026-12-04T18:45:30'), end: local('2026-12-04T18:46:42') });
+  t.match(find(parseSqueueOutput(SQUEUE_FINAL), timeout, 1), { state: 'timeout', start: at(1796411378), end: at(1796411442) });
   t.equal(parseSqueueOutput(SQUEUE_6_FIELDS)[0].end, undefined, 'a format without times');
 });
 
@@ -58,7 +58,7 @@ t.test('parseSacctOutput on a live ensemble', async (t) => {
   t.equal(find(s, exit3, 2).signal, undefined);
   t.match(find(s, oom, 0), { state: 'failed', exitCode: 0, signal: 9 });
   const running = find(s, timeout, 1);
-  t.match(running, { state: 'running', rawJobId: timeout, start: local('2026-12-04T18:45:30') });
+  t.match(running, { state: 'running', rawJobId: timeout, start: at(1796411378) });
   t.equal(running.exitCode, undefined, 'no exit code before the end');
   t.equal(running.end, undefined, 'End "Unknown" while it runs');
   const rest = find(s, big, null);
@@ -69,18 +69,21 @@ t.test('parseSacctOutput on a live ensemble', async (t) => {
   t.equal(find(s, ok, 0).reason, undefined, '"None" is no reason');
 
   const final = find(parseSacctOutput(SACCT_FINAL), timeout, 0);
-  t.match(final, { state: 'timeout', start: local('2026-12-04T18:45:30'), end: local('2026-12-04T18:46:42') });
+  t.match(final, { state: 'timeout', start: at(1796411378), end: at(1796411442) });
   t.ok(Date.parse(final.end as string) - Date.parse(final.start as string) >= 60_000, 'a timed-out element ran at least its limit (--time=1)');
 
-  const step = '315_1.batch|315.batch|CANCELLED by 0|0:9||vm|2026-12-04T18:45:30|2026-12-04T18:45:31';
-  t.same(parseSacctOutput(`315_1|315|FAILED|0:9|None|vm|2026-12-04T18:45:30|2026-12-04T18:45:31\n${step}\n`).length, 1, 'steps are skipped');
+  const step = '315_1.batch|315.batch|CANCELLED by 0|0:9||vm|1796411378|1796411379';
+  t.same(parseSacctOutput(`315_1|315|FAILED|0:9|None|vm|1796411378|1796411379\n${step}\n`).length, 1, 'steps are skipped');
   t.throws(() => parseSacctOutput('337|COMPLETED\n'), SchedulerError);
   t.throws(() => parseSacctOutput('abc|1|COMPLETED|0:0|None|vm|None|None\n'), { message: /"abc" is not a job id/ });
 });
 
-t.test('parseSlurmTime: Slurm\'s local times as UTC; the words for none are undefined', async (t) => {
-  t.equal(parseSlurmTime('2026-12-04T18:45:30'), new Date(2026, 11, 4, 18, 45, 30).toISOString());
-  for (const none of ['Unknown', 'None', 'NONE', 'N/A', '', undefined, '2026-12-04 18:45:30', '2026-13-45T99:00:00x']) t.equal(parseSlurmTime(none), undefined, String(none));
+t.test('parseSlurmEpoch: epoch seconds as UTC; the words for none, and any other text, are undefined', async (t) => {
+  t.equal(parseSlurmEpoch('1796411378'), '2026-12-04T19:09:38.000Z');
+  t.equal(parseSlurmEpoch(' 1796411442\n'), '2026-12-04T19:10:42.000Z');
+  for (const none of ['Unknown', 'None', 'NONE', 'N/A', '', undefined, '0', '-1', '1.5', '1e9', '0x10', '9999999999999']) t.equal(parseSlurmEpoch(none), undefined, String(none));
+  // Slurm's default format (local time without a zone) names no instant: it is not guessed
+  t.equal(parseSlurmEpoch('2026-12-04T19:09:38'), undefined, 'the default format');
 });
 
 t.test('cancelled arrays: whole array, one task, the stale sacct range', async (t) => {
@@ -99,8 +102,8 @@ t.test('cancelled arrays: whole array, one task, the stale sacct range', async (
   t.equal(find(acct, big, null).range, '4-99%4');
   const byIndex = statusByIndex(acct, big);
   t.equal(byIndex.size, 100);
-  t.match(byIndex.get(4), { rawJobId: /^[0-9]+$/, start: local('2026-12-04T18:45:34'), end: local('2026-12-04T18:45:35') });
-  t.match(byIndex.get(50), { index: 50, state: 'cancelled', range: '4-99%4', end: local('2026-12-04T18:45:35') });
+  t.match(byIndex.get(4), { rawJobId: /^[0-9]+$/, start: at(1796411383), end: at(1796411384) });
+  t.match(byIndex.get(50), { index: 50, state: 'cancelled', range: '4-99%4', end: at(1796411384) });
   t.equal(byIndex.get(50)?.start, undefined, 'never started (Start "None"): only the end, when it was cancelled');
   t.equal(failureReason(byIndex.get(0) as ElementStatus), 'cancelled: the array element was cancelled before it finished (Slurm CANCELLED by 0)');
 });

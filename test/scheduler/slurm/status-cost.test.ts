@@ -32,10 +32,10 @@ const STATE_ONLY = `501_[1-4,6-10%3]|PENDING
 `;
 
 t.test('squeue asks for states only when told, with the two fields that option fills', async (t) => {
-  t.same(squeueArgv(['501', '502'], { stateOnly: true }), ['squeue', '-h', '--only-job-state', '-t', 'all', '-j', '501,502', '-o', '%i|%T']);
-  t.same(squeueArgv(['501']), ['squeue', '-h', '-t', 'all', '-j', '501', '-o', '%i|%A|%F|%K|%T|%r|%N|%S|%e'], 'the full format otherwise');
-  t.same(slurmScheduler.statusArgv(['501'], false, [], { stateOnly: true }).slice(0, 3), ['squeue', '-h', '--only-job-state']);
-  t.equal(slurmScheduler.statusArgv(['501'], true, [], { stateOnly: true })[0], 'sacct', 'the database is never asked "state only"');
+  t.same(squeueArgv(['501', '502'], { stateOnly: true }), ['env', 'SLURM_TIME_FORMAT=%s', 'squeue', '-h', '--only-job-state', '-t', 'all', '-j', '501,502', '-o', '%i|%T']);
+  t.same(squeueArgv(['501']), ['env', 'SLURM_TIME_FORMAT=%s', 'squeue', '-h', '-t', 'all', '-j', '501', '-o', '%i|%A|%F|%K|%T|%r|%N|%S|%e'], 'the full format otherwise');
+  t.same(slurmScheduler.statusArgv(['501'], false, [], { stateOnly: true }).slice(2, 5), ['squeue', '-h', '--only-job-state']);
+  t.equal(slurmScheduler.statusArgv(['501'], true, [], { stateOnly: true })[2], 'sacct', 'the database is never asked "state only"');
 });
 
 t.test('state-only lines parse into the same statuses, ranges included', async (t) => {
