@@ -148,9 +148,17 @@ export class LiveDataset {
       const follower = new RecordFollower(layout.resultsDir, { ...opts, offsets: cp.offsets, index });
       const live = new LiveDataset(layout, plan, rows, follower, index, lock, cp, opts);
       // the final records of the committed offsets, located again: their rows are in the committed parts already
-      await follower.readConsumed();
-      // the committed parts hold the rows of the committed offsets: each task that ends there has one (only)
-      for (let t = 0; t < plan.tasks; t++) if (index.has(t)) live.rowed[t] = 1;
+      const consumed = await follower.readConsumed();
+      if (consumed.truncated.length === 0) {
+        // the committed parts hold the rows of the committed offsets: each task that ends there has one (only)
+        for (let t = 0; t < plan.tasks; t++) if (index.has(t)) live.rowed[t] = 1;
+      } else {
+        // a record file was rewritten or removed since the commit: the index no longer says which tasks the parts hold a
+        // row of (a task whose records are gone would keep its row), so the parts do, and the first flush drops the rows
+        // of tasks that no longer end
+        for (const p of cp.parts) for (const t of await live.tasksOf(p)) if (t >= 0 && t < plan.tasks) live.rowed[t] = 1;
+        live.relocated = true;
+      }
       // warm the Parquet encoder (wasm) up now, not in the first flush someone waits for
       encodeParquet(buildDataset([], new Map(), plan.param_names));
       return live;

@@ -334,3 +334,28 @@ t.test('a record file rewritten in place, as long or longer, is located again: l
   t.same(errors.map(String), [], 'no flush failed');
   await live!.release({ removeParts: true });
 });
+
+t.test('a record file rewritten shorter while no one keeps the live dataset: a task whose record is gone loses its committed row on reopen', async (t) => {
+  const { ens, results } = await planned(t, Array.from({ length: 6 }, (_, i) => i));
+  const { layout, plan } = await readPlan(ens);
+  const opts = { flushMs: 0, fanIn: 8, mode: 'inotify' as const };
+  let live = await LiveDataset.open(layout, plan, opts);
+  t.ok(live);
+  const a = join(results, 'e0-a1-1_0.ndjson');
+  const w = new RecordWriter(a);
+  for (let i = 0; i < 6; i++) w.write(wrapperRecord(i, 1, i === 4 ? 'failed' : 'done'));
+  w.close();
+  await live!.sync();
+  await live!.release({ removeParts: false });
+  const want = () => [...selectFinal(allRecords(results)).values()].filter(endsTask).map((r) => [r.task, r.status, r.attempt]);
+  const seen = async () => (await partsView(ens)).rows.map((r) => [r.task_id, r.status, r.attempt]);
+  t.same((await seen()).length, 6);
+  // while the keeper is down, a user's tool drops the lines of tasks 2 and 4 (the file shrinks below its committed offset)
+  const lines = readFileSync(a, 'utf8').split('\n').filter((l) => l !== '' && !/"task":[24],/.test(l));
+  writeFileSync(a, lines.map((l) => l + '\n').join(''));
+  live = await LiveDataset.open(layout, plan, opts);
+  await live!.sync();
+  t.same(await seen(), want(), 'tasks 2 and 4 have no row: their records are gone, as in the compacted dataset');
+  t.same([live!.done, live!.failed], [4, 0]);
+  await live!.release({ removeParts: true });
+});
