@@ -1,12 +1,12 @@
 // The embedded local executor: a pool of task-wrapper worker processes fed work items over stdin.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Caps } from '../config/types.js';
 import type { EnsembleLayout } from '../layout/layout.js';
 import { parseRecordLine } from '../records/line.js';
+import { failedOnBehalf } from '../records/on-behalf.js';
 import type { TaskRecord } from '../records/record.js';
 import { type RetryPolicy, type WorkItem, WORKER_READY, owedAttempt } from '../records/owed.js';
 import { readStderrTail } from '../records/tail.js';
@@ -221,24 +221,17 @@ export async function runLocal(layout: EnsembleLayout, items: WorkItem[], opts: 
       queue.unshift(...unrecorded);
       const hadTask = lost !== null;
       if (lost) {
-        const now = new Date().toISOString();
-        const rec: TaskRecord = {
+        // the same builder as every record written on a task's behalf: its times are when this was noticed (`times: noticed`)
+        const rec = failedOnBehalf(null, {
           task: lost.task,
           attempt: lost.attempt,
-          status: 'failed',
           reason: `lost: the task wrapper process died (${signal ? `signal ${signal}` : `exit code ${code}`}) while running this task; see ${join('logs', `${writer}.log`)}`,
-          exit_code: null,
           signal: signal ?? null,
-          host: hostname(),
+          source: 'controller',
           job_id: null,
-          start: now,
-          end: now,
-          duration_s: 0,
-          result: null,
           // the worker's own stderr (its crash, if it said anything): the simulation's is in the scratch it left
           stderr_tail: readStderrTail(join(layout.logsDir, `${writer}.log`)),
-          source: 'controller',
-        };
+        });
         log?.warn({ writer, task: lost.task, attempt: lost.attempt, code, signal }, 'worker died while running a task: recorded lost');
         lostWriter ??= new RecordWriter(layout.recordFile(`controller-${opts.runId}`));
         lostWriter.write(rec);

@@ -58,7 +58,7 @@ executor: { workers: 1 }
   const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
   t.equal(records.length, 8, 'one record per task: the queued item was not lost, nor run twice');
   const finals = selectFinal(records);
-  t.match(finals.get(3), { status: 'failed', source: 'controller', reason: /^lost: the task wrapper process died \(signal SIGKILL\)/ });
+  t.match(finals.get(3), { status: 'failed', source: 'controller', reason: /^lost: the task wrapper process died \(signal SIGKILL\)/, times: 'noticed', duration_s: 0 });
   for (const id of [0, 1, 2, 4, 5, 6, 7]) t.equal(finals.get(id)?.result?.v, id, `task ${id} done`);
   t.equal(readdirSync(join(dir, 'ens', 'results')).filter((f) => f.startsWith('local-')).length, 2, 'a second worker took over');
 });
