@@ -1,4 +1,6 @@
 // Benchmark: `collect --from` against Enchanted Surrogates' own gathering (bench/es-gather.py), on the run tree that tool leaves behind.
+// First, as cli/main.ts does: the measured child compiles parquet-wasm as the command line would.
+import '../src/collect/wasm-tiering.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The arrayflow command line: registers one thin command per file of cli/commands/; the only place that prints or exits.
+// First: V8's wasm flags for this process, set before any module that loads a wasm library is evaluated.
+import '../collect/wasm-tiering.js';
 import { Command, Option } from 'commander';
 import { LOG_LEVELS } from '../util/log.js';
 import { toolVersion } from '../util/paths.js';

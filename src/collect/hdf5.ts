@@ -1,5 +1,4 @@
 // Arrow tables -> dataset.h5 with h5wasm (HDF5's C library in WebAssembly; its Node build writes the real file): one 1-D dataset per column, the layout of docs/dataset.md.
-import './wasm-tiering.js';
 import { type Data, type Field, type Float, type Int, type Schema, type Table, type Timestamp, makeVector, Precision, TimeUnit, Type } from './arrow.js';
 import type { Dataset as H5Dataset, File as H5File, Group as H5Group } from 'h5wasm/node';
 import type { DatasetCompression } from '../config/types.js';

@@ -1,5 +1,4 @@
 // Parquet as arrayflow writes and reads it: parquet-wasm encodes (snappy by default, deterministic bytes) and decodes.
-import './wasm-tiering.js';
 import { readFile } from 'node:fs/promises';
 import { RecordBatch, Table, tableFromIPC, tableToIPC, Type, type Schema } from './arrow.js';
 import * as parquet from 'parquet-wasm';

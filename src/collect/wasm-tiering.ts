@@ -7,7 +7,9 @@
 // takes ~10 ms off every process that loads parquet-wasm.
 //
 // V8 reads these flags when it compiles a module, so they take effect for every module compiled after this one is
-// evaluated: import it before the wasm library, as the first import of the module that loads it.
+// evaluated, in the whole process: only the command line (cli/main.ts, as its first import) sets them. The library
+// (src/index.ts) does not: a program embedding it keeps V8's tiering for its own wasm (a Liftoff-only DuckDB or
+// esbuild in the same process would run several times slower), and its Parquet writes pay the cold encode.
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--liftoff-only');
