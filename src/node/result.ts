@@ -19,7 +19,6 @@ export function csvValue(field: string): ResultValue {
   return (c >= 48 && c <= 57) || NUMBER_START.test(field) ? n : field;
 }
 
-
 export function parseResult(text: string, spec: Pick<ResultSpec, 'file' | 'format'>): ParsedResult {
   const file = spec.file;
   if (spec.format === 'csv') {

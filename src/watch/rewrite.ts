@@ -11,7 +11,11 @@ import { crc32 } from 'node:zlib';
  */
 export const TAIL_BYTES = 256;
 
-/** The last bytes before an offset as a checksum, not the bytes: 12 bytes a record file (a million tasks in bundles of ten are 100,000 files). */
+/**
+ * The last bytes before an offset as a checksum, not the bytes. With the stat the follower keeps beside it (`seen`), a
+ * record file costs ≈ 180 bytes more than without them (measured at 100,000 files): 18 MB for a million tasks in bundles
+ * of ten, none for the local executor's one file per worker.
+ */
 export interface Tail {
   len: number;
   crc: number;
