@@ -7,17 +7,17 @@ import { type Submission, journalSubmissions, journalSubmitting } from '../journ
 import type { EnsembleLayout } from '../layout/layout.js';
 import { type ArrayLimits, type PlanFile, chunkLabel, chunkSize, claimsTasks, elementTasks, jobName } from '../plan/plan.js';
 import { slotsFor } from '../plan/slots.js';
-import { type RetryPolicy, UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
+import { UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
 import { FinalMarks } from '../records/final-marks.js';
-import type { FinalBrief, TaskRecord } from '../records/record.js';
+import type { FinalBrief } from '../records/record.js';
 import { awaitsScheduler } from '../records/select-final.js';
 import { RecordWriter } from '../records/writer.js';
 import { planSubmissions, renderSubmission } from '../render/submission.js';
 import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
 import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
 import type { Transport } from '../transport/transport.js';
-import type { Logger } from '../util/log.js';
 import type { FollowedFinals } from '../watch/records.js';
+import type { BatchRunOptions } from './batch-context.js';
 import { cancelJobs, writeCancelled } from './cancel.js';
 import { ClaimHolders } from './claims.js';
 import { type ClusterSide, sameHostCluster } from './cluster-side.js';
@@ -31,43 +31,7 @@ import { schedulerRecord } from './verdict.js';
 
 export type { Dependency } from '../scheduler/contract.js';
 export type { Submission } from '../journal/submissions.js';
-
-export interface BatchRunOptions {
-  runId: string;
-  policy: RetryPolicy;
-  /** Where the ensemble lives for the compute nodes (default: this host, the same directory). */
-  cluster?: ClusterSide;
-  /**
-   * Timing for tests (ms): `min` is how often records are read and the shortest gap between two status queries, `max`
-   * the steady-state interval between status queries, `unknown` the grace of an element no answer names (30 s). Default:
-   * records every second, queries every `executor.poll` s.
-   */
-  tickMs?: { min: number; max: number; unknown?: number };
-  /** The final records that changed, as the records are read (ascending by task, a slice at a time). */
-  onRecords?: (changed: TaskRecord[]) => void;
-  onSubmit?: (s: Submission) => void;
-  signal?: AbortSignal;
-  /** The upstream stage's jobs that the first submission of each chunk waits for (a later stage). */
-  after?: Promise<Dependency>;
-  /** Called once, after the first status query: the submissions still queued or running (what a later stage waits for). */
-  onStarted?: (activeJobIds: string[]) => void;
-  /** A later stage: whether its upstream stage has finished, and which of its tasks' upstream rows are done now. */
-  upstream?: UpstreamWatch;
-  /** The controller's log: submissions, scheduler commands with their timing, records written from the scheduler's word. */
-  log?: Logger;
-  /** Whether `arrayflow cancel` stopped this controller (journal/cancel.ts); asked once a tick and before each submission. */
-  cancelRequested?: () => Promise<boolean>;
-}
-
-/**
- * A later stage's view of its upstream while both run: a task that failed because its upstream task had failed is
- * run again once an upstream retry succeeded, and the stage is not finished before its upstream is.
- */
-export interface UpstreamWatch {
-  settled(): boolean;
-  /** Of these tasks (failed as `upstream failed`), those whose upstream task has a done row now. */
-  fixed(tasks: number[]): Promise<number[]>;
-}
+export type { BatchRunOptions, UpstreamWatch } from './batch-context.js';
 
 /**
  * Drives an ensemble through a batch scheduler until every task has a final record. Markers (records)

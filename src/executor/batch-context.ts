@@ -1,0 +1,44 @@
+// The options of a BatchRun (./batch.ts) and the view of its upstream stage that a later stage is given; kept apart so that the parts of the batch loop can read them without importing the loop.
+import type { Submission } from '../journal/submissions.js';
+import type { RetryPolicy } from '../records/owed.js';
+import type { TaskRecord } from '../records/record.js';
+import type { Dependency } from '../scheduler/contract.js';
+import type { Logger } from '../util/log.js';
+import type { ClusterSide } from './cluster-side.js';
+
+export interface BatchRunOptions {
+  runId: string;
+  policy: RetryPolicy;
+  /** Where the ensemble lives for the compute nodes (default: this host, the same directory). */
+  cluster?: ClusterSide;
+  /**
+   * Timing for tests (ms): `min` is how often records are read and the shortest gap between two status queries, `max`
+   * the steady-state interval between status queries, `unknown` the grace of an element no answer names (30 s). Default:
+   * records every second, queries every `executor.poll` s.
+   */
+  tickMs?: { min: number; max: number; unknown?: number };
+  /** The final records that changed, as the records are read (ascending by task, a slice at a time). */
+  onRecords?: (changed: TaskRecord[]) => void;
+  onSubmit?: (s: Submission) => void;
+  signal?: AbortSignal;
+  /** The upstream stage's jobs that the first submission of each chunk waits for (a later stage). */
+  after?: Promise<Dependency>;
+  /** Called once, after the first status query: the submissions still queued or running (what a later stage waits for). */
+  onStarted?: (activeJobIds: string[]) => void;
+  /** A later stage: whether its upstream stage has finished, and which of its tasks' upstream rows are done now. */
+  upstream?: UpstreamWatch;
+  /** The controller's log: submissions, scheduler commands with their timing, records written from the scheduler's word. */
+  log?: Logger;
+  /** Whether `arrayflow cancel` stopped this controller (journal/cancel.ts); asked once a tick and before each submission. */
+  cancelRequested?: () => Promise<boolean>;
+}
+
+/**
+ * A later stage's view of its upstream while both run: a task that failed because its upstream task had failed is
+ * run again once an upstream retry succeeded, and the stage is not finished before its upstream is.
+ */
+export interface UpstreamWatch {
+  settled(): boolean;
+  /** Of these tasks (failed as `upstream failed`), those whose upstream task has a done row now. */
+  fixed(tasks: number[]): Promise<number[]>;
+}
