@@ -1,10 +1,15 @@
-// The options of a BatchRun (./batch.ts) and the view of its upstream stage that a later stage is given; kept apart so that the parts of the batch loop can read them without importing the loop.
+// The options of a BatchRun (./batch.ts), the view of its upstream stage a later stage is given, and what the parts of the batch loop share (BatchContext); kept apart so that those parts need not import the loop.
 import type { Submission } from '../journal/submissions.js';
+import type { EnsembleLayout } from '../layout/layout.js';
+import type { PlanFile } from '../plan/plan.js';
+import type { FinalMarks } from '../records/final-marks.js';
 import type { RetryPolicy } from '../records/owed.js';
 import type { TaskRecord } from '../records/record.js';
 import type { Dependency } from '../scheduler/contract.js';
 import type { Logger } from '../util/log.js';
 import type { ClusterSide } from './cluster-side.js';
+import type { ElementBook } from './elements.js';
+import type { SchedulerRunner } from './runner.js';
 
 export interface BatchRunOptions {
   runId: string;
@@ -41,4 +46,19 @@ export interface UpstreamWatch {
   settled(): boolean;
   /** Of these tasks (failed as `upstream failed`), those whose upstream task has a done row now. */
   fixed(tasks: number[]): Promise<number[]>;
+}
+
+/** What BatchRun builds once and hands to its parts (./submitter.ts ...): they read and update the same books. */
+export interface BatchContext {
+  readonly layout: EnsembleLayout;
+  readonly plan: PlanFile;
+  /** Where the ensemble lives for the compute nodes. */
+  readonly cluster: ClusterSide;
+  /** Every scheduler command of this run goes through it; `runner.sched` is the binding in use (limits discovery may have found another one: PBS through Slurm's qsub wrapper). */
+  readonly runner: SchedulerRunner;
+  /** Each task's final record so far, in columns (the records stay in their files). */
+  readonly finals: FinalMarks;
+  /** Which elements of each submission still wait for a record or a verdict (what the poll policy sees). */
+  readonly book: ElementBook;
+  readonly opts: BatchRunOptions;
 }

@@ -1,23 +1,22 @@
 // The batch loop (BatchRun): submit every chunk, then follow the records, asking the scheduler only when ./poll.ts says so, until every task has a row; commands go through ./runner.ts.
-import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { SchedulerError } from '../errors.js';
 import { appendJournal } from '../journal/journal.js';
-import { type Submission, journalSubmissions, journalSubmitting } from '../journal/submissions.js';
+import { journalSubmitting } from '../journal/submissions.js';
 import type { EnsembleLayout } from '../layout/layout.js';
-import { type ArrayLimits, type PlanFile, chunkLabel, chunkSize, claimsTasks, elementTasks, jobName } from '../plan/plan.js';
+import { type ArrayLimits, type PlanFile, chunkLabel, chunkSize, claimsTasks, elementTasks } from '../plan/plan.js';
 import { slotsFor } from '../plan/slots.js';
 import { UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
 import { FinalMarks } from '../records/final-marks.js';
 import type { FinalBrief } from '../records/record.js';
 import { awaitsScheduler } from '../records/select-final.js';
 import { RecordWriter } from '../records/writer.js';
-import { planSubmissions, renderSubmission } from '../render/submission.js';
+import { planSubmissions } from '../render/submission.js';
 import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
 import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
 import type { Transport } from '../transport/transport.js';
 import type { FollowedFinals } from '../watch/records.js';
-import type { BatchRunOptions } from './batch-context.js';
+import type { BatchContext, BatchRunOptions } from './batch-context.js';
 import { cancelJobs, writeCancelled } from './cancel.js';
 import { ClaimHolders } from './claims.js';
 import { type ClusterSide, sameHostCluster } from './cluster-side.js';
@@ -27,6 +26,7 @@ import { nextQuery, pollSettings } from './poll.js';
 import { SchedulerRunner } from './runner.js';
 import { StatusAnswers, UNKNOWN_GRACE_MS } from './status-answers.js';
 import { sleep } from './sleep.js';
+import { Submitter } from './submitter.js';
 import { schedulerRecord } from './verdict.js';
 
 export type { Dependency } from '../scheduler/contract.js';
@@ -38,7 +38,8 @@ export type { BatchRunOptions, UpstreamWatch } from './batch-context.js';
  * are the truth; the one status query per tick only reveals elements that ended without one.
  */
 export class BatchRun {
-  private readonly submissions: Submission[] = [];
+  /** The run's array jobs: submitted once by name, journalled (./submitter.ts). */
+  private readonly subs: Submitter;
   /** Which elements of each submission still wait for a record or a verdict (what the poll policy sees). */
   private readonly book: ElementBook;
   private schedulerWriter: RecordWriter | null = null;
@@ -77,6 +78,8 @@ export class BatchRun {
     this.cluster = opts.cluster ?? sameHostCluster(layout, plan);
     this.runner = new SchedulerRunner(sched, transport, { signal: opts.signal, log: opts.log });
     this.holders = new ClaimHolders(layout, this.cluster, opts.runId);
+    const ctx: BatchContext = { layout, plan, cluster: this.cluster, runner: this.runner, finals: this.finals, book: this.book, opts };
+    this.subs = new Submitter(ctx);
   }
 
   /** The binding in use (limits discovery may have found another one: PBS through Slurm's qsub wrapper). */
@@ -84,73 +87,20 @@ export class BatchRun {
     return this.runner.sched;
   }
 
-  private tasksOf(s: Submission, index: number, list: number[] | null): number[] {
-    // a resubmission's elements are slices of its task list; a chunk's are the plan's elements
-    const element = s.offset + index;
-    const bundle = s.bundle ?? this.plan.bundle;
-    if (list) return list.slice(element * bundle, (element + 1) * bundle);
-    return elementTasks(this.plan, element);
-  }
-
-  /** Jobs submitted (or adopted by name) by this run. */
-  private readonly fresh = new Set<string>();
-
-  private journal(sub: Submission): void {
-    this.fresh.add(sub.jobId);
-    appendJournal(this.layout.journal, {
-      event: 'submitted',
-      run: this.opts.runId,
-      chunk: sub.label,
-      job_id: sub.jobId,
-      elements: sub.count,
-      offset: sub.offset,
-      attempt: sub.attempt,
-      ...(sub.tasksFile ? { tasks_file: sub.tasksFile } : {}),
-      ...(sub.bundle ? { bundle: sub.bundle } : {}),
-    });
-  }
-
-  private submitted(sub: Submission): Submission {
-    this.journal(sub);
-    this.opts.log?.info({ chunk: sub.label, job_id: sub.jobId, elements: sub.count, attempt: sub.attempt }, 'submitted');
-    this.opts.onSubmit?.(sub);
-    return sub;
-  }
-
-  /** Writes the script of a submission and submits it, unless the scheduler already has a job of that name. */
-  private async submitOnce(s: Omit<Submission, 'jobId'>, after?: Dependency): Promise<void> {
-    const name = jobName(this.plan, s.label);
-    const existing = await this.runner.find(name);
-    if (existing !== null) {
-      // the controller died between the submit and the journal write: adopt the job instead of submitting twice
-      const sub: Submission = { ...s, jobId: existing };
-      this.opts.log?.info({ chunk: s.label, job_id: existing }, 'adopted the queued job of this name: submitted before the journal said so');
-      this.journal(sub);
-      this.submissions.push(sub);
-      return;
-    }
-    const rel = relative(this.layout.root, this.layout.script(s.label, this.sched.scriptExt));
-    const text = renderSubmission(this.cluster.layout, this.plan, this.sched, s, this.plan.executor.array.throttle, this.cluster, after);
-    await this.cluster.writeFile(rel, text, 0o755);
-    const script = join(this.cluster.layout.root, rel);
-    const jobId = await this.runner.submit(script, name, relative(this.cluster.layout.root, script));
-    this.submissions.push(this.submitted({ ...s, jobId }));
-  }
-
   /** Runs until every task has a final record with no retry owed. Returns the scheduler calls made. */
   async run(): Promise<void> {
     const limits = await this.runner.limits();
     this.limits = limits;
     await this.cluster.writeFile(join(relative(this.layout.root, this.layout.jobLogsDir), '.keep'), '');
-    this.submissions.push(...(await journalSubmissions(this.layout)));
+    await this.subs.readJournal();
     await this.cluster.sync();
     await this.readFinals();
     // the highest listed label journalled as submitted (labels journalled as submitting only are skipped below, so the
     // labels in use need not be contiguous)
-    this.retrySeq = Math.max(0, ...this.submissions.filter((s) => s.tasksFile).map((s) => Number(/^r(\d+)$/.exec(s.label)?.[1] ?? 0)));
+    this.retrySeq = Math.max(0, ...this.subs.all.filter((s) => s.tasksFile).map((s) => Number(/^r(\d+)$/.exec(s.label)?.[1] ?? 0)));
 
     // first submission of every chunk that still has a task without a record (a later stage's wait for the upstream's jobs)
-    const submitted = new Set(this.submissions.map((s) => s.label));
+    const submitted = new Set(this.subs.all.map((s) => s.label));
     let after: Dependency | undefined;
     for (const c of planSubmissions(this.plan, limits)) {
       const label = chunkLabel(c.chunk);
@@ -163,7 +113,7 @@ export class BatchRun {
       after ??= await this.opts.after;
       // the upstream stage stopped before it submitted: submitting now would run without the dependency
       if (this.opts.signal?.aborted) return;
-      await this.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 }, after);
+      await this.subs.submitOnce({ label, offset: c.offset, count: c.count, attempt: 1 }, after);
     }
 
     if ((await this.loop()) && !this.cancelled) await this.cancelIdle();
@@ -174,7 +124,7 @@ export class BatchRun {
   private async noticeCancel(): Promise<boolean> {
     if (this.cancelled || !(await this.opts.cancelRequested?.())) return this.cancelled;
     this.cancelled = true;
-    const ids = [...new Set(this.submissions.filter((s) => !this.book.settled(s.jobId)).map((s) => s.jobId))];
+    const ids = [...new Set(this.subs.all.filter((s) => !this.book.settled(s.jobId)).map((s) => s.jobId))];
     await cancelJobs(this.runner, ids, this.layout, this.opts.runId, this.opts.log);
     return true;
   }
@@ -184,7 +134,7 @@ export class BatchRun {
    * each task still owed an attempt (never submitted, or owed a retry) gets a `cancelled` record. True when done.
    */
   private async recordCancelled(): Promise<boolean> {
-    if (this.submissions.some((s) => !this.book.settled(s.jobId))) return false;
+    if (this.subs.all.some((s) => !this.book.settled(s.jobId))) return false;
     if (writeCancelled(this.layout, this.opts.runId, owedItems(this.plan.tasks, this.finals, this.opts.policy)).length > 0) await this.readFinals();
     return true;
   }
@@ -228,7 +178,7 @@ export class BatchRun {
         // what a later stage may depend on: jobs still queued or running, or just submitted (accounting may lag);
         // a journalled job the scheduler no longer reports would make the dependent submission fail
         const known = live ?? new Set<string>();
-        this.opts.onStarted?.(this.submissions.filter((s) => !this.book.settled(s.jobId) && (known.has(s.jobId) || this.fresh.has(s.jobId))).map((s) => s.jobId));
+        this.opts.onStarted?.(this.subs.all.filter((s) => !this.book.settled(s.jobId) && (known.has(s.jobId) || this.subs.fresh.has(s.jobId))).map((s) => s.jobId));
       }
       if (this.cancelled) {
         if (await this.recordCancelled()) return true;
@@ -261,15 +211,15 @@ export class BatchRun {
    * the ensemble is left behind; where the scheduler cannot cancel by state, such an element starts later and exits.
    */
   private async cancelIdle(): Promise<void> {
-    const ids = this.submissions.filter((s) => claimsTasks(this.plan, s.count)).map((s) => s.jobId);
+    const ids = this.subs.all.filter((s) => claimsTasks(this.plan, s.count)).map((s) => s.jobId);
     await this.runner.cancelPending(ids).catch(() => undefined);
   }
 
   /** Puts every submission into the element book (its task list read once). */
   private async track(): Promise<void> {
-    for (const s of this.submissions) {
-      const list = await this.taskList(s);
-      this.book.add(s.jobId, s.attempt, s.count, (index) => this.tasksOf(s, index, list));
+    for (const s of this.subs.all) {
+      const list = await this.subs.taskList(s);
+      this.book.add(s.jobId, s.attempt, s.count, (index) => this.subs.tasksOf(s, index, list));
     }
   }
 
@@ -295,17 +245,6 @@ export class BatchRun {
     return this.schedulerWriter;
   }
 
-  private readonly lists = new Map<string, number[]>();
-  private async taskList(s: Submission): Promise<number[] | null> {
-    if (!s.tasksFile) return null;
-    let list = this.lists.get(s.tasksFile);
-    if (!list) {
-      list = JSON.parse(await readFile(join(this.layout.root, s.tasksFile), 'utf8')) as number[];
-      this.lists.set(s.tasksFile, list);
-    }
-    return list;
-  }
-
   /**
    * Writes records for the tasks of elements the scheduler called final that still have none (lost, timeout, OOM,
    * cancelled...), once `lagMs` has passed since the verdict (records may lag the scheduler: NFS); a vanished element's at once.
@@ -314,7 +253,7 @@ export class BatchRun {
     let wrote = false;
     for (const verdict of this.answers.pending()) {
       const { jobId, index, since, st: seen } = verdict;
-      const s = this.submissions.find((x) => x.jobId === jobId);
+      const s = this.subs.all.find((x) => x.jobId === jobId);
       if (!s || !this.book.isOpen(jobId, index)) {
         this.answers.drop(verdict);
         continue;
@@ -328,7 +267,7 @@ export class BatchRun {
         st = this.sched.refine(st, log);
         reason = failureReason(st);
       }
-      const slice = this.tasksOf(s, index, await this.taskList(s));
+      const slice = this.subs.tasksOf(s, index, await this.subs.taskList(s));
       for (const task of this.book.held(jobId, index)) {
         const rec = this.finals.get(task);
         const own = rec !== undefined && rec.attempt >= s.attempt;
@@ -378,7 +317,7 @@ export class BatchRun {
     if (await this.noticeCancel()) return;
     const bundle = this.listBundle();
     // a scan is O(tasks): at a million tasks, one a second was a third of the controller's CPU
-    const stamp = `${this.changes} ${this.submissions.length} ${bundle}`;
+    const stamp = `${this.changes} ${this.subs.all.length} ${bundle}`;
     if (stamp === this.owedStamp) return;
     const probe = this.plan.bundle_probe ?? 0;
     const byAttempt = new Map<number, number[]>();
@@ -399,7 +338,7 @@ export class BatchRun {
           label = `r${++this.retrySeq}`;
           // a controller killed between this label's sbatch and its journal entry: adopt that job with the list and
           // bundle it was submitted with (the owed tasks have changed since); the next tick submits what it leaves owed
-          if (await this.adoptSubmitting(label)) return;
+          if (await this.subs.adoptSubmitting(label)) return;
           // journalled as submitting but no job of its name found: that job may have run and left the queue (MinJobAge,
           // no accounting) with its claims under claims/<label>/, which would make the elements of another list under
           // this label skip their blocks and end without running them; a label is never used for a second list
@@ -410,23 +349,10 @@ export class BatchRun {
         const sub = { label, offset: 0, count: Math.ceil(ids.length / per), attempt, tasksFile, ...(per !== this.plan.bundle ? { bundle: per } : {}) };
         appendJournal(this.layout.journal, { event: 'submitting', chunk: label, elements: sub.count, attempt, tasks_file: tasksFile, ...(sub.bundle ? { bundle: sub.bundle } : {}) });
         await this.cluster.writeFile(tasksFile, JSON.stringify(ids));
-        await this.submitOnce(sub);
+        await this.subs.submitOnce(sub);
       }
     }
     this.owedStamp = stamp;
-  }
-
-  /** Adopts the queued job of listed resubmission `label` as journalled before its sbatch; false when there is none. */
-  private async adoptSubmitting(label: string): Promise<boolean> {
-    const before = await journalSubmitting(this.layout, label);
-    if (before === null) return false;
-    const existing = await this.runner.find(jobName(this.plan, label));
-    if (existing === null) return false;
-    this.opts.log?.info({ chunk: label, job_id: existing }, 'adopted the queued resubmission of this name, with the list it was submitted with');
-    const sub: Submission = { ...before, jobId: existing };
-    this.journal(sub);
-    this.submissions.push(sub);
-    return true;
   }
 
   /** Asks for one more attempt of every task whose upstream failure has been fixed by an upstream retry (journalled). */
@@ -449,12 +375,12 @@ export class BatchRun {
   private finished(): boolean {
     if (this.opts.upstream && !this.opts.upstream.settled()) return false;
     if (this.finals.size < this.plan.tasks) return false;
-    if (this.submissions.some((s) => !this.book.settled(s.jobId))) return false;
+    if (this.subs.all.some((s) => !this.book.settled(s.jobId))) return false;
     return owedItems(this.plan.tasks, this.finals, this.opts.policy).length === 0;
   }
 
   /** Job ids of every submission (for cancel). */
   jobIds(): string[] {
-    return this.submissions.map((s) => s.jobId);
+    return this.subs.all.map((s) => s.jobId);
   }
 }
