@@ -9,25 +9,22 @@ import { slotsFor } from '../plan/slots.js';
 import { UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
 import { FinalMarks } from '../records/final-marks.js';
 import type { FinalBrief } from '../records/record.js';
-import { awaitsScheduler } from '../records/select-final.js';
-import { RecordWriter } from '../records/writer.js';
 import { planSubmissions } from '../render/submission.js';
 import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
-import { type ElementStatus, failureReason, isFinal } from '../scheduler/types.js';
+import { type ElementStatus, isFinal } from '../scheduler/types.js';
 import type { Transport } from '../transport/transport.js';
 import type { FollowedFinals } from '../watch/records.js';
 import type { BatchContext, BatchRunOptions } from './batch-context.js';
 import { cancelJobs, writeCancelled } from './cancel.js';
-import { ClaimHolders } from './claims.js';
 import { type ClusterSide, sameHostCluster } from './cluster-side.js';
 import { ElementBook } from './elements.js';
 import { type LearnedBundle, learnBundle } from './learn.js';
 import { nextQuery, pollSettings } from './poll.js';
 import { SchedulerRunner } from './runner.js';
+import { Settler } from './settle.js';
 import { StatusAnswers, UNKNOWN_GRACE_MS } from './status-answers.js';
 import { sleep } from './sleep.js';
 import { Submitter } from './submitter.js';
-import { schedulerRecord } from './verdict.js';
 
 export type { Dependency } from '../scheduler/contract.js';
 export type { Submission } from '../journal/submissions.js';
@@ -42,7 +39,6 @@ export class BatchRun {
   private readonly subs: Submitter;
   /** Which elements of each submission still wait for a record or a verdict (what the poll policy sees). */
   private readonly book: ElementBook;
-  private schedulerWriter: RecordWriter | null = null;
   private retrySeq = 0;
   private limits: ArrayLimits = {};
   /** The bundle learned from the probe (plan.bundle_probe); null while it is measuring or the plan has none. */
@@ -51,8 +47,8 @@ export class BatchRun {
   private readonly cluster: ClusterSide;
   /** Every scheduler command of this run goes through it. */
   private readonly runner: SchedulerRunner;
-  /** Which element holds a task an ended element's slice did not record (stealing, ./claims.ts). */
-  private readonly holders: ClaimHolders;
+  /** Writes the records of the elements the scheduler called final without one (./settle.ts). */
+  private readonly settler: Settler;
   /** What the last whole scan for owed work saw (changes, submissions, bundle): an equal one would find nothing new. */
   private owedStamp = '';
   /** Each task's final record so far, in columns (the records stay in their files: {@link follow} reads them back). */
@@ -77,9 +73,9 @@ export class BatchRun {
     this.answers = new StatusAnswers(this.book, () => this.sched, opts.tickMs?.unknown ?? UNKNOWN_GRACE_MS);
     this.cluster = opts.cluster ?? sameHostCluster(layout, plan);
     this.runner = new SchedulerRunner(sched, transport, { signal: opts.signal, log: opts.log });
-    this.holders = new ClaimHolders(layout, this.cluster, opts.runId);
     const ctx: BatchContext = { layout, plan, cluster: this.cluster, runner: this.runner, finals: this.finals, book: this.book, opts };
     this.subs = new Submitter(ctx);
+    this.settler = new Settler(ctx, this.subs, this.answers, follow);
   }
 
   /** The binding in use (limits discovery may have found another one: PBS through Slurm's qsub wrapper). */
@@ -117,7 +113,7 @@ export class BatchRun {
     }
 
     if ((await this.loop()) && !this.cancelled) await this.cancelIdle();
-    this.schedulerWriter?.close();
+    this.settler.close();
   }
 
   /** Whether `arrayflow cancel` stopped this run; the first time, its jobs that may still run are cancelled (./cancel.ts). */
@@ -171,7 +167,7 @@ export class BatchRun {
         await this.readFinals();
         this.book.observe(this.finals, Date.now());
       }
-      if (await this.settle(Date.now(), timing.minGapMs)) await this.readFinals();
+      if (await this.settler.settle(Date.now(), timing.minGapMs)) await this.readFinals();
       await this.reviveFixed();
       if (!started && (live !== null || due.at === null)) {
         started = true;
@@ -238,59 +234,6 @@ export class BatchRun {
       }
       throw e;
     }
-  }
-
-  private writer(): RecordWriter {
-    this.schedulerWriter ??= new RecordWriter(this.layout.recordFile(`scheduler-${this.opts.runId}`));
-    return this.schedulerWriter;
-  }
-
-  /**
-   * Writes records for the tasks of elements the scheduler called final that still have none (lost, timeout, OOM,
-   * cancelled...), once `lagMs` has passed since the verdict (records may lag the scheduler: NFS); a vanished element's at once.
-   */
-  private async settle(now: number, lagMs: number): Promise<boolean> {
-    let wrote = false;
-    for (const verdict of this.answers.pending()) {
-      const { jobId, index, since, st: seen } = verdict;
-      const s = this.subs.all.find((x) => x.jobId === jobId);
-      if (!s || !this.book.isOpen(jobId, index)) {
-        this.answers.drop(verdict);
-        continue;
-      }
-      if (now - since < lagMs) continue;
-      let st = seen;
-      let reason = failureReason(st);
-      let log = '';
-      if (st.state === 'failed' || st.state === 'cancelled') {
-        log = await this.cluster.readFile(relative(this.cluster.layout.root, this.sched.logFile(this.cluster.layout, s.label, s.jobId, index)));
-        st = this.sched.refine(st, log);
-        reason = failureReason(st);
-      }
-      const slice = this.subs.tasksOf(s, index, await this.subs.taskList(s));
-      for (const task of this.book.held(jobId, index)) {
-        const rec = this.finals.get(task);
-        const own = rec !== undefined && rec.attempt >= s.attempt;
-        if (own && !awaitsScheduler(rec)) continue;
-        // a task of its slice that a sibling claimed is the sibling's to answer for (the adopted ones are this element's),
-        // a "terminated" one too: its reason (cancel, time limit) is the sibling's end, not this element's
-        const pos = slice.indexOf(task);
-        const holder = pos >= 0 && claimsTasks(this.plan, s.count) ? await this.holders.holder(s, index, pos, s.bundle ?? this.plan.bundle) : index;
-        if (holder !== index) {
-          this.book.adopt(jobId, holder, task);
-          continue;
-        }
-        if (own && !reason) continue;
-        this.opts.log?.warn({ task, job_id: `${jobId}_${index}`, state: st.rawState, reason }, 'no record from the element: recorded from the scheduler');
-        // what the task's own record of this attempt said (exit code, host, times, stderr) is kept; else see elementTimes
-        const prev = own ? ((await this.follow.read([task])).get(task) ?? null) : null;
-        this.writer().write(schedulerRecord(task, s, st, reason, prev, this.sched.name, log, pos === 0));
-        wrote = true;
-      }
-      this.book.close(jobId, index);
-      this.answers.drop(verdict);
-    }
-    return wrote;
   }
 
   /**

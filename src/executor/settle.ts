@@ -1,0 +1,90 @@
+// Settling the array elements the scheduler called final (Settler, once a BatchRun tick): each of their tasks still without a usable record of its own gets one written on its behalf (./verdict.ts), from the scheduler's word and the element's log.
+import { relative } from 'node:path';
+import { claimsTasks } from '../plan/plan.js';
+import { awaitsScheduler } from '../records/select-final.js';
+import { RecordWriter } from '../records/writer.js';
+import { failureReason } from '../scheduler/types.js';
+import type { FollowedFinals } from '../watch/records.js';
+import type { BatchContext } from './batch-context.js';
+import { ClaimHolders } from './claims.js';
+import type { StatusAnswers } from './status-answers.js';
+import type { Submitter } from './submitter.js';
+import { schedulerRecord } from './verdict.js';
+
+export class Settler {
+  /** This run's record file for the records written from the scheduler's word, opened with the first of them. */
+  private writer: RecordWriter | null = null;
+  /** Which element holds a task an ended element's slice did not record (stealing, ./claims.ts). */
+  private readonly holders: ClaimHolders;
+
+  constructor(
+    private readonly ctx: BatchContext,
+    private readonly subs: Submitter,
+    /** What the status queries said of open elements: the verdicts settled here. */
+    private readonly answers: StatusAnswers,
+    /** The records as written: a task's own record of the attempt is read back for what it says. */
+    private readonly follow: FollowedFinals,
+  ) {
+    this.holders = new ClaimHolders(ctx.layout, ctx.cluster, ctx.opts.runId);
+  }
+
+  /**
+   * Writes records for the tasks of elements the scheduler called final that still have none (lost, timeout, OOM,
+   * cancelled...), once `lagMs` has passed since the verdict (records may lag the scheduler: NFS); a vanished element's
+   * at once. True when it wrote any.
+   */
+  async settle(now: number, lagMs: number): Promise<boolean> {
+    const { plan, cluster, book, finals, runner } = this.ctx;
+    let wrote = false;
+    for (const verdict of this.answers.pending()) {
+      const { jobId, index, since, st: seen } = verdict;
+      const s = this.subs.all.find((x) => x.jobId === jobId);
+      if (!s || !book.isOpen(jobId, index)) {
+        this.answers.drop(verdict);
+        continue;
+      }
+      if (now - since < lagMs) continue;
+      let st = seen;
+      let reason = failureReason(st);
+      let log = '';
+      if (st.state === 'failed' || st.state === 'cancelled') {
+        log = await cluster.readFile(relative(cluster.layout.root, runner.sched.logFile(cluster.layout, s.label, s.jobId, index)));
+        st = runner.sched.refine(st, log);
+        reason = failureReason(st);
+      }
+      const slice = this.subs.tasksOf(s, index, await this.subs.taskList(s));
+      for (const task of book.held(jobId, index)) {
+        const rec = finals.get(task);
+        const own = rec !== undefined && rec.attempt >= s.attempt;
+        if (own && !awaitsScheduler(rec)) continue;
+        // a task of its slice that a sibling claimed is the sibling's to answer for (the adopted ones are this element's),
+        // a "terminated" one too: its reason (cancel, time limit) is the sibling's end, not this element's
+        const pos = slice.indexOf(task);
+        const holder = pos >= 0 && claimsTasks(plan, s.count) ? await this.holders.holder(s, index, pos, s.bundle ?? plan.bundle) : index;
+        if (holder !== index) {
+          book.adopt(jobId, holder, task);
+          continue;
+        }
+        if (own && !reason) continue;
+        this.ctx.opts.log?.warn({ task, job_id: `${jobId}_${index}`, state: st.rawState, reason }, 'no record from the element: recorded from the scheduler');
+        // what the task's own record of this attempt said (exit code, host, times, stderr) is kept; else see elementTimes
+        const prev = own ? ((await this.follow.read([task])).get(task) ?? null) : null;
+        this.recordFile().write(schedulerRecord(task, s, st, reason, prev, runner.sched.name, log, pos === 0));
+        wrote = true;
+      }
+      book.close(jobId, index);
+      this.answers.drop(verdict);
+    }
+    return wrote;
+  }
+
+  /** Closes the record file, if one was opened. */
+  close(): void {
+    this.writer?.close();
+  }
+
+  private recordFile(): RecordWriter {
+    this.writer ??= new RecordWriter(this.ctx.layout.recordFile(`scheduler-${this.ctx.opts.runId}`));
+    return this.writer;
+  }
+}
