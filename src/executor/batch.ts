@@ -1,14 +1,10 @@
-// The batch loop (BatchRun): submit every chunk, then follow the records, asking the scheduler only when ./poll.ts says so, until every task has a row; commands go through ./runner.ts.
+// The batch loop (BatchRun): submit every chunk, then tick by tick follow the records, ask the scheduler only when ./poll.ts says so, settle what it called final (./settle.ts) and submit owed work (./resubmit.ts), until every task has a row; jobs are submitted by ./submitter.ts, commands run through ./runner.ts.
 import { join, relative } from 'node:path';
 import { SchedulerError } from '../errors.js';
-import { appendJournal } from '../journal/journal.js';
-import { journalSubmitting } from '../journal/submissions.js';
 import type { EnsembleLayout } from '../layout/layout.js';
-import { type ArrayLimits, type PlanFile, chunkLabel, chunkSize, claimsTasks, elementTasks } from '../plan/plan.js';
-import { slotsFor } from '../plan/slots.js';
-import { UPSTREAM_FAILED, owedItems, reasonKind } from '../records/owed.js';
+import { type PlanFile, chunkLabel, claimsTasks, elementTasks } from '../plan/plan.js';
+import { owedItems } from '../records/owed.js';
 import { FinalMarks } from '../records/final-marks.js';
-import type { FinalBrief } from '../records/record.js';
 import { planSubmissions } from '../render/submission.js';
 import type { BatchScheduler, Dependency } from '../scheduler/contract.js';
 import { type ElementStatus, isFinal } from '../scheduler/types.js';
@@ -18,9 +14,9 @@ import type { BatchContext, BatchRunOptions } from './batch-context.js';
 import { cancelJobs, writeCancelled } from './cancel.js';
 import { type ClusterSide, sameHostCluster } from './cluster-side.js';
 import { ElementBook } from './elements.js';
-import { type LearnedBundle, learnBundle } from './learn.js';
 import { nextQuery, pollSettings } from './poll.js';
 import { SchedulerRunner } from './runner.js';
+import { OwedWork } from './resubmit.js';
 import { Settler } from './settle.js';
 import { StatusAnswers, UNKNOWN_GRACE_MS } from './status-answers.js';
 import { sleep } from './sleep.js';
@@ -35,28 +31,23 @@ export type { BatchRunOptions, UpstreamWatch } from './batch-context.js';
  * are the truth; the one status query per tick only reveals elements that ended without one.
  */
 export class BatchRun {
-  /** The run's array jobs: submitted once by name, journalled (./submitter.ts). */
-  private readonly subs: Submitter;
-  /** Which elements of each submission still wait for a record or a verdict (what the poll policy sees). */
-  private readonly book: ElementBook;
-  private retrySeq = 0;
-  private limits: ArrayLimits = {};
-  /** The bundle learned from the probe (plan.bundle_probe); null while it is measuring or the plan has none. */
-  private learned: LearnedBundle | null = null;
-  private readonly startedAt = Date.now();
-  private readonly cluster: ClusterSide;
   /** Every scheduler command of this run goes through it. */
   private readonly runner: SchedulerRunner;
-  /** Writes the records of the elements the scheduler called final without one (./settle.ts). */
-  private readonly settler: Settler;
-  /** What the last whole scan for owed work saw (changes, submissions, bundle): an equal one would find nothing new. */
-  private owedStamp = '';
+  private readonly cluster: ClusterSide;
   /** Each task's final record so far, in columns (the records stay in their files: {@link follow} reads them back). */
   private readonly finals: FinalMarks;
   /** How many final records have changed so far. */
   private changes = 0;
+  /** Which elements of each submission still wait for a record or a verdict (what the poll policy sees). */
+  private readonly book: ElementBook;
   /** What the status queries said of open elements: settled once records had time to land. */
   private readonly answers: StatusAnswers;
+  /** The run's array jobs: submitted once by name, journalled (./submitter.ts). */
+  private readonly subs: Submitter;
+  /** Writes the records of the elements the scheduler called final without one (./settle.ts). */
+  private readonly settler: Settler;
+  /** Submits the work owed that no submission runs: retries, extended tasks, tasks held for a probe (./resubmit.ts). */
+  private readonly owed: OwedWork;
   /** `arrayflow cancel` stopped this run: nothing more is submitted, and it ends once every submission has settled. */
   private cancelled = false;
 
@@ -76,6 +67,7 @@ export class BatchRun {
     const ctx: BatchContext = { layout, plan, cluster: this.cluster, runner: this.runner, finals: this.finals, book: this.book, opts };
     this.subs = new Submitter(ctx);
     this.settler = new Settler(ctx, this.subs, this.answers, follow);
+    this.owed = new OwedWork(ctx, this.subs);
   }
 
   /** The binding in use (limits discovery may have found another one: PBS through Slurm's qsub wrapper). */
@@ -86,14 +78,11 @@ export class BatchRun {
   /** Runs until every task has a final record with no retry owed. Returns the scheduler calls made. */
   async run(): Promise<void> {
     const limits = await this.runner.limits();
-    this.limits = limits;
     await this.cluster.writeFile(join(relative(this.layout.root, this.layout.jobLogsDir), '.keep'), '');
     await this.subs.readJournal();
     await this.cluster.sync();
     await this.readFinals();
-    // the highest listed label journalled as submitted (labels journalled as submitting only are skipped below, so the
-    // labels in use need not be contiguous)
-    this.retrySeq = Math.max(0, ...this.subs.all.filter((s) => s.tasksFile).map((s) => Number(/^r(\d+)$/.exec(s.label)?.[1] ?? 0)));
+    this.owed.begin(limits);
 
     // first submission of every chunk that still has a task without a record (a later stage's wait for the upstream's jobs)
     const submitted = new Set(this.subs.all.map((s) => s.label));
@@ -179,7 +168,8 @@ export class BatchRun {
       if (this.cancelled) {
         if (await this.recordCancelled()) return true;
       } else {
-        await this.resubmitOwed();
+        // a cancel that came while this tick ran: not one more submission, nor a bundle learned from cancelled tasks
+        if (!(await this.noticeCancel())) await this.owed.resubmit(this.changes);
         if (this.finished()) return true;
       }
       if (this.opts.signal?.aborted) return false;
@@ -199,6 +189,11 @@ export class BatchRun {
       await this.reviveFixed();
       this.opts.onRecords?.(kept);
     });
+  }
+
+  /** A later stage's retry requests for tasks whose upstream failure was fixed (./resubmit.ts); none once cancelled. */
+  private async reviveFixed(): Promise<void> {
+    if (!this.cancelled) await this.owed.reviveFixed();
   }
 
   /**
@@ -234,85 +229,6 @@ export class BatchRun {
       }
       throw e;
     }
-  }
-
-  /**
-   * The bundle of listed submissions: the plan's, or the one learned from the probe. Null while the probe is still
-   * measuring: the tasks after it are held until then (learnBundle), the choice journalled once.
-   */
-  private listBundle(): number | null {
-    if (this.plan.bundle_probe === undefined) return this.plan.bundle;
-    if (this.learned === null) {
-      const slots = slotsFor(this.limits.cpus, this.plan.executor.resources.cpus);
-      this.learned = learnBundle(this.plan, this.finals, slots, (Date.now() - this.startedAt) / 1000);
-      if (this.learned !== null) appendJournal(this.layout.journal, { event: 'bundle_learned', bundle: this.learned.bundle, reason: this.learned.reason });
-    }
-    return this.learned?.bundle ?? null;
-  }
-
-  /**
-   * Submits, as listed arrays per attempt number (split at the cluster's chunk size), every task owed an attempt that
-   * no submission runs: retries (automatic or asked for), tasks added by `extend` beyond the plan's element layout,
-   * and the tasks a probe held back once their bundle is learned.
-   */
-  private async resubmitOwed(): Promise<void> {
-    // a cancel that came while this tick ran: not one more submission, nor a bundle learned from cancelled tasks
-    if (await this.noticeCancel()) return;
-    const bundle = this.listBundle();
-    // a scan is O(tasks): at a million tasks, one a second was a third of the controller's CPU
-    const stamp = `${this.changes} ${this.subs.all.length} ${bundle}`;
-    if (stamp === this.owedStamp) return;
-    const probe = this.plan.bundle_probe ?? 0;
-    const byAttempt = new Map<number, number[]>();
-    for (const { task, attempt } of owedItems(this.plan.tasks, this.finals, this.opts.policy)) {
-      if (this.book.runs(task, attempt)) continue;
-      if (bundle === null && attempt === 1 && task >= probe) continue;
-      const list = byAttempt.get(attempt) ?? [];
-      list.push(task);
-      byAttempt.set(attempt, list);
-    }
-    const per = bundle ?? this.plan.bundle;
-    const size = chunkSize(this.limits, this.plan.executor.array) * per;
-    for (const [attempt, all] of byAttempt) {
-      for (let i = 0; i < all.length; i += size) {
-        const ids = all.slice(i, i + size);
-        let label: string;
-        for (;;) {
-          label = `r${++this.retrySeq}`;
-          // a controller killed between this label's sbatch and its journal entry: adopt that job with the list and
-          // bundle it was submitted with (the owed tasks have changed since); the next tick submits what it leaves owed
-          if (await this.subs.adoptSubmitting(label)) return;
-          // journalled as submitting but no job of its name found: that job may have run and left the queue (MinJobAge,
-          // no accounting) with its claims under claims/<label>/, which would make the elements of another list under
-          // this label skip their blocks and end without running them; a label is never used for a second list
-          if ((await journalSubmitting(this.layout, label)) === null) break;
-        }
-        // journalled relative to the ensemble root: the same list serves the local and the cluster copy
-        const tasksFile = relative(this.layout.root, join(this.layout.planDir, `${label}-tasks.json`));
-        const sub = { label, offset: 0, count: Math.ceil(ids.length / per), attempt, tasksFile, ...(per !== this.plan.bundle ? { bundle: per } : {}) };
-        appendJournal(this.layout.journal, { event: 'submitting', chunk: label, elements: sub.count, attempt, tasks_file: tasksFile, ...(sub.bundle ? { bundle: sub.bundle } : {}) });
-        await this.cluster.writeFile(tasksFile, JSON.stringify(ids));
-        await this.subs.submitOnce(sub);
-      }
-    }
-    this.owedStamp = stamp;
-  }
-
-  /** Asks for one more attempt of every task whose upstream failure has been fixed by an upstream retry (journalled). */
-  private async reviveFixed(): Promise<void> {
-    const { upstream, policy } = this.opts;
-    if (!upstream || this.cancelled) return;
-    // at most as many revivals as retries: a node that keeps seeing a stale upstream view cannot loop forever
-    const waiting = [...this.finals.withReasons()].filter(
-      (r) => r.status === 'failed' && reasonKind(r.reason) === UPSTREAM_FAILED && policy.requested.get(r.task) !== r.attempt && r.attempt <= policy.retries,
-    );
-    if (waiting.length === 0) return;
-    const fixed = await upstream.fixed(waiting.map((r) => r.task));
-    if (fixed.length === 0) return;
-    const tasks = fixed.map((t): [number, number] => [t, (this.finals.get(t) as FinalBrief).attempt]);
-    for (const [t, attempt] of tasks) policy.requested.set(t, attempt);
-    this.owedStamp = ''; // retry requests changed: the next scan for owed work runs
-    appendJournal(this.layout.journal, { event: 'retry', tasks });
   }
 
   private finished(): boolean {
