@@ -75,7 +75,7 @@ export class BatchRun {
     return this.runner.sched;
   }
 
-  /** Runs until every task has a final record with no retry owed. Returns the scheduler calls made. */
+  /** Runs until every task has a final record with no retry owed. */
   async run(): Promise<void> {
     const limits = await this.runner.limits();
     await this.cluster.writeFile(join(relative(this.layout.root, this.layout.jobLogsDir), '.keep'), '');

@@ -78,6 +78,11 @@ t.test('a retry killed between its sbatch and its journal entry: the next contro
   t.equal(r.exitCode, 3, r.stderr);
   t.match(r.stdout, /3 done, 1 failed, 0 pending/);
   t.notOk((await journal()).some((e) => e.event === 'submitted' && e.chunk !== 'r1' && e.chunk.startsWith('r')), 'nothing else resubmitted');
+  // the controller ends once every task has its final: the job's run of the task given a record by hand may still be
+  // writing its record then; once the job has left the queue, a collect holds every record
+  await until('the adopted job left the queue', async () => ((await execa('squeue', ['-h', '-j', jobId], { env, reject: false })).stdout.trim() === '' ? true : undefined));
+  const collected = await runCli(['collect', ens], { env });
+  t.equal(collected.exitCode, 3, `one task failed: ${collected.stderr}`);
   const rows = await duckQuery(`select task_id, attempt, status, runs from read_parquet('${join(ens, 'dataset.parquet')}') order by task_id`);
   t.equal(rows.length, 4, 'one row per task');
   const again = rows.filter((x) => failed.includes(Number(x.task_id)));
