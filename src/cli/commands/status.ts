@@ -7,11 +7,14 @@ import { cancelledHint, ensembleCommand, ensembleDirOf } from '../shared.js';
 
 const TAIL_LINES = 5;
 
-/** Per failed task: reason and attempt, its parameters, the last lines of its stderr, its kept logs; then what to do next. */
-function describeFailures(failed: FailedTask[], ensembleDir: string): string {
+/**
+ * Per failed task: reason and attempt, its parameters, the last lines of its stderr, its kept logs; then what to do next.
+ * `stage` names the stage of a multi-stage root in front of each task.
+ */
+function describeFailures(failed: FailedTask[], ensembleDir: string, stage?: string): string {
   const out: string[] = [];
   for (const r of failed) {
-    out.push(`task ${r.task} (attempt ${r.attempt}): ${r.reason}`);
+    out.push(`${stage ? `${stage}: ` : ''}task ${r.task} (attempt ${r.attempt}): ${r.reason}`);
     const params = Object.entries(r.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
     out.push(`  params: ${params || '(none)'}  task_seed=${r.seed}`);
     const tail = (r.stderr_tail ?? '').trimEnd().split('\n').filter((l) => l !== '').slice(-TAIL_LINES);
@@ -34,10 +37,21 @@ export function register(program: Command): void {
       const { changedSettings, chunkStatus, ensembleStatus, failedTasks, stagesStatus } = await import('../../run/status.js');
       const staged = await stagesStatus(dir);
       if (staged) {
-        // a multi-stage ensemble: one line per stage (`status <dir>/stages/<name>` for its chunks and failures)
-        if (o.json) process.stdout.write(JSON.stringify(staged) + '\n');
-        for (const st of o.json ? [] : staged.stages) {
+        // a multi-stage ensemble: one line per stage (`status <dir>/stages/<name>` for its chunks), then with
+        // --failed every stage's failed tasks: `run` on the root points here for them
+        const stages = await Promise.all(
+          staged.stages.map(async (st) => ({ ...st, ...(o.failed ? { failed_tasks: await failedTasks(st.ensembleDir) } : {}) })),
+        );
+        if (o.json) {
+          process.stdout.write(JSON.stringify({ ...staged, stages }) + '\n');
+          return;
+        }
+        for (const st of stages) {
           process.stdout.write(`${st.stage}: ${st.total} tasks: ${st.done} done, ${st.failed} failed, ${st.pending} pending (${st.ensembleDir})\n`);
+        }
+        for (const st of stages) if (st.failed_tasks) process.stdout.write(describeFailures(st.failed_tasks, st.ensembleDir, st.stage));
+        if (!o.failed && stages.some((st) => st.failed > 0)) {
+          process.stdout.write(`failed tasks, their parameters and stderr: arrayflow status ${target} --failed\n`);
         }
         return;
       }

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { behaveConfig, runCli, writeConfig } from '../../helpers/ensemble.js';
+import { threeStages } from '../../helpers/stages.js';
 
 t.test('status --failed shows why each task failed and what to do next; --json --failed is one JSON document', async (t) => {
   const dir = t.testdir();
@@ -49,4 +50,27 @@ t.test('status of a directory that does not exist says so', async (t) => {
   const r = await runCli(['status', join(t.testdir(), 'nosuch')]);
   t.equal(r.exitCode, 1);
   t.match(r.stderr, /nosuch: no such ensemble directory or config file/);
+});
+
+t.test("status --failed on a multi-stage root lists every stage's failed tasks, as `run` tells you to", async (t) => {
+  const dir = t.testdir();
+  const config = writeConfig(dir, threeStages('executor: { type: local, workers: 2 }'));
+  const run = await runCli(['run', config, '--no-progress']);
+  t.equal(run.exitCode, 3, run.stderr);
+  const ens = join(dir, 'ens');
+  t.match(run.stdout, `failures: arrayflow status ${ens} --failed`, 'the run points at status --failed on the root');
+
+  const plain = await runCli(['status', ens]);
+  t.match(plain.stdout, /^A: 3 tasks: 2 done, 1 failed, 0 pending/m);
+  t.match(plain.stdout, `failed tasks, their parameters and stderr: arrayflow status ${ens} --failed`, 'points at --failed');
+
+  const failed = await runCli(['status', ens, '--failed']);
+  t.equal(failed.exitCode, 0, failed.stderr);
+  t.match(failed.stdout, /^A: task 2 \(attempt 1\): exit code 3$/m, "stage A's failure with its reason");
+  t.match(failed.stdout, /^ {2}stderr\| simulated failure: giving up$/m, 'its stderr tail');
+  t.match(failed.stdout, /^B: task 4 \(attempt 1\): upstream failed: A task 2: exit code 3$/m, "a later stage's upstream failures");
+  t.match(failed.stdout, `after a fix: arrayflow retry ${join(ens, 'stages', 'A')} --failed`, "retry names the stage's directory");
+
+  const json = JSON.parse((await runCli(['status', ens, '--json', '--failed'])).stdout) as { stages: Array<{ stage: string; failed_tasks?: Array<{ task: number; reason: string }> }> };
+  t.same(json.stages.map((s) => [s.stage, s.failed_tasks?.map((f) => f.task)]), [['A', [2]], ['B', [4, 5]], ['C', [4, 5]]]);
 });
