@@ -35,3 +35,19 @@ t.test('a plan.json that is not JSON is an EnsembleError naming the file', async
   t.match(err, { name: 'EnsembleError', code: 'E_ENSEMBLE' }, 'a named error');
   t.match(err?.message, join(dir, 'ens', 'plan', 'plan.json'), 'the message names the file');
 });
+
+t.test("the root of a multi-stage ensemble is not an error to plan again: it names the stages' directories", async (t) => {
+  const stages = { format: 1, name: 'chain', stages: [{ name: 'A' }, { name: 'B' }] };
+  const dir = t.testdir({ ens: { 'stages.json': JSON.stringify(stages), stages: { A: {}, B: {} } } });
+  const ens = join(dir, 'ens');
+  const err = await readPlan(ens).then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
+  t.match(err, { name: 'UsageError', code: 'E_USAGE' });
+  t.equal(
+    err?.message,
+    `${ens} is a multi-stage ensemble: give one stage's directory (${join(ens, 'stages', 'A')}, ${join(ens, 'stages', 'B')}); see docs/stages.md`,
+  );
+  t.notMatch(err?.message, /arrayflow plan/, 'not told to plan it');
+});
