@@ -232,6 +232,36 @@ async function parseResultText(text: string, spec: ResultSpec) {
 }
 
 /**
+ * The result file of a task that exited 0 (`how` says so in the reason), read and parsed as the wrapper records it:
+ * its values, or the reason it fails the task (`no result:`, `result too large:`, `bad result:`). Also used by `reproduce`.
+ */
+export async function readResultFile(
+  dir: string,
+  spec: ResultSpec,
+  how: string,
+): Promise<{ ok: true; result: NonNullable<TaskRecord['result']> } | { ok: false; reason: string; tooLarge: boolean }> {
+  const { file } = spec;
+  let fd: number;
+  try {
+    fd = openSync(join(dir, file), 'r');
+  } catch {
+    return { ok: false, reason: `no result: the simulation ${how} but did not write ${file}`, tooLarge: false };
+  }
+  let text: string;
+  try {
+    // a runaway result (a 50 MB file) is not read into memory nor into the dataset: it stays in outputs/ to look at
+    const size = fstatSync(fd).size;
+    const max = spec.max_size ?? DEFAULT_RESULT_MAX_SIZE; // plans written before result.max_size existed
+    if (size > max) return { ok: false, reason: `result too large: ${file} has ${size} bytes (> result.max_size, ${max} bytes)`, tooLarge: true };
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  const parsed = await parseResultText(text, spec);
+  return parsed.ok ? { ok: true, result: parsed.result } : { ok: false, reason: parsed.reason, tooLarge: false };
+}
+
+/**
  * Runs one attempt of one task in its own scratch dir. `emit` (the record file's writer) gets the record
  * once outputs were copied back and before scratch is removed; without it, the caller writes the returned
  * record. With `result.marker`, the task is complete as soon as the marker file appears: its result is
@@ -307,30 +337,13 @@ export async function runTask(ctx: TaskContext, row: TaskRow, attempt: number, e
   };
   /** The record of a task that completed; a later stage's row carries its upstream columns before its own. */
   const resultRecord = async (dir: string, exitFields: Partial<TaskRecord>, how: string, lineage?: TaskRecord['result']): Promise<TaskRecord> => {
-    const { file } = runtime.result;
-    let fd: number;
-    try {
-      fd = openSync(join(dir, file), 'r');
-    } catch {
-      return record('failed', `no result: the simulation ${how} but did not write ${file}`, exitFields);
+    const read = await readResultFile(dir, runtime.result, how);
+    if (!read.ok) {
+      // a runaway result: copyBack has kept it already unless keep is none
+      if (read.tooLarge && runtime.keep === 'none') await keepFile(dir, ctx.layout.outputs(row.id), runtime.result.file);
+      return record('failed', read.tooLarge ? `${read.reason}; kept in outputs/${row.id}/` : read.reason, exitFields);
     }
-    let text: string;
-    try {
-      // a runaway result (a 50 MB file) is not read into memory nor into the dataset: it stays in outputs/ to look at
-      const size = fstatSync(fd).size;
-      const max = runtime.result.max_size ?? DEFAULT_RESULT_MAX_SIZE; // plans written before result.max_size existed
-      if (size > max) {
-        // copyBack has kept it already unless keep is none
-        if (runtime.keep === 'none') await keepFile(dir, ctx.layout.outputs(row.id), file);
-        return record('failed', `result too large: ${file} has ${size} bytes (> result.max_size, ${max} bytes); kept in outputs/${row.id}/`, exitFields);
-      }
-      text = readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
-    }
-    const parsed = await parseResultText(text, runtime.result);
-    if (!parsed.ok) return record('failed', parsed.reason, exitFields);
-    return record('done', null, { ...exitFields, result: lineage ? { ...lineage, ...parsed.result } : parsed.result });
+    return record('done', null, { ...exitFields, result: lineage ? { ...lineage, ...read.result } : read.result });
   };
   let rec: TaskRecord;
   try {

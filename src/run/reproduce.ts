@@ -4,11 +4,12 @@
 import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
+import type { ResultSpec } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { EnsembleLayout } from '../layout/layout.js';
 import { WrapperState, exitReason, startCommand } from '../node/child.js';
 import { taskLimits } from '../node/limits.js';
-import { type PreparedTask, prepareTask, stopExitCode, taskEnv } from '../node/wrapper.js';
+import { type PreparedTask, prepareTask, readResultFile, stopExitCode, taskEnv } from '../node/wrapper.js';
 import { readPlan } from '../plan/read.js';
 import { type TaskRow, readTaskRange } from '../plan/tasks.js';
 import { readFinals } from '../records/read.js';
@@ -40,6 +41,8 @@ export interface Reproduction extends PreparedTask {
   recordedReason: string | null;
   /** executor.setup: the lines a job script runs before the wrapper (not run here). */
   setup: string[];
+  /** The result file the task must write: one that exited 0 without a valid one failed as `no result:` / `bad result:`. */
+  result: ResultSpec;
 }
 
 /** Which ensemble directory holds the task: the ensemble's, or its stage's. */
@@ -102,6 +105,7 @@ export async function prepareReproduction(ensembleDir: string, task: number, opt
     timeKey,
     recordedReason: recorded?.reason ?? null,
     setup: plan.executor.setup ?? [],
+    result: plan.runtime.result,
   };
 }
 
@@ -147,7 +151,10 @@ export async function runReproduction(r: Reproduction, opts: ReproduceRunOptions
     const started = startCommand(r.argv, r.dir, taskEnv(r.vars), { stdout: opts.stdout ?? 1, stderr: opts.stderr ?? 2 }, limits, state);
     const exit = await started.exited;
     const exitCode = exit.code ?? (exit.signal ? stopExitCode(exit.signal) : 127);
-    return { exitCode, reason: exitReason(exit, r.argv[0], limits, state), timedOut: exit.timedOut };
+    const reason = exitReason(exit, r.argv[0], limits, state);
+    // exited 0: the wrapper would still fail it for a missing, runaway or unreadable result file
+    const read = reason === null ? await readResultFile(r.dir, r.result, 'exited 0') : null;
+    return { exitCode, reason: read && !read.ok ? read.reason : reason, timedOut: exit.timedOut };
   } finally {
     opts.signal?.removeEventListener('abort', stop);
   }

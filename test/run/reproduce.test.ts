@@ -99,3 +99,23 @@ stages:
   t.same(JSON.parse(readFileSync(join(scratch, 'result.json'), 'utf8')).argv, ['4', "it's a x=2"], 'the argv of the stage task');
   t.same(hashTree(ens), before, 'every file of the ensemble is byte-identical');
 });
+
+t.test("reproduce of a task that exited 0 without a valid result says so, as the wrapper's record does", async (t) => {
+  const dir = t.testdir();
+  const config = writeConfig(dir, behaveConfig({ modes: ['noresult', 'badresult'], xs: [5] }));
+  const ran = await run(config, { workers: 2 });
+  t.equal(ran.failed, 2);
+  const byTask = new Map((await failures(ran.ensembleDir)).map((f) => [f.task, f.reason]));
+  const fd = openSync(join(dir, 'out.txt'), 'w');
+  try {
+    for (const [task, recorded] of byTask) {
+      const again = await reproduce(ran.ensembleDir, task, { dir: join(dir, `t${task}`), stdout: fd, stderr: fd });
+      t.equal(again.exitCode, 0, "the task's own exit status");
+      t.equal(again.reason, recorded, `task ${task}: the reason the wrapper recorded, not a success`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const cli = await runCli(['reproduce', ran.ensembleDir, '0', '--dir', join(dir, 'cli')]);
+  t.match(cli.stderr, /task 0: no result: the simulation exited 0 but did not write result\.json; its files are in/);
+});
