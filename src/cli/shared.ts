@@ -69,6 +69,14 @@ export function cancelledHint(cancelled: number, ensembleDir: string): string {
   return `${cancelled} task${cancelled === 1 ? ' was' : 's were'} cancelled; run ${cancelled === 1 ? 'it' : 'them'} again with: arrayflow retry ${ensembleDir} --failed --reason cancelled\n`;
 }
 
+/** The cancelled hint of a run; a multi-stage root has no plan to retry, so one per stage that has cancelled tasks. */
+async function cancelledHints(result: RunResult): Promise<string> {
+  const { stagesStatus } = await import('../run/status.js');
+  const staged = await stagesStatus(result.ensembleDir);
+  if (!staged) return cancelledHint(result.cancelled, result.ensembleDir);
+  return staged.stages.map((st) => (st.cancelled > 0 ? cancelledHint(st.cancelled, st.ensembleDir) : '')).join('');
+}
+
 /** Runs `fn` with Ctrl-C (and SIGTERM) handling and a progress display, then prints the outcome. */
 export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promise<RunResult>): Promise<void> {
   const abort = new AbortController();
@@ -117,7 +125,7 @@ export async function withProgress(o: RunFlags, fn: (opts: RunOptions) => Promis
       (abort.signal.aborted && result.pending > 0 ? interruptedLine(result.ensembleDir, result.pending, result.submitted ?? 0) : '') +
       (result.stoppedByCancel ? `stopped by arrayflow cancel: nothing more was started or submitted, and every task left unfinished is recorded as cancelled\n` : '') +
       (result.cancelRequested && !result.stoppedByCancel ? `arrayflow cancel came when every task had its row: nothing was cancelled\n` : '') +
-      (result.cancelled > 0 ? cancelledHint(result.cancelled, result.ensembleDir) : ''),
+      (result.cancelled > 0 ? await cancelledHints(result) : ''),
   );
   if (result.done > 0) {
     // a first look at the results, read back from dataset.parquet (arrayflow summary --by for more); by stage for stages

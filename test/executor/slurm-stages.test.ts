@@ -103,3 +103,35 @@ stages:
   if (rows[3].attempt === 2) t.same(retried.map((e) => (e.event === 'retry' ? e.tasks : [])), [[[1, 1]]], 'revived once, journalled');
   else t.same(retried, [], 'nothing to revive');
 });
+
+t.test('afterok on Slurm with an upstream element killed (out of memory): the cancelled hint names the stage directory to retry', async (t) => {
+  if (!(await requireSlurm(t, { sacct: true }))) return;
+  const dir = t.testdir();
+  const config = writeConfig(
+    dir,
+    `name: okchain
+ensemble_dir: ens
+inputs: { copy: [${JSON.stringify(behaveSim)}] }
+executor: { type: slurm, resources: { time: "00:05:00", mem: 200M } }
+stages:
+  - name: A
+    command: [node, behave.mjs, "{mode}", "{x}"]
+    parameters: { x: { int: [1, 600] }, mode: [ok, hog] }
+    sampling: { method: list, points: [{ x: 1, mode: ok }, { x: 600, mode: hog }] }
+  - name: B
+    command: [node, behave.mjs, ok, "{A.y}"]
+    depend: afterok
+`,
+  );
+  const r = await runCli(['run', config, '--no-progress'], { timeout: 180_000 });
+  t.equal(r.exitCode, 3, r.stderr);
+  const ens = join(dir, 'ens');
+  const stageB = join(ens, 'stages', 'B');
+  t.match(r.stdout, /1 done, 3 failed, 0 pending/, "A's out-of-memory element, and B's two elements cancelled by the dependency it broke");
+  t.match(r.stdout, `2 tasks were cancelled; run them again with: arrayflow retry ${stageB} --failed --reason cancelled`);
+  t.notMatch(r.stdout, `arrayflow retry ${ens} --failed`, 'not the root, which has no plan to retry');
+  // the hint works: B runs again, its task on the done A row ends done, the other fails on its upstream
+  const again = await runCli(['retry', stageB, '--failed', '--reason', 'cancelled', '--no-progress'], { timeout: 180_000 });
+  t.equal(again.exitCode, 3, again.stderr);
+  t.match(again.stdout, /1 done, 1 failed, 0 pending/);
+});
