@@ -133,7 +133,7 @@ export function failureReason(status: ElementStatus): string | null {
     case 'timeout':
       return `timeout: the array element hit its time limit${raw(status)}`;
     case 'out_of_memory':
-      return `out of memory: the array element used more memory than it requested${on}${raw(status)}`;
+      return `out of memory: the array element used more memory than it requested${on}${raw(status)}; give it more with executor.resources.mem, or each retry more with executor.retry_scale.mem`;
     case 'node_fail':
       return `node failure: the node running the array element failed${on}${raw(status)}`;
     case 'preempted':

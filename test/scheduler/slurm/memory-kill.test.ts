@@ -14,7 +14,7 @@ t.test('memory kills: FAILED 0:9 plus slurmstepd line', async (t) => {
   const oom = applyMemoryKill(killed, STDERR_MEMORY_KILL);
   t.equal(oom.state, 'out_of_memory');
   t.equal(oom.signal, 9);
-  t.match(failureReason(oom), /^out of memory: .*\(Slurm FAILED\)$/);
+  t.match(failureReason(oom), /^out of memory: .*\(Slurm FAILED\); give it more with executor\.resources\.mem, or each retry more with executor\.retry_scale\.mem$/);
   t.equal(applyMemoryKill(killed, STDERR_TIMEOUT), killed);
   const ok = find(parseSacctOutput(SACCT_FINAL), JOB.ok, 0);
   t.equal(applyMemoryKill(ok, STDERR_MEMORY_KILL).state, 'completed', 'only failed/cancelled are reinterpreted');
