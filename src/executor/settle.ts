@@ -4,12 +4,16 @@ import { claimsTasks } from '../plan/plan.js';
 import { awaitsScheduler } from '../records/select-final.js';
 import { RecordWriter } from '../records/writer.js';
 import { failureReason } from '../scheduler/types.js';
+import type { Submission } from '../journal/submissions.js';
 import type { FollowedFinals } from '../watch/records.js';
 import type { BatchContext } from './batch-context.js';
 import { ClaimHolders } from './claims.js';
 import type { StatusAnswers } from './status-answers.js';
 import type { Submitter } from './submitter.js';
 import { schedulerRecord } from './verdict.js';
+
+/** What a cancel of an element waiting with afterok most likely was (a user's scancel looks the same in squeue). */
+const AFTEROK_CANCEL = '; this stage waits on its upstream with depend: afterok, and the scheduler cancels its jobs when an upstream element did not succeed';
 
 export class Settler {
   /** This run's record file for the records written from the scheduler's word, opened with the first of them. */
@@ -51,6 +55,7 @@ export class Settler {
         log = await cluster.readFile(relative(cluster.layout.root, runner.sched.logFile(cluster.layout, s.label, s.jobId, index)));
         st = runner.sched.refine(st, log);
         reason = failureReason(st);
+        if (st.state === 'cancelled' && (await this.waitsWithAfterok(s))) reason += AFTEROK_CANCEL;
       }
       const slice = this.subs.tasksOf(s, index, await this.subs.taskList(s));
       for (const task of book.held(jobId, index)) {
@@ -76,6 +81,13 @@ export class Settler {
       this.answers.drop(verdict);
     }
     return wrote;
+  }
+
+  /** Whether `s` is a chunk of a later stage submitted to wait on its upstream's jobs with afterok (not a resubmission). */
+  private async waitsWithAfterok(s: Submission): Promise<boolean> {
+    if (s.tasksFile !== undefined || this.ctx.opts.after === undefined) return false;
+    const dep = await this.ctx.opts.after;
+    return dep.kind === 'afterok' && dep.jobIds.length > 0;
   }
 
   /** Closes the record file, if one was opened. */

@@ -130,6 +130,9 @@ stages:
   t.match(r.stdout, /1 done, 3 failed, 0 pending/, "A's out-of-memory element, and B's two elements cancelled by the dependency it broke");
   t.match(r.stdout, `2 tasks were cancelled; run them again with: arrayflow retry ${stageB} --failed --reason cancelled`);
   t.notMatch(r.stdout, `arrayflow retry ${ens} --failed`, 'not the root, which has no plan to retry');
+  const reasons = await duckQuery(`select reason from read_parquet('${join(stageB, 'dataset.parquet')}')`);
+  t.equal(reasons.length, 2);
+  for (const { reason } of reasons) t.match(reason, /^cancelled: .*; this stage waits on its upstream with depend: afterok, and the scheduler cancels its jobs when an upstream element did not succeed$/, 'the reason says why Slurm cancelled it');
   // the hint works: B runs again, its task on the done A row ends done, the other fails on its upstream
   const again = await runCli(['retry', stageB, '--failed', '--reason', 'cancelled', '--no-progress'], { timeout: 180_000 });
   t.equal(again.exitCode, 3, again.stderr);
