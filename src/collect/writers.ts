@@ -45,26 +45,31 @@ export interface PartWriter extends DatasetWriter {
   encode(table: Table): Iterable<string | Uint8Array>;
 }
 
-// CSV chunks are joined to roughly this size before each write(2).
+// CSV text is written in buffers of this size, one write(2) each.
 const CSV_WRITE_BYTES = 1 << 20;
 
-/** Groups small CSV chunks so the file is written in ~1 MiB writes. */
-function* coalesce(chunks: Iterable<string>): Generator<string> {
-  let parts: string[] = [];
-  let size = 0;
+/**
+ * CSV chunks as ~1 MiB buffers for write(2), each chunk encoded straight into the buffer. Joining the chunks into a
+ * 1 MiB string first made one more large string per write (large-object space, which only a full GC frees: at a
+ * collect's peak they were several MB of its heap). A new buffer each time: the last one may still be written.
+ */
+function* toWrites(chunks: Iterable<string>): Generator<Uint8Array> {
+  let buf = Buffer.allocUnsafe(CSV_WRITE_BYTES);
+  let used = 0;
   for (const c of chunks) {
-    parts.push(c);
-    size += c.length;
-    if (size >= CSV_WRITE_BYTES) {
-      yield parts.join('');
-      parts = [];
-      size = 0;
+    // at most 3 UTF-8 bytes a UTF-16 unit: a chunk that might not fit goes into the next buffer
+    if (used > 0 && used + 3 * c.length > buf.length) {
+      yield buf.subarray(0, used);
+      buf = Buffer.allocUnsafe(CSV_WRITE_BYTES);
+      used = 0;
     }
+    if (3 * c.length > buf.length) yield Buffer.from(c, 'utf8');
+    else used += buf.write(c, used, 'utf8');
   }
-  if (parts.length > 0) yield parts.join('');
+  if (used > 0) yield buf.subarray(0, used);
 }
 
-/** The CSV header with the first table, then each table's rows, in ~1 MiB writes. */
+/** The CSV header with the first table, then each table's rows, in writes of up to 1 MiB. */
 function csvEncoder(sink: ChunkSink): DatasetEncoder {
   let header = true;
   return {
@@ -72,7 +77,7 @@ function csvEncoder(sink: ChunkSink): DatasetEncoder {
       const rows = renderCsvRows(table);
       const chunks = header ? (function* () { yield csvHeader(table); yield* rows; })() : rows;
       header = false;
-      for (const c of coalesce(chunks)) await sink(c);
+      for (const b of toWrites(chunks)) await sink(b);
     },
     end: async () => undefined,
   };
@@ -87,7 +92,7 @@ export function parquetWriter(compression: DatasetCompression = 'snappy'): PartW
   };
 }
 
-export const csvWriter: PartWriter = { format: 'csv', encode: (table) => coalesce(renderCsvChunks(table)), open: ({ sink }) => csvEncoder(sink) };
+export const csvWriter: PartWriter = { format: 'csv', encode: (table) => toWrites(renderCsvChunks(table)), open: ({ sink }) => csvEncoder(sink) };
 
 /** dataset.h5 (docs/dataset.md), gzip-compressed when `compression` is gzip: the codec h5py has built in. */
 export function hdf5Writer(compression: DatasetCompression): DatasetWriter {
