@@ -5,12 +5,12 @@ import type { TaskRow } from '../plan/tasks.js';
 import { classOf, ResultShapes } from '../records/result-shape.js';
 import {
   column,
-  float64Data,
+  Float64Column,
   inferredColumn,
-  int32Data,
-  int64Data,
+  Int32Column,
+  Int64Column,
   KindCounter,
-  timestampData,
+  TimestampColumn,
   timestampMs,
   utf8Data,
   type Column,
@@ -123,34 +123,50 @@ function freeName(name: string, prefix: string, taken: (s: string) => boolean): 
   return out;
 }
 
-// The columns before the params: task_id, batch, point, replicate.
-const LEADING = 4;
+/** The number columns of every dataset, of `n` rows, filled as each row is added (columns.ts NumberColumn). */
+function fixedColumns(n: number) {
+  const int32 = (): Int32Column => new Int32Column(n);
+  const [taskId, batch, point, replicate, exitCode, attempt, runs] = [int32(), int32(), int32(), int32(), int32(), int32(), int32()];
+  return { taskId, batch, point, replicate, exitCode, attempt, runs, start: new TimestampColumn(n), end: new TimestampColumn(n), duration: new Float64Column(n), seed: new Int64Column(n) };
+}
+
+type FixedColumns = ReturnType<typeof fixedColumns>;
+
+// The text columns among the metadata, by their place in `values` after the params and results.
+const STATUS = 0;
+const REASON = 1;
+const SIGNAL = 2;
+const HOST = 3;
+const JOB_ID = 4;
 
 /**
  * The rows of one batch of the dataset, added one at a time and kept as column values only, so a
  * row's record is garbage as soon as it is added (held for a whole batch, 10^5 records outlive the
- * young generation, and copying them was the largest part of the collector's GC). Columns: `task_id`,
+ * young generation, and copying them was the largest part of the collector's GC). The number columns go
+ * straight into typed arrays; the params, results and texts into an array per column. Columns: `task_id`,
  * `batch`, {@link PLACE_COLUMNS}, the params, the results, then {@link METADATA_COLUMNS}.
  */
 export class BatchBuilder {
   private n = 0;
-  // per column, in the order above, each row's value (holes: null)
+  private fixed!: FixedColumns;
+  // per param, result and text column, in that order, each row's value (holes: null)
   private values: unknown[][] = [];
   private readonly resultSlot: Map<string, number>;
-  private readonly meta: number;
+  private readonly text: number;
 
   constructor(
     private readonly cols: DatasetColumns,
     private readonly capacity: number,
   ) {
-    this.resultSlot = new Map(cols.results.map((c, i) => [c.key, LEADING + cols.params.length + i]));
-    this.meta = LEADING + cols.params.length + cols.results.length;
+    this.resultSlot = new Map(cols.results.map((c, i) => [c.key, cols.params.length + i]));
+    this.text = cols.params.length + cols.results.length;
     this.reset();
   }
 
   private reset(): void {
     this.n = 0;
-    this.values = Array.from({ length: this.meta + METADATA_COLUMNS.length }, () => new Array<unknown>(this.capacity));
+    this.fixed = fixedColumns(this.capacity);
+    this.values = Array.from({ length: this.text + 5 }, () => new Array<unknown>(this.capacity));
   }
 
   /** Rows added since the last {@link build}. */
@@ -161,17 +177,19 @@ export class BatchBuilder {
   /** Adds task `row` with final record `rec` (undefined: pending). */
   add(row: TaskRow, rec: TaskRecord | undefined): void {
     const v = this.values;
+    const f = this.fixed;
     const i = this.n++;
-    v[0][i] = row.id;
-    v[1][i] = row.batch;
-    v[2][i] = row.point;
-    v[3][i] = row.replicate;
+    f.taskId.set(i, row.id);
+    f.batch.set(i, row.batch);
+    f.point.set(i, row.point);
+    f.replicate.set(i, row.replicate);
     const params = this.cols.params;
-    for (let p = 0; p < params.length; p++) v[LEADING + p][i] = row.params?.[params[p].key];
-    const m = this.meta;
-    v[m + 11][i] = row.seed;
+    for (let p = 0; p < params.length; p++) v[p][i] = row.params?.[params[p].key];
+    f.seed.set(i, row.seed);
+    const t = this.text;
     if (rec === undefined) {
-      v[m][i] = 'pending';
+      v[t + STATUS][i] = 'pending';
+      for (const c of [f.exitCode, f.attempt, f.runs, f.start, f.end, f.duration]) c.set(i, null);
       return;
     }
     if (rec.status === 'done' && rec.result !== null && typeof rec.result === 'object') {
@@ -181,46 +199,47 @@ export class BatchBuilder {
         if (slot !== undefined) v[slot][i] = res[k];
       }
     }
-    v[m][i] = rec.status;
-    v[m + 1][i] = rec.status === 'done' ? null : text(rec.reason);
-    v[m + 2][i] = rec.exit_code;
-    v[m + 3][i] = text(rec.signal);
-    v[m + 4][i] = rec.attempt;
-    v[m + 5][i] = rec.runs;
-    v[m + 6][i] = text(rec.host);
-    v[m + 7][i] = text(rec.job_id);
+    v[t + STATUS][i] = rec.status;
+    v[t + REASON][i] = rec.status === 'done' ? null : text(rec.reason);
+    f.exitCode.set(i, rec.exit_code);
+    v[t + SIGNAL][i] = text(rec.signal);
+    f.attempt.set(i, rec.attempt);
+    f.runs.set(i, rec.runs);
+    v[t + HOST][i] = text(rec.host);
+    v[t + JOB_ID][i] = text(rec.job_id);
     // as epoch ms now, so the time strings are not held for the batch either
-    v[m + 8][i] = timestampMs(rec.start);
-    v[m + 9][i] = timestampMs(rec.end);
-    v[m + 10][i] = Number.isFinite(rec.duration_s) ? rec.duration_s : null;
+    f.start.set(i, timestampMs(rec.start));
+    f.end.set(i, timestampMs(rec.end));
+    f.duration.set(i, Number.isFinite(rec.duration_s) ? rec.duration_s : null);
   }
 
   /** The rows added since the last build, as one table (then starts afresh). */
   build(): Table {
     const n = this.n;
     const v = this.values;
+    const f = this.fixed;
     for (const col of v) col.length = n;
     this.reset();
     const columns: Column[] = [];
-    columns.push(column('task_id', new Int32(), false, int32Data(v[0])));
-    columns.push(column('batch', new Int32(), true, int32Data(v[1])));
-    columns.push(column('point', new Int32(), true, int32Data(v[2])));
-    columns.push(column('replicate', new Int32(), true, int32Data(v[3])));
-    this.cols.params.forEach((c, p) => columns.push(inferredColumn(c.name, c.kind, v[LEADING + p])));
+    columns.push(column('task_id', new Int32(), false, f.taskId.data(n)));
+    columns.push(column('batch', new Int32(), true, f.batch.data(n)));
+    columns.push(column('point', new Int32(), true, f.point.data(n)));
+    columns.push(column('replicate', new Int32(), true, f.replicate.data(n)));
+    this.cols.params.forEach((c, p) => columns.push(inferredColumn(c.name, c.kind, v[p])));
     this.cols.results.forEach((c) => columns.push(inferredColumn(c.name, c.kind, v[this.resultSlot.get(c.key)!])));
-    const m = this.meta;
-    columns.push(column('status', new Utf8(), false, utf8Data(v[m])));
-    columns.push(column('reason', new Utf8(), true, utf8Data(v[m + 1])));
-    columns.push(column('exit_code', new Int32(), true, int32Data(v[m + 2])));
-    columns.push(column('signal', new Utf8(), true, utf8Data(v[m + 3])));
-    columns.push(column('attempt', new Int32(), true, int32Data(v[m + 4])));
-    columns.push(column('runs', new Int32(), true, int32Data(v[m + 5])));
-    columns.push(column('host', new Utf8(), true, utf8Data(v[m + 6])));
-    columns.push(column('job_id', new Utf8(), true, utf8Data(v[m + 7])));
-    columns.push(column('start_time', new TimestampMillisecond('UTC'), true, timestampData(v[m + 8])));
-    columns.push(column('end_time', new TimestampMillisecond('UTC'), true, timestampData(v[m + 9])));
-    columns.push(column('duration_s', new Float64(), true, float64Data(v[m + 10])));
-    columns.push(column('task_seed', new Int64(), true, int64Data(v[m + 11])));
+    const t = this.text;
+    columns.push(column('status', new Utf8(), false, utf8Data(v[t + STATUS])));
+    columns.push(column('reason', new Utf8(), true, utf8Data(v[t + REASON])));
+    columns.push(column('exit_code', new Int32(), true, f.exitCode.data(n)));
+    columns.push(column('signal', new Utf8(), true, utf8Data(v[t + SIGNAL])));
+    columns.push(column('attempt', new Int32(), true, f.attempt.data(n)));
+    columns.push(column('runs', new Int32(), true, f.runs.data(n)));
+    columns.push(column('host', new Utf8(), true, utf8Data(v[t + HOST])));
+    columns.push(column('job_id', new Utf8(), true, utf8Data(v[t + JOB_ID])));
+    columns.push(column('start_time', new TimestampMillisecond('UTC'), true, f.start.data(n)));
+    columns.push(column('end_time', new TimestampMillisecond('UTC'), true, f.end.data(n)));
+    columns.push(column('duration_s', new Float64(), true, f.duration.data(n)));
+    columns.push(column('task_seed', new Int64(), true, f.seed.data(n)));
     const fields: Field[] = columns.map((c) => c.field);
     const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns.map((c) => c.data) });
     return new Table(new RecordBatch(new Schema(fields), struct));

@@ -57,20 +57,6 @@ export class Validity {
   }
 }
 
-export function float64Data(vals: Values): Data<Float64> {
-  const n = vals.length;
-  const values = new Float64Array(n);
-  const v = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const x = vals[i];
-    if (typeof x === 'number') {
-      values[i] = x;
-      v.valid(i);
-    } else v.nulls++;
-  }
-  return makeData({ type: new Float64(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
-}
-
 /** Writes a safe integer into slot `i` of a little-endian int64 buffer without allocating a BigInt. */
 function setInt64(words: Int32Array, i: number, x: number): void {
   const hi = Math.floor(x / 4294967296);
@@ -78,39 +64,118 @@ function setInt64(words: Int32Array, i: number, x: number): void {
   words[2 * i + 1] = hi;
 }
 
-/** 64-bit little-endian words of `toInt(x)` per value (NaN or a non-safe integer: null) and their validity. */
-function int64Words(vals: Values, toInt: (x: unknown) => number): { values: BigInt64Array; v: Validity } {
-  const n = vals.length;
-  const values = new BigInt64Array(n);
-  const words = new Int32Array(values.buffer);
-  const v = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const x = toInt(vals[i]);
-    if (Number.isSafeInteger(x)) {
-      setInt64(words, i, x);
-      v.valid(i);
-    } else v.nulls++;
+type NumberType = Int32 | Int64 | Float64 | TimestampMillisecond;
+
+/**
+ * A number column filled row by row, each row of 0..capacity-1 once, straight into its typed array, then taken as the
+ * Arrow data of its first n rows. The collector's batches fill their fixed columns this way as each record is read: a
+ * JS array of a batch's 32,768 values in between was a large object to V8 (which only a full GC frees), and one more
+ * copy. Values that are not of the column (see each kind's {@link put}) are nulls.
+ */
+export abstract class NumberColumn<T extends NumberType> {
+  private readonly validity: Validity;
+
+  constructor(
+    private readonly type: T,
+    /** The values, one slot a row. */
+    protected readonly buf: T['TArray'],
+  ) {
+    this.validity = new Validity(buf.length);
   }
-  return { values, v };
+
+  /** Stores `x` in row `i` if it is a value of the column; false: the row is null. */
+  protected abstract put(i: number, x: unknown): boolean;
+
+  set(i: number, x: unknown): void {
+    if (this.put(i, x)) this.validity.valid(i);
+    else this.validity.nulls++;
+  }
+
+  /** Rows 0..n-1 (every one set) as Arrow data, on the column's buffers. */
+  data(n: number): Data<T> {
+    const bits = this.validity.bitmap()?.subarray(0, (n + 7) >> 3);
+    const props = { type: this.type, length: n, nullCount: this.validity.nulls, nullBitmap: bits, data: this.buf.subarray(0, n) };
+    // the props of every NumberType have one shape (type, validity, values): typed as Int32's, the overload TS can pick
+    return makeData(props as unknown as { type: Int32; length: number; nullCount: number; nullBitmap?: Uint8Array; data: Int32Array }) as unknown as Data<T>;
+  }
+}
+
+/** Int32: numbers that are 32-bit integers. */
+export class Int32Column extends NumberColumn<Int32> {
+  constructor(capacity: number) {
+    super(new Int32(), new Int32Array(capacity));
+  }
+  protected put(i: number, x: unknown): boolean {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < -0x80000000 || x > 0x7fffffff) return false;
+    this.buf[i] = x;
+    return true;
+  }
+}
+
+/** Float64: any number (NaN and ±Infinity too). */
+export class Float64Column extends NumberColumn<Float64> {
+  constructor(capacity: number) {
+    super(new Float64(), new Float64Array(capacity));
+  }
+  protected put(i: number, x: unknown): boolean {
+    if (typeof x !== 'number') return false;
+    this.buf[i] = x;
+    return true;
+  }
+}
+
+/** 64-bit little-endian integers: the values that {@link toInt} makes safe integers. */
+abstract class WordsColumn<T extends Int64 | TimestampMillisecond> extends NumberColumn<T> {
+  private readonly words: Int32Array;
+  constructor(type: T, capacity: number) {
+    super(type, new BigInt64Array(capacity));
+    this.words = new Int32Array(this.buf.buffer);
+  }
+  protected abstract toInt(x: unknown): number;
+  protected put(i: number, x: unknown): boolean {
+    const v = this.toInt(x);
+    if (!Number.isSafeInteger(v)) return false;
+    setInt64(this.words, i, v);
+    return true;
+  }
+}
+
+/** Int64: numbers that are safe integers. */
+export class Int64Column extends WordsColumn<Int64> {
+  constructor(capacity: number) {
+    super(new Int64(), capacity);
+  }
+  protected toInt(x: unknown): number {
+    return typeof x === 'number' ? x : NaN;
+  }
+}
+
+/** Timestamps (UTC, ms): ISO-8601 strings, or epoch milliseconds from {@link timestampMs}; unparseable: null. */
+export class TimestampColumn extends WordsColumn<TimestampMillisecond> {
+  constructor(capacity: number) {
+    super(new TimestampMillisecond('UTC'), capacity);
+  }
+  protected toInt(x: unknown): number {
+    return typeof x === 'number' ? x : timestampMs(x);
+  }
+}
+
+/** Every value of `vals` set into `col`, as its data. */
+function filled<T extends NumberType>(col: NumberColumn<T>, vals: Values): Data<T> {
+  for (let i = 0; i < vals.length; i++) col.set(i, vals[i]);
+  return col.data(vals.length);
+}
+
+export function float64Data(vals: Values): Data<Float64> {
+  return filled(new Float64Column(vals.length), vals);
 }
 
 export function int64Data(vals: Values): Data<Int64> {
-  const { values, v } = int64Words(vals, (x) => (typeof x === 'number' ? x : NaN));
-  return makeData({ type: new Int64(), length: vals.length, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
+  return filled(new Int64Column(vals.length), vals);
 }
 
 export function int32Data(vals: Values): Data<Int32> {
-  const n = vals.length;
-  const values = new Int32Array(n);
-  const v = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const x = vals[i];
-    if (typeof x === 'number' && Number.isInteger(x) && x >= -0x80000000 && x <= 0x7fffffff) {
-      values[i] = x;
-      v.valid(i);
-    } else v.nulls++;
-  }
-  return makeData({ type: new Int32(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
+  return filled(new Int32Column(vals.length), vals);
 }
 
 export function boolData(vals: Values): Data<Bool> {
@@ -142,8 +207,7 @@ export function timestampMs(x: unknown): number {
 
 /** ISO-8601 strings, or epoch milliseconds from {@link timestampMs} -> timestamps; unparseable or missing -> null. */
 export function timestampData(vals: Values): Data<TimestampMillisecond> {
-  const { values, v } = int64Words(vals, (x) => (typeof x === 'number' ? x : timestampMs(x)));
-  return makeData({ type: new TimestampMillisecond('UTC'), length: vals.length, nullCount: v.nulls, nullBitmap: v.bitmap(), data: values });
+  return filled(new TimestampColumn(vals.length), vals);
 }
 
 /** Strings as-is, other non-null values JSON-encoded. */
