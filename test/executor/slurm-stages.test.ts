@@ -63,10 +63,14 @@ t.test('stages on Slurm: afterany dependencies, the chain completes with the con
   t.equal(await recordCount(stage('A')), 3);
   t.equal(await recordCount(stage('B')), 6);
 
-  // the scheduler held each stage until its upstream had ended
+  // the scheduler held each stage until its upstream had ended; the accounting database may lag the records (an element
+  // still without its End there: 'Unknown'), so wait until it has every element's start and end
+  const all = [...ids.A, ...ids.B, ...ids.C];
+  await waitFor('sacct to have every element\'s start and end', async () => (await spans(all)).every((x) => Number.isFinite(x.start) && Number.isFinite(x.end)), 60_000);
   const [a, b, c] = await Promise.all([spans(ids.A), spans(ids.B), spans(ids.C)]);
-  t.ok(Math.max(...a.map((x) => x.end)) <= Math.min(...b.map((x) => x.start)), 'B started after every A element ended');
-  t.ok(Math.max(...b.map((x) => x.end)) <= Math.min(...c.map((x) => x.start)), 'C started after every B element ended');
+  const shown = JSON.stringify({ a, b, c });
+  t.ok(Math.max(...a.map((x) => x.end)) <= Math.min(...b.map((x) => x.start)), `B started after every A element ended: ${shown}`);
+  t.ok(Math.max(...b.map((x) => x.end)) <= Math.min(...c.map((x) => x.start)), `C started after every B element ended: ${shown}`);
 
   const resumed = await runCli(['resume', ens, '--no-progress'], { env: slurmEnv() as Record<string, string> });
   t.equal(resumed.exitCode, 3, resumed.stderr);
