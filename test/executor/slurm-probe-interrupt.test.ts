@@ -8,13 +8,17 @@ import { jobsEnded, jobsNamed, requireSlurm, slurmEnv } from '../helpers/slurm.j
 
 dropTapHooks();
 
-/** Runs the CLI until its stdout shows `line`, then sends it SIGINT; resolves to its outcome. */
+/**
+ * Runs the CLI until its stdout shows `line`, then sends it one SIGINT (a second one, on a later chunk of output, is a
+ * second Ctrl-C: the CLI then exits at once, by the signal); resolves to its outcome.
+ */
 async function interruptAfter(args: string[], line: RegExp) {
   const child = runCli(args, { env: slurmEnv() as Record<string, string>, timeout: 120_000 });
   let out = '';
+  let sent = false;
   child.stdout?.on('data', (d: Buffer) => {
     out += String(d);
-    if (line.test(out)) child.kill('SIGINT');
+    if (!sent && line.test(out)) sent = child.kill('SIGINT');
   });
   return child;
 }
