@@ -138,6 +138,7 @@ const REASON = 1;
 const SIGNAL = 2;
 const HOST = 3;
 const JOB_ID = 4;
+const TEXT_COLUMNS = 5;
 
 /**
  * The rows of one batch of the dataset, added one at a time and kept as column values only, so a
@@ -166,7 +167,7 @@ export class BatchBuilder {
   private reset(): void {
     this.n = 0;
     this.fixed = fixedColumns(this.capacity);
-    this.values = Array.from({ length: this.text + 5 }, () => new Array<unknown>(this.capacity));
+    this.values = Array.from({ length: this.text + TEXT_COLUMNS }, () => new Array<unknown>(this.capacity));
   }
 
   /** Rows added since the last {@link build}. */
