@@ -127,7 +127,10 @@ function freeName(name: string, prefix: string, taken: (s: string) => boolean): 
 function fixedColumns(n: number) {
   const int32 = (): Int32Column => new Int32Column(n);
   const [taskId, batch, point, replicate, exitCode, attempt, runs] = [int32(), int32(), int32(), int32(), int32(), int32(), int32()];
-  return { taskId, batch, point, replicate, exitCode, attempt, runs, start: new TimestampColumn(n), end: new TimestampColumn(n), duration: new Float64Column(n), seed: new Int64Column(n) };
+  const [start, end, duration] = [new TimestampColumn(n), new TimestampColumn(n), new Float64Column(n)];
+  // the columns a record fills: a pending row (no record) has nulls in them
+  const ofRecord = [exitCode, attempt, runs, start, end, duration];
+  return { taskId, batch, point, replicate, exitCode, attempt, runs, start, end, duration, seed: new Int64Column(n), ofRecord };
 }
 
 type FixedColumns = ReturnType<typeof fixedColumns>;
@@ -190,7 +193,7 @@ export class BatchBuilder {
     const t = this.text;
     if (rec === undefined) {
       v[t + STATUS][i] = 'pending';
-      for (const c of [f.exitCode, f.attempt, f.runs, f.start, f.end, f.duration]) c.set(i, null);
+      for (const c of f.ofRecord) c.set(i, null);
       return;
     }
     if (rec.status === 'done' && rec.result !== null && typeof rec.result === 'object') {
