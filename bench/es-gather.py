@@ -4,6 +4,9 @@
 #   FN batch:  Supervisor.load_batch_to_df(run_dirs) then Supervisor.write_summary(df, write_mode="w"): what Supervisor.start does
 #              with a finished batch (run_dirs named as start() names them, d0_b0_s{j}_r0 under BASE_RUN_DIR/data) -> enchanted_dataset.csv
 #   FN create: Supervisor.create_dataset() (lists BASE_RUN_DIR/data itself, one pd.concat per file) then write_summary
+#   FN default: all Supervisor.start does by default with one finished batch and at its end: load_batch_to_df, write_summary,
+#              hdf5_append_datapoints(run_dirs) (its default storage: each run's file read again into runs.h5), finalize_summary,
+#              hdf5_write_aggregate_dataset_and_metadata -> enchanted_dataset.csv + runs.h5 (needs h5py)
 # Prints one line: BENCH_REPORT {"seconds", "cpuSeconds", "peakRssMb", "rows", "columns", "pandas", "es"} (the measured call only).
 # Nothing here reads or writes a result file itself: the reading, concatenating and writing are Enchanted Surrogates' code, unmodified.
 import json
@@ -37,18 +40,28 @@ sup = Supervisor.__new__(Supervisor)
 sup.args = types.SimpleNamespace(supervisor={})
 sup.base_run_dir = out
 sup.data_dir = os.path.join(base, "data")
+# the metadata hdf5_write_aggregate_dataset_and_metadata records: one run group (its sampler's class name, no executors)
+sup.nested_groups = [types.SimpleNamespace(sampler=types.SimpleNamespace(), executors=[], runners=[])]
 os.makedirs(out, exist_ok=True)
 
 t0 = time.perf_counter()
 c0 = time.process_time()
+run_dirs = [os.path.join(base, "data", f"d0_b0_s{j}_r0") for j in range(n)]
 if fn == "batch":
-    run_dirs = [os.path.join(base, "data", f"d0_b0_s{j}_r0") for j in range(n)]
     df = sup.load_batch_to_df(run_dirs)
+    sup.write_summary(df, write_mode="w")
 elif fn == "create":
     df = sup.create_dataset()
+    sup.write_summary(df, write_mode="w")
+elif fn == "default":
+    # the order of Supervisor.start for batch 0 of the only run group, then its end (storage not "None": runs.h5)
+    df = sup.load_batch_to_df(run_dirs)
+    sup.write_summary(df, write_mode="w")
+    sup.hdf5_append_datapoints(run_dirs)
+    sup.finalize_summary()
+    sup.hdf5_write_aggregate_dataset_and_metadata(df)
 else:
-    raise SystemExit(f"es-gather.py: unknown FN {fn!r} (batch or create)")
-sup.write_summary(df, write_mode="w")
+    raise SystemExit(f"es-gather.py: unknown FN {fn!r} (batch, create or default)")
 seconds = time.perf_counter() - t0
 cpu = time.process_time() - c0
 

@@ -14,6 +14,14 @@ const RUNNER = 'BenchRunner';
 const PATTERN = 'data/*/enchanted_datapoint.csv';
 const DRIVER = join(packageRoot, 'bench', 'es-gather.py');
 const GOAL = 40;
+/** The peer's ways of gathering finished runs that bench/es-gather.py runs (its FN argument). */
+const PEER_FNS: Record<string, string> = {
+  default:
+    'what Supervisor.start does by default with a finished batch and at its end: load_batch_to_df + write_summary + ' +
+    'hdf5_append_datapoints (its default storage: every run read again into runs.h5) + hdf5_write_aggregate_dataset_and_metadata (needs h5py)',
+  batch: 'Supervisor.load_batch_to_df(run_dirs) + write_summary(df, "w") alone: its fastest function (run_dirs named, not listed; no runs.h5)',
+  create: 'Supervisor.create_dataset() (lists data/, pd.concat per file) + write_summary(df, "w"); no runs.h5',
+};
 
 const HOW_TO_GET = `the peer is not in this repository; to compare, fetch it and its Python packages, then pass its path:
   git clone https://github.com/DIGIfusion/enchanted-surrogates /some/where/enchanted-surrogates   (outside this repository)
@@ -113,9 +121,10 @@ export async function main(argv: string[]): Promise<void> {
   const repeat = Number(option(argv, 'repeat', '3'));
   const esOpt = option(argv, 'es', '');
   const es = esOpt === '' ? '' : resolve(esOpt);
-  const fn = option(argv, 'es-fn', 'batch');
+  // The peer's gathering paths (bench/es-gather.py): `default` is what a user of it gets, `batch` its fastest function alone.
+  const fns = option(argv, 'es-fn', 'default,batch').split(',');
   const python = option(argv, 'python', '/usr/bin/python3');
-  if (fn !== 'batch' && fn !== 'create') throw new Error(`--es-fn must be batch or create, not ${fn}`);
+  for (const fn of fns) if (!(fn in PEER_FNS)) throw new Error(`--es-fn takes ${Object.keys(PEER_FNS).join(', ')} (comma-separated), not ${fn}`);
   if (es !== '' && !existsSync(join(es, 'src', 'enchanted_surrogates', 'supervisor', 'supervisor.py'))) {
     throw new Error(`--es ${es}: no src/enchanted_surrogates/supervisor/supervisor.py there (a checkout of DIGIfusion/enchanted-surrogates?)`);
   }
@@ -130,15 +139,11 @@ export async function main(argv: string[]): Promise<void> {
   if (es === '') {
     console.log(`\nEnchanted Surrogates: skipped (no --es PATH); ${HOW_TO_GET}\n`);
   } else {
-    const what =
-      fn === 'batch'
-        ? 'Supervisor.load_batch_to_df(run_dirs) + write_summary(df, "w"), as Supervisor.start gathers a finished batch (run_dirs named, not listed)'
-        : 'Supervisor.create_dataset() (lists data/, pd.concat per file) + write_summary(df, "w")';
-    console.log(`Enchanted Surrogates (${es}): ${what}`);
-    console.log(`  -> enchanted_dataset.csv (its default summary; Parquet would need pyarrow, which Debian does not package); driver ${DRIVER}`);
-    console.log(`  run by ${python} (--python) in a fresh process under /usr/bin/time; runs.h5 (its default HDF5 copy, which reads every file again) is not made`);
+    console.log(`Enchanted Surrogates (${es}), each path (--es-fn) run by ${python} (--python) in a fresh process under /usr/bin/time:`);
+    for (const fn of fns) console.log(`  ${fn}: ${PEER_FNS[fn]}`);
+    console.log(`  its summary is enchanted_dataset.csv (Parquet would need pyarrow, which Debian does not package); driver ${DRIVER}`);
   }
-  console.log(`each figure: best of ${repeat} (--repeat), the two sides alternating (which goes first swaps every repeat), measured call only;`);
+  console.log(`each figure: best of ${repeat} (--repeat), the sides alternating (the order rotates every repeat), measured call only;`);
   console.log(`process = spawn to exit (incl. interpreter start and imports); CPU = user + system of the measured call, lowest; peak RSS highest\n`);
 
   const rows: Array<Array<string | number>> = [];
@@ -148,27 +153,33 @@ export async function main(argv: string[]): Promise<void> {
     const inputs = await generate(base, n);
     console.log(`N=${n}: inputs ready in ${s((performance.now() - tg) / 1000)}; ${loadLine()}`);
     const af: Measured[] = [];
-    const pe: Measured[] = [];
+    const pe = new Map<string, Measured[]>(es === '' ? [] : fns.map((fn) => [fn, []]));
     for (let r = 0; r < repeat; r++) {
-      const sides = [async () => af.push(await arrayflow(inputs)), async () => es !== '' && pe.push(await peer(python, es, fn, inputs))];
-      if (r % 2 === 1) sides.reverse();
-      for (const side of sides) await side();
-      const last = pe.at(-1);
-      console.log(
-        `  #${r + 1}: arrayflow ${s(af[r].seconds)} (CPU ${s(af[r].cpuSeconds)})` +
-          (last !== undefined ? `  Enchanted Surrogates ${s(last.seconds)} (CPU ${s(last.cpuSeconds)}, ${String(last.rows)} rows)` : '') +
-          `; ${loadLine()}`,
-      );
+      const sides = [
+        async () => {
+          af.push(await arrayflow(inputs));
+          return `arrayflow ${s(af[r].seconds)} (CPU ${s(af[r].cpuSeconds)})`;
+        },
+        ...[...pe].map(([fn, ms]) => async () => {
+          const m = await peer(python, es, fn, inputs);
+          ms.push(m);
+          return `Enchanted Surrogates ${fn} ${s(m.seconds)} (CPU ${s(m.cpuSeconds)}, ${String(m.rows)} rows)`;
+        }),
+      ];
+      const order = [...sides.slice(r % sides.length), ...sides.slice(0, r % sides.length)];
+      const said: string[] = [];
+      for (const side of order) said.push(await side());
+      console.log(`  #${r + 1}: ${said.join('  ')}; ${loadLine()}`);
     }
     const a = best(af);
     rows.push([n, 'arrayflow collect --from', s(a.seconds), s(a.worstSeconds), s(a.bestCpuSeconds), s(a.processSeconds), mb(a.peakRssMaxMb), '']);
-    if (pe.length > 0) {
-      const p = best(pe);
-      if (p.rows !== n) throw new Error(`Enchanted Surrogates gathered ${String(p.rows)} rows from ${n} runs`);
+    for (const [fn, ms] of pe) {
+      const p = best(ms);
+      if (p.rows !== n) throw new Error(`Enchanted Surrogates (${fn}) gathered ${String(p.rows)} rows from ${n} runs`);
       rows.push([n, `Enchanted Surrogates (${fn})`, s(p.seconds), s(p.worstSeconds), s(p.bestCpuSeconds), s(p.processSeconds), mb(p.peakRssMaxMb), `pandas ${String(p.pandas)}, ${String(p.columns)} columns`]);
+      rows.push([n, `ratio (${fn} / arrayflow)`, x(p.seconds, a.seconds), x(p.worstSeconds, a.worstSeconds), x(p.bestCpuSeconds, a.bestCpuSeconds), x(p.processSeconds, a.processSeconds), '', '']);
       const ratio = p.seconds / a.seconds;
-      rows.push([n, 'ratio (peer / arrayflow)', x(p.seconds, a.seconds), x(p.worstSeconds, a.worstSeconds), x(p.bestCpuSeconds, a.bestCpuSeconds), x(p.processSeconds, a.processSeconds), '', '']);
-      verdicts.push(`N=${n}: ${x(p.seconds, a.seconds)} (measured call), ${x(p.processSeconds, a.processSeconds)} (process); goal >= ${GOAL}×: ${ratio >= GOAL ? 'met' : 'MISSED'}`);
+      verdicts.push(`N=${n}, against ${fn}: ${x(p.seconds, a.seconds)} (measured call), ${x(p.processSeconds, a.processSeconds)} (process); goal >= ${GOAL}×: ${ratio >= GOAL ? 'met' : 'MISSED'}`);
     }
   }
   console.log('');

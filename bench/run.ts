@@ -11,7 +11,7 @@ type Bench = (typeof BENCHES)[number];
 
 const USAGE = `usage: npm run bench -- <${BENCHES.join('|')}|all> [options]
   collect    [--sizes 1000,10000,100000] [--repeat 3] [--files 100]
-  import-peer [--es <Enchanted Surrogates checkout>] [--sizes 10000] [--repeat 3] [--es-fn batch|create] [--python /usr/bin/python3]
+  import-peer [--es <Enchanted Surrogates checkout>] [--sizes 10000] [--repeat 3] [--es-fn default,batch,create] [--python /usr/bin/python3]
              collect --from against the peer's own gathering on its run layout (the peer: see scripts/peers-up.sh)
   plan       [--samples 1000000] [--repeat 3] [--bundle 1]
   watch      [--inotify-samples 400] [--poll-samples 120] [--poll-ms 1000,250] [--files 8]
