@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { type Served, type ServedExit, SpawnServer } from './spawn-server.js';
-import { type MemoryLimit, watchMemory } from './limits.js';
+import { type TaskLimits, watchMemory } from './limits.js';
 
 /** Seconds between SIGTERM and SIGKILL when a simulation must stop. */
 const KILL_GRACE_S = 3;
@@ -52,13 +52,6 @@ export interface Exit {
   spawnError: NodeJS.ErrnoException | null;
   /** Why it was killed when what started it died (./spawn-server.ts), or null. */
   lost?: string | null;
-}
-
-/** What a simulation may use: wall-clock seconds (0 = none) and the key that set them, and memory (null = not watched). */
-export interface TaskLimits {
-  time: number;
-  timeKey: 'timeout' | 'resources.time';
-  mem: MemoryLimit | null;
 }
 
 /** A started simulation: its exit, and a way to end it (process group: SIGTERM, then SIGKILL after a grace). */

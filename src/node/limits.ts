@@ -2,12 +2,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { type PlanFile, attemptTimeout } from '../plan/plan.js';
 import { memMegabytes, parseSlurmTime, scaleResources } from '../scheduler/resources.js';
-import type { TaskLimits } from './child.js';
 
 /** A memory limit: bytes, and as the config wrote it (quoted in the failure reason). */
 export interface MemoryLimit {
   bytes: number;
   text: string;
+}
+
+/** What a simulation may use: wall-clock seconds (0 = none) and the key that set them, and memory (null = not watched). */
+export interface TaskLimits {
+  time: number;
+  timeKey: 'timeout' | 'resources.time';
+  mem: MemoryLimit | null;
 }
 
 /** How often a task's memory is read: a fast allocation overshoots by what it grows in this time. */

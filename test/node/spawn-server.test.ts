@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type TaskLimits, WrapperState, exitReason, startCommand } from '../../src/node/child.js';
+import { WrapperState, exitReason, startCommand } from '../../src/node/child.js';
+import type { TaskLimits } from '../../src/node/limits.js';
 import { SpawnServer } from '../../src/node/spawn-server.js';
 
 const NO_LIMITS: TaskLimits = { time: 0, timeKey: 'timeout', mem: null };
