@@ -1,73 +1,14 @@
 // Tests for BatchRun's polling (src/executor/batch.ts with ./poll.ts): status queries follow the clock, not the records, against a scripted Slurm.
 import t from 'tap';
-import { mkdirSync } from 'node:fs';
 import { BatchRun } from '../../src/executor/batch.js';
-import { EnsembleLayout } from '../../src/layout/layout.js';
-import type { TaskRecord } from '../../src/records/record.js';
 import { retryPolicy } from '../../src/records/owed.js';
 import { selectFinal } from '../../src/records/select-final.js';
-import { RecordWriter } from '../../src/records/writer.js';
 import { slurmScheduler } from '../../src/scheduler/slurm/binding.js';
-import type { CommandResult, Transport } from '../../src/transport/transport.js';
 import { followFinals } from '../../src/watch/records.js';
+import { JOB, type Opts, fakeSlurm } from '../helpers/fake-slurm.js';
 import { allRecords } from '../helpers/parts.js';
 import { slurmPlan } from '../helpers/plans.js';
 import { programOf } from '../../src/util/program.js';
-
-const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', exitCode: 0 });
-/** `hidden`: the queue leaves the lost elements out once they are killed (aged out after MinJobAge): only sacct has them. */
-interface Opts { every: number; lost: number[]; killAt: number; hidden?: boolean }
-const JOB = '500';
-
-/**
- * A scripted Slurm whose array `500` "runs" once submitted: element i writes its record at `start + i * every` ms,
- * except the `lost` ones, which the queue calls FAILED (sacct: killed by signal 9) from `killAt` ms on, with no record.
- */
-function fakeSlurm(root: string, tasks: number, opts: Opts) {
-  const layout = new EnsembleLayout(root);
-  mkdirSync(layout.resultsDir, { recursive: true });
-  const writer = new RecordWriter(layout.recordFile(`e0-a1-${JOB}`));
-  let t0 = 0;
-  const timers: NodeJS.Timeout[] = [];
-  const status: string[][] = [];
-  const record = (task: number): TaskRecord => ({
-    task, attempt: 1, status: 'done', reason: null, exit_code: 0, signal: null, host: 'vm', job_id: `${JOB}_${task}`,
-    start: new Date().toISOString(), end: new Date().toISOString(), duration_s: 0.01, result: { y: task },
-  });
-  const recorded = new Set<number>();
-  const line = (i: number): string => {
-    const age = Date.now() - t0;
-    if (opts.lost.includes(i)) return `${JOB}_${i}|${600 + i}|${JOB}|${i}|${age >= opts.killAt ? 'FAILED' : 'RUNNING'}|None|vm`;
-    return `${JOB}_${i}|${600 + i}|${JOB}|${i}|${recorded.has(i) ? 'COMPLETED' : 'RUNNING'}|None|vm`;
-  };
-  const transport: Transport = {
-    calls: new Map(),
-    async run(argv) {
-      if (programOf(argv) === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/slurmdbd\nSLURM_VERSION = 22.05.8\n');
-      if (programOf(argv) === 'sinfo') return ok('debug* 0/8/0/8\n');
-      if (argv.includes('--name')) return ok('');
-      // the end of a stealing run: its queued elements cancelled (nothing is queued here)
-      if (programOf(argv) === 'scancel') return ok('');
-      if (programOf(argv) === 'sbatch') {
-        t0 = Date.now();
-        for (let i = 0; i < tasks; i++) {
-          if (opts.lost.includes(i)) continue;
-          timers.push(setTimeout(() => { writer.write(record(i)); recorded.add(i); }, 10 + i * opts.every));
-        }
-        return ok(`${JOB}\n`);
-      }
-      status.push(argv);
-      if (programOf(argv) === 'squeue') {
-        const shown = Array.from({ length: tasks }, (_, i) => i).filter((i) => !(opts.hidden && opts.lost.includes(i) && Date.now() - t0 >= opts.killAt));
-        return ok(shown.map(line).join('\n') + '\n');
-      }
-      if (programOf(argv) === 'sacct') return ok(opts.lost.map((i) => `${JOB}_${i}|${600 + i}|FAILED|0:9|None|vm|1796409930|1796409931`).join('\n') + '\n');
-      throw new Error(`unexpected ${argv.join(' ')}`);
-    },
-    close: async () => undefined,
-  };
-  return { layout, transport, status, done: () => { timers.forEach(clearTimeout); writer.close(); } };
-}
 
 async function run(root: string, tasks: number, opts: Opts, tickMs: { min: number; max: number }) {
   const p = slurmPlan({ array: { bundle: 1, parallel: 1, throttle: 50, steal: true } }, tasks, 1);
