@@ -34,7 +34,7 @@ export interface BatchRunOptions {
   upstream?: UpstreamWatch;
   /** The controller's log: submissions, scheduler commands with their timing, records written from the scheduler's word. */
   log?: Logger;
-  /** Whether `arrayflow cancel` stopped this controller (journal/cancel.ts); asked once a tick and before each submission. */
+  /** Whether `arrayflow cancel` stopped this controller (journal/cancel.ts); asked once a tick, and again right before each submission and before a bundle is learned. */
   cancelRequested?: () => Promise<boolean>;
 }
 

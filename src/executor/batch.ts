@@ -169,7 +169,8 @@ export class BatchRun {
         if (await this.recordCancelled()) return true;
       } else {
         // a cancel that came while this tick ran: not one more submission, nor a bundle learned from cancelled tasks
-        if (!(await this.noticeCancel())) await this.owed.resubmit(this.changes);
+        // (asked right before either, so that a tick that submits nothing reads cancel.json once)
+        await this.owed.resubmit(this.changes, () => this.noticeCancel());
         if (this.finished()) return true;
       }
       if (this.opts.signal?.aborted) return false;

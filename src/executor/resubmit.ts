@@ -34,17 +34,24 @@ export class OwedWork {
   }
 
   /**
-   * The bundle of listed submissions: the plan's, or the one learned from the probe. Null while the probe is still
-   * measuring: the tasks after it are held until then (learnBundle), the choice journalled once.
+   * Learns the bundle from the probe once its times are in (learnBundle), journalled once; true when `stopped()` says
+   * a cancel came first: nothing is learned from the cancelled probe tasks.
    */
-  private listBundle(): number | null {
+  private async learn(stopped: () => Promise<boolean>): Promise<boolean> {
     const { plan, finals, layout } = this.ctx;
-    if (plan.bundle_probe === undefined) return plan.bundle;
-    if (this.learned === null) {
-      const slots = slotsFor(this.limits.cpus, plan.executor.resources.cpus);
-      this.learned = learnBundle(plan, finals, slots, (Date.now() - this.startedAt) / 1000);
-      if (this.learned !== null) appendJournal(layout.journal, { event: 'bundle_learned', bundle: this.learned.bundle, reason: this.learned.reason });
-    }
+    if (plan.bundle_probe === undefined || this.learned !== null) return false;
+    const slots = slotsFor(this.limits.cpus, plan.executor.resources.cpus);
+    const learned = learnBundle(plan, finals, slots, (Date.now() - this.startedAt) / 1000);
+    if (learned === null) return false;
+    if (await stopped()) return true;
+    this.learned = learned;
+    appendJournal(layout.journal, { event: 'bundle_learned', bundle: learned.bundle, reason: learned.reason });
+    return false;
+  }
+
+  /** The bundle of listed submissions: the plan's, or the one learned from the probe; null while the probe is still measuring (the tasks after it are held until then). */
+  private listBundle(): number | null {
+    if (this.ctx.plan.bundle_probe === undefined) return this.ctx.plan.bundle;
     return this.learned?.bundle ?? null;
   }
 
@@ -52,10 +59,13 @@ export class OwedWork {
    * Submits, as listed arrays per attempt number (split at the cluster's chunk size), every task owed an attempt that
    * no submission runs: retries (automatic or asked for), tasks added by `extend` beyond the plan's element layout,
    * and the tasks a probe held back once their bundle is learned. `changes`: how many final records have changed so
-   * far (with the submissions and the bundle, what tells whether a new scan could find anything).
+   * far (with the submissions and the bundle, what tells whether a new scan could find anything). `stopped()` (the
+   * cancel request, read) is asked right before a bundle is learned and before each submission or adoption: a cancel
+   * that came while the tick ran stops them, and a tick that submits nothing reads the request no second time.
    */
-  async resubmit(changes: number): Promise<void> {
+  async resubmit(changes: number, stopped: () => Promise<boolean>): Promise<void> {
     const { layout, plan, cluster, finals, book, opts } = this.ctx;
+    if (await this.learn(stopped)) return;
     const bundle = this.listBundle();
     // a scan is O(tasks): at a million tasks, one a second was a third of the controller's CPU
     const stamp = `${changes} ${this.subs.all.length} ${bundle}`;
@@ -74,6 +84,7 @@ export class OwedWork {
     for (const [attempt, all] of byAttempt) {
       for (let i = 0; i < all.length; i += size) {
         const ids = all.slice(i, i + size);
+        if (await stopped()) return;
         let label: string;
         for (;;) {
           label = `r${++this.retrySeq}`;
