@@ -1,4 +1,4 @@
-// A scripted Slurm for the batch loop's tests (test/executor/batch-*.test.ts): one array job whose elements write their records on a timer, and lost ones the queue calls FAILED.
+// Scripted Slurms: one that answers only `scontrol show config` (the limits), and one for the batch loop's tests (test/executor/batch-*.test.ts) whose array job's elements write their records on a timer, lost ones called FAILED.
 import { mkdirSync } from 'node:fs';
 import { EnsembleLayout } from '../../src/layout/layout.js';
 import type { TaskRecord } from '../../src/records/record.js';
@@ -59,4 +59,21 @@ export function fakeSlurm(root: string, tasks: number, opts: Opts) {
     close: async () => undefined,
   };
   return { layout, transport, status, done: () => { timers.forEach(clearTimeout); writer.close(); } };
+}
+
+/** A Slurm that answers `scontrol show config` (MaxArraySize 101) and nothing else. */
+export function stubSlurm(): Transport & { argvs: string[][] } {
+  const argvs: string[][] = [];
+  return {
+    argvs,
+    calls: new Map(),
+    async run(argv: string[]): Promise<CommandResult> {
+      argvs.push(argv);
+      if (argv.join(' ') === 'scontrol show config') {
+        return { stdout: 'ClusterName = test\nMaxArraySize = 101\nAccountingStorageType = accounting_storage/none\n', stderr: '', exitCode: 0 };
+      }
+      return { stdout: '', stderr: `unexpected ${argv[0]}`, exitCode: 1 };
+    },
+    async close() {},
+  };
 }

@@ -2,25 +2,8 @@
 import t from 'tap';
 import { dryRunTotals } from '../../src/cli/commands/plan.js';
 import { dryRunPlan } from '../../src/run/plan.js';
-import type { CommandResult, Transport } from '../../src/transport/transport.js';
 import { runCli, writeConfig } from '../helpers/ensemble.js';
-
-/** A Slurm that answers `scontrol show config` (MaxArraySize 101) and nothing else. */
-function stubSlurm(): Transport & { argvs: string[][] } {
-  const argvs: string[][] = [];
-  return {
-    argvs,
-    calls: new Map(),
-    async run(argv: string[]): Promise<CommandResult> {
-      argvs.push(argv);
-      if (argv.join(' ') === 'scontrol show config') {
-        return { stdout: 'ClusterName = test\nMaxArraySize = 101\nAccountingStorageType = accounting_storage/none\n', stderr: '', exitCode: 0 };
-      }
-      return { stdout: '', stderr: `unexpected ${argv[0]}`, exitCode: 1 };
-    },
-    async close() {},
-  };
-}
+import { stubSlurm } from '../helpers/fake-slurm.js';
 
 const config = (executor: string, extra = 'expected_task_time: 2s') => `name: dry
 ensemble_dir: ens
