@@ -25,6 +25,9 @@ export interface StagesFile {
   stages: StageSpec[];
 }
 
+/** What a stage's run reports once it has read where it stands (`planned`/`resuming` lines). */
+type PlannedInfo = Parameters<NonNullable<RunOptions['onPlanned']>>[0];
+
 interface PlannedStage extends StagePlan {
   created: boolean;
   /** Execution settings the config changed (none when re-opened from the directory). */
@@ -98,7 +101,9 @@ async function runStages(root: string, stages: PlannedStage[], opts: RunOptions)
     const started = new Map<string, Promise<string[]>>();
     const settled = new Set<string>();
     const runs: Array<Promise<RunResult>> = [];
-    for (const s of stages) {
+    // the stages are ready at once: their `planned`/`resuming` lines in stage order, not in the order they got there
+    const planned = new StageOrder<PlannedInfo>((p) => opts.onPlanned?.(p));
+    for (const [i, s] of stages.entries()) {
       let resolve: (ids: string[]) => void = () => undefined;
       const begun = new Promise<string[]>((res) => (resolve = res));
       started.set(s.name, begun);
@@ -106,12 +111,14 @@ async function runStages(root: string, stages: PlannedStage[], opts: RunOptions)
       const upStarted = up ? started.get(up.stage) : undefined;
       const after = upStarted && up ? upStarted.then((jobIds): Dependency => ({ kind: up.depend, jobIds })) : undefined;
       const upstream = up ? upstreamWatch(s, stages.find((u) => u.name === up.stage) as PlannedStage, settled) : undefined;
-      const run = runPlanned(s.layout, s.plan, s.created, { ...stageOpts(s), signal: stop.signal }, { after, onStarted: resolve, upstream });
+      const onPlanned = (p: PlannedInfo) => planned.say(i, p);
+      const run = runPlanned(s.layout, s.plan, s.created, { ...stageOpts(s), signal: stop.signal, onPlanned }, { after, onStarted: resolve, upstream });
       // ended (done, failed or stopped): the downstream stages stop waiting for it; an upstream that stopped before it
       // submitted leaves them aborted, so they submit nothing without their dependency
       run.catch(() => stop.abort()).finally(() => {
         settled.add(s.name);
         resolve([]);
+        planned.end(i);
       });
       runs.push(run);
     }
@@ -120,6 +127,39 @@ async function runStages(root: string, stages: PlannedStage[], opts: RunOptions)
     if (failed) throw failed.reason;
   }
   return collectStages(root);
+}
+
+/**
+ * What stages running at once report, passed on in stage order (pure): stage i's report waits until every stage
+ * before it has made its own or ended without one, so the lines they print come in the order the stages are listed,
+ * whichever stage is ready first (on the local executor they run, and report, one after the other).
+ */
+export class StageOrder<T> {
+  private next = 0;
+  /** Reports held until their turn; null: the stage ended without one. */
+  private readonly held = new Map<number, T | null>();
+
+  constructor(private readonly pass: (report: T) => void) {}
+
+  /** Stage `i`'s report: passed on now if every stage before it is through, else when they are. */
+  say(i: number, report: T): void {
+    this.hold(i, report);
+  }
+
+  /** Stage `i` ended: if it never reported, the stages after it no longer wait for it. */
+  end(i: number): void {
+    this.hold(i, null);
+  }
+
+  private hold(i: number, report: T | null): void {
+    if (i < this.next || this.held.has(i)) return;
+    this.held.set(i, report);
+    while (this.held.has(this.next)) {
+      const r = this.held.get(this.next);
+      this.held.delete(this.next++);
+      if (r !== null && r !== undefined) this.pass(r);
+    }
+  }
 }
 
 /** How stage `s` sees its upstream `u` while both run on a batch scheduler (see UpstreamWatch). */
