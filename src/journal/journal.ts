@@ -90,6 +90,14 @@ export function provenanceHistory(journal: JournalEntry[]): Array<{ ts: string; 
   return journal.flatMap((e) => (e.event === 'provenance' ? [{ ts: e.ts, provenance: e.provenance }] : []));
 }
 
+/** A journal event that added tasks after the ensemble was planned: `extend --budget`, `extend --replicates`, an adaptive round. */
+export type TasksAdded = Extract<JournalEntry, { event: 'extended' | 'replicated' | 'adaptive' }>;
+
+/** Every event of the journal that added tasks (tasks [from, to)), oldest first. */
+export function tasksAddedHistory(journal: JournalEntry[]): TasksAdded[] {
+  return journal.filter((e): e is TasksAdded => e.event === 'extended' || e.event === 'replicated' || e.event === 'adaptive');
+}
+
 /** The `[task, runs]` of re-runs not named yet by a `reran` event of the journal (or named with fewer runs). */
 export function unjournalledReruns(journal: JournalEntry[], found: Array<[number, number]>): Array<[number, number]> {
   const named = new Map<number, number>();
