@@ -31,6 +31,19 @@ ${opts.extra ?? ''}
 `;
 }
 
+/** A config whose design `extend --budget` can grow: behave.mjs `ok` on `a`, the first `samples` points of a Sobol sequence. */
+export function sobolConfig(samples: number): string {
+  return `name: grow
+ensemble_dir: ens
+command: [node, behave.mjs, ok, "{a}"]
+inputs: { copy: [${JSON.stringify(behaveSim)}] }
+parameters:
+  a: { uniform: [0, 10] }
+sampling: { method: sobol, samples: ${samples}, seed: 5 }
+executor: { workers: 2 }
+`;
+}
+
 /** Runs the built CLI; never rejects (with `timeout`, ms, a hung CLI is killed and comes back `timedOut`). */
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}) {
   return execa(process.execPath, [cli, ...args], { reject: false, cwd: opts.cwd, env: opts.env, stdin: 'ignore', timeout: opts.timeout });

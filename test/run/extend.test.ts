@@ -9,7 +9,7 @@ import { readJournal } from '../../src/journal/journal.js';
 import { EnsembleLayout } from '../../src/layout/layout.js';
 import { readTaskTable } from '../../src/plan/tasks.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { behaveSim, dropTapHooks, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
+import { behaveSim, dropTapHooks, duckQuery, runCli, sobolConfig, writeConfig } from '../helpers/ensemble.js';
 
 // every task is a node start: without tap's loaders in NODE_OPTIONS each starts several times faster
 dropTapHooks();
@@ -18,18 +18,7 @@ dropTapHooks();
 t.test('extend --budget 30 on a 20-task ensemble: 30 rows, the first 20 unchanged and not re-run', async (t) => {
   const dir = t.testdir();
   const log = join(dir, 'runs.log');
-  const config = writeConfig(
-    dir,
-    `name: grow
-ensemble_dir: ens
-command: [node, behave.mjs, ok, "{a}"]
-inputs: { copy: [${JSON.stringify(behaveSim)}] }
-parameters:
-  a: { uniform: [0, 10] }
-sampling: { method: sobol, samples: 20, seed: 5 }
-executor: { workers: 2 }
-`,
-  );
+  const config = writeConfig(dir, sobolConfig(20));
   const env = { ...process.env, BEHAVE_LOG: log } as Record<string, string>;
   const first = await runCli(['run', config, '--no-progress'], { env });
   t.equal(first.exitCode, 0, first.stderr);

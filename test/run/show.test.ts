@@ -2,24 +2,13 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { extend, show } from '../../src/index.js';
-import { behaveSim, dropTapHooks, runCli, writeConfig } from '../helpers/ensemble.js';
+import { dropTapHooks, runCli, sobolConfig, writeConfig } from '../helpers/ensemble.js';
 
 dropTapHooks();
 
 t.test('show after extend --budget and --replicates: counts now, manifest as planned, tasks_added from the journal', async (t) => {
   const dir = t.testdir();
-  const config = writeConfig(
-    dir,
-    `name: grown
-ensemble_dir: ens
-command: [node, behave.mjs, ok, "{a}"]
-inputs: { copy: [${JSON.stringify(behaveSim)}] }
-parameters:
-  a: { uniform: [0, 10] }
-sampling: { method: sobol, samples: 4, seed: 5 }
-executor: { workers: 2 }
-`,
-  );
+  const config = writeConfig(dir, sobolConfig(4));
   const ens = join(dir, 'ens');
   const shown = async () => JSON.parse((await runCli(['show', ens])).stdout);
   t.equal((await runCli(['run', config, '--no-progress'])).exitCode, 0);
