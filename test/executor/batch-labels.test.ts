@@ -10,8 +10,9 @@ import { retryPolicy } from '../../src/records/owed.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { selectFinal } from '../../src/records/select-final.js';
 import { slurmScheduler } from '../../src/scheduler/slurm/binding.js';
-import type { CommandResult, Transport } from '../../src/transport/transport.js';
+import type { CommandResult } from '../../src/transport/transport.js';
 import { followFinals } from '../../src/watch/records.js';
+import { scriptedSlurm } from '../helpers/fake-slurm.js';
 import { allRecords } from '../helpers/parts.js';
 import { slurmPlan } from '../helpers/plans.js';
 import { programOf } from '../../src/util/program.js';
@@ -48,37 +49,29 @@ t.test('a resubmission journalled as submitting whose job is gone: its label (an
   // a scripted Slurm without accounting; a submitted job's elements run at once as the task wrapper would (claims included)
   const jobs = new Map<string, number>();
   let nextJob = 700;
-  const transport: Transport = {
-    calls: new Map(),
-    async run(argv) {
-      if (programOf(argv) === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/none\nSLURM_VERSION = 22.05.8\n');
-      if (programOf(argv) === 'sinfo') return ok('debug* 0/8/0/8\n');
-      if (argv.includes('--name')) return ok('');
-      if (programOf(argv) === 'scancel') return ok('');
-      if (programOf(argv) === 'sbatch') {
-        const script = argv.at(-1) as string;
-        const label = /chunk-(\w+)\.sbatch$/.exec(script)?.[1] as string;
-        const text = readFileSync(script, 'utf8');
-        const elements = Number(/--elements (\d+)/.exec(text)?.[1] ?? /--array=0-(\d+)/.exec(text)?.[1]) || 1;
-        const attempt = Number(/--attempt (\d+)/.exec(text)?.[1]);
-        const list = JSON.parse(readFileSync(join(layout.planDir, `${label}-tasks.json`), 'utf8')) as number[];
-        const job = String(nextJob++);
-        jobs.set(job, elements);
-        for (let e = 0; e < elements; e++) {
-          const ids = [...claimedTasks({ dir: layout.claimsDir(label), element: e, first: 0, count: elements, sliceOf: (k) => list.slice(k * 2, k * 2 + 2), bundle: 2, by: `${job}_${e}` })];
-          writeFileSync(layout.recordFile(`r${label}-tasks-e${e}-${job}_${e}`), ids.map((i) => line(rec(i, attempt, 'done', `${job}_${e}`))).join(''));
-        }
-        return ok(`${job}\n`);
+  const transport = scriptedSlurm('none', (argv) => {
+    if (programOf(argv) === 'sbatch') {
+      const script = argv.at(-1) as string;
+      const label = /chunk-(\w+)\.sbatch$/.exec(script)?.[1] as string;
+      const text = readFileSync(script, 'utf8');
+      const elements = Number(/--elements (\d+)/.exec(text)?.[1] ?? /--array=0-(\d+)/.exec(text)?.[1]) || 1;
+      const attempt = Number(/--attempt (\d+)/.exec(text)?.[1]);
+      const list = JSON.parse(readFileSync(join(layout.planDir, `${label}-tasks.json`), 'utf8')) as number[];
+      const job = String(nextJob++);
+      jobs.set(job, elements);
+      for (let e = 0; e < elements; e++) {
+        const ids = [...claimedTasks({ dir: layout.claimsDir(label), element: e, first: 0, count: elements, sliceOf: (k) => list.slice(k * 2, k * 2 + 2), bundle: 2, by: `${job}_${e}` })];
+        writeFileSync(layout.recordFile(`r${label}-tasks-e${e}-${job}_${e}`), ids.map((i) => line(rec(i, attempt, 'done', `${job}_${e}`))).join(''));
       }
-      if (programOf(argv) === 'squeue') {
-        const out: string[] = [];
-        for (const [job, n] of jobs) for (let e = 0; e < n; e++) out.push(`${job}_${e}|${job}${e}|${job}|${e}|COMPLETED|None|vm`);
-        return ok(out.join('\n') + '\n');
-      }
-      throw new Error(`unexpected ${argv.join(' ')}`);
-    },
-    close: async () => undefined,
-  };
+      return ok(`${job}\n`);
+    }
+    if (programOf(argv) === 'squeue') {
+      const out: string[] = [];
+      for (const [job, n] of jobs) for (let e = 0; e < n; e++) out.push(`${job}_${e}|${job}${e}|${job}|${e}|COMPLETED|None|vm`);
+      return ok(out.join('\n') + '\n');
+    }
+    throw new Error(`unexpected ${argv.join(' ')}`);
+  });
   const run = new BatchRun(layout, p, slurmScheduler, transport, followFinals(layout.resultsDir, p.tasks), {
     runId: 'r2', policy: retryPolicy(2, undefined), tickMs: { min: 20, max: 100, unknown: 100 },
   });

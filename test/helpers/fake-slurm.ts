@@ -7,6 +7,24 @@ import type { CommandResult, Transport } from '../../src/transport/transport.js'
 import { programOf } from '../../src/util/program.js';
 
 const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', exitCode: 0 });
+/**
+ * A scripted Slurm: the answers every one gives alike — the limits (`accounting`: slurmdbd, or none), 8 idle CPUs, no
+ * job found by name, scancel (a stealing run cancels its queued elements at the end) — and `answer`'s to the others.
+ */
+export function scriptedSlurm(accounting: 'slurmdbd' | 'none', answer: (argv: string[]) => CommandResult): Transport {
+  return {
+    calls: new Map(),
+    async run(argv) {
+      if (programOf(argv) === 'scontrol') return ok(`ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/${accounting}\nSLURM_VERSION = 22.05.8\n`);
+      if (programOf(argv) === 'sinfo') return ok('debug* 0/8/0/8\n');
+      if (argv.includes('--name')) return ok('');
+      if (programOf(argv) === 'scancel') return ok('');
+      return answer(argv);
+    },
+    close: async () => undefined,
+  };
+}
+
 /** `hidden`: the queue leaves the lost elements out once they are killed (aged out after MinJobAge): only sacct has them. */
 export interface Opts { every: number; lost: number[]; killAt: number; hidden?: boolean }
 export const JOB = '500';
@@ -32,32 +50,23 @@ export function fakeSlurm(root: string, tasks: number, opts: Opts) {
     if (opts.lost.includes(i)) return `${JOB}_${i}|${600 + i}|${JOB}|${i}|${age >= opts.killAt ? 'FAILED' : 'RUNNING'}|None|vm`;
     return `${JOB}_${i}|${600 + i}|${JOB}|${i}|${recorded.has(i) ? 'COMPLETED' : 'RUNNING'}|None|vm`;
   };
-  const transport: Transport = {
-    calls: new Map(),
-    async run(argv) {
-      if (programOf(argv) === 'scontrol') return ok('ClusterName = c\nMaxArraySize = 1001\nAccountingStorageType = accounting_storage/slurmdbd\nSLURM_VERSION = 22.05.8\n');
-      if (programOf(argv) === 'sinfo') return ok('debug* 0/8/0/8\n');
-      if (argv.includes('--name')) return ok('');
-      // the end of a stealing run: its queued elements cancelled (nothing is queued here)
-      if (programOf(argv) === 'scancel') return ok('');
-      if (programOf(argv) === 'sbatch') {
-        t0 = Date.now();
-        for (let i = 0; i < tasks; i++) {
-          if (opts.lost.includes(i)) continue;
-          timers.push(setTimeout(() => { writer.write(record(i)); recorded.add(i); }, 10 + i * opts.every));
-        }
-        return ok(`${JOB}\n`);
+  const transport = scriptedSlurm('slurmdbd', (argv) => {
+    if (programOf(argv) === 'sbatch') {
+      t0 = Date.now();
+      for (let i = 0; i < tasks; i++) {
+        if (opts.lost.includes(i)) continue;
+        timers.push(setTimeout(() => { writer.write(record(i)); recorded.add(i); }, 10 + i * opts.every));
       }
-      status.push(argv);
-      if (programOf(argv) === 'squeue') {
-        const shown = Array.from({ length: tasks }, (_, i) => i).filter((i) => !(opts.hidden && opts.lost.includes(i) && Date.now() - t0 >= opts.killAt));
-        return ok(shown.map(line).join('\n') + '\n');
-      }
-      if (programOf(argv) === 'sacct') return ok(opts.lost.map((i) => `${JOB}_${i}|${600 + i}|FAILED|0:9|None|vm|1796409930|1796409931`).join('\n') + '\n');
-      throw new Error(`unexpected ${argv.join(' ')}`);
-    },
-    close: async () => undefined,
-  };
+      return ok(`${JOB}\n`);
+    }
+    status.push(argv);
+    if (programOf(argv) === 'squeue') {
+      const shown = Array.from({ length: tasks }, (_, i) => i).filter((i) => !(opts.hidden && opts.lost.includes(i) && Date.now() - t0 >= opts.killAt));
+      return ok(shown.map(line).join('\n') + '\n');
+    }
+    if (programOf(argv) === 'sacct') return ok(opts.lost.map((i) => `${JOB}_${i}|${600 + i}|FAILED|0:9|None|vm|1796409930|1796409931`).join('\n') + '\n');
+    throw new Error(`unexpected ${argv.join(' ')}`);
+  });
   return { layout, transport, status, done: () => { timers.forEach(clearTimeout); writer.close(); } };
 }
 
