@@ -2,10 +2,13 @@
 // job dependencies on the upstream's jobs, so the chain finishes on the cluster after the controller is killed.
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
+import { plan, resume } from '../../src/index.js';
 import { readJournal } from '../../src/journal/journal.js';
+import { EnsembleLayout } from '../../src/layout/layout.js';
 import { readRecordFiles } from '../../src/records/read.js';
+import { RecordWriter } from '../../src/records/writer.js';
 import { runEnsemble } from '../../src/run/run.js';
 import { behaveSim, cli, dropTapHooks, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
 import { requireSlurm, slurmEnv } from '../helpers/slurm.js';
@@ -141,4 +144,41 @@ stages:
   const again = await runCli(['retry', stageB, '--failed', '--reason', 'cancelled', '--no-progress'], { timeout: 180_000 });
   t.equal(again.exitCode, 3, again.stderr);
   t.match(again.stdout, /1 done, 1 failed, 0 pending/);
+});
+
+t.test('on Slurm the stages run at once and say their plans in stage order, whichever is ready first', async (t) => {
+  if (!(await requireSlurm(t))) return;
+  const dir = t.testdir();
+  const tasks = 5_000;
+  const config = writeConfig(
+    dir,
+    `name: order
+ensemble_dir: ens
+inputs: { copy: [${JSON.stringify(behaveSim)}] }
+executor: { type: slurm }
+stages:
+  - name: A
+    command: [node, behave.mjs, ok, "{x}"]
+    parameters: { x: { uniform: [0, 1] } }
+    sampling: { method: random, samples: ${tasks}, seed: 3 }
+  - name: B
+    command: [node, behave.mjs, ok, "{A.y}"]
+  - name: C
+    command: [node, behave.mjs, ok, "{B.y}"]
+`,
+  );
+  await plan(config);
+  // A is done: reading its records makes it the last of the three ready to say its plan
+  const a = new EnsembleLayout(join(dir, 'ens', 'stages', 'A'));
+  const writer = new RecordWriter(a.recordFile('e0-a1-1'));
+  const now = new Date().toISOString();
+  for (let task = 0; task < tasks; task++) {
+    writer.write({ task, attempt: 1, status: 'done', reason: null, exit_code: 0, signal: null, host: 'vm', job_id: `1_${task}`, start: now, end: now, duration_s: 0.01, result: { y: task } });
+  }
+  writer.close();
+  const said: string[] = [];
+  // stopped from the start: each stage says its plan, then submits nothing
+  const r = await resume(join(dir, 'ens'), { signal: AbortSignal.abort(), onPlanned: (p) => said.push(`${basename(p.ensembleDir)} ${p.toRun}`) });
+  t.same(said, [`A 0`, `B ${tasks}`, `C ${tasks}`], 'A, B, C, as the stages are listed (and as the local executor says them)');
+  t.equal(r.done, tasks);
 });

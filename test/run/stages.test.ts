@@ -1,16 +1,13 @@
 // Multi-stage ensembles on the local executor: a nested stage (crossed with the upstream rows) and a sequential
 // runner (one to one), upstream values and kept files reaching the next stage, upstream failures, resume; and the
-// order in which the stages of a batch run (all at once) say their plans.
+// order in which stages running at once say their plans (StageOrder; on the real Slurm in test/executor/slurm-stages.test.ts).
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { EnsembleLayout } from '../../src/layout/layout.js';
-import { RecordWriter } from '../../src/records/writer.js';
+import { join } from 'node:path';
 import { behaveSim, duckQuery, runCli, writeConfig } from '../helpers/ensemble.js';
-import { stubSlurm } from '../helpers/fake-slurm.js';
 import { checkThreeStages, threeStages } from '../helpers/stages.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { plan, resume, summary } from '../../src/index.js';
+import { summary } from '../../src/index.js';
 import { StageOrder } from '../../src/run/stages.js';
 
 // independent ensembles: the shipped example (the longest) runs beside the other two
@@ -96,42 +93,6 @@ t.test('the shipped example (examples/stages) runs: 16 epidemics, 48 interventio
   );
   t.same(rows.map((x) => [x.stage, x.n, x.done]), [['averted', 48n, 48n], ['epidemic', 16n, 16n], ['intervention', 48n, 48n]]);
   t.ok(Number(rows[0].lo) > -1 && Number(rows[0].hi) <= 1, 'averted_share is a share of the epidemic');
-});
-
-t.test('on Slurm the stages run at once and say their plans in stage order, whichever is ready first', async (t) => {
-  const dir = t.testdir();
-  const tasks = 5_000;
-  const config = writeConfig(
-    dir,
-    `name: order
-ensemble_dir: ens
-inputs: { copy: [${JSON.stringify(behaveSim)}] }
-executor: { type: slurm }
-stages:
-  - name: A
-    command: [node, behave.mjs, ok, "{x}"]
-    parameters: { x: { uniform: [0, 1] } }
-    sampling: { method: random, samples: ${tasks}, seed: 3 }
-  - name: B
-    command: [node, behave.mjs, ok, "{A.y}"]
-  - name: C
-    command: [node, behave.mjs, ok, "{B.y}"]
-`,
-  );
-  await plan(config);
-  // A is done: reading its records makes it the last of the three ready to say its plan
-  const a = new EnsembleLayout(join(dir, 'ens', 'stages', 'A'));
-  const writer = new RecordWriter(a.recordFile('e0-a1-1'));
-  const now = new Date().toISOString();
-  for (let task = 0; task < tasks; task++) {
-    writer.write({ task, attempt: 1, status: 'done', reason: null, exit_code: 0, signal: null, host: 'vm', job_id: `1_${task}`, start: now, end: now, duration_s: 0.01, result: { y: task } });
-  }
-  writer.close();
-  const said: string[] = [];
-  // stopped from the start: each stage says its plan, then submits nothing
-  const r = await resume(join(dir, 'ens'), { signal: AbortSignal.abort(), transport: stubSlurm(), onPlanned: (p) => said.push(`${basename(p.ensembleDir)} ${p.toRun}`) });
-  t.same(said, [`A 0`, `B ${tasks}`, `C ${tasks}`], 'A, B, C, as the stages are listed (and as the local executor says them)');
-  t.equal(r.done, tasks);
 });
 
 t.test('StageOrder: reports passed on in stage order; a stage that ends without one holds up no other', async (t) => {
