@@ -1,7 +1,9 @@
 // Settling the array elements the scheduler called final (Settler, once a BatchRun tick): each of their tasks still without a usable record of its own gets one written on its behalf (./verdict.ts), from the scheduler's word and the element's log.
 import { relative } from 'node:path';
+import { elementWriter } from '../layout/layout.js';
 import { claimsTasks } from '../plan/plan.js';
 import { awaitsScheduler } from '../records/select-final.js';
+import { parseStarts } from '../records/starts.js';
 import { RecordWriter } from '../records/writer.js';
 import { failureReason } from '../scheduler/types.js';
 import type { Submission } from '../journal/submissions.js';
@@ -10,7 +12,7 @@ import type { BatchContext } from './batch-context.js';
 import { ClaimHolders } from './claims.js';
 import type { StatusAnswers } from './status-answers.js';
 import type { Submitter } from './submitter.js';
-import { schedulerRecord } from './verdict.js';
+import { schedulerRecord, taskBegan } from './verdict.js';
 
 /** What a cancel of an element waiting with afterok most likely was (a user's scancel looks the same in squeue). */
 const AFTEROK_CANCEL = '; this stage waits on its upstream with depend: afterok, and the scheduler cancels its jobs when an upstream element did not succeed';
@@ -58,6 +60,8 @@ export class Settler {
         if (st.state === 'cancelled' && (await this.waitsWithAfterok(s))) reason += AFTEROK_CANCEL;
       }
       const slice = this.subs.tasksOf(s, index, await this.subs.taskList(s));
+      // the element's start lines, read once it turns out to owe a task a record
+      let starts: Map<number, string> | null | undefined;
       for (const task of book.held(jobId, index)) {
         const rec = finals.get(task);
         const own = rec !== undefined && rec.attempt >= s.attempt;
@@ -74,13 +78,22 @@ export class Settler {
         this.ctx.opts.log?.warn({ task, job_id: `${jobId}_${index}`, state: st.rawState, reason }, 'no record from the element: recorded from the scheduler');
         // what the task's own record of this attempt said (exit code, host, times, stderr) is kept; else see elementTimes
         const prev = own ? ((await this.follow.read([task])).get(task) ?? null) : null;
-        this.recordFile().write(schedulerRecord(task, s, st, reason, prev, runner.sched.name, log, pos === 0));
+        if (!prev && starts === undefined) starts = await this.startsOf(s, index);
+        const began = prev ? 'unknown' : taskBegan(starts ?? null, task, pos === 0);
+        this.recordFile().write(schedulerRecord(task, s, st, reason, prev, runner.sched.name, log, began));
         wrote = true;
       }
       book.close(jobId, index);
       this.answers.drop(verdict);
     }
     return wrote;
+  }
+
+  /** The tasks element `index` of `s` noted as started, with their start times (records/starts.ts); null when it left no start lines. */
+  private async startsOf(s: Submission, index: number): Promise<Map<number, string> | null> {
+    const { cluster } = this.ctx;
+    const writer = elementWriter(s.offset + index, s.attempt, `${s.jobId}_${index}`, s.tasksFile);
+    return parseStarts(await cluster.readFile(relative(cluster.layout.root, cluster.layout.startsFile(writer))));
   }
 
   /** Whether `s` is a chunk of a later stage submitted to wait on its upstream's jobs with afterok (not a resubmission). */

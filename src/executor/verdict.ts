@@ -9,25 +9,53 @@ import { type ElementStatus, signalName } from '../scheduler/types.js';
 const CLOCK_SLACK_MS = 60_000;
 
 /**
- * The times of a task of an element the scheduler ended, from the scheduler's start and end of the element (Slurm's
- * squeue %S/%e, sacct Start/End). The element's `first` task (the first of its slice, which it starts first) ran from
- * the element's start to its end; any other task of its bundle may never have started, and when it did is unknown,
- * so both its times are the element's end. Without an end (a state-only or PBS answer, a vanished element) both are
- * `now`. The scheduler's times are instants (Slurm's asked as epoch seconds), whatever the zones of the cluster and of
- * this host; an end more than a minute past this host's clock (a cluster clock running ahead) is not believed either.
+ * What is known of whether a task of an ended element started, from the element's start lines (records/starts.ts): its
+ * start time (`{ at }`), or `never`; without start lines (an element of one task, an older runner, one killed before it
+ * began any), `first` for the first task of its slice (which the element starts first), else `unknown`.
  */
-export function elementTimes(st: ElementStatus, first: boolean, now: Date = new Date()): RecordTimes {
-  const end = st.end === undefined ? NaN : Date.parse(st.end);
-  if (Number.isNaN(end) || end > now.getTime() + CLOCK_SLACK_MS) return noticedTimes(now);
-  const start = first && st.start !== undefined ? Date.parse(st.start) : NaN;
+export type TaskBegan = { at: string } | 'never' | 'first' | 'unknown';
+
+/** What a failed row of a task its element never started adds to the element's reason. */
+export const NEVER_STARTED = '; this task never started: its array element ended before starting it';
+
+/** What `starts` (parseStarts of the element's starts file) says of `task`; `first`: the first task of the element's slice. */
+export function taskBegan(starts: ReadonlyMap<number, string> | null, task: number, first: boolean): TaskBegan {
+  if (starts === null) return first ? 'first' : 'unknown';
+  const at = starts.get(task);
+  return at === undefined ? 'never' : { at };
+}
+
+/**
+ * The times of a task of an element the scheduler ended, from what `began` says and the scheduler's start and end of
+ * the element (Slurm's squeue %S/%e, sacct Start/End). A task the element's runner noted as started ran from then to
+ * the element's end (`task_start`); one it never started has the element's end as both (`not_started`). Without start
+ * lines, the `first` task ran from the element's start to its end (`element`); any other task of its bundle may never
+ * have started, and when it did is unknown, so both its times are the element's end (`element_end`). Without an end (a
+ * state-only or PBS answer, a vanished element) the end is `now` (`noticed`, unless start lines say more). The
+ * scheduler's times are instants (Slurm's asked as epoch seconds), whatever the zones of the cluster and of this host;
+ * an end more than a minute past this host's clock (a cluster clock running ahead) is not believed either. A start
+ * after the end (the node's clock ahead of the scheduler's) ends there too: duration 0.
+ */
+export function elementTimes(st: ElementStatus, began: TaskBegan, now: Date = new Date()): RecordTimes {
+  const scheduled = st.end === undefined ? NaN : Date.parse(st.end);
+  const end = Number.isNaN(scheduled) || scheduled > now.getTime() + CLOCK_SLACK_MS ? null : scheduled;
+  const endIso = end === null ? now.toISOString() : (st.end as string);
+  if (began === 'never') return { start: endIso, end: endIso, duration_s: 0, times: 'not_started' };
+  if (typeof began === 'object') {
+    const ran = (end ?? now.getTime()) - Date.parse(began.at);
+    return ran > 0 ? { start: began.at, end: endIso, duration_s: ran / 1000, times: 'task_start' } : { start: began.at, end: began.at, duration_s: 0, times: 'task_start' };
+  }
+  if (end === null) return noticedTimes(now);
+  const start = began === 'first' && st.start !== undefined ? Date.parse(st.start) : NaN;
   if (Number.isNaN(start) || start > end) return { start: st.end as string, end: st.end as string, duration_s: 0, times: 'element_end' };
   return { start: st.start as string, end: st.end as string, duration_s: (end - start) / 1000, times: 'element' };
 }
 
 /**
  * A `source: scheduler` failed record for `task` of submission `s`: the scheduler's reason (timeout, out of memory,
- * cancelled, ...) or `lost:` when it gives none; fields the task's own record of this attempt (`prev`) has are kept.
- * Its times are `prev`'s, else the element's ({@link elementTimes}; `first`: the task is the first its element ran).
+ * cancelled, ...) or `lost:` when it gives none, with {@link NEVER_STARTED} after it when the element's start lines say
+ * it never started; fields the task's own record of this attempt (`prev`) has are kept.
+ * Its times are `prev`'s, else from `began` and the element's ({@link elementTimes}).
  * Its stderr tail is the task's own, else the end of the element's job log `log` (e.g. slurmstepd's oom_kill line).
  * A signal that ended the element (sacct's `0:9` of an out-of-memory kill) is its signal, with no exit code: the
  * element's `0` there is no exit status.
@@ -40,19 +68,20 @@ export function schedulerRecord(
   prev: TaskRecord | null,
   scheduler: string,
   log = '',
-  first = false,
+  began: TaskBegan = 'unknown',
 ): TaskRecord {
   const own = prev && prev.attempt >= s.attempt ? prev : null;
+  const why = reason ?? `lost: the array element ended (${scheduler} ${st.rawState}) without a record for this task`;
   return failedOnBehalf(own, {
     task,
     attempt: s.attempt,
-    reason: reason ?? `lost: the array element ended (${scheduler} ${st.rawState}) without a record for this task`,
+    reason: !own && began === 'never' ? why + NEVER_STARTED : why,
     source: 'scheduler',
     job_id: `${s.jobId}_${st.index}`,
     exit_code: st.signal === undefined ? (st.exitCode ?? null) : null,
     signal: st.signal === undefined ? null : signalName(st.signal),
     host: st.node,
-    times: elementTimes(st, first),
+    times: elementTimes(st, began),
     stderr_tail: stderrTailOf(log),
   });
 }

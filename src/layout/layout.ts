@@ -1,5 +1,5 @@
 // Owns every path inside an ensemble directory; used on the submit host and on the compute node alike.
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { DatasetFormat } from '../config/types.js';
 
 /** The file extension of each dataset format: HDF5's customary `.h5`, else the format's name. */
@@ -33,6 +33,9 @@ export class EnsembleLayout {
   /** Record files: one per writer (a local worker, an array element), appended by that writer only. */
   get resultsDir(): string { return join(this.root, 'results'); }
   recordFile(writer: string): string { return join(this.resultsDir, `${writer}.ndjson`); }
+  /** Start lines of an array element's runner (records/starts.ts): `started/<writer>.ndjson`, beside no record file reader. */
+  get startsDir(): string { return join(this.root, 'started'); }
+  startsFile(writer: string): string { return join(this.startsDir, `${writer}.ndjson`); }
 
   /** Claim files of a submission's blocks (`0003`, `r1`): which element runs which block (records/claims.ts). */
   claimsDir(label: string): string { return join(this.root, 'claims', label); }
@@ -72,4 +75,14 @@ export class EnsembleLayout {
   get followLock(): string { return join(this.datasetDir, 'follow.lock'); }
   /** The HTML report (`arrayflow report`, docs/report.md). */
   get report(): string { return join(this.root, 'report.html'); }
+}
+
+/**
+ * The writer name of an array element's record file and starts file: `e<element>-a<attempt>-<job id>`, or for a listed
+ * resubmission `r<list file name>-e<element>-<job id>`; `self` is the element's job id (`<array job id>_<index>`), or
+ * `pid<pid>` without one, made a file name. The runner names its files with it, the controller finds them by it.
+ */
+export function elementWriter(element: number, attempt: number, self: string, tasksFile?: string): string {
+  const base = tasksFile ? `r${basename(tasksFile, '.json')}-e${element}` : `e${element}-a${attempt}`;
+  return `${base}-${self.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 }

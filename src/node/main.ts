@@ -1,15 +1,16 @@
 // Entry points of `arrayflow task`: a local worker fed task ids on stdin, or one scheduler array element.
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../errors.js';
+import { elementWriter } from '../layout/layout.js';
 import { readPlan } from '../plan/read.js';
 import { elementTasks } from '../plan/plan.js';
 import { type TaskRow, readTaskRange } from '../plan/tasks.js';
 import { recordLine } from '../records/line.js';
 import type { TaskRecord } from '../records/record.js';
 import { type WorkItem, WORKER_READY } from '../records/owed.js';
+import { StartsFile } from '../records/starts.js';
 import { storageErrorOf } from '../records/storage.js';
 import { RecordWriter } from '../records/writer.js';
 import { claimedTasks } from './claims.js';
@@ -57,9 +58,17 @@ class TaskRows {
 /**
  * Runs `items` with at most `parallel` at once (`many`: more than one expected, worth the spawn helper); stops starting
  * new ones once termination was requested, or once the filesystem refused a record (every later task would fail the
- * same way): then throws that StorageError, after the running tasks ended, for the caller to stop with.
+ * same way): then throws that StorageError, after the running tasks ended, for the caller to stop with. `starting` is
+ * told each task before it starts; when it throws (a refused start line), that task is not started either.
  */
-async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterable<WorkItem>, parallel: number, many: boolean, done: (r: TaskRecord) => void): Promise<void> {
+async function runPool(
+  ctx: TaskContext,
+  items: AsyncIterable<WorkItem> | Iterable<WorkItem>,
+  parallel: number,
+  many: boolean,
+  done: (r: TaskRecord) => void,
+  starting?: (task: number) => void,
+): Promise<void> {
   const active = new Set<Promise<void>>();
   const rows = new TaskRows(ctx, ctx.plan.tasks);
   let failure: unknown = null;
@@ -67,6 +76,12 @@ async function runPool(ctx: TaskContext, items: AsyncIterable<WorkItem> | Iterab
   for await (const item of items) {
     if (stopped()) break;
     const row = await rows.get(item.task);
+    try {
+      starting?.(item.task);
+    } catch (e) {
+      failure ??= e;
+      break;
+    }
     // the wrapper emits the record itself: before it stops a lingering simulation and removes scratch
     const p = runTask(ctx, row, item.attempt, done).then(
       (rec) => void (failure ??= storageErrorOf(rec)),
@@ -207,19 +222,19 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
   const ctx = await context(ensembleDir, opts.jobId);
   const element = opts.offset + opts.index;
   const bundle = opts.bundle ?? ctx.plan.bundle;
+  const self = opts.jobId ?? `pid${process.pid}`;
+  const writer = elementWriter(element, opts.attempt, self, opts.tasksFile);
+  const c = opts.claims;
+  // an element that may run more than one task notes each as it starts it (records/starts.ts): a bundle's file opened
+  // before any runs, a one-task element's that may steal only when it starts a second
+  const starts = bundle > 1 || c ? new StartsFile(ctx.layout.startsFile(writer), element, bundle > 1) : null;
   let sliceOf: (e: number) => number[];
-  let writer: string;
   if (opts.tasksFile) {
     const list = JSON.parse(await readFile(opts.tasksFile, 'utf8')) as number[];
     sliceOf = (e) => list.slice(e * bundle, (e + 1) * bundle);
-    writer = `r${basename(opts.tasksFile, '.json')}-e${element}`;
   } else {
     sliceOf = (e) => elementTasks(ctx.plan, e);
-    writer = `e${element}-a${opts.attempt}`;
   }
-  const self = opts.jobId ?? `pid${process.pid}`;
-  writer += `-${self.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
-  const c = opts.claims;
   let ran = 0;
   const ids = c
     ? claimedTasks({
@@ -234,16 +249,21 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
       })
     : sliceOf(element);
   const out = new RecordWriter(ctx.layout.recordFile(writer));
+  // every task it took ran to its record: the start lines have nothing to tell
+  let complete = false;
   try {
     const items = (function* () {
       for (const task of ids) yield { task, attempt: opts.attempt };
     })();
-    await runPool(ctx, items, ctx.plan.runtime.parallel, bundle > 1, (rec) => {
+    const done = (rec: TaskRecord) => {
       out.write(rec);
       ran++;
-    });
+    };
+    await runPool(ctx, items, ctx.plan.runtime.parallel, bundle > 1, done, starts ? (task) => starts.started(task) : undefined);
+    complete = ctx.state.terminating === null;
   } finally {
     out.close();
+    starts?.close(complete);
     await Promise.all([scratchRemoved(), SpawnServer.closeShared()]);
   }
   // a failed task is a record, not a failed element: non-zero only when the element itself was stopped

@@ -10,14 +10,19 @@ export type TaskStatus = 'done' | 'failed' | 'interrupted';
 /**
  * Where the times of a record written on a task's behalf come from (records/on-behalf.ts), when not from the task's own
  * record of the attempt:
+ * - `task_start`: the start its element's runner noted when it started the task (records/starts.ts), and the
+ *   scheduler's end of the element (when the controller noticed, without one): the task was running when its element
+ *   ended;
+ * - `not_started`: both are the scheduler's end of the element (when the controller noticed, without one): its start
+ *   lines say the task never started (duration 0; the reason says so too);
  * - `element`: the scheduler's start and end of the array element, whose first task this was (its duration is the
- *   element's, staging included);
- * - `element_end`: both are the scheduler's end of the element: not its first task (a bundle's), or the element never
- *   started, so the task may never have started and when it did is unknown (duration 0);
+ *   element's, staging included), when the element left no start lines (one task per element, or killed before it began);
+ * - `element_end`: both are the scheduler's end of the element: not its first task (a bundle's) and no start lines, or
+ *   the element never started, so the task may never have started and when it did is unknown (duration 0);
  * - `noticed`: both are when the controller wrote the record: the scheduler gave no times, or the attempt never started
  *   (duration 0).
  */
-export type TimesSource = 'element' | 'element_end' | 'noticed';
+export type TimesSource = 'task_start' | 'not_started' | 'element' | 'element_end' | 'noticed';
 
 export interface TaskRecord {
   /** Task id (index in the task table). */

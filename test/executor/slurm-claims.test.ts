@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import type { Submission } from '../../src/executor/batch.js';
 import { readClaim } from '../../src/records/claims.js';
+import { parseStarts } from '../../src/records/starts.js';
 import { readRecordFiles } from '../../src/records/read.js';
 import { selectFinal } from '../../src/records/select-final.js';
 import { runEnsemble } from '../../src/run/run.js';
@@ -38,6 +39,18 @@ async function whenThiefHolds(claim: string, act: (pid: number) => unknown): Pro
     if (held?.element !== 1 || held.pid === undefined) continue;
     await act(held.pid);
     return true;
+  }
+  return false;
+}
+
+/** Waits (up to 10 s) until element 1 of the first submission has noted `task` as started (records/starts.ts); whether it did. */
+async function thiefStarted(dir: string, subs: Submission[], task: number): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (subs.length > 0) {
+      const file = join(dir, 'ens', 'started', `e1-a1-${subs[0].jobId}_1.ndjson`);
+      if (existsSync(file) && parseStarts(readFileSync(file, 'utf8'))?.has(task)) return true;
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
   return false;
 }
@@ -79,14 +92,15 @@ t.test('a task whose thief was killed (SIGKILL, no record) gets the thief\'s ver
   const cfg = sleepers(dir, 'died', [6, 0.11, 3, 0.12, 0.13, 0.14], 3, '  retries: 1\n');
   const claim = join(dir, 'ens', 'claims', '0000', '0.2');
   const subs: Submission[] = [];
-  // the thief's wrapper dies at once, as on a node crash: no record, no cleanup
-  const kill = whenThiefHolds(claim, (pid) => process.kill(pid, 'SIGKILL'));
+  // the thief's wrapper dies once it began task 2, as on a node crash: no record, no cleanup
+  const kill = whenThiefHolds(claim, async (pid) => (await thiefStarted(dir, subs, 2)) && process.kill(pid, 'SIGKILL'));
   const result = await runEnsemble(cfg, { transport: new LocalTransport(), tickMs: FAST_TICK, onSubmit: (s) => subs.push(s), onProgress: () => undefined });
   t.ok(await kill, 'element 1 claimed task 2 and was killed');
   t.equal(result.done, 6, 'every task done, task 2 by its retry');
   const { records } = await readRecordFiles(join(dir, 'ens', 'results'));
   const task2 = records.filter((r) => r.task === 2).sort((a, b) => a.attempt - b.attempt);
   t.match(task2, [{ attempt: 1, status: 'failed', source: 'scheduler', job_id: `${subs[0].jobId}_1` }, { attempt: 2, status: 'done' }], "attempt 1 is the thief's (element 1), not its slice owner's");
+  t.match(task2[0], { times: 'task_start', reason: /^(?!.*never started)/ }, 'it was running: the start the thief noted');
   t.equal(records.filter((r) => r.task !== 2).length, 5, 'the other tasks once each');
   t.notOk(readFileSync(join(dir, 'ens', 'journal.ndjson'), 'utf8').includes('"chunk":"r2"'), 'one retry submission');
 });

@@ -1,6 +1,6 @@
 // schedulerRecord: the failed record written for a task whose array element ended without one: stderr tail, signal, times.
 import t from 'tap';
-import { elementTimes, schedulerRecord } from '../../src/executor/verdict.js';
+import { NEVER_STARTED, elementTimes, schedulerRecord, taskBegan } from '../../src/executor/verdict.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { parseSacctOutput, parseSqueueOutput, statusByIndex } from '../../src/scheduler/slurm/parse-status.js';
 import type { ElementStatus } from '../../src/scheduler/types.js';
@@ -30,28 +30,58 @@ t.test('an element a signal ended (sacct ExitCode 0:9, an out-of-memory kill): t
 
 t.test('elementTimes on recorded sacct answers: the first task has the element\'s start and end, the others its end', async (t) => {
   const timedOut = find(parseSacctOutput(SACCT_FINAL), JOB.timeout, 0);
-  const first = elementTimes(timedOut, true);
+  const first = elementTimes(timedOut, 'first');
   t.match(first, { start: timedOut.start, end: timedOut.end, times: 'element' });
   t.ok(first.duration_s >= 60 && first.duration_s < 120, `ran about its limit of 60 s (${first.duration_s} s)`);
-  t.match(elementTimes(timedOut, false), { start: timedOut.end, end: timedOut.end, duration_s: 0, times: 'element_end' }, 'a later task of a bundle: maybe never started');
+  t.match(elementTimes(timedOut, 'unknown'), { start: timedOut.end, end: timedOut.end, duration_s: 0, times: 'element_end' }, 'a later task of a bundle: maybe never started');
   const neverStarted = statusByIndex(parseSacctOutput(SACCT_CANCELLED), JOB.big).get(50) as ElementStatus;
-  t.match(elementTimes(neverStarted, true), { start: neverStarted.end, end: neverStarted.end, duration_s: 0, times: 'element_end' }, 'cancelled while pending: the cancel\'s time');
+  t.match(elementTimes(neverStarted, 'first'), { start: neverStarted.end, end: neverStarted.end, duration_s: 0, times: 'element_end' }, 'cancelled while pending: the cancel\'s time');
   const now = new Date();
   const stateOnly = find(parseSqueueOutput(`${JOB.timeout}_0|TIMEOUT\n`), JOB.timeout, 0);
-  t.same(elementTimes(stateOnly, true, now), { start: now.toISOString(), end: now.toISOString(), duration_s: 0, times: 'noticed' }, 'no times in the answer');
+  t.same(elementTimes(stateOnly, 'first', now), { start: now.toISOString(), end: now.toISOString(), duration_s: 0, times: 'noticed' }, 'no times in the answer');
   const ahead = { ...timedOut, end: new Date(now.getTime() + 3_600_000).toISOString() };
-  t.equal(elementTimes(ahead, true, now).times, 'noticed', 'an end an hour ahead of this clock (a cluster clock running ahead) is not believed');
+  t.equal(elementTimes(ahead, 'first', now).times, 'noticed', 'an end an hour ahead of this clock (a cluster clock running ahead) is not believed');
 });
 
 t.test('schedulerRecord: the element\'s times without a record of its own, the task\'s with one', async (t) => {
   const timedOut = find(parseSacctOutput(SACCT_FINAL), JOB.timeout, 1);
   const s = { ...sub, jobId: JOB.timeout };
-  const rec = schedulerRecord(3, s, timedOut, 'timeout: …', null, 'Slurm', '', true);
+  const rec = schedulerRecord(3, s, timedOut, 'timeout: …', null, 'Slurm', '', 'first');
   t.match(rec, { start: timedOut.start, end: timedOut.end, times: 'element', source: 'scheduler', job_id: `${JOB.timeout}_1` });
   t.ok(rec.duration_s >= 60);
   t.match(schedulerRecord(4, s, timedOut, 'timeout: …', null, 'Slurm'), { start: timedOut.end, duration_s: 0, times: 'element_end' });
   const own = { ...rec, source: 'wrapper', times: undefined, reason: 'terminated: …', start: '2026-12-04T18:45:40.000Z', duration_s: 61 } as TaskRecord;
-  const kept = schedulerRecord(3, s, timedOut, 'timeout: …', own, 'Slurm', '', true);
+  const kept = schedulerRecord(3, s, timedOut, 'timeout: …', own, 'Slurm', '', 'first');
   t.match(kept, { start: own.start, duration_s: 61 }, 'its own start (after staging, or later in a bundle) wins over the element\'s');
   t.equal(kept.times, undefined);
+});
+
+t.test('with start lines: the task that was running has its own start and the element\'s end, one never started says so', async (t) => {
+  const timedOut = find(parseSacctOutput(SACCT_FINAL), JOB.timeout, 1);
+  const s = { ...sub, jobId: JOB.timeout };
+  const end = Date.parse(timedOut.end as string);
+  const at = new Date(end - 42_000).toISOString();
+  const starts = new Map([[3, at]]);
+  t.same(taskBegan(starts, 3, false), { at });
+  t.equal(taskBegan(starts, 4, true), 'never', 'not noted: never started, even as the first of its slice');
+  t.equal(taskBegan(null, 3, true), 'first', 'no start lines: what the slice order says');
+  t.equal(taskBegan(null, 4, false), 'unknown');
+
+  const running = schedulerRecord(3, s, timedOut, 'timeout: …', null, 'Slurm', '', taskBegan(starts, 3, false));
+  t.match(running, { start: at, end: timedOut.end, duration_s: 42, times: 'task_start', reason: 'timeout: …' });
+  const never = schedulerRecord(4, s, timedOut, 'timeout: …', null, 'Slurm', '', 'never');
+  t.match(never, { start: timedOut.end, end: timedOut.end, duration_s: 0, times: 'not_started', reason: `timeout: …${NEVER_STARTED}` });
+  t.match(schedulerRecord(4, s, { ...timedOut, end: undefined }, null, null, 'Slurm', '', 'never').reason, /^lost: the array element ended \(Slurm TIMEOUT\) without a record for this task; this task never started/, 'lost: the kind stays first');
+  const own = { ...running, source: 'wrapper', times: undefined, reason: 'terminated: …', start: at, duration_s: 41 } as TaskRecord;
+  t.match(schedulerRecord(4, s, timedOut, 'timeout: …', own, 'Slurm', '', 'never'), { reason: 'timeout: …', duration_s: 41 }, 'a record of its own (an earlier run of a requeued element) is believed instead');
+});
+
+t.test('elementTimes with start lines: no end from the scheduler, or a node clock ahead of it', async (t) => {
+  const now = new Date(Date.UTC(2026, 11, 4, 12));
+  const stateOnly = find(parseSqueueOutput(`${JOB.timeout}_0|TIMEOUT\n`), JOB.timeout, 0);
+  const at = new Date(now.getTime() - 5000).toISOString();
+  t.same(elementTimes(stateOnly, { at }, now), { start: at, end: now.toISOString(), duration_s: 5, times: 'task_start' }, 'ended when noticed');
+  t.same(elementTimes(stateOnly, 'never', now), { start: now.toISOString(), end: now.toISOString(), duration_s: 0, times: 'not_started' });
+  const ended = { ...stateOnly, end: new Date(now.getTime() - 10_000).toISOString() };
+  t.same(elementTimes(ended, { at }, now), { start: at, end: at, duration_s: 0, times: 'task_start' }, 'started after the scheduler\'s end (clock skew): no negative duration');
 });

@@ -3,9 +3,12 @@
 import t, { type Test } from 'tap';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { indexFromEnv, jobIdFromEnv, runElement, timeLeftFor } from '../../src/node/main.js';
 import { readTaskTable } from '../../src/plan/tasks.js';
 import type { TaskRecord } from '../../src/records/record.js';
+import { parseStarts } from '../../src/records/starts.js';
+import { cli } from '../helpers/ensemble.js';
 import { planIn } from '../helpers/plan.js';
 
 const SLURM = ['SLURM_ARRAY_TASK_ID'];
@@ -37,23 +40,20 @@ t.test('jobIdFromEnv: <array job id>_<index> from the first variable set, else n
   t.equal(jobIdFromEnv(['A'], 2, {}), null);
 });
 
+/** A grid of `sh sim.sh <params>` tasks (`sim`: the script) in elements of `array`, planned in a test dir with scratch in it. */
+async function planSim(t: Test, name: string, sim: string, params: Record<string, unknown[]>, array: string) {
+  const dir = t.testdir({ scratch: {}, 'sim.sh': sim });
+  const args = Object.keys(params).map((k) => `"{${k}}"`);
+  const lines = [`name: ${name}`, 'ensemble_dir: ens', `command: [sh, sim.sh, ${args.join(', ')}]`, 'inputs: { copy: [sim.sh] }'];
+  lines.push(`parameters: ${JSON.stringify(params)}`, 'sampling: { method: grid }', `executor: { type: slurm, scratch: ${JSON.stringify(join(dir, 'scratch'))}, array: ${array} }`);
+  const { layout } = await planIn(dir, lines.join('\n') + '\n');
+  return { dir, layout };
+}
+
 /** Four tasks of a shell simulation (mode ok writes y = 2x, exit3 fails) in elements of two, scratch in the test dir. */
 async function fourTasks(t: Test) {
-  const dir = t.testdir({
-    scratch: {},
-    'sim.sh': 'if [ "$1" = ok ]; then echo "{\\"y\\": $(( $2 * 2 ))}" > result.json; else echo simulated failure >&2; exit 3; fi\n',
-  });
-  const { layout } = await planIn(
-    dir,
-    `name: four
-ensemble_dir: ens
-command: [sh, sim.sh, "{mode}", "{x}"]
-inputs: { copy: [sim.sh] }
-parameters: { mode: [ok, exit3], x: [1, 2] }
-sampling: { method: grid }
-executor: { type: slurm, scratch: ${JSON.stringify(join(dir, 'scratch'))}, array: { bundle: 2, parallel: 2 } }
-`,
-  );
+  const sim = 'if [ "$1" = ok ]; then echo "{\\"y\\": $(( $2 * 2 ))}" > result.json; else echo simulated failure >&2; exit 3; fi\n';
+  const { dir, layout } = await planSim(t, 'four', sim, { mode: ['ok', 'exit3'], x: [1, 2] }, '{ bundle: 2, parallel: 2 }');
   const rows = await readTaskTable(layout);
   /** What task \`id\` should end as. */
   const expected = (id: number) =>
@@ -94,6 +94,7 @@ t.test('runElement runs the bundle of element offset + index into one record fil
     t.match(r, { ...expected(r.task), attempt: 1, job_id: '77_0', source: 'wrapper' }, `task ${r.task}`);
   }
   t.same(readdirSync(join(dir, 'scratch')), [], 'scratch cleaned');
+  t.same(readdirSync(layout.startsDir), [], 'its start lines are gone: every task it took has its record');
 });
 
 t.test('runElement without a job id names its record file by pid, and runs the given attempt', async (t) => {
@@ -120,6 +121,46 @@ t.test('runElement of an element past the end writes no record file (nothing to 
   const { layout } = await fourTasks(t);
   t.equal(await runElement(layout.root, { index: 5, offset: 0, attempt: 1, jobId: '1_5' }), 0);
   t.notOk(existsSync(layout.recordFile('e5-a1-1_5')));
+  t.same(readdirSync(layout.startsDir), []);
+});
+
+/** An element of three tasks sleeping 0, 30 and 1 s, run by the built CLI; the 30 s simulation writes its pid to `pidFile`. */
+async function sleepyElement(t: Test) {
+  const sim = '[ "$1" != 30 ] || echo $$ > "$PID_FILE"\nsleep "$1"\necho \'{"y": 1}\' > result.json\n';
+  const { dir, layout } = await planSim(t, 'sleepy', sim, { s: [0, 30, 1] }, '{ bundle: 3 }');
+  const pidFile = join(dir, 'sim.pid');
+  const child = execa(process.execPath, [cli, 'task', layout.root, '--index', '0'], { env: { PID_FILE: pidFile }, reject: false });
+  const writer = `e0-a1-pid${child.pid}`;
+  // the simulation of task 1 outlives a killed runner: it goes with the test
+  t.teardown(() => {
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // gone already (a runner stopped by SIGTERM stops it), or never started
+    }
+  });
+  for (let i = 0; i < 400 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(existsSync(pidFile), 'task 1 runs');
+  const starts = () => parseStarts(readFileSync(layout.startsFile(writer), 'utf8'));
+  const tasks = (writer: string) => readFileSync(layout.recordFile(writer), 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as TaskRecord).task);
+  return { layout, child, writer, starts, tasks };
+}
+
+t.test('a runner killed mid-bundle (SIGKILL: no record, as on a node failure) leaves start lines of the tasks it began only', async (t) => {
+  const { child, writer, starts, tasks } = await sleepyElement(t);
+  t.same([...(starts()?.keys() ?? [])], [0, 1], 'tasks 0 and 1 noted as they started; task 2 not');
+  child.kill('SIGKILL');
+  await child;
+  t.same([...(starts()?.keys() ?? [])], [0, 1], 'left as it was for the controller');
+  t.same(tasks(writer), [0], 'a record of task 0 alone');
+});
+
+t.test('a runner stopped by SIGTERM (time limit, scancel) keeps its start lines: task 2 never started', async (t) => {
+  const { child, writer, starts, tasks } = await sleepyElement(t);
+  child.kill('SIGTERM');
+  t.equal((await child).exitCode, 143);
+  t.same(tasks(writer), [0, 1], 'task 1 has its own "terminated" record');
+  t.same([...(starts()?.keys() ?? [])], [0, 1]);
 });
 
 t.test('runElement on a directory that was never planned is an EnsembleError', async (t) => {

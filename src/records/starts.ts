@@ -1,0 +1,128 @@
+// Start lines: an array element that may run several tasks notes each one as it starts it, so that the records written on
+// behalf of a killed element's tasks can tell the task that was running (and since when) from those it never started.
+//
+// The file, `started/<writer>.ndjson` (layout.ts; the writer of the element's record file), is written by the element's
+// runner alone: a header line, then `{"task":N,"start":ISO}` before each task's first step, one write(2) each on an
+// O_APPEND descriptor, no fsync, no fstat. An element of a bundle opens it when it starts; an element of one task that
+// may steal others only once it starts a second one (its one task is the element's first: the scheduler's start of the
+// element says when it began), so one-task elements make no file. It is removed when the element ends having run every
+// task it took (each then has its own record); an element killed or stopped leaves it for the controller, which reads
+// it only when it settles that element (executor/settle.ts). It is never a record: record readers do not look at started/.
+import { closeSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { StorageError } from '../errors.js';
+
+/** The header of one run of an element's runner (a requeued element runs again under the same writer name). */
+interface StartsHeader {
+  element: number;
+  host: string;
+  pid: number;
+  at: string;
+}
+
+/** The runner's side: the start lines of one element, appended as its tasks start. */
+export class StartsFile {
+  /** The open file; null before it is opened and after close. */
+  private fd: number | null = null;
+  private closed = false;
+  /** What the first write puts before its line: the header, and in a file opened at the second task the first one's line. */
+  private pending: string;
+  /** The file waits for a second task (see the constructor). */
+  private lazy: boolean;
+
+  /**
+   * `eager`: opens the file now (creating started/ if an older plan did not) and writes the header; else at the second
+   * task's start, with the first task's line. A refused write is a StorageError.
+   */
+  constructor(
+    readonly path: string,
+    element: number,
+    eager = true,
+  ) {
+    const header: StartsHeader = { element, host: hostname(), pid: process.pid, at: new Date().toISOString() };
+    // a newline first: an earlier run's torn last line (a full disk) stays a line of its own
+    this.pending = `\n${JSON.stringify(header)}\n`;
+    this.lazy = !eager;
+    if (eager) this.append('');
+  }
+
+  /** Notes that `task` starts now: called before anything of it runs, so a task without a line never started. */
+  started(task: number): void {
+    const line = `{"task":${task},"start":"${new Date().toISOString()}"}\n`;
+    if (!this.lazy || this.closed) return this.append(line);
+    this.lazy = false;
+    this.pending += line;
+  }
+
+  /**
+   * Closes the file; `remove`: every task noted has its own record, so the notes are of no use and go. Never throws: a
+   * file left behind is only read for an element with unrecorded tasks, and the element's own error, if any, is the one to report.
+   */
+  close(remove: boolean): void {
+    const fd = this.fd;
+    this.fd = null;
+    this.closed = true;
+    if (fd === null) return;
+    try {
+      closeSync(fd);
+      if (remove) unlinkSync(this.path);
+    } catch {
+      // see above
+    }
+  }
+
+  private append(line: string): void {
+    if (this.closed) throw Object.assign(new Error(`${this.path}: written after close`), { code: 'EBADF' });
+    if (this.fd === null) {
+      this.fd = openAppend(this.path);
+      line = this.pending + line;
+    }
+    const data = Buffer.from(line);
+    let written: number;
+    try {
+      written = writeSync(this.fd, data);
+    } catch (e) {
+      throw StorageError.from(e, this.path);
+    }
+    // only a full filesystem writes part of a line this small: the torn line is the file's last, which readers skip
+    if (written !== data.length) throw new StorageError(this.path, 'ENOSPC');
+  }
+}
+
+function openAppend(path: string): number {
+  try {
+    return openSync(path, 'a');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw StorageError.from(e, path);
+  }
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    return openSync(path, 'a');
+  } catch (e) {
+    throw StorageError.from(e, path);
+  }
+}
+
+/**
+ * The tasks the last run of an element's runner started, with their start times (ISO-8601), from the text of its starts
+ * file; null when the text holds no header (no file: an element of one task, one killed before its runner got going, a
+ * runner older than start lines): then nothing is known. Only whole lines count; a line that is not JSON is skipped.
+ */
+export function parseStarts(text: string): Map<number, string> | null {
+  let starts: Map<number, string> | null = null;
+  const end = text.lastIndexOf('\n');
+  for (const line of text.slice(0, end + 1).split('\n')) {
+    if (line === '') continue;
+    let v: { task?: unknown; start?: unknown; element?: unknown };
+    try {
+      v = JSON.parse(line) as typeof v;
+    } catch {
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (Number.isSafeInteger(v.element)) starts = new Map();
+    else if (starts && Number.isSafeInteger(v.task) && typeof v.start === 'string' && !Number.isNaN(Date.parse(v.start))) starts.set(v.task as number, v.start);
+  }
+  return starts;
+}
