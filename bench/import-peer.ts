@@ -124,7 +124,7 @@ export async function main(argv: string[]): Promise<void> {
   // The peer's gathering paths (bench/es-gather.py): `default` is what a user of it gets, `batch` its fastest function alone.
   const fns = option(argv, 'es-fn', 'default,batch').split(',');
   const python = option(argv, 'python', '/usr/bin/python3');
-  for (const fn of fns) if (!(fn in PEER_FNS)) throw new Error(`--es-fn takes ${Object.keys(PEER_FNS).join(', ')} (comma-separated), not ${fn}`);
+  for (const fn of fns) if (!Object.hasOwn(PEER_FNS, fn)) throw new Error(`--es-fn takes ${Object.keys(PEER_FNS).join(', ')} (comma-separated), not ${fn}`);
   if (es !== '' && !existsSync(join(es, 'src', 'enchanted_surrogates', 'supervisor', 'supervisor.py'))) {
     throw new Error(`--es ${es}: no src/enchanted_surrogates/supervisor/supervisor.py there (a checkout of DIGIfusion/enchanted-surrogates?)`);
   }

@@ -1,5 +1,5 @@
-// The shape of the house (shared/design.md): no import cycle among src/ modules, type-only imports included, and no
-// module over 500 lines. Hand-written over madge or dependency-cruiser: TypeScript's own preProcessFile reads every
+// The shape of the house (shared/design.md): no import cycle among src/ modules or among its rooms (its top-level
+// folders), type-only imports included, and no module over 500 lines. Hand-written over madge or dependency-cruiser: TypeScript's own preProcessFile reads every
 // import, export-from and dynamic import, and a walk of ~200 files needs nothing more.
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -80,6 +80,18 @@ t.test('src/ has no import cycle, type-only imports included', async (t) => {
   const missing = [...graph].flatMap(([f, deps]) => deps.filter((d) => !graph.has(d)).map((d) => `${f} -> ${d}`));
   t.same(missing, [], 'every relative import names a module in src/');
   t.same(cycles(graph), [], 'no module reaches itself through its imports');
+});
+
+t.test('the rooms of src/ import each other in one direction: no cycle between two folders', async (t) => {
+  const rooms = new Map<string, Set<string>>();
+  for (const [f, deps] of importGraph(files)) {
+    const room = f.split('/')[0];
+    const out = rooms.get(room) ?? new Set<string>();
+    for (const d of deps) if (d.split('/')[0] !== room) out.add(d.split('/')[0]);
+    rooms.set(room, out);
+  }
+  t.ok(rooms.size >= 10, `${rooms.size} rooms`);
+  t.same(cycles(new Map([...rooms].map(([r, deps]) => [r, [...deps]]))), [], 'no room reaches itself through the rooms it imports');
 });
 
 t.test(`no module in src/ is over ${MAX_LINES} lines (data tables aside)`, async (t) => {

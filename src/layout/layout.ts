@@ -1,9 +1,12 @@
 // Owns every path inside an ensemble directory; used on the submit host and on the compute node alike.
 import { basename, join } from 'node:path';
-import type { DatasetFormat } from '../config/types.js';
 
-/** The file extension of each dataset format: HDF5's customary `.h5`, else the format's name. */
-const DATASET_EXTENSIONS: Readonly<Record<DatasetFormat, string>> = { parquet: 'parquet', csv: 'csv', hdf5: 'h5' };
+/**
+ * The file extension of each dataset format: HDF5's customary `.h5`, else the format's name. Keyed by the formats of
+ * config/types.ts (DATASET_FORMATS) without importing them, as layout is below config: a format added there and not
+ * here fails to compile where its path is asked for.
+ */
+const DATASET_EXTENSIONS = { parquet: 'parquet', csv: 'csv', hdf5: 'h5' } as const;
 
 export class EnsembleLayout {
   constructor(readonly root: string) {}
@@ -65,7 +68,7 @@ export class EnsembleLayout {
   }
 
   /** `dataset.parquet`, `dataset.csv`, `dataset.h5`: the dataset in one output format (see collect/writers.ts). */
-  dataset(format: DatasetFormat): string { return join(this.root, `dataset.${DATASET_EXTENSIONS[format]}`); }
+  dataset(format: keyof typeof DATASET_EXTENSIONS): string { return join(this.root, `dataset.${DATASET_EXTENSIONS[format]}`); }
   get datasetParquet(): string { return this.dataset('parquet'); }
   /** The live dataset while an ensemble runs: parts, their checkpoint and the follower's lock (see docs/watching.md). */
   get datasetDir(): string { return join(this.root, 'dataset'); }
