@@ -98,6 +98,17 @@ function compareKey(a: unknown, b: unknown): number {
   return s < t ? -1 : s > t ? 1 : 0;
 }
 
+/** Rows done, failed and neither (pending), by {@link rowStatus}. */
+function statusCounts(table: Table): { done: number; failed: number; pending: number } {
+  let done = 0;
+  let failed = 0;
+  for (const s of rowStatus(table)) {
+    if (s === 1) done++;
+    else if (s === 2) failed++;
+  }
+  return { done, failed, pending: table.numRows - done - failed };
+}
+
 /** Per-row status: 1 done, 2 failed, 0 anything else (pending). A table without `status` is all done. */
 function rowStatus(table: Table): Uint8Array {
   const out = new Uint8Array(table.numRows);
@@ -117,7 +128,7 @@ function rowStatus(table: Table): Uint8Array {
  * `by` there is always exactly one group. Throws a UsageError for an unknown or
  * non-numeric column. Pure.
  */
-export function summarize(table: Table, by: string[], columns?: string[]): SummaryGroup[] {
+export function summarize(table: Table, by: string[], columns?: string[], order: SummaryOptions['order'] = {}): SummaryGroup[] {
   const names = table.schema.fields.map((f) => f.name);
   for (const b of by) {
     if (!names.includes(b)) throw new UsageError(`unknown group-by column '${b}'; the columns are ${names.join(', ')}`);
@@ -180,15 +191,18 @@ export function summarize(table: Table, by: string[], columns?: string[]): Summa
     return acc;
   });
 
-  const order = keys.map((_, g) => g);
-  order.sort((a, b) => {
+  // a column with a listed order (stages as declared) sorts by place in the list first, unlisted values after it
+  const ranks = by.map((b) => new Map<unknown, number>((order[b] ?? []).map((v, i) => [v, i])));
+  const rank = (j: number, v: unknown) => ranks[j].get(v) ?? ranks[j].size;
+  const sorted = keys.map((_, g) => g);
+  sorted.sort((a, b) => {
     for (let j = 0; j < by.length; j++) {
-      const c = compareKey(keys[a][j], keys[b][j]);
+      const c = rank(j, keys[a][j]) - rank(j, keys[b][j]) || compareKey(keys[a][j], keys[b][j]);
       if (c !== 0) return c;
     }
     return 0;
   });
-  return order.map((g) => ({
+  return sorted.map((g) => ({
     key: Object.fromEntries(by.map((b, j) => [b, keyValue(keys[g][j])])),
     done: done[g],
     failed: failed[g],
@@ -224,6 +238,8 @@ export interface SummaryOptions {
   columns?: string[];
   /** Compute from the record files even when dataset.parquet looks up to date. */
   fromRecords?: boolean;
+  /** Per group-by column, the order its groups come in (a multi-stage ensemble's stages as declared); other values follow, ascending. */
+  order?: Readonly<Record<string, readonly unknown[]>>;
 }
 
 // Enough parallel stats to hide shared-filesystem latency without exhausting file descriptors.
@@ -329,9 +345,8 @@ export async function readEnsembleSummary(dir: string, opts: SummaryOptions = {}
     const params = importedParams(table);
     checkBy(table, by, params);
     const columns = opts.columns ?? resultColumns(table, by, params);
-    const groups = summarize(table, by, columns);
-    const rows = table.numRows;
-    return { dir, name: null, source: 'dataset', staleReason: null, total: rows, done: rows, failed: 0, pending: 0, by, columns: [...new Set(columns)], groups };
+    const groups = summarize(table, by, columns, opts.order);
+    return { dir, name: null, source: 'dataset', staleReason: null, total: table.numRows, ...statusCounts(table), by, columns: [...new Set(columns)], groups };
   }
 
   const { plan } = planned;
@@ -346,14 +361,8 @@ export async function readEnsembleSummary(dir: string, opts: SummaryOptions = {}
   const params = paramColumns(table, plan.param_names);
   checkBy(table, by, params);
   const columns = opts.columns ?? resultColumns(table, by, params);
-  const groups = summarize(table, by, columns);
-  const status = rowStatus(table);
-  let done = 0;
-  let failed = 0;
-  for (const s of status) {
-    if (s === 1) done++;
-    else if (s === 2) failed++;
-  }
+  const groups = summarize(table, by, columns, opts.order);
+  const { done, failed } = statusCounts(table);
   return {
     dir,
     name: plan.name,

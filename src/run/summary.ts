@@ -2,8 +2,14 @@
 import { type EnsembleSummary, type SummaryOptions, readEnsembleSummary } from '../collect/summary.js';
 import { readStages } from './stages.js';
 
-/** Count, mean, std, min and max per numeric result column, grouped by `opts.by` (default: by stage for a multi-stage ensemble). */
+/**
+ * Count, mean, std, min and max per numeric result column, grouped by `opts.by`. A multi-stage ensemble's root is
+ * summarized from its dataset, by stage unless grouped otherwise, its stages in the order the config lists them.
+ */
 export async function summarizeEnsemble(ensembleDir: string, opts: SummaryOptions = {}): Promise<EnsembleSummary> {
-  const by = opts.by ?? ((await readStages(ensembleDir)) ? ['stage'] : []);
-  return readEnsembleSummary(ensembleDir, { ...opts, by });
+  const stages = await readStages(ensembleDir);
+  if (stages === null) return readEnsembleSummary(ensembleDir, opts);
+  const order = { stage: stages.stages.map((x) => x.name), ...opts.order };
+  const s = await readEnsembleSummary(ensembleDir, { ...opts, by: opts.by ?? ['stage'], order });
+  return { ...s, name: stages.name };
 }

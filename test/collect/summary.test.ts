@@ -115,6 +115,14 @@ t.test('summarize on a partial dataset equals DuckDB count/avg/stddev_samp/min/m
   for (const g of singles) t.same([g.stats.r0.std, g.stats.r0.sem], [null, null], 'std and sem of one value are null');
 });
 
+t.test('summarize: a listed order for a group-by column (stages as declared), other values after it, ascending', async (t) => {
+  const stage = ['sim', 'post', 'sim', 'extra', 'post', 'aux'];
+  const table = new Table({ stage: vectorFromArray(stage, new Utf8()), y: vectorFromArray([1, 2, 3, 4, 5, 6], new Float64()) });
+  t.same(summarize(table, ['stage']).map((g) => g.key.stage), ['aux', 'extra', 'post', 'sim'], 'ascending without an order');
+  const ordered = summarize(table, ['stage'], undefined, { stage: ['sim', 'post'] });
+  t.same(ordered.map((g) => [g.key.stage, g.stats.y.count]), [['sim', 2], ['post', 2], ['aux', 1], ['extra', 1]]);
+});
+
 t.test('summarize: numerics, key types and order, columns, errors', async (t) => {
   // Welford keeps the variance of values sharing a large offset; the naive sum of squares loses it all.
   const x = [4, 7, 13, 16].map((v) => 1e9 + v);

@@ -30,6 +30,11 @@ t.test('a nested stage and a sequential runner on the local executor: rows, line
   t.same(s.columns, ['y']);
   t.same(s.groups.map((g) => [g.key.stage, g.done, g.stats.y.count]), [['A', 2, 2], ['B', 4, 4], ['C', 4, 0]]);
   t.same((await summary(join(ens, 'stages', 'C'))).columns, [], "a later stage's own directory: not A.x, B.y, B.task");
+  // the command says the same as the library: the root's tasks by stage, not an imported dataset of mixed columns
+  const cli = await runCli(['summary', ens]);
+  t.match(cli.stdout, /^chain: 15 tasks: 10 done, 5 failed, 0 pending \(from dataset\.parquet\)\n/);
+  // C's result is text: no row of statistics
+  t.same(cli.stdout.trim().split('\n').slice(2).map((l) => l.split(/\s+/).slice(0, 5)), [['A', '2', '1', 'y', '2'], ['B', '4', '2', 'y', '4']], cli.stdout);
   t.notMatch(r.stdout, /\b(task_id|batch|point|exit_code|attempt|duration_s|task_seed|A\.\w+)\b/, 'the summary run prints at the end');
   // the upstream failures never started a simulation: 3 A + 4 B + 4 C runs
   t.equal(readFileSync(log, 'utf8').trim().split('\n').length, 11);

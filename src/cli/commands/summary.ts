@@ -12,8 +12,8 @@ export function register(program: Command): void {
     .option('--records', 'compute from the record files even when dataset.parquet is up to date')
     .option('--json', 'machine-readable output')
     .action(async (target: string, o: { by?: string; columns?: string; records?: boolean; json?: boolean }) => {
-      const { readEnsembleSummary, renderSummaryJson, renderSummaryTable } = await import('../../collect/summary.js');
-      const s = await readEnsembleSummary(await ensembleDirOf(target), { by: commaList(o.by), columns: commaList(o.columns), fromRecords: o.records });
+      const [{ summarizeEnsemble }, { renderSummaryJson, renderSummaryTable }] = await Promise.all([import('../../run/summary.js'), import('../../collect/summary.js')]);
+      const s = await summarizeEnsemble(await ensembleDirOf(target), { by: commaList(o.by), columns: commaList(o.columns), fromRecords: o.records });
       if (o.json) {
         process.stdout.write(renderSummaryJson(s));
         return;
