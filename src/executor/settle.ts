@@ -1,6 +1,6 @@
 // Settling the array elements the scheduler called final (Settler, once a BatchRun tick): each of their tasks still without a usable record of its own gets one written on its behalf (./verdict.ts), from the scheduler's word and the element's log.
 import { relative } from 'node:path';
-import { elementWriter } from '../layout/layout.js';
+import { elementName } from '../layout/layout.js';
 import { claimsTasks } from '../plan/plan.js';
 import { awaitsScheduler } from '../records/select-final.js';
 import { parseStarts } from '../records/starts.js';
@@ -92,8 +92,7 @@ export class Settler {
   /** The tasks element `index` of `s` noted as started, with their start times (records/starts.ts); null when it left no start lines. */
   private async startsOf(s: Submission, index: number): Promise<Map<number, string> | null> {
     const { cluster } = this.ctx;
-    const writer = elementWriter(s.offset + index, s.attempt, `${s.jobId}_${index}`, s.tasksFile);
-    return parseStarts(await cluster.readFile(relative(cluster.layout.root, cluster.layout.startsFile(writer))));
+    return parseStarts(await cluster.readFile(relative(cluster.layout.root, cluster.layout.startsFile(startsName(s, index)))));
   }
 
   /** Whether `s` is a chunk of a later stage submitted to wait on its upstream's jobs with afterok (not a resubmission). */
@@ -112,4 +111,12 @@ export class Settler {
     this.writer ??= new RecordWriter(this.ctx.layout.recordFile(`scheduler-${this.ctx.opts.runId}`));
     return this.writer;
   }
+}
+
+/**
+ * The name of the starts file of element `index` of `s`, as its runner names it (node/main.ts elementNames): the
+ * element's name, without the job id, which the runner may see otherwise (Torque: its subjob's id, layout.ts elementName).
+ */
+export function startsName(s: Pick<Submission, 'offset' | 'attempt' | 'tasksFile'>, index: number): string {
+  return elementName(s.offset + index, s.attempt, s.tasksFile);
 }

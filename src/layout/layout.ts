@@ -36,9 +36,9 @@ export class EnsembleLayout {
   /** Record files: one per writer (a local worker, an array element), appended by that writer only. */
   get resultsDir(): string { return join(this.root, 'results'); }
   recordFile(writer: string): string { return join(this.resultsDir, `${writer}.ndjson`); }
-  /** Start lines of an array element's runner (records/starts.ts): `started/<writer>.ndjson`, beside no record file reader. */
+  /** Start lines of an array element's runner (records/starts.ts): `started/<element name>.ndjson` (elementName), beside no record file reader. */
   get startsDir(): string { return join(this.root, 'started'); }
-  startsFile(writer: string): string { return join(this.startsDir, `${writer}.ndjson`); }
+  startsFile(name: string): string { return join(this.startsDir, `${name}.ndjson`); }
 
   /** Claim files of a submission's blocks (`0003`, `r1`): which element runs which block (records/claims.ts). */
   claimsDir(label: string): string { return join(this.root, 'claims', label); }
@@ -81,11 +81,22 @@ export class EnsembleLayout {
 }
 
 /**
- * The writer name of an array element's record file and starts file: `e<element>-a<attempt>-<job id>`, or for a listed
- * resubmission `r<list file name>-e<element>-<job id>`; `self` is the element's job id (`<array job id>_<index>`), or
- * `pid<pid>` without one, made a file name. The runner names its files with it, the controller finds them by it.
+ * The name of an array element: `e<element>-a<attempt>`, or for a listed resubmission `r<list file name>-e<element>`.
+ * Unique within an ensemble (elements are numbered across the chunks, each listed resubmission has a list of its own),
+ * it names the element's starts file (records/starts.ts) as it is: the runner and the controller do not see the job id
+ * alike on every scheduler (Torque gives the runner only its subjob's PBS_JOBID, `4711[3].srv`, where qsub printed the
+ * array's `4711[].srv` to the controller). A requeued element runs again under the same name; its runner's header
+ * starts the lines of its new run.
+ */
+export function elementName(element: number, attempt: number, tasksFile?: string): string {
+  return tasksFile ? `r${basename(tasksFile, '.json')}-e${element}` : `e${element}-a${attempt}`;
+}
+
+/**
+ * The writer name of an array element's record file: {@link elementName} and `-<job id>`; `self` is the element's job
+ * id as its runner has it (`<array job id>_<index>`), or `pid<pid>` without one, made a file name. Only the runner
+ * names a file with it: the controller reads every record file there is.
  */
 export function elementWriter(element: number, attempt: number, self: string, tasksFile?: string): string {
-  const base = tasksFile ? `r${basename(tasksFile, '.json')}-e${element}` : `e${element}-a${attempt}`;
-  return `${base}-${self.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+  return `${elementName(element, attempt, tasksFile)}-${self.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 }

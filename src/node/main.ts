@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../errors.js';
-import { elementWriter } from '../layout/layout.js';
+import { elementName, elementWriter } from '../layout/layout.js';
 import { readPlan } from '../plan/read.js';
 import { elementTasks } from '../plan/plan.js';
 import { type TaskRow, readTaskRange } from '../plan/tasks.js';
@@ -217,17 +217,26 @@ export function timeLeftFor(limitS: number, ran: () => number, started: number =
   };
 }
 
+/**
+ * The names element `opts` gives its files: `writer`, its record file's (layout.ts elementWriter); `starts`, its starts
+ * file's, the one the controller reads back (executor/settle.ts startsName).
+ */
+export function elementNames(opts: ElementOptions): { writer: string; starts: string } {
+  const element = opts.offset + opts.index;
+  return { writer: elementWriter(element, opts.attempt, opts.jobId ?? `pid${process.pid}`, opts.tasksFile), starts: elementName(element, opts.attempt, opts.tasksFile) };
+}
+
 /** One array element: runs its bundle of tasks (`parallel` at once), or claims and steals them, and appends their records to one file. */
 export async function runElement(ensembleDir: string, opts: ElementOptions): Promise<number> {
   const ctx = await context(ensembleDir, opts.jobId);
   const element = opts.offset + opts.index;
   const bundle = opts.bundle ?? ctx.plan.bundle;
   const self = opts.jobId ?? `pid${process.pid}`;
-  const writer = elementWriter(element, opts.attempt, self, opts.tasksFile);
+  const { writer, starts: startsName } = elementNames(opts);
   const c = opts.claims;
   // an element that may run more than one task notes each as it starts it (records/starts.ts): a bundle's file opened
   // before any runs, a one-task element's that may steal only when it starts a second
-  const starts = bundle > 1 || c ? new StartsFile(ctx.layout.startsFile(writer), element, bundle > 1) : null;
+  const starts = bundle > 1 || c ? new StartsFile(ctx.layout.startsFile(startsName), element, bundle > 1) : null;
   let sliceOf: (e: number) => number[];
   if (opts.tasksFile) {
     const list = JSON.parse(await readFile(opts.tasksFile, 'utf8')) as number[];

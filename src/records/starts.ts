@@ -1,7 +1,8 @@
 // Start lines: an array element that may run several tasks notes each one as it starts it, so that the records written on
 // behalf of a killed element's tasks can tell the task that was running (and since when) from those it never started.
 //
-// The file, `started/<writer>.ndjson` (layout.ts; the writer of the element's record file), is written by the element's
+// The file, `started/<element name>.ndjson` (layout.ts elementName: no job id, so that the controller, which reads it,
+// names it as the runner does on every scheduler), is written by the element's
 // runner alone: a header line, then `{"task":N,"start":ISO}` before each task's first step, one write(2) each on an
 // O_APPEND descriptor, no fsync, no fstat. An element of a bundle opens it when it starts; an element of one task that
 // may steal others only once it starts a second one (its one task is the element's first: the scheduler's start of the

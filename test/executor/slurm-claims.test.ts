@@ -46,10 +46,8 @@ async function whenThiefHolds(claim: string, act: (pid: number) => unknown): Pro
 /** Waits (up to 10 s) until element 1 of the first submission has noted `task` as started (records/starts.ts); whether it did. */
 async function thiefStarted(dir: string, subs: Submission[], task: number): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
-    if (subs.length > 0) {
-      const file = join(dir, 'ens', 'started', `e1-a1-${subs[0].jobId}_1.ndjson`);
-      if (existsSync(file) && parseStarts(readFileSync(file, 'utf8'))?.has(task)) return true;
-    }
+    const file = join(dir, 'ens', 'started', 'e1-a1.ndjson');
+    if (subs.length > 0 && existsSync(file) && parseStarts(readFileSync(file, 'utf8'))?.has(task)) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;

@@ -1,7 +1,7 @@
 // EnsembleLayout: every path of an ensemble directory sits under its root, distinct, named as the docs say.
 import t from 'tap';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { EnsembleLayout, elementWriter } from '../../src/layout/layout.js';
+import { EnsembleLayout, elementName, elementWriter } from '../../src/layout/layout.js';
 
 const ROOT = join(sep, 'scratch', 'ada', 'runs', 'sweep');
 const L = new EnsembleLayout(ROOT);
@@ -23,7 +23,7 @@ function allPaths(l: EnsembleLayout): Record<string, string> {
     resultsDir: l.resultsDir,
     recordFile: l.recordFile('w0'),
     startsDir: l.startsDir,
-    startsFile: l.startsFile('e4-a1-77_4'),
+    startsFile: l.startsFile('e4-a1'),
     inputsDir: l.inputsDir,
     shippedDir: l.shippedDir,
     outputsDir: l.outputsDir,
@@ -68,8 +68,8 @@ t.test('scripts, record files and outputs are named from their argument', async 
   t.equal(L.script('r1', 'pbs'), join(ROOT, 'plan', 'scripts', 'chunk-r1.pbs'));
   t.equal(L.recordFile('e4-a1-77_4'), join(ROOT, 'results', 'e4-a1-77_4.ndjson'));
   t.equal(dirname(L.recordFile('w0')), L.resultsDir);
-  t.equal(L.startsFile('e4-a1-77_4'), join(ROOT, 'started', 'e4-a1-77_4.ndjson'), 'an element\'s start lines: beside no record file');
-  t.equal(dirname(L.startsFile('e4-a1-77_4')), L.startsDir);
+  t.equal(L.startsFile('e4-a1'), join(ROOT, 'started', 'e4-a1.ndjson'), 'an element\'s start lines: beside no record file');
+  t.equal(dirname(L.startsFile('e4-a1')), L.startsDir);
   t.equal(L.outputs(0), join(ROOT, 'outputs', '0'));
   t.equal(L.outputs(12), join(L.outputsDir, '12'));
   t.equal(L.jobLogsDir, join(ROOT, 'logs', 'jobs'));
@@ -104,9 +104,11 @@ t.test('a relative root gives paths relative to it, joined and normalised', asyn
   t.equal(l.recordFile('w1'), join('runs', 'x', 'results', 'w1.ndjson'));
 });
 
-t.test('elementWriter: the name an element\'s runner and the controller both give its record and starts files', async (t) => {
+t.test('elementName, elementWriter: the names of an element\'s starts file (both sides) and record file (its runner\'s)', async (t) => {
+  t.equal(elementName(4, 1), 'e4-a1', 'no job id: on Torque the runner and the controller do not see it alike');
+  t.equal(elementName(1, 2, '/scratch/ada/runs/sweep/plan/r1-tasks.json'), 'rr1-tasks-e1', 'a listed resubmission: the list named, the attempt in it');
+  t.equal(elementName(1, 2, 'plan/r1-tasks.json'), elementName(1, 2, '/scratch/ada/runs/sweep/plan/r1-tasks.json'), 'the list as the journal has it (relative) or the node gets it (absolute)');
   t.equal(elementWriter(4, 1, '77_4'), 'e4-a1-77_4');
-  t.equal(elementWriter(1, 2, '5[1].pbs/x', '/scratch/ada/runs/sweep/plan/r1-tasks.json'), 'rr1-tasks-e1-5_1_.pbs_x', 'a listed resubmission: the list named, the attempt in it; odd characters replaced');
-  t.equal(elementWriter(1, 2, '5[1].pbs/x', 'plan/r1-tasks.json'), elementWriter(1, 2, '5[1].pbs/x', '/scratch/ada/runs/sweep/plan/r1-tasks.json'), 'the list as the journal has it (relative) or the node gets it (absolute)');
+  t.equal(elementWriter(1, 2, '5[1].pbs/x', '/scratch/ada/runs/sweep/plan/r1-tasks.json'), 'rr1-tasks-e1-5_1_.pbs_x', 'the name and the job id; odd characters replaced');
   t.equal(elementWriter(0, 3, 'pid123'), 'e0-a3-pid123');
 });

@@ -141,7 +141,7 @@ async function sleepyElement(t: Test) {
   });
   for (let i = 0; i < 400 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
   t.ok(existsSync(pidFile), 'task 1 runs');
-  const starts = () => parseStarts(readFileSync(layout.startsFile(writer), 'utf8'));
+  const starts = () => parseStarts(readFileSync(layout.startsFile('e0-a1'), 'utf8'));
   const tasks = (writer: string) => readFileSync(layout.recordFile(writer), 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as TaskRecord).task);
   return { layout, child, writer, starts, tasks };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { StartsFile, parseStarts } from '../../src/records/starts.js';
 
 t.test('a header, then one line per task as it starts; read back as the tasks started and when', async (t) => {
-  const path = join(t.testdir(), 'started', 'e3-a1-9_3.ndjson');
+  const path = join(t.testdir(), 'started', 'e3-a1.ndjson');
   const before = Date.now();
   const f = new StartsFile(path, 3);
   f.started(12);
