@@ -1,15 +1,16 @@
 // Start lines: an array element that may run several tasks notes each one as it starts it, so that the records written on
 // behalf of a killed element's tasks can tell the task that was running (and since when) from those it never started.
 //
-// The file, `started/<element name>.ndjson` (layout.ts elementName: no job id, so that the controller, which reads it,
-// names it as the runner does on every scheduler), is written by the element's
-// runner alone: a header line, then `{"task":N,"start":ISO}` before each task's first step, one write(2) each on an
-// O_APPEND descriptor, no fsync, no fstat. An element of a bundle opens it when it starts; an element of one task that
-// may steal others only once it starts a second one (its one task is the element's first: the scheduler's start of the
-// element says when it began), so one-task elements make no file. It is removed when the element ends having run every
-// task it took (each then has its own record); an element killed or stopped leaves it for the controller, which reads
-// it only when it settles that element (executor/settle.ts). It is never a record: record readers do not look at started/.
-import { closeSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+// The file, `started/<element name>.ndjson` (layout.ts elementName: no job id, so that the controller names it as the
+// runner does on every scheduler), is written by the element's runner alone: a header line, then
+// `{"task":N,"start":ISO}` before each task's first step, one write(2) each on an O_APPEND descriptor, no fsync, no
+// fstat. An element of a bundle opens it when it starts; an element of one task that may steal others only once it
+// starts a second one (its one task is the element's first: the scheduler's start of the element says when it began),
+// so one-task elements make no file, unless an earlier run of the element (requeued) left one. It is removed when the
+// element ends having run every task it took (each then has its own record); an element killed or stopped leaves it for
+// the controller, which reads it only when it settles that element (executor/settle.ts). It is never a record: record
+// readers do not look at started/.
+import { closeSync, existsSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { StorageError } from '../errors.js';
@@ -34,7 +35,9 @@ export class StartsFile {
 
   /**
    * `eager`: opens the file now (creating started/ if an older plan did not) and writes the header; else at the second
-   * task's start, with the first task's line. A refused write is a StorageError.
+   * task's start, with the first task's line, unless the file exists: an earlier run's (a requeued element), whose lines
+   * this run's header must end at once (were this run killed in its first task, they would still count) and which must
+   * go when this run ends complete. A refused write is a StorageError.
    */
   constructor(
     readonly path: string,
@@ -44,8 +47,8 @@ export class StartsFile {
     const header: StartsHeader = { element, host: hostname(), pid: process.pid, at: new Date().toISOString() };
     // a newline first: an earlier run's torn last line (a full disk) stays a line of its own
     this.pending = `\n${JSON.stringify(header)}\n`;
-    this.lazy = !eager;
-    if (eager) this.append('');
+    this.lazy = !eager && !existsSync(path);
+    if (!this.lazy) this.append('');
   }
 
   /** Notes that `task` starts now: called before anything of it runs, so a task without a line never started. */

@@ -71,3 +71,23 @@ t.test('a file opened at the second task (a one-task element that steals): none 
   t.same([...(starts?.keys() ?? [])], [0, 7, 8], 'the first task noted too, at its own start');
   t.ok((starts?.get(0) ?? '') <= (starts?.get(7) ?? ''));
 });
+
+t.test('a one-task element that steals, run again (requeued) over an earlier run\'s file: its header goes first, and its file goes at a clean end', async (t) => {
+  const dir = t.testdir({ started: {} });
+  const path = join(dir, 'started', 'e0-a1.ndjson');
+  const earlier = '{"element":0,"host":"n1","pid":1,"at":"2026-12-04T18:00:00.000Z"}\n{"task":0,"start":"2026-12-04T18:00:01.000Z"}\n{"task":7,"start":"2026-12-04T18:00:09.000Z"}\n';
+  writeFileSync(path, earlier);
+  const killed = new StartsFile(path, 0, false);
+  killed.started(0);
+  // killed here, in its first task: no close
+  const starts = parseStarts(readFileSync(path, 'utf8'));
+  t.same([...(starts?.keys() ?? [])], [0], 'this run started task 0 only: not task 7, which the earlier run started');
+  t.not(starts?.get(0), '2026-12-04T18:00:01.000Z', 'task 0 as this run started it: its time excludes the wait in the queue');
+  killed.close(false);
+
+  writeFileSync(path, earlier);
+  const clean = new StartsFile(path, 0, false);
+  clean.started(0);
+  clean.close(true);
+  t.notOk(existsSync(path), 'an end with every task recorded removes the earlier run\'s file too');
+});
