@@ -79,7 +79,7 @@ export class Settler {
         // what the task's own record of this attempt said (exit code, host, times, stderr) is kept; else see elementTimes
         const prev = own ? ((await this.follow.read([task])).get(task) ?? null) : null;
         if (!prev && starts === undefined) starts = await this.startsOf(s, index);
-        const began = prev ? 'unknown' : taskBegan(starts ?? null, task, pos === 0);
+        const began = prev ? 'unknown' : taskBegan(starts ?? null, task, pos === 0, st.state);
         this.recordFile().write(schedulerRecord(task, s, st, reason, prev, runner.sched.name, log, began));
         wrote = true;
       }

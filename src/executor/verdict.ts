@@ -3,7 +3,7 @@ import type { Submission } from '../journal/submissions.js';
 import { type RecordTimes, failedOnBehalf, noticedTimes } from '../records/on-behalf.js';
 import type { TaskRecord } from '../records/record.js';
 import { stderrTailOf } from '../records/tail.js';
-import { type ElementStatus, signalName } from '../scheduler/types.js';
+import { type ElementStatus, type SchedulerState, signalName } from '../scheduler/types.js';
 
 /** How far ahead of this host's clock the scheduler's end of an element may be (clock skew) before it is not believed (see elementTimes). */
 const CLOCK_SLACK_MS = 60_000;
@@ -18,11 +18,22 @@ export type TaskBegan = { at: string } | 'never' | 'first' | 'unknown';
 /** What a failed row of a task its element never started adds to the element's reason. */
 export const NEVER_STARTED = '; this task never started: its array element ended before starting it';
 
-/** What `starts` (parseStarts of the element's starts file) says of `task`; `first`: the first task of the element's slice. */
-export function taskBegan(starts: ReadonlyMap<number, string> | null, task: number, first: boolean): TaskBegan {
-  if (starts === null) return first ? 'first' : 'unknown';
-  const at = starts.get(task);
-  return at === undefined ? 'never' : { at };
+/**
+ * The ends of an element after which its start lines may lack their last ones: they are not fsynced, and its node went
+ * down (a node or boot failure) or may have (an element the scheduler no longer knows: `unknown`).
+ */
+const LINES_MAY_BE_LOST: ReadonlySet<SchedulerState> = new Set<SchedulerState>(['node_fail', 'boot_fail', 'unknown']);
+
+/**
+ * What `starts` (parseStarts of the element's starts file) says of `task`; `first`: the first task of the element's
+ * slice; `state`: how the element ended. A task without a line never started, unless the element's node may have lost
+ * the last lines ({@link LINES_MAY_BE_LOST}): then it is known no better than without start lines.
+ */
+export function taskBegan(starts: ReadonlyMap<number, string> | null, task: number, first: boolean, state?: SchedulerState): TaskBegan {
+  const at = starts?.get(task);
+  if (at !== undefined) return { at };
+  if (starts === null || (state !== undefined && LINES_MAY_BE_LOST.has(state))) return first ? 'first' : 'unknown';
+  return 'never';
 }
 
 /**

@@ -85,3 +85,21 @@ t.test('elementTimes with start lines: no end from the scheduler, or a node cloc
   const ended = { ...stateOnly, end: new Date(now.getTime() - 10_000).toISOString() };
   t.same(elementTimes(ended, { at }, now), { start: at, end: at, duration_s: 0, times: 'task_start' }, 'started after the scheduler\'s end (clock skew): no negative duration');
 });
+
+t.test('after a node failure (or an element the scheduler lost) a task without a start line may have started: no "never started"', async (t) => {
+  const timedOut = find(parseSacctOutput(SACCT_FINAL), JOB.timeout, 1);
+  const s = { ...sub, jobId: JOB.timeout };
+  const at = new Date(Date.parse(timedOut.end as string) - 42_000).toISOString();
+  // the lines are not fsynced: a node that went down may have taken the last ones with it
+  const starts = new Map([[3, at]]);
+  for (const state of ['node_fail', 'boot_fail', 'unknown'] as const) {
+    t.same(taskBegan(starts, 3, false, state), { at }, `${state}: a task with a line was running`);
+    t.equal(taskBegan(starts, 4, false, state), 'unknown', `${state}: one without a line, not known`);
+    t.equal(taskBegan(starts, 5, true, state), 'first', `${state}: the first of its slice, as without start lines`);
+  }
+  for (const state of ['timeout', 'cancelled', 'out_of_memory', 'failed', 'preempted'] as const) t.equal(taskBegan(starts, 4, false, state), 'never', `${state}: the node lived on, its lines are all there`);
+  const nodeFail: ElementStatus = { ...timedOut, state: 'node_fail', rawState: 'NODE_FAIL' };
+  const rec = schedulerRecord(4, s, nodeFail, 'node failure: …', null, 'Slurm', '', taskBegan(starts, 4, false, nodeFail.state));
+  t.match(rec, { start: timedOut.end, end: timedOut.end, duration_s: 0, times: 'element_end', reason: 'node failure: …' }, 'the element\'s end, as before start lines');
+  t.notMatch(rec.reason, /never started/);
+});
