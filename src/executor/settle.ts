@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { elementName } from '../layout/layout.js';
 import { claimsTasks } from '../plan/plan.js';
 import { awaitsScheduler } from '../records/select-final.js';
-import { parseStarts } from '../records/starts.js';
+import { keepsStarts, parseStarts } from '../records/starts.js';
 import { RecordWriter } from '../records/writer.js';
 import { failureReason } from '../scheduler/types.js';
 import type { Submission } from '../journal/submissions.js';
@@ -60,8 +60,10 @@ export class Settler {
         if (st.state === 'cancelled' && (await this.waitsWithAfterok(s))) reason += AFTEROK_CANCEL;
       }
       const slice = this.subs.tasksOf(s, index, await this.subs.taskList(s));
-      // the element's start lines, read once it turns out to owe a task a record
-      let starts: Map<number, string> | null | undefined;
+      const bundle = s.bundle ?? plan.bundle;
+      const claims = claimsTasks(plan, s.count);
+      // the element's start lines, read once it turns out to owe a task a record; none kept: null, no read
+      let starts: Map<number, string> | null | undefined = keepsStarts(bundle, claims) ? undefined : null;
       for (const task of book.held(jobId, index)) {
         const rec = finals.get(task);
         const own = rec !== undefined && rec.attempt >= s.attempt;
@@ -69,7 +71,7 @@ export class Settler {
         // a task of its slice that a sibling claimed is the sibling's to answer for (the adopted ones are this element's),
         // a "terminated" one too: its reason (cancel, time limit) is the sibling's end, not this element's
         const pos = slice.indexOf(task);
-        const holder = pos >= 0 && claimsTasks(plan, s.count) ? await this.holders.holder(s, index, pos, s.bundle ?? plan.bundle) : index;
+        const holder = pos >= 0 && claims ? await this.holders.holder(s, index, pos, bundle) : index;
         if (holder !== index) {
           book.adopt(jobId, holder, task);
           continue;

@@ -10,7 +10,7 @@ import { type TaskRow, readTaskRange } from '../plan/tasks.js';
 import { recordLine } from '../records/line.js';
 import type { TaskRecord } from '../records/record.js';
 import { type WorkItem, WORKER_READY } from '../records/owed.js';
-import { StartsFile } from '../records/starts.js';
+import { StartsFile, keepsStarts } from '../records/starts.js';
 import { storageErrorOf } from '../records/storage.js';
 import { RecordWriter } from '../records/writer.js';
 import { claimedTasks } from './claims.js';
@@ -236,7 +236,7 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
   const c = opts.claims;
   // an element that may run more than one task notes each as it starts it (records/starts.ts): a bundle's file opened
   // before any runs, a one-task element's that may steal only when it starts a second
-  const starts = bundle > 1 || c ? new StartsFile(ctx.layout.startsFile(startsName), element, bundle > 1) : null;
+  const starts = keepsStarts(bundle, c !== undefined) ? new StartsFile(ctx.layout.startsFile(startsName), element, bundle > 1) : null;
   let sliceOf: (e: number) => number[];
   if (opts.tasksFile) {
     const list = JSON.parse(await readFile(opts.tasksFile, 'utf8')) as number[];

@@ -15,6 +15,14 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { StorageError } from '../errors.js';
 
+/**
+ * Whether an element of `bundle` tasks keeps start lines: one of several tasks, or one that may steal others (`claims`,
+ * which it then notes too). An element of one task that steals nothing never has a file: the controller does not look.
+ */
+export function keepsStarts(bundle: number, claims: boolean): boolean {
+  return bundle > 1 || claims;
+}
+
 /** The header of one run of an element's runner (a requeued element runs again under the same writer name). */
 interface StartsHeader {
   element: number;
