@@ -216,7 +216,7 @@ export async function writePlan(config: Config, configText: string, upstream?: U
     return opened;
   }
 
-  await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));
+  await Promise.all([layout.planDir, layout.scriptsDir, layout.resultsDir, layout.startsDir, layout.logsDir, layout.jobLogsDir].map((d) => mkdir(d, { recursive: true })));
   const table = await samplePlan(config, upstream);
   const tasks = table.seeds.length;
   if (tasks === 0) throw new EnsembleError(`${config.source}: the sampling produced no points`);

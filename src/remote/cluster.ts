@@ -193,7 +193,7 @@ async function checkRemoteDir(host: RemoteHost, remote: EnsembleLayout, plan: Pl
     );
   }
   const ours = new Set(
-    [remote.planDir, remote.inputsDir, remote.shippedDir, remote.resultsDir, remote.logsDir, remote.outputsDir, remote.config, remote.manifest].map((p) =>
+    [remote.planDir, remote.inputsDir, remote.shippedDir, remote.resultsDir, remote.startsDir, remote.logsDir, remote.outputsDir, remote.config, remote.manifest].map((p) =>
       posix.basename(p),
     ),
   );
@@ -261,7 +261,7 @@ export async function prepareRemoteCluster(
     items.push({ local: pick(local), remote: pick(remote) });
   }
   const upload = await uploadChanged(host, items);
-  const dirs = [remote.resultsDir, remote.jobLogsDir, remote.scriptsDir, remote.outputsDir];
+  const dirs = [remote.resultsDir, remote.startsDir, remote.jobLogsDir, remote.scriptsDir, remote.outputsDir];
   const made = await host.run(['mkdir', '-p', '--', ...dirs], { idempotent: true });
   if (made.exitCode !== 0) throw new EnsembleError(`cannot create the ensemble directories under ${remote.root} on ${where}: ${made.stderr.trim()}`);
 

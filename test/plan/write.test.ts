@@ -65,7 +65,8 @@ t.test('writePlan creates the ensemble directory: config, manifest, task table, 
   const rows = await readTaskTable(layout);
   t.same(rows.map((r) => r.id), [0, 1, 2, 3, 4]);
   t.same(Object.keys(rows[0].params), ['x', 'k']);
-  for (const d of [layout.resultsDir, layout.jobLogsDir, layout.scriptsDir]) t.ok(statSync(d).isDirectory(), d);
+  // started/ too: the first elements of a bundle would each find it missing, then make it
+  for (const d of [layout.resultsDir, layout.startsDir, layout.jobLogsDir, layout.scriptsDir]) t.ok(statSync(d).isDirectory(), d);
   const journal = await readJournal(layout.journal);
   t.match(journal, [{ event: 'planned', tasks: 5, elements: 3, task_hash: plan.task_hash, bundle: 2, bundle_reason: 'set in the config (executor.array.bundle)' }]);
 });

@@ -90,7 +90,7 @@ t.test('live: prepare a cluster copy, re-use it, refuse a directory that is not 
   for (const f of ['plan/tasks.bin', 'config.yaml', 'manifest.json']) {
     t.same(readFileSync(join(remoteDir, f)), readFileSync(join(layout.root, f)), `${f} copied byte for byte`);
   }
-  for (const d of ['results', 'logs/jobs', 'plan/scripts', 'outputs']) t.ok(statSync(join(remoteDir, d)).isDirectory(), `${d}/ exists`);
+  for (const d of ['results', 'started', 'logs/jobs', 'plan/scripts', 'outputs']) t.ok(statSync(join(remoteDir, d)).isDirectory(), `${d}/ exists`);
   t.ok(existsSync(join(remoteDir, '.arrayflow', 'node_modules', 'commander', 'package.json')));
 
   // the shipped CLI runs on the cluster with the cluster's node
