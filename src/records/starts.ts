@@ -3,17 +3,18 @@
 //
 // The file, `started/<element name>.ndjson` (layout.ts elementName: no job id, so that the controller names it as the
 // runner does on every scheduler), is written by the element's runner alone: a header line, then
-// `{"task":N,"start":ISO}` before each task's first step, one write(2) each on an O_APPEND descriptor, no fsync, no
-// fstat. An element of a bundle opens it when it starts; an element of one task that may steal others only once it
-// starts a second one (its one task is the element's first: the scheduler's start of the element says when it began),
-// so one-task elements make no file, unless an earlier run of the element (requeued) left one. It is removed when the
-// element ends having run every task it took (each then has its own record); an element killed or stopped leaves it for
-// the controller, which reads it only when it settles that element (executor/settle.ts). It is never a record: record
-// readers do not look at started/.
-import { closeSync, existsSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+// `{"task":N,"start":ISO}` before each task's first step, one write(2) each on an O_APPEND descriptor (util/fs.ts
+// AppendOnlyFile, as the file's one writer: no fstat), no fsync. An element of a bundle opens it when it starts; an
+// element of one task that may steal others only once it starts a second one (its one task is the element's first: the
+// scheduler's start of the element says when it began), so one-task elements make no file, unless an earlier run of the
+// element (requeued) left one. It is removed when the element ends having run every task it took (each then has its
+// own record); an element killed or stopped leaves it for the controller, which reads it only when it settles that
+// element (executor/settle.ts). It is never a record: record readers do not look at started/.
+import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { StorageError } from '../errors.js';
+import { AppendOnlyFile } from '../util/fs.js';
 
 /**
  * Whether an element of `bundle` tasks keeps start lines: one of several tasks, or one that may steal others (`claims`,
@@ -34,7 +35,7 @@ interface StartsHeader {
 /** The runner's side: the start lines of one element, appended as its tasks start. */
 export class StartsFile {
   /** The open file; null before it is opened and after close. */
-  private fd: number | null = null;
+  private file: AppendOnlyFile | null = null;
   private closed = false;
   /** What the first write puts before its line: the header, and in a file opened at the second task the first one's line. */
   private pending: string;
@@ -45,7 +46,7 @@ export class StartsFile {
    * `eager`: opens the file now (creating started/ if an older plan did not) and writes the header; else at the second
    * task's start, with the first task's line, unless the file exists: an earlier run's (a requeued element), whose lines
    * this run's header must end at once (were this run killed in its first task, they would still count) and which must
-   * go when this run ends complete. A refused write is a StorageError.
+   * go when this run ends complete. A refused write is a StorageError, and leaves no part of its line.
    */
   constructor(
     readonly path: string,
@@ -53,8 +54,7 @@ export class StartsFile {
     eager = true,
   ) {
     const header: StartsHeader = { element, host: hostname(), pid: process.pid, at: new Date().toISOString() };
-    // a newline first: an earlier run's torn last line (a full disk) stays a line of its own
-    this.pending = `\n${JSON.stringify(header)}\n`;
+    this.pending = `${JSON.stringify(header)}\n`;
     this.lazy = !eager && !existsSync(path);
     if (!this.lazy) this.append('');
   }
@@ -72,48 +72,42 @@ export class StartsFile {
    * file left behind is only read for an element with unrecorded tasks, and the element's own error, if any, is the one to report.
    */
   close(remove: boolean): void {
-    const fd = this.fd;
-    this.fd = null;
+    const file = this.file;
+    this.file = null;
     this.closed = true;
-    if (fd === null) return;
+    if (file === null) return;
     try {
-      closeSync(fd);
+      file.close();
       if (remove) unlinkSync(this.path);
     } catch {
       // see above
     }
   }
 
+  /** One write(2) of `line` (and, the first time, what is pending before it); no fstat(2): this runner is the file's one writer. */
   private append(line: string): void {
     if (this.closed) throw Object.assign(new Error(`${this.path}: written after close`), { code: 'EBADF' });
-    if (this.fd === null) {
-      this.fd = openAppend(this.path);
+    if (this.file === null) {
+      this.file = openStarts(this.path);
       line = this.pending + line;
     }
-    const data = Buffer.from(line);
-    let written: number;
-    try {
-      written = writeSync(this.fd, data);
-    } catch (e) {
-      throw StorageError.from(e, this.path);
-    }
-    // only a full filesystem writes part of a line this small: the torn line is the file's last, which readers skip
-    if (written !== data.length) throw new StorageError(this.path, 'ENOSPC');
+    this.file.append(line);
   }
 }
 
-function openAppend(path: string): number {
+/** Opens the starts file at `path` for its one writer, making started/ when an older plan has none. */
+function openStarts(path: string): AppendOnlyFile {
   try {
-    return openSync(path, 'a');
+    return new AppendOnlyFile(path, { sole: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw StorageError.from(e, path);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   try {
     mkdirSync(dirname(path), { recursive: true });
-    return openSync(path, 'a');
   } catch (e) {
     throw StorageError.from(e, path);
   }
+  return new AppendOnlyFile(path, { sole: true });
 }
 
 /**

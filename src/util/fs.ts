@@ -40,6 +40,15 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+export interface AppendOptions {
+  /**
+   * This writer is the file's only one (an element's start lines, records/starts.ts): no fstat(2) before each line,
+   * so a line costs one write(2) and nothing else (on NFS an fstat also makes the client flush what it holds of the
+   * file first); a short write is taken back from the file's end.
+   */
+  sole?: boolean;
+}
+
 /**
  * An append-only file of whole lines, each appended with one write(2) on an O_APPEND descriptor. If an earlier
  * writer was killed mid-line, the first line written starts with a newline so the torn line stays one malformed
@@ -49,12 +58,18 @@ export async function syncDir(dir: string): Promise<void> {
  *
  * A full (or over-quota, or read-only) filesystem throws a {@link StorageError} naming the file, and leaves no part of
  * the line: a short write(2) (the room left was smaller than the line) is cut off again with ftruncate(2), or, if
- * another writer appended meanwhile, sealed by the next line like a killed writer's.
+ * another writer appended meanwhile, sealed by the next line like a killed writer's. To tell, each line costs an
+ * fstat(2) before its write, unless the writer is the file's only one ({@link AppendOptions.sole}).
  */
 export class AppendOnlyFile {
   private fd: number | null;
   private seal: boolean;
-  constructor(readonly path: string) {
+  private readonly sole: boolean;
+  constructor(
+    readonly path: string,
+    opts: AppendOptions = {},
+  ) {
+    this.sole = opts.sole ?? false;
     try {
       this.fd = openSync(path, 'a+');
     } catch (e) {
@@ -68,7 +83,8 @@ export class AppendOnlyFile {
   append(line: string): void {
     if (this.fd === null) throw Object.assign(new Error(`${this.path}: written after close`), { code: 'EBADF' });
     const data = Buffer.from((this.seal ? '\n' : '') + (line.endsWith('\n') ? line : line + '\n'));
-    const before = fstatSync(this.fd).size;
+    // a sole writer's short write is at the file's end: where it began is known after it
+    const before = this.sole ? null : fstatSync(this.fd).size;
     let written: number;
     try {
       written = writeSync(this.fd, data);
@@ -84,12 +100,17 @@ export class AppendOnlyFile {
     throw new StorageError(this.path, 'ENOSPC');
   }
 
-  /** Takes back the `written` bytes of a short write appended at `before`, or, when that is not safe, has the next line seal them. */
-  private tornWrite(before: number, written: number): void {
+  /**
+   * Takes back the `written` bytes of a short write appended at `before` (null: a sole writer's, the file's last bytes),
+   * or, when that is not safe, has the next line seal them.
+   */
+  private tornWrite(before: number | null, written: number): void {
     const fd = this.fd as number;
     try {
-      if (fstatSync(fd).size === before + written) {
-        ftruncateSync(fd, before);
+      const size = fstatSync(fd).size;
+      const at = before ?? size - written;
+      if (at >= 0 && size === at + written) {
+        ftruncateSync(fd, at);
         return;
       }
     } catch {

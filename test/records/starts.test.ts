@@ -1,8 +1,9 @@
 // Start lines (src/records/starts.ts): what an element's runner notes as it starts each task, and what the controller reads back.
 import t from 'tap';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StartsFile, parseStarts } from '../../src/records/starts.js';
+import { fillUp, mountTmpfs } from '../helpers/tmpfs.js';
 
 t.test('a header, then one line per task as it starts; read back as the tasks started and when', async (t) => {
   const path = join(t.testdir(), 'started', 'e3-a1.ndjson');
@@ -12,8 +13,7 @@ t.test('a header, then one line per task as it starts; read back as the tasks st
   f.started(13);
   f.close(false);
   const lines = readFileSync(path, 'utf8').split('\n');
-  t.equal(lines[0], '', 'a newline before the header');
-  t.match(JSON.parse(lines[1]), { element: 3, host: String, pid: process.pid, at: String });
+  t.match(JSON.parse(lines[0]), { element: 3, host: String, pid: process.pid, at: String }, 'the header first (a newline before it only after a torn line: below)');
   const starts = parseStarts(readFileSync(path, 'utf8'));
   t.same([...(starts?.keys() ?? [])], [12, 13], 'created started/ (an older plan has none) and noted both');
   const at = Date.parse(starts?.get(12) as string);
@@ -49,6 +49,20 @@ t.test('the last run counts (a requeued element writes under the same name); tor
   const starts = parseStarts(readFileSync(path, 'utf8'));
   t.same([...(starts?.keys() ?? [])], [0, 4], 'the second run\'s tasks only; the earlier torn line stayed a line of its own; the unterminated tail is not read');
   t.not(starts?.get(0), '2026-12-04T18:00:01.000Z', 'task 0 as the last run started it');
+});
+
+t.test('a full filesystem: a line written in part is taken back, as from a record file (util/fs.ts AppendOnlyFile)', async (t) => {
+  const dir = await mountTmpfs(t, '64k');
+  if (dir === null) return;
+  const path = join(dir, 'e0-a1.ndjson');
+  // an earlier run's lines, 20 bytes short of a page: the next header is written in part once no page is free
+  const line = (pad: number) => `{"element":0,"host":"n1","pid":1,"at":"2026-12-04T18:00:00.000Z","pad":"${'x'.repeat(pad)}"}\n`;
+  const earlier = line(4096 - 20 - line(0).length);
+  writeFileSync(path, earlier);
+  t.equal(statSync(path).size, 4096 - 20);
+  fillUp(dir);
+  t.throws(() => new StartsFile(path, 0), { name: 'StorageError', errno: 'ENOSPC', path });
+  t.equal(readFileSync(path, 'utf8'), earlier, 'no part of the header stays');
 });
 
 t.test('a refused write is a StorageError naming the file', async (t) => {

@@ -1,6 +1,7 @@
 // Filesystem primitives: atomic replace without leftovers, directory sync, and append-only files whose torn tail is sealed.
 import t from 'tap';
-import { readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { fstatSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { AppendOnlyFile, syncDir, writeFileAtomic } from '../../src/util/fs.js';
 import { fillUp, mountTmpfs, remount } from '../helpers/tmpfs.js';
@@ -79,24 +80,59 @@ t.test('two descriptors of one file append whole lines in turn (O_APPEND)', asyn
   t.same(lines.slice(0, 4), ['a0', 'b0', 'a1', 'b1']);
 });
 
-t.test('a full filesystem: a line that does not fit is a StorageError naming the file, and no part of it stays', async (t) => {
-  const dir = await mountTmpfs(t, '64k');
-  if (dir === null) return;
-  const path = join(dir, 'r.ndjson');
-  const first = JSON.stringify({ task: 0, pad: 'x'.repeat(80) });
-  const f = new AppendOnlyFile(path);
-  t.teardown(() => f.close());
-  f.append(first);
-  const filler = fillUp(dir);
-  // the file's page has ~4 KB left: a 10 KB line is written in part (a short write), then taken back
-  t.throws(() => f.append('y'.repeat(10_000)), { name: 'StorageError', code: 'E_STORAGE', errno: 'ENOSPC', path, message: `cannot write ${path}: no space left on device (ENOSPC)` });
-  t.equal(readFileSync(path, 'utf8'), first + '\n', 'the torn part was cut off');
-  f.append('{"small":1}');
-  t.equal(readFileSync(path, 'utf8'), `${first}\n{"small":1}\n`, 'a line that fits still goes in whole, right after');
-  unlinkSync(filler);
-  f.append('y'.repeat(10_000));
-  t.same(readFileSync(path, 'utf8').split('\n').map((l) => l.length), [first.length, 11, 10_000, 0], 'with room again, whole lines only');
+/** node:fs as a CommonJS module: its functions can be replaced, and syncBuiltinESMExports makes its ESM bindings follow. */
+const fs = createRequire(import.meta.url)('node:fs') as { fstatSync: typeof fstatSync };
+
+/** Counts the fstat(2) calls `fn` makes through node:fs. */
+function fstats(fn: () => void): number {
+  const real = fs.fstatSync;
+  let n = 0;
+  fs.fstatSync = ((...args: Parameters<typeof real>) => (n++, real(...args))) as typeof real;
+  syncBuiltinESMExports();
+  try {
+    fn();
+  } finally {
+    fs.fstatSync = real;
+    syncBuiltinESMExports();
+  }
+  return n;
+}
+
+t.test('a sole writer (an element\'s start lines) appends a line with one write(2) and no fstat(2)', async (t) => {
+  const dir = t.testdir({ 'shared.ndjson': '', 'sole.ndjson': '{"a":' });
+  const hundredLines = (f: AppendOnlyFile) => () => {
+    for (let i = 0; i < 100; i++) f.append(`{"i":${i}}`);
+  };
+  const shared = new AppendOnlyFile(join(dir, 'shared.ndjson'));
+  t.equal(fstats(hundredLines(shared)), 100, 'a file others may append to: one fstat a line (a torn write is taken back only while it is the last)');
+  shared.close();
+  const sole = new AppendOnlyFile(join(dir, 'sole.ndjson'), { sole: true });
+  t.equal(fstats(hundredLines(sole)), 0, 'sole: none');
+  sole.close();
+  const lines = readFileSync(join(dir, 'sole.ndjson'), 'utf8').split('\n');
+  t.same([lines.length, lines[0], lines[1], lines[100]], [102, '{"a":', '{"i":0}', '{"i":99}'], 'the torn tail sealed, then whole lines');
 });
+
+for (const sole of [false, true]) {
+  t.test(`a full filesystem${sole ? ' (a sole writer)' : ''}: a line that does not fit is a StorageError naming the file, and no part of it stays`, async (t) => {
+    const dir = await mountTmpfs(t, '64k');
+    if (dir === null) return;
+    const path = join(dir, 'r.ndjson');
+    const first = JSON.stringify({ task: 0, pad: 'x'.repeat(80) });
+    const f = new AppendOnlyFile(path, { sole });
+    t.teardown(() => f.close());
+    f.append(first);
+    const filler = fillUp(dir);
+    // the file's page has ~4 KB left: a 10 KB line is written in part (a short write), then taken back
+    t.throws(() => f.append('y'.repeat(10_000)), { name: 'StorageError', code: 'E_STORAGE', errno: 'ENOSPC', path, message: `cannot write ${path}: no space left on device (ENOSPC)` });
+    t.equal(readFileSync(path, 'utf8'), first + '\n', 'the torn part was cut off');
+    f.append('{"small":1}');
+    t.equal(readFileSync(path, 'utf8'), `${first}\n{"small":1}\n`, 'a line that fits still goes in whole, right after');
+    unlinkSync(filler);
+    f.append('y'.repeat(10_000));
+    t.same(readFileSync(path, 'utf8').split('\n').map((l) => l.length), [first.length, 11, 10_000, 0], 'with room again, whole lines only');
+  });
+}
 
 t.test('a read-only filesystem: opening for append and writeFileAtomic are StorageErrors (EROFS) naming the file', async (t) => {
   const dir = await mountTmpfs(t, '64k');
