@@ -192,8 +192,10 @@ export function summarize(table: Table, by: string[], columns?: string[], order:
   });
 
   // a column with a listed order (stages as declared) sorts by place in the list first, unlisted values after it
-  const ranks = by.map((b) => new Map<unknown, number>((order[b] ?? []).map((v, i) => [v, i])));
-  const rank = (j: number, v: unknown) => ranks[j].get(v) ?? ranks[j].size;
+  // int64 keys come as bigints: matched to a listed number by value
+  const same = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
+  const ranks = by.map((b) => new Map<unknown, number>((order[b] ?? []).map((v, i) => [same(v), i])));
+  const rank = (j: number, v: unknown) => ranks[j].get(same(v)) ?? ranks[j].size;
   const sorted = keys.map((_, g) => g);
   sorted.sort((a, b) => {
     for (let j = 0; j < by.length; j++) {

@@ -5,14 +5,14 @@ import { claimsTasks } from '../plan/plan.js';
 import { awaitsScheduler } from '../records/select-final.js';
 import { keepsStarts, parseStarts } from '../records/starts.js';
 import { RecordWriter } from '../records/writer.js';
-import { failureReason } from '../scheduler/types.js';
+import { type ElementStatus, failureReason } from '../scheduler/types.js';
 import type { Submission } from '../journal/submissions.js';
 import type { FollowedFinals } from '../watch/records.js';
 import type { BatchContext } from './batch-context.js';
 import { ClaimHolders } from './claims.js';
 import type { StatusAnswers } from './status-answers.js';
 import type { Submitter } from './submitter.js';
-import { schedulerRecord, taskBegan } from './verdict.js';
+import { linesSince, schedulerRecord, taskBegan } from './verdict.js';
 
 /** What a cancel of an element waiting with afterok most likely was (a user's scancel looks the same in squeue). */
 const AFTEROK_CANCEL = '; this stage waits on its upstream with depend: afterok, and the scheduler cancels its jobs when an upstream element did not succeed';
@@ -80,7 +80,7 @@ export class Settler {
         this.ctx.opts.log?.warn({ task, job_id: `${jobId}_${index}`, state: st.rawState, reason }, 'no record from the element: recorded from the scheduler');
         // what the task's own record of this attempt said (exit code, host, times, stderr) is kept; else see elementTimes
         const prev = own ? ((await this.follow.read([task])).get(task) ?? null) : null;
-        if (!prev && starts === undefined) starts = await this.startsOf(s, index);
+        if (!prev && starts === undefined) starts = await this.startsOf(s, index, st);
         const began = prev ? 'unknown' : taskBegan(starts ?? null, task, pos === 0, st.state);
         this.recordFile().write(schedulerRecord(task, s, st, reason, prev, runner.sched.name, log, began));
         wrote = true;
@@ -91,10 +91,13 @@ export class Settler {
     return wrote;
   }
 
-  /** The tasks element `index` of `s` noted as started, with their start times (records/starts.ts); null when it left no start lines. */
-  private async startsOf(s: Submission, index: number): Promise<Map<number, string> | null> {
+  /**
+   * The tasks element `index` of `s` (ended as `st`) noted as started in its last run, with their start times
+   * (records/starts.ts); null when that run left no start lines (verdict.ts linesSince).
+   */
+  private async startsOf(s: Submission, index: number, st: ElementStatus): Promise<Map<number, string> | null> {
     const { cluster } = this.ctx;
-    return parseStarts(await cluster.readFile(relative(cluster.layout.root, cluster.layout.startsFile(startsName(s, index)))));
+    return parseStarts(await cluster.readFile(relative(cluster.layout.root, cluster.layout.startsFile(startsName(s, index)))), linesSince(st));
   }
 
   /** Whether `s` is a chunk of a later stage submitted to wait on its upstream's jobs with afterok (not a resubmission). */

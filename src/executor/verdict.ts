@@ -19,6 +19,18 @@ export type TaskBegan = { at: string } | 'never' | 'first' | 'unknown';
 export const NEVER_STARTED = '; this task never started: its array element ended before starting it';
 
 /**
+ * The earliest header time (epoch ms) of start lines of the element's last run, for parseStarts: the element's start as
+ * the scheduler gives it, less the clock slack (a requeued element killed before its new run wrote a header leaves the
+ * earlier run's lines). A scheduler that gives an end but no start says the last run never started (a requeued element
+ * cancelled while pending): no line is its. Without times (PBS, a vanished element) any last run's lines count.
+ */
+export function linesSince(st: ElementStatus): number {
+  const start = st.start === undefined ? NaN : Date.parse(st.start);
+  if (!Number.isNaN(start)) return start - CLOCK_SLACK_MS;
+  return st.end !== undefined && !Number.isNaN(Date.parse(st.end)) ? Infinity : -Infinity;
+}
+
+/**
  * The ends of an element after which its start lines may lack their last ones: they are not fsynced, and its node went
  * down (a node or boot failure) or may have (an element the scheduler no longer knows: `unknown`).
  */

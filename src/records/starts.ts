@@ -113,22 +113,26 @@ function openStarts(path: string): AppendOnlyFile {
 /**
  * The tasks the last run of an element's runner started, with their start times (ISO-8601), from the text of its starts
  * file; null when the text holds no header (no file: an element of one task, one killed before its runner got going, a
- * runner older than start lines): then nothing is known. Only whole lines count; a line that is not JSON is skipped.
+ * runner older than start lines) or when the last header is older than `since` (epoch ms: the lines are an earlier
+ * run's, and this run left none): then nothing is known. Only whole lines count; a line that is not JSON is skipped.
  */
-export function parseStarts(text: string): Map<number, string> | null {
+export function parseStarts(text: string, since = -Infinity): Map<number, string> | null {
   let starts: Map<number, string> | null = null;
+  let at = NaN;
   const end = text.lastIndexOf('\n');
   for (const line of text.slice(0, end + 1).split('\n')) {
     if (line === '') continue;
-    let v: { task?: unknown; start?: unknown; element?: unknown };
+    let v: { task?: unknown; start?: unknown; element?: unknown; at?: unknown };
     try {
       v = JSON.parse(line) as typeof v;
     } catch {
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
-    if (Number.isSafeInteger(v.element)) starts = new Map();
-    else if (starts && Number.isSafeInteger(v.task) && typeof v.start === 'string' && !Number.isNaN(Date.parse(v.start))) starts.set(v.task as number, v.start);
+    if (Number.isSafeInteger(v.element)) {
+      starts = new Map();
+      at = typeof v.at === 'string' ? Date.parse(v.at) : NaN;
+    } else if (starts && Number.isSafeInteger(v.task) && typeof v.start === 'string' && !Number.isNaN(Date.parse(v.start))) starts.set(v.task as number, v.start);
   }
-  return starts;
+  return at < since ? null : starts;
 }

@@ -121,6 +121,8 @@ t.test('summarize: a listed order for a group-by column (stages as declared), ot
   t.same(summarize(table, ['stage']).map((g) => g.key.stage), ['aux', 'extra', 'post', 'sim'], 'ascending without an order');
   const ordered = summarize(table, ['stage'], undefined, { stage: ['sim', 'post'] });
   t.same(ordered.map((g) => [g.key.stage, g.stats.y.count]), [['sim', 2], ['post', 2], ['aux', 1], ['extra', 1]]);
+  const ints = new Table({ k: vectorFromArray([1n, 2n, 3n], new Int64()), y: vectorFromArray([1, 2, 3], new Float64()) });
+  t.same(summarize(ints, ['k'], undefined, { k: [3, 1] }).map((g) => g.key.k), [3, 1, 2], 'an int64 column by the numbers listed');
 });
 
 t.test('summarize: numerics, key types and order, columns, errors', async (t) => {

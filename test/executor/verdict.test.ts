@@ -1,6 +1,6 @@
 // schedulerRecord: the failed record written for a task whose array element ended without one: stderr tail, signal, times.
 import t from 'tap';
-import { NEVER_STARTED, elementTimes, schedulerRecord, taskBegan } from '../../src/executor/verdict.js';
+import { NEVER_STARTED, elementTimes, linesSince, schedulerRecord, taskBegan } from '../../src/executor/verdict.js';
 import type { TaskRecord } from '../../src/records/record.js';
 import { parseSacctOutput, parseSqueueOutput, statusByIndex } from '../../src/scheduler/slurm/parse-status.js';
 import type { ElementStatus } from '../../src/scheduler/types.js';
@@ -74,6 +74,13 @@ t.test('with start lines: the task that was running has its own start and the el
   t.match(schedulerRecord(4, s, { ...timedOut, end: undefined }, null, null, 'Slurm', '', 'never').reason, /^lost: the array element ended \(Slurm TIMEOUT\) without a record for this task; this task never started/, 'lost: the kind stays first');
   const own = { ...running, source: 'wrapper', times: undefined, reason: 'terminated: …', start: at, duration_s: 41 } as TaskRecord;
   t.match(schedulerRecord(4, s, timedOut, 'timeout: …', own, 'Slurm', '', 'never'), { reason: 'timeout: …', duration_s: 41 }, 'a record of its own (an earlier run of a requeued element) is believed instead');
+});
+
+t.test('linesSince: start lines count from the element\'s last start (less a minute of clock skew)', async (t) => {
+  const timedOut = find(parseSacctOutput(SACCT_FINAL), JOB.timeout, 1);
+  t.equal(linesSince(timedOut), Date.parse(timedOut.start as string) - 60_000, 'a requeued element killed before its new header: the old lines are older');
+  t.equal(linesSince({ ...timedOut, start: undefined }), Infinity, 'an end and no start: the last run never started (cancelled while pending after a requeue)');
+  t.equal(linesSince({ ...timedOut, start: undefined, end: undefined }), -Infinity, 'no times (PBS, a vanished element): any lines count');
 });
 
 t.test('elementTimes with start lines: no end from the scheduler, or a node clock ahead of it', async (t) => {

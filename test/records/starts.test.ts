@@ -34,6 +34,15 @@ t.test('an element that ran every task it took removes its file; one stopped kee
   t.throws(() => stopped.started(2), { code: 'EBADF' }, 'written after close');
 });
 
+t.test('lines older than the last run: a header before `since` gives null (an earlier run of a requeued element)', async (t) => {
+  const text = '{"element":2,"host":"n1","pid":7,"at":"2026-12-04T10:00:00.000Z"}\n{"task":21,"start":"2026-12-04T10:05:00.000Z"}\n';
+  const tenOClock = Date.parse('2026-12-04T10:00:00.000Z');
+  t.same(parseStarts(text), new Map([[21, '2026-12-04T10:05:00.000Z']]), 'no bound: the last run is the file\'s');
+  t.same(parseStarts(text, tenOClock), new Map([[21, '2026-12-04T10:05:00.000Z']]), 'a header at the bound counts');
+  t.equal(parseStarts(text, tenOClock + 1), null, 'a header before it is an earlier run\'s');
+  t.equal(parseStarts(text, Infinity), null, 'a last run that never started has no lines');
+});
+
 t.test('no header, no knowledge: null for a missing (empty) file or lines without one', async (t) => {
   t.equal(parseStarts(''), null);
   t.equal(parseStarts('{"task":1,"start":"2026-12-04T18:45:30.000Z"}\n'), null);

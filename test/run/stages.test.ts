@@ -33,6 +33,7 @@ t.test('a nested stage and a sequential runner on the local executor: rows, line
   // the command says the same as the library: the root's tasks by stage, not an imported dataset of mixed columns
   const cli = await runCli(['summary', ens]);
   t.match(cli.stdout, /^chain: 15 tasks: 10 done, 5 failed, 0 pending \(from dataset\.parquet\)\n/);
+  t.match((await runCli(['summary', ens, '--records'])).stderr, /multi-stage ensemble \(A, B, C\).*stages\/<stage> --records/, 'a root has no records of its own');
   // C's result is text: no row of statistics
   t.same(cli.stdout.trim().split('\n').slice(2).map((l) => l.split(/\s+/).slice(0, 5)), [['A', '2', '1', 'y', '2'], ['B', '4', '2', 'y', '4']], cli.stdout);
   t.notMatch(r.stdout, /\b(task_id|batch|point|exit_code|attempt|duration_s|task_seed|A\.\w+)\b/, 'the summary run prints at the end');
