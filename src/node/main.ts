@@ -218,21 +218,21 @@ export function timeLeftFor(limitS: number, ran: () => number, started: number =
 }
 
 /**
- * The names element `opts` gives its files: `writer`, its record file's (layout.ts elementWriter); `starts`, its starts
- * file's, the one the controller reads back (executor/settle.ts startsName).
+ * Who element `opts` is and the names it gives its files: `element`, its number across the chunks; `self`, its job id
+ * as its runner has it (`pid<pid>` without one); `writer`, its record file's name (layout.ts elementWriter); `starts`,
+ * its starts file's, the one the controller reads back (executor/settle.ts startsName).
  */
-export function elementNames(opts: ElementOptions): { writer: string; starts: string } {
+export function elementNames(opts: ElementOptions): { element: number; self: string; writer: string; starts: string } {
   const element = opts.offset + opts.index;
-  return { writer: elementWriter(element, opts.attempt, opts.jobId ?? `pid${process.pid}`, opts.tasksFile), starts: elementName(element, opts.attempt, opts.tasksFile) };
+  const self = opts.jobId ?? `pid${process.pid}`;
+  return { element, self, writer: elementWriter(element, opts.attempt, self, opts.tasksFile), starts: elementName(element, opts.attempt, opts.tasksFile) };
 }
 
 /** One array element: runs its bundle of tasks (`parallel` at once), or claims and steals them, and appends their records to one file. */
 export async function runElement(ensembleDir: string, opts: ElementOptions): Promise<number> {
   const ctx = await context(ensembleDir, opts.jobId);
-  const element = opts.offset + opts.index;
   const bundle = opts.bundle ?? ctx.plan.bundle;
-  const self = opts.jobId ?? `pid${process.pid}`;
-  const { writer, starts: startsName } = elementNames(opts);
+  const { element, self, writer, starts: startsName } = elementNames(opts);
   const c = opts.claims;
   // an element that may run more than one task notes each as it starts it (records/starts.ts): a bundle's file opened
   // before any runs, a one-task element's that may steal only when it starts a second
