@@ -34,15 +34,16 @@ export function hasStages(data: Raw): boolean {
 
 /** Issues at paths of the merged view go to the stage's key when the stage set it, else to the top level. */
 function stageSource(src: ConfigSource, index: number, own: Raw): ConfigSource {
+  // a path into the stage's view points into the stage where the stage wrote the value, else at the top-level key it inherits
   const map = (p: readonly Segment[]): Segment[] => {
-    if (p[0] === 'executor' && p[1] === 'resources' && own.resources !== undefined) return ['stages', index, 'resources', ...p.slice(2)];
-    return typeof p[0] === 'string' && p[0] in own ? ['stages', index, ...p] : [...p];
+    if (p[0] === 'executor' && p[1] === 'resources') {
+      const res = obj(own.resources);
+      const mine = res !== undefined && (p.length === 2 || (typeof p[2] === 'string' && p[2] in res));
+      return mine ? ['stages', index, 'resources', ...p.slice(2)] : [...p];
+    }
+    return typeof p[0] === 'string' && p[0] in own && !STAGE_ONLY.has(p[0]) ? ['stages', index, ...p] : [...p];
   };
-  return {
-    ...src,
-    locate: (p, opts) => src.locate(map(p), opts),
-    issue: (p, message, opts) => src.issue(map(p), `stage ${JSON.stringify(own.name)}: ${message}`, opts),
-  };
+  return { ...src, locate: (p, opts) => src.locate(map(p), opts), issue: (p, message, opts) => src.issue(map(p), message, opts) };
 }
 
 function views(data: Raw): StageView[] {
@@ -121,12 +122,24 @@ export function stageRules(data: Raw, src: ConfigSource): ConfigIssue[] {
     }
     seen.add(own.name);
   });
+  // Each stage's view is checked as a config; an issue is named by its stage. One at an inherited top-level value that
+  // more than one stage finds is the value's own (a bad top-level name): said once, by no stage.
+  const found = new Map<string, { issue: ConfigIssue; stages: string[] }>();
   for (const v of views(data)) {
     const at = stageSource(src, v.index, v.own);
     for (const [name, rule] of RULES) {
       const check = name === 'placeholdersAreKnown' ? placeholdersKnown(v.upstream) : rule;
-      issues.push(...check(v.raw, at));
+      for (const issue of check(v.raw, at)) {
+        const key = `${issue.line}:${issue.col}:${issue.path}:${issue.message}`;
+        const f = found.get(key) ?? { issue, stages: [] };
+        f.stages.push(v.name);
+        found.set(key, f);
+      }
     }
+  }
+  for (const { issue, stages } of found.values()) {
+    const own = issue.path.startsWith('stages[') || stages.length === 1;
+    issues.push(own ? { ...issue, message: `stage ${JSON.stringify(stages[0])}: ${issue.message}` } : issue);
   }
   return issues;
 }

@@ -136,7 +136,6 @@ t.test("the single-stage rules run on each stage, located at the stage's own key
 });
 
 t.test('a top-level value that reaches a directive is located at its top-level key, not at a stage key', async (t) => {
-  const todo = "stageSource maps every `name` path to the stage's own name key, and every resources path to the stage's resources when the stage has any";
   const issues = stageIssues(
     'name: "a\\nb"',
     'command: [a]',
@@ -149,8 +148,10 @@ t.test('a top-level value that reaches a directive is located at its top-level k
     '  - name: B',
     '    resources: {mem: 1G}',
   );
-  t.same([...new Set(issues.map((i) => i[2]))].sort(), ['executor.resources.partition', 'name'], 'only the top-level keys are named', { todo, found: issues });
-  t.notOk(issues.some((i) => i[0] >= 6), 'no issue points into the stages, whose values are fine', { todo });
+  t.same([...new Set(issues.map((i) => i[2]))].sort(), ['executor.resources.partition', 'name'], 'only the top-level keys are named', { found: issues });
+  t.notOk(issues.some((i) => i[0] >= 6), 'no issue points into the stages, whose values are fine');
+  t.equal(issues.length, new Set(issues.map((i) => `${i[0]}:${i[1]}:${i[3]}`)).size, 'each said once, not once per stage that inherits it');
+  t.notOk(issues.some((i) => i[3].startsWith('stage ')), 'and not as a stage\'s: the value is the top level\'s');
 });
 
 t.test('normaliseStages: the top level, and one complete Config per stage', async (t) => {
