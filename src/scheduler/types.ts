@@ -131,7 +131,7 @@ export function failureReason(status: ElementStatus): string | null {
       if (status.exitCode !== undefined && status.exitCode !== 0) return `exit code ${status.exitCode}`;
       return null;
     case 'timeout':
-      return `timeout: the array element hit its time limit${raw(status)}`;
+      return `timeout: the array element hit its time limit${raw(status)}; give it more with executor.resources.time (an element runs its whole bundle within it), or each retry more with executor.retry_scale.time`;
     case 'out_of_memory':
       return `out of memory: the array element used more memory than it requested${on}${raw(status)}; give it more with executor.resources.mem, or each retry more with executor.retry_scale.mem`;
     case 'node_fail':

@@ -11,7 +11,7 @@ t.test('final states and readable failure reasons', async (t) => {
   t.equal(reasons.get(`${JOB.ok}_0`), null);
   t.equal(reasons.get(`${JOB.plain}_`), null);
   t.equal(reasons.get(`${JOB.exit3}_1`), 'exit code 3');
-  t.equal(reasons.get(`${JOB.timeout}_0`), 'timeout: the array element hit its time limit (Slurm TIMEOUT)');
+  t.equal(reasons.get(`${JOB.timeout}_0`), 'timeout: the array element hit its time limit (Slurm TIMEOUT); give it more with executor.resources.time (an element runs its whole bundle within it), or each retry more with executor.retry_scale.time', 'the fix named, as for memory');
   t.match(find(s, JOB.timeout, 0), { exitCode: 0 }, 'TIMEOUT reads 0:0 in sacct -X');
   t.match(reasons.get(`${JOB.oom}_0`), /^killed by signal 9 \(SIGKILL\): .*memory/);
   t.match(failureReason(parseSacctOutput(SACCT_SIGTERM)[0]), /^killed by signal 15 \(SIGTERM\)$/);

@@ -29,7 +29,7 @@ t.test('PBS Pro: qstat -f -F json -x -t', async (t) => {
   t.equal(byIndex.size, 6, 'a fully qualified server name matches the short one');
   t.equal(byIndex.get(3)?.node, 'node018+node019');
   t.equal(byIndex.get(4)?.reason, 'Not Running: Number of concurrent running subjobs limit reached');
-  t.match(summary(statuses, '4712.pbs01'), { 0: ['timeout', /^timeout: .*\(PBS F\)$/] }, 'a plain job is element 0; -29 is a walltime kill');
+  t.match(summary(statuses, '4712.pbs01'), { 0: ['timeout', /^timeout: .*\(PBS F\); give it more with executor\.resources\.time/] }, 'a plain job is element 0; -29 is a walltime kill');
   // the array's own entry alone (no -t): its queued remainder as a range
   const parentOnly = statuses.filter((s) => s.range !== undefined);
   t.same([...pbsStatusByIndex(parentOnly, '4711[].pbs01').keys()], [4, 5]);
@@ -46,7 +46,7 @@ t.test('Torque: qstat -f -t', async (t) => {
   const statuses = parseQstatFull(fixture('torque-qstat-f-t.txt'), 'torque');
   t.same(summary(statuses, '812[].torque01.cluster'), {
     0: ['completed', null],
-    1: ['timeout', 'timeout: the array element hit its time limit (PBS C)'],
+    1: ['timeout', 'timeout: the array element hit its time limit (PBS C); give it more with executor.resources.time (an element runs its whole bundle within it), or each retry more with executor.retry_scale.time'],
     2: ['failed', 'killed by signal 9 (SIGKILL): if the job asked for memory, check its stderr for an over-memory kill'],
     3: ['running', null],
     4: ['pending', null],
