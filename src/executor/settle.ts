@@ -5,6 +5,7 @@ import { claimsTasks } from '../plan/plan.js';
 import { awaitsScheduler } from '../records/select-final.js';
 import { keepsStarts, parseStarts } from '../records/starts.js';
 import { RecordWriter } from '../records/writer.js';
+import { elementTimeLimit } from '../scheduler/resources.js';
 import { type ElementStatus, failureReason } from '../scheduler/types.js';
 import type { Submission } from '../journal/submissions.js';
 import type { FollowedFinals } from '../watch/records.js';
@@ -82,7 +83,7 @@ export class Settler {
         const prev = own ? ((await this.follow.read([task])).get(task) ?? null) : null;
         if (!prev && starts === undefined) starts = await this.startsOf(s, index, st);
         const began = prev ? 'unknown' : taskBegan(starts ?? null, task, pos === 0, st.state);
-        this.recordFile().write(schedulerRecord(task, s, st, reason, prev, runner.sched.name, log, began));
+        this.recordFile().write(schedulerRecord(task, s, st, reason, prev, runner.sched.name, log, began, elementTimeLimit(plan.executor, s.attempt)));
         wrote = true;
       }
       book.close(jobId, index);

@@ -54,19 +54,24 @@ export function taskBegan(starts: ReadonlyMap<number, string> | null, task: numb
  * the element's end (`task_start`); one it never started has the element's end as both (`not_started`). Without start
  * lines, the `first` task ran from the element's start to its end (`element`); any other task of its bundle may never
  * have started, and when it did is unknown, so both its times are the element's end (`element_end`). Without an end (a
- * state-only or PBS answer, a vanished element) the end is `now` (`noticed`, unless start lines say more). The
+ * state-only or PBS answer, a vanished element) the end is `now` (`noticed`, unless start lines say more); a task noted
+ * as started then ends no later than its start plus the element's time limit `limitS` (seconds, 0: none), however
+ * late the controller noticed (a resume hours after a Ctrl-C). The
  * scheduler's times are instants (Slurm's asked as epoch seconds), whatever the zones of the cluster and of this host;
  * an end more than a minute past this host's clock (a cluster clock running ahead) is not believed either. A start
  * after the end (the node's clock ahead of the scheduler's) ends there too: duration 0.
  */
-export function elementTimes(st: ElementStatus, began: TaskBegan, now: Date = new Date()): RecordTimes {
+export function elementTimes(st: ElementStatus, began: TaskBegan, now: Date = new Date(), limitS = 0): RecordTimes {
   const scheduled = st.end === undefined ? NaN : Date.parse(st.end);
   const end = Number.isNaN(scheduled) || scheduled > now.getTime() + CLOCK_SLACK_MS ? null : scheduled;
   const endIso = end === null ? now.toISOString() : (st.end as string);
   if (began === 'never') return { start: endIso, end: endIso, duration_s: 0, times: 'not_started' };
   if (typeof began === 'object') {
-    const ran = (end ?? now.getTime()) - Date.parse(began.at);
-    return ran > 0 ? { start: began.at, end: endIso, duration_s: ran / 1000, times: 'task_start' } : { start: began.at, end: began.at, duration_s: 0, times: 'task_start' };
+    const from = Date.parse(began.at);
+    const until = end ?? Math.min(now.getTime(), limitS > 0 ? from + limitS * 1000 : Infinity);
+    const ran = until - from;
+    const untilIso = until === end ? endIso : new Date(until).toISOString();
+    return ran > 0 ? { start: began.at, end: untilIso, duration_s: ran / 1000, times: 'task_start' } : { start: began.at, end: began.at, duration_s: 0, times: 'task_start' };
   }
   if (end === null) return noticedTimes(now);
   const start = began === 'first' && st.start !== undefined ? Date.parse(st.start) : NaN;
@@ -78,7 +83,7 @@ export function elementTimes(st: ElementStatus, began: TaskBegan, now: Date = ne
  * A `source: scheduler` failed record for `task` of submission `s`: the scheduler's reason (timeout, out of memory,
  * cancelled, ...) or `lost:` when it gives none, with {@link NEVER_STARTED} after it when the element's start lines say
  * it never started; fields the task's own record of this attempt (`prev`) has are kept.
- * Its times are `prev`'s, else from `began` and the element's ({@link elementTimes}).
+ * Its times are `prev`'s, else from `began` and the element's, bounded by its time limit `limitS` ({@link elementTimes}).
  * Its stderr tail is the task's own, else the end of the element's job log `log` (e.g. slurmstepd's oom_kill line).
  * A signal that ended the element (sacct's `0:9` of an out-of-memory kill) is its signal, with no exit code: the
  * element's `0` there is no exit status.
@@ -92,6 +97,7 @@ export function schedulerRecord(
   scheduler: string,
   log = '',
   began: TaskBegan = 'unknown',
+  limitS = 0,
 ): TaskRecord {
   const own = prev && prev.attempt >= s.attempt ? prev : null;
   const why = reason ?? `lost: the array element ended (${scheduler} ${st.rawState}) without a record for this task`;
@@ -104,7 +110,7 @@ export function schedulerRecord(
     exit_code: st.signal === undefined ? (st.exitCode ?? null) : null,
     signal: st.signal === undefined ? null : signalName(st.signal),
     host: st.node,
-    times: elementTimes(st, began),
+    times: elementTimes(st, began, new Date(), limitS),
     stderr_tail: stderrTailOf(log),
   });
 }

@@ -38,11 +38,6 @@ export function taskLimits(plan: Pick<PlanFile, 'runtime' | 'executor'>, attempt
   };
 }
 
-/** Seconds an array element of attempt `attempt` may run (resources.time, grown by retry_scale); 0 when unlimited. */
-export function elementTimeLimit(plan: Pick<PlanFile, 'executor'>, attempt: number): number {
-  return seconds(scaleResources(plan.executor.resources, plan.executor.retry_scale, attempt).time);
-}
-
 /** A resources.time in seconds; 0 when not set. */
 function seconds(time: string | undefined): number {
   return time === undefined ? 0 : parseSlurmTime(time);

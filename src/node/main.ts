@@ -13,8 +13,8 @@ import { type WorkItem, WORKER_READY } from '../records/owed.js';
 import { StartsFile, keepsStarts } from '../records/starts.js';
 import { storageErrorOf } from '../records/storage.js';
 import { RecordWriter } from '../records/writer.js';
+import { elementTimeLimit } from '../scheduler/resources.js';
 import { claimedTasks } from './claims.js';
-import { elementTimeLimit } from './limits.js';
 import { scratchRemoved, sweepStaleScratch } from './scratch.js';
 import { SpawnServer } from './spawn-server.js';
 import { type TaskContext, WrapperState, resolveScratchRoot, runTask, stopExitCode } from './wrapper.js';
@@ -254,7 +254,7 @@ export async function runElement(ensembleDir: string, opts: ElementOptions): Pro
         sliceOf,
         bundle,
         by: opts.jobId ?? `${self}@${hostname()}`,
-        mayTake: timeLeftFor(elementTimeLimit(ctx.plan, opts.attempt), () => ran),
+        mayTake: timeLeftFor(elementTimeLimit(ctx.plan.executor, opts.attempt), () => ran),
       })
     : sliceOf(element);
   const out = new RecordWriter(ctx.layout.recordFile(writer));

@@ -41,3 +41,9 @@ export function memMegabytes(mem: string): number | null {
   const units = ['K', 'M', 'G', 'T'];
   return Number(m[1]) * 1024 ** (units.indexOf((m[2] || 'M').toUpperCase()) - 1);
 }
+
+/** Seconds an array element of attempt `attempt` may run (resources.time, grown by retry_scale); 0 when unlimited. */
+export function elementTimeLimit(executor: { resources: ResourceSpec; retry_scale?: { time?: number; mem?: number } }, attempt: number): number {
+  const { time } = scaleResources(executor.resources, executor.retry_scale, attempt);
+  return time === undefined ? 0 : parseSlurmTime(time);
+}

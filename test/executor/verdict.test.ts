@@ -89,6 +89,11 @@ t.test('elementTimes with start lines: no end from the scheduler, or a node cloc
   const at = new Date(now.getTime() - 5000).toISOString();
   t.same(elementTimes(stateOnly, { at }, now), { start: at, end: now.toISOString(), duration_s: 5, times: 'task_start' }, 'ended when noticed');
   t.same(elementTimes(stateOnly, 'never', now), { start: now.toISOString(), end: now.toISOString(), duration_s: 0, times: 'not_started' });
+  // noticed hours late (a resume after a Ctrl-C): no later than its start plus the element's time limit
+  const early = new Date(now.getTime() - 3 * 3600_000).toISOString();
+  t.same(elementTimes(stateOnly, { at: early }, now, 600), { start: early, end: new Date(Date.parse(early) + 600_000).toISOString(), duration_s: 600, times: 'task_start' }, 'bounded by a 10-minute limit');
+  t.same(elementTimes(stateOnly, { at }, now, 600), { start: at, end: now.toISOString(), duration_s: 5, times: 'task_start' }, 'noticed within the limit: when noticed');
+  t.equal(elementTimes(stateOnly, { at: early }, now).duration_s, 3 * 3600, 'no limit (0): when noticed');
   const ended = { ...stateOnly, end: new Date(now.getTime() - 10_000).toISOString() };
   t.same(elementTimes(ended, { at }, now), { start: at, end: at, duration_s: 0, times: 'task_start' }, 'started after the scheduler\'s end (clock skew): no negative duration');
 });
