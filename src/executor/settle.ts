@@ -63,6 +63,7 @@ export class Settler {
       const slice = this.subs.tasksOf(s, index, await this.subs.taskList(s));
       const bundle = s.bundle ?? plan.bundle;
       const claims = claimsTasks(plan, s.count);
+      const limitS = elementTimeLimit(plan.executor, s.attempt);
       // the element's start lines, read once it turns out to owe a task a record; none kept: null, no read
       let starts: Map<number, string> | null | undefined = keepsStarts(bundle, claims) ? undefined : null;
       for (const task of book.held(jobId, index)) {
@@ -83,7 +84,7 @@ export class Settler {
         const prev = own ? ((await this.follow.read([task])).get(task) ?? null) : null;
         if (!prev && starts === undefined) starts = await this.startsOf(s, index, st);
         const began = prev ? 'unknown' : taskBegan(starts ?? null, task, pos === 0, st.state);
-        this.recordFile().write(schedulerRecord(task, s, st, reason, prev, runner.sched.name, log, began, elementTimeLimit(plan.executor, s.attempt)));
+        this.recordFile().write(schedulerRecord(task, s, st, reason, prev, runner.sched.name, log, began, limitS));
         wrote = true;
       }
       book.close(jobId, index);
