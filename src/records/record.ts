@@ -11,8 +11,8 @@ export type TaskStatus = 'done' | 'failed' | 'interrupted';
  * Where the times of a record written on a task's behalf come from (records/on-behalf.ts), when not from the task's own
  * record of the attempt:
  * - `task_start`: the start its element's runner noted when it started the task (records/starts.ts), and the
- *   scheduler's end of the element (when the controller noticed, without one): the task was running when its element
- *   ended;
+ *   scheduler's end of the element (without one, when the controller noticed, but no later than the start plus the
+ *   element's time limit): the task was running when its element ended;
  * - `not_started`: both are the scheduler's end of the element (when the controller noticed, without one): its start
  *   lines say the task never started (duration 0; the reason says so too);
  * - `element`: the scheduler's start and end of the array element, whose first task this was (its duration is the
