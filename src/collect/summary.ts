@@ -98,15 +98,15 @@ function compareKey(a: unknown, b: unknown): number {
   return s < t ? -1 : s > t ? 1 : 0;
 }
 
-/** Rows done, failed and neither (pending), by {@link rowStatus}. */
-function statusCounts(table: Table): { done: number; failed: number; pending: number } {
+/** Rows done, failed and neither (pending) of a table of `rows` rows, from its {@link summarize} groups, which count every done and failed row once. */
+function statusCounts(groups: SummaryGroup[], rows: number): { done: number; failed: number; pending: number } {
   let done = 0;
   let failed = 0;
-  for (const s of rowStatus(table)) {
-    if (s === 1) done++;
-    else if (s === 2) failed++;
+  for (const g of groups) {
+    done += g.done;
+    failed += g.failed;
   }
-  return { done, failed, pending: table.numRows - done - failed };
+  return { done, failed, pending: rows - done - failed };
 }
 
 /** Per-row status: 1 done, 2 failed, 0 anything else (pending). A table without `status` is all done. */
@@ -348,7 +348,7 @@ export async function readEnsembleSummary(dir: string, opts: SummaryOptions = {}
     checkBy(table, by, params);
     const columns = opts.columns ?? resultColumns(table, by, params);
     const groups = summarize(table, by, columns, opts.order);
-    return { dir, name: null, source: 'dataset', staleReason: null, total: table.numRows, ...statusCounts(table), by, columns: [...new Set(columns)], groups };
+    return { dir, name: null, source: 'dataset', staleReason: null, total: table.numRows, ...statusCounts(groups, table.numRows), by, columns: [...new Set(columns)], groups };
   }
 
   const { plan } = planned;
@@ -364,7 +364,7 @@ export async function readEnsembleSummary(dir: string, opts: SummaryOptions = {}
   checkBy(table, by, params);
   const columns = opts.columns ?? resultColumns(table, by, params);
   const groups = summarize(table, by, columns, opts.order);
-  const { done, failed } = statusCounts(table);
+  const { done, failed } = statusCounts(groups, table.numRows);
   return {
     dir,
     name: plan.name,
